@@ -1,0 +1,67 @@
+package dev.keyturn.core;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Durations as people write them: a whole number and a unit, {@code s}, {@code m}, {@code h} or
+ * {@code d} (24 hours), optionally several in a row ({@code 1h30m}). {@code 0} alone means none.
+ */
+public final class Durations {
+  private static final Pattern PART = Pattern.compile("([0-9]{1,9})([smhd])");
+  private static final Duration MAX = Duration.ofDays(36_500);
+
+  private Durations() {}
+
+  public static Duration parse(String text) {
+    if (text == null || text.isBlank()) {
+      throw new KeyturnException.InvalidInput("a duration is empty (use e.g. 10s, 15m, 24h, 7d)");
+    }
+    String t = text.strip();
+    if (t.equals("0")) {
+      return Duration.ZERO;
+    }
+    Matcher m = PART.matcher(t);
+    Duration total = Duration.ZERO;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      long n = Long.parseLong(m.group(1));
+      total =
+          total.plus(
+              switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+              });
+      end = m.end();
+    }
+    if (end != t.length() || end == 0) {
+      throw new KeyturnException.InvalidInput(
+          "invalid duration '" + t + "' (use a number and s, m, h or d, e.g. 10s, 24h, 7d)");
+    }
+    if (total.compareTo(MAX) > 0) {
+      throw new KeyturnException.InvalidInput("duration '" + t + "' is longer than 100 years");
+    }
+    return total;
+  }
+
+  /** The shortest text that {@link #parse} reads back as {@code d}. */
+  public static String format(Duration d) {
+    if (d.isZero()) {
+      return "0";
+    }
+    long s = d.toSeconds();
+    StringBuilder out = new StringBuilder();
+    long[] sizes = {86_400, 3_600, 60, 1};
+    String[] units = {"d", "h", "m", "s"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (s >= sizes[i]) {
+        out.append(s / sizes[i]).append(units[i]);
+        s %= sizes[i];
+      }
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,68 @@
+package dev.keyturn.core;
+
+/**
+ * The root of every exception Keyturn throws on purpose. Unchecked; one subclass per decision a
+ * caller makes. Messages name objects and states, never a secret value.
+ */
+public class KeyturnException extends RuntimeException {
+  public KeyturnException(String message) {
+    super(message);
+  }
+
+  public KeyturnException(String message, Throwable cause) {
+    super(message, cause);
+  }
+
+  /** The named object does not exist (or is not visible in the requested stage). */
+  public static final class NotFound extends KeyturnException {
+    public NotFound(String message) {
+      super(message);
+    }
+  }
+
+  /** The request contradicts the object's current state (a stage move not allowed, a race). */
+  public static final class Conflict extends KeyturnException {
+    public Conflict(String message) {
+      super(message);
+    }
+  }
+
+  /** The input is malformed: a bad name, spec, duration or value. */
+  public static final class InvalidInput extends KeyturnException {
+    public InvalidInput(String message) {
+      super(message);
+    }
+  }
+
+  /** The caller is known but lacks the capability. */
+  public static final class Forbidden extends KeyturnException {
+    public Forbidden(String message) {
+      super(message);
+    }
+  }
+
+  /** The caller could not be identified: no token, an unknown, expired or revoked token. */
+  public static final class Unauthenticated extends KeyturnException {
+    public Unauthenticated(String message) {
+      super(message);
+    }
+  }
+
+  /** Decryption or authentication of stored material failed; the data or key is wrong. */
+  public static final class CryptoFailure extends KeyturnException {
+    public CryptoFailure(String message) {
+      super(message);
+    }
+
+    public CryptoFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** A dependency (the store, the disk) cannot serve the request now; retrying may work. */
+  public static final class Unavailable extends KeyturnException {
+    public Unavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package dev.keyturn.core;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A canonical secret name: {@code /}-separated segments of {@code [A-Za-z0-9._-]}, at most 256
+ * characters, with no empty, {@code .} or {@code ..} segment and no leading or trailing slash.
+ * Names are case-sensitive and are never normalized: a name that is not already canonical is
+ * refused, so that two spellings can never reach the same secret.
+ */
+public record SecretName(String value) implements Comparable<SecretName> {
+  public static final int MAX_LENGTH = 256;
+
+  public SecretName {
+    requireNonNull(value, "value");
+    String problem = problem(value);
+    if (problem != null) {
+      throw new KeyturnException.InvalidInput("invalid secret name: " + problem);
+    }
+  }
+
+  public static SecretName of(String value) {
+    return new SecretName(value);
+  }
+
+  /** The last segment: the default environment variable name. */
+  public String leaf() {
+    return value.substring(value.lastIndexOf('/') + 1);
+  }
+
+  @Override
+  public int compareTo(SecretName other) {
+    return value.compareTo(other.value);
+  }
+
+  @Override
+  public String toString() {
+    return value;
+  }
+
+  /** Describes what is wrong with {@code raw} as a name, or returns null when it is canonical. */
+  private static String problem(String raw) {
+    if (raw.isEmpty()) {
+      return "the name is empty";
+    }
+    if (raw.length() > MAX_LENGTH) {
+      return "the name is longer than " + MAX_LENGTH + " characters";
+    }
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      boolean allowed =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || c == '_'
+              || c == '-'
+              || c == '/';
+      if (!allowed) {
+        return c == '%'
+            ? "percent-encoding is not allowed in names"
+            : "character "
+                + describe(c)
+                + " at position "
+                + (i + 1)
+                + " is not allowed"
+                + " (use letters, digits, '.', '_', '-' and '/')";
+      }
+    }
+    if (raw.startsWith("/") || raw.endsWith("/")) {
+      return "a name may not start or end with '/'";
+    }
+    for (String segment : raw.split("/", -1)) {
+      if (segment.isEmpty()) {
+        return "a name may not contain an empty segment ('//')";
+      }
+      if (segment.equals(".") || segment.equals("..")) {
+        return "a name may not contain a '" + segment + "' segment";
+      }
+    }
+    return null;
+  }
+
+  private static String describe(char c) {
+    return c >= 0x21 && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
+  }
+}

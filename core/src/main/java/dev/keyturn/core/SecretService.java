@@ -1,0 +1,260 @@
+package dev.keyturn.core;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.crypto.Aad;
+import dev.keyturn.core.crypto.Envelope;
+import dev.keyturn.core.spi.SecretChange;
+import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.StoredSecret;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.SecretKey;
+
+/**
+ * Stores, reads and stages secret versions: encrypts on the way in, decrypts on the way out, and
+ * leaves stage rules to {@link VersionSet}. Knows nothing of HTTP or SQL; authorization is the
+ * caller's job.
+ *
+ * <p>Thread-safe. Caches unwrapped data keys (never values) by secret id.
+ */
+public final class SecretService {
+  /** The largest value accepted, in bytes. */
+  public static final int MAX_VALUE_BYTES = 512 * 1024;
+
+  private static final int DATA_KEY_CACHE_LIMIT = 100_000;
+
+  private final SecretStore store;
+  private final Envelope envelope;
+  private final Clock clock;
+  private final Map<Long, CachedDataKey> dataKeys = new ConcurrentHashMap<>();
+
+  public SecretService(SecretStore store, Envelope envelope, Clock clock) {
+    this.store = requireNonNull(store, "store");
+    this.envelope = requireNonNull(envelope, "envelope");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /**
+   * Stores {@code value} as a new version of {@code name}, in stage {@code current} or {@code
+   * pending}. A new current version demotes the old one to previous for {@code grace} (retired at
+   * once when zero). The value is encrypted before it reaches the store.
+   *
+   * @return the new version's metadata
+   */
+  public Version put(
+      SecretName name, Plaintext value, ValueType type, Duration grace, Stage stage, String actor) {
+    requireNonNull(name, "name");
+    requireNonNull(value, "value");
+    requireNonNull(type, "type");
+    requireNonNull(grace, "grace");
+    requireNonNull(actor, "actor");
+    if (value.isEmpty()) {
+      throw new KeyturnException.InvalidInput(name + ": the value is empty");
+    }
+    if (value.length() > MAX_VALUE_BYTES) {
+      throw new KeyturnException.InvalidInput(
+          name + ": the value is larger than " + MAX_VALUE_BYTES + " bytes");
+    }
+    value.revealUtf8(); // values are text; binary material is stored base64-encoded
+    Instant now = clock.instant();
+    StoredSecret after =
+        store.update(
+            name,
+            secret -> {
+              Optional<byte[]> newWrapped = Optional.empty();
+              byte[] wrapped;
+              if (secret.wrappedDataKey().isPresent()) {
+                wrapped = secret.wrappedDataKey().get();
+              } else {
+                wrapped = envelope.newWrappedDataKey(secret.id(), StoredSecret.DATA_KEY);
+                newWrapped = Optional.of(wrapped);
+              }
+              SecretKey dataKey = dataKey(secret.id(), wrapped);
+              int number = secret.versions().nextNumber();
+              byte[] bytes = value.reveal();
+              try {
+                Version version =
+                    new Version(
+                        number,
+                        stage,
+                        type,
+                        now,
+                        actor,
+                        Optional.empty(),
+                        envelope.fingerprint(dataKey, bytes));
+                VersionSet versions = secret.versions().add(version, grace, now);
+                byte[] ciphertext =
+                    envelope.sealValue(
+                        dataKey, StoredSecret.DATA_KEY, bytes, Aad.forValue(secret.id(), number));
+                return new SecretChange(versions, Map.of(number, ciphertext), newWrapped, false);
+              } finally {
+                Arrays.fill(bytes, (byte) 0);
+              }
+            });
+    List<Version> versions = after.versions().versions();
+    return versions.get(versions.size() - 1);
+  }
+
+  /**
+   * Reads one version. Retired versions (including previous ones whose grace ended) are returned
+   * only by number and only when {@code allowRetired}.
+   *
+   * @throws KeyturnException.NotFound if the secret or the version does not exist or was destroyed
+   * @throws KeyturnException.Forbidden if the version is retired and {@code allowRetired} is false
+   */
+  public SecretValue read(SecretName name, Selector selector, boolean allowRetired) {
+    StoredSecret secret = find(name);
+    VersionSet versions = secret.versions().expire(clock.instant());
+    Version version;
+    if (selector.version().isPresent()) {
+      int number = selector.version().get();
+      version =
+          versions
+              .version(number)
+              .orElseThrow(
+                  () -> new KeyturnException.NotFound(name + "#" + number + " does not exist"));
+      if (version.stage() == Stage.RETIRED && !allowRetired) {
+        throw new KeyturnException.Forbidden(
+            name + "#" + number + " is retired; reading it needs the admin capability");
+      }
+    } else {
+      Stage stage = selector.stage().orElse(Stage.CURRENT);
+      Optional<Version> found =
+          switch (stage) {
+            case CURRENT -> versions.current();
+            case PENDING -> versions.pending();
+            case PREVIOUS -> versions.newestPrevious(clock.instant());
+            case RETIRED -> Optional.empty();
+          };
+      version =
+          found.orElseThrow(() ->
+              new KeyturnException.NotFound(name + " has no " + stage.wireName() + " version"));
+    }
+    return decrypt(secret, version);
+  }
+
+  /** The values valid now, newest first: pending, current, previous inside their grace window. */
+  public List<SecretValue> keyring(SecretName name) {
+    StoredSecret secret = find(name);
+    List<Version> valid = secret.versions().keyring(clock.instant());
+    if (valid.isEmpty()) {
+      throw new KeyturnException.NotFound(name + " has no valid version");
+    }
+    List<SecretValue> out = new ArrayList<>(valid.size());
+    for (Version version : valid) {
+      out.add(decrypt(secret, version));
+    }
+    return out;
+  }
+
+  /** The secret's metadata with stages as they stand now (expired grace windows shown retired). */
+  public StoredSecret describe(SecretName name) {
+    StoredSecret secret = find(name);
+    return new StoredSecret(
+        secret.id(),
+        secret.name(),
+        secret.wrappedDataKey(),
+        secret.versions().expire(clock.instant()),
+        secret.createdAt(),
+        secret.updatedAt(),
+        secret.destroyed());
+  }
+
+  /** Secrets under {@code prefix}, in name order, {@code limit} at a time. */
+  public List<StoredSecret> list(String prefix, Optional<String> after, int limit) {
+    requireNonNull(prefix, "prefix");
+    if (limit < 1 || limit > 1000) {
+      throw new KeyturnException.InvalidInput("limit must be between 1 and 1000");
+    }
+    return store.list(prefix, after, limit);
+  }
+
+  /** Moves a version to another stage; see {@link VersionSet#move}. */
+  public Version move(SecretName name, int number, Stage stage, Duration grace, String actor) {
+    requireNonNull(actor, "actor");
+    Instant now = clock.instant();
+    StoredSecret after =
+        store.update(
+            name,
+            secret -> {
+              requireExisting(secret);
+              return SecretChange.stages(secret.versions().move(number, stage, grace, now));
+            });
+    return after.versions().version(number).orElseThrow();
+  }
+
+  /**
+   * Retires every version. With {@code destroy}, also erases every ciphertext and the data key, so
+   * no version can ever be read again; version metadata stays for audit.
+   */
+  public StoredSecret delete(SecretName name, boolean destroy, String actor) {
+    requireNonNull(actor, "actor");
+    StoredSecret after =
+        store.update(
+            name,
+            secret -> {
+              requireExisting(secret);
+              if (secret.versions().allRetired() && !destroy) {
+                throw new KeyturnException.NotFound(name + " is already deleted");
+              }
+              return new SecretChange(
+                  secret.versions().retireAll(), Map.of(), Optional.empty(), destroy);
+            });
+    dataKeys.remove(after.id());
+    return after;
+  }
+
+  private StoredSecret find(SecretName name) {
+    requireNonNull(name, "name");
+    return store
+        .find(name)
+        .filter(secret -> !secret.versions().versions().isEmpty())
+        .orElseThrow(() -> new KeyturnException.NotFound(name + " does not exist"));
+  }
+
+  private static void requireExisting(StoredSecret secret) {
+    if (secret.versions().versions().isEmpty()) {
+      throw new KeyturnException.NotFound(secret.name() + " does not exist");
+    }
+  }
+
+  private SecretValue decrypt(StoredSecret secret, Version version) {
+    String label = secret.name() + "#" + version.number();
+    byte[] wrapped =
+        secret
+            .wrappedDataKey()
+            .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
+    byte[] ciphertext =
+        store
+            .ciphertext(secret.id(), version.number())
+            .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
+    byte[] plaintext =
+        envelope.openValue(
+            dataKey(secret.id(), wrapped), ciphertext, Aad.forValue(secret.id(), version.number()));
+    return new SecretValue(secret.name(), version, Plaintext.wrap(plaintext));
+  }
+
+  private SecretKey dataKey(long secretId, byte[] wrapped) {
+    CachedDataKey cached = dataKeys.get(secretId);
+    if (cached != null && MessageDigest.isEqual(cached.wrapped, wrapped)) {
+      return cached.key;
+    }
+    SecretKey key = envelope.unwrapDataKey(wrapped, secretId, StoredSecret.DATA_KEY);
+    if (dataKeys.size() >= DATA_KEY_CACHE_LIMIT) {
+      dataKeys.clear();
+    }
+    dataKeys.put(secretId, new CachedDataKey(wrapped.clone(), key));
+    return key;
+  }
+
+  private record CachedDataKey(byte[] wrapped, SecretKey key) {}
+}

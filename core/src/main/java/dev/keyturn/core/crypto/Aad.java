@@ -1,0 +1,36 @@
+package dev.keyturn.core.crypto;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Associated data built without ambiguity: each field is written as a 4-byte big-endian length
+ * followed by its bytes, so no two different field lists encode to the same bytes.
+ */
+public final class Aad {
+  private Aad() {}
+
+  public static byte[] of(String... fields) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (String field : fields) {
+      byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+      int n = bytes.length;
+      out.write(n >>> 24);
+      out.write(n >>> 16);
+      out.write(n >>> 8);
+      out.write(n);
+      out.writeBytes(bytes);
+    }
+    return out.toByteArray();
+  }
+
+  /** The associated data that binds a value ciphertext to its secret and version. */
+  public static byte[] forValue(long secretId, int version) {
+    return of("keyturn/value/v1", Long.toString(secretId), Integer.toString(version));
+  }
+
+  /** The associated data that binds a wrapped data key to its secret and data key number. */
+  public static byte[] forDataKey(long secretId, int dataKey) {
+    return of("keyturn/data-key/v1", Long.toString(secretId), Integer.toString(dataKey));
+  }
+}

@@ -1,0 +1,165 @@
+package dev.keyturn.core.crypto;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HexFormat;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Envelope encryption with AES-256-GCM. Each secret has a data key; data keys are wrapped by the
+ * {@link RootKey}; each version's value is sealed under its secret's data key.
+ *
+ * <p>Wire format of every ciphertext (values and wrapped data keys):
+ *
+ * <pre>
+ *   byte    format version (1)
+ *   byte    length of the key id, n (1..255)
+ *   n bytes key id, ASCII: the root key id for a wrapped data key, "dk-N" for a value
+ *   12 bytes random nonce
+ *   rest    AES-GCM ciphertext and 16-byte tag
+ * </pre>
+ *
+ * The header (format, key id) is authenticated together with the caller's associated data (see
+ * {@link Aad}), so a flipped bit anywhere, or a ciphertext moved to another row, fails to open.
+ *
+ * <p>Thread-safe. Never logs or puts key or plaintext bytes in exception messages.
+ */
+public final class Envelope {
+  public static final byte FORMAT = 1;
+  private static final int NONCE = 12;
+  private static final int TAG_BITS = 128;
+
+  private final RootKey rootKey;
+  private final SecureRandom random;
+
+  public Envelope(RootKey rootKey, SecureRandom random) {
+    this.rootKey = requireNonNull(rootKey, "rootKey");
+    this.random = requireNonNull(random, "random");
+  }
+
+  public String rootKeyId() {
+    return rootKey.id();
+  }
+
+  /** Makes a new random data key and returns it wrapped by the root key. */
+  public byte[] newWrappedDataKey(long secretId, int dataKey) {
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    try {
+      return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forDataKey(secretId, dataKey));
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** Unwraps a data key; throws {@link KeyturnException.CryptoFailure} if it does not open. */
+  public SecretKey unwrapDataKey(byte[] wrapped, long secretId, int dataKey) {
+    String keyId = keyId(wrapped);
+    if (!keyId.equals(rootKey.id())) {
+      throw new KeyturnException.CryptoFailure(
+          "data key of secret "
+              + secretId
+              + " is wrapped by root key "
+              + keyId
+              + ", but the loaded root key is "
+              + rootKey.id());
+    }
+    byte[] key = open(rootKey.aesKey(), wrapped, Aad.forDataKey(secretId, dataKey));
+    try {
+      return new SecretKeySpec(key, "AES");
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** Seals a value under a data key, bound to {@code aad}. */
+  public byte[] sealValue(SecretKey dataKey, int dataKeyNumber, byte[] plaintext, byte[] aad) {
+    return seal(dataKey, "dk-" + dataKeyNumber, plaintext, aad);
+  }
+
+  /** Opens a value sealed by {@link #sealValue}; the caller owns (and should wipe) the result. */
+  public byte[] openValue(SecretKey dataKey, byte[] ciphertext, byte[] aad) {
+    return open(dataKey, ciphertext, aad);
+  }
+
+  /**
+   * A keyed fingerprint of a value: 16 bytes of HMAC-SHA256 under a key derived from the data key,
+   * as 32 hex digits. Equal values of one secret have equal fingerprints; without the key nothing
+   * about the value can be learned or guessed offline.
+   */
+  public String fingerprint(SecretKey dataKey, byte[] plaintext) {
+    try {
+      Mac derive = Mac.getInstance("HmacSHA256");
+      derive.init(new SecretKeySpec(dataKey.getEncoded(), "HmacSHA256"));
+      byte[] fingerprintKey =
+          derive.doFinal("keyturn fingerprint v1".getBytes(StandardCharsets.UTF_8));
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(fingerprintKey, "HmacSHA256"));
+      Arrays.fill(fingerprintKey, (byte) 0);
+      return HexFormat.of().formatHex(mac.doFinal(plaintext), 0, 16);
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
+    }
+  }
+
+  /** The key id named in a ciphertext's header. */
+  public static String keyId(byte[] ciphertext) {
+    if (ciphertext.length < 2 || ciphertext[0] != FORMAT) {
+      throw new KeyturnException.CryptoFailure(
+          "unknown ciphertext format " + (ciphertext.length == 0 ? "(empty)" : ciphertext[0]));
+    }
+    int n = ciphertext[1] & 0xff;
+    if (n == 0 || ciphertext.length < 2 + n + NONCE + TAG_BITS / 8) {
+      throw new KeyturnException.CryptoFailure("ciphertext is truncated");
+    }
+    return new String(ciphertext, 2, n, StandardCharsets.US_ASCII);
+  }
+
+  private byte[] seal(SecretKey key, String keyId, byte[] plaintext, byte[] aad) {
+    byte[] id = keyId.getBytes(StandardCharsets.US_ASCII);
+    byte[] nonce = new byte[NONCE];
+    random.nextBytes(nonce);
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+      ByteBuffer out =
+          ByteBuffer.allocate(2 + id.length + NONCE + cipher.getOutputSize(plaintext.length));
+      out.put(FORMAT).put((byte) id.length).put(id).put(nonce);
+      cipher.updateAAD(out.array(), 0, 2 + id.length);
+      cipher.updateAAD(aad);
+      cipher.doFinal(ByteBuffer.wrap(plaintext), out);
+      return out.array();
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("AES-GCM encryption failed", e);
+    }
+  }
+
+  private static byte[] open(SecretKey key, byte[] ciphertext, byte[] aad) {
+    String keyId = keyId(ciphertext);
+    int header = 2 + keyId.length();
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(
+          Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, header, NONCE));
+      cipher.updateAAD(ciphertext, 0, header);
+      cipher.updateAAD(aad);
+      return cipher.doFinal(ciphertext, header + NONCE, ciphertext.length - header - NONCE);
+    } catch (AEADBadTagException e) {
+      throw new KeyturnException.CryptoFailure(
+          "ciphertext does not authenticate (wrong key, wrong row, or tampered data)");
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("AES-GCM decryption failed", e);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.keyturn.core.crypto;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The key that wraps every data key: 32 random bytes, written as one line of standard base64. Its
+ * {@link #id()} ({@code rk-} and 16 hex digits of a hash) names it in ciphertexts and in the store,
+ * so a store can tell a wrong key from a missing one. {@code toString} never shows the key.
+ */
+public final class RootKey {
+  public static final int LENGTH = 32;
+
+  private final byte[] key;
+  private final String id;
+
+  private RootKey(byte[] key) {
+    if (key.length != LENGTH) {
+      throw new KeyturnException.InvalidInput(
+          "a root key is " + LENGTH + " bytes, not " + key.length);
+    }
+    this.key = key;
+    this.id = "rk-" + HexFormat.of().formatHex(derive("keyturn root key id v1"), 0, 8);
+  }
+
+  public static RootKey generate(SecureRandom random) {
+    byte[] key = new byte[LENGTH];
+    random.nextBytes(key);
+    return new RootKey(key);
+  }
+
+  /** Parses the file or environment form: base64 of 32 bytes, surrounding white space ignored. */
+  public static RootKey fromBase64(String encoded) {
+    requireNonNull(encoded, "encoded");
+    try {
+      return new RootKey(Base64.getDecoder().decode(encoded.strip()));
+    } catch (IllegalArgumentException e) {
+      throw new KeyturnException.InvalidInput("the root key is not valid base64");
+    }
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** The file form: base64 and a newline. */
+  public String toBase64Line() {
+    return Base64.getEncoder().encodeToString(key) + "\n";
+  }
+
+  /** A 32-byte subkey for one purpose (HMAC-SHA256 of the label under the root key). */
+  public byte[] derive(String label) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(label.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
+    }
+  }
+
+  SecretKeySpec aesKey() {
+    return new SecretKeySpec(key, "AES");
+  }
+
+  public boolean sameAs(RootKey other) {
+    return MessageDigest.isEqual(key, other.key);
+  }
+
+  /** Zeroes the key bytes held by this object. */
+  public void destroy() {
+    Arrays.fill(key, (byte) 0);
+  }
+
+  @Override
+  public String toString() {
+    return "RootKey[" + id + "]";
+  }
+}

@@ -1,0 +1,500 @@
+package dev.keyturn.store;
+
+import static java.util.Objects.requireNonNull;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.VersionSet;
+import dev.keyturn.core.spi.SecretChange;
+import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.core.spi.TokenStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * {@link SecretStore} on JDBC: SQLite (the embedded default) or PostgreSQL (several nodes sharing
+ * one database). Updates of one secret are serialized: SQLite opens every write transaction with
+ * {@code BEGIN IMMEDIATE}; PostgreSQL locks the secret's row with {@code SELECT ... FOR UPDATE}.
+ * The schema is migrated with Flyway when the store opens.
+ *
+ * <p>Thread-safe. SQL errors become {@link KeyturnException.Unavailable}; statements take values
+ * only as parameters, so no error text carries one.
+ */
+public final class JdbcSecretStore implements SecretStore {
+  private static final String SECRET_COLUMNS =
+      "id, name, data_key, destroyed, created_at, updated_at";
+  private static final String VERSION_COLUMNS =
+      "secret_id, number, stage, value_type, created_at, created_by, accept_until, fingerprint";
+
+  private final HikariDataSource dataSource;
+  private final Dialect dialect;
+  private final Clock clock;
+  private final JdbcTokenStore tokens;
+
+  private JdbcSecretStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.clock = clock;
+    this.tokens = new JdbcTokenStore(this);
+  }
+
+  /**
+   * Opens the store at {@code jdbcUrl} and migrates its schema. For SQLite the database file is
+   * created with mode 600 (its {@code -wal} and {@code -shm} files follow its mode) in a directory
+   * that must exist.
+   */
+  public static JdbcSecretStore open(String jdbcUrl, Clock clock) {
+    requireNonNull(jdbcUrl, "jdbcUrl");
+    requireNonNull(clock, "clock");
+    Dialect dialect = Dialect.of(jdbcUrl);
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setPoolName("keyturn-store");
+    config.setAutoCommit(true);
+    if (dialect == Dialect.SQLITE) {
+      prepareSqliteFile(jdbcUrl);
+      // sqlite-jdbc applies these pragmas to every connection it opens, so every pooled
+      // connection has them; transaction_mode makes each transaction BEGIN IMMEDIATE.
+      config.addDataSourceProperty("journal_mode", "WAL");
+      config.addDataSourceProperty("synchronous", "FULL");
+      config.addDataSourceProperty("busy_timeout", "30000");
+      config.addDataSourceProperty("foreign_keys", "true");
+      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      config.setMaximumPoolSize(8);
+    } else {
+      config.setMaximumPoolSize(16);
+    }
+    HikariDataSource dataSource;
+    try {
+      dataSource = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new KeyturnException.Unavailable("cannot open the store: " + rootMessage(e), e);
+    }
+    try {
+      Flyway.configure()
+          .dataSource(dataSource)
+          .locations(dialect.migrations)
+          .loggers("slf4j")
+          .load()
+          .migrate();
+      if (dialect == Dialect.SQLITE) {
+        tightenSqliteSideFiles(jdbcUrl);
+      }
+      return new JdbcSecretStore(dataSource, dialect, clock);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw new KeyturnException.Unavailable("cannot migrate the store: " + rootMessage(e), e);
+    }
+  }
+
+  /** The pool, for tests that look at connection settings. */
+  DataSource dataSource() {
+    return dataSource;
+  }
+
+  @Override
+  public StoredSecret update(SecretName name, Function<StoredSecret, SecretChange> change) {
+    requireNonNull(name, "name");
+    requireNonNull(change, "change");
+    return inTransaction(c -> {
+      long now = clock.millis();
+      try (PreparedStatement insert =
+          c.prepareStatement(
+              "INSERT INTO secrets (name, created_at, updated_at) VALUES (?, ?, ?)"
+                  + " ON CONFLICT (name) DO NOTHING")) {
+        insert.setString(1, name.value());
+        insert.setLong(2, now);
+        insert.setLong(3, now);
+        insert.executeUpdate();
+      }
+      StoredSecret before = loadSecret(c, name, dialect.forUpdate).orElseThrow();
+      SecretChange result = change.apply(before);
+      result.checkFollows(before.versions());
+      write(c, before, result, now);
+      return loadSecret(c, name, "").orElseThrow();
+    });
+  }
+
+  @Override
+  public Optional<StoredSecret> find(SecretName name) {
+    requireNonNull(name, "name");
+    return withConnection(c -> loadSecret(c, name, ""));
+  }
+
+  @Override
+  public Optional<byte[]> ciphertext(long secretId, int version) {
+    return withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT ciphertext FROM versions WHERE secret_id = ? AND number = ?")) {
+        ps.setLong(1, secretId);
+        ps.setInt(2, version);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.ofNullable(rs.getBytes(1)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<StoredSecret> list(String prefix, Optional<String> after, int limit) {
+    requireNonNull(prefix, "prefix");
+    requireNonNull(after, "after");
+    return withConnection(c -> {
+      // Names use only ASCII characters below '~', so prefix + "~" bounds the range.
+      StringBuilder sql =
+          new StringBuilder("SELECT " + SECRET_COLUMNS + " FROM secrets WHERE live = 1");
+      List<String> args = new ArrayList<>();
+      if (!prefix.isEmpty()) {
+        sql.append(" AND name >= ? AND name < ?");
+        args.add(prefix);
+        args.add(prefix + "~");
+      }
+      if (after.isPresent()) {
+        sql.append(" AND name > ?");
+        args.add(after.get());
+      }
+      sql.append(" ORDER BY name LIMIT ?");
+      List<SecretRow> rows = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        int i = 1;
+        for (String arg : args) {
+          ps.setString(i++, arg);
+        }
+        ps.setInt(i, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows.add(SecretRow.read(rs));
+          }
+        }
+      }
+      Map<Long, List<Version>> versions = loadVersions(c, rows.stream().map(r -> r.id).toList());
+      return rows.stream().map(r -> r.toStored(versions.getOrDefault(r.id, List.of()))).toList();
+    });
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return withConnection(c -> {
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM tokens)");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) == 0;
+      }
+    });
+  }
+
+  @Override
+  public Optional<String> setting(String key) {
+    requireNonNull(key, "key");
+    return withConnection(c -> readSetting(c, key));
+  }
+
+  @Override
+  public String settingIfAbsent(String key, String value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    return inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")) {
+        ps.setString(1, key);
+        ps.setString(2, value);
+        ps.executeUpdate();
+      }
+      return readSetting(c, key).orElseThrow();
+    });
+  }
+
+  @Override
+  public TokenStore tokens() {
+    return tokens;
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  private static Optional<String> readSetting(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT value FROM settings WHERE key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  private void write(Connection c, StoredSecret before, SecretChange change, long now)
+      throws SQLException {
+    // Rows leaving current or pending are written first, so that the one-current and
+    // one-pending indexes hold after every statement, not only at commit.
+    List<Version> demoted = new ArrayList<>();
+    List<Version> promoted = new ArrayList<>();
+    List<Version> added = new ArrayList<>();
+    for (Version v : change.after().versions()) {
+      Optional<Version> old = before.versions().version(v.number());
+      if (old.isEmpty()) {
+        added.add(v);
+      } else if (!old.get().equals(v)) {
+        (v.stage() == Stage.CURRENT || v.stage() == Stage.PENDING ? promoted : demoted).add(v);
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE versions SET stage = ?, accept_until = ? WHERE secret_id = ? AND number = ?")) {
+      for (Version v : concat(demoted, promoted)) {
+        ps.setString(1, v.stage().wireName());
+        setNullableMillis(ps, 2, v.acceptUntil());
+        ps.setLong(3, before.id());
+        ps.setInt(4, v.number());
+        ps.executeUpdate();
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO versions ("
+                + VERSION_COLUMNS
+                + ", ciphertext)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (Version v : added) {
+        ps.setLong(1, before.id());
+        ps.setInt(2, v.number());
+        ps.setString(3, v.stage().wireName());
+        ps.setString(4, v.type().wireName());
+        ps.setLong(5, v.createdAt().toEpochMilli());
+        ps.setString(6, v.createdBy());
+        setNullableMillis(ps, 7, v.acceptUntil());
+        ps.setString(8, v.fingerprint());
+        ps.setBytes(9, change.newCiphertexts().get(v.number()));
+        ps.executeUpdate();
+      }
+    }
+    if (change.destroyCiphertexts()) {
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE versions SET ciphertext = NULL WHERE secret_id = ?")) {
+        ps.setLong(1, before.id());
+        ps.executeUpdate();
+      }
+    }
+    boolean live = !change.after().allRetired();
+    String sql =
+        change.destroyCiphertexts()
+            ? "UPDATE secrets SET updated_at = ?, live = ?, data_key = NULL, destroyed = 1"
+                + " WHERE id = ?"
+            : change.newWrappedDataKey().isPresent()
+                ? "UPDATE secrets SET updated_at = ?, live = ?, data_key = ?, destroyed = 0"
+                    + " WHERE id = ?"
+                : "UPDATE secrets SET updated_at = ?, live = ? WHERE id = ?";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, now);
+      ps.setInt(2, live ? 1 : 0);
+      if (change.newWrappedDataKey().isPresent() && !change.destroyCiphertexts()) {
+        ps.setBytes(3, change.newWrappedDataKey().get());
+        ps.setLong(4, before.id());
+      } else {
+        ps.setLong(3, before.id());
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  private Optional<StoredSecret> loadSecret(Connection c, SecretName name, String lock)
+      throws SQLException {
+    SecretRow row;
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT " + SECRET_COLUMNS + " FROM secrets WHERE name = ?" + lock)) {
+      ps.setString(1, name.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        row = SecretRow.read(rs);
+      }
+    }
+    return Optional.of(
+        row.toStored(loadVersions(c, List.of(row.id)).getOrDefault(row.id, List.of())));
+  }
+
+  private static Map<Long, List<Version>> loadVersions(Connection c, List<Long> ids)
+      throws SQLException {
+    Map<Long, List<Version>> out = new HashMap<>();
+    if (ids.isEmpty()) {
+      return out;
+    }
+    String marks = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT " + VERSION_COLUMNS + " FROM versions WHERE secret_id IN (" + marks + ")")) {
+      for (int i = 0; i < ids.size(); i++) {
+        ps.setLong(i + 1, ids.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long acceptUntil = rs.getLong(7);
+          Optional<Instant> until =
+              rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(acceptUntil));
+          Version v =
+              new Version(
+                  rs.getInt(2),
+                  Stage.fromWire(rs.getString(3)),
+                  ValueType.fromWire(rs.getString(4)),
+                  Instant.ofEpochMilli(rs.getLong(5)),
+                  rs.getString(6),
+                  until,
+                  rs.getString(8));
+          out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(v);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void setNullableMillis(PreparedStatement ps, int index, Optional<Instant> value)
+      throws SQLException {
+    if (value.isPresent()) {
+      ps.setLong(index, value.get().toEpochMilli());
+    } else {
+      ps.setNull(index, Types.BIGINT);
+    }
+  }
+
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    List<T> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  /** A unit of JDBC work. */
+  interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  <T> T withConnection(Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  <T> T inTransaction(Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        rollbackQuietly(c, e);
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Throwable cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static KeyturnException.Unavailable unavailable(SQLException e) {
+    return new KeyturnException.Unavailable("the store failed: " + e.getMessage(), e);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  private static Path sqlitePath(String jdbcUrl) {
+    String rest = jdbcUrl.substring("jdbc:sqlite:".length());
+    int query = rest.indexOf('?');
+    return Path.of(query >= 0 ? rest.substring(0, query) : rest);
+  }
+
+  private static void prepareSqliteFile(String jdbcUrl) {
+    Path db = sqlitePath(jdbcUrl);
+    try {
+      if (!Files.exists(db)) {
+        Files.createFile(
+            db, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+    } catch (IOException e) {
+      throw new KeyturnException.Unavailable("cannot create the database file " + db, e);
+    }
+  }
+
+  private static void tightenSqliteSideFiles(String jdbcUrl) {
+    Path db = sqlitePath(jdbcUrl);
+    for (String suffix : new String[] {"", "-wal", "-shm"}) {
+      Path file = db.resolveSibling(db.getFileName() + suffix);
+      try {
+        if (Files.exists(file)) {
+          Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+      } catch (IOException e) {
+        throw new KeyturnException.Unavailable("cannot set mode 600 on " + file, e);
+      }
+    }
+  }
+
+  private record SecretRow(
+      long id, String name, byte[] dataKey, boolean destroyed, long createdAt, long updatedAt) {
+    static SecretRow read(ResultSet rs) throws SQLException {
+      return new SecretRow(
+          rs.getLong(1),
+          rs.getString(2),
+          rs.getBytes(3),
+          rs.getInt(4) != 0,
+          rs.getLong(5),
+          rs.getLong(6));
+    }
+
+    StoredSecret toStored(List<Version> versions) {
+      SecretName secretName = SecretName.of(name);
+      return new StoredSecret(
+          id,
+          secretName,
+          Optional.ofNullable(dataKey),
+          new VersionSet(secretName, versions),
+          Instant.ofEpochMilli(createdAt),
+          Instant.ofEpochMilli(updatedAt),
+          destroyed);
+    }
+  }
+}

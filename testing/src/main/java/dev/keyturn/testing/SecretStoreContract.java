@@ -1,0 +1,284 @@
+package dev.keyturn.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.VersionSet;
+import dev.keyturn.core.spi.SecretChange;
+import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.core.spi.TokenRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link SecretStore} must have. A backend's test extends this class and
+ * returns a new, empty store from {@link #newStore()}; the in-memory fake, SQLite and PostgreSQL
+ * all run it.
+ */
+public abstract class SecretStoreContract {
+  protected static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private static final SecretName NAME = SecretName.of("app/production/API_KEY");
+
+  protected SecretStore store;
+
+  /** A new, empty store. */
+  protected abstract SecretStore newStore();
+
+  @BeforeEach
+  void open() {
+    store = newStore();
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
+  @Test
+  void update_newSecret_storesVersionCiphertextAndDataKey() {
+    StoredSecret after = store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+
+    StoredSecret found = store.find(NAME).orElseThrow();
+    assertThat(found.id()).isEqualTo(after.id());
+    assertThat(found.wrappedDataKey()).get().satisfies(dk -> assertThat(dk).isEqualTo(bytes("dk")));
+    assertThat(found.versions().versions()).hasSize(1);
+    Version v1 = found.versions().current().orElseThrow();
+    assertThat(v1.number()).isEqualTo(1);
+    assertThat(v1.createdBy()).isEqualTo("tester");
+    assertThat(v1.fingerprint()).isEqualTo("fp-one");
+    assertThat(store.ciphertext(found.id(), 1)).get().isEqualTo(bytes("ct-one"));
+  }
+
+  @Test
+  void update_secondVersionWithGrace_keepsPreviousWithAcceptUntil() {
+    store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+
+    store.update(NAME, s -> addCurrent(s, "two", Duration.ofHours(24)));
+
+    VersionSet versions = store.find(NAME).orElseThrow().versions();
+    assertThat(versions.current().orElseThrow().number()).isEqualTo(2);
+    Version previous = versions.version(1).orElseThrow();
+    assertThat(previous.stage()).isEqualTo(Stage.PREVIOUS);
+    assertThat(previous.acceptUntil()).contains(T0.plus(Duration.ofHours(24)));
+  }
+
+  @Test
+  void update_changeThrows_writesNothing() {
+    assertThatThrownBy(() ->
+            store.update(
+                NAME,
+                s -> {
+                  throw new IllegalStateException("refused");
+                }))
+        .hasMessage("refused");
+
+    assertThat(store.find(NAME)).isEmpty();
+    assertThat(store.isEmpty()).isTrue();
+  }
+
+  @Test
+  void update_changeThrowsOnExistingSecret_keepsItAsItWas() {
+    store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+
+    assertThatThrownBy(() ->
+            store.update(
+                NAME,
+                s -> {
+                  addCurrent(s, "two", Duration.ZERO);
+                  throw new IllegalStateException("refused");
+                }))
+        .hasMessage("refused");
+
+    assertThat(store.find(NAME).orElseThrow().versions().versions()).hasSize(1);
+  }
+
+  @Test
+  void update_removingAVersion_isRefused() {
+    store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+
+    assertThatThrownBy(() -> store.update(NAME, s -> SecretChange.stages(VersionSet.empty(NAME))))
+        .isInstanceOf(IllegalStateException.class);
+
+    assertThat(store.find(NAME).orElseThrow().versions().versions()).hasSize(1);
+  }
+
+  @Test
+  void update_stageChange_persists() {
+    store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+    store.update(NAME, s -> addCurrent(s, "two", Duration.ofHours(1)));
+
+    store.update(
+        NAME, s -> SecretChange.stages(s.versions().move(1, Stage.RETIRED, Duration.ZERO, T0)));
+
+    assertThat(store.find(NAME).orElseThrow().versions().version(1).orElseThrow().stage())
+        .isEqualTo(Stage.RETIRED);
+  }
+
+  @Test
+  void update_destroy_erasesCiphertextsAndDataKeyButKeepsMetadata() {
+    StoredSecret stored = store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+
+    store.update(
+        NAME, s -> new SecretChange(s.versions().retireAll(), Map.of(), Optional.empty(), true));
+
+    StoredSecret found = store.find(NAME).orElseThrow();
+    assertThat(found.destroyed()).isTrue();
+    assertThat(found.wrappedDataKey()).isEmpty();
+    assertThat(store.ciphertext(stored.id(), 1)).isEmpty();
+    assertThat(found.versions().version(1).orElseThrow().stage()).isEqualTo(Stage.RETIRED);
+  }
+
+  @Test
+  void update_afterDestroy_takesNewDataKeyAndNextNumber() {
+    store.update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+    store.update(
+        NAME, s -> new SecretChange(s.versions().retireAll(), Map.of(), Optional.empty(), true));
+
+    store.update(NAME, s -> addCurrent(s, "two", Duration.ZERO));
+
+    StoredSecret found = store.find(NAME).orElseThrow();
+    assertThat(found.destroyed()).isFalse();
+    assertThat(found.wrappedDataKey()).isPresent();
+    assertThat(found.versions().current().orElseThrow().number()).isEqualTo(2);
+  }
+
+  @Test
+  void find_unknownName_isEmpty() {
+    assertThat(store.find(SecretName.of("nobody/here"))).isEmpty();
+    assertThat(store.ciphertext(12345, 1)).isEmpty();
+  }
+
+  @Test
+  void list_filtersByPrefixPagesInNameOrderAndHidesDeleted() {
+    for (String n : List.of("b/x", "a/2", "a/1", "a/3", "ab/1", "c")) {
+      store.update(SecretName.of(n), s -> addCurrent(s, n, Duration.ZERO));
+    }
+    store.update(SecretName.of("a/3"), s -> SecretChange.stages(s.versions().retireAll()));
+
+    List<String> firstPage = names(store.list("a/", Optional.empty(), 1));
+    List<String> secondPage = names(store.list("a/", Optional.of("a/1"), 10));
+    List<String> all = names(store.list("", Optional.empty(), 100));
+
+    assertThat(firstPage).containsExactly("a/1");
+    assertThat(secondPage).containsExactly("a/2");
+    assertThat(all).containsExactly("a/1", "a/2", "ab/1", "b/x", "c");
+  }
+
+  @Test
+  void list_isCaseSensitiveBinaryOrder() {
+    for (String n : List.of("app/b", "app/B", "App/a")) {
+      store.update(SecretName.of(n), s -> addCurrent(s, n, Duration.ZERO));
+    }
+
+    assertThat(names(store.list("", Optional.empty(), 10)))
+        .containsExactly("App/a", "app/B", "app/b");
+    assertThat(names(store.list("app/", Optional.empty(), 10))).containsExactly("app/B", "app/b");
+  }
+
+  @Test
+  void update_concurrentWritersToOneSecret_loseNothing() throws Exception {
+    int threads = 8;
+    int perThread = 15;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<?>> futures = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      futures.add(
+          pool.submit(() -> {
+            for (int i = 0; i < perThread; i++) {
+              String value = thread + "-" + i;
+              store.update(NAME, s -> addCurrent(s, value, Duration.ofHours(1)));
+            }
+          }));
+    }
+    for (Future<?> f : futures) {
+      f.get();
+    }
+    pool.shutdown();
+
+    StoredSecret found = store.find(NAME).orElseThrow();
+    List<Version> versions = found.versions().versions();
+    assertThat(versions).hasSize(threads * perThread);
+    assertThat(versions).extracting(Version::number).doesNotHaveDuplicates();
+    assertThat(versions.stream().filter(v -> v.stage() == Stage.CURRENT)).hasSize(1);
+    assertThat(versions).extracting(Version::fingerprint).doesNotHaveDuplicates();
+    for (Version v : versions) {
+      assertThat(store.ciphertext(found.id(), v.number())).isPresent();
+    }
+  }
+
+  @Test
+  void settings_writeOnceAndRead() {
+    assertThat(store.setting("root-key-id")).isEmpty();
+
+    String first = store.settingIfAbsent("root-key-id", "rk-1");
+    String second = store.settingIfAbsent("root-key-id", "rk-2");
+
+    assertThat(first).isEqualTo("rk-1");
+    assertThat(second).isEqualTo("rk-1");
+    assertThat(store.setting("root-key-id")).contains("rk-1");
+  }
+
+  @Test
+  void tokens_createFindCountAndEmptiness() {
+    assertThat(store.isEmpty()).isTrue();
+    TokenRecord token =
+        new TokenRecord(
+            "tok_1",
+            "ci",
+            bytes("hash-1"),
+            List.of("read:app/*", "list:*"),
+            T0,
+            Optional.of(T0.plus(Duration.ofDays(30))),
+            Optional.empty());
+
+    store.tokens().create(token);
+
+    TokenRecord found = store.tokens().findByHash(bytes("hash-1")).orElseThrow();
+    assertThat(found.id()).isEqualTo("tok_1");
+    assertThat(found.name()).isEqualTo("ci");
+    assertThat(found.grants()).containsExactly("read:app/*", "list:*");
+    assertThat(found.expiresAt()).contains(T0.plus(Duration.ofDays(30)));
+    assertThat(found.revokedAt()).isEmpty();
+    assertThat(store.tokens().findByHash(bytes("hash-2"))).isEmpty();
+    assertThat(store.tokens().count()).isEqualTo(1);
+    assertThat(store.isEmpty()).isFalse();
+  }
+
+  /** Adds a current version holding fake ciphertext {@code "ct-" + value}. */
+  protected static SecretChange addCurrent(StoredSecret s, String value, Duration grace) {
+    int n = s.versions().nextNumber();
+    Version v =
+        new Version(
+            n, Stage.CURRENT, ValueType.STRING, T0, "tester", Optional.empty(), "fp-" + value);
+    return new SecretChange(
+        s.versions().add(v, grace, T0),
+        Map.of(n, bytes("ct-" + value)),
+        s.wrappedDataKey().isPresent() ? Optional.empty() : Optional.of(bytes("dk")),
+        false);
+  }
+
+  private static List<String> names(List<StoredSecret> secrets) {
+    return secrets.stream().map(s -> s.name().value()).toList();
+  }
+
+  protected static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,48 @@
+package dev.keyturn.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The external services some tests need. A test whose service is not running is skipped with a
+ * message naming the service, unless {@code KEYTURN_IT=1} (as in CI), which turns the skip into a
+ * failure.
+ */
+public final class TestServices {
+  private TestServices() {}
+
+  /** True when integration services are required (CI). */
+  public static boolean required() {
+    return "1".equals(System.getenv("KEYTURN_IT"));
+  }
+
+  /**
+   * The JDBC URL of a PostgreSQL database the tests may create schemas in ({@code
+   * KEYTURN_TEST_PG_URL}, default the local server's {@code test} database as {@code postgres}).
+   */
+  public static String postgresUrl() {
+    String url = System.getenv("KEYTURN_TEST_PG_URL");
+    if (url == null || url.isBlank()) {
+      url = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    }
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.createStatement().execute("SELECT 1");
+      return url;
+    } catch (SQLException e) {
+      unavailable("PostgreSQL at " + url.replaceAll("password=[^&]*", "password=***"), e);
+      throw new AssertionError("unreachable");
+    }
+  }
+
+  /** Skips the test (or fails it under {@code KEYTURN_IT=1}) because {@code service} is down. */
+  public static void unavailable(String service, Exception cause) {
+    String message = service + " is not reachable (" + cause.getMessage() + ")";
+    if (required()) {
+      Assertions.fail(message + "; KEYTURN_IT=1 requires it", cause);
+    }
+    Assumptions.abort(message + "; skipping (set KEYTURN_IT=1 to make this a failure)");
+  }
+}
