@@ -1,0 +1,36 @@
+package dev.keyturn.api;
+
+/** The error codes of the wire, with their HTTP statuses; docs/api.md lists them for people. */
+public final class ErrorCodes {
+  /** 400: malformed JSON, a bad field, a bad generator spec or duration. */
+  public static final String INVALID_REQUEST = "invalid_request";
+
+  /** 400: a secret name that is not canonical. */
+  public static final String INVALID_NAME = "invalid_name";
+
+  /** 401: no token, or an unknown, expired or revoked one. */
+  public static final String UNAUTHENTICATED = "unauthenticated";
+
+  /** 403: the token lacks the capability. */
+  public static final String FORBIDDEN = "forbidden";
+
+  /** 404: no such secret, version or route. */
+  public static final String NOT_FOUND = "not_found";
+
+  /** 405: the route exists but not with this method. */
+  public static final String METHOD_NOT_ALLOWED = "method_not_allowed";
+
+  /** 409: the request contradicts the secret's state (a stage move not allowed). */
+  public static final String CONFLICT = "conflict";
+
+  /** 413: the request body is larger than 1 MiB. */
+  public static final String PAYLOAD_TOO_LARGE = "payload_too_large";
+
+  /** 500: a stored ciphertext did not authenticate, or another internal fault. */
+  public static final String INTERNAL = "internal";
+
+  /** 503: the store is unavailable. */
+  public static final String UNAVAILABLE = "unavailable";
+
+  private ErrorCodes() {}
+}

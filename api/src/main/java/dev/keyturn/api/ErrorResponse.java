@@ -1,0 +1,8 @@
+package dev.keyturn.api;
+
+/** Every error body: {@code {"error": {"code": "...", "message": "..."}}}. */
+public record ErrorResponse(ErrorBody error) {
+  public static ErrorResponse of(String code, String message) {
+    return new ErrorResponse(new ErrorBody(code, message));
+  }
+}

@@ -1,0 +1,6 @@
+package dev.keyturn.api;
+
+import tools.jackson.databind.JsonNode;
+
+/** One keyring member; {@code accept_until} is set for previous versions only. */
+public record KeyringEntry(int version, String stage, JsonNode value, String acceptUntil) {}

@@ -1,0 +1,12 @@
+package dev.keyturn.api;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Body of {@code PUT /v1/secrets/{name}}: exactly one of {@code value} (text), {@code value_json}
+ * (a JSON object) or {@code generate} (a generator spec such as {@code hex:32}). {@code grace} is a
+ * duration ({@code 24h}) during which the replaced version stays valid as {@code previous}; {@code
+ * stage} is {@code current} (the default) or {@code pending}.
+ */
+public record PutSecretRequest(
+    String value, JsonNode valueJson, String generate, String grace, String stage) {}

@@ -1,0 +1,19 @@
+package dev.keyturn.app;
+
+import java.util.Arrays;
+
+/**
+ * The entry point of the one runnable jar: {@code server} goes to the server module, every other
+ * command to the CLI. Keeps the CLI path free of the server's classes.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("server")) {
+      dev.keyturn.server.Main.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    dev.keyturn.cli.KeyturnCli.main(args);
+  }
+}

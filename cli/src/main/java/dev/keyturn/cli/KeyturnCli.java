@@ -1,0 +1,104 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.KeyturnVersion;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The {@code keyturn} command. Errors are one line on standard error with exit code 1; usage errors
+ * exit with 2. Nothing a command prints on an error contains a secret value.
+ */
+@Command(
+    name = "keyturn",
+    mixinStandardHelpOptions = true,
+    versionProvider = KeyturnCli.Version.class,
+    description = "Generates, stores, delivers and rotates secrets.",
+    subcommands = {
+      GenerateCommand.class,
+      PutCommand.class,
+      GetCommand.class,
+      LsCommand.class,
+      HistoryCommand.class,
+      DescribeCommand.class,
+      StageCommand.class,
+      RmCommand.class,
+      LoginCommand.class,
+    },
+    footer = {
+      "",
+      "  server     Run the Keyturn server (keyturn server --help).",
+      "",
+      "Environment: KEYTURN_ADDR (default http://127.0.0.1:8270), KEYTURN_TOKEN or",
+      "KEYTURN_TOKEN_FILE (else ~/.keyturn/token, else ./keyturn-data/root.token)."
+    })
+public final class KeyturnCli implements Runnable {
+  final Io io;
+
+  @Option(
+      names = "--addr",
+      scope = ScopeType.INHERIT,
+      paramLabel = "URL",
+      description = "Server address (default: KEYTURN_ADDR, else http://127.0.0.1:8270).")
+  String addr;
+
+  KeyturnCli(Io io) {
+    this.io = io;
+  }
+
+  public static void main(String[] args) {
+    int code = run(Io.system(), args);
+    System.out.flush();
+    System.exit(code);
+  }
+
+  /** Runs one command line and returns its exit code. */
+  static int run(Io io, String... args) {
+    CommandLine cli = new CommandLine(new KeyturnCli(io));
+    cli.setOut(new PrintWriter(io.out(), true, StandardCharsets.UTF_8));
+    cli.setErr(new PrintWriter(io.err(), true, StandardCharsets.UTF_8));
+    cli.setParameterExceptionHandler((e, rest) -> {
+      String command = e.getCommandLine().getCommandName();
+      io.err().println("keyturn: " + e.getMessage() + " (see '" + qualified(command) + " --help')");
+      return CommandLine.ExitCode.USAGE;
+    });
+    cli.setExecutionExceptionHandler((e, command, parsed) -> {
+      io.err().println("keyturn: " + message(e));
+      return 1;
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(io.out());
+  }
+
+  private static String qualified(String command) {
+    return command.equals("keyturn") ? "keyturn" : "keyturn " + command;
+  }
+
+  /** The one-line message for an error; for unexpected errors the type only, never the text. */
+  static String message(Throwable e) {
+    if (e instanceof KeyturnClientException || e instanceof KeyturnException) {
+      return e.getMessage();
+    }
+    if (e instanceof java.io.IOException) {
+      return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+    return "internal error (" + e.getClass().getName() + ")";
+  }
+
+  /** Prints {@code keyturn VERSION}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"keyturn " + KeyturnVersion.get()};
+    }
+  }
+}

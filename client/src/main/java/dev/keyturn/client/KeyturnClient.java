@@ -1,0 +1,254 @@
+package dev.keyturn.client;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.DeleteResponse;
+import dev.keyturn.api.ErrorResponse;
+import dev.keyturn.api.HealthResponse;
+import dev.keyturn.api.HistoryResponse;
+import dev.keyturn.api.KeyringResponse;
+import dev.keyturn.api.MetadataResponse;
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.SecretListResponse;
+import dev.keyturn.api.SecretValueResponse;
+import dev.keyturn.api.StageRequest;
+import dev.keyturn.api.WhoAmIResponse;
+import dev.keyturn.api.WireJson;
+import dev.keyturn.api.WriteResponse;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The Java client of the Keyturn HTTP API. Thread-safe; build one and share it. Errors are {@link
+ * KeyturnClientException} subclasses, one per error code. The token is sent only in the {@code
+ * Authorization} header and appears in no message or {@code toString}.
+ */
+public final class KeyturnClient {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._/-]{1,256}");
+
+  private final URI address;
+  private final Optional<String> token;
+  private final Duration timeout;
+  private final HttpClient http;
+  private final JsonMapper json = WireJson.mapper();
+
+  private KeyturnClient(Builder builder) {
+    this.address = builder.address;
+    this.token = builder.token;
+    this.timeout = builder.timeout;
+    this.http = HttpClient.newBuilder().connectTimeout(builder.timeout).build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public URI address() {
+    return address;
+  }
+
+  public HealthResponse health() {
+    return send("GET", "/v1/health", null, HealthResponse.class);
+  }
+
+  public WhoAmIResponse whoami() {
+    return send("GET", "/v1/whoami", null, WhoAmIResponse.class);
+  }
+
+  public WriteResponse put(String name, PutSecretRequest request) {
+    return send(
+        "PUT",
+        "/v1/secrets/" + name(name),
+        requireNonNull(request, "request"),
+        WriteResponse.class);
+  }
+
+  /** The current value. */
+  public SecretValueResponse get(String name) {
+    return get(name, Optional.empty(), Optional.empty());
+  }
+
+  /** A version by number or stage (at most one of the two). */
+  public SecretValueResponse get(String name, Optional<Integer> version, Optional<String> stage) {
+    Map<String, String> query = new LinkedHashMap<>();
+    version.ifPresent(v -> query.put("version", Integer.toString(v)));
+    stage.ifPresent(s -> query.put("stage", s));
+    return send("GET", "/v1/secrets/" + name(name) + query(query), null, SecretValueResponse.class);
+  }
+
+  public KeyringResponse keyring(String name) {
+    return send("GET", "/v1/keyrings/" + name(name), null, KeyringResponse.class);
+  }
+
+  public HistoryResponse history(String name) {
+    return send("GET", "/v1/versions/" + name(name), null, HistoryResponse.class);
+  }
+
+  public MetadataResponse describe(String name) {
+    return send("GET", "/v1/metadata/" + name(name), null, MetadataResponse.class);
+  }
+
+  /** One page of names under {@code prefix}; pass the previous page's token to continue. */
+  public SecretListResponse list(String prefix, Optional<String> pageToken) {
+    Map<String, String> query = new LinkedHashMap<>();
+    if (!prefix.isEmpty()) {
+      query.put("prefix", prefix);
+    }
+    pageToken.ifPresent(t -> query.put("page_token", t));
+    return send("GET", "/v1/secrets" + query(query), null, SecretListResponse.class);
+  }
+
+  public WriteResponse stage(String name, StageRequest request) {
+    return send(
+        "POST",
+        "/v1/stages/" + name(name),
+        requireNonNull(request, "request"),
+        WriteResponse.class);
+  }
+
+  public DeleteResponse delete(String name, boolean destroy) {
+    return send(
+        "DELETE",
+        "/v1/secrets/" + name(name) + (destroy ? "?destroy=true" : ""),
+        null,
+        DeleteResponse.class);
+  }
+
+  private <T> T send(String method, String path, Object body, Class<T> type) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(address.resolve(path))
+            .timeout(timeout)
+            .header("Accept", "application/json");
+    token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+      request.method(method, HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+    } else {
+      request.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    HttpResponse<byte[]> response;
+    try {
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (ConnectException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "cannot connect to Keyturn at " + address + " (is the server running? set KEYTURN_ADDR)",
+          e);
+    } catch (HttpTimeoutException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "Keyturn at " + address + " did not answer within " + timeout.toSeconds() + " s", e);
+    } catch (IOException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "talking to Keyturn at " + address + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyturnClientException.ConnectionFailed("interrupted", e);
+    }
+    int status = response.statusCode();
+    if (status >= 200 && status < 300) {
+      try {
+        return json.readValue(response.body(), type);
+      } catch (JacksonException e) {
+        throw new KeyturnClientException(
+            status, "invalid_response", "the server's answer is not what this client expects");
+      }
+    }
+    String code = "http_" + status;
+    String message = "HTTP " + status;
+    try {
+      ErrorResponse error = json.readValue(response.body(), ErrorResponse.class);
+      if (error.error() != null) {
+        code = error.error().code();
+        message = error.error().message();
+      }
+    } catch (JacksonException e) {
+      // Not a Keyturn error body (a proxy's page, say): keep the status alone.
+    }
+    throw KeyturnClientException.of(status, code, message);
+  }
+
+  private static String name(String name) {
+    requireNonNull(name, "name");
+    if (!NAME.matcher(name).matches()) {
+      throw new KeyturnClientException.BadRequest(
+          "invalid_name",
+          "invalid secret name: use letters, digits, '.', '_', '-' and '/' (at most 256)");
+    }
+    return name;
+  }
+
+  private static String query(Map<String, String> params) {
+    if (params.isEmpty()) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder();
+    for (Map.Entry<String, String> e : params.entrySet()) {
+      out.append(out.isEmpty() ? '?' : '&')
+          .append(e.getKey())
+          .append('=')
+          .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
+    }
+    return out.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "KeyturnClient[" + address + (token.isPresent() ? ", token=[redacted]" : "") + "]";
+  }
+
+  /** Builds a {@link KeyturnClient}; {@code address} defaults to http://127.0.0.1:8270. */
+  public static final class Builder {
+    private URI address = URI.create("http://127.0.0.1:8270");
+    private Optional<String> token = Optional.empty();
+    private Duration timeout = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    public Builder address(String address) {
+      requireNonNull(address, "address");
+      String a = address.endsWith("/") ? address.substring(0, address.length() - 1) : address;
+      URI uri;
+      try {
+        uri = URI.create(a);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid Keyturn address '" + address + "'");
+      }
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
+          || uri.getHost() == null) {
+        throw new IllegalArgumentException(
+            "invalid Keyturn address '"
+                + address
+                + "' (use http://HOST:PORT or https://HOST:PORT)");
+      }
+      this.address = uri;
+      return this;
+    }
+
+    public Builder token(String token) {
+      this.token = Optional.of(requireNonNull(token, "token"));
+      return this;
+    }
+
+    public Builder timeout(Duration timeout) {
+      this.timeout = requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    public KeyturnClient build() {
+      return new KeyturnClient(this);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package dev.keyturn.server;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Tokens;
+import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.TokenRecord;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * First-start and every-start checks: which root key to use, and the root token. A root key is made
+ * only for an empty store; a store with data and no key is refused, never re-keyed (that would make
+ * every secret unreadable).
+ */
+final class Bootstrap {
+  static final String ROOT_KEY_FILE = "root.key";
+  static final String ROOT_TOKEN_FILE = "root.token";
+  static final String ROOT_KEY_SETTING = "root-key-id";
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
+
+  private Bootstrap() {}
+
+  /** Creates the data directory (mode 700) if it is missing. */
+  static void dataDir(Path dir) {
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(
+            dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (IOException e) {
+      throw new StartupException("cannot create the data directory " + dir + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The root key: from the environment ({@code KEYTURN_ROOT_KEY[_FILE]}), else {@code
+   * DATA/root.key}, else a new one when the store is empty.
+   */
+  static RootKey rootKey(
+      SecretStore store, Path dataDir, Optional<String> fromEnvironment, SecureRandom random) {
+    Path file = dataDir.resolve(ROOT_KEY_FILE);
+    Optional<String> recorded = store.setting(ROOT_KEY_SETTING);
+    RootKey key;
+    if (fromEnvironment.isPresent()) {
+      key = RootKey.fromBase64(fromEnvironment.get());
+    } else if (Files.exists(file)) {
+      try {
+        key = RootKey.fromBase64(Files.readString(file, StandardCharsets.US_ASCII));
+      } catch (IOException e) {
+        throw new StartupException("cannot read the root key " + file + ": " + e.getMessage());
+      }
+    } else {
+      if (recorded.isPresent() || !store.isEmpty()) {
+        throw new StartupException(
+            "the store holds data encrypted under root key "
+                + recorded.orElse("(unknown)")
+                + ", but no root key was found: restore "
+                + file
+                + " or set KEYTURN_ROOT_KEY_FILE. Keyturn will not make a new key for a store"
+                + " with data: every secret would become unreadable");
+      }
+      key = RootKey.generate(random);
+      writeOwnerOnly(file, key.toBase64Line(), true);
+    }
+    String inForce = store.settingIfAbsent(ROOT_KEY_SETTING, key.id());
+    if (!inForce.equals(key.id())) {
+      throw new StartupException(
+          "the store's data keys are wrapped by root key "
+              + inForce
+              + ", but the root key given is "
+              + key.id()
+              + ": wrong key file or KEYTURN_ROOT_KEY?");
+    }
+    return key;
+  }
+
+  /**
+   * Makes the root token when the store has no token: writes it to {@code DATA/root.token} (mode
+   * 600), then stores its hash. Returns the token only when it was made now, so the caller can show
+   * it once.
+   */
+  static Optional<String> rootToken(
+      SecretStore store, Path dataDir, SecureRandom random, Clock clock) {
+    if (store.tokens().count() > 0) {
+      return Optional.empty();
+    }
+    String token = Tokens.newToken(random);
+    writeOwnerOnly(dataDir.resolve(ROOT_TOKEN_FILE), token + "\n", false);
+    store
+        .tokens()
+        .create(
+            new TokenRecord(
+                "root",
+                "root",
+                Tokens.hash(token),
+                List.of("admin:*"),
+                clock.instant(),
+                Optional.empty(),
+                Optional.empty()));
+    return Optional.of(token);
+  }
+
+  private static void writeOwnerOnly(Path file, String content, boolean mustBeNew) {
+    Set<StandardOpenOption> options =
+        mustBeNew
+            ? EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
+            : EnumSet.of(
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
+    try {
+      if (!mustBeNew && Files.exists(file)) {
+        Files.setPosixFilePermissions(file, OWNER_ONLY);
+      }
+      try (FileChannel channel =
+          FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(OWNER_ONLY))) {
+        channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII)));
+        channel.force(true);
+      }
+      Files.setPosixFilePermissions(file, OWNER_ONLY);
+    } catch (IOException e) {
+      throw new StartupException("cannot write " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** A start-up check failed; the message says what to do. */
+  static final class StartupException extends KeyturnException {
+    StartupException(String message) {
+      super(message);
+    }
+  }
+}

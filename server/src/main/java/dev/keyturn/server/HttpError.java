@@ -1,0 +1,56 @@
+package dev.keyturn.server;
+
+import dev.keyturn.api.ErrorCodes;
+import dev.keyturn.core.KeyturnException;
+
+/**
+ * The one place where exceptions become HTTP statuses and error codes. Messages of {@link
+ * KeyturnException}s name objects and states, never values, so they are passed on; anything else
+ * becomes a generic 500 whose details stay in the server log.
+ */
+record HttpError(int status, String code, String message) {
+
+  static HttpError of(Throwable e) {
+    if (e instanceof ApiException api) {
+      return new HttpError(api.status, api.code, api.getMessage());
+    }
+    if (e instanceof KeyturnException.InvalidInput) {
+      return new HttpError(400, ErrorCodes.INVALID_REQUEST, e.getMessage());
+    }
+    if (e instanceof KeyturnException.Unauthenticated) {
+      return new HttpError(401, ErrorCodes.UNAUTHENTICATED, e.getMessage());
+    }
+    if (e instanceof KeyturnException.Forbidden) {
+      return new HttpError(403, ErrorCodes.FORBIDDEN, e.getMessage());
+    }
+    if (e instanceof KeyturnException.NotFound) {
+      return new HttpError(404, ErrorCodes.NOT_FOUND, e.getMessage());
+    }
+    if (e instanceof KeyturnException.Conflict) {
+      return new HttpError(409, ErrorCodes.CONFLICT, e.getMessage());
+    }
+    if (e instanceof KeyturnException.Unavailable) {
+      return new HttpError(503, ErrorCodes.UNAVAILABLE, "the store is unavailable; try again");
+    }
+    if (e instanceof KeyturnException.CryptoFailure) {
+      return new HttpError(500, ErrorCodes.INTERNAL, e.getMessage());
+    }
+    return new HttpError(500, ErrorCodes.INTERNAL, "internal error; see the server log");
+  }
+
+  /** An error decided by the HTTP layer itself: a status, a code and a message. */
+  static class ApiException extends RuntimeException {
+    final int status;
+    final String code;
+
+    ApiException(int status, String code, String message) {
+      super(message, null, false, false);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  static ApiException badRequest(String message) {
+    return new ApiException(400, ErrorCodes.INVALID_REQUEST, message);
+  }
+}

@@ -1,0 +1,123 @@
+package dev.keyturn.server;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.KeyturnVersion;
+import dev.keyturn.core.Settings;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code keyturn server}: runs the server until interrupted. */
+@Command(
+    name = "keyturn server",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Runs the Keyturn server. With no options it keeps everything in ./keyturn-data",
+      "(SQLite, root key, root token) and listens on 127.0.0.1:8270.",
+      "",
+      "Environment: KEYTURN_DATA, KEYTURN_LISTEN, KEYTURN_STORE, KEYTURN_ROOT_KEY",
+      "(each also as X_FILE, naming a file that holds the value)."
+    })
+public final class Main implements Callable<Integer> {
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description = "Data directory (default ./keyturn-data).")
+  Path data;
+
+  @Option(
+      names = "--listen",
+      paramLabel = "HOST:PORT",
+      description = "Address to listen on (default 127.0.0.1:8270).")
+  String listen;
+
+  @Option(
+      names = "--store",
+      paramLabel = "URL",
+      description =
+          "JDBC URL of the store: jdbc:sqlite:PATH (default) or jdbc:postgresql://HOST/DB. Prefer KEYTURN_STORE for URLs with passwords.")
+  String store;
+
+  public static void main(String[] args) {
+    int code = run(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Parses {@code args} and runs; returns the exit code (0 only after a clean stop). */
+  public static int run(String[] args) {
+    return new CommandLine(new Main()).execute(args);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    KeyturnServer server;
+    try {
+      ServerConfig config =
+          ServerConfig.resolve(
+              Optional.ofNullable(data),
+              Optional.ofNullable(listen),
+              Optional.ofNullable(store),
+              Settings.fromEnvironment());
+      server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
+      server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir()));
+    } catch (KeyturnException e) {
+      System.err.println("keyturn server: " + e.getMessage());
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "keyturn-shutdown"));
+    server.join();
+    return 0;
+  }
+
+  private static void announceRootToken(String token, Path dataDir) {
+    Path file = dataDir.resolve(Bootstrap.ROOT_TOKEN_FILE);
+    PrintStream out = System.out;
+    if (isTerminal()) {
+      out.println();
+      out.println("Root token (shown once; keep it safe):");
+      out.println();
+      out.println("    " + token);
+      out.println();
+      out.println("It is also in " + file + " (mode 600), where the CLI finds it when run from");
+      out.println(
+          "this folder. Store it elsewhere and delete that file when you go to production.");
+      out.println();
+    } else {
+      out.println("Root token written to " + file + " (mode 600).");
+    }
+    out.flush();
+  }
+
+  /** True when standard output is an interactive terminal (never a pipe, file or log). */
+  static boolean isTerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      // JDK 22+ returns a Console even when redirected; isTerminal() tells the difference.
+      Method isTerminal = java.io.Console.class.getMethod("isTerminal");
+      return (Boolean) isTerminal.invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true;
+    }
+  }
+
+  /** Prints the version for {@code --version}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"keyturn " + KeyturnVersion.get()};
+    }
+  }
+}

@@ -1,0 +1,276 @@
+package dev.keyturn.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.DeleteResponse;
+import dev.keyturn.api.HistoryResponse;
+import dev.keyturn.api.KeyringEntry;
+import dev.keyturn.api.KeyringResponse;
+import dev.keyturn.api.MetadataResponse;
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.SecretListResponse;
+import dev.keyturn.api.SecretSummary;
+import dev.keyturn.api.SecretValueResponse;
+import dev.keyturn.api.StageRequest;
+import dev.keyturn.api.VersionInfo;
+import dev.keyturn.api.WhoAmIResponse;
+import dev.keyturn.api.WireJson;
+import dev.keyturn.api.WriteResponse;
+import dev.keyturn.core.Caller;
+import dev.keyturn.core.Capability;
+import dev.keyturn.core.Durations;
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.Grant;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.Selector;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.spi.StoredSecret;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The secret routes: checks the caller's capability, calls {@link SecretService}, and maps between
+ * wire records and domain values. This is the one place where that mapping happens.
+ */
+final class SecretsApi {
+  private static final int DEFAULT_PAGE = 100;
+
+  private final SecretService service;
+  private final SecureRandom random;
+  private final Clock clock;
+  private final JsonMapper json = WireJson.mapper();
+
+  SecretsApi(SecretService service, SecureRandom random, Clock clock) {
+    this.service = requireNonNull(service, "service");
+    this.random = requireNonNull(random, "random");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  WriteResponse put(Caller caller, SecretName name, PutSecretRequest request) {
+    caller.require(Capability.WRITE, name.value());
+    // Jackson reads a JSON null into a JsonNode field as NullNode: treat it as absent.
+    JsonNode valueJson =
+        request.valueJson() == null || request.valueJson().isNull() ? null : request.valueJson();
+    int given =
+        (request.value() != null ? 1 : 0)
+            + (valueJson != null ? 1 : 0)
+            + (request.generate() != null ? 1 : 0);
+    if (given != 1) {
+      throw HttpError.badRequest("give exactly one of value, value_json or generate");
+    }
+    Plaintext value;
+    ValueType type = ValueType.STRING;
+    if (request.value() != null) {
+      value = Plaintext.ofUtf8(request.value());
+    } else if (valueJson != null) {
+      if (!valueJson.isObject()) {
+        throw HttpError.badRequest("value_json must be a JSON object");
+      }
+      value = Plaintext.wrap(json.writeValueAsBytes(valueJson));
+      type = ValueType.JSON;
+    } else {
+      value = Generator.parse(request.generate()).generate(random);
+    }
+    Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
+    Stage stage = request.stage() == null ? Stage.CURRENT : Stage.fromWire(request.stage());
+    try {
+      Version version = service.put(name, value, type, grace, stage, caller.tokenId());
+      return write(name, version);
+    } finally {
+      value.destroy();
+    }
+  }
+
+  SecretValueResponse read(
+      Caller caller, SecretName name, Optional<String> version, Optional<String> stage) {
+    caller.require(Capability.READ, name.value());
+    Selector selector;
+    if (version.isPresent() && stage.isPresent()) {
+      throw HttpError.badRequest("ask for version or stage, not both");
+    } else if (version.isPresent()) {
+      selector = Selector.version(positive("version", version.get()));
+    } else if (stage.isPresent()) {
+      selector = Selector.stage(Stage.fromWire(stage.get()));
+    } else {
+      selector = Selector.current();
+    }
+    SecretValue value = service.read(name, selector, caller.can(Capability.ADMIN, name.value()));
+    try {
+      Version v = value.version();
+      return new SecretValueResponse(
+          name.value(), v.number(), v.stage().wireName(), valueNode(value), time(v.createdAt()));
+    } finally {
+      value.plaintext().destroy();
+    }
+  }
+
+  KeyringResponse keyring(Caller caller, SecretName name) {
+    caller.require(Capability.READ, name.value());
+    List<KeyringEntry> entries = new ArrayList<>();
+    for (SecretValue value : service.keyring(name)) {
+      try {
+        Version v = value.version();
+        entries.add(
+            new KeyringEntry(
+                v.number(), v.stage().wireName(), valueNode(value), time(v.acceptUntil())));
+      } finally {
+        value.plaintext().destroy();
+      }
+    }
+    return new KeyringResponse(name.value(), entries);
+  }
+
+  HistoryResponse history(Caller caller, SecretName name) {
+    caller.require(Capability.LIST, name.value());
+    List<VersionInfo> versions =
+        service.describe(name).versions().versions().stream()
+            .sorted(Comparator.comparingInt(Version::number).reversed())
+            .map(SecretsApi::info)
+            .toList();
+    return new HistoryResponse(name.value(), versions);
+  }
+
+  MetadataResponse describe(Caller caller, SecretName name) {
+    caller.require(Capability.LIST, name.value());
+    StoredSecret s = service.describe(name);
+    Instant now = clock.instant();
+    Optional<Version> current = s.versions().current();
+    return new MetadataResponse(
+        name.value(),
+        current.map(v -> v.type().wireName()).orElse(null),
+        current.map(Version::number).orElse(null),
+        s.versions().pending().map(Version::number).orElse(null),
+        s.versions().newestPrevious(now).map(Version::number).orElse(null),
+        s.versions().versions().size(),
+        time(s.createdAt()),
+        time(s.updatedAt()),
+        s.versions().allRetired(),
+        s.destroyed());
+  }
+
+  SecretListResponse list(
+      Caller caller, String prefix, Optional<String> pageToken, Optional<String> limitText) {
+    if (!prefix.isEmpty() && !prefix.matches("[A-Za-z0-9._/-]*")) {
+      throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
+    }
+    int limit = limitText.map(t -> positive("limit", t)).orElse(DEFAULT_PAGE);
+    if (limit > 1000) {
+      throw HttpError.badRequest("limit must be at most 1000");
+    }
+    Optional<String> after = pageToken.map(SecretsApi::decodePageToken);
+    List<StoredSecret> page = service.list(prefix, after, limit);
+    List<SecretSummary> rows =
+        page.stream()
+            .filter(s -> caller.can(Capability.LIST, s.name().value()))
+            .map(s ->
+                new SecretSummary(
+                    s.name().value(),
+                    s.versions().current().map(Version::number).orElse(null),
+                    s.versions().versions().size(),
+                    time(s.updatedAt())))
+            .toList();
+    String next =
+        page.size() == limit ? encodePageToken(page.get(page.size() - 1).name().value()) : null;
+    return new SecretListResponse(rows, next);
+  }
+
+  WriteResponse stage(Caller caller, SecretName name, StageRequest request) {
+    caller.require(Capability.WRITE, name.value());
+    if (request.version() == null || request.stage() == null) {
+      throw HttpError.badRequest("give version and stage");
+    }
+    Stage target = Stage.fromWire(request.stage());
+    Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
+    if (target == Stage.CURRENT) {
+      Optional<Version> existing = service.describe(name).versions().version(request.version());
+      if (existing.isPresent() && existing.get().stage() == Stage.PREVIOUS) {
+        caller.require(Capability.ADMIN, name.value());
+      }
+    }
+    return write(name, service.move(name, request.version(), target, grace, caller.tokenId()));
+  }
+
+  DeleteResponse delete(Caller caller, SecretName name, boolean destroy) {
+    caller.require(Capability.ADMIN, name.value());
+    StoredSecret after = service.delete(name, destroy, caller.tokenId());
+    return new DeleteResponse(name.value(), after.versions().versions().size(), after.destroyed());
+  }
+
+  WhoAmIResponse whoami(Caller caller) {
+    return new WhoAmIResponse(
+        caller.tokenId(),
+        caller.name(),
+        caller.grants().stream().map(Grant::toString).toList(),
+        time(caller.expiresAt()));
+  }
+
+  private JsonNode valueNode(SecretValue value) {
+    byte[] bytes = value.plaintext().reveal();
+    if (value.version().type() == ValueType.JSON) {
+      return json.readTree(bytes);
+    }
+    return json.getNodeFactory().stringNode(new String(bytes, StandardCharsets.UTF_8));
+  }
+
+  private static WriteResponse write(SecretName name, Version v) {
+    return new WriteResponse(
+        name.value(), v.number(), v.stage().wireName(), time(v.createdAt()), time(v.acceptUntil()));
+  }
+
+  static VersionInfo info(Version v) {
+    return new VersionInfo(
+        v.number(),
+        v.stage().wireName(),
+        v.type().wireName(),
+        time(v.createdAt()),
+        v.createdBy(),
+        time(v.acceptUntil()),
+        v.fingerprint());
+  }
+
+  private static int positive(String field, String text) {
+    if (!text.matches("[0-9]{1,9}") || Integer.parseInt(text) < 1) {
+      throw HttpError.badRequest(field + " must be a positive whole number");
+    }
+    return Integer.parseInt(text);
+  }
+
+  private static String encodePageToken(String lastName) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(lastName.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decodePageToken(String token) {
+    try {
+      return SecretName.of(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8))
+          .value();
+    } catch (IllegalArgumentException | KeyturnException.InvalidInput e) {
+      throw HttpError.badRequest("page_token is not one this server issued");
+    }
+  }
+
+  static String time(Instant instant) {
+    return instant.toString();
+  }
+
+  static String time(Optional<Instant> instant) {
+    return instant.map(Instant::toString).orElse(null);
+  }
+}
