@@ -21,6 +21,6 @@ public enum Capability {
       }
     }
     throw new KeyturnException.InvalidInput(
-        "unknown capability '" + name + "' (read, list, write, rotate, admin)");
+        "unknown capability (read, list, write, rotate, admin)");
   }
 }

@@ -39,10 +39,10 @@ public final class Durations {
     }
     if (end != t.length() || end == 0) {
       throw new KeyturnException.InvalidInput(
-          "invalid duration '" + t + "' (use a number and s, m, h or d, e.g. 10s, 24h, 7d)");
+          "invalid duration (use a number and s, m, h or d, e.g. 10s, 24h, 7d)");
     }
     if (total.compareTo(MAX) > 0) {
-      throw new KeyturnException.InvalidInput("duration '" + t + "' is longer than 100 years");
+      throw new KeyturnException.InvalidInput("a duration may not be longer than 100 years");
     }
     return total;
   }

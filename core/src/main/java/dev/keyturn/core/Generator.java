@@ -182,7 +182,7 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
     Generator generator = new Generator(spec, Kind.PASSWORD, length, exclude);
     for (String cls : new String[] {LOWER, UPPER, DIGITS, SYMBOLS}) {
       if (generator.without(cls).isEmpty()) {
-        throw invalid(spec, "exclude=" + exclude + " removes every character of a required class");
+        throw invalid(spec, "exclude= removes every character of a required class");
       }
     }
     return generator;
@@ -213,16 +213,15 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
 
   private static int parseInt(String spec, String text) {
     if (!text.matches("[0-9]{1,9}")) {
-      throw invalid(spec, "'" + text + "' is not a number");
+      throw invalid(spec, "the size is not a whole number");
     }
     return Integer.parseInt(text);
   }
 
   private static KeyturnException.InvalidInput invalid(String spec, String why) {
+    // The spec is not echoed: a value pasted where a spec belongs must not reach a log.
     return new KeyturnException.InvalidInput(
-        "invalid generator '"
-            + spec
-            + "'"
+        "invalid generator spec"
             + (why == null ? "" : ": " + why)
             + "; valid specs: "
             + VALID_SPECS);

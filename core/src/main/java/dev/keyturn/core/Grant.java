@@ -20,7 +20,7 @@ public record Grant(Capability capability, String glob) {
     int colon = text.indexOf(':');
     if (colon < 0) {
       throw new KeyturnException.InvalidInput(
-          "invalid grant '" + text + "' (use capability:pattern, e.g. read:app/production/*)");
+          "invalid grant (use capability:pattern, e.g. read:app/production/*)");
     }
     return new Grant(Capability.fromWire(text.substring(0, colon)), text.substring(colon + 1));
   }

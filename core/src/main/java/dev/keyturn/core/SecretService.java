@@ -127,6 +127,10 @@ public final class SecretService {
             name + "#" + number + " is retired; reading it needs the admin capability");
       }
     } else {
+      if (versions.allRetired()) {
+        throw new KeyturnException.NotFound(
+            name + " is deleted (its versions are retired; admins read them by number)");
+      }
       Stage stage = selector.stage().orElse(Stage.CURRENT);
       Optional<Version> found =
           switch (stage) {

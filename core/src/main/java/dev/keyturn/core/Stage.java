@@ -39,7 +39,6 @@ public enum Stage {
         return stage;
       }
     }
-    throw new KeyturnException.InvalidInput(
-        "unknown stage '" + name + "' (pending, current, previous, retired)");
+    throw new KeyturnException.InvalidInput("unknown stage (pending, current, previous, retired)");
   }
 }

@@ -15,6 +15,6 @@ public enum ValueType {
         return type;
       }
     }
-    throw new KeyturnException.InvalidInput("unknown value type '" + name + "' (string, json)");
+    throw new KeyturnException.InvalidInput("unknown value type (string, json)");
   }
 }

@@ -167,7 +167,9 @@ final class ApiHandler extends Handler.Abstract {
     try {
       return json.readValue(body, type);
     } catch (UnrecognizedPropertyException e) {
-      throw HttpError.badRequest("unknown field '" + e.getPropertyName() + "'");
+      // The unknown name is not echoed either: a mistyped body may carry a secret as a key.
+      List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
+      throw HttpError.badRequest("unknown field; this route takes " + String.join(", ", known));
     } catch (JacksonException e) {
       // Never echo Jackson's message: it can quote the input, and the input may be a secret.
       String field = e.getPath().isEmpty() ? "" : " at field '" + e.getPathReference() + "'";

@@ -40,7 +40,7 @@ public final class KeyturnServer implements AutoCloseable {
   }
 
   /** Opens the store, checks the root key, makes the root token on first start, and listens. */
-  static KeyturnServer start(ServerConfig config, Clock clock, SecureRandom random) {
+  public static KeyturnServer start(ServerConfig config, Clock clock, SecureRandom random) {
     requireNonNull(config, "config");
     Bootstrap.dataDir(config.dataDir());
     SecretStore store = JdbcSecretStore.open(config.storeUrl(), clock);
@@ -95,7 +95,7 @@ public final class KeyturnServer implements AutoCloseable {
   }
 
   /** The root token if this start made it (first start only); shown once, then forgotten. */
-  Optional<String> newRootToken() {
+  public Optional<String> newRootToken() {
     return newRootToken;
   }
 

@@ -14,18 +14,18 @@ import java.util.Optional;
  * @param storeUrl a JDBC URL; defaults to SQLite in the data directory
  * @param rootKey the root key in base64 when given by environment; else it lives in the data dir
  */
-record ServerConfig(
+public record ServerConfig(
     Path dataDir, String host, int port, String storeUrl, Optional<String> rootKey) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
 
-  ServerConfig {
+  public ServerConfig {
     requireNonNull(dataDir, "dataDir");
     requireNonNull(host, "host");
     requireNonNull(storeUrl, "storeUrl");
     requireNonNull(rootKey, "rootKey");
   }
 
-  static ServerConfig resolve(
+  public static ServerConfig resolve(
       Optional<Path> dataFlag,
       Optional<String> listenFlag,
       Optional<String> storeFlag,

@@ -1,0 +1,275 @@
+package dev.keyturn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.server.KeyturnServer;
+import dev.keyturn.server.ServerConfig;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CLI in-process against a real server, run from a folder whose keyturn-data holds the root
+ * token, as a newcomer runs it after {@code bin/keyturn server}.
+ */
+class CliTest {
+  @TempDir static Path work;
+  private static KeyturnServer server;
+  private static String addr;
+
+  @TempDir Path home;
+
+  @BeforeAll
+  static void start() {
+    Path data = work.resolve("keyturn-data");
+    server =
+        KeyturnServer.start(
+            new ServerConfig(
+                data,
+                "127.0.0.1",
+                0,
+                "jdbc:sqlite:" + data.resolve("keyturn.db"),
+                Optional.empty()),
+            Clock.systemUTC(),
+            new SecureRandom());
+    addr = "http://127.0.0.1:" + server.port();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** Output of one run. */
+  record Run(int code, String out, String err, byte[] outBytes) {}
+
+  private Run run(byte[] stdin, Map<String, String> extraEnv, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Map<String, String> env = new HashMap<>(Map.of("KEYTURN_ADDR", addr));
+    env.putAll(extraEnv);
+    Io io =
+        new Io(
+            new ByteArrayInputStream(stdin),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            env,
+            home,
+            work,
+            false);
+    int code = KeyturnCli.run(io, args);
+    return new Run(
+        code,
+        out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8),
+        out.toByteArray());
+  }
+
+  private Run run(String... args) {
+    return run(new byte[0], Map.of(), args);
+  }
+
+  @Test
+  void generate_printsValueAndNewlineWithoutServer() {
+    Run r = run(new byte[0], Map.of("KEYTURN_ADDR", "http://127.0.0.1:1"), "generate", "hex:32");
+
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).matches("[0-9a-f]{64}\n");
+  }
+
+  @Test
+  void generate_badSpec_isOneLineExit1() {
+    Run r = run("generate", "nope");
+
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("keyturn: invalid generator spec").endsWith("\n");
+    assertThat(r.err().strip().lines()).hasSize(1);
+  }
+
+  @Test
+  void putGenerateThenGet_roundTripsWithTheDataFolderToken() {
+    Run put = run("put", "app/dev/SECRET_KEY", "--generate", "django");
+    Run get = run("get", "app/dev/SECRET_KEY");
+
+    assertThat(put.code()).as(put.err()).isZero();
+    assertThat(put.out()).isEqualTo("app/dev/SECRET_KEY: version 1 is current\n");
+    assertThat(get.code()).as(get.err()).isZero();
+    assertThat(get.out()).hasSize(51).endsWith("\n");
+  }
+
+  @Test
+  void putStdin_removesOneTrailingNewlineUnlessKept() {
+    run("s3cr3t\n\n".getBytes(StandardCharsets.UTF_8), Map.of(), "put", "cli/stdin/A", "--stdin");
+    run(
+        "s3cr3t\n".getBytes(StandardCharsets.UTF_8),
+        Map.of(),
+        "put",
+        "cli/stdin/B",
+        "--stdin",
+        "--keep-newline");
+
+    assertThat(run("get", "cli/stdin/A", "--raw").outBytes())
+        .isEqualTo("s3cr3t\n".getBytes(StandardCharsets.UTF_8));
+    assertThat(run("get", "cli/stdin/B", "--raw").outBytes())
+        .isEqualTo("s3cr3t\n".getBytes(StandardCharsets.UTF_8));
+    assertThat(run("get", "cli/stdin/A").out()).isEqualTo("s3cr3t\n\n");
+  }
+
+  @Test
+  void putFile_andJsonTypes() throws Exception {
+    Path file = work.resolve("db.json");
+    Files.writeString(file, "{\"engine\":\"postgresql\",\"port\":5432}\n");
+
+    Run fromFile = run("put", "cli/json/DB", "--file", file.toString(), "--type", "json");
+    Run inline = run("put", "cli/json/INLINE", "--value-json", "{\"a\":[1,2]}");
+
+    assertThat(fromFile.code()).as(fromFile.err()).isZero();
+    assertThat(inline.code()).as(inline.err()).isZero();
+    assertThat(run("get", "cli/json/DB").out())
+        .isEqualTo("{\"engine\":\"postgresql\",\"port\":5432}\n");
+    assertThat(run("get", "cli/json/INLINE", "--json").out())
+        .contains("\"name\":\"cli/json/INLINE\"")
+        .contains("\"value\":{\"a\":[1,2]}")
+        .contains("\"version\":1")
+        .contains("\"stage\":\"current\"")
+        .contains("\"created_at\":");
+  }
+
+  @Test
+  void putBadInput_isOneLineErrorAndStoresNothing() throws Exception {
+    Path binary = work.resolve("key.bin");
+    Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0});
+
+    Run notUtf8 = run("put", "cli/bad/BIN", "--file", binary.toString());
+    Run notJson = run("put", "cli/bad/J", "--value-json", "{secret-looking");
+    Run missing = run("put", "cli/bad/M", "--file", work.resolve("nope").toString());
+
+    assertThat(notUtf8.code()).isEqualTo(1);
+    assertThat(notUtf8.err()).contains("not UTF-8").contains("base64");
+    assertThat(notJson.code()).isEqualTo(1);
+    assertThat(notJson.err()).isEqualTo("keyturn: --value-json is not valid JSON\n");
+    assertThat(missing.err()).contains("no such file");
+    assertThat(run("get", "cli/bad/BIN").code()).isEqualTo(1);
+  }
+
+  @Test
+  void usageErrors_exit2() {
+    Run none = run("put", "cli/u/A");
+    Run two = run("put", "cli/u/A", "--stdin", "--generate", "hex:8");
+    Run unknown = run("frobnicate");
+
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).startsWith("keyturn: ").contains("keyturn put --help");
+    assertThat(two.code()).isEqualTo(2);
+    assertThat(unknown.code()).isEqualTo(2);
+  }
+
+  @Test
+  void graceHistoryStageDescribeAndRm() {
+    run("put", "cli/flow/HMAC", "--value", "old");
+    run("put", "cli/flow/HMAC", "--value", "new", "--grace", "24h");
+
+    Run previous = run("get", "cli/flow/HMAC", "--stage", "previous");
+    Run history = run("history", "cli/flow/HMAC");
+    Run describe = run("describe", "cli/flow/HMAC");
+    Run rollback = run("stage", "cli/flow/HMAC", "1", "current");
+    Run afterRollback = run("get", "cli/flow/HMAC");
+    Run rm = run("rm", "cli/flow/HMAC", "--destroy");
+    Run gone = run("get", "cli/flow/HMAC");
+
+    assertThat(previous.out()).isEqualTo("old\n");
+    assertThat(history.out()).startsWith("VERSION").contains("previous").contains("current");
+    assertThat(describe.out()).contains("current version   2").contains("previous version  1");
+    assertThat(rollback.out()).isEqualTo("cli/flow/HMAC: version 1 is current\n");
+    assertThat(afterRollback.out()).isEqualTo("old\n");
+    assertThat(rm.out()).contains("2 version(s) retired, values destroyed");
+    assertThat(gone.code()).isEqualTo(1);
+    assertThat(gone.err()).startsWith("keyturn: cli/flow/HMAC is deleted");
+  }
+
+  @Test
+  void ls_tableAndJson() {
+    run("put", "cli/ls/A", "--value", "a");
+    run("put", "cli/ls/B", "--value", "b");
+
+    Run table = run("ls", "cli/ls/");
+    Run json = run("ls", "cli/ls/", "--json");
+
+    assertThat(table.out().lines()).hasSize(3);
+    assertThat(table.out()).startsWith("NAME").contains("cli/ls/A").contains("cli/ls/B");
+    assertThat(json.out()).contains("\"secrets\":[").contains("\"name\":\"cli/ls/A\"");
+  }
+
+  @Test
+  void noServer_isOneLineExit1() {
+    Run r = run(new byte[0], Map.of("KEYTURN_ADDR", "http://127.0.0.1:1"), "get", "a/b");
+
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("keyturn: cannot connect to Keyturn at http://127.0.0.1:1");
+  }
+
+  @Test
+  void badToken_is401Exit1() {
+    Run r = run(new byte[0], Map.of("KEYTURN_TOKEN", "kt_wrongwrongwrongwrongw"), "get", "a/b");
+
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("keyturn: the token is not valid\n");
+  }
+
+  @Test
+  void login_checksAndStoresTheTokenOwnerOnly() throws Exception {
+    String token = Files.readString(work.resolve("keyturn-data/root.token")).strip();
+
+    Run bad = run("kt_nottherighttokenatall\n".getBytes(StandardCharsets.UTF_8), Map.of(), "login");
+    Run good = run((token + "\n").getBytes(StandardCharsets.UTF_8), Map.of(), "login");
+
+    Path saved = home.resolve(".keyturn/token");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(good.code()).as(good.err()).isZero();
+    assertThat(good.out()).contains("as root (root)").doesNotContain(token);
+    assertThat(Files.readString(saved)).isEqualTo(token + "\n");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(saved)))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
+  void tokenFile_fromEnvironment() throws Exception {
+    Path tokenFile = home.resolve("t");
+    Files.copy(work.resolve("keyturn-data/root.token"), tokenFile);
+    Run put =
+        run(
+            new byte[0],
+            Map.of("KEYTURN_TOKEN_FILE", tokenFile.toString(), "KEYTURN_DATA", "/nonexistent"),
+            "put",
+            "cli/tf/A",
+            "--value",
+            "v");
+
+    assertThat(put.code()).as(put.err()).isZero();
+  }
+
+  @Test
+  void helpAndVersion_exit0() {
+    Run help = run("--help");
+    Run putHelp = run("put", "--help");
+    Run version = run("--version");
+
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("generate").contains("server").contains("KEYTURN_ADDR");
+    assertThat(putHelp.out()).contains("--stdin").contains("For demos only");
+    assertThat(version.out()).startsWith("keyturn ");
+  }
+}

@@ -1,0 +1,96 @@
+package dev.keyturn.server;
+
+import dev.keyturn.client.KeyturnClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Optional;
+
+/** A real server on an ephemeral loopback port over SQLite in a test's folder. */
+final class RunningServer implements AutoCloseable {
+  final Path dataDir;
+  final KeyturnServer server;
+
+  private RunningServer(Path dataDir, KeyturnServer server) {
+    this.dataDir = dataDir;
+    this.server = server;
+  }
+
+  static RunningServer start(Path dataDir) {
+    return start(dataDir, Optional.empty());
+  }
+
+  static RunningServer start(Path dataDir, Optional<String> rootKey) {
+    ServerConfig config =
+        new ServerConfig(
+            dataDir, "127.0.0.1", 0, "jdbc:sqlite:" + dataDir.resolve("keyturn.db"), rootKey);
+    return new RunningServer(
+        dataDir, KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom()));
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.port();
+  }
+
+  String rootToken() {
+    try {
+      return Files.readString(dataDir.resolve("root.token")).strip();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  KeyturnClient client() {
+    return KeyturnClient.builder().address(url()).token(rootToken()).build();
+  }
+
+  /** A status and body read off a raw socket. */
+  record Raw(int status, String headers, String body) {}
+
+  /** Sends {@code rawPath} exactly as given: no client library normalizes or encodes it. */
+  Raw raw(String method, String rawPath, String token, byte[] body) {
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(30_000);
+      StringBuilder head = new StringBuilder();
+      head.append(method).append(' ').append(rawPath).append(" HTTP/1.1\r\n");
+      head.append("Host: 127.0.0.1\r\nConnection: close\r\n");
+      if (token != null) {
+        head.append("Authorization: Bearer ").append(token).append("\r\n");
+      }
+      if (body != null) {
+        head.append("Content-Type: application/json\r\n");
+        head.append("Content-Length: ").append(body.length).append("\r\n");
+      }
+      head.append("\r\n");
+      OutputStream out = socket.getOutputStream();
+      out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+      if (body != null) {
+        try {
+          out.write(body);
+        } catch (IOException e) {
+          // the server may answer (413) and close before it has read the whole body
+        }
+      }
+      out.flush();
+      InputStream in = socket.getInputStream();
+      String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      int split = response.indexOf("\r\n\r\n");
+      String headers = response.substring(0, split);
+      int status = Integer.parseInt(headers.substring(9, 12));
+      return new Raw(status, headers, response.substring(split + 4));
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
