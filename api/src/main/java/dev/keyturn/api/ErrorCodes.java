@@ -26,10 +26,13 @@ public final class ErrorCodes {
   /** 413: the request body is larger than 1 MiB. */
   public static final String PAYLOAD_TOO_LARGE = "payload_too_large";
 
+  /** 429: too many failed authentications from this address; wait and retry. */
+  public static final String TOO_MANY_REQUESTS = "too_many_requests";
+
   /** 500: a stored ciphertext did not authenticate, or another internal fault. */
   public static final String INTERNAL = "internal";
 
-  /** 503: the store is unavailable. */
+  /** 503: the store or the audit log is unavailable; nothing was served. */
   public static final String UNAVAILABLE = "unavailable";
 
   private ErrorCodes() {}

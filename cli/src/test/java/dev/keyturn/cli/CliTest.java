@@ -37,7 +37,7 @@ class CliTest {
     Path data = work.resolve("keyturn-data");
     server =
         KeyturnServer.start(
-            new ServerConfig(
+            ServerConfig.local(
                 data,
                 "127.0.0.1",
                 0,

@@ -47,6 +47,22 @@ public final class Durations {
     return total;
   }
 
+  /**
+   * A point in time given as a duration back from {@code now} ({@code 24h}) or as an RFC 3339 time
+   * ({@code 2026-11-22T10:00:00Z}).
+   */
+  public static java.time.Instant since(String text, java.time.Instant now) {
+    if (text != null && text.contains("T")) {
+      try {
+        return java.time.OffsetDateTime.parse(text.strip()).toInstant();
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new KeyturnException.InvalidInput(
+            "invalid time (use a duration such as 24h, or RFC 3339 such as 2026-11-22T10:00:00Z)");
+      }
+    }
+    return now.minus(parse(text));
+  }
+
   /** The shortest text that {@link #parse} reads back as {@code d}. */
   public static String format(Duration d) {
     if (d.isZero()) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import javax.crypto.SecretKey;
 
 /**
@@ -48,9 +49,9 @@ public final class SecretService {
    * pending}. A new current version demotes the old one to previous for {@code grace} (retired at
    * once when zero). The value is encrypted before it reaches the store.
    *
-   * @return the new version's metadata
+   * @return the secret after the write ({@link WriteResult#newest()} is the new version)
    */
-  public Version put(
+  public WriteResult put(
       SecretName name, Plaintext value, ValueType type, Duration grace, Stage stage, String actor) {
     requireNonNull(name, "name");
     requireNonNull(value, "value");
@@ -66,42 +67,39 @@ public final class SecretService {
     }
     value.revealUtf8(); // values are text; binary material is stored base64-encoded
     Instant now = clock.instant();
-    StoredSecret after =
-        store.update(
-            name,
-            secret -> {
-              Optional<byte[]> newWrapped = Optional.empty();
-              byte[] wrapped;
-              if (secret.wrappedDataKey().isPresent()) {
-                wrapped = secret.wrappedDataKey().get();
-              } else {
-                wrapped = envelope.newWrappedDataKey(secret.id(), StoredSecret.DATA_KEY);
-                newWrapped = Optional.of(wrapped);
-              }
-              SecretKey dataKey = dataKey(secret.id(), wrapped);
-              int number = secret.versions().nextNumber();
-              byte[] bytes = value.reveal();
-              try {
-                Version version =
-                    new Version(
-                        number,
-                        stage,
-                        type,
-                        now,
-                        actor,
-                        Optional.empty(),
-                        envelope.fingerprint(dataKey, bytes));
-                VersionSet versions = secret.versions().add(version, grace, now);
-                byte[] ciphertext =
-                    envelope.sealValue(
-                        dataKey, StoredSecret.DATA_KEY, bytes, Aad.forValue(secret.id(), number));
-                return new SecretChange(versions, Map.of(number, ciphertext), newWrapped, false);
-              } finally {
-                Arrays.fill(bytes, (byte) 0);
-              }
-            });
-    List<Version> versions = after.versions().versions();
-    return versions.get(versions.size() - 1);
+    return update(
+        name,
+        secret -> {
+          Optional<byte[]> newWrapped = Optional.empty();
+          byte[] wrapped;
+          if (secret.wrappedDataKey().isPresent()) {
+            wrapped = secret.wrappedDataKey().get();
+          } else {
+            wrapped = envelope.newWrappedDataKey(secret.id(), StoredSecret.DATA_KEY);
+            newWrapped = Optional.of(wrapped);
+          }
+          SecretKey dataKey = dataKey(secret.id(), wrapped);
+          int number = secret.versions().nextNumber();
+          byte[] bytes = value.reveal();
+          try {
+            Version version =
+                new Version(
+                    number,
+                    stage,
+                    type,
+                    now,
+                    actor,
+                    Optional.empty(),
+                    envelope.fingerprint(dataKey, bytes));
+            VersionSet versions = secret.versions().add(version, grace, now);
+            byte[] ciphertext =
+                envelope.sealValue(
+                    dataKey, StoredSecret.DATA_KEY, bytes, Aad.forValue(secret.id(), number));
+            return new SecretChange(versions, Map.of(number, ciphertext), newWrapped, false);
+          } finally {
+            Arrays.fill(bytes, (byte) 0);
+          }
+        });
   }
 
   /**
@@ -183,27 +181,25 @@ public final class SecretService {
   }
 
   /** Moves a version to another stage; see {@link VersionSet#move}. */
-  public Version move(SecretName name, int number, Stage stage, Duration grace, String actor) {
+  public WriteResult move(SecretName name, int number, Stage stage, Duration grace, String actor) {
     requireNonNull(actor, "actor");
     Instant now = clock.instant();
-    StoredSecret after =
-        store.update(
-            name,
-            secret -> {
-              requireExisting(secret);
-              return SecretChange.stages(secret.versions().move(number, stage, grace, now));
-            });
-    return after.versions().version(number).orElseThrow();
+    return update(
+        name,
+        secret -> {
+          requireExisting(secret);
+          return SecretChange.stages(secret.versions().move(number, stage, grace, now));
+        });
   }
 
   /**
    * Retires every version. With {@code destroy}, also erases every ciphertext and the data key, so
    * no version can ever be read again; version metadata stays for audit.
    */
-  public StoredSecret delete(SecretName name, boolean destroy, String actor) {
+  public WriteResult delete(SecretName name, boolean destroy, String actor) {
     requireNonNull(actor, "actor");
-    StoredSecret after =
-        store.update(
+    WriteResult result =
+        update(
             name,
             secret -> {
               requireExisting(secret);
@@ -213,8 +209,20 @@ public final class SecretService {
               return new SecretChange(
                   secret.versions().retireAll(), Map.of(), Optional.empty(), destroy);
             });
-    dataKeys.remove(after.id());
-    return after;
+    dataKeys.remove(result.after().id());
+    return result;
+  }
+
+  private WriteResult update(SecretName name, Function<StoredSecret, SecretChange> change) {
+    VersionSet[] before = new VersionSet[1];
+    StoredSecret after =
+        store.update(
+            name,
+            secret -> {
+              before[0] = secret.versions();
+              return change.apply(secret);
+            });
+    return new WriteResult(after, after.versions().changesFrom(before[0]));
   }
 
   private StoredSecret find(SecretName name) {

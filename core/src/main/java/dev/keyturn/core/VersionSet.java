@@ -170,6 +170,23 @@ public record VersionSet(SecretName name, List<Version> versions) {
             .toList());
   }
 
+  /** One version's stage change between two sets; {@code from} is absent for a new version. */
+  public record StageChange(int version, Optional<Stage> from, Stage to) {}
+
+  /** What changed from {@code before} to this set: new versions and stage moves, in order. */
+  public List<StageChange> changesFrom(VersionSet before) {
+    List<StageChange> changes = new ArrayList<>();
+    for (Version v : versions) {
+      Optional<Version> old = before.version(v.number());
+      if (old.isEmpty()) {
+        changes.add(new StageChange(v.number(), Optional.empty(), v.stage()));
+      } else if (old.get().stage() != v.stage()) {
+        changes.add(new StageChange(v.number(), Optional.of(old.get().stage()), v.stage()));
+      }
+    }
+    return changes;
+  }
+
   private static void demoteCurrent(List<Version> versions, Duration grace, Instant now) {
     requireNonNull(grace, "grace");
     if (grace.isNegative()) {

@@ -5,150 +5,238 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.api.ErrorCodes;
 import dev.keyturn.api.ErrorResponse;
 import dev.keyturn.api.HealthResponse;
-import dev.keyturn.api.PutSecretRequest;
-import dev.keyturn.api.StageRequest;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.core.Caller;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.KeyturnVersion;
 import dev.keyturn.core.SecretName;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.keyturn.core.VersionSet.StageChange;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.Fields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.exc.UnrecognizedPropertyException;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Routes {@code /v1/...} requests. Secret names are taken from the raw request path, before any
- * decoding or normalization, and must already be canonical ({@link SecretName}); so {@code ..},
- * {@code %2e} or {@code //} never reach a secret by another spelling. Bodies are capped at 1 MiB.
- * Every error is a JSON body with a code ({@link HttpError} maps exceptions in one place).
+ * Serves {@code /v1/...}: throttle, authenticate, dispatch through the {@link Routes} table, audit,
+ * answer. Every API request, refused ones included, is audited before its answer is sent; when the
+ * audit record cannot be written the answer is a 503 and no secret byte leaves (DESIGN invariant
+ * 6). Secret names come from the raw request path, before any decoding or normalization, and must
+ * already be canonical. Health, metrics and the API document need no token and are not audited.
  */
 final class ApiHandler extends Handler.Abstract {
-  static final int MAX_BODY = 1024 * 1024;
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
-  private static final String V1 = "/v1/";
 
-  private final SecretsApi secrets;
+  private final List<Route> routes;
   private final Authenticator authenticator;
-  private final JsonMapper json = WireJson.mapper();
+  private final AuthThrottle throttle;
+  private final AuditLog audit;
+  private final Metrics metrics;
+  private final byte[] openApi;
+  private final boolean trustProxy;
+  private final Clock clock;
 
-  ApiHandler(SecretsApi secrets, Authenticator authenticator) {
-    this.secrets = requireNonNull(secrets, "secrets");
+  ApiHandler(
+      List<Route> routes,
+      Authenticator authenticator,
+      AuthThrottle throttle,
+      AuditLog audit,
+      Metrics metrics,
+      boolean trustProxy,
+      Clock clock) {
+    this.routes = List.copyOf(routes);
     this.authenticator = requireNonNull(authenticator, "authenticator");
+    this.throttle = requireNonNull(throttle, "throttle");
+    this.audit = requireNonNull(audit, "audit");
+    this.metrics = requireNonNull(metrics, "metrics");
+    this.trustProxy = trustProxy;
+    this.clock = requireNonNull(clock, "clock");
+    this.openApi = OpenApi.document(this.routes);
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
-    int status = 200;
-    Object body;
-    try {
-      body = route(request);
-    } catch (Throwable e) {
-      HttpError error = HttpError.of(e);
-      if (error.status() >= 500) {
-        log.error(
-            "{} {} failed: {}",
-            request.getMethod(),
-            request.getHttpURI().getPath(),
-            error.message(),
-            e);
-      }
-      status = error.status();
-      body = ErrorResponse.of(error.code(), error.message());
-      if (e instanceof MethodNotAllowed m) {
-        response.getHeaders().put(HttpHeader.ALLOW, m.allow);
+    String path = request.getHttpURI().getPath();
+    String method = request.getMethod();
+    if (path != null && method.equals("GET")) {
+      switch (path) {
+        case "/v1/health" -> {
+          send(
+              response,
+              callback,
+              200,
+              json(new HealthResponse("ok", KeyturnVersion.get())),
+              "application/json");
+          return true;
+        }
+        case "/metrics" -> {
+          send(
+              response,
+              callback,
+              200,
+              metrics.render().getBytes(StandardCharsets.UTF_8),
+              "text/plain; version=0.0.4; charset=utf-8");
+          return true;
+        }
+        case "/v1/openapi.json" -> {
+          send(response, callback, 200, openApi, "application/json");
+          return true;
+        }
+        default -> {}
       }
     }
-    send(response, callback, status, body);
+    long start = System.nanoTime();
+    Outcome outcome = serve(request, path == null ? "" : path, method);
+    metrics.request(outcome.action, outcome.status, System.nanoTime() - start);
+    if (outcome.allow != null) {
+      response.getHeaders().put(HttpHeader.ALLOW, outcome.allow);
+    }
+    if (outcome.retryAfter > 0) {
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(outcome.retryAfter));
+    }
+    send(response, callback, outcome.status, json(outcome.body), "application/json");
     return true;
   }
 
-  private Object route(Request request) throws IOException {
-    String path = request.getHttpURI().getPath();
-    if (path == null || !path.startsWith(V1)) {
-      throw notFound(path);
-    }
-    String rest = path.substring(V1.length());
-    int slash = rest.indexOf('/');
-    String resource = slash < 0 ? rest : rest.substring(0, slash);
-    String method = request.getMethod();
-    if (slash < 0) {
-      switch (resource) {
-        case "health" -> {
-          allow(method, "GET");
-          return new HealthResponse("ok", KeyturnVersion.get());
-        }
-        case "whoami" -> {
-          allow(method, "GET");
-          Caller caller = authenticate(request);
-          return secrets.whoami(caller);
-        }
-        case "secrets" -> {
-          allow(method, "GET");
-          Caller caller = authenticate(request);
-          Fields query = Request.extractQueryParameters(request);
-          return secrets.list(
-              caller,
-              Optional.ofNullable(query.getValue("prefix")).orElse(""),
-              Optional.ofNullable(query.getValue("page_token")),
-              Optional.ofNullable(query.getValue("limit")));
-        }
-        default -> throw notFound(path);
-      }
-    }
-    if (!List.of("secrets", "keyrings", "versions", "metadata", "stages").contains(resource)) {
-      throw notFound(path);
-    }
-    Caller caller = authenticate(request);
-    SecretName name = name(rest.substring(slash + 1));
-    Fields query = Request.extractQueryParameters(request);
-    return switch (resource) {
-      case "secrets" ->
-          switch (method) {
-            case "GET" ->
-                secrets.read(
-                    caller,
-                    name,
-                    Optional.ofNullable(query.getValue("version")),
-                    Optional.ofNullable(query.getValue("stage")));
-            case "PUT" -> secrets.put(caller, name, parse(request, PutSecretRequest.class));
-            case "DELETE" -> secrets.delete(caller, name, flag(query, "destroy"));
-            default -> throw new MethodNotAllowed("GET, PUT, DELETE");
-          };
-      case "keyrings" -> {
-        allow(method, "GET");
-        yield secrets.keyring(caller, name);
-      }
-      case "versions" -> {
-        allow(method, "GET");
-        yield secrets.history(caller, name);
-      }
-      case "metadata" -> {
-        allow(method, "GET");
-        yield secrets.describe(caller, name);
-      }
-      default -> {
-        allow(method, "POST");
-        yield secrets.stage(caller, name, parse(request, StageRequest.class));
-      }
-    };
+  /** What one request produced: status, body, and the audit action it was recorded under. */
+  private static final class Outcome {
+    String action = "request.unknown";
+    int status = 200;
+    Object body;
+    String allow;
+    long retryAfter;
   }
 
-  private Caller authenticate(Request request) {
-    return authenticator.authenticate(
-        Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION)));
+  private Outcome serve(Request request, String path, String method) {
+    Outcome outcome = new Outcome();
+    String client = clientAddress(request);
+    Caller caller = null;
+    Exchange exchange = null;
+    Optional<SecretName> name = Optional.empty();
+    try {
+      Route route = match(path, method, outcome);
+      outcome.action = route.action();
+      if (throttle.blocked(client)) {
+        metrics.throttled();
+        outcome.retryAfter = throttle.retryAfterSeconds(client);
+        throw new HttpError.ApiException(
+            429,
+            ErrorCodes.TOO_MANY_REQUESTS,
+            "too many failed authentications from this address; try again later");
+      }
+      try {
+        caller =
+            authenticator.authenticate(
+                Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION)));
+      } catch (KeyturnException.Unauthenticated e) {
+        throttle.failure(client);
+        throw e;
+      }
+      String tail = route.match(path);
+      if (route.tail() == Route.Tail.NAME) {
+        name = Optional.of(name(tail));
+      }
+      exchange = new Exchange(request, caller, name, tail);
+      outcome.body = route.handler().handle(exchange);
+    } catch (Throwable e) {
+      HttpError error = HttpError.of(e);
+      if (error.status() >= 500) {
+        log.error("{} {} failed: {}", method, outcome.action, error.message(), e);
+      }
+      outcome.status = error.status();
+      outcome.body = ErrorResponse.of(error.code(), error.message());
+      if (e instanceof HttpError.MethodNotAllowed m) {
+        outcome.allow = m.allow;
+      }
+    }
+    try {
+      List<AuditEvent> events = events(outcome, caller, client, name, exchange);
+      audit.append(events);
+      metrics.auditAppended(events.size());
+    } catch (RuntimeException e) {
+      metrics.auditFailed();
+      log.error("audit append failed; refusing {} with 503: {}", outcome.action, e.toString());
+      HttpError error = HttpError.unavailable();
+      outcome.status = error.status();
+      outcome.body = ErrorResponse.of(error.code(), error.message());
+    }
+    return outcome;
+  }
+
+  private Route match(String path, String method, Outcome outcome) {
+    Set<String> allowed = new LinkedHashSet<>();
+    for (Route route : routes) {
+      if (route.match(path) != null) {
+        if (route.method().equals(method)) {
+          return route;
+        }
+        allowed.add(route.method());
+        outcome.action = route.action();
+      }
+    }
+    if (!allowed.isEmpty()) {
+      throw new HttpError.MethodNotAllowed(String.join(", ", allowed));
+    }
+    throw HttpError.notFound();
+  }
+
+  private List<AuditEvent> events(
+      Outcome outcome, Caller caller, String client, Optional<SecretName> name, Exchange exchange) {
+    String tokenId = caller == null ? "-" : caller.tokenId();
+    Optional<String> secret = name.map(SecretName::value);
+    String result = outcome.status < 400 ? "ok" : ((ErrorResponse) outcome.body).error().code();
+    List<AuditEvent> events = new ArrayList<>();
+    events.add(
+        new AuditEvent(
+            clock.instant(),
+            tokenId,
+            client,
+            outcome.action,
+            secret,
+            exchange == null ? Optional.empty() : exchange.version,
+            result,
+            exchange == null || outcome.status >= 400 ? "" : exchange.detail));
+    if (exchange != null && outcome.status < 400) {
+      for (StageChange change : exchange.changes) {
+        events.add(
+            new AuditEvent(
+                clock.instant(),
+                tokenId,
+                client,
+                change.from().isEmpty() ? "version.create" : "version.stage",
+                secret,
+                Optional.of(change.version()),
+                "ok",
+                change.from().map(f -> f.wireName() + "->").orElse("") + change.to().wireName()));
+      }
+    }
+    return events;
+  }
+
+  private String clientAddress(Request request) {
+    if (trustProxy) {
+      String forwarded = request.getHeaders().get("X-Forwarded-For");
+      if (forwarded != null && !forwarded.isBlank()) {
+        String[] hops = forwarded.split(",");
+        String nearest = hops[hops.length - 1].strip();
+        if (nearest.matches("[0-9A-Fa-f:.]{2,45}")) {
+          return nearest;
+        }
+      }
+    }
+    return Request.getRemoteAddr(request);
   }
 
   private static SecretName name(String raw) {
@@ -159,78 +247,15 @@ final class ApiHandler extends Handler.Abstract {
     }
   }
 
-  private <T> T parse(Request request, Class<T> type) throws IOException {
-    byte[] body = readBody(request);
-    if (body.length == 0) {
-      throw HttpError.badRequest("the request needs a JSON body");
-    }
-    try {
-      return json.readValue(body, type);
-    } catch (UnrecognizedPropertyException e) {
-      // The unknown name is not echoed either: a mistyped body may carry a secret as a key.
-      List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
-      throw HttpError.badRequest("unknown field; this route takes " + String.join(", ", known));
-    } catch (JacksonException e) {
-      // Never echo Jackson's message: it can quote the input, and the input may be a secret.
-      String field = e.getPath().isEmpty() ? "" : " at field '" + e.getPathReference() + "'";
-      throw HttpError.badRequest("the body is not valid JSON for this route" + field);
-    }
+  private static byte[] json(Object body) {
+    return WireJson.mapper().writeValueAsBytes(body);
   }
 
-  private static byte[] readBody(Request request) throws IOException {
-    long declared = request.getLength();
-    if (declared > MAX_BODY) {
-      throw tooLarge();
-    }
-    InputStream in = Request.asInputStream(request);
-    byte[] body = in.readNBytes(MAX_BODY + 1);
-    if (body.length > MAX_BODY) {
-      throw tooLarge();
-    }
-    return body;
-  }
-
-  private static boolean flag(Fields query, String name) {
-    String value = query.getValue(name);
-    if (value == null || value.equals("false")) {
-      return false;
-    }
-    if (value.equals("true")) {
-      return true;
-    }
-    throw HttpError.badRequest(name + " must be true or false");
-  }
-
-  private static void allow(String method, String allowed) {
-    if (!method.equals(allowed)) {
-      throw new MethodNotAllowed(allowed);
-    }
-  }
-
-  private static HttpError.ApiException tooLarge() {
-    return new HttpError.ApiException(
-        413, ErrorCodes.PAYLOAD_TOO_LARGE, "the request body is larger than 1 MiB");
-  }
-
-  private static HttpError.ApiException notFound(String path) {
-    return new HttpError.ApiException(404, ErrorCodes.NOT_FOUND, "no route for this path");
-  }
-
-  private void send(Response response, Callback callback, int status, Object body) {
-    byte[] bytes = json.writeValueAsBytes(body);
+  private static void send(
+      Response response, Callback callback, int status, byte[] body, String type) {
     response.setStatus(status);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-    response.write(true, ByteBuffer.wrap(bytes), callback);
-  }
-
-  /** 405, with the methods the route takes. */
-  static final class MethodNotAllowed extends HttpError.ApiException {
-    final String allow;
-
-    MethodNotAllowed(String allow) {
-      super(405, ErrorCodes.METHOD_NOT_ALLOWED, "this route takes " + allow);
-      this.allow = allow;
-    }
+    response.write(true, ByteBuffer.wrap(body), callback);
   }
 }

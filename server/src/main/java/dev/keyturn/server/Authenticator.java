@@ -9,18 +9,28 @@ import dev.keyturn.core.Tokens;
 import dev.keyturn.core.spi.TokenRecord;
 import dev.keyturn.core.spi.TokenStore;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns an {@code Authorization: Bearer} header into a {@link Caller}. The token is hashed once
- * (SHA-256) and looked up by its hash, so the lookup reveals nothing about the token and the store
- * never sees it. Thread-safe.
+ * (SHA-256) and looked up by its hash, so the lookup time depends on the hash, not on how much of a
+ * real token a guess shares, and the store never sees a token. Known tokens are cached for a short
+ * time ({@link #CACHE_TTL}); a revocation on this node takes effect at once, on other nodes sharing
+ * the store within that time. Unknown tokens are never cached. Thread-safe.
  */
 final class Authenticator {
+  static final Duration CACHE_TTL = Duration.ofSeconds(2);
+  private static final int CACHE_LIMIT = 10_000;
   private static final String BEARER = "Bearer ";
 
   private final TokenStore tokens;
   private final Clock clock;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
   Authenticator(TokenStore tokens, Clock clock) {
     this.tokens = requireNonNull(tokens, "tokens");
@@ -34,7 +44,8 @@ final class Authenticator {
   Caller authenticate(Optional<String> authorization) {
     String header =
         authorization.orElseThrow(() ->
-            new KeyturnException.Unauthenticated("a token is required (Authorization: Bearer)"));
+            new KeyturnException.Unauthenticated(
+                "a token is required (Authorization: Bearer TOKEN)"));
     if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       throw new KeyturnException.Unauthenticated("the Authorization header must be 'Bearer TOKEN'");
     }
@@ -42,11 +53,23 @@ final class Authenticator {
     if (token.isEmpty() || token.length() > 256) {
       throw new KeyturnException.Unauthenticated("the token is malformed");
     }
-    TokenRecord record =
-        tokens
-            .findByHash(Tokens.hash(token))
-            .orElseThrow(() -> new KeyturnException.Unauthenticated("the token is not valid"));
-    if (!record.validAt(clock.instant())) {
+    String key = HexFormat.of().formatHex(Tokens.hash(token));
+    Instant now = clock.instant();
+    Cached cached = cache.get(key);
+    TokenRecord record;
+    if (cached != null && cached.loadedAt.plus(CACHE_TTL).isAfter(now)) {
+      record = cached.record;
+    } else {
+      record =
+          tokens
+              .findByHash(HexFormat.of().parseHex(key))
+              .orElseThrow(() -> new KeyturnException.Unauthenticated("the token is not valid"));
+      if (cache.size() >= CACHE_LIMIT) {
+        cache.clear();
+      }
+      cache.put(key, new Cached(record, now));
+    }
+    if (!record.validAt(now)) {
       throw new KeyturnException.Unauthenticated(
           "token "
               + record.id()
@@ -58,4 +81,11 @@ final class Authenticator {
         record.grants().stream().map(Grant::parse).toList(),
         record.expiresAt());
   }
+
+  /** Drops {@code token} from the cache, so that its revocation applies to the next request. */
+  void forget(TokenRecord token) {
+    cache.remove(HexFormat.of().formatHex(token.hash()));
+  }
+
+  private record Cached(TokenRecord record, Instant loadedAt) {}
 }

@@ -30,12 +30,17 @@ record HttpError(int status, String code, String message) {
       return new HttpError(409, ErrorCodes.CONFLICT, e.getMessage());
     }
     if (e instanceof KeyturnException.Unavailable) {
-      return new HttpError(503, ErrorCodes.UNAVAILABLE, "the store is unavailable; try again");
+      return unavailable();
     }
     if (e instanceof KeyturnException.CryptoFailure) {
       return new HttpError(500, ErrorCodes.INTERNAL, e.getMessage());
     }
     return new HttpError(500, ErrorCodes.INTERNAL, "internal error; see the server log");
+  }
+
+  static HttpError unavailable() {
+    return new HttpError(
+        503, ErrorCodes.UNAVAILABLE, "the store or the audit log is unavailable; try again");
   }
 
   /** An error decided by the HTTP layer itself: a status, a code and a message. */
@@ -50,7 +55,26 @@ record HttpError(int status, String code, String message) {
     }
   }
 
+  /** 405, with the methods the path takes. */
+  static final class MethodNotAllowed extends ApiException {
+    final String allow;
+
+    MethodNotAllowed(String allow) {
+      super(405, ErrorCodes.METHOD_NOT_ALLOWED, "this route takes " + allow);
+      this.allow = allow;
+    }
+  }
+
   static ApiException badRequest(String message) {
     return new ApiException(400, ErrorCodes.INVALID_REQUEST, message);
+  }
+
+  static ApiException tooLarge() {
+    return new ApiException(
+        413, ErrorCodes.PAYLOAD_TOO_LARGE, "the request body is larger than 1 MiB");
+  }
+
+  static ApiException notFound() {
+    return new ApiException(404, ErrorCodes.NOT_FOUND, "no route for this path");
   }
 }

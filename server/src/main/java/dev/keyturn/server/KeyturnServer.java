@@ -3,38 +3,50 @@ package dev.keyturn.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.SecretService;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.audit.AuditVerifier;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.store.JdbcSecretStore;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Keyturn server: the store, the root key, the secret service and the HTTP listener,
- * wired together. {@link #start} checks everything before it listens; {@link #close} stops
- * listening, lets requests in flight finish, and closes the store.
+ * A running Keyturn server: the store, the root key, the audit log, the secret service and the
+ * HTTP(S) listener, wired together. {@link #start} checks everything before it listens; {@link
+ * #close} stops listening, lets requests in flight finish, flushes the audit log and closes the
+ * store.
  */
 public final class KeyturnServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeyturnServer.class);
 
   private final Server jetty;
   private final SecretStore store;
+  private final AuditLog audit;
   private final int port;
   private final Optional<String> newRootToken;
 
-  private KeyturnServer(Server jetty, SecretStore store, int port, Optional<String> newRootToken) {
+  private KeyturnServer(
+      Server jetty, SecretStore store, AuditLog audit, int port, Optional<String> newRootToken) {
     this.jetty = jetty;
     this.store = store;
+    this.audit = audit;
     this.port = port;
     this.newRootToken = newRootToken;
   }
@@ -42,26 +54,46 @@ public final class KeyturnServer implements AutoCloseable {
   /** Opens the store, checks the root key, makes the root token on first start, and listens. */
   public static KeyturnServer start(ServerConfig config, Clock clock, SecureRandom random) {
     requireNonNull(config, "config");
+    Optional<TlsFiles.Loaded> tls = config.tls().map(t -> TlsFiles.load(t, random));
     Bootstrap.dataDir(config.dataDir());
     SecretStore store = JdbcSecretStore.open(config.storeUrl(), clock);
+    AuditLog audit = null;
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
+      AuditChain chain = new AuditChain(rootKey);
+      audit = store.openAuditLog(chain);
       SecretService service = new SecretService(store, new Envelope(rootKey, random), clock);
+      Authenticator authenticator = new Authenticator(store.tokens(), clock);
       ApiHandler handler =
           new ApiHandler(
-              new SecretsApi(service, random, clock), new Authenticator(store.tokens(), clock));
-      Server jetty = jetty(config, handler);
+              Routes.table(
+                  new SecretsApi(service, random, clock),
+                  new TokensApi(store.tokens(), authenticator, clock, random),
+                  new AuditApi(audit, new AuditVerifier(chain), clock)),
+              authenticator,
+              new AuthThrottle(
+                  config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
+              audit,
+              new Metrics(),
+              config.trustProxy(),
+              clock);
+      Server jetty = jetty(config, handler, tls);
       jetty.start();
       int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
       log.info(
-          "Keyturn listening on http://{}:{} (store {}, root key {})",
+          "Keyturn listening on {}://{}:{} (store {}, root key {}, audit key {})",
+          config.scheme(),
           config.host().contains(":") ? "[" + config.host() + "]" : config.host(),
           port,
           config.maskedStoreUrl(),
-          rootKey.id());
-      return new KeyturnServer(jetty, store, port, rootToken);
+          rootKey.id(),
+          chain.sealingKeyId());
+      return new KeyturnServer(jetty, store, audit, port, rootToken);
     } catch (Exception e) {
+      if (audit != null) {
+        audit.close();
+      }
       store.close();
       if (e instanceof RuntimeException re) {
         throw re;
@@ -70,7 +102,8 @@ public final class KeyturnServer implements AutoCloseable {
     }
   }
 
-  private static Server jetty(ServerConfig config, ApiHandler handler) {
+  private static Server jetty(
+      ServerConfig config, ApiHandler handler, Optional<TlsFiles.Loaded> tls) {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("keyturn-http");
     Server server = new Server(threads);
@@ -80,7 +113,23 @@ public final class KeyturnServer implements AutoCloseable {
     // Let every request path reach ApiHandler unchanged: it checks names on the raw path and
     // refuses non-canonical ones itself, with a JSON error.
     http.setUriCompliance(UriCompliance.UNSAFE);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    ServerConnector connector;
+    if (tls.isPresent()) {
+      SecureRequestCustomizer secure = new SecureRequestCustomizer();
+      secure.setSniHostCheck(false);
+      http.addCustomizer(secure);
+      SslContextFactory.Server ssl = new SslContextFactory.Server();
+      ssl.setKeyStore(tls.get().keyStore());
+      ssl.setKeyStorePassword(tls.get().password());
+      ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+      connector =
+          new ServerConnector(
+              server,
+              new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()),
+              new HttpConnectionFactory(http));
+    } else {
+      connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    }
     connector.setHost(config.host());
     connector.setPort(config.port());
     server.addConnector(connector);
@@ -111,6 +160,7 @@ public final class KeyturnServer implements AutoCloseable {
     } catch (Exception e) {
       log.warn("HTTP listener did not stop cleanly: {}", e.toString());
     } finally {
+      audit.close();
       store.close();
     }
   }

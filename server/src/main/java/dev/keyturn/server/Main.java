@@ -8,7 +8,6 @@ import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +22,8 @@ import picocli.CommandLine.Option;
       "Runs the Keyturn server. With no options it keeps everything in ./keyturn-data",
       "(SQLite, root key, root token) and listens on 127.0.0.1:8270.",
       "",
-      "Environment: KEYTURN_DATA, KEYTURN_LISTEN, KEYTURN_STORE, KEYTURN_ROOT_KEY",
+      "Environment: KEYTURN_DATA, KEYTURN_LISTEN, KEYTURN_STORE, KEYTURN_ROOT_KEY,",
+      "KEYTURN_TLS_CERT, KEYTURN_TLS_KEY",
       "(each also as X_FILE, naming a file that holds the value)."
     })
 public final class Main implements Callable<Integer> {
@@ -46,6 +46,43 @@ public final class Main implements Callable<Integer> {
           "JDBC URL of the store: jdbc:sqlite:PATH (default) or jdbc:postgresql://HOST/DB. Prefer KEYTURN_STORE for URLs with passwords.")
   String store;
 
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description = "PEM certificate chain to serve HTTPS with (with --tls-key).")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "PEM (PKCS#8) private key of --tls-cert.")
+  Path tlsKey;
+
+  @Option(
+      names = "--insecure-http",
+      description =
+          "Allow plain HTTP on a non-loopback address (when a proxy in front terminates TLS).")
+  boolean insecureHttp;
+
+  @Option(
+      names = "--trust-proxy",
+      description =
+          "Take the client address from X-Forwarded-For (its last entry), for audit and throttling.")
+  boolean trustProxy;
+
+  @Option(
+      names = "--auth-failure-limit",
+      paramLabel = "N",
+      description =
+          "Failed authentications per minute from one address before it gets 429 (default 10).")
+  Integer authFailureLimit;
+
+  @Option(
+      names = "--auth-lockout",
+      paramLabel = "DURATION",
+      description = "How long such an address is refused (default 60s).")
+  String authLockout;
+
   public static void main(String[] args) {
     int code = run(args);
     if (code != 0) {
@@ -64,9 +101,16 @@ public final class Main implements Callable<Integer> {
     try {
       ServerConfig config =
           ServerConfig.resolve(
-              Optional.ofNullable(data),
-              Optional.ofNullable(listen),
-              Optional.ofNullable(store),
+              new ServerConfig.Flags(
+                  data,
+                  listen,
+                  store,
+                  tlsCert,
+                  tlsKey,
+                  insecureHttp,
+                  trustProxy,
+                  authFailureLimit,
+                  authLockout),
               Settings.fromEnvironment());
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
       server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir()));

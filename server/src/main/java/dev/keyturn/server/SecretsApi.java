@@ -30,6 +30,7 @@ import dev.keyturn.core.Selector;
 import dev.keyturn.core.Stage;
 import dev.keyturn.core.ValueType;
 import dev.keyturn.core.Version;
+import dev.keyturn.core.WriteResult;
 import dev.keyturn.core.spi.StoredSecret;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -62,8 +63,10 @@ final class SecretsApi {
     this.clock = requireNonNull(clock, "clock");
   }
 
-  WriteResponse put(Caller caller, SecretName name, PutSecretRequest request) {
-    caller.require(Capability.WRITE, name.value());
+  WriteResponse put(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.WRITE, name.value());
+    PutSecretRequest request = ex.body(PutSecretRequest.class);
     // Jackson reads a JSON null into a JsonNode field as NullNode: treat it as absent.
     JsonNode valueJson =
         request.valueJson() == null || request.valueJson().isNull() ? null : request.valueJson();
@@ -86,20 +89,23 @@ final class SecretsApi {
       type = ValueType.JSON;
     } else {
       value = Generator.parse(request.generate()).generate(random);
+      ex.detail = "generated";
     }
     Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
     Stage stage = request.stage() == null ? Stage.CURRENT : Stage.fromWire(request.stage());
     try {
-      Version version = service.put(name, value, type, grace, stage, caller.tokenId());
-      return write(name, version);
+      WriteResult result = service.put(name, value, type, grace, stage, ex.caller.tokenId());
+      return written(ex, result, result.newest());
     } finally {
       value.destroy();
     }
   }
 
-  SecretValueResponse read(
-      Caller caller, SecretName name, Optional<String> version, Optional<String> stage) {
-    caller.require(Capability.READ, name.value());
+  SecretValueResponse read(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.READ, name.value());
+    Optional<String> version = ex.query("version");
+    Optional<String> stage = ex.query("stage");
     Selector selector;
     if (version.isPresent() && stage.isPresent()) {
       throw HttpError.badRequest("ask for version or stage, not both");
@@ -110,9 +116,10 @@ final class SecretsApi {
     } else {
       selector = Selector.current();
     }
-    SecretValue value = service.read(name, selector, caller.can(Capability.ADMIN, name.value()));
+    SecretValue value = service.read(name, selector, ex.caller.can(Capability.ADMIN, name.value()));
     try {
       Version v = value.version();
+      ex.version = Optional.of(v.number());
       return new SecretValueResponse(
           name.value(), v.number(), v.stage().wireName(), valueNode(value), time(v.createdAt()));
     } finally {
@@ -120,8 +127,9 @@ final class SecretsApi {
     }
   }
 
-  KeyringResponse keyring(Caller caller, SecretName name) {
-    caller.require(Capability.READ, name.value());
+  KeyringResponse keyring(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.READ, name.value());
     List<KeyringEntry> entries = new ArrayList<>();
     for (SecretValue value : service.keyring(name)) {
       try {
@@ -133,11 +141,13 @@ final class SecretsApi {
         value.plaintext().destroy();
       }
     }
+    ex.detail = "versions " + entries.stream().map(e -> String.valueOf(e.version())).toList();
     return new KeyringResponse(name.value(), entries);
   }
 
-  HistoryResponse history(Caller caller, SecretName name) {
-    caller.require(Capability.LIST, name.value());
+  HistoryResponse history(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.LIST, name.value());
     List<VersionInfo> versions =
         service.describe(name).versions().versions().stream()
             .sorted(Comparator.comparingInt(Version::number).reversed())
@@ -146,8 +156,9 @@ final class SecretsApi {
     return new HistoryResponse(name.value(), versions);
   }
 
-  MetadataResponse describe(Caller caller, SecretName name) {
-    caller.require(Capability.LIST, name.value());
+  MetadataResponse describe(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.LIST, name.value());
     StoredSecret s = service.describe(name);
     Instant now = clock.instant();
     Optional<Version> current = s.versions().current();
@@ -164,20 +175,20 @@ final class SecretsApi {
         s.destroyed());
   }
 
-  SecretListResponse list(
-      Caller caller, String prefix, Optional<String> pageToken, Optional<String> limitText) {
-    if (!prefix.isEmpty() && !prefix.matches("[A-Za-z0-9._/-]*")) {
+  SecretListResponse list(Exchange ex) {
+    String prefix = ex.query("prefix").orElse("");
+    if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
-    int limit = limitText.map(t -> positive("limit", t)).orElse(DEFAULT_PAGE);
+    int limit = ex.query("limit").map(t -> positive("limit", t)).orElse(DEFAULT_PAGE);
     if (limit > 1000) {
       throw HttpError.badRequest("limit must be at most 1000");
     }
-    Optional<String> after = pageToken.map(SecretsApi::decodePageToken);
+    Optional<String> after = ex.query("page_token").map(SecretsApi::decodePageToken);
     List<StoredSecret> page = service.list(prefix, after, limit);
     List<SecretSummary> rows =
         page.stream()
-            .filter(s -> caller.can(Capability.LIST, s.name().value()))
+            .filter(s -> ex.caller.can(Capability.LIST, s.name().value()))
             .map(s ->
                 new SecretSummary(
                     s.name().value(),
@@ -185,13 +196,16 @@ final class SecretsApi {
                     s.versions().versions().size(),
                     time(s.updatedAt())))
             .toList();
+    ex.detail = "prefix=" + prefix + " rows=" + rows.size();
     String next =
         page.size() == limit ? encodePageToken(page.get(page.size() - 1).name().value()) : null;
     return new SecretListResponse(rows, next);
   }
 
-  WriteResponse stage(Caller caller, SecretName name, StageRequest request) {
-    caller.require(Capability.WRITE, name.value());
+  WriteResponse stage(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.WRITE, name.value());
+    StageRequest request = ex.body(StageRequest.class);
     if (request.version() == null || request.stage() == null) {
       throw HttpError.badRequest("give version and stage");
     }
@@ -200,24 +214,42 @@ final class SecretsApi {
     if (target == Stage.CURRENT) {
       Optional<Version> existing = service.describe(name).versions().version(request.version());
       if (existing.isPresent() && existing.get().stage() == Stage.PREVIOUS) {
-        caller.require(Capability.ADMIN, name.value());
+        ex.caller.require(Capability.ADMIN, name.value());
       }
     }
-    return write(name, service.move(name, request.version(), target, grace, caller.tokenId()));
+    WriteResult result = service.move(name, request.version(), target, grace, ex.caller.tokenId());
+    return written(ex, result, result.version(request.version()));
   }
 
-  DeleteResponse delete(Caller caller, SecretName name, boolean destroy) {
-    caller.require(Capability.ADMIN, name.value());
-    StoredSecret after = service.delete(name, destroy, caller.tokenId());
+  DeleteResponse delete(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.ADMIN, name.value());
+    boolean destroy = ex.flag("destroy");
+    WriteResult result = service.delete(name, destroy, ex.caller.tokenId());
+    ex.changes = result.changes();
+    ex.detail = destroy ? "destroy" : "";
+    StoredSecret after = result.after();
     return new DeleteResponse(name.value(), after.versions().versions().size(), after.destroyed());
   }
 
-  WhoAmIResponse whoami(Caller caller) {
+  WhoAmIResponse whoami(Exchange ex) {
+    Caller caller = ex.caller;
     return new WhoAmIResponse(
         caller.tokenId(),
         caller.name(),
         caller.grants().stream().map(Grant::toString).toList(),
         time(caller.expiresAt()));
+  }
+
+  private static WriteResponse written(Exchange ex, WriteResult result, Version v) {
+    ex.version = Optional.of(v.number());
+    ex.changes = result.changes();
+    return new WriteResponse(
+        result.after().name().value(),
+        v.number(),
+        v.stage().wireName(),
+        time(v.createdAt()),
+        time(v.acceptUntil()));
   }
 
   private JsonNode valueNode(SecretValue value) {
@@ -226,11 +258,6 @@ final class SecretsApi {
       return json.readTree(bytes);
     }
     return json.getNodeFactory().stringNode(new String(bytes, StandardCharsets.UTF_8));
-  }
-
-  private static WriteResponse write(SecretName name, Version v) {
-    return new WriteResponse(
-        name.value(), v.number(), v.stage().wireName(), time(v.createdAt()), time(v.acceptUntil()));
   }
 
   static VersionInfo info(Version v) {

@@ -2,42 +2,96 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Settings;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
  * The server's settings, resolved once at start (flag, then {@code KEYTURN_X}, then {@code
- * KEYTURN_X_FILE}, then default) and then frozen.
+ * KEYTURN_X_FILE}, then default), checked, and then frozen.
  *
  * @param storeUrl a JDBC URL; defaults to SQLite in the data directory
  * @param rootKey the root key in base64 when given by environment; else it lives in the data dir
+ * @param tls the certificate chain and private key (PEM) to serve HTTPS with
+ * @param trustProxy take the client address from X-Forwarded-For (last hop)
+ * @param authFailureLimit failed authentications per minute from one address before 429
+ * @param authLockout how long an address is refused once it reaches the limit
  */
 public record ServerConfig(
-    Path dataDir, String host, int port, String storeUrl, Optional<String> rootKey) {
+    Path dataDir,
+    String host,
+    int port,
+    String storeUrl,
+    Optional<String> rootKey,
+    Optional<Tls> tls,
+    boolean trustProxy,
+    int authFailureLimit,
+    Duration authLockout) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
+  static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
+  static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
+
+  /** PEM files for HTTPS. */
+  public record Tls(Path certificate, Path privateKey) {}
 
   public ServerConfig {
     requireNonNull(dataDir, "dataDir");
     requireNonNull(host, "host");
     requireNonNull(storeUrl, "storeUrl");
     requireNonNull(rootKey, "rootKey");
+    requireNonNull(tls, "tls");
+    requireNonNull(authLockout, "authLockout");
+    if (authFailureLimit < 1) {
+      throw new KeyturnException.InvalidInput("the auth failure limit must be at least 1");
+    }
   }
 
-  public static ServerConfig resolve(
-      Optional<Path> dataFlag,
-      Optional<String> listenFlag,
-      Optional<String> storeFlag,
-      Settings env) {
+  /** Plain HTTP on loopback with default limits: what tests and a laptop use. */
+  public static ServerConfig local(
+      Path dataDir, String host, int port, String storeUrl, Optional<String> rootKey) {
+    return new ServerConfig(
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        Optional.empty(),
+        false,
+        DEFAULT_AUTH_FAILURE_LIMIT,
+        DEFAULT_AUTH_LOCKOUT);
+  }
+
+  /** The flags of {@code keyturn server}; null means not given. */
+  public record Flags(
+      Path data,
+      String listen,
+      String store,
+      Path tlsCert,
+      Path tlsKey,
+      boolean insecureHttp,
+      boolean trustProxy,
+      Integer authFailureLimit,
+      String authLockout) {}
+
+  public static ServerConfig resolve(Flags flags, Settings env) {
     Path data =
-        dataFlag.or(() -> env.get("KEYTURN_DATA").map(Path::of)).orElse(Path.of("keyturn-data"));
-    data = data.toAbsolutePath().normalize();
-    String listen = listenFlag.or(() -> env.get("KEYTURN_LISTEN")).orElse(DEFAULT_LISTEN);
+        Optional.ofNullable(flags.data())
+            .or(() -> env.get("KEYTURN_DATA").map(Path::of))
+            .orElse(Path.of("keyturn-data"))
+            .toAbsolutePath()
+            .normalize();
+    String listen =
+        Optional.ofNullable(flags.listen())
+            .or(() -> env.get("KEYTURN_LISTEN"))
+            .orElse(DEFAULT_LISTEN);
     int colon = listen.lastIndexOf(':');
     if (colon < 1 || !listen.substring(colon + 1).matches("[0-9]{1,5}")) {
-      throw new KeyturnException.InvalidInput(
-          "--listen takes HOST:PORT, e.g. 127.0.0.1:8270, not '" + listen + "'");
+      throw new KeyturnException.InvalidInput("--listen takes HOST:PORT, e.g. 127.0.0.1:8270");
     }
     int port = Integer.parseInt(listen.substring(colon + 1));
     if (port > 65535) {
@@ -48,10 +102,53 @@ public record ServerConfig(
       host = host.substring(1, host.length() - 1);
     }
     String store =
-        storeFlag
+        Optional.ofNullable(flags.store())
             .or(() -> env.get("KEYTURN_STORE"))
             .orElse("jdbc:sqlite:" + data.resolve("keyturn.db"));
-    return new ServerConfig(data, host, port, store, env.get("KEYTURN_ROOT_KEY"));
+    Optional<Path> cert =
+        Optional.ofNullable(flags.tlsCert()).or(() -> env.get("KEYTURN_TLS_CERT").map(Path::of));
+    Optional<Path> key =
+        Optional.ofNullable(flags.tlsKey()).or(() -> env.get("KEYTURN_TLS_KEY").map(Path::of));
+    if (cert.isPresent() != key.isPresent()) {
+      throw new KeyturnException.InvalidInput("--tls-cert and --tls-key go together");
+    }
+    Optional<Tls> tls = cert.map(c -> new Tls(c, key.get()));
+    if (tls.isEmpty() && !flags.insecureHttp() && !isLoopback(host)) {
+      throw new KeyturnException.InvalidInput(
+          "refusing to listen on "
+              + host
+              + " without TLS: give --tls-cert and --tls-key, or"
+              + " --insecure-http if something in front of Keyturn terminates TLS");
+    }
+    int limit = Optional.ofNullable(flags.authFailureLimit()).orElse(DEFAULT_AUTH_FAILURE_LIMIT);
+    Duration lockout =
+        Optional.ofNullable(flags.authLockout()).map(Durations::parse).orElse(DEFAULT_AUTH_LOCKOUT);
+    return new ServerConfig(
+        data,
+        host,
+        port,
+        store,
+        env.get("KEYTURN_ROOT_KEY"),
+        tls,
+        flags.trustProxy(),
+        limit,
+        lockout);
+  }
+
+  static boolean isLoopback(String host) {
+    if (host.equals("localhost")) {
+      return true;
+    }
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      throw new KeyturnException.InvalidInput("cannot resolve listen host " + host);
+    }
+  }
+
+  /** The URL clients use to reach this server. */
+  String scheme() {
+    return tls.isPresent() ? "https" : "http";
   }
 
   /** The store URL with any password masked, for logs. */
@@ -73,6 +170,8 @@ public record ServerConfig(
         + maskedStoreUrl()
         + ", rootKey="
         + (rootKey.isPresent() ? "[from environment]" : "[data dir]")
+        + ", tls="
+        + tls.isPresent()
         + "]";
   }
 }

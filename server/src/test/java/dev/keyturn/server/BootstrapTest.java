@@ -113,39 +113,6 @@ class BootstrapTest {
         .isInstanceOf(Bootstrap.StartupException.class);
   }
 
-  @Test
-  void config_resolvesFlagsThenEnvironmentThenDefaults() {
-    var env =
-        new dev.keyturn.core.Settings(
-            java.util.Map.of(
-                "KEYTURN_LISTEN",
-                "0.0.0.0:9000",
-                "KEYTURN_STORE",
-                "jdbc:postgresql://db/k?user=u&password=hunter2"));
-
-    ServerConfig fromEnv =
-        ServerConfig.resolve(Optional.empty(), Optional.empty(), Optional.empty(), env);
-    ServerConfig fromFlags =
-        ServerConfig.resolve(
-            Optional.of(dir), Optional.of("127.0.0.1:1234"), Optional.empty(), env);
-    ServerConfig defaults =
-        ServerConfig.resolve(
-            Optional.of(dir),
-            Optional.empty(),
-            Optional.empty(),
-            new dev.keyturn.core.Settings(java.util.Map.of()));
-
-    assertThat(fromEnv.port()).isEqualTo(9000);
-    assertThat(fromEnv.toString()).doesNotContain("hunter2").contains("password=***");
-    assertThat(fromFlags.port()).isEqualTo(1234);
-    assertThat(defaults.host()).isEqualTo("127.0.0.1");
-    assertThat(defaults.port()).isEqualTo(8270);
-    assertThat(defaults.storeUrl()).isEqualTo("jdbc:sqlite:" + dir.resolve("keyturn.db"));
-    assertThatThrownBy(() ->
-            ServerConfig.resolve(Optional.empty(), Optional.of("nope"), Optional.empty(), env))
-        .hasMessageContaining("HOST:PORT");
-  }
-
   private static String mode(Path p) throws Exception {
     return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }

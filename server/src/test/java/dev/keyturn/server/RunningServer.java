@@ -28,7 +28,7 @@ final class RunningServer implements AutoCloseable {
 
   static RunningServer start(Path dataDir, Optional<String> rootKey) {
     ServerConfig config =
-        new ServerConfig(
+        ServerConfig.local(
             dataDir, "127.0.0.1", 0, "jdbc:sqlite:" + dataDir.resolve("keyturn.db"), rootKey);
     return new RunningServer(
         dataDir, KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom()));

@@ -237,6 +237,11 @@ public final class JdbcSecretStore implements SecretStore {
   }
 
   @Override
+  public dev.keyturn.core.spi.AuditLog openAuditLog(dev.keyturn.core.audit.AuditChain chain) {
+    return new JdbcAuditLog(this, dialect, chain);
+  }
+
+  @Override
   public void close() {
     dataSource.close();
   }

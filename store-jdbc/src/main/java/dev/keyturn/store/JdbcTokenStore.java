@@ -13,6 +13,8 @@ import java.util.Optional;
 
 /** Tokens in the {@code tokens} table of a {@link JdbcSecretStore}. Thread-safe. */
 final class JdbcTokenStore implements TokenStore {
+  private static final String COLUMNS =
+      "id, hash, name, grants, created_at, expires_at, revoked_at";
   private final JdbcSecretStore store;
 
   JdbcTokenStore(JdbcSecretStore store) {
@@ -43,25 +45,56 @@ final class JdbcTokenStore implements TokenStore {
   public Optional<TokenRecord> findByHash(byte[] hash) {
     return store.withConnection(c -> {
       try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT id, hash, name, grants, created_at, expires_at, revoked_at"
-                  + " FROM tokens WHERE hash = ?")) {
+          c.prepareStatement("SELECT " + COLUMNS + " FROM tokens WHERE hash = ?")) {
         ps.setBytes(1, hash);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return Optional.empty();
-          }
-          String grants = rs.getString(4);
-          return Optional.of(
-              new TokenRecord(
-                  rs.getString(1),
-                  rs.getString(3),
-                  rs.getBytes(2),
-                  grants.isEmpty() ? List.of() : Arrays.asList(grants.split("\n")),
-                  Instant.ofEpochMilli(rs.getLong(5)),
-                  millis(rs, 6),
-                  millis(rs, 7)));
-        }
+        return readAll(ps).stream().findFirst();
+      }
+    });
+  }
+
+  private static List<TokenRecord> readAll(PreparedStatement ps) throws SQLException {
+    List<TokenRecord> out = new java.util.ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        String grants = rs.getString(4);
+        out.add(
+            new TokenRecord(
+                rs.getString(1),
+                rs.getString(3),
+                rs.getBytes(2),
+                grants.isEmpty() ? List.of() : Arrays.asList(grants.split("\n")),
+                Instant.ofEpochMilli(rs.getLong(5)),
+                millis(rs, 6),
+                millis(rs, 7)));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<TokenRecord> list() {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT " + COLUMNS + " FROM tokens ORDER BY created_at, id")) {
+        return readAll(ps);
+      }
+    });
+  }
+
+  @Override
+  public Optional<TokenRecord> revoke(String id, Instant at) {
+    return store.inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, id);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT " + COLUMNS + " FROM tokens WHERE id = ?")) {
+        ps.setString(1, id);
+        return readAll(ps).stream().findFirst();
       }
     });
   }

@@ -2,6 +2,8 @@ package dev.keyturn.testing;
 
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.VersionSet;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.StoredSecret;
@@ -114,6 +116,11 @@ public final class InMemorySecretStore implements SecretStore {
   }
 
   @Override
+  public AuditLog openAuditLog(AuditChain chain) {
+    return new InMemoryAuditLog(chain);
+  }
+
+  @Override
   public void close() {}
 
   /** Overwrites one stored ciphertext, as an attacker with write access to the disk could. */
@@ -175,6 +182,37 @@ public final class InMemorySecretStore implements SecretStore {
     @Override
     public synchronized Optional<TokenRecord> findByHash(byte[] hash) {
       return Optional.ofNullable(byHash.get(HexFormat.of().formatHex(hash)));
+    }
+
+    @Override
+    public synchronized List<TokenRecord> list() {
+      return byHash.values().stream()
+          .sorted(
+              java.util.Comparator.comparing(TokenRecord::createdAt).thenComparing(TokenRecord::id))
+          .toList();
+    }
+
+    @Override
+    public synchronized Optional<TokenRecord> revoke(String id, Instant at) {
+      for (Map.Entry<String, TokenRecord> e : byHash.entrySet()) {
+        TokenRecord t = e.getValue();
+        if (t.id().equals(id)) {
+          if (t.revokedAt().isEmpty()) {
+            t =
+                new TokenRecord(
+                    t.id(),
+                    t.name(),
+                    t.hash(),
+                    t.grants(),
+                    t.createdAt(),
+                    t.expiresAt(),
+                    Optional.of(at));
+            e.setValue(t);
+          }
+          return Optional.of(t);
+        }
+      }
+      return Optional.empty();
     }
 
     @Override

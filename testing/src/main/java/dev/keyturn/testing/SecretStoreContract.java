@@ -8,11 +8,19 @@ import dev.keyturn.core.Stage;
 import dev.keyturn.core.ValueType;
 import dev.keyturn.core.Version;
 import dev.keyturn.core.VersionSet;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.audit.AuditVerifier;
+import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.AuditQuery;
+import dev.keyturn.core.spi.AuditRecord;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.StoredSecret;
 import dev.keyturn.core.spi.TokenRecord;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -259,6 +267,95 @@ public abstract class SecretStoreContract {
     assertThat(store.tokens().findByHash(bytes("hash-2"))).isEmpty();
     assertThat(store.tokens().count()).isEqualTo(1);
     assertThat(store.isEmpty()).isFalse();
+  }
+
+  @Test
+  void tokens_listAndRevoke() {
+    store.tokens().create(token("tok_a", "hash-a"));
+    store.tokens().create(token("tok_b", "hash-b"));
+
+    Optional<TokenRecord> revoked = store.tokens().revoke("tok_a", T0.plusSeconds(5));
+    Optional<TokenRecord> again = store.tokens().revoke("tok_a", T0.plusSeconds(9));
+
+    assertThat(store.tokens().list()).extracting(TokenRecord::id).containsExactly("tok_a", "tok_b");
+    assertThat(revoked.orElseThrow().revokedAt()).contains(T0.plusSeconds(5));
+    assertThat(again.orElseThrow().revokedAt())
+        .as("first revocation kept")
+        .contains(T0.plusSeconds(5));
+    assertThat(store.tokens().findByHash(bytes("hash-a")).orElseThrow().validAt(T0.plusSeconds(6)))
+        .isFalse();
+    assertThat(store.tokens().revoke("tok_none", T0)).isEmpty();
+  }
+
+  @Test
+  void audit_appendsChainsQueriesAndVerifies() {
+    AuditChain chain = new AuditChain(RootKey.generate(new SecureRandom()));
+    try (AuditLog log = store.openAuditLog(chain)) {
+      log.append(List.of(event("secret.write", "a/b", 1), event("version.stage", "a/b", 1)));
+      log.append(List.of(event("secret.read", "a/c", 2)));
+
+      List<AuditRecord> all =
+          log.query(
+              new AuditQuery(
+                  Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 100));
+      List<AuditRecord> forB =
+          log.query(
+              new AuditQuery(
+                  Optional.empty(), Optional.of("a/b"), Optional.empty(), Optional.empty(), 100));
+      List<AuditRecord> reads =
+          log.query(
+              new AuditQuery(
+                  Optional.of(T0),
+                  Optional.empty(),
+                  Optional.of("secret.read"),
+                  Optional.empty(),
+                  100));
+      List<AuditRecord> last =
+          log.query(
+              new AuditQuery(
+                  Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 1));
+
+      assertThat(all).extracting(AuditRecord::seq).containsExactly(1L, 2L, 3L);
+      assertThat(all.get(0).event()).isEqualTo(event("secret.write", "a/b", 1));
+      assertThat(forB).hasSize(2);
+      assertThat(reads).extracting(r -> r.event().secret().orElseThrow()).containsExactly("a/c");
+      assertThat(last).extracting(AuditRecord::seq).containsExactly(3L);
+      assertThat(log.head().orElseThrow().seq()).isEqualTo(3);
+      AuditVerifier.Result result = new AuditVerifier(chain).verify(log, Optional.empty());
+      assertThat(result.ok()).isTrue();
+      assertThat(result.records()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void audit_concurrentAppends_formOneUnbrokenChain() throws Exception {
+    AuditChain chain = new AuditChain(RootKey.generate(new SecureRandom()));
+    try (AuditLog log = store.openAuditLog(chain)) {
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        int n = i;
+        futures.add(pool.submit(() -> log.append(List.of(event("secret.read", "c/" + n, n + 1)))));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+      pool.shutdown();
+
+      AuditVerifier.Result result = new AuditVerifier(chain).verify(log, Optional.empty());
+      assertThat(result.ok()).as(result.problem().toString()).isTrue();
+      assertThat(result.records()).isEqualTo(400);
+    }
+  }
+
+  private static AuditEvent event(String action, String secret, int version) {
+    return new AuditEvent(
+        T0, "tok_test", "127.0.0.1", action, Optional.of(secret), Optional.of(version), "ok", "");
+  }
+
+  private static TokenRecord token(String id, String hash) {
+    return new TokenRecord(
+        id, id, bytes(hash), List.of("read:*"), T0, Optional.empty(), Optional.empty());
   }
 
   /** Adds a current version holding fake ciphertext {@code "ct-" + value}. */

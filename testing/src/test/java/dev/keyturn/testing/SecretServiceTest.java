@@ -225,8 +225,9 @@ class SecretServiceTest {
   }
 
   private Version put(SecretName name, String value, Duration grace) {
-    return service.put(
-        name, Plaintext.ofUtf8(value), ValueType.STRING, grace, Stage.CURRENT, "tok_test");
+    return service
+        .put(name, Plaintext.ofUtf8(value), ValueType.STRING, grace, Stage.CURRENT, "tok_test")
+        .newest();
   }
 
   private String text(SecretValue v) {

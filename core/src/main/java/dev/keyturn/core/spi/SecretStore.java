@@ -51,6 +51,12 @@ public interface SecretStore extends AutoCloseable {
   /** The tokens kept in the same store. */
   TokenStore tokens();
 
+  /**
+   * Opens the audit log kept in the same store, sealing records with {@code chain}. Call once;
+   * close the log before the store.
+   */
+  AuditLog openAuditLog(dev.keyturn.core.audit.AuditChain chain);
+
   @Override
   void close();
 }

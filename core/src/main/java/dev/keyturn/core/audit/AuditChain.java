@@ -1,0 +1,110 @@
+package dev.keyturn.core.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.crypto.Aad;
+import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditRecord;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The MAC chain over audit records. Record {@code n}'s MAC is HMAC-SHA256, under an audit key
+ * derived from the root key, of record {@code n-1}'s MAC followed by record {@code n}'s fields
+ * (length-prefixed, see {@link Aad}); the first record follows 32 zero bytes. Editing, deleting or
+ * reordering a record breaks every MAC from there on; deleting records from the end is caught
+ * against a checkpoint kept elsewhere.
+ *
+ * <p>Each record names the key that sealed it ({@code ak-...}), so records sealed before a root key
+ * rotation stay verifiable with the old key. Thread-safe.
+ */
+public final class AuditChain {
+  public static final byte[] GENESIS = new byte[32];
+  private static final String LABEL = "keyturn audit chain v1";
+
+  private final String sealingKeyId;
+  private final Map<String, byte[]> keys = new LinkedHashMap<>();
+
+  /** A chain that seals with the key derived from {@code current} and verifies with all. */
+  public AuditChain(RootKey current, RootKey... older) {
+    requireNonNull(current, "current");
+    this.sealingKeyId = add(current);
+    for (RootKey key : older) {
+      add(key);
+    }
+  }
+
+  public String sealingKeyId() {
+    return sealingKeyId;
+  }
+
+  /** Seals {@code event} as record {@code seq} after a record whose MAC is {@code previousMac}. */
+  public AuditRecord seal(long seq, AuditEvent event, byte[] previousMac) {
+    return new AuditRecord(
+        seq,
+        event,
+        sealingKeyId,
+        mac(keys.get(sealingKeyId), previousMac, seq, event, sealingKeyId));
+  }
+
+  /** True if {@code record} is correctly sealed after {@code previousMac} by a known key. */
+  public boolean verifies(AuditRecord record, byte[] previousMac) {
+    byte[] key = keys.get(record.keyId());
+    if (key == null) {
+      return false;
+    }
+    byte[] expected = mac(key, previousMac, record.seq(), record.event(), record.keyId());
+    return MessageDigest.isEqual(expected, record.mac());
+  }
+
+  /** True if this chain holds the key that sealed records named {@code keyId}. */
+  public boolean knows(String keyId) {
+    return keys.containsKey(keyId);
+  }
+
+  private String add(RootKey root) {
+    byte[] key = root.derive(LABEL);
+    String id =
+        "ak-" + HexFormat.of().formatHex(hmac(key, "id".getBytes(StandardCharsets.UTF_8)), 0, 8);
+    keys.put(id, key);
+    return id;
+  }
+
+  private static byte[] mac(byte[] key, byte[] previous, long seq, AuditEvent e, String keyId) {
+    byte[] fields =
+        Aad.of(
+            Long.toString(seq),
+            keyId,
+            e.time().toString(),
+            e.tokenId(),
+            e.client(),
+            e.action(),
+            e.secret().orElse(""),
+            e.secret().isPresent() ? "1" : "0",
+            e.version().map(String::valueOf).orElse(""),
+            e.result(),
+            e.detail());
+    byte[] input = new byte[previous.length + fields.length];
+    System.arraycopy(previous, 0, input, 0, previous.length);
+    System.arraycopy(fields, 0, input, previous.length, fields.length);
+    return hmac(key, input);
+  }
+
+  private static byte[] hmac(byte[] key, byte[] data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data);
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package dev.keyturn.core.spi;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The append-only, hash-chained audit log. Implementations are thread-safe and group-commit:
+ * concurrent appends share one durable write.
+ */
+public interface AuditLog extends AutoCloseable {
+
+  /**
+   * Appends {@code events} in order and returns once they are durable.
+   *
+   * @throws dev.keyturn.core.KeyturnException.Unavailable if they could not be written; the caller
+   *     must then fail its request (invariant 6)
+   */
+  void append(List<AuditEvent> events);
+
+  /** Records matching {@code query}, in chain order. */
+  List<AuditRecord> query(AuditQuery query);
+
+  /** Every record in chain order, streamed to {@code sink} (for verification). */
+  void scan(Consumer<AuditRecord> sink);
+
+  /** The newest record, if any. */
+  Optional<AuditRecord> head();
+
+  /** Flushes pending appends and stops accepting new ones. */
+  @Override
+  void close();
+}

@@ -1,0 +1,100 @@
+package dev.keyturn.server;
+
+import dev.keyturn.api.WireJson;
+import dev.keyturn.core.Caller;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.VersionSet.StageChange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.Fields;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * One API request as a route handler sees it: the caller, the secret name or id from the path, the
+ * query, the body, and what the handler reports for the audit record (the version it touched, the
+ * stage changes it made, a short detail). Not thread-safe: one per request.
+ */
+final class Exchange {
+  static final int MAX_BODY = 1024 * 1024;
+
+  private final Request request;
+  private final Fields query;
+  final Caller caller;
+  private final Optional<SecretName> name;
+  private final String pathTail;
+
+  Optional<Integer> version = Optional.empty();
+  List<StageChange> changes = new ArrayList<>();
+  String detail = "";
+
+  Exchange(Request request, Caller caller, Optional<SecretName> name, String pathTail) {
+    this.request = request;
+    this.query = Request.extractQueryParameters(request);
+    this.caller = caller;
+    this.name = name;
+    this.pathTail = pathTail;
+  }
+
+  SecretName name() {
+    return name.orElseThrow();
+  }
+
+  /** The path after the route's prefix, for routes keyed by id (tokens). */
+  String pathTail() {
+    return pathTail;
+  }
+
+  Optional<String> query(String key) {
+    return Optional.ofNullable(query.getValue(key));
+  }
+
+  boolean flag(String key) {
+    String value = query.getValue(key);
+    if (value == null || value.equals("false")) {
+      return false;
+    }
+    if (value.equals("true")) {
+      return true;
+    }
+    throw HttpError.badRequest(key + " must be true or false");
+  }
+
+  <T> T body(Class<T> type) {
+    byte[] body = readBody();
+    if (body.length == 0) {
+      throw HttpError.badRequest("the request needs a JSON body");
+    }
+    try {
+      return WireJson.mapper().readValue(body, type);
+    } catch (UnrecognizedPropertyException e) {
+      // The unknown name is not echoed: a mistyped body may carry a secret as a key.
+      List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
+      throw HttpError.badRequest("unknown field; this route takes " + String.join(", ", known));
+    } catch (JacksonException e) {
+      // Never echo Jackson's message: it can quote the input, and the input may be a secret.
+      String field = e.getPath().isEmpty() ? "" : " at field '" + e.getPathReference() + "'";
+      throw HttpError.badRequest("the body is not valid JSON for this route" + field);
+    }
+  }
+
+  private byte[] readBody() {
+    if (request.getLength() > MAX_BODY) {
+      throw HttpError.tooLarge();
+    }
+    try {
+      InputStream in = Request.asInputStream(request);
+      byte[] body = in.readNBytes(MAX_BODY + 1);
+      if (body.length > MAX_BODY) {
+        throw HttpError.tooLarge();
+      }
+      return body;
+    } catch (IOException e) {
+      throw HttpError.badRequest("the request body could not be read");
+    }
+  }
+}

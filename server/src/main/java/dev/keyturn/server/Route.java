@@ -1,0 +1,57 @@
+package dev.keyturn.server;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One API route: method, path (a fixed path, or a prefix followed by a secret name or an id), the
+ * audit action it records, the capability it needs (for documentation; handlers check it), and its
+ * handler. The route table drives dispatch, audit actions and {@code /v1/openapi.json}.
+ */
+record Route(
+    String method,
+    String path,
+    Tail tail,
+    String action,
+    String capability,
+    String summary,
+    Class<?> requestType,
+    Class<?> responseType,
+    Handler handler) {
+
+  /** What follows {@link #path}: nothing, a secret name, or an id. */
+  enum Tail {
+    NONE,
+    NAME,
+    ID
+  }
+
+  /** Runs the route; returns the response record. */
+  interface Handler {
+    Object handle(Exchange exchange);
+  }
+
+  Route {
+    requireNonNull(method, "method");
+    requireNonNull(path, "path");
+    requireNonNull(tail, "tail");
+    requireNonNull(action, "action");
+    requireNonNull(handler, "handler");
+  }
+
+  /** The path as OpenAPI writes it. */
+  String template() {
+    return switch (tail) {
+      case NONE -> path;
+      case NAME -> path + "{name}";
+      case ID -> path + "{id}";
+    };
+  }
+
+  /** The part of {@code rawPath} after this route's path, or null if the route does not match. */
+  String match(String rawPath) {
+    if (tail == Tail.NONE) {
+      return rawPath.equals(path) ? "" : null;
+    }
+    return rawPath.startsWith(path) ? rawPath.substring(path.length()) : null;
+  }
+}

@@ -1,0 +1,149 @@
+package dev.keyturn.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.api.TokenCreated;
+import dev.keyturn.api.TokenInfo;
+import dev.keyturn.api.TokenListResponse;
+import dev.keyturn.core.Caller;
+import dev.keyturn.core.Capability;
+import dev.keyturn.core.Durations;
+import dev.keyturn.core.Grant;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Tokens;
+import dev.keyturn.core.spi.TokenRecord;
+import dev.keyturn.core.spi.TokenStore;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The token routes. Creating a token is delegation: the caller needs an {@code admin} grant, and
+ * every grant of the new token must be covered by one of the caller's (so {@code admin:app/*} may
+ * hand out {@code read:app/prod/*}, never {@code read:other/*}). A new token never outlives its
+ * creator. Listing and revoking need {@code admin:*}. The token itself is shown once, at creation.
+ */
+final class TokensApi {
+  static final Duration DEFAULT_TTL = Duration.ofDays(30);
+  static final Grant ADMIN_ALL = Grant.parse("admin:*");
+  private static final int MAX_GRANTS = 64;
+
+  private final TokenStore tokens;
+  private final Authenticator authenticator;
+  private final Clock clock;
+  private final SecureRandom random;
+
+  TokensApi(TokenStore tokens, Authenticator authenticator, Clock clock, SecureRandom random) {
+    this.tokens = requireNonNull(tokens, "tokens");
+    this.authenticator = requireNonNull(authenticator, "authenticator");
+    this.clock = requireNonNull(clock, "clock");
+    this.random = requireNonNull(random, "random");
+  }
+
+  TokenCreated create(Exchange ex) {
+    Caller caller = ex.caller;
+    if (caller.grants().stream().noneMatch(g -> g.capability() == Capability.ADMIN)) {
+      throw new KeyturnException.Forbidden(
+          "token " + caller.tokenId() + " has no admin grant, which creating tokens needs");
+    }
+    TokenCreateRequest request = ex.body(TokenCreateRequest.class);
+    if (request.grants() == null || request.grants().isEmpty()) {
+      throw HttpError.badRequest("a token needs at least one grant, e.g. read:app/production/*");
+    }
+    if (request.grants().size() > MAX_GRANTS) {
+      throw HttpError.badRequest("a token may have at most " + MAX_GRANTS + " grants");
+    }
+    List<Grant> grants = request.grants().stream().map(TokensApi::grant).toList();
+    for (Grant wanted : grants) {
+      if (caller.grants().stream().noneMatch(g -> g.covers(wanted))) {
+        throw new KeyturnException.Forbidden(
+            "token "
+                + caller.tokenId()
+                + " cannot grant "
+                + wanted
+                + ": none of its grants covers it");
+      }
+    }
+    String name = request.name() == null ? "token" : request.name();
+    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw HttpError.badRequest("a token name is 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    Duration ttl = request.ttl() == null ? DEFAULT_TTL : Durations.parse(request.ttl());
+    if (ttl.isZero()) {
+      throw HttpError.badRequest("ttl must be longer than zero");
+    }
+    Instant now = clock.instant();
+    Instant expires = now.plus(ttl);
+    if (caller.expiresAt().isPresent() && caller.expiresAt().get().isBefore(expires)) {
+      expires = caller.expiresAt().get();
+    }
+    String token = Tokens.newToken(random);
+    TokenRecord record =
+        new TokenRecord(
+            Tokens.newId(random),
+            name,
+            Tokens.hash(token),
+            grants.stream().map(Grant::toString).toList(),
+            now,
+            Optional.of(expires),
+            Optional.empty());
+    tokens.create(record);
+    ex.detail = "created " + record.id() + " " + String.join(" ", record.grants());
+    return new TokenCreated(
+        record.id(), token, name, record.grants(), now.toString(), expires.toString());
+  }
+
+  TokenListResponse list(Exchange ex) {
+    requireAdminAll(ex.caller);
+    Instant now = clock.instant();
+    return new TokenListResponse(tokens.list().stream().map(t -> info(t, now)).toList());
+  }
+
+  TokenInfo revoke(Exchange ex) {
+    requireAdminAll(ex.caller);
+    String id = ex.pathTail();
+    if (!id.matches("[A-Za-z0-9_]{1,64}")) {
+      throw HttpError.badRequest("invalid token id");
+    }
+    TokenRecord revoked =
+        tokens
+            .revoke(id, clock.instant())
+            .orElseThrow(() -> new KeyturnException.NotFound("token " + id + " does not exist"));
+    authenticator.forget(revoked);
+    ex.detail = "revoked " + id;
+    return info(revoked, clock.instant());
+  }
+
+  static void requireAdminAll(Caller caller) {
+    if (caller.grants().stream().noneMatch(g -> g.covers(ADMIN_ALL))) {
+      throw new KeyturnException.Forbidden("token " + caller.tokenId() + " lacks admin:*");
+    }
+  }
+
+  private static Grant grant(String text) {
+    if (text == null) {
+      throw HttpError.badRequest("a grant is capability:pattern, e.g. read:app/production/*");
+    }
+    Grant grant = Grant.parse(text);
+    if (!grant.glob().matches("[A-Za-z0-9._/*-]{1,256}")) {
+      throw HttpError.badRequest(
+          "a grant's pattern holds name characters and '*' only, e.g. read:app/production/*");
+    }
+    return grant;
+  }
+
+  private static TokenInfo info(TokenRecord t, Instant now) {
+    return new TokenInfo(
+        t.id(),
+        t.name(),
+        t.grants(),
+        t.createdAt().toString(),
+        t.expiresAt().map(Instant::toString).orElse(null),
+        t.revokedAt().map(Instant::toString).orElse(null),
+        t.validAt(now));
+  }
+}

@@ -1,0 +1,102 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ServerConfigTest {
+  private static final Path DIR = Path.of("/tmp/kt-config-test");
+  private static final ServerConfig.Flags NONE =
+      new ServerConfig.Flags(null, null, null, null, null, false, false, null, null);
+
+  @Test
+  void resolve_defaults() {
+    ServerConfig c = ServerConfig.resolve(flags(DIR, null), new Settings(Map.of()));
+
+    assertThat(c.host()).isEqualTo("127.0.0.1");
+    assertThat(c.port()).isEqualTo(8270);
+    assertThat(c.storeUrl()).isEqualTo("jdbc:sqlite:" + DIR.resolve("keyturn.db"));
+    assertThat(c.tls()).isEmpty();
+    assertThat(c.authFailureLimit()).isEqualTo(10);
+    assertThat(c.authLockout()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void resolve_flagBeatsEnvironmentAndPasswordsAreMasked() {
+    Settings env =
+        new Settings(
+            Map.of(
+                "KEYTURN_LISTEN", "127.0.0.2:9000",
+                "KEYTURN_STORE", "jdbc:postgresql://db/k?user=u&password=hunter2"));
+
+    ServerConfig fromEnv = ServerConfig.resolve(NONE, env);
+    ServerConfig fromFlag = ServerConfig.resolve(flags(DIR, "127.0.0.1:1234"), env);
+
+    assertThat(fromEnv.port()).isEqualTo(9000);
+    assertThat(fromEnv.toString()).doesNotContain("hunter2").contains("password=***");
+    assertThat(fromFlag.port()).isEqualTo(1234);
+  }
+
+  @Test
+  void resolve_nonLoopbackWithoutTls_isRefusedUnlessInsecureHttp() {
+    Settings env = new Settings(Map.of());
+
+    assertThatThrownBy(() -> ServerConfig.resolve(flags(DIR, "0.0.0.0:8270"), env))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageContaining("without TLS")
+        .hasMessageContaining("--insecure-http");
+    ServerConfig insecure =
+        ServerConfig.resolve(
+            new ServerConfig.Flags(DIR, "0.0.0.0:8270", null, null, null, true, false, null, null),
+            env);
+    ServerConfig tls =
+        ServerConfig.resolve(
+            new ServerConfig.Flags(
+                DIR,
+                "0.0.0.0:8270",
+                null,
+                Path.of("c.pem"),
+                Path.of("k.pem"),
+                false,
+                false,
+                null,
+                null),
+            env);
+
+    assertThat(insecure.host()).isEqualTo("0.0.0.0");
+    assertThat(tls.tls()).isPresent();
+    assertThat(ServerConfig.resolve(flags(DIR, "[::1]:8270"), env).host()).isEqualTo("::1");
+    assertThat(ServerConfig.resolve(flags(DIR, "localhost:8270"), env).host())
+        .isEqualTo("localhost");
+  }
+
+  @Test
+  void resolve_badValues_areRefused() {
+    Settings env = new Settings(Map.of());
+
+    assertThatThrownBy(() -> ServerConfig.resolve(flags(DIR, "nope"), env))
+        .hasMessageContaining("HOST:PORT");
+    assertThatThrownBy(() -> ServerConfig.resolve(flags(DIR, "127.0.0.1:99999"), env))
+        .hasMessageContaining("out of range");
+    assertThatThrownBy(() ->
+            ServerConfig.resolve(
+                new ServerConfig.Flags(
+                    DIR, null, null, Path.of("c.pem"), null, false, false, null, null),
+                env))
+        .hasMessageContaining("go together");
+    assertThatThrownBy(() ->
+            ServerConfig.resolve(
+                new ServerConfig.Flags(DIR, null, null, null, null, false, false, 0, null), env))
+        .hasMessageContaining("at least 1");
+  }
+
+  private static ServerConfig.Flags flags(Path data, String listen) {
+    return new ServerConfig.Flags(data, listen, null, null, null, false, false, null, null);
+  }
+}

@@ -1,0 +1,299 @@
+package dev.keyturn.store;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.AuditQuery;
+import dev.keyturn.core.spi.AuditRecord;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The audit log in the {@code audit} table of a {@link JdbcSecretStore}, with group commit: one
+ * writer thread takes every append waiting in its queue, chains and inserts them in one transaction
+ * (one fsync for all), then releases their callers. Several nodes on one PostgreSQL database extend
+ * one chain: each batch takes a transaction-scoped advisory lock and reads the head inside it
+ * (SQLite serializes writers anyway).
+ *
+ * <p>Thread-safe. {@link #append} returns only once the records are durable, and throws {@link
+ * KeyturnException.Unavailable} when they could not be written.
+ */
+final class JdbcAuditLog implements AuditLog {
+  private static final int MAX_BATCH = 4096;
+  private static final long APPEND_TIMEOUT_SECONDS = 30;
+  private static final long CHAIN_LOCK = 0x6b65797475726eL; // "keyturn"
+  private static final String COLUMNS =
+      "seq, time, token_id, client, action, secret, version, result, detail, key_id, mac";
+
+  private final JdbcSecretStore store;
+  private final Dialect dialect;
+  private final AuditChain chain;
+  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private volatile boolean closed;
+
+  JdbcAuditLog(JdbcSecretStore store, Dialect dialect, AuditChain chain) {
+    this.store = store;
+    this.dialect = dialect;
+    this.chain = requireNonNull(chain, "chain");
+    this.writer = Thread.ofPlatform().name("keyturn-audit").daemon(true).start(this::writeLoop);
+  }
+
+  @Override
+  public void append(List<AuditEvent> events) {
+    requireNonNull(events, "events");
+    if (events.isEmpty()) {
+      return;
+    }
+    if (closed) {
+      throw new KeyturnException.Unavailable("the audit log is closed", null);
+    }
+    Pending pending = new Pending(List.copyOf(events), new CompletableFuture<>());
+    queue.add(pending);
+    try {
+      pending.done.get(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new KeyturnException.Unavailable("the audit log could not be written", e.getCause());
+    } catch (TimeoutException e) {
+      throw new KeyturnException.Unavailable("the audit log did not answer in time", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyturnException.Unavailable("interrupted while writing the audit log", e);
+    }
+  }
+
+  private void writeLoop() {
+    List<Pending> batch = new ArrayList<>();
+    while (true) {
+      try {
+        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          if (closed && queue.isEmpty()) {
+            return;
+          }
+          continue;
+        }
+        batch.add(first);
+        int events = first.events.size();
+        while (events < MAX_BATCH) {
+          Pending next = queue.poll();
+          if (next == null) {
+            break;
+          }
+          batch.add(next);
+          events += next.events.size();
+        }
+        try {
+          write(batch);
+          batch.forEach(p -> p.done.complete(null));
+        } catch (RuntimeException e) {
+          batch.forEach(p -> p.done.completeExceptionally(e));
+        }
+        batch.clear();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void write(List<Pending> batch) {
+    store.inTransaction(c -> {
+      if (dialect == Dialect.POSTGRESQL) {
+        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+          lock.setLong(1, CHAIN_LOCK);
+          lock.execute();
+        }
+      }
+      long seq = 0;
+      byte[] previous = AuditChain.GENESIS;
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1");
+          ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          seq = rs.getLong(1);
+          previous = rs.getBytes(2);
+        }
+      }
+      try (PreparedStatement insert =
+          c.prepareStatement(
+              "INSERT INTO audit (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        for (Pending pending : batch) {
+          for (AuditEvent event : pending.events) {
+            AuditRecord record = chain.seal(++seq, truncated(event), previous);
+            bind(insert, record);
+            insert.addBatch();
+            previous = record.mac();
+          }
+        }
+        insert.executeBatch();
+      }
+      return null;
+    });
+  }
+
+  /** Times are stored in milliseconds, so they are sealed in milliseconds. */
+  private static AuditEvent truncated(AuditEvent e) {
+    return new AuditEvent(
+        e.time().truncatedTo(ChronoUnit.MILLIS),
+        e.tokenId(),
+        e.client(),
+        e.action(),
+        e.secret(),
+        e.version(),
+        e.result(),
+        e.detail());
+  }
+
+  private static void bind(PreparedStatement ps, AuditRecord r) throws SQLException {
+    AuditEvent e = r.event();
+    ps.setLong(1, r.seq());
+    ps.setLong(2, e.time().toEpochMilli());
+    ps.setString(3, e.tokenId());
+    ps.setString(4, e.client());
+    ps.setString(5, e.action());
+    if (e.secret().isPresent()) {
+      ps.setString(6, e.secret().get());
+    } else {
+      ps.setNull(6, Types.VARCHAR);
+    }
+    if (e.version().isPresent()) {
+      ps.setInt(7, e.version().get());
+    } else {
+      ps.setNull(7, Types.INTEGER);
+    }
+    ps.setString(8, e.result());
+    ps.setString(9, e.detail());
+    ps.setString(10, r.keyId());
+    ps.setBytes(11, r.mac());
+  }
+
+  @Override
+  public List<AuditRecord> query(AuditQuery query) {
+    requireNonNull(query, "query");
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM audit WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    query
+        .since()
+        .ifPresent(t -> {
+          sql.append(" AND time >= ?");
+          args.add(t.toEpochMilli());
+        });
+    query
+        .secret()
+        .ifPresent(s -> {
+          sql.append(" AND secret = ?");
+          args.add(s);
+        });
+    query
+        .action()
+        .ifPresent(a -> {
+          sql.append(" AND action = ?");
+          args.add(a);
+        });
+    query
+        .afterSeq()
+        .ifPresent(s -> {
+          sql.append(" AND seq > ?");
+          args.add(s);
+        });
+    sql.append(" ORDER BY seq DESC LIMIT ?");
+    args.add(query.limit());
+    List<AuditRecord> out =
+        store.withConnection(c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+              ps.setObject(i + 1, args.get(i));
+            }
+            return readAll(ps);
+          }
+        });
+    Collections.reverse(out);
+    return out;
+  }
+
+  @Override
+  public void scan(Consumer<AuditRecord> sink) {
+    long after = 0;
+    while (true) {
+      long from = after;
+      List<AuditRecord> page =
+          store.withConnection(c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT " + COLUMNS + " FROM audit WHERE seq > ? ORDER BY seq LIMIT 10000")) {
+              ps.setLong(1, from);
+              return readAll(ps);
+            }
+          });
+      if (page.isEmpty()) {
+        return;
+      }
+      page.forEach(sink);
+      after = page.get(page.size() - 1).seq();
+    }
+  }
+
+  @Override
+  public Optional<AuditRecord> head() {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT " + COLUMNS + " FROM audit ORDER BY seq DESC LIMIT 1")) {
+        return readAll(ps).stream().findFirst();
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      writer.join(TimeUnit.SECONDS.toMillis(APPEND_TIMEOUT_SECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static List<AuditRecord> readAll(PreparedStatement ps) throws SQLException {
+    List<AuditRecord> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        String secret = rs.getString(6);
+        int version = rs.getInt(7);
+        Optional<Integer> v = rs.wasNull() ? Optional.empty() : Optional.of(version);
+        AuditEvent event =
+            new AuditEvent(
+                Instant.ofEpochMilli(rs.getLong(2)),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5),
+                Optional.ofNullable(secret),
+                v,
+                rs.getString(8),
+                rs.getString(9));
+        out.add(new AuditRecord(rs.getLong(1), event, rs.getString(10), rs.getBytes(11)));
+      }
+    }
+    return out;
+  }
+
+  private record Pending(List<AuditEvent> events, CompletableFuture<Void> done) {}
+}

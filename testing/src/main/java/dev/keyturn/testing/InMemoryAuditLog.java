@@ -1,0 +1,73 @@
+package dev.keyturn.testing;
+
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.AuditQuery;
+import dev.keyturn.core.spi.AuditRecord;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** An {@link AuditLog} in memory, chained like the real one. Thread-safe. */
+public final class InMemoryAuditLog implements AuditLog {
+  private final AuditChain chain;
+  private final List<AuditRecord> records = new ArrayList<>();
+
+  public InMemoryAuditLog(AuditChain chain) {
+    this.chain = chain;
+  }
+
+  @Override
+  public synchronized void append(List<AuditEvent> events) {
+    byte[] previous = records.isEmpty() ? AuditChain.GENESIS : records.getLast().mac();
+    for (AuditEvent e : events) {
+      AuditEvent truncated =
+          new AuditEvent(
+              e.time().truncatedTo(ChronoUnit.MILLIS),
+              e.tokenId(),
+              e.client(),
+              e.action(),
+              e.secret(),
+              e.version(),
+              e.result(),
+              e.detail());
+      AuditRecord record = chain.seal(records.size() + 1, truncated, previous);
+      records.add(record);
+      previous = record.mac();
+    }
+  }
+
+  @Override
+  public synchronized List<AuditRecord> query(AuditQuery q) {
+    List<AuditRecord> out =
+        records.stream()
+            .filter(r -> q.since().map(t -> !r.event().time().isBefore(t)).orElse(true))
+            .filter(
+                r -> q.secret().map(s -> r.event().secret().equals(Optional.of(s))).orElse(true))
+            .filter(r -> q.action().map(a -> r.event().action().equals(a)).orElse(true))
+            .filter(r -> q.afterSeq().map(s -> r.seq() > s).orElse(true))
+            .toList();
+    return out.subList(Math.max(0, out.size() - q.limit()), out.size());
+  }
+
+  @Override
+  public synchronized void scan(Consumer<AuditRecord> sink) {
+    records.forEach(sink);
+  }
+
+  @Override
+  public synchronized Optional<AuditRecord> head() {
+    return records.isEmpty() ? Optional.empty() : Optional.of(records.getLast());
+  }
+
+  /** Every record so far, for assertions. */
+  public synchronized List<AuditRecord> records() {
+    return List.copyOf(records);
+  }
+
+  @Override
+  public void close() {}
+}
