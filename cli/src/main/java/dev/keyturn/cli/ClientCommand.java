@@ -3,18 +3,30 @@ package dev.keyturn.cli;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.client.KeyturnClient;
 import java.util.Optional;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** What every command that talks to the server shares: the client and JSON output. */
+/**
+ * What every command that talks to the server shares, at any depth below {@code keyturn}: the world
+ * ({@link Io}), the client, and JSON output.
+ */
 abstract class ClientCommand {
-  @ParentCommand KeyturnCli root;
+  @Spec CommandSpec spec;
+
+  KeyturnCli root() {
+    return (KeyturnCli) spec.root().userObject();
+  }
 
   Io io() {
-    return root.io;
+    return root().io;
+  }
+
+  Optional<String> addr() {
+    return Optional.ofNullable(root().addr);
   }
 
   KeyturnClient client() {
-    return ClientSettings.client(root.io, Optional.ofNullable(root.addr));
+    return ClientSettings.client(io(), addr());
   }
 
   void printJson(Object response) {

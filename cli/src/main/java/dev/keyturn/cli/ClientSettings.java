@@ -14,7 +14,7 @@ import java.util.Optional;
  * KEYTURN_ADDR[_FILE]}, then http://127.0.0.1:8270. Token: {@code KEYTURN_TOKEN}, then {@code
  * KEYTURN_TOKEN_FILE}, then {@code ~/.keyturn/token} (written by {@code keyturn login}), then
  * {@code root.token} in the data folder ({@code KEYTURN_DATA}, default ./keyturn-data) when it
- * exists.
+ * exists. HTTPS trusts the JDK's CAs, or the PEM CA certificates named by {@code KEYTURN_CACERT}.
  */
 final class ClientSettings {
   static final String DEFAULT_ADDR = "http://127.0.0.1:8270";
@@ -50,13 +50,26 @@ final class ClientSettings {
   }
 
   static KeyturnClient client(Io io, Optional<String> addrFlag) {
+    return client(io, addrFlag, token(io));
+  }
+
+  /** A client for {@code token} (for login, which checks a token before saving it). */
+  static KeyturnClient client(Io io, Optional<String> addrFlag, Optional<String> token) {
     KeyturnClient.Builder builder;
     try {
       builder = KeyturnClient.builder().address(address(io, addrFlag));
     } catch (IllegalArgumentException e) {
       throw new KeyturnException.InvalidInput(e.getMessage());
     }
-    token(io).ifPresent(builder::token);
+    token.ifPresent(builder::token);
+    Optional<String> caCert = new Settings(io.env()).get("KEYTURN_CACERT");
+    if (caCert.isPresent()) {
+      try {
+        builder.caCertificate(io.workingDir().resolve(caCert.get()));
+      } catch (IllegalArgumentException e) {
+        throw new KeyturnException.InvalidInput("KEYTURN_CACERT: " + e.getMessage());
+      }
+    }
     return builder.build();
   }
 

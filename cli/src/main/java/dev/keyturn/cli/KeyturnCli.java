@@ -29,13 +29,16 @@ import picocli.CommandLine.ScopeType;
       StageCommand.class,
       RmCommand.class,
       LoginCommand.class,
+      TokenCommand.class,
+      AuditCommand.class,
     },
     footer = {
       "",
       "  server     Run the Keyturn server (keyturn server --help).",
       "",
       "Environment: KEYTURN_ADDR (default http://127.0.0.1:8270), KEYTURN_TOKEN or",
-      "KEYTURN_TOKEN_FILE (else ~/.keyturn/token, else ./keyturn-data/root.token)."
+      "KEYTURN_TOKEN_FILE (else ~/.keyturn/token, else ./keyturn-data/root.token),",
+      "KEYTURN_CACERT (PEM CA certificates to trust for HTTPS)."
     })
 public final class KeyturnCli implements Runnable {
   final Io io;

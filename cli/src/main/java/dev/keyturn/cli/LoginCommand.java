@@ -31,11 +31,7 @@ final class LoginCommand extends ClientCommand implements Callable<Integer> {
     if (token.isEmpty()) {
       throw new KeyturnException.InvalidInput("no token given");
     }
-    KeyturnClient client =
-        KeyturnClient.builder()
-            .address(ClientSettings.address(io(), Optional.ofNullable(root.addr)))
-            .token(token)
-            .build();
+    KeyturnClient client = ClientSettings.client(io(), addr(), Optional.of(token));
     WhoAmIResponse who = client.whoami();
     Path file = ClientSettings.loginFile(io());
     Files.createDirectories(

@@ -2,6 +2,9 @@ package dev.keyturn.client;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.api.AuditHeadResponse;
+import dev.keyturn.api.AuditListResponse;
+import dev.keyturn.api.AuditVerifyResponse;
 import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.ErrorResponse;
 import dev.keyturn.api.HealthResponse;
@@ -12,10 +15,15 @@ import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.StageRequest;
+import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.api.TokenCreated;
+import dev.keyturn.api.TokenInfo;
+import dev.keyturn.api.TokenListResponse;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -24,11 +32,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -50,7 +66,9 @@ public final class KeyturnClient {
     this.address = builder.address;
     this.token = builder.token;
     this.timeout = builder.timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(builder.timeout).build();
+    HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(builder.timeout);
+    builder.sslContext.ifPresent(http::sslContext);
+    this.http = http.build();
   }
 
   public static Builder builder() {
@@ -120,6 +138,46 @@ public final class KeyturnClient {
         WriteResponse.class);
   }
 
+  public TokenCreated createToken(TokenCreateRequest request) {
+    return send("POST", "/v1/tokens", requireNonNull(request, "request"), TokenCreated.class);
+  }
+
+  public TokenListResponse listTokens() {
+    return send("GET", "/v1/tokens", null, TokenListResponse.class);
+  }
+
+  public TokenInfo revokeToken(String id) {
+    requireNonNull(id, "id");
+    if (!id.matches("[A-Za-z0-9_]{1,64}")) {
+      throw new KeyturnClientException.BadRequest("invalid_request", "invalid token id");
+    }
+    return send("DELETE", "/v1/tokens/" + id, null, TokenInfo.class);
+  }
+
+  /** Audit records; each filter may be empty. {@code since} is a duration (24h) or RFC 3339. */
+  public AuditListResponse audit(
+      Optional<String> since,
+      Optional<String> secret,
+      Optional<String> action,
+      Optional<Integer> limit) {
+    Map<String, String> query = new LinkedHashMap<>();
+    since.ifPresent(v -> query.put("since", v));
+    secret.ifPresent(v -> query.put("secret", v));
+    action.ifPresent(v -> query.put("action", v));
+    limit.ifPresent(v -> query.put("limit", Integer.toString(v)));
+    return send("GET", "/v1/audit" + query(query), null, AuditListResponse.class);
+  }
+
+  public AuditVerifyResponse verifyAudit(Optional<String> checkpoint) {
+    Map<String, String> query = new LinkedHashMap<>();
+    checkpoint.ifPresent(v -> query.put("checkpoint", v));
+    return send("GET", "/v1/audit/verify" + query(query), null, AuditVerifyResponse.class);
+  }
+
+  public AuditHeadResponse auditHead() {
+    return send("GET", "/v1/audit/head", null, AuditHeadResponse.class);
+  }
+
   public DeleteResponse delete(String name, boolean destroy) {
     return send(
         "DELETE",
@@ -146,6 +204,14 @@ public final class KeyturnClient {
     } catch (ConnectException e) {
       throw new KeyturnClientException.ConnectionFailed(
           "cannot connect to Keyturn at " + address + " (is the server running? set KEYTURN_ADDR)",
+          e);
+    } catch (javax.net.ssl.SSLException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "TLS with Keyturn at "
+              + address
+              + " failed ("
+              + e.getMessage()
+              + "); for a private CA set KEYTURN_CACERT",
           e);
     } catch (HttpTimeoutException e) {
       throw new KeyturnClientException.ConnectionFailed(
@@ -214,8 +280,41 @@ public final class KeyturnClient {
     private URI address = URI.create("http://127.0.0.1:8270");
     private Optional<String> token = Optional.empty();
     private Duration timeout = Duration.ofSeconds(30);
+    private Optional<SSLContext> sslContext = Optional.empty();
 
     private Builder() {}
+
+    /**
+     * Trusts the CA certificates (PEM) in {@code file} for HTTPS, instead of the JDK's default
+     * trust store: for a server whose certificate a private CA signed. Host names are still
+     * checked.
+     */
+    public Builder caCertificate(Path file) {
+      requireNonNull(file, "file");
+      try (InputStream in = Files.newInputStream(file)) {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        int i = 0;
+        for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+          trust.setCertificateEntry("ca-" + i++, cert);
+        }
+        if (i == 0) {
+          throw new IllegalArgumentException(file + " holds no PEM certificate");
+        }
+        TrustManagerFactory tmf =
+            TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        this.sslContext = Optional.of(context);
+        return this;
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            "cannot read CA certificate " + file + ": " + e.getMessage());
+      } catch (GeneralSecurityException e) {
+        throw new IllegalArgumentException(file + " is not a PEM CA certificate");
+      }
+    }
 
     public Builder address(String address) {
       requireNonNull(address, "address");

@@ -26,6 +26,24 @@ public record Caller(String tokenId, String name, List<Grant> grants, Optional<I
     return false;
   }
 
+  /**
+   * True if some grant could allow {@code capability} on a name starting with {@code prefix}: its
+   * glob and the prefix agree up to the glob's first {@code *}.
+   */
+  public boolean mayHaveUnder(Capability capability, String prefix) {
+    for (Grant grant : grants) {
+      if (grant.capability() != capability && grant.capability() != Capability.ADMIN) {
+        continue;
+      }
+      int star = grant.glob().indexOf('*');
+      String fixed = star < 0 ? grant.glob() : grant.glob().substring(0, star);
+      if (fixed.startsWith(prefix) || prefix.startsWith(fixed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Throws {@link KeyturnException.Forbidden} unless {@link #can}. */
   public void require(Capability capability, String secretName) {
     if (!can(capability, secretName)) {

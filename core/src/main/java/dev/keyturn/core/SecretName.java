@@ -23,6 +23,13 @@ public record SecretName(String value) implements Comparable<SecretName> {
     return new SecretName(value);
   }
 
+  /** The name, if {@code raw} is canonical; never throws. */
+  public static java.util.Optional<SecretName> parse(String raw) {
+    return raw != null && problem(raw) == null
+        ? java.util.Optional.of(new SecretName(raw))
+        : java.util.Optional.empty();
+  }
+
   /** The last segment: the default environment variable name. */
   public String leaf() {
     return value.substring(value.lastIndexOf('/') + 1);

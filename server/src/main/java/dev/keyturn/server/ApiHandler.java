@@ -126,8 +126,14 @@ final class ApiHandler extends Handler.Abstract {
     Exchange exchange = null;
     Optional<SecretName> name = Optional.empty();
     try {
-      Route route = match(path, method, outcome);
+      Route route = match(path, method);
       outcome.action = route.action();
+      String tail = route.match(path);
+      if (route.tail() == Route.Tail.NAME) {
+        // Recorded even when the request is refused before the name is checked; a name that is
+        // not canonical is never recorded (it could be anything a client sent).
+        name = SecretName.parse(tail);
+      }
       if (throttle.blocked(client)) {
         metrics.throttled();
         outcome.retryAfter = throttle.retryAfterSeconds(client);
@@ -144,9 +150,8 @@ final class ApiHandler extends Handler.Abstract {
         throttle.failure(client);
         throw e;
       }
-      String tail = route.match(path);
-      if (route.tail() == Route.Tail.NAME) {
-        name = Optional.of(name(tail));
+      if (route.tail() == Route.Tail.NAME && name.isEmpty()) {
+        name(tail);
       }
       exchange = new Exchange(request, caller, name, tail);
       outcome.body = route.handler().handle(exchange);
@@ -175,7 +180,7 @@ final class ApiHandler extends Handler.Abstract {
     return outcome;
   }
 
-  private Route match(String path, String method, Outcome outcome) {
+  private Route match(String path, String method) {
     Set<String> allowed = new LinkedHashSet<>();
     for (Route route : routes) {
       if (route.match(path) != null) {
@@ -183,7 +188,6 @@ final class ApiHandler extends Handler.Abstract {
           return route;
         }
         allowed.add(route.method());
-        outcome.action = route.action();
       }
     }
     if (!allowed.isEmpty()) {
@@ -239,9 +243,10 @@ final class ApiHandler extends Handler.Abstract {
     return Request.getRemoteAddr(request);
   }
 
-  private static SecretName name(String raw) {
+  /** Throws 400 {@code invalid_name}, naming what is wrong with {@code raw}. */
+  private static void name(String raw) {
     try {
-      return SecretName.of(raw);
+      SecretName.of(raw);
     } catch (KeyturnException.InvalidInput e) {
       throw new HttpError.ApiException(400, ErrorCodes.INVALID_NAME, e.getMessage());
     }

@@ -180,6 +180,10 @@ final class SecretsApi {
     if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
+    if (!ex.caller.mayHaveUnder(Capability.LIST, prefix)) {
+      throw new KeyturnException.Forbidden(
+          "token " + ex.caller.tokenId() + " lacks list on anything under '" + prefix + "'");
+    }
     int limit = ex.query("limit").map(t -> positive("limit", t)).orElse(DEFAULT_PAGE);
     if (limit > 1000) {
       throw HttpError.badRequest("limit must be at most 1000");

@@ -18,6 +18,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 
@@ -76,7 +77,7 @@ final class TokensApi {
     if (ttl.isZero()) {
       throw HttpError.badRequest("ttl must be longer than zero");
     }
-    Instant now = clock.instant();
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     Instant expires = now.plus(ttl);
     if (caller.expiresAt().isPresent() && caller.expiresAt().get().isBefore(expires)) {
       expires = caller.expiresAt().get();

@@ -27,11 +27,18 @@ final class RunningServer implements AutoCloseable {
   }
 
   static RunningServer start(Path dataDir, Optional<String> rootKey) {
-    ServerConfig config =
-        ServerConfig.local(
-            dataDir, "127.0.0.1", 0, "jdbc:sqlite:" + dataDir.resolve("keyturn.db"), rootKey);
+    return start(config(dataDir, rootKey), Clock.systemUTC());
+  }
+
+  static RunningServer start(ServerConfig config, Clock clock) {
     return new RunningServer(
-        dataDir, KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom()));
+        config.dataDir(), KeyturnServer.start(config, clock, new SecureRandom()));
+  }
+
+  /** Plain HTTP on an ephemeral loopback port over SQLite in {@code dataDir}. */
+  static ServerConfig config(Path dataDir, Optional<String> rootKey) {
+    return ServerConfig.local(
+        dataDir, "127.0.0.1", 0, "jdbc:sqlite:" + dataDir.resolve("keyturn.db"), rootKey);
   }
 
   String url() {
@@ -47,7 +54,19 @@ final class RunningServer implements AutoCloseable {
   }
 
   KeyturnClient client() {
-    return KeyturnClient.builder().address(url()).token(rootToken()).build();
+    return client(rootToken());
+  }
+
+  KeyturnClient client(String token) {
+    return KeyturnClient.builder().address(url()).token(token).build();
+  }
+
+  /** Makes a token with {@code grants} as root, and returns it. */
+  String token(String... grants) {
+    return client()
+        .createToken(
+            new dev.keyturn.api.TokenCreateRequest("test", java.util.List.of(grants), null))
+        .token();
   }
 
   /** A status and body read off a raw socket. */
@@ -55,11 +74,18 @@ final class RunningServer implements AutoCloseable {
 
   /** Sends {@code rawPath} exactly as given: no client library normalizes or encodes it. */
   Raw raw(String method, String rawPath, String token, byte[] body) {
+    return raw(method, rawPath, token, body, "");
+  }
+
+  /**
+   * As {@link #raw(String, String, String, byte[])}, with extra header lines ("Name: value\r\n").
+   */
+  Raw raw(String method, String rawPath, String token, byte[] body, String extraHeaders) {
     try (Socket socket = new Socket("127.0.0.1", server.port())) {
       socket.setSoTimeout(30_000);
       StringBuilder head = new StringBuilder();
       head.append(method).append(' ').append(rawPath).append(" HTTP/1.1\r\n");
-      head.append("Host: 127.0.0.1\r\nConnection: close\r\n");
+      head.append("Host: 127.0.0.1\r\nConnection: close\r\n").append(extraHeaders);
       if (token != null) {
         head.append("Authorization: Bearer ").append(token).append("\r\n");
       }

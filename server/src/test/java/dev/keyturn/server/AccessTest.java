@@ -1,0 +1,259 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.testing.FixedClock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every route with a token that has exactly the capability it needs (allowed) and with one that has
+ * every other capability on the same names (refused with 403); token delegation, expiry and
+ * revocation.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AccessTest {
+  @TempDir static Path dir;
+  private final FixedClock clock = new FixedClock(Instant.parse("2026-11-22T00:00:00Z"));
+  private RunningServer server;
+
+  @BeforeAll
+  void start() {
+    server =
+        RunningServer.start(RunningServer.config(dir.resolve("data"), Optional.empty()), clock);
+    var root = server.client();
+    root.put("acl/app/KEY", new PutSecretRequest("v1", null, null, null, null));
+    root.put("acl/app/KEY", new PutSecretRequest("v2", null, null, "24h", null));
+    root.put("acl/app/KEY", new PutSecretRequest("v3", null, null, null, "pending"));
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  /** One route call: method, path, body, and the capability it needs. */
+  record Call(String capability, String method, String path, String body) {
+    @Override
+    public String toString() {
+      return method + " " + path + " needs " + capability;
+    }
+  }
+
+  static List<Call> calls() {
+    return List.of(
+        new Call("write", "PUT", "/v1/secrets/acl/app/NEW", "{\"value\":\"x\"}"),
+        new Call("read", "GET", "/v1/secrets/acl/app/KEY", null),
+        new Call("read", "GET", "/v1/secrets/acl/app/KEY?stage=previous", null),
+        new Call("read", "GET", "/v1/keyrings/acl/app/KEY", null),
+        new Call("list", "GET", "/v1/versions/acl/app/KEY", null),
+        new Call("list", "GET", "/v1/metadata/acl/app/KEY", null),
+        new Call("list", "GET", "/v1/secrets?prefix=acl/app/", null),
+        new Call(
+            "write", "POST", "/v1/stages/acl/app/KEY", "{\"version\":3,\"stage\":\"retired\"}"),
+        new Call("admin", "DELETE", "/v1/secrets/acl/app/GONE", null));
+  }
+
+  @ParameterizedTest
+  @MethodSource("calls")
+  void route_withItsCapability_isAllowed(Call call) {
+    server.client().put("acl/app/GONE", new PutSecretRequest("g", null, null, null, null));
+    String token = server.token(call.capability() + ":acl/app/*");
+
+    RunningServer.Raw r = send(call, token);
+
+    assertThat(r.status()).as(call + ": " + r.body()).isIn(200, 409);
+  }
+
+  @ParameterizedTest
+  @MethodSource("calls")
+  void route_withoutItsCapability_is403(Call call) {
+    List<String> others =
+        List.of("read", "list", "write", "rotate", "admin").stream()
+            .filter(c -> !c.equals(call.capability()) && !c.equals("admin"))
+            .map(c -> c + ":acl/app/*")
+            .toList();
+    String token = server.token(others.toArray(String[]::new));
+    String elsewhere = server.token("admin:other/*");
+
+    RunningServer.Raw r = send(call, token);
+    RunningServer.Raw e = send(call, elsewhere);
+
+    assertThat(r.status()).as(call + ": " + r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("\"code\":\"forbidden\"");
+    assertThat(e.status()).as(call + " with admin elsewhere").isEqualTo(403);
+  }
+
+  @Test
+  void retiredVersionByNumber_needsAdmin() {
+    server.client().put("acl/ret/KEY", new PutSecretRequest("a", null, null, null, null));
+    server.client().put("acl/ret/KEY", new PutSecretRequest("b", null, null, null, null));
+    String reader = server.token("read:acl/ret/*");
+    String admin = server.token("admin:acl/ret/*");
+
+    assertThat(server.raw("GET", "/v1/secrets/acl/ret/KEY?version=1", reader, null).status())
+        .isEqualTo(403);
+    assertThat(server.raw("GET", "/v1/secrets/acl/ret/KEY?version=1", admin, null).status())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void previousToCurrent_needsAdmin() {
+    server.client().put("acl/roll/KEY", new PutSecretRequest("a", null, null, null, null));
+    server.client().put("acl/roll/KEY", new PutSecretRequest("b", null, null, "1h", null));
+    byte[] body = "{\"version\":1,\"stage\":\"current\"}".getBytes(StandardCharsets.UTF_8);
+
+    assertThat(
+            server
+                .raw("POST", "/v1/stages/acl/roll/KEY", server.token("write:acl/roll/*"), body)
+                .status())
+        .isEqualTo(403);
+    assertThat(
+            server
+                .raw("POST", "/v1/stages/acl/roll/KEY", server.token("admin:acl/roll/*"), body)
+                .status())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void tokenAndAuditRoutes_needAdminStar() {
+    String scopedAdmin = server.token("admin:acl/*");
+    String root = server.rootToken();
+    String tokenId = server.client().whoami().tokenId();
+
+    for (String path : List.of("/v1/tokens", "/v1/audit", "/v1/audit/verify", "/v1/audit/head")) {
+      assertThat(server.raw("GET", path, scopedAdmin, null).status()).as(path).isEqualTo(403);
+      assertThat(server.raw("GET", path, root, null).status()).as(path).isEqualTo(200);
+    }
+    assertThat(server.raw("DELETE", "/v1/tokens/tok_0000000000000000", scopedAdmin, null).status())
+        .isEqualTo(403);
+    assertThat(server.raw("DELETE", "/v1/tokens/tok_0000000000000000", root, null).status())
+        .isEqualTo(404);
+    assertThat(tokenId).isEqualTo("root");
+  }
+
+  @Test
+  void whoami_needsOnlyAValidToken() {
+    String token = server.token("read:acl/nothing");
+
+    var who = server.client(token).whoami();
+
+    assertThat(who.grants()).containsExactly("read:acl/nothing");
+    assertThat(who.expiresAt()).isNotNull();
+  }
+
+  @Test
+  void tokenCreation_needsAnAdminGrantCoveringEveryNewGrant() {
+    var delegate = server.client(server.token("admin:acl/app/*"));
+    var reader = server.client(server.token("read:*"));
+
+    var ok =
+        delegate.createToken(
+            new TokenCreateRequest("ci", List.of("read:acl/app/prod/*", "write:acl/app/x"), "1h"));
+
+    assertThat(ok.grants()).containsExactly("read:acl/app/prod/*", "write:acl/app/x");
+    assertThat(ok.token()).startsWith("kt_");
+    assertThatThrownBy(() ->
+            delegate.createToken(new TokenCreateRequest(null, List.of("read:acl/other/*"), null)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class)
+        .hasMessageContaining("cannot grant read:acl/other/*");
+    assertThatThrownBy(
+            () -> delegate.createToken(new TokenCreateRequest(null, List.of("admin:*"), null)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class);
+    assertThatThrownBy(
+            () -> delegate.createToken(new TokenCreateRequest(null, List.of("read:acl/*"), null)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class);
+    assertThatThrownBy(
+            () -> reader.createToken(new TokenCreateRequest(null, List.of("read:acl/app/x"), null)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class)
+        .hasMessageContaining("no admin grant");
+    assertThatThrownBy(() ->
+            delegate.createToken(new TokenCreateRequest(null, List.of("fly:acl/app/x"), null)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class);
+    assertThatThrownBy(() -> delegate.createToken(new TokenCreateRequest(null, List.of(), null)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class);
+  }
+
+  @Test
+  void tokens_expireAndNeverOutliveTheirCreator() {
+    var parent =
+        server
+            .client()
+            .createToken(new TokenCreateRequest("parent", List.of("admin:acl/exp/*"), "1h"));
+    var child =
+        server
+            .client(parent.token())
+            .createToken(new TokenCreateRequest("child", List.of("read:acl/exp/*"), "30d"));
+    var defaultTtl =
+        server.client().createToken(new TokenCreateRequest("d", List.of("read:acl/exp/*"), null));
+
+    assertThat(Instant.parse(child.expiresAt())).isEqualTo(Instant.parse(parent.expiresAt()));
+    assertThat(
+            Duration.between(
+                Instant.parse(defaultTtl.createdAt()), Instant.parse(defaultTtl.expiresAt())))
+        .isEqualTo(Duration.ofDays(30));
+    assertThat(server.raw("GET", "/v1/whoami", child.token(), null).status()).isEqualTo(200);
+
+    clock.advance(Duration.ofHours(1).plusSeconds(Authenticator.CACHE_TTL.toSeconds() + 1));
+
+    RunningServer.Raw expired = server.raw("GET", "/v1/whoami", child.token(), null);
+    assertThat(expired.status()).isEqualTo(401);
+    assertThat(expired.body()).contains("has expired");
+    assertThat(server.raw("GET", "/v1/whoami", defaultTtl.token(), null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void revokedToken_is401AtOnce() {
+    var created =
+        server.client().createToken(new TokenCreateRequest("doomed", List.of("read:acl/*"), null));
+    assertThat(server.raw("GET", "/v1/secrets/acl/app/KEY", created.token(), null).status())
+        .isEqualTo(200);
+
+    var revoked = server.client().revokeToken(created.id());
+
+    RunningServer.Raw after = server.raw("GET", "/v1/secrets/acl/app/KEY", created.token(), null);
+    assertThat(revoked.revokedAt()).isNotNull();
+    assertThat(revoked.valid()).isFalse();
+    assertThat(after.status()).isEqualTo(401);
+    assertThat(after.body()).contains("is revoked");
+    assertThat(server.client().listTokens().tokens())
+        .filteredOn(t -> t.id().equals(created.id()))
+        .singleElement()
+        .satisfies(t -> assertThat(t.valid()).isFalse());
+  }
+
+  @Test
+  void tokenList_neverShowsTokens() {
+    String token = server.token("read:acl/*");
+
+    RunningServer.Raw list = server.raw("GET", "/v1/tokens", server.rootToken(), null);
+
+    assertThat(list.body())
+        .doesNotContain(token)
+        .doesNotContain(server.rootToken())
+        .contains("\"id\":\"root\"");
+  }
+
+  private RunningServer.Raw send(Call call, String token) {
+    return server.raw(
+        call.method(),
+        call.path(),
+        token,
+        call.body() == null ? null : call.body().getBytes(StandardCharsets.UTF_8));
+  }
+}

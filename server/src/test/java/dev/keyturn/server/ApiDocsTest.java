@@ -1,0 +1,86 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.api.ErrorCodes;
+import dev.keyturn.api.WireJson;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.audit.AuditVerifier;
+import dev.keyturn.core.crypto.Envelope;
+import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.testing.InMemorySecretStore;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * docs/api.md and /v1/openapi.json against the routes, error codes and audit actions that exist.
+ */
+class ApiDocsTest {
+  @TempDir Path dir;
+
+  private static List<Route> routes() {
+    Clock clock = Clock.systemUTC();
+    SecureRandom random = new SecureRandom();
+    InMemorySecretStore store = new InMemorySecretStore(clock);
+    RootKey root = RootKey.generate(random);
+    AuditChain chain = new AuditChain(root);
+    return Routes.table(
+        new SecretsApi(new SecretService(store, new Envelope(root, random), clock), random, clock),
+        new TokensApi(store.tokens(), new Authenticator(store.tokens(), clock), clock, random),
+        new AuditApi(store.openAuditLog(chain), new AuditVerifier(chain), clock));
+  }
+
+  @Test
+  void docs_listEveryRouteErrorCodeAndAuditAction() throws Exception {
+    String doc = Files.readString(Path.of("../docs/api.md"));
+
+    for (Route route : routes()) {
+      assertThat(doc).as(route.template()).contains("`" + route.method() + " " + route.template());
+      assertThat(doc).as(route.action()).contains("`" + route.action() + "`");
+    }
+    for (Field f : ErrorCodes.class.getFields()) {
+      if (Modifier.isStatic(f.getModifiers())) {
+        assertThat(doc).contains("`" + f.get(null) + "`");
+      }
+    }
+    for (String action : List.of("version.create", "version.stage", "request.unknown")) {
+      assertThat(doc).contains("`" + action + "`");
+    }
+  }
+
+  @Test
+  void openApi_describesExactlyTheRoutes() {
+    try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
+      JsonNode doc =
+          WireJson.mapper().readTree(server.raw("GET", "/v1/openapi.json", null, null).body());
+
+      assertThat(doc.get("openapi").stringValue()).startsWith("3.1");
+      int operations = 0;
+      for (var path : doc.get("paths").properties()) {
+        operations += path.getValue().size();
+      }
+      assertThat(operations).isEqualTo(routes().size() + 1);
+      for (Route route : routes()) {
+        JsonNode op = doc.get("paths").get(route.template()).get(route.method().toLowerCase());
+        assertThat(op).as(route.template()).isNotNull();
+        assertThat(op.get("operationId").stringValue()).isEqualTo(route.action());
+      }
+      assertThat(
+              doc.get("components")
+                  .get("schemas")
+                  .get("SecretValueResponse")
+                  .get("properties")
+                  .has("created_at"))
+          .isTrue();
+    }
+  }
+}

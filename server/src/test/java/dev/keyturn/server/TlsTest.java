@@ -1,0 +1,128 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.testing.TestServices;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HTTPS with a certificate made by openssl; the client trusts it only through its CA file. */
+class TlsTest {
+  @TempDir Path dir;
+
+  @Test
+  void https_servesClientsThatTrustTheCertificate() throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key.toString(),
+        "-out",
+        cert.toString(),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1");
+    ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
+    ServerConfig config =
+        new ServerConfig(
+            base.dataDir(),
+            base.host(),
+            0,
+            base.storeUrl(),
+            Optional.empty(),
+            Optional.of(new ServerConfig.Tls(cert, key)),
+            false,
+            10,
+            Duration.ofSeconds(60));
+
+    try (KeyturnServer server =
+        KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom())) {
+      String token = Files.readString(dir.resolve("data/root.token")).strip();
+      String url = "https://127.0.0.1:" + server.port();
+      KeyturnClient trusting =
+          KeyturnClient.builder().address(url).token(token).caCertificate(cert).build();
+      KeyturnClient untrusting = KeyturnClient.builder().address(url).token(token).build();
+      KeyturnClient plain =
+          KeyturnClient.builder().address("http://127.0.0.1:" + server.port()).token(token).build();
+
+      assertThat(trusting.whoami().tokenId()).isEqualTo("root");
+      assertThatThrownBy(untrusting::whoami)
+          .isInstanceOf(KeyturnClientException.ConnectionFailed.class)
+          .hasMessageContaining("KEYTURN_CACERT");
+      assertThatThrownBy(plain::whoami).isInstanceOf(KeyturnClientException.class);
+    }
+  }
+
+  @Test
+  void badKeyFiles_areRefusedAtStart() throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Path rsaPkcs1 = dir.resolve("rsa.pem");
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key.toString(),
+        "-out",
+        cert.toString(),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost");
+    openssl("genrsa", "-traditional", "-out", rsaPkcs1.toString(), "2048");
+
+    assertThatThrownBy(
+            () -> TlsFiles.load(new ServerConfig.Tls(cert, rsaPkcs1), new SecureRandom()))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageContaining("openssl pkcs8");
+    assertThatThrownBy(() -> TlsFiles.load(new ServerConfig.Tls(key, key), new SecureRandom()))
+        .isInstanceOf(KeyturnException.InvalidInput.class);
+    assertThatThrownBy(
+            () -> TlsFiles.load(new ServerConfig.Tls(dir.resolve("none"), key), new SecureRandom()))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageContaining("cannot read");
+    assertThat(TlsFiles.load(new ServerConfig.Tls(cert, key), new SecureRandom()).keyStore().size())
+        .isEqualTo(1);
+  }
+
+  private static void openssl(String... args) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+    command.addAll(List.of(args));
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      TestServices.unavailable("openssl", e);
+      return;
+    }
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+  }
+}
