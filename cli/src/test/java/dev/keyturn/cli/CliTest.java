@@ -272,4 +272,67 @@ class CliTest {
     assertThat(putHelp.out()).contains("--stdin").contains("For demos only");
     assertThat(version.out()).startsWith("keyturn ");
   }
+
+  @Test
+  void tokenCreateListRevoke_andTheNewTokenIsScoped() {
+    run("put", "cli/tok/A", "--value", "a");
+
+    Run create =
+        run("token", "create", "--allow", "read:cli/tok/*", "--name", "ci-deploy", "--ttl", "1h");
+    String token = create.out().strip();
+    Run read = run(new byte[0], Map.of("KEYTURN_TOKEN", token), "get", "cli/tok/A");
+    Run write =
+        run(new byte[0], Map.of("KEYTURN_TOKEN", token), "put", "cli/tok/A", "--value", "b");
+    Run list = run("token", "list");
+    String id =
+        list.out()
+            .lines()
+            .filter(l -> l.contains("ci-deploy"))
+            .findFirst()
+            .orElseThrow()
+            .split("\\s+")[0];
+    Run revoke = run("token", "revoke", id);
+    Run after = run(new byte[0], Map.of("KEYTURN_TOKEN", token), "get", "cli/tok/A");
+
+    assertThat(create.code()).as(create.err()).isZero();
+    assertThat(token).matches("kt_[A-Za-z0-9_-]{22}");
+    assertThat(create.err()).contains("not shown again");
+    assertThat(read.out()).isEqualTo("a\n");
+    assertThat(write.code()).isEqualTo(1);
+    assertThat(write.err()).contains("lacks write on cli/tok/A");
+    assertThat(list.out()).contains("read:cli/tok/*").contains("valid").doesNotContain(token);
+    assertThat(revoke.out()).startsWith("revoked " + id);
+    assertThat(after.err()).contains("is revoked");
+  }
+
+  @Test
+  void tokenCreateJson_hasTheTokenField() {
+    Run r = run("token", "create", "--allow", "list:cli/*", "--json");
+
+    assertThat(r.out()).contains("\"token\":\"kt_").contains("\"expires_at\":");
+  }
+
+  @Test
+  void auditShowsWhoReadWhatAndVerifyChecksTheChain() {
+    run("put", "cli/aud/K", "--value", "audited-value");
+    run("get", "cli/aud/K");
+
+    Run audit = run("audit", "--secret", "cli/aud/K", "--since", "1h");
+    Run json = run("audit", "--secret", "cli/aud/K", "--action", "secret.read", "--json");
+    Run checkpoint = run("audit", "checkpoint");
+    Run verify = run("audit", "verify", "--checkpoint", checkpoint.out().strip());
+    Run badCheckpoint = run("audit", "verify", "--checkpoint", "999999:" + "0".repeat(64));
+
+    assertThat(audit.out())
+        .contains("secret.write")
+        .contains("version.create")
+        .contains("secret.read");
+    assertThat(audit.out()).doesNotContain("audited-value");
+    assertThat(json.out()).contains("\"action\":\"secret.read\"").contains("\"token_id\":\"root\"");
+    assertThat(checkpoint.out()).matches("[0-9]+:[0-9a-f]{64}\n");
+    assertThat(verify.code()).as(verify.err()).isZero();
+    assertThat(verify.out()).startsWith("audit chain intact");
+    assertThat(badCheckpoint.code()).isEqualTo(1);
+    assertThat(badCheckpoint.err()).contains("audit chain broken at record 999999");
+  }
 }
