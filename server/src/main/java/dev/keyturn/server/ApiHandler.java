@@ -99,14 +99,32 @@ final class ApiHandler extends Handler.Abstract {
     }
     long start = System.nanoTime();
     Outcome outcome = serve(request, path == null ? "" : path, method);
-    metrics.request(outcome.action, outcome.status, System.nanoTime() - start);
-    if (outcome.allow != null) {
-      response.getHeaders().put(HttpHeader.ALLOW, outcome.allow);
-    }
-    if (outcome.retryAfter > 0) {
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(outcome.retryAfter));
-    }
-    send(response, callback, outcome.status, json(outcome.body), "application/json");
+    // The answer leaves only once its audit records are durable. The thread is not held while
+    // the group commit runs: the answer is sent from the audit log's completion.
+    audit
+        .appendAsync(outcome.events)
+        .whenComplete((done, failure) -> {
+          if (failure != null) {
+            metrics.auditFailed();
+            log.error(
+                "audit append failed; refusing {} with 503: {}",
+                outcome.action,
+                failure.toString());
+            HttpError error = HttpError.unavailable();
+            outcome.status = error.status();
+            outcome.body = ErrorResponse.of(error.code(), error.message());
+          } else {
+            metrics.auditAppended(outcome.events.size());
+          }
+          metrics.request(outcome.action, outcome.status, System.nanoTime() - start);
+          if (outcome.allow != null) {
+            response.getHeaders().put(HttpHeader.ALLOW, outcome.allow);
+          }
+          if (outcome.retryAfter > 0) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(outcome.retryAfter));
+          }
+          send(response, callback, outcome.status, json(outcome.body), "application/json");
+        });
     return true;
   }
 
@@ -117,6 +135,7 @@ final class ApiHandler extends Handler.Abstract {
     Object body;
     String allow;
     long retryAfter;
+    List<AuditEvent> events = List.of();
   }
 
   private Outcome serve(Request request, String path, String method) {
@@ -166,17 +185,7 @@ final class ApiHandler extends Handler.Abstract {
         outcome.allow = m.allow;
       }
     }
-    try {
-      List<AuditEvent> events = events(outcome, caller, client, name, exchange);
-      audit.append(events);
-      metrics.auditAppended(events.size());
-    } catch (RuntimeException e) {
-      metrics.auditFailed();
-      log.error("audit append failed; refusing {} with 503: {}", outcome.action, e.toString());
-      HttpError error = HttpError.unavailable();
-      outcome.status = error.status();
-      outcome.body = ErrorResponse.of(error.code(), error.message());
-    }
+    outcome.events = events(outcome, caller, client, name, exchange);
     return outcome;
   }
 

@@ -8,6 +8,7 @@ import dev.keyturn.core.audit.AuditVerifier;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.CachingSecretStore;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.store.JdbcSecretStore;
 import java.security.SecureRandom;
@@ -39,14 +40,21 @@ public final class KeyturnServer implements AutoCloseable {
   private final Server jetty;
   private final SecretStore store;
   private final AuditLog audit;
+  private final DataDirLock lock;
   private final int port;
   private final Optional<String> newRootToken;
 
   private KeyturnServer(
-      Server jetty, SecretStore store, AuditLog audit, int port, Optional<String> newRootToken) {
+      Server jetty,
+      SecretStore store,
+      AuditLog audit,
+      DataDirLock lock,
+      int port,
+      Optional<String> newRootToken) {
     this.jetty = jetty;
     this.store = store;
     this.audit = audit;
+    this.lock = lock;
     this.port = port;
     this.newRootToken = newRootToken;
   }
@@ -56,14 +64,26 @@ public final class KeyturnServer implements AutoCloseable {
     requireNonNull(config, "config");
     Optional<TlsFiles.Loaded> tls = config.tls().map(t -> TlsFiles.load(t, random));
     Bootstrap.dataDir(config.dataDir());
-    SecretStore store = JdbcSecretStore.open(config.storeUrl(), clock);
+    boolean embedded = config.storeUrl().startsWith("jdbc:sqlite:");
+    // Two servers on one SQLite folder would each cache what the other changes: refuse.
+    DataDirLock lock = embedded ? DataDirLock.acquire(config.dataDir()) : DataDirLock.NONE;
+    SecretStore store;
+    try {
+      store = JdbcSecretStore.open(config.storeUrl(), clock);
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
     AuditLog audit = null;
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
       AuditChain chain = new AuditChain(rootKey);
       audit = store.openAuditLog(chain);
-      SecretService service = new SecretService(store, new Envelope(rootKey, random), clock);
+      // The embedded store has no other writer, so reads can be served from memory (metadata and
+      // ciphertexts only); several nodes on PostgreSQL read the database every time.
+      SecretStore reads = embedded ? new CachingSecretStore(store, 100_000) : store;
+      SecretService service = new SecretService(reads, new Envelope(rootKey, random), clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       ApiHandler handler =
           new ApiHandler(
@@ -89,12 +109,13 @@ public final class KeyturnServer implements AutoCloseable {
           config.maskedStoreUrl(),
           rootKey.id(),
           chain.sealingKeyId());
-      return new KeyturnServer(jetty, store, audit, port, rootToken);
+      return new KeyturnServer(jetty, store, audit, lock, port, rootToken);
     } catch (Exception e) {
       if (audit != null) {
         audit.close();
       }
       store.close();
+      lock.close();
       if (e instanceof RuntimeException re) {
         throw re;
       }
@@ -162,6 +183,7 @@ public final class KeyturnServer implements AutoCloseable {
     } finally {
       audit.close();
       store.close();
+      lock.close();
     }
   }
 }

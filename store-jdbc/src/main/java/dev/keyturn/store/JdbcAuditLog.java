@@ -8,6 +8,7 @@ import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditQuery;
 import dev.keyturn.core.spi.AuditRecord;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,6 +39,7 @@ import java.util.function.Consumer;
  */
 final class JdbcAuditLog implements AuditLog {
   private static final int MAX_BATCH = 4096;
+  private static final int ROWS_PER_INSERT = 64;
   private static final long APPEND_TIMEOUT_SECONDS = 30;
   private static final long CHAIN_LOCK = 0x6b65797475726eL; // "keyturn"
   private static final String COLUMNS =
@@ -59,25 +61,33 @@ final class JdbcAuditLog implements AuditLog {
 
   @Override
   public void append(List<AuditEvent> events) {
-    requireNonNull(events, "events");
-    if (events.isEmpty()) {
-      return;
-    }
-    if (closed) {
-      throw new KeyturnException.Unavailable("the audit log is closed", null);
-    }
-    Pending pending = new Pending(List.copyOf(events), new CompletableFuture<>());
-    queue.add(pending);
     try {
-      pending.done.get(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      appendAsync(events).get(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      throw new KeyturnException.Unavailable("the audit log could not be written", e.getCause());
+      throw e.getCause() instanceof KeyturnException.Unavailable u
+          ? u
+          : new KeyturnException.Unavailable("the audit log could not be written", e.getCause());
     } catch (TimeoutException e) {
       throw new KeyturnException.Unavailable("the audit log did not answer in time", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KeyturnException.Unavailable("interrupted while writing the audit log", e);
     }
+  }
+
+  @Override
+  public CompletableFuture<Void> appendAsync(List<AuditEvent> events) {
+    requireNonNull(events, "events");
+    if (events.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (closed) {
+      return CompletableFuture.failedFuture(
+          new KeyturnException.Unavailable("the audit log is closed", null));
+    }
+    Pending pending = new Pending(List.copyOf(events), new CompletableFuture<>());
+    queue.add(pending);
+    return pending.done.orTimeout(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   private void writeLoop() {
@@ -105,7 +115,9 @@ final class JdbcAuditLog implements AuditLog {
           write(batch);
           batch.forEach(p -> p.done.complete(null));
         } catch (RuntimeException e) {
-          batch.forEach(p -> p.done.completeExceptionally(e));
+          KeyturnException.Unavailable failure =
+              new KeyturnException.Unavailable("the audit log could not be written", e);
+          batch.forEach(p -> p.done.completeExceptionally(failure));
         }
         batch.clear();
       } catch (InterruptedException e) {
@@ -133,21 +145,49 @@ final class JdbcAuditLog implements AuditLog {
           previous = rs.getBytes(2);
         }
       }
-      try (PreparedStatement insert =
-          c.prepareStatement(
-              "INSERT INTO audit (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-        for (Pending pending : batch) {
-          for (AuditEvent event : pending.events) {
-            AuditRecord record = chain.seal(++seq, truncated(event), previous);
-            bind(insert, record);
-            insert.addBatch();
-            previous = record.mac();
-          }
+      List<AuditRecord> records = new ArrayList<>();
+      for (Pending pending : batch) {
+        for (AuditEvent event : pending.events) {
+          AuditRecord record = chain.seal(++seq, truncated(event), previous);
+          records.add(record);
+          previous = record.mac();
         }
-        insert.executeBatch();
       }
+      insert(c, records);
       return null;
     });
+  }
+
+  /** Inserts with multi-row statements: far fewer round trips than one statement per row. */
+  private static void insert(Connection c, List<AuditRecord> records) throws SQLException {
+    int i = 0;
+    if (records.size() >= ROWS_PER_INSERT) {
+      try (PreparedStatement ps = c.prepareStatement(insertSql(ROWS_PER_INSERT))) {
+        for (; i + ROWS_PER_INSERT <= records.size(); i += ROWS_PER_INSERT) {
+          for (int row = 0; row < ROWS_PER_INSERT; row++) {
+            bind(ps, row * 11, records.get(i + row));
+          }
+          ps.executeUpdate();
+        }
+      }
+    }
+    int rest = records.size() - i;
+    if (rest > 0) {
+      try (PreparedStatement ps = c.prepareStatement(insertSql(rest))) {
+        for (int row = 0; row < rest; row++) {
+          bind(ps, row * 11, records.get(i + row));
+        }
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private static String insertSql(int rows) {
+    StringBuilder sql = new StringBuilder("INSERT INTO audit (" + COLUMNS + ") VALUES ");
+    for (int i = 0; i < rows; i++) {
+      sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+    return sql.toString();
   }
 
   /** Times are stored in milliseconds, so they are sealed in milliseconds. */
@@ -163,27 +203,27 @@ final class JdbcAuditLog implements AuditLog {
         e.detail());
   }
 
-  private static void bind(PreparedStatement ps, AuditRecord r) throws SQLException {
+  private static void bind(PreparedStatement ps, int offset, AuditRecord r) throws SQLException {
     AuditEvent e = r.event();
-    ps.setLong(1, r.seq());
-    ps.setLong(2, e.time().toEpochMilli());
-    ps.setString(3, e.tokenId());
-    ps.setString(4, e.client());
-    ps.setString(5, e.action());
+    ps.setLong(offset + 1, r.seq());
+    ps.setLong(offset + 2, e.time().toEpochMilli());
+    ps.setString(offset + 3, e.tokenId());
+    ps.setString(offset + 4, e.client());
+    ps.setString(offset + 5, e.action());
     if (e.secret().isPresent()) {
-      ps.setString(6, e.secret().get());
+      ps.setString(offset + 6, e.secret().get());
     } else {
-      ps.setNull(6, Types.VARCHAR);
+      ps.setNull(offset + 6, Types.VARCHAR);
     }
     if (e.version().isPresent()) {
-      ps.setInt(7, e.version().get());
+      ps.setInt(offset + 7, e.version().get());
     } else {
-      ps.setNull(7, Types.INTEGER);
+      ps.setNull(offset + 7, Types.INTEGER);
     }
-    ps.setString(8, e.result());
-    ps.setString(9, e.detail());
-    ps.setString(10, r.keyId());
-    ps.setBytes(11, r.mac());
+    ps.setString(offset + 8, e.result());
+    ps.setString(offset + 9, e.detail());
+    ps.setString(offset + 10, r.keyId());
+    ps.setBytes(offset + 11, r.mac());
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /** An {@link AuditLog} in memory, chained like the real one. Thread-safe. */
@@ -38,6 +39,12 @@ public final class InMemoryAuditLog implements AuditLog {
       records.add(record);
       previous = record.mac();
     }
+  }
+
+  @Override
+  public CompletableFuture<Void> appendAsync(List<AuditEvent> events) {
+    append(events);
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override

@@ -32,6 +32,8 @@ public final class AuditChain {
 
   private final String sealingKeyId;
   private final Map<String, byte[]> keys = new LinkedHashMap<>();
+  private final ThreadLocal<Map<String, Mac>> macs =
+      ThreadLocal.withInitial(java.util.HashMap::new);
 
   /** A chain that seals with the key derived from {@code current} and verifies with all. */
   public AuditChain(RootKey current, RootKey... older) {
@@ -48,20 +50,15 @@ public final class AuditChain {
 
   /** Seals {@code event} as record {@code seq} after a record whose MAC is {@code previousMac}. */
   public AuditRecord seal(long seq, AuditEvent event, byte[] previousMac) {
-    return new AuditRecord(
-        seq,
-        event,
-        sealingKeyId,
-        mac(keys.get(sealingKeyId), previousMac, seq, event, sealingKeyId));
+    return new AuditRecord(seq, event, sealingKeyId, mac(sealingKeyId, previousMac, seq, event));
   }
 
   /** True if {@code record} is correctly sealed after {@code previousMac} by a known key. */
   public boolean verifies(AuditRecord record, byte[] previousMac) {
-    byte[] key = keys.get(record.keyId());
-    if (key == null) {
+    if (!keys.containsKey(record.keyId())) {
       return false;
     }
-    byte[] expected = mac(key, previousMac, record.seq(), record.event(), record.keyId());
+    byte[] expected = mac(record.keyId(), previousMac, record.seq(), record.event());
     return MessageDigest.isEqual(expected, record.mac());
   }
 
@@ -78,7 +75,7 @@ public final class AuditChain {
     return id;
   }
 
-  private static byte[] mac(byte[] key, byte[] previous, long seq, AuditEvent e, String keyId) {
+  private byte[] mac(String keyId, byte[] previous, long seq, AuditEvent e) {
     byte[] fields =
         Aad.of(
             Long.toString(seq),
@@ -92,10 +89,21 @@ public final class AuditChain {
             e.version().map(String::valueOf).orElse(""),
             e.result(),
             e.detail());
-    byte[] input = new byte[previous.length + fields.length];
-    System.arraycopy(previous, 0, input, 0, previous.length);
-    System.arraycopy(fields, 0, input, previous.length, fields.length);
-    return hmac(key, input);
+    Mac mac =
+        macs.get()
+            .computeIfAbsent(
+                keyId,
+                id -> {
+                  try {
+                    Mac m = Mac.getInstance("HmacSHA256");
+                    m.init(new SecretKeySpec(keys.get(id), "HmacSHA256"));
+                    return m;
+                  } catch (GeneralSecurityException ex) {
+                    throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", ex);
+                  }
+                });
+    mac.update(previous);
+    return mac.doFinal(fields);
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {

@@ -40,6 +40,19 @@ public final class Envelope {
   private static final int NONCE = 12;
   private static final int TAG_BITS = 128;
 
+  /**
+   * One cipher object per thread, re-initialized for every operation (a fresh nonce each time):
+   * creating a Cipher and expanding the key dominated the cost of small values.
+   */
+  private static final ThreadLocal<Cipher> CIPHERS =
+      ThreadLocal.withInitial(() -> {
+        try {
+          return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+          throw new KeyturnException.CryptoFailure("AES-GCM is not available", e);
+        }
+      });
+
   private final RootKey rootKey;
   private final SecureRandom random;
 
@@ -131,7 +144,7 @@ public final class Envelope {
     byte[] nonce = new byte[NONCE];
     random.nextBytes(nonce);
     try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       ByteBuffer out =
           ByteBuffer.allocate(2 + id.length + NONCE + cipher.getOutputSize(plaintext.length));
@@ -149,7 +162,7 @@ public final class Envelope {
     String keyId = keyId(ciphertext);
     int header = 2 + keyId.length();
     try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = CIPHERS.get();
       cipher.init(
           Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, header, NONCE));
       cipher.updateAAD(ciphertext, 0, header);

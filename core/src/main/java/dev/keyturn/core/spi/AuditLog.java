@@ -2,6 +2,7 @@ package dev.keyturn.core.spi;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -17,6 +18,13 @@ public interface AuditLog extends AutoCloseable {
    *     must then fail its request (invariant 6)
    */
   void append(List<AuditEvent> events);
+
+  /**
+   * Appends {@code events} in order; the future completes once they are durable, or exceptionally
+   * with {@link dev.keyturn.core.KeyturnException.Unavailable} when they could not be written. Lets
+   * a server answer without holding a thread while it waits.
+   */
+  CompletableFuture<Void> appendAsync(List<AuditEvent> events);
 
   /** Records matching {@code query}, in chain order. */
   List<AuditRecord> query(AuditQuery query);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Secret reads over loopback against nginx serving a fixed response of the same size.
+# Keyturn: a real server on SQLite (WAL, synchronous=FULL), a scoped read token, every read
+# audited durably before its answer. Both measured with the same wrk settings after a warm-up.
+# Prints requests/s, p50 and p99 for each, and the ratio. Needs wrk and nginx (installed if
+# missing, when run as root).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd -P)
+duration=${DURATION:-10s}
+threads=${THREADS:-2}
+connections=${CONNECTIONS:-64}
+kt_port=${KT_PORT:-18281}
+ng_port=${NG_PORT:-18282}
+
+for tool in wrk nginx; do
+  if ! command -v "$tool" >/dev/null && ! [ -x "/usr/sbin/$tool" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
+  fi
+done
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d)
+cleanup() {
+  set +e
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  [ -n "${kt_pid:-}" ] && kill "$kt_pid" 2>/dev/null && wait "$kt_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$repo/bin/keyturn" generate hex:1 >/dev/null   # builds the jar if needed
+"$repo/bin/keyturn" server --data "$work/data" --listen "127.0.0.1:$kt_port" >"$work/server.log" 2>&1 &
+kt_pid=$!
+export KEYTURN_ADDR="http://127.0.0.1:$kt_port" KEYTURN_TOKEN_FILE="$work/data/root.token"
+for _ in $(seq 1 60); do curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && break; sleep 0.5; done
+"$repo/bin/keyturn" put bench/read/API_KEY --generate hex:32 >/dev/null
+token=$("$repo/bin/keyturn" token create --allow 'read:bench/read/*' --name bench 2>/dev/null)
+unset KEYTURN_TOKEN_FILE
+body=$(curl -s -H "Authorization: Bearer $token" "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY")
+size=${#body}
+
+# nginx: the same number of bytes, from memory, one worker per core.
+printf '%s' "$body" > "$work/body.json"
+cat > "$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$ng_port;
+    location / { default_type application/json; return 200 '$(cat "$work/body.json")'; }
+  }
+}
+CONF
+"$nginx_bin" -c "$work/nginx.conf"
+sleep 0.5
+
+run() { # run NAME URL [header]
+  local name=$1 url=$2; shift 2
+  wrk -t"$threads" -c"$connections" -d5s "$@" "$url" >/dev/null
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "$url" > "$work/$name.out"
+  local rps p50 p99
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.out")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$name.out")
+  p99=$(awk '$1=="99%" {print $2}' "$work/$name.out")
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$work/$name.out")
+  printf '%-8s %10s req/s   p50 %8s   p99 %8s  %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
+  eval "${name}_rps=$rps"
+}
+
+echo "command: $0 (wrk -t$threads -c$connections -d$duration after a 5 s warm-up; response $size bytes)"
+echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+run keyturn "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $token"
+run nginx "http://127.0.0.1:$ng_port/"
+awk -v k="$keyturn_rps" -v n="$nginx_rps" 'BEGIN { printf "ratio    %.2f x nginx\n", k / n }'
+audited=$(KEYTURN_TOKEN_FILE="$work/data/root.token" "$repo/bin/keyturn" audit checkpoint)
+echo "audit head after the run: ${audited%%:*} records (every read audited)"
