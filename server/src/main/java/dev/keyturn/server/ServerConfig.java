@@ -66,6 +66,32 @@ public record ServerConfig(
         DEFAULT_AUTH_LOCKOUT);
   }
 
+  /** This configuration with other failed-authentication limits. */
+  public ServerConfig withAuthThrottle(int limit, Duration lockout) {
+    return new ServerConfig(
+        dataDir, host, port, storeUrl, rootKey, tls, trustProxy, limit, lockout);
+  }
+
+  /** This configuration serving HTTPS with {@code tls}. */
+  public ServerConfig withTls(Tls tls) {
+    return new ServerConfig(
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        Optional.of(tls),
+        trustProxy,
+        authFailureLimit,
+        authLockout);
+  }
+
+  /** This configuration taking client addresses from X-Forwarded-For, or not. */
+  public ServerConfig withTrustProxy(boolean trust) {
+    return new ServerConfig(
+        dataDir, host, port, storeUrl, rootKey, tls, trust, authFailureLimit, authLockout);
+  }
+
   /** The flags of {@code keyturn server}; null means not given. */
   public record Flags(
       Path data,

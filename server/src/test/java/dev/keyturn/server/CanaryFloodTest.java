@@ -42,17 +42,7 @@ class CanaryFloodTest {
     String metrics;
     String audit;
     ServerConfig base = RunningServer.config(data, java.util.Optional.empty());
-    ServerConfig config =
-        new ServerConfig(
-            data,
-            base.host(),
-            0,
-            base.storeUrl(),
-            base.rootKey(),
-            base.tls(),
-            false,
-            1_000_000,
-            java.time.Duration.ofSeconds(1));
+    ServerConfig config = base.withAuthThrottle(1_000_000, java.time.Duration.ofSeconds(1));
     try (RunningServer server = RunningServer.start(config, java.time.Clock.systemUTC())) {
       String token = server.rootToken();
       ExecutorService pool = Executors.newFixedThreadPool(16);

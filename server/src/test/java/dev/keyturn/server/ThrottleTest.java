@@ -20,17 +20,7 @@ class ThrottleTest {
 
   private RunningServer start(boolean trustProxy) {
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config =
-        new ServerConfig(
-            base.dataDir(),
-            base.host(),
-            base.port(),
-            base.storeUrl(),
-            base.rootKey(),
-            Optional.empty(),
-            trustProxy,
-            10,
-            Duration.ofSeconds(60));
+    ServerConfig config = base.withTrustProxy(trustProxy);
     return RunningServer.start(config, clock);
   }
 

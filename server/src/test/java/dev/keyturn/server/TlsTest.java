@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -46,17 +45,7 @@ class TlsTest {
         "-addext",
         "subjectAltName=DNS:localhost,IP:127.0.0.1");
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config =
-        new ServerConfig(
-            base.dataDir(),
-            base.host(),
-            0,
-            base.storeUrl(),
-            Optional.empty(),
-            Optional.of(new ServerConfig.Tls(cert, key)),
-            false,
-            10,
-            Duration.ofSeconds(60));
+    ServerConfig config = base.withTls(new ServerConfig.Tls(cert, key));
 
     try (KeyturnServer server =
         KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom())) {

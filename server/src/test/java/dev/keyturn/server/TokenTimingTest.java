@@ -28,17 +28,7 @@ class TokenTimingTest {
   @Test
   void validPrefix_isRefusedAsFastAsRandomBytes() {
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config =
-        new ServerConfig(
-            base.dataDir(),
-            base.host(),
-            0,
-            base.storeUrl(),
-            base.rootKey(),
-            base.tls(),
-            false,
-            Integer.MAX_VALUE,
-            Duration.ofSeconds(1));
+    ServerConfig config = base.withAuthThrottle(Integer.MAX_VALUE, Duration.ofSeconds(1));
     try (RunningServer server = RunningServer.start(config, Clock.systemUTC())) {
       String real = server.rootToken();
       String prefix = real.substring(0, real.length() - 1) + (real.endsWith("A") ? "B" : "A");

@@ -14,7 +14,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -148,7 +147,7 @@ final class JdbcAuditLog implements AuditLog {
       List<AuditRecord> records = new ArrayList<>();
       for (Pending pending : batch) {
         for (AuditEvent event : pending.events) {
-          AuditRecord record = chain.seal(++seq, truncated(event), previous);
+          AuditRecord record = chain.seal(++seq, event.truncatedToMillis(), previous);
           records.add(record);
           previous = record.mac();
         }
@@ -188,19 +187,6 @@ final class JdbcAuditLog implements AuditLog {
       sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
     return sql.toString();
-  }
-
-  /** Times are stored in milliseconds, so they are sealed in milliseconds. */
-  private static AuditEvent truncated(AuditEvent e) {
-    return new AuditEvent(
-        e.time().truncatedTo(ChronoUnit.MILLIS),
-        e.tokenId(),
-        e.client(),
-        e.action(),
-        e.secret(),
-        e.version(),
-        e.result(),
-        e.detail());
   }
 
   private static void bind(PreparedStatement ps, int offset, AuditRecord r) throws SQLException {

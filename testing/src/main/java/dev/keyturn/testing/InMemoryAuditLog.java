@@ -5,7 +5,6 @@ import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditQuery;
 import dev.keyturn.core.spi.AuditRecord;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,26 +14,29 @@ import java.util.function.Consumer;
 /** An {@link AuditLog} in memory, chained like the real one. Thread-safe. */
 public final class InMemoryAuditLog implements AuditLog {
   private final AuditChain chain;
-  private final List<AuditRecord> records = new ArrayList<>();
+  private final List<AuditRecord> records;
 
   public InMemoryAuditLog(AuditChain chain) {
+    this(chain, new ArrayList<>());
+  }
+
+  /** A log over {@code records}, which outlives it (as a table outlives a connection). */
+  InMemoryAuditLog(AuditChain chain, List<AuditRecord> records) {
     this.chain = chain;
+    this.records = records;
   }
 
   @Override
-  public synchronized void append(List<AuditEvent> events) {
+  public void append(List<AuditEvent> events) {
+    synchronized (records) {
+      appendLocked(events);
+    }
+  }
+
+  private void appendLocked(List<AuditEvent> events) {
     byte[] previous = records.isEmpty() ? AuditChain.GENESIS : records.getLast().mac();
     for (AuditEvent e : events) {
-      AuditEvent truncated =
-          new AuditEvent(
-              e.time().truncatedTo(ChronoUnit.MILLIS),
-              e.tokenId(),
-              e.client(),
-              e.action(),
-              e.secret(),
-              e.version(),
-              e.result(),
-              e.detail());
+      AuditEvent truncated = e.truncatedToMillis();
       AuditRecord record = chain.seal(records.size() + 1, truncated, previous);
       records.add(record);
       previous = record.mac();
@@ -48,9 +50,9 @@ public final class InMemoryAuditLog implements AuditLog {
   }
 
   @Override
-  public synchronized List<AuditRecord> query(AuditQuery q) {
+  public List<AuditRecord> query(AuditQuery q) {
     List<AuditRecord> out =
-        records.stream()
+        records().stream()
             .filter(r -> q.since().map(t -> !r.event().time().isBefore(t)).orElse(true))
             .filter(
                 r -> q.secret().map(s -> r.event().secret().equals(Optional.of(s))).orElse(true))
@@ -61,18 +63,21 @@ public final class InMemoryAuditLog implements AuditLog {
   }
 
   @Override
-  public synchronized void scan(Consumer<AuditRecord> sink) {
-    records.forEach(sink);
+  public void scan(Consumer<AuditRecord> sink) {
+    records().forEach(sink);
   }
 
   @Override
-  public synchronized Optional<AuditRecord> head() {
-    return records.isEmpty() ? Optional.empty() : Optional.of(records.getLast());
+  public Optional<AuditRecord> head() {
+    List<AuditRecord> all = records();
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
   }
 
   /** Every record so far, for assertions. */
-  public synchronized List<AuditRecord> records() {
-    return List.copyOf(records);
+  public List<AuditRecord> records() {
+    synchronized (records) {
+      return List.copyOf(records);
+    }
   }
 
   @Override

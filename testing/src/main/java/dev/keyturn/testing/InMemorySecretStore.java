@@ -30,6 +30,7 @@ public final class InMemorySecretStore implements SecretStore {
   private final TreeMap<String, Row> rows = new TreeMap<>();
   private final Map<String, String> settings = new HashMap<>();
   private final InMemoryTokenStore tokens = new InMemoryTokenStore();
+  private final List<dev.keyturn.core.spi.AuditRecord> auditRecords = new ArrayList<>();
   private long nextId = 1;
 
   public InMemorySecretStore(Clock clock) {
@@ -117,7 +118,7 @@ public final class InMemorySecretStore implements SecretStore {
 
   @Override
   public AuditLog openAuditLog(AuditChain chain) {
-    return new InMemoryAuditLog(chain);
+    return new InMemoryAuditLog(chain, auditRecords);
   }
 
   @Override

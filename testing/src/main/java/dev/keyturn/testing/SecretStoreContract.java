@@ -348,6 +348,26 @@ public abstract class SecretStoreContract {
     }
   }
 
+  @Test
+  void audit_closeFlushesEveryPendingAppend() throws Exception {
+    AuditChain chain = new AuditChain(RootKey.generate(new SecureRandom()));
+    AuditLog log = store.openAuditLog(chain);
+    List<java.util.concurrent.CompletableFuture<Void>> pending = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      pending.add(log.appendAsync(List.of(event("secret.read", "f/" + i, i + 1))));
+    }
+
+    log.close();
+
+    for (var f : pending) {
+      f.get();
+    }
+    try (AuditLog reopened = store.openAuditLog(chain)) {
+      assertThat(new AuditVerifier(chain).verify(reopened, Optional.empty()).records())
+          .isEqualTo(200);
+    }
+  }
+
   private static AuditEvent event(String action, String secret, int version) {
     return new AuditEvent(
         T0, "tok_test", "127.0.0.1", action, Optional.of(secret), Optional.of(version), "ok", "");

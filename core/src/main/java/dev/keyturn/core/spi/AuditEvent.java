@@ -34,4 +34,17 @@ public record AuditEvent(
     requireNonNull(result, "result");
     requireNonNull(detail, "detail");
   }
+
+  /** This event with its time in whole milliseconds, as stores keep and seal it. */
+  public AuditEvent truncatedToMillis() {
+    return new AuditEvent(
+        time.truncatedTo(java.time.temporal.ChronoUnit.MILLIS),
+        tokenId,
+        client,
+        action,
+        secret,
+        version,
+        result,
+        detail);
+  }
 }
