@@ -21,9 +21,34 @@ public class KeyturnException extends RuntimeException {
   }
 
   /** The request contradicts the object's current state (a stage move not allowed, a race). */
-  public static final class Conflict extends KeyturnException {
+  public static class Conflict extends KeyturnException {
     public Conflict(String message) {
       super(message);
+    }
+  }
+
+  /** A rotation of the secret is already running; {@link #rotationId()} names it. */
+  public static final class RotationInProgress extends Conflict {
+    private final String rotationId;
+
+    public RotationInProgress(String secret, String rotationId) {
+      super(secret + " is already being rotated by " + rotationId);
+      this.rotationId = rotationId;
+    }
+
+    public String rotationId() {
+      return rotationId;
+    }
+  }
+
+  /** A target refused a step (set, test, rollback); the message says what it answered. */
+  public static final class TargetFailure extends KeyturnException {
+    public TargetFailure(String message) {
+      super(message);
+    }
+
+    public TargetFailure(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

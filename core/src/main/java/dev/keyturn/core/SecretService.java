@@ -213,6 +213,15 @@ public final class SecretService {
     return result;
   }
 
+  /**
+   * Retires the secret's previous versions whose grace window has ended. Reads already treat them
+   * as retired; this makes it durable (and visible in the audit log).
+   */
+  public WriteResult retireExpired(SecretName name) {
+    Instant now = clock.instant();
+    return update(name, secret -> SecretChange.stages(secret.versions().expire(now)));
+  }
+
   private WriteResult update(SecretName name, Function<StoredSecret, SecretChange> change) {
     VersionSet[] before = new VersionSet[1];
     StoredSecret after =

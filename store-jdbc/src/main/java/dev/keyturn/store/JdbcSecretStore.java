@@ -53,12 +53,14 @@ public final class JdbcSecretStore implements SecretStore {
   private final Dialect dialect;
   private final Clock clock;
   private final JdbcTokenStore tokens;
+  private final JdbcRotationStore rotations;
 
   private JdbcSecretStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.clock = clock;
     this.tokens = new JdbcTokenStore(this);
+    this.rotations = new JdbcRotationStore(this);
   }
 
   /**
@@ -234,6 +236,31 @@ public final class JdbcSecretStore implements SecretStore {
   @Override
   public TokenStore tokens() {
     return tokens;
+  }
+
+  @Override
+  public dev.keyturn.core.spi.RotationStore rotations() {
+    return rotations;
+  }
+
+  @Override
+  public List<SecretName> withExpiredPrevious(Instant now, int limit) {
+    return withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT DISTINCT s.name FROM versions v JOIN secrets s ON s.id = v.secret_id"
+                  + " WHERE v.stage = 'previous' AND v.accept_until <= ? LIMIT ?")) {
+        ps.setLong(1, now.toEpochMilli());
+        ps.setInt(2, limit);
+        List<SecretName> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(SecretName.of(rs.getString(1)));
+          }
+        }
+        return out;
+      }
+    });
   }
 
   @Override

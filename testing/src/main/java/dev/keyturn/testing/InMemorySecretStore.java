@@ -30,6 +30,7 @@ public final class InMemorySecretStore implements SecretStore {
   private final TreeMap<String, Row> rows = new TreeMap<>();
   private final Map<String, String> settings = new HashMap<>();
   private final InMemoryTokenStore tokens = new InMemoryTokenStore();
+  private final InMemoryRotationStore rotations = new InMemoryRotationStore();
   private final List<dev.keyturn.core.spi.AuditRecord> auditRecords = new ArrayList<>();
   private long nextId = 1;
 
@@ -114,6 +115,21 @@ public final class InMemorySecretStore implements SecretStore {
   @Override
   public TokenStore tokens() {
     return tokens;
+  }
+
+  @Override
+  public InMemoryRotationStore rotations() {
+    return rotations;
+  }
+
+  @Override
+  public synchronized List<SecretName> withExpiredPrevious(Instant now, int limit) {
+    return rows.entrySet().stream()
+        .filter(e -> e.getValue().versions != null)
+        .filter(e -> e.getValue().versions.versions().stream().anyMatch(v -> v.expiredAt(now)))
+        .map(e -> SecretName.of(e.getKey()))
+        .limit(limit)
+        .toList();
   }
 
   @Override

@@ -84,6 +84,16 @@ public final class CachingSecretStore implements SecretStore {
   }
 
   @Override
+  public List<SecretName> withExpiredPrevious(java.time.Instant now, int limit) {
+    return store.withExpiredPrevious(now, limit);
+  }
+
+  @Override
+  public RotationStore rotations() {
+    return store.rotations();
+  }
+
+  @Override
   public boolean isEmpty() {
     return store.isEmpty();
   }

@@ -39,6 +39,9 @@ public interface SecretStore extends AutoCloseable {
    */
   List<StoredSecret> list(String prefix, Optional<String> after, int limit);
 
+  /** Secrets that have a previous version whose grace window ended at {@code now}. */
+  List<SecretName> withExpiredPrevious(java.time.Instant now, int limit);
+
   /** True when the store holds no secret and no token: only then may a new root key be made. */
   boolean isEmpty();
 
@@ -50,6 +53,9 @@ public interface SecretStore extends AutoCloseable {
 
   /** The tokens kept in the same store. */
   TokenStore tokens();
+
+  /** The rotation rules and runs kept in the same store. */
+  RotationStore rotations();
 
   /**
    * Opens the audit log kept in the same store, sealing records with {@code chain}. Call once;

@@ -1,0 +1,440 @@
+package dev.keyturn.core;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.Rotation.CheckResult;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.Target;
+import dev.keyturn.core.spi.TargetContext;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The rotation state machine, the same for every kind of secret: {@code create} stores the new
+ * value as the pending version (before any target sees it; invariant 1), {@code set} applies it
+ * through the rule's {@link Target}, {@code test} checks it, {@code finish} makes it current and
+ * keeps the old one as previous for the grace window. A step that fails is retried with exponential
+ * back-off; when the attempts run out the rotation rolls back (the target gets the current value
+ * again, the pending version is retired) and ends {@code failed}.
+ *
+ * <p>Every step is persisted before the next begins and is idempotent, so a rotation resumes from
+ * its step after a crash on any node: {@code create} finds the pending version it made (never a
+ * second new value), {@code set} first tests whether the target already has the value. At most one
+ * rotation per secret runs at a time (the store enforces it).
+ *
+ * <p>Thread-safe; {@link #step} may be called for different rotations concurrently.
+ */
+public final class RotationEngine {
+  private final SecretService secrets;
+  private final RotationStore store;
+  private final Map<String, Target> targets;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final Consumer<Rotation> onFinal;
+
+  public RotationEngine(
+      SecretService secrets,
+      RotationStore store,
+      Map<String, Target> targets,
+      AuditLog audit,
+      Clock clock,
+      SecureRandom random,
+      Consumer<Rotation> onFinal) {
+    this.secrets = requireNonNull(secrets, "secrets");
+    this.store = requireNonNull(store, "store");
+    this.targets = Map.copyOf(targets);
+    this.audit = requireNonNull(audit, "audit");
+    this.clock = requireNonNull(clock, "clock");
+    this.random = requireNonNull(random, "random");
+    this.onFinal = requireNonNull(onFinal, "onFinal");
+  }
+
+  /** The target types this engine knows. */
+  public java.util.Set<String> targetTypes() {
+    return targets.keySet();
+  }
+
+  /**
+   * Starts a rotation of {@code name} under its rule. With {@code supplied} (the manual strategy,
+   * or an emergency with a known value) the value is stored as pending at once.
+   *
+   * @throws KeyturnException.NotFound if the secret has no rule or no current version
+   * @throws KeyturnException.RotationInProgress if a rotation of it is running
+   */
+  public Rotation start(
+      SecretName name, Optional<Plaintext> supplied, boolean emergency, String requestedBy) {
+    RotationRule rule =
+        store
+            .rule(name)
+            .orElseThrow(() ->
+                new KeyturnException.NotFound(
+                    name + " has no rotation rule (set one with keyturn rotation set)"))
+            .rule();
+    if (rule.strategy() == Strategy.MANUAL && supplied.isEmpty()) {
+      throw new KeyturnException.InvalidInput(
+          name + " is rotated manually: supply the new value (keyturn rotate NAME --stdin)");
+    }
+    secrets
+        .describe(name)
+        .versions()
+        .current()
+        .orElseThrow(
+            () -> new KeyturnException.NotFound(name + " has no current version to rotate"));
+    Instant now = clock.instant();
+    Rotation rotation =
+        new Rotation(
+            newId(),
+            name,
+            RotationState.CREATE,
+            0,
+            now,
+            now,
+            now,
+            Optional.empty(),
+            emergency,
+            requestedBy,
+            Optional.empty(),
+            Optional.empty(),
+            List.of());
+    store.start(rotation);
+    audit(rotation, "rotation.start", Optional.empty(), "ok", emergency ? "emergency" : "");
+    if (supplied.isPresent()) {
+      rotation = createPending(rotation, rule, supplied.get());
+    }
+    return rotation;
+  }
+
+  /** Runs the rotation's current step if it is due; returns the rotation after it. */
+  public Rotation step(String id) {
+    Rotation rotation =
+        store
+            .rotation(id)
+            .orElseThrow(() -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
+    Instant now = clock.instant();
+    if (rotation.state().isFinal() || rotation.nextAttemptAt().isAfter(now)) {
+      return rotation;
+    }
+    Optional<RotationStore.RuleEntry> entry = store.rule(rotation.secret());
+    if (entry.isEmpty()) {
+      return fail(rotation, "the rotation rule was removed while the rotation ran");
+    }
+    RotationRule rule = entry.get().rule();
+    long started = System.nanoTime();
+    try {
+      return switch (rotation.state()) {
+        case CREATE -> create(rotation, rule);
+        case SET -> set(rotation, rule, started);
+        case TEST -> test(rotation, rule, started);
+        case FINISH -> finish(rotation, rule);
+        case ROLLBACK -> rollback(rotation, rule, started);
+        case FINISHED, FAILED -> rotation;
+      };
+    } catch (KeyturnException.Unavailable e) {
+      // The store or the audit log is down: nothing changed; try the same step again later.
+      Rotation retry = rotation.waitUntil(now.plus(rule.backoff()), now).withReason(e.getMessage());
+      store.save(retry);
+      return retry;
+    } catch (RuntimeException e) {
+      return failedStep(rotation, rule, e, started);
+    }
+  }
+
+  /** Steps the rotation until it ends or has to wait; for callers that want the outcome now. */
+  public Rotation runDue(String id) {
+    Rotation before;
+    Rotation after = store.rotation(id).orElseThrow();
+    do {
+      before = after;
+      after = step(id);
+    } while (!after.state().isFinal()
+        && !after.nextAttemptAt().isAfter(clock.instant())
+        && (after.state() != before.state()
+            || after.attempt() != before.attempt()
+            || !after.updatedAt().equals(before.updatedAt())));
+    return after;
+  }
+
+  /** Abandons a rotation that has not finished: it rolls back and ends {@code failed}. */
+  public Rotation cancel(String id, String by) {
+    Rotation rotation =
+        store
+            .rotation(id)
+            .orElseThrow(() -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
+    if (rotation.state().isFinal()) {
+      throw new KeyturnException.Conflict(
+          "rotation " + id + " has already ended " + rotation.state().wireName());
+    }
+    if (rotation.state() == RotationState.FINISH || rotation.state() == RotationState.ROLLBACK) {
+      throw new KeyturnException.Conflict(
+          "rotation "
+              + id
+              + " is in "
+              + rotation.state().wireName()
+              + " and can no longer be cancelled");
+    }
+    Rotation rollingBack =
+        rotation.moveTo(RotationState.ROLLBACK, clock.instant()).withReason("cancelled by " + by);
+    store.save(rollingBack);
+    audit(rollingBack, "rotation.cancel", rotation.pendingVersion(), "ok", "");
+    return rollingBack;
+  }
+
+  private Rotation create(Rotation rotation, RotationRule rule) {
+    if (rotation.pendingVersion().isPresent()) {
+      return advance(rotation, RotationState.SET, rule);
+    }
+    VersionSet versions = secrets.describe(rotation.secret()).versions();
+    Optional<Version> pending = versions.pending();
+    if (pending.isPresent()) {
+      if (!pending.get().createdBy().equals(rotation.creatorTag())) {
+        throw new KeyturnException.Conflict(
+            rotation.secret()
+                + "#"
+                + pending.get().number()
+                + " is pending and was not made by this rotation; promote or retire it first");
+      }
+      // A crash after the value was stored but before this step was recorded: adopt it.
+      Rotation adopted = rotation.withPending(pending.get().number(), clock.instant());
+      return advance(adopted, RotationState.SET, rule);
+    }
+    if (rule.generator().isManual()) {
+      throw new KeyturnException.InvalidInput("a manual rotation needs the new value");
+    }
+    Plaintext value = rule.generator().generate(random);
+    try {
+      return createPending(rotation, rule, value);
+    } finally {
+      value.destroy();
+    }
+  }
+
+  private Rotation createPending(Rotation rotation, RotationRule rule, Plaintext value) {
+    ValueType type =
+        secrets
+            .describe(rotation.secret())
+            .versions()
+            .current()
+            .map(Version::type)
+            .orElse(ValueType.STRING);
+    WriteResult written =
+        secrets.put(
+            rotation.secret(), value, type, Duration.ZERO, Stage.PENDING, rotation.creatorTag());
+    int number = written.newest().number();
+    Rotation created = rotation.withPending(number, clock.instant());
+    audit(created, "rotation.create", Optional.of(number), "ok", "pending");
+    return advance(created, RotationState.SET, rule);
+  }
+
+  private Rotation set(Rotation rotation, RotationRule rule, long started) {
+    TargetContext context = context(rotation, rule);
+    Instant now = clock.instant();
+    if (rule.strategy() == Strategy.OVERLAP && !rule.propagation().isZero()) {
+      // Verifiers learn the new key first; signers switch only after the propagation delay.
+      Instant ready = context.pending().version().createdAt().plus(rule.propagation());
+      if (ready.isAfter(now)) {
+        Rotation waiting = rotation.waitUntil(ready, now);
+        store.save(waiting);
+        return waiting;
+      }
+    }
+    killLeftover(rotation);
+    Target target = target(rule);
+    boolean alreadySet = false;
+    if (rotation.attempt() > 0 || rotation.process().isPresent()) {
+      try {
+        target.test(context);
+        alreadySet = true;
+      } catch (RuntimeException e) {
+        // Not there yet: set it.
+      }
+    }
+    if (!alreadySet) {
+      target.set(context);
+    }
+    Rotation done =
+        rotation.checked(
+            check("set " + rule.targetType(), true, started, alreadySet ? "already set" : ""));
+    return advance(done, RotationState.TEST, rule);
+  }
+
+  private Rotation test(Rotation rotation, RotationRule rule, long started) {
+    killLeftover(rotation);
+    target(rule).test(context(rotation, rule));
+    Rotation done = rotation.checked(check("test " + rule.targetType(), true, started, ""));
+    return advance(done, RotationState.FINISH, rule);
+  }
+
+  private Rotation finish(Rotation rotation, RotationRule rule) {
+    int version = rotation.pendingVersion().orElseThrow();
+    Duration grace =
+        rotation.emergency() || !rule.strategy().keepsPreviousForGrace()
+            ? Duration.ZERO
+            : rule.grace();
+    Version now = secrets.describe(rotation.secret()).versions().version(version).orElseThrow();
+    if (now.stage() == Stage.PENDING) {
+      secrets.move(rotation.secret(), version, Stage.CURRENT, grace, rotation.creatorTag());
+    }
+    Instant at = clock.instant();
+    store.setNextDue(rotation.secret(), Schedule.nextDue(rule.schedule(), at));
+    Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
+    store.save(finished);
+    audit(
+        finished,
+        "rotation.finish",
+        Optional.of(version),
+        "ok",
+        grace.isZero() ? "old retired" : "grace " + Durations.format(grace));
+    onFinal.accept(finished);
+    return finished;
+  }
+
+  private Rotation rollback(Rotation rotation, RotationRule rule, long started) {
+    killLeftover(rotation);
+    if (rotation.pendingVersion().isPresent()) {
+      TargetContext context = context(rotation, rule);
+      target(rule).rollback(context);
+      int version = rotation.pendingVersion().get();
+      Version pending =
+          secrets.describe(rotation.secret()).versions().version(version).orElseThrow();
+      if (pending.stage() == Stage.PENDING) {
+        secrets.move(
+            rotation.secret(), version, Stage.RETIRED, Duration.ZERO, rotation.creatorTag());
+      }
+    }
+    Rotation checked = rotation.checked(check("rollback " + rule.targetType(), true, started, ""));
+    return fail(checked, rotation.reason().orElse("rolled back"));
+  }
+
+  private Rotation fail(Rotation rotation, String reason) {
+    Rotation failed = rotation.moveTo(RotationState.FAILED, clock.instant()).withReason(reason);
+    store.save(failed);
+    audit(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
+    onFinal.accept(failed);
+    return failed;
+  }
+
+  private Rotation failedStep(
+      Rotation rotation, RotationRule rule, RuntimeException e, long started) {
+    Instant now = clock.instant();
+    String why = rotation.state().wireName() + " failed: " + describe(e);
+    Rotation checked =
+        rotation.checked(
+            check(
+                rotation.state().wireName() + " " + rule.targetType(),
+                false,
+                started,
+                describe(e)));
+    if (rotation.state() == RotationState.ROLLBACK) {
+      if (checked.attempt() + 1 < rule.attempts()) {
+        Rotation retry = checked.retryAt(now.plus(backoff(rule, checked.attempt())), now, why);
+        store.save(retry);
+        return retry;
+      }
+      return fail(checked, rotation.reason().orElse("") + "; rollback failed too: " + describe(e));
+    }
+    if (e instanceof KeyturnException.Conflict || e instanceof KeyturnException.InvalidInput) {
+      // Retrying cannot help: roll back now.
+      Rotation rollingBack = checked.moveTo(RotationState.ROLLBACK, now).withReason(why);
+      store.save(rollingBack);
+      audit(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);
+      return rollingBack;
+    }
+    if (checked.attempt() + 1 < rule.attempts()) {
+      Rotation retry = checked.retryAt(now.plus(backoff(rule, checked.attempt())), now, why);
+      store.save(retry);
+      audit(retry, "rotation.retry", rotation.pendingVersion(), "failed", why);
+      return retry;
+    }
+    Rotation rollingBack = checked.moveTo(RotationState.ROLLBACK, now).withReason(why);
+    store.save(rollingBack);
+    audit(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);
+    return rollingBack;
+  }
+
+  private Rotation advance(Rotation rotation, RotationState next, RotationRule rule) {
+    Rotation moved = rotation.moveTo(next, clock.instant());
+    store.save(moved);
+    audit(
+        moved,
+        "rotation." + rotation.state().wireName(),
+        rotation.pendingVersion(),
+        "ok",
+        "-> " + next.wireName());
+    return moved;
+  }
+
+  private TargetContext context(Rotation rotation, RotationRule rule) {
+    SecretValue pending =
+        secrets.read(
+            rotation.secret(), Selector.version(rotation.pendingVersion().orElseThrow()), true);
+    Optional<SecretValue> current;
+    try {
+      current = Optional.of(secrets.read(rotation.secret(), Selector.current(), true));
+    } catch (KeyturnException.NotFound e) {
+      current = Optional.empty();
+    }
+    return new TargetContext(
+        rule,
+        rotation,
+        pending,
+        current,
+        name -> secrets.read(name, Selector.current(), false),
+        pid -> store.save(rotation.withProcess(Optional.of(pid), clock.instant())));
+  }
+
+  /** Kills what a step of a dead server started, before the step runs again. */
+  private void killLeftover(Rotation rotation) {
+    rotation.process().ifPresent(ProcessGroups::kill);
+  }
+
+  private Target target(RotationRule rule) {
+    Target target = targets.get(rule.targetType());
+    if (target == null) {
+      throw new KeyturnException.InvalidInput("unknown target type '" + rule.targetType() + "'");
+    }
+    return target;
+  }
+
+  private static Duration backoff(RotationRule rule, int failures) {
+    return rule.backoff().multipliedBy(1L << Math.min(failures, 16));
+  }
+
+  private static CheckResult check(String name, boolean ok, long startedNanos, String message) {
+    return new CheckResult(name, ok, (System.nanoTime() - startedNanos) / 1_000_000, message);
+  }
+
+  private static String describe(RuntimeException e) {
+    return e instanceof KeyturnException ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  private void audit(
+      Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
+    audit.append(
+        List.of(
+            new AuditEvent(
+                clock.instant(),
+                rotation.requestedBy(),
+                "engine",
+                action,
+                Optional.of(rotation.secret().value()),
+                version,
+                result,
+                (rotation.id() + " " + detail).strip())));
+  }
+
+  private String newId() {
+    byte[] bytes = new byte[8];
+    random.nextBytes(bytes);
+    return "rot_" + HexFormat.of().formatHex(bytes);
+  }
+}

@@ -1,0 +1,129 @@
+package dev.keyturn.core;
+
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The stored form of rules and checklists: {@code key=value} lines, values percent-encoded, so
+ * stores need no JSON library and no column per setting. Rules hold no secret values (admin
+ * credentials and signing keys are named, not copied).
+ */
+public final class RuleCodec {
+  private static final String TARGET = "target.";
+
+  private RuleCodec() {}
+
+  public static String encode(RotationRule rule) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("generate", rule.generator().spec());
+    rule.schedule()
+        .ifPresent(s -> {
+          out.put("every", s.every());
+          out.put("timezone", s.zone().getId());
+        });
+    out.put("grace", Durations.format(rule.grace()));
+    out.put("strategy", rule.strategy().wireName());
+    out.put("propagation", Durations.format(rule.propagation()));
+    out.put("target", rule.targetType());
+    rule.target().forEach((k, v) -> out.put(TARGET + k, v));
+    out.put("owner", rule.owner());
+    out.put("purpose", rule.purpose());
+    out.put("impact", rule.impact());
+    out.put("attempts", Integer.toString(rule.attempts()));
+    out.put("backoff", Durations.format(rule.backoff()));
+    return lines(out);
+  }
+
+  public static RotationRule decode(SecretName secret, String text) {
+    Map<String, String> in = parse(text);
+    Map<String, String> target = new LinkedHashMap<>();
+    in.forEach((k, v) -> {
+      if (k.startsWith(TARGET)) {
+        target.put(k.substring(TARGET.length()), v);
+      }
+    });
+    Optional<Schedule> schedule =
+        Optional.ofNullable(in.get("every"))
+            .map(e -> Schedule.of(e, in.getOrDefault("timezone", "UTC")));
+    return new RotationRule(
+        secret,
+        Generator.parse(in.get("generate")),
+        schedule,
+        Durations.parse(in.get("grace")),
+        Strategy.fromWire(in.get("strategy")),
+        Durations.parse(in.get("propagation")),
+        in.get("target"),
+        target,
+        in.getOrDefault("owner", ""),
+        in.getOrDefault("purpose", ""),
+        in.getOrDefault("impact", ""),
+        Integer.parseInt(in.get("attempts")),
+        Durations.parse(in.get("backoff")));
+  }
+
+  public static String encodeChecklist(List<Rotation.CheckResult> checks) {
+    StringBuilder out = new StringBuilder();
+    for (Rotation.CheckResult c : checks) {
+      out.append(enc(c.name()))
+          .append(' ')
+          .append(c.ok())
+          .append(' ')
+          .append(c.millis())
+          .append(' ')
+          .append(enc(c.message()))
+          .append('\n');
+    }
+    return out.toString();
+  }
+
+  public static List<Rotation.CheckResult> decodeChecklist(String text) {
+    List<Rotation.CheckResult> out = new ArrayList<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      String[] f = line.split(" ", -1);
+      out.add(
+          new Rotation.CheckResult(
+              dec(f[0]), Boolean.parseBoolean(f[1]), Long.parseLong(f[2]), dec(f[3])));
+    }
+    return out;
+  }
+
+  /** A duration back from its stored form (used by stores for the back-off fields). */
+  static Duration duration(String text) {
+    return Durations.parse(text);
+  }
+
+  private static String lines(Map<String, String> values) {
+    StringBuilder out = new StringBuilder();
+    values.forEach((k, v) -> out.append(k).append('=').append(enc(v)).append('\n'));
+    return out.toString();
+  }
+
+  private static Map<String, String> parse(String text) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        out.put(line.substring(0, eq), dec(line.substring(eq + 1)));
+      }
+    }
+    return out;
+  }
+
+  private static String enc(String s) {
+    return s.isEmpty() ? "%" : URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static String dec(String s) {
+    return s.equals("%") ? "" : URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,310 @@
+package dev.keyturn.store;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
+import dev.keyturn.core.RuleCodec;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.spi.RotationStore;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Rules and rotations in the {@code rules} and {@code rotations} tables of a {@link
+ * JdbcSecretStore}. A partial unique index allows one active rotation per secret, so two nodes
+ * starting one at the same moment get one rotation and one {@link
+ * KeyturnException.RotationInProgress}. Thread-safe.
+ */
+final class JdbcRotationStore implements RotationStore {
+  private static final String COLUMNS =
+      "id, secret, state, attempt, started_at, updated_at, next_attempt_at, pending_version,"
+          + " emergency, requested_by, reason, process, checklist";
+
+  private final JdbcSecretStore store;
+
+  JdbcRotationStore(JdbcSecretStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public void putRule(RotationRule rule, Optional<Instant> nextDue) {
+    store.inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO rules (secret, body, next_due) VALUES (?, ?, ?)"
+                  + " ON CONFLICT (secret) DO UPDATE SET body = excluded.body,"
+                  + " next_due = excluded.next_due")) {
+        ps.setString(1, rule.secret().value());
+        ps.setString(2, RuleCodec.encode(rule));
+        setMillis(ps, 3, nextDue);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<RuleEntry> rule(SecretName secret) {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT secret, body, next_due FROM rules WHERE secret = ?")) {
+        ps.setString(1, secret.value());
+        return rules(ps).stream().findFirst();
+      }
+    });
+  }
+
+  @Override
+  public boolean deleteRule(SecretName secret) {
+    return store.inTransaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM rules WHERE secret = ?")) {
+        ps.setString(1, secret.value());
+        return ps.executeUpdate() > 0;
+      }
+    });
+  }
+
+  @Override
+  public List<RuleEntry> rules(String prefix, int limit) {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT secret, body, next_due FROM rules WHERE secret >= ? AND secret < ?"
+                  + " ORDER BY secret LIMIT ?")) {
+        ps.setString(1, prefix);
+        ps.setString(2, prefix + "~");
+        ps.setInt(3, limit);
+        return rules(ps);
+      }
+    });
+  }
+
+  @Override
+  public List<RuleEntry> dueRules(Instant now, int limit) {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT secret, body, next_due FROM rules WHERE next_due IS NOT NULL"
+                  + " AND next_due <= ? ORDER BY next_due LIMIT ?")) {
+        ps.setLong(1, now.toEpochMilli());
+        ps.setInt(2, limit);
+        return rules(ps);
+      }
+    });
+  }
+
+  @Override
+  public void setNextDue(SecretName secret, Optional<Instant> nextDue) {
+    store.inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE rules SET next_due = ? WHERE secret = ?")) {
+        setMillis(ps, 1, nextDue);
+        ps.setString(2, secret.value());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void start(Rotation rotation) {
+    store.inTransaction(c -> {
+      try (PreparedStatement find =
+          c.prepareStatement("SELECT id FROM rotations WHERE secret = ? AND active = 1")) {
+        find.setString(1, rotation.secret().value());
+        try (ResultSet rs = find.executeQuery()) {
+          if (rs.next()) {
+            throw new KeyturnException.RotationInProgress(
+                rotation.secret().value(), rs.getString(1));
+          }
+        }
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO rotations ("
+                  + COLUMNS
+                  + ", active)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        bind(ps, rotation);
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        // Another node inserted one between the check and the insert (unique index).
+        throw new KeyturnException.RotationInProgress(
+            rotation.secret().value(), "another rotation");
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void save(Rotation r) {
+    store.inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE rotations SET state = ?, attempt = ?, updated_at = ?, next_attempt_at = ?,"
+                  + " pending_version = ?, reason = ?, process = ?, checklist = ?, active = ?"
+                  + " WHERE id = ?")) {
+        ps.setString(1, r.state().wireName());
+        ps.setInt(2, r.attempt());
+        ps.setLong(3, r.updatedAt().toEpochMilli());
+        ps.setLong(4, r.nextAttemptAt().toEpochMilli());
+        if (r.pendingVersion().isPresent()) {
+          ps.setInt(5, r.pendingVersion().get());
+        } else {
+          ps.setNull(5, Types.INTEGER);
+        }
+        ps.setString(6, r.reason().orElse(null));
+        if (r.process().isPresent()) {
+          ps.setLong(7, r.process().get());
+        } else {
+          ps.setNull(7, Types.BIGINT);
+        }
+        ps.setString(8, RuleCodec.encodeChecklist(r.checklist()));
+        ps.setInt(9, r.state().isFinal() ? 0 : 1);
+        ps.setString(10, r.id());
+        if (ps.executeUpdate() != 1) {
+          throw new KeyturnException.NotFound("rotation " + r.id() + " does not exist");
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<Rotation> rotation(String id) {
+    return query("SELECT " + COLUMNS + " FROM rotations WHERE id = ?", id, null).stream()
+        .findFirst();
+  }
+
+  @Override
+  public Optional<Rotation> active(SecretName secret) {
+    return query(
+            "SELECT " + COLUMNS + " FROM rotations WHERE secret = ? AND active = 1",
+            secret.value(),
+            null)
+        .stream()
+        .findFirst();
+  }
+
+  @Override
+  public List<Rotation> runnable(Instant now, int limit) {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT "
+                  + COLUMNS
+                  + " FROM rotations WHERE active = 1 AND next_attempt_at <= ?"
+                  + " ORDER BY next_attempt_at LIMIT ?")) {
+        ps.setLong(1, now.toEpochMilli());
+        ps.setInt(2, limit);
+        return rotations(ps);
+      }
+    });
+  }
+
+  @Override
+  public List<Rotation> history(SecretName secret, int limit) {
+    return query(
+        "SELECT "
+            + COLUMNS
+            + " FROM rotations WHERE secret = ? ORDER BY started_at DESC, id LIMIT ?",
+        secret.value(),
+        limit);
+  }
+
+  private List<Rotation> query(String sql, String key, Integer limit) {
+    return store.withConnection(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setString(1, key);
+        if (limit != null) {
+          ps.setInt(2, limit);
+        }
+        return rotations(ps);
+      }
+    });
+  }
+
+  private static void bind(PreparedStatement ps, Rotation r) throws SQLException {
+    ps.setString(1, r.id());
+    ps.setString(2, r.secret().value());
+    ps.setString(3, r.state().wireName());
+    ps.setInt(4, r.attempt());
+    ps.setLong(5, r.startedAt().toEpochMilli());
+    ps.setLong(6, r.updatedAt().toEpochMilli());
+    ps.setLong(7, r.nextAttemptAt().toEpochMilli());
+    if (r.pendingVersion().isPresent()) {
+      ps.setInt(8, r.pendingVersion().get());
+    } else {
+      ps.setNull(8, Types.INTEGER);
+    }
+    ps.setInt(9, r.emergency() ? 1 : 0);
+    ps.setString(10, r.requestedBy());
+    ps.setString(11, r.reason().orElse(null));
+    if (r.process().isPresent()) {
+      ps.setLong(12, r.process().get());
+    } else {
+      ps.setNull(12, Types.BIGINT);
+    }
+    ps.setString(13, RuleCodec.encodeChecklist(r.checklist()));
+    ps.setInt(14, r.state().isFinal() ? 0 : 1);
+  }
+
+  private static List<RuleEntry> rules(PreparedStatement ps) throws SQLException {
+    List<RuleEntry> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        long due = rs.getLong(3);
+        Optional<Instant> nextDue =
+            rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(due));
+        out.add(
+            new RuleEntry(
+                RuleCodec.decode(SecretName.of(rs.getString(1)), rs.getString(2)), nextDue));
+      }
+    }
+    return out;
+  }
+
+  private static List<Rotation> rotations(PreparedStatement ps) throws SQLException {
+    List<Rotation> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        int pending = rs.getInt(8);
+        Optional<Integer> pendingVersion = rs.wasNull() ? Optional.empty() : Optional.of(pending);
+        long process = rs.getLong(12);
+        Optional<Long> pid = rs.wasNull() ? Optional.empty() : Optional.of(process);
+        out.add(
+            new Rotation(
+                rs.getString(1),
+                SecretName.of(rs.getString(2)),
+                RotationState.fromWire(rs.getString(3)),
+                rs.getInt(4),
+                Instant.ofEpochMilli(rs.getLong(5)),
+                Instant.ofEpochMilli(rs.getLong(6)),
+                Instant.ofEpochMilli(rs.getLong(7)),
+                pendingVersion,
+                rs.getInt(9) != 0,
+                rs.getString(10),
+                Optional.ofNullable(rs.getString(11)),
+                pid,
+                RuleCodec.decodeChecklist(rs.getString(13))));
+      }
+    }
+    return out;
+  }
+
+  private static void setMillis(PreparedStatement ps, int index, Optional<Instant> value)
+      throws SQLException {
+    if (value.isPresent()) {
+      ps.setLong(index, value.get().toEpochMilli());
+    } else {
+      ps.setNull(index, Types.BIGINT);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package dev.keyturn.testing;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.spi.RotationStore;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** A {@link RotationStore} in memory, with the same one-active-rotation rule. Thread-safe. */
+public final class InMemoryRotationStore implements RotationStore {
+  private final TreeMap<String, RuleEntry> rules = new TreeMap<>();
+  private final Map<String, Rotation> rotations = new LinkedHashMap<>();
+
+  @Override
+  public synchronized void putRule(RotationRule rule, Optional<Instant> nextDue) {
+    rules.put(rule.secret().value(), new RuleEntry(rule, nextDue));
+  }
+
+  @Override
+  public synchronized Optional<RuleEntry> rule(SecretName secret) {
+    return Optional.ofNullable(rules.get(secret.value()));
+  }
+
+  @Override
+  public synchronized boolean deleteRule(SecretName secret) {
+    return rules.remove(secret.value()) != null;
+  }
+
+  @Override
+  public synchronized List<RuleEntry> rules(String prefix, int limit) {
+    return rules.values().stream()
+        .filter(r -> r.rule().secret().value().startsWith(prefix))
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public synchronized List<RuleEntry> dueRules(Instant now, int limit) {
+    return rules.values().stream()
+        .filter(r -> r.nextDue().map(d -> !d.isAfter(now)).orElse(false))
+        .sorted(Comparator.comparing(r -> r.nextDue().orElseThrow()))
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public synchronized void setNextDue(SecretName secret, Optional<Instant> nextDue) {
+    RuleEntry entry = rules.get(secret.value());
+    if (entry != null) {
+      rules.put(secret.value(), new RuleEntry(entry.rule(), nextDue));
+    }
+  }
+
+  @Override
+  public synchronized void start(Rotation rotation) {
+    Optional<Rotation> running = active(rotation.secret());
+    if (running.isPresent()) {
+      throw new KeyturnException.RotationInProgress(rotation.secret().value(), running.get().id());
+    }
+    rotations.put(rotation.id(), rotation);
+  }
+
+  @Override
+  public synchronized void save(Rotation rotation) {
+    if (!rotations.containsKey(rotation.id())) {
+      throw new KeyturnException.NotFound("rotation " + rotation.id() + " does not exist");
+    }
+    rotations.put(rotation.id(), rotation);
+  }
+
+  @Override
+  public synchronized Optional<Rotation> rotation(String id) {
+    return Optional.ofNullable(rotations.get(id));
+  }
+
+  @Override
+  public synchronized Optional<Rotation> active(SecretName secret) {
+    return rotations.values().stream()
+        .filter(r -> r.secret().equals(secret) && !r.state().isFinal())
+        .findFirst();
+  }
+
+  @Override
+  public synchronized List<Rotation> runnable(Instant now, int limit) {
+    return rotations.values().stream()
+        .filter(r -> !r.state().isFinal() && !r.nextAttemptAt().isAfter(now))
+        .sorted(Comparator.comparing(Rotation::nextAttemptAt))
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public synchronized List<Rotation> history(SecretName secret, int limit) {
+    List<Rotation> out = new ArrayList<>();
+    for (Rotation r : rotations.values()) {
+      if (r.secret().equals(secret)) {
+        out.add(0, r);
+      }
+    }
+    return out.subList(0, Math.min(limit, out.size()));
+  }
+}

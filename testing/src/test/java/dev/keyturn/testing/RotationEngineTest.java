@@ -1,0 +1,336 @@
+package dev.keyturn.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
+import dev.keyturn.core.Schedule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.Selector;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
+import dev.keyturn.core.crypto.RootKey;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Every transition of the rotation state machine, with a fake clock and a fake target. */
+class RotationEngineTest {
+  private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+  private static final SecretName NAME = SecretName.of("leather-api/production/REVALIDATE_SECRET");
+
+  private final FixedClock clock = new FixedClock(T0);
+  private final SecureRandom random = new SecureRandom();
+  private final InMemorySecretStore store = new InMemorySecretStore(clock);
+  private final SecretService secrets =
+      new SecretService(store, new Envelope(RootKey.generate(random), random), clock);
+  private final InMemoryAuditLog audit =
+      new InMemoryAuditLog(new AuditChain(RootKey.generate(random)));
+  private final FakeTarget target = new FakeTarget(Optional.of("initial"));
+  private final List<Rotation> ended = new ArrayList<>();
+  private final RotationEngine engine =
+      new RotationEngine(
+          secrets, store.rotations(), Map.of("fake", target), audit, clock, random, ended::add);
+
+  private RotationRule rule(
+      Strategy strategy, String generate, Duration grace, Duration propagation) {
+    return new RotationRule(
+        NAME,
+        Generator.parse(generate),
+        Optional.of(Schedule.of("90d", "UTC")),
+        grace,
+        strategy,
+        propagation,
+        "fake",
+        Map.of(),
+        "devops",
+        "webhook signatures",
+        "revalidation fails",
+        5,
+        Duration.ofSeconds(1));
+  }
+
+  private void setUp(RotationRule rule) {
+    secrets.put(
+        NAME, Plaintext.ofUtf8("initial"), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "tok");
+    store.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(90))));
+  }
+
+  @Test
+  void rotation_createsPendingSetsTestsAndFinishesWithGrace() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+
+    Rotation r = engine.runDue(engine.start(NAME, Optional.empty(), false, "tok_ops").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(r.pendingVersion()).contains(2);
+    assertThat(text(secrets.read(NAME, Selector.current(), false)))
+        .matches("[0-9a-f]{64}")
+        .isEqualTo(target.held().orElseThrow());
+    assertThat(text(secrets.read(NAME, Selector.stage(Stage.PREVIOUS), false)))
+        .isEqualTo("initial");
+    assertThat(target.calls()).containsExactly("set#2", "test#2");
+    assertThat(r.checklist())
+        .extracting(Rotation.CheckResult::name)
+        .containsExactly("set fake", "test fake");
+    assertThat(store.rotations().rule(NAME).orElseThrow().nextDue())
+        .contains(T0.plus(Duration.ofDays(90)));
+    assertThat(ended).extracting(Rotation::state).containsExactly(RotationState.FINISHED);
+    assertThat(audit.records())
+        .extracting(rec -> rec.event().action())
+        .contains(
+            "rotation.start",
+            "rotation.create",
+            "rotation.set",
+            "rotation.test",
+            "rotation.finish");
+  }
+
+  @Test
+  void pendingVersion_isInTheKeyringBeforeTheTargetIsTouched() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ofMinutes(5)));
+    Rotation started = engine.start(NAME, Optional.empty(), false, "tok");
+
+    Rotation waiting = engine.runDue(started.id());
+
+    assertThat(waiting.state()).isEqualTo(RotationState.SET);
+    assertThat(waiting.nextAttemptAt()).isEqualTo(T0.plus(Duration.ofMinutes(5)));
+    assertThat(secrets.keyring(NAME))
+        .extracting(v -> v.version().stage())
+        .containsExactly(Stage.PENDING, Stage.CURRENT);
+    assertThat(target.calls()).isEmpty();
+    assertThat(text(secrets.read(NAME, Selector.current(), false))).isEqualTo("initial");
+
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(engine.runDue(started.id()).state()).isEqualTo(RotationState.FINISHED);
+  }
+
+  @Test
+  void secondRotation_whileOneRuns_isRefusedWithItsId() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ofMinutes(5)));
+    Rotation first = engine.start(NAME, Optional.empty(), false, "tok");
+
+    assertThatThrownBy(() -> engine.start(NAME, Optional.empty(), false, "tok"))
+        .isInstanceOf(KeyturnException.RotationInProgress.class)
+        .satisfies(e ->
+            assertThat(((KeyturnException.RotationInProgress) e).rotationId())
+                .isEqualTo(first.id()));
+  }
+
+  @Test
+  void failingSet_isRetriedWithExponentialBackoff() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failSet(2, false);
+    String id = engine.start(NAME, Optional.empty(), false, "tok").id();
+
+    Rotation afterFirst = engine.runDue(id);
+    assertThat(afterFirst.state()).isEqualTo(RotationState.SET);
+    assertThat(afterFirst.attempt()).isEqualTo(1);
+    assertThat(afterFirst.nextAttemptAt()).isEqualTo(T0.plusSeconds(1));
+    clock.advance(Duration.ofSeconds(1));
+    Rotation afterSecond = engine.runDue(id);
+    assertThat(afterSecond.nextAttemptAt()).isEqualTo(T0.plusSeconds(1 + 2));
+    clock.advance(Duration.ofSeconds(2));
+
+    Rotation done = engine.runDue(id);
+
+    assertThat(done.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(secrets.describe(NAME).versions().versions()).hasSize(2);
+  }
+
+  @Test
+  void setRetry_testsFirstAndDoesNotSetTwice() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failSet(1, true);
+    String id = engine.start(NAME, Optional.empty(), false, "tok").id();
+    engine.runDue(id);
+    clock.advance(Duration.ofSeconds(1));
+
+    Rotation done = engine.runDue(id);
+
+    assertThat(done.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(target.calls()).containsExactly("set#2", "test#2", "test#2");
+    assertThat(done.checklist().get(1).message()).isEqualTo("already set");
+  }
+
+  @Test
+  void setThatKeepsFailing_rollsBackRetiresPendingAndKeepsCurrent() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failSet(100, false);
+    String id = engine.start(NAME, Optional.empty(), false, "tok").id();
+
+    Rotation r = runUntilFinal(id);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("set failed: fake set refused");
+    assertThat(target.held()).contains("initial");
+    assertThat(text(secrets.read(NAME, Selector.current(), false))).isEqualTo("initial");
+    assertThat(secrets.describe(NAME).versions().version(2).orElseThrow().stage())
+        .isEqualTo(Stage.RETIRED);
+    assertThat(target.calls().stream().filter(c -> c.startsWith("set"))).hasSize(5);
+    assertThat(ended).extracting(Rotation::state).containsExactly(RotationState.FAILED);
+  }
+
+  @Test
+  void testThatKeepsFailing_rollsBack() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failTest(100);
+
+    Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("test failed");
+    assertThat(target.held()).contains("initial");
+    assertThat(secrets.describe(NAME).versions().current().orElseThrow().number()).isEqualTo(1);
+  }
+
+  @Test
+  void rollbackThatKeepsFailing_endsFailedSayingSo() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failTest(100).failRollback(100);
+
+    Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("rollback failed too");
+  }
+
+  @Test
+  void createAfterACrash_adoptsItsPendingVersionInsteadOfMakingAnother() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    Rotation started = engine.start(NAME, Optional.empty(), false, "tok");
+    // The crash: the value was stored as pending, the step was not recorded.
+    secrets.put(
+        NAME,
+        Plaintext.ofUtf8("stored-before-crash"),
+        ValueType.STRING,
+        Duration.ZERO,
+        Stage.PENDING,
+        started.creatorTag());
+
+    Rotation r = engine.runDue(started.id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(r.pendingVersion()).contains(2);
+    assertThat(secrets.describe(NAME).versions().versions()).hasSize(2);
+    assertThat(text(secrets.read(NAME, Selector.current(), false)))
+        .isEqualTo("stored-before-crash");
+  }
+
+  @Test
+  void someoneElsesPendingVersion_failsTheRotationAndIsLeftAlone() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    secrets.put(
+        NAME,
+        Plaintext.ofUtf8("theirs"),
+        ValueType.STRING,
+        Duration.ZERO,
+        Stage.PENDING,
+        "tok_other");
+
+    Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("was not made by this rotation");
+    assertThat(secrets.describe(NAME).versions().pending().orElseThrow().number()).isEqualTo(2);
+  }
+
+  @Test
+  void manualStrategy_needsTheValueAndStoresItAtOnce() {
+    setUp(rule(Strategy.MANUAL, "manual", Duration.ofHours(1), Duration.ZERO));
+
+    assertThatThrownBy(() -> engine.start(NAME, Optional.empty(), false, "tok"))
+        .isInstanceOf(KeyturnException.InvalidInput.class);
+    Rotation started =
+        engine.start(NAME, Optional.of(Plaintext.ofUtf8("from-the-provider")), false, "tok");
+
+    assertThat(started.state()).isEqualTo(RotationState.SET);
+    assertThat(engine.runDue(started.id()).state()).isEqualTo(RotationState.FINISHED);
+    assertThat(text(secrets.read(NAME, Selector.current(), false))).isEqualTo("from-the-provider");
+  }
+
+  @Test
+  void emergency_retiresTheOldValueAtOnce() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+
+    engine.runDue(engine.start(NAME, Optional.empty(), true, "tok").id());
+
+    assertThat(secrets.keyring(NAME)).hasSize(1);
+    assertThat(secrets.describe(NAME).versions().version(1).orElseThrow().stage())
+        .isEqualTo(Stage.RETIRED);
+  }
+
+  @Test
+  void singleUser_retiresTheOldValueAtFinish() {
+    setUp(rule(Strategy.SINGLE_USER, "password:24", Duration.ofHours(24), Duration.ZERO));
+
+    engine.runDue(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(secrets.describe(NAME).versions().version(1).orElseThrow().stage())
+        .isEqualTo(Stage.RETIRED);
+  }
+
+  @Test
+  void cancel_beforeFinish_rollsBack() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ofHours(1)));
+    Rotation started = engine.start(NAME, Optional.empty(), false, "tok");
+    engine.runDue(started.id());
+
+    engine.cancel(started.id(), "tok_ops");
+    Rotation r = engine.runDue(started.id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).isEqualTo("cancelled by tok_ops");
+    assertThat(secrets.describe(NAME).versions().pending()).isEmpty();
+    assertThatThrownBy(() -> engine.cancel(started.id(), "tok"))
+        .isInstanceOf(KeyturnException.Conflict.class);
+  }
+
+  @Test
+  void stepAfterRuleRemoval_fails() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    Rotation started = engine.start(NAME, Optional.empty(), false, "tok");
+    store.rotations().deleteRule(NAME);
+
+    assertThat(engine.step(started.id()).state()).isEqualTo(RotationState.FAILED);
+  }
+
+  @Test
+  void noRule_isNotFound() {
+    secrets.put(NAME, Plaintext.ofUtf8("v"), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "tok");
+
+    assertThatThrownBy(() -> engine.start(NAME, Optional.empty(), false, "tok"))
+        .isInstanceOf(KeyturnException.NotFound.class)
+        .hasMessageContaining("keyturn rotation set");
+  }
+
+  private Rotation runUntilFinal(String id) {
+    Rotation r = engine.runDue(id);
+    for (int i = 0; i < 50 && !r.state().isFinal(); i++) {
+      clock.set(r.nextAttemptAt());
+      r = engine.runDue(id);
+    }
+    return r;
+  }
+
+  private static String text(SecretValue value) {
+    return new String(value.plaintext().reveal(), StandardCharsets.UTF_8);
+  }
+}
