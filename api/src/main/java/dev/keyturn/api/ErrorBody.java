@@ -1,4 +1,14 @@
 package dev.keyturn.api;
 
-/** A stable machine-readable {@code code} (see docs/api.md) and a message for people. */
-public record ErrorBody(String code, String message) {}
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * A stable machine-readable {@code code} (see docs/api.md) and a message for people; a 409 for a
+ * rotation in progress also names it in {@code rotation_id}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ErrorBody(String code, String message, String rotationId) {
+  public ErrorBody(String code, String message) {
+    this(code, message, null);
+  }
+}

@@ -5,4 +5,8 @@ public record ErrorResponse(ErrorBody error) {
   public static ErrorResponse of(String code, String message) {
     return new ErrorResponse(new ErrorBody(code, message));
   }
+
+  public static ErrorResponse of(String code, String message, String rotationId) {
+    return new ErrorResponse(new ErrorBody(code, message, rotationId));
+  }
 }

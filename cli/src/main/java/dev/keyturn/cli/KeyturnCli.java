@@ -31,6 +31,10 @@ import picocli.CommandLine.ScopeType;
       LoginCommand.class,
       TokenCommand.class,
       AuditCommand.class,
+      RotationCommand.class,
+      RotateCommand.class,
+      RotationsCommand.class,
+      StatusCommand.class,
     },
     footer = {
       "",

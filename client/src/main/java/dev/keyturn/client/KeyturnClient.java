@@ -12,9 +12,15 @@ import dev.keyturn.api.HistoryResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
+import dev.keyturn.api.RotationListResponse;
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.RuleResponse;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.StageRequest;
+import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.TokenInfo;
@@ -138,6 +144,47 @@ public final class KeyturnClient {
         WriteResponse.class);
   }
 
+  public RuleResponse putRule(String name, RuleBody rule) {
+    return send("PUT", "/v1/rules/" + name(name), requireNonNull(rule, "rule"), RuleResponse.class);
+  }
+
+  public RuleResponse rule(String name) {
+    return send("GET", "/v1/rules/" + name(name), null, RuleResponse.class);
+  }
+
+  public RuleResponse deleteRule(String name) {
+    return send("DELETE", "/v1/rules/" + name(name), null, RuleResponse.class);
+  }
+
+  public RotationInfo rotate(String name, RotateRequest request) {
+    return send(
+        "POST", "/v1/rotate/" + name(name), requireNonNull(request, "request"), RotationInfo.class);
+  }
+
+  public RotationInfo rotation(String id) {
+    return send("GET", "/v1/rotations/" + id(id), null, RotationInfo.class);
+  }
+
+  public RotationInfo cancelRotation(String id) {
+    return send("POST", "/v1/rotations/" + id(id) + "/cancel", null, RotationInfo.class);
+  }
+
+  public RotationListResponse rotations(String name) {
+    return send(
+        "GET",
+        "/v1/rotations" + query(Map.of("secret", name(name))),
+        null,
+        RotationListResponse.class);
+  }
+
+  public StatusResponse status(String prefix) {
+    Map<String, String> query = new LinkedHashMap<>();
+    if (!prefix.isEmpty()) {
+      query.put("prefix", prefix);
+    }
+    return send("GET", "/v1/status" + query(query), null, StatusResponse.class);
+  }
+
   public TokenCreated createToken(TokenCreateRequest request) {
     return send("POST", "/v1/tokens", requireNonNull(request, "request"), TokenCreated.class);
   }
@@ -147,11 +194,7 @@ public final class KeyturnClient {
   }
 
   public TokenInfo revokeToken(String id) {
-    requireNonNull(id, "id");
-    if (!id.matches("[A-Za-z0-9_]{1,64}")) {
-      throw new KeyturnClientException.BadRequest("invalid_request", "invalid token id");
-    }
-    return send("DELETE", "/v1/tokens/" + id, null, TokenInfo.class);
+    return send("DELETE", "/v1/tokens/" + id(id), null, TokenInfo.class);
   }
 
   /** Audit records; each filter may be empty. {@code since} is a duration (24h) or RFC 3339. */
@@ -234,16 +277,18 @@ public final class KeyturnClient {
     }
     String code = "http_" + status;
     String message = "HTTP " + status;
+    String rotationId = null;
     try {
       ErrorResponse error = json.readValue(response.body(), ErrorResponse.class);
       if (error.error() != null) {
         code = error.error().code();
         message = error.error().message();
+        rotationId = error.error().rotationId();
       }
     } catch (JacksonException e) {
       // Not a Keyturn error body (a proxy's page, say): keep the status alone.
     }
-    throw KeyturnClientException.of(status, code, message);
+    throw KeyturnClientException.of(status, code, message, rotationId);
   }
 
   private static String name(String name) {
@@ -254,6 +299,14 @@ public final class KeyturnClient {
           "invalid secret name: use letters, digits, '.', '_', '-' and '/' (at most 256)");
     }
     return name;
+  }
+
+  private static String id(String id) {
+    requireNonNull(id, "id");
+    if (!id.matches("[A-Za-z0-9_]{1,64}")) {
+      throw new KeyturnClientException.BadRequest("invalid_request", "invalid id '" + id + "'");
+    }
+    return id;
   }
 
   private static String query(Map<String, String> params) {

@@ -30,13 +30,13 @@ public class KeyturnClientException extends RuntimeException {
     return code;
   }
 
-  static KeyturnClientException of(int status, String code, String message) {
+  static KeyturnClientException of(int status, String code, String message, String rotationId) {
     return switch (status) {
       case 400 -> new BadRequest(code, message);
       case 401 -> new Unauthenticated(code, message);
       case 403 -> new Forbidden(code, message);
       case 404 -> new NotFound(code, message);
-      case 409 -> new Conflict(code, message);
+      case 409 -> new Conflict(code, message, rotationId);
       case 413 -> new PayloadTooLarge(code, message);
       case 503 -> new Unavailable(code, message);
       default -> new KeyturnClientException(status, code, message);
@@ -73,8 +73,16 @@ public class KeyturnClientException extends RuntimeException {
 
   /** 409: the request contradicts the secret's state. */
   public static final class Conflict extends KeyturnClientException {
-    Conflict(String code, String message) {
+    private final String rotationId;
+
+    Conflict(String code, String message, String rotationId) {
       super(409, code, message);
+      this.rotationId = rotationId;
+    }
+
+    /** The running rotation, when the conflict is one. */
+    public java.util.Optional<String> rotationId() {
+      return java.util.Optional.ofNullable(rotationId);
     }
   }
 

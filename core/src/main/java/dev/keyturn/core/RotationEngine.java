@@ -250,7 +250,7 @@ public final class RotationEngine {
     killLeftover(rotation);
     Target target = target(rule);
     boolean alreadySet = false;
-    if (rotation.attempt() > 0 || rotation.process().isPresent()) {
+    if ((rotation.attempt() > 0 || rotation.process().isPresent()) && target.canTell(context)) {
       try {
         target.test(context);
         alreadySet = true;

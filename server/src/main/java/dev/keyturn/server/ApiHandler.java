@@ -180,7 +180,7 @@ final class ApiHandler extends Handler.Abstract {
         log.error("{} {} failed: {}", method, outcome.action, error.message(), e);
       }
       outcome.status = error.status();
-      outcome.body = ErrorResponse.of(error.code(), error.message());
+      outcome.body = error.body();
       if (e instanceof HttpError.MethodNotAllowed m) {
         outcome.allow = m.allow;
       }

@@ -65,10 +65,20 @@ final class Exchange {
   }
 
   <T> T body(Class<T> type) {
+    return optionalBody(type)
+        .orElseThrow(() -> HttpError.badRequest("the request needs a JSON body"));
+  }
+
+  /** The body, or empty when the request has none. */
+  <T> Optional<T> optionalBody(Class<T> type) {
     byte[] body = readBody();
     if (body.length == 0) {
-      throw HttpError.badRequest("the request needs a JSON body");
+      return Optional.empty();
     }
+    return Optional.of(parse(body, type));
+  }
+
+  private static <T> T parse(byte[] body, Class<T> type) {
     try {
       return WireJson.mapper().readValue(body, type);
     } catch (UnrecognizedPropertyException e) {

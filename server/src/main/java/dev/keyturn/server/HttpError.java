@@ -8,11 +8,23 @@ import dev.keyturn.core.KeyturnException;
  * KeyturnException}s name objects and states, never values, so they are passed on; anything else
  * becomes a generic 500 whose details stay in the server log.
  */
-record HttpError(int status, String code, String message) {
+record HttpError(int status, String code, String message, String rotationId) {
+
+  HttpError(int status, String code, String message) {
+    this(status, code, message, null);
+  }
+
+  /** The JSON error body. */
+  dev.keyturn.api.ErrorResponse body() {
+    return dev.keyturn.api.ErrorResponse.of(code, message, rotationId);
+  }
 
   static HttpError of(Throwable e) {
     if (e instanceof ApiException api) {
       return new HttpError(api.status, api.code, api.getMessage());
+    }
+    if (e instanceof KeyturnException.RotationInProgress r) {
+      return new HttpError(409, ErrorCodes.CONFLICT, e.getMessage(), r.rotationId());
     }
     if (e instanceof KeyturnException.InvalidInput) {
       return new HttpError(400, ErrorCodes.INVALID_REQUEST, e.getMessage());

@@ -2,6 +2,7 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
@@ -11,6 +12,7 @@ import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.CachingSecretStore;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.target.Targets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +40,7 @@ public final class KeyturnServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeyturnServer.class);
 
   private final Server jetty;
+  private final Scheduler scheduler;
   private final SecretStore store;
   private final AuditLog audit;
   private final DataDirLock lock;
@@ -46,12 +49,14 @@ public final class KeyturnServer implements AutoCloseable {
 
   private KeyturnServer(
       Server jetty,
+      Scheduler scheduler,
       SecretStore store,
       AuditLog audit,
       DataDirLock lock,
       int port,
       Optional<String> newRootToken) {
     this.jetty = jetty;
+    this.scheduler = scheduler;
     this.store = store;
     this.audit = audit;
     this.lock = lock;
@@ -75,6 +80,7 @@ public final class KeyturnServer implements AutoCloseable {
       throw e;
     }
     AuditLog audit = null;
+    Scheduler scheduler = null;
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
@@ -85,12 +91,31 @@ public final class KeyturnServer implements AutoCloseable {
       SecretStore reads = embedded ? new CachingSecretStore(store, 100_000) : store;
       SecretService service = new SecretService(reads, new Envelope(rootKey, random), clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
+      RotationEngine engine =
+          new RotationEngine(
+              service,
+              store.rotations(),
+              Targets.all(),
+              audit,
+              clock,
+              random,
+              r ->
+                  log.info(
+                      "rotation {} of {} ended {}{}",
+                      r.id(),
+                      r.secret(),
+                      r.state().wireName(),
+                      r.reason().map(why -> ": " + why).orElse("")));
+      scheduler =
+          new Scheduler(
+              engine, store.rotations(), service, store, audit, clock, Duration.ofSeconds(1), 4);
       ApiHandler handler =
           new ApiHandler(
               Routes.table(
                   new SecretsApi(service, random, clock),
                   new TokensApi(store.tokens(), authenticator, clock, random),
-                  new AuditApi(audit, new AuditVerifier(chain), clock)),
+                  new AuditApi(audit, new AuditVerifier(chain), clock),
+                  new RotationsApi(engine, store.rotations(), service, clock)),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
@@ -100,6 +125,7 @@ public final class KeyturnServer implements AutoCloseable {
               clock);
       Server jetty = jetty(config, handler, tls);
       jetty.start();
+      scheduler.start();
       int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
       log.info(
           "Keyturn listening on {}://{}:{} (store {}, root key {}, audit key {})",
@@ -109,8 +135,11 @@ public final class KeyturnServer implements AutoCloseable {
           config.maskedStoreUrl(),
           rootKey.id(),
           chain.sealingKeyId());
-      return new KeyturnServer(jetty, store, audit, lock, port, rootToken);
+      return new KeyturnServer(jetty, scheduler, store, audit, lock, port, rootToken);
     } catch (Exception e) {
+      if (scheduler != null) {
+        scheduler.close();
+      }
       if (audit != null) {
         audit.close();
       }
@@ -181,6 +210,7 @@ public final class KeyturnServer implements AutoCloseable {
     } catch (Exception e) {
       log.warn("HTTP listener did not stop cleanly: {}", e.toString());
     } finally {
+      scheduler.close();
       audit.close();
       store.close();
       lock.close();

@@ -133,6 +133,10 @@ final class OpenApi {
     if (type instanceof ParameterizedType p && p.getRawType() == List.class) {
       return Map.of("type", "array", "items", schema(p.getActualTypeArguments()[0], schemas));
     }
+    if (type instanceof ParameterizedType p && p.getRawType() == Map.class) {
+      return Map.of(
+          "type", "object", "additionalProperties", schema(p.getActualTypeArguments()[1], schemas));
+    }
     Class<?> c = (Class<?>) type;
     if (c == String.class) {
       return Map.of("type", "string");

@@ -11,6 +11,7 @@ record Route(
     String method,
     String path,
     Tail tail,
+    String suffix,
     String action,
     String capability,
     String summary,
@@ -38,20 +39,43 @@ record Route(
     requireNonNull(handler, "handler");
   }
 
+  /** A route whose path ends with its name or id. */
+  Route(
+      String method,
+      String path,
+      Tail tail,
+      String action,
+      String capability,
+      String summary,
+      Class<?> requestType,
+      Class<?> responseType,
+      Handler handler) {
+    this(method, path, tail, "", action, capability, summary, requestType, responseType, handler);
+  }
+
   /** The path as OpenAPI writes it. */
   String template() {
     return switch (tail) {
       case NONE -> path;
-      case NAME -> path + "{name}";
-      case ID -> path + "{id}";
+      case NAME -> path + "{name}" + suffix;
+      case ID -> path + "{id}" + suffix;
     };
   }
 
-  /** The part of {@code rawPath} after this route's path, or null if the route does not match. */
+  /**
+   * The name or id in {@code rawPath} (between this route's path and its suffix), empty for a fixed
+   * path, or null if the route does not match.
+   */
   String match(String rawPath) {
     if (tail == Tail.NONE) {
       return rawPath.equals(path) ? "" : null;
     }
-    return rawPath.startsWith(path) ? rawPath.substring(path.length()) : null;
+    if (!rawPath.startsWith(path)
+        || !rawPath.endsWith(suffix)
+        || rawPath.length() < path.length() + suffix.length()) {
+      return null;
+    }
+    String middle = rawPath.substring(path.length(), rawPath.length() - suffix.length());
+    return tail == Tail.ID && middle.contains("/") ? null : middle;
   }
 }

@@ -8,9 +8,15 @@ import dev.keyturn.api.HistoryResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
+import dev.keyturn.api.RotationListResponse;
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.RuleResponse;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.StageRequest;
+import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.TokenInfo;
@@ -28,7 +34,8 @@ import java.util.List;
 final class Routes {
   private Routes() {}
 
-  static List<Route> table(SecretsApi secrets, TokensApi tokens, AuditApi audit) {
+  static List<Route> table(
+      SecretsApi secrets, TokensApi tokens, AuditApi audit, RotationsApi rotations) {
     return List.of(
         new Route(
             "GET",
@@ -150,6 +157,87 @@ final class Routes {
             null,
             TokenInfo.class,
             tokens::revoke),
+        new Route(
+            "PUT",
+            "/v1/rules/",
+            Tail.NAME,
+            "rule.set",
+            "admin",
+            "Sets the secret's rotation rule; the first rotation is due a period after the current version was made.",
+            RuleBody.class,
+            RuleResponse.class,
+            rotations::putRule),
+        new Route(
+            "GET",
+            "/v1/rules/",
+            Tail.NAME,
+            "rule.show",
+            "admin",
+            "The secret's rotation rule and when it is next due.",
+            null,
+            RuleResponse.class,
+            rotations::getRule),
+        new Route(
+            "DELETE",
+            "/v1/rules/",
+            Tail.NAME,
+            "rule.clear",
+            "admin",
+            "Removes the secret's rotation rule.",
+            null,
+            RuleResponse.class,
+            rotations::deleteRule),
+        new Route(
+            "POST",
+            "/v1/rotate/",
+            Tail.NAME,
+            "rotation.request",
+            "rotate",
+            "Starts a rotation now; steps that can run at once run in the request.",
+            RotateRequest.class,
+            RotationInfo.class,
+            rotations::rotate),
+        new Route(
+            "GET",
+            "/v1/rotations",
+            Tail.NONE,
+            "rotation.list",
+            "rotate",
+            "A secret's rotations (?secret=NAME), newest first, with their checklists.",
+            null,
+            RotationListResponse.class,
+            rotations::list),
+        new Route(
+            "GET",
+            "/v1/rotations/",
+            Tail.ID,
+            "rotation.show",
+            "rotate",
+            "One rotation.",
+            null,
+            RotationInfo.class,
+            rotations::show),
+        new Route(
+            "POST",
+            "/v1/rotations/",
+            Tail.ID,
+            "/cancel",
+            "rotation.cancel",
+            "rotate",
+            "Abandons a rotation that has not reached finish: it rolls back.",
+            null,
+            RotationInfo.class,
+            rotations::cancel),
+        new Route(
+            "GET",
+            "/v1/status",
+            Tail.NONE,
+            "status.read",
+            "list (rows filtered by it)",
+            "The status board: owner, strategy, last rotated, next due, grace, state.",
+            null,
+            StatusResponse.class,
+            rotations::status),
         new Route(
             "GET",
             "/v1/audit/verify",

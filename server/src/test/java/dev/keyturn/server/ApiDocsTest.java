@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.api.ErrorCodes;
 import dev.keyturn.api.WireJson;
+import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -33,10 +35,15 @@ class ApiDocsTest {
     InMemorySecretStore store = new InMemorySecretStore(clock);
     RootKey root = RootKey.generate(random);
     AuditChain chain = new AuditChain(root);
+    SecretService service = new SecretService(store, new Envelope(root, random), clock);
+    var audit = store.openAuditLog(chain);
+    RotationEngine engine =
+        new RotationEngine(service, store.rotations(), Map.of(), audit, clock, random, r -> {});
     return Routes.table(
-        new SecretsApi(new SecretService(store, new Envelope(root, random), clock), random, clock),
+        new SecretsApi(service, random, clock),
         new TokensApi(store.tokens(), new Authenticator(store.tokens(), clock), clock, random),
-        new AuditApi(store.openAuditLog(chain), new AuditVerifier(chain), clock));
+        new AuditApi(audit, new AuditVerifier(chain), clock),
+        new RotationsApi(engine, store.rotations(), service, clock));
   }
 
   @Test

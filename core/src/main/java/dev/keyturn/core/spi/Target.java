@@ -14,6 +14,14 @@ public interface Target {
   /** Checks that the pending value works where it was applied. */
   void test(TargetContext context);
 
+  /**
+   * Whether {@link #test} really tells if the target holds the pending value. A retried {@code set}
+   * is skipped only when a test that can tell says the value is already there.
+   */
+  default boolean canTell(TargetContext context) {
+    return true;
+  }
+
   /** Puts the current value back where the strategy allows (the rotation is being abandoned). */
   void rollback(TargetContext context);
 }

@@ -1,0 +1,23 @@
+package dev.keyturn.api;
+
+import java.util.Map;
+
+/**
+ * A rotation rule on the wire ({@code PUT/GET /v1/rules/{name}}). {@code every} is a period ({@code
+ * 90d}, {@code 3mo}, {@code 1y}) counted in {@code timezone}; {@code target} holds {@code type} and
+ * its settings (for {@code command}: {@code set-command}, {@code test-command}, {@code timeout}).
+ * Durations are strings such as {@code 24h}. Absent fields take defaults.
+ */
+public record RuleBody(
+    String generate,
+    String every,
+    String timezone,
+    String grace,
+    String strategy,
+    String propagation,
+    Map<String, String> target,
+    String owner,
+    String purpose,
+    String impact,
+    Integer attempts,
+    String backoff) {}

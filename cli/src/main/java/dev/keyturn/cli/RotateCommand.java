@@ -1,0 +1,106 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.api.CheckInfo;
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
+import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.KeyturnClientException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyturn rotate NAME}: rotates now and waits for the outcome. */
+@Command(
+    name = "rotate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Rotates a secret now under its rule and waits for the outcome (exit 1 if it failed).",
+      "--emergency retires the old value at once (then see: keyturn audit --secret NAME)."
+    })
+final class RotateCommand extends ClientCommand implements Callable<Integer> {
+  private static final Set<String> FINAL = Set.of("finished", "failed");
+
+  @Parameters(paramLabel = "NAME")
+  String name;
+
+  @Option(
+      names = "--emergency",
+      description = "The old value is compromised: retire it at once, no grace.")
+  boolean emergency;
+
+  @Option(
+      names = "--stdin",
+      description =
+          "Read the new value from standard input (manual strategy; one trailing newline removed).")
+  boolean stdin;
+
+  @Option(names = "--detach", description = "Return at once with the rotation id.")
+  boolean detach;
+
+  @Option(names = "--json", description = "Print the rotation as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    String value = null;
+    if (stdin) {
+      value = new String(io().in().readAllBytes(), StandardCharsets.UTF_8);
+      if (value.endsWith("\n")) {
+        value = value.substring(0, value.length() - 1);
+      }
+    }
+    KeyturnClient client = client();
+    RotationInfo rotation;
+    try {
+      rotation = client.rotate(name, new RotateRequest(value, emergency ? true : null));
+    } catch (KeyturnClientException.Conflict e) {
+      throw new KeyturnClientException(
+          409,
+          e.code(),
+          e.getMessage()
+              + e.rotationId().map(id -> " (keyturn rotations " + name + ")").orElse(""));
+    }
+    while (!detach && !FINAL.contains(rotation.state())) {
+      Thread.sleep(500);
+      rotation = client.rotation(rotation.id());
+    }
+    if (json) {
+      printJson(rotation);
+    } else if (detach && !FINAL.contains(rotation.state())) {
+      io().out().println(rotation.id());
+    } else {
+      print(rotation);
+    }
+    return rotation.state().equals("failed") ? 1 : 0;
+  }
+
+  private void print(RotationInfo r) {
+    io().out()
+        .println(
+            r.secret()
+                + ": rotation "
+                + r.id()
+                + " "
+                + r.state()
+                + (r.pendingVersion() == null ? "" : ", version " + r.pendingVersion())
+                + (r.reason() == null || r.state().equals("finished")
+                    ? ""
+                    : " (" + r.reason() + ")"));
+    for (CheckInfo c : r.checklist()) {
+      io().out()
+          .println(
+              "  "
+                  + (c.ok() ? "ok    " : "FAILED")
+                  + " "
+                  + c.name()
+                  + " ("
+                  + c.millis()
+                  + " ms)"
+                  + (c.message().isEmpty() ? "" : ": " + c.message()));
+    }
+  }
+}

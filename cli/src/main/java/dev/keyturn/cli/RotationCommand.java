@@ -1,0 +1,222 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.RuleResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code keyturn rotation set|show|clear NAME}: rotation rules. */
+@Command(
+    name = "rotation",
+    mixinStandardHelpOptions = true,
+    description = "Sets, shows and clears a secret's rotation rule (needs admin).",
+    subcommands = {
+      RotationCommand.Set.class,
+      RotationCommand.Show.class,
+      RotationCommand.Clear.class
+    })
+final class RotationCommand implements Runnable {
+  @ParentCommand KeyturnCli root;
+
+  @Override
+  public void run() {
+    new picocli.CommandLine(this).usage(root.io.out());
+  }
+
+  static void print(ClientCommand command, RuleResponse rule, boolean json) {
+    if (json) {
+      command.printJson(rule);
+      return;
+    }
+    RuleBody r = rule.rule();
+    Table table = new Table("FIELD", "VALUE");
+    table.row("secret", rule.name());
+    table.row("generate", r.generate());
+    table.row(
+        "every", r.every() == null ? "on request only" : r.every() + " (" + r.timezone() + ")");
+    table.row("next due", rule.nextDue());
+    table.row("strategy", r.strategy());
+    table.row("grace", r.grace());
+    table.row("propagation", r.propagation());
+    table.row("target", r.target());
+    table.row("owner", r.owner().isEmpty() ? null : r.owner());
+    table.row("purpose", r.purpose().isEmpty() ? null : r.purpose());
+    table.row("impact", r.impact().isEmpty() ? null : r.impact());
+    table.row("retries", r.attempts() + " attempts, back-off from " + r.backoff());
+    table.print(command.io().out());
+  }
+
+  @Command(
+      name = "set",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Sets how and when a secret rotates. Never rotates at once: the first rotation is due",
+        "one period after the current version was created."
+      })
+  static final class Set extends ClientCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(
+        names = "--generate",
+        paramLabel = "SPEC",
+        description =
+            "How new values are made (default hex:32); 'manual' when a person supplies them.")
+    String generate;
+
+    @Option(
+        names = "--every",
+        paramLabel = "PERIOD",
+        description =
+            "e.g. 90d, 12h, 3mo, 1y (calendar periods count in --timezone). Without it: on request only.")
+    String every;
+
+    @Option(
+        names = "--timezone",
+        paramLabel = "ZONE",
+        description = "IANA time zone for calendar periods (default UTC).")
+    String timezone;
+
+    @Option(
+        names = "--grace",
+        paramLabel = "DURATION",
+        description = "How long the replaced value stays valid (overlap, manual).")
+    String grace;
+
+    @Option(
+        names = "--strategy",
+        paramLabel = "STRATEGY",
+        description = "overlap (default), single-user, alternating-users, manual.")
+    String strategy;
+
+    @Option(
+        names = "--propagation",
+        paramLabel = "DURATION",
+        description = "overlap: how long verifiers accept the new value before signers use it.")
+    String propagation;
+
+    @Option(
+        names = "--target",
+        paramLabel = "TYPE",
+        description = "none (default: apps read the value) or command.")
+    String target;
+
+    @Option(
+        names = "--set-command",
+        paramLabel = "CMD",
+        description = "command target: applies the value, given on standard input.")
+    String setCommand;
+
+    @Option(
+        names = "--test-command",
+        paramLabel = "CMD",
+        description = "command target: checks the value, given on standard input.")
+    String testCommand;
+
+    @Option(
+        names = "--timeout",
+        paramLabel = "DURATION",
+        description = "command target: per command (default 5m).")
+    String timeout;
+
+    @Option(names = "--owner", paramLabel = "WHO")
+    String owner;
+
+    @Option(names = "--purpose", paramLabel = "TEXT")
+    String purpose;
+
+    @Option(
+        names = "--impact",
+        paramLabel = "TEXT",
+        description = "What breaks if this secret breaks.")
+    String impact;
+
+    @Option(
+        names = "--attempts",
+        paramLabel = "N",
+        description = "Tries per step before rolling back (default 5).")
+    Integer attempts;
+
+    @Option(
+        names = "--backoff",
+        paramLabel = "DURATION",
+        description = "First retry delay, doubling each time (default 1s).")
+    String backoff;
+
+    @Option(names = "--json", description = "Print as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      Map<String, String> targetSettings = new LinkedHashMap<>();
+      targetSettings.put("type", target == null ? "none" : target);
+      if (setCommand != null) {
+        targetSettings.put("set-command", setCommand);
+      }
+      if (testCommand != null) {
+        targetSettings.put("test-command", testCommand);
+      }
+      if (timeout != null) {
+        targetSettings.put("timeout", timeout);
+      }
+      RuleResponse rule =
+          client()
+              .putRule(
+                  name,
+                  new RuleBody(
+                      generate,
+                      every,
+                      timezone,
+                      grace,
+                      strategy,
+                      propagation,
+                      targetSettings,
+                      owner,
+                      purpose,
+                      impact,
+                      attempts,
+                      backoff));
+      print(this, rule, json);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = "Shows a secret's rotation rule.")
+  static final class Show extends ClientCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--json", description = "Print as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      print(this, client().rule(name), json);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "clear",
+      mixinStandardHelpOptions = true,
+      description = "Removes a secret's rotation rule.")
+  static final class Clear extends ClientCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() {
+      client().deleteRule(name);
+      io().out().println(name + ": rotation rule removed");
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.api.StatusResponse;
+import dev.keyturn.api.StatusRow;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyturn status [PREFIX]}: the rotation status board. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description =
+        "Shows every secret with a rotation rule: owner, strategy, last rotated, next due, grace, state.")
+final class StatusCommand extends ClientCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "PREFIX", arity = "0..1")
+  String prefix = "";
+
+  @Option(names = "--json", description = "Print as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    StatusResponse status = client().status(prefix);
+    if (json) {
+      printJson(status);
+      return 0;
+    }
+    Table table =
+        new Table(
+            "NAME", "OWNER", "STRATEGY", "LAST ROTATED", "NEXT DUE", "PREVIOUS UNTIL", "STATE");
+    for (StatusRow r : status.secrets()) {
+      table.row(
+          r.name(),
+          r.owner().isEmpty() ? null : r.owner(),
+          r.strategy(),
+          r.lastRotated(),
+          r.nextDue(),
+          r.graceUntil(),
+          r.state());
+    }
+    table.print(io().out());
+    return 0;
+  }
+}

@@ -1,0 +1,281 @@
+package dev.keyturn.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.CheckInfo;
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
+import dev.keyturn.api.RotationListResponse;
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.RuleResponse;
+import dev.keyturn.api.StatusResponse;
+import dev.keyturn.api.StatusRow;
+import dev.keyturn.core.Capability;
+import dev.keyturn.core.Durations;
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
+import dev.keyturn.core.Schedule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.StoredSecret;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The rule, rotation and status routes, and the one place where they map between wire records and
+ * the domain. Rules need {@code admin} (a rule can run programs on the server); starting, listing
+ * and cancelling rotations need {@code rotate}; the status board needs {@code list}.
+ */
+final class RotationsApi {
+  private static final Duration DUE_TOLERANCE = Duration.ofHours(1);
+
+  private final RotationEngine engine;
+  private final RotationStore rotations;
+  private final SecretService secrets;
+  private final Clock clock;
+
+  RotationsApi(RotationEngine engine, RotationStore rotations, SecretService secrets, Clock clock) {
+    this.engine = requireNonNull(engine, "engine");
+    this.rotations = requireNonNull(rotations, "rotations");
+    this.secrets = requireNonNull(secrets, "secrets");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  RuleResponse putRule(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.ADMIN, name.value());
+    RotationRule rule = rule(name, ex.body(RuleBody.class));
+    if (!engine.targetTypes().contains(rule.targetType())) {
+      throw HttpError.badRequest(
+          "unknown target type; this server knows "
+              + String.join(", ", engine.targetTypes().stream().sorted().toList()));
+    }
+    Version current =
+        secrets
+            .describe(name)
+            .versions()
+            .current()
+            .orElseThrow(() ->
+                new KeyturnException.NotFound(name + " has no current version; put one first"));
+    // No rotation on adoption: the first one is due a period after the current version was made.
+    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), current.createdAt());
+    rotations.putRule(rule, nextDue);
+    ex.detail = rule.strategy().wireName() + " " + rule.targetType();
+    return response(new RotationStore.RuleEntry(rule, nextDue));
+  }
+
+  RuleResponse getRule(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.ADMIN, name.value());
+    return response(
+        rotations
+            .rule(name)
+            .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule")));
+  }
+
+  RuleResponse deleteRule(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.ADMIN, name.value());
+    RotationStore.RuleEntry entry =
+        rotations
+            .rule(name)
+            .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule"));
+    rotations.deleteRule(name);
+    return response(entry);
+  }
+
+  RotationInfo rotate(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.ROTATE, name.value());
+    RotateRequest request =
+        ex.optionalBody(RotateRequest.class).orElse(new RotateRequest(null, null));
+    boolean emergency = Boolean.TRUE.equals(request.emergency());
+    Optional<Plaintext> value = Optional.ofNullable(request.value()).map(Plaintext::ofUtf8);
+    try {
+      Rotation started = engine.start(name, value, emergency, ex.caller.tokenId());
+      ex.detail = started.id() + (emergency ? " emergency" : "");
+      // Steps that can run now run in this request; waits (back-off, propagation) go on in the
+      // scheduler, and the caller polls GET /v1/rotations/{id}.
+      return info(engine.runDue(started.id()));
+    } finally {
+      value.ifPresent(Plaintext::destroy);
+    }
+  }
+
+  RotationListResponse list(Exchange ex) {
+    String secret = ex.query("secret").orElseThrow(() -> HttpError.badRequest("give ?secret=NAME"));
+    SecretName name = SecretName.of(secret);
+    ex.caller.require(Capability.ROTATE, name.value());
+    int limit =
+        ex.query("limit")
+            .map(l ->
+                Math.min(1000, Math.max(1, Integer.parseInt(l.matches("[0-9]{1,4}") ? l : "0"))))
+            .orElse(50);
+    return new RotationListResponse(
+        rotations.history(name, limit).stream().map(RotationsApi::info).toList());
+  }
+
+  RotationInfo show(Exchange ex) {
+    Rotation r = rotation(ex.pathTail());
+    ex.caller.require(Capability.ROTATE, r.secret().value());
+    return info(r);
+  }
+
+  RotationInfo cancel(Exchange ex) {
+    Rotation r = rotation(ex.pathTail());
+    ex.caller.require(Capability.ROTATE, r.secret().value());
+    engine.cancel(r.id(), ex.caller.tokenId());
+    ex.detail = r.id();
+    return info(engine.runDue(r.id()));
+  }
+
+  StatusResponse status(Exchange ex) {
+    String prefix = ex.query("prefix").orElse("");
+    if (!prefix.matches("[A-Za-z0-9._/-]*")) {
+      throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
+    }
+    if (!ex.caller.mayHaveUnder(Capability.LIST, prefix)) {
+      throw new KeyturnException.Forbidden(
+          "token " + ex.caller.tokenId() + " lacks list on anything under '" + prefix + "'");
+    }
+    Instant now = clock.instant();
+    List<StatusRow> rows = new ArrayList<>();
+    for (RotationStore.RuleEntry entry : rotations.rules(prefix, 10_000)) {
+      SecretName name = entry.rule().secret();
+      if (!ex.caller.can(Capability.LIST, name.value())) {
+        continue;
+      }
+      rows.add(row(entry, now));
+    }
+    return new StatusResponse(rows);
+  }
+
+  private StatusRow row(RotationStore.RuleEntry entry, Instant now) {
+    SecretName name = entry.rule().secret();
+    Optional<Rotation> active = rotations.active(name);
+    List<Rotation> last = rotations.history(name, 1);
+    Optional<StoredSecret> secret;
+    try {
+      secret = Optional.of(secrets.describe(name));
+    } catch (KeyturnException.NotFound e) {
+      secret = Optional.empty();
+    }
+    Optional<Instant> lastRotated =
+        secret.flatMap(s -> s.versions().current()).map(Version::createdAt);
+    Optional<Instant> graceUntil =
+        secret.flatMap(s -> s.versions().newestPrevious(now)).flatMap(Version::acceptUntil);
+    String state;
+    if (active.isPresent()) {
+      state = "rotating";
+    } else if (!last.isEmpty() && last.get(0).state() == RotationState.FAILED) {
+      state = "failed";
+    } else if (entry.nextDue().map(d -> !d.plus(DUE_TOLERANCE).isAfter(now)).orElse(false)) {
+      state = "overdue";
+    } else if (entry.nextDue().map(d -> !d.isAfter(now)).orElse(false)) {
+      state = "due";
+    } else {
+      state = "ok";
+    }
+    return new StatusRow(
+        name.value(),
+        entry.rule().owner(),
+        entry.rule().strategy().wireName(),
+        lastRotated.map(Instant::toString).orElse(null),
+        entry.nextDue().map(Instant::toString).orElse(null),
+        graceUntil.map(Instant::toString).orElse(null),
+        state,
+        active.map(Rotation::id).orElse(last.isEmpty() ? null : last.get(0).id()));
+  }
+
+  private Rotation rotation(String id) {
+    if (!id.matches("rot_[0-9a-f]{16}")) {
+      throw new KeyturnException.NotFound("rotation " + id + " does not exist");
+    }
+    return rotations
+        .rotation(id)
+        .orElseThrow(() -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
+  }
+
+  static RotationRule rule(SecretName name, RuleBody body) {
+    String generate = body.generate() == null ? "hex:32" : body.generate();
+    Generator generator = Generator.parse(generate);
+    Strategy strategy =
+        body.strategy() == null
+            ? (generator.isManual() ? Strategy.MANUAL : Strategy.OVERLAP)
+            : Strategy.fromWire(body.strategy());
+    Optional<Schedule> schedule =
+        Optional.ofNullable(body.every()).map(e -> Schedule.of(e, body.timezone()));
+    Map<String, String> target =
+        new LinkedHashMap<>(body.target() == null ? Map.of() : body.target());
+    String type = target.remove("type");
+    return new RotationRule(
+        name,
+        generator,
+        schedule,
+        body.grace() == null ? Duration.ZERO : Durations.parse(body.grace()),
+        strategy,
+        body.propagation() == null ? Duration.ZERO : Durations.parse(body.propagation()),
+        type == null ? "none" : type,
+        target,
+        body.owner() == null ? "" : body.owner(),
+        body.purpose() == null ? "" : body.purpose(),
+        body.impact() == null ? "" : body.impact(),
+        body.attempts() == null ? 5 : body.attempts(),
+        body.backoff() == null ? Duration.ofSeconds(1) : Durations.parse(body.backoff()));
+  }
+
+  static RuleResponse response(RotationStore.RuleEntry entry) {
+    RotationRule r = entry.rule();
+    Map<String, String> target = new LinkedHashMap<>();
+    target.put("type", r.targetType());
+    target.putAll(r.target());
+    return new RuleResponse(
+        r.secret().value(),
+        new RuleBody(
+            r.generator().spec(),
+            r.schedule().map(Schedule::every).orElse(null),
+            r.schedule().map(s -> s.zone().getId()).orElse(null),
+            Durations.format(r.grace()),
+            r.strategy().wireName(),
+            Durations.format(r.propagation()),
+            target,
+            r.owner(),
+            r.purpose(),
+            r.impact(),
+            r.attempts(),
+            Durations.format(r.backoff())),
+        entry.nextDue().map(Instant::toString).orElse(null));
+  }
+
+  static RotationInfo info(Rotation r) {
+    return new RotationInfo(
+        r.id(),
+        r.secret().value(),
+        r.state().wireName(),
+        r.attempt(),
+        r.startedAt().toString(),
+        r.updatedAt().toString(),
+        r.nextAttemptAt().toString(),
+        r.pendingVersion().orElse(null),
+        r.emergency(),
+        r.requestedBy(),
+        r.reason().orElse(null),
+        r.checklist().stream()
+            .map(c -> new CheckInfo(c.name(), c.ok(), c.millis(), c.message()))
+            .toList());
+  }
+}

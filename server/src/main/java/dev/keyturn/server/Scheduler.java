@@ -1,0 +1,164 @@
+package dev.keyturn.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.VersionSet.StageChange;
+import dev.keyturn.core.WriteResult;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.SecretStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's background work, once per {@code interval}: runs the steps of unfinished rotations
+ * that are due (which resumes every rotation a crash interrupted, from its persisted step), starts
+ * rotations whose rules are due (indexed queries, not scans), and retires previous versions whose
+ * grace window has ended. Rotations run on a bounded pool.
+ */
+final class Scheduler implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
+  private static final int BATCH = 200;
+
+  private final RotationEngine engine;
+  private final RotationStore rotations;
+  private final SecretService secrets;
+  private final SecretStore store;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final Duration interval;
+  private final ExecutorService workers;
+  private final Thread loop;
+  private volatile boolean stopping;
+
+  Scheduler(
+      RotationEngine engine,
+      RotationStore rotations,
+      SecretService secrets,
+      SecretStore store,
+      AuditLog audit,
+      Clock clock,
+      Duration interval,
+      int concurrency) {
+    this.engine = requireNonNull(engine, "engine");
+    this.rotations = requireNonNull(rotations, "rotations");
+    this.secrets = requireNonNull(secrets, "secrets");
+    this.store = requireNonNull(store, "store");
+    this.audit = requireNonNull(audit, "audit");
+    this.clock = requireNonNull(clock, "clock");
+    this.interval = requireNonNull(interval, "interval");
+    this.workers =
+        Executors.newFixedThreadPool(
+            concurrency, Thread.ofPlatform().name("keyturn-rotation-", 0).daemon(true).factory());
+    this.loop = Thread.ofPlatform().name("keyturn-scheduler").daemon(true).unstarted(this::run);
+  }
+
+  void start() {
+    loop.start();
+  }
+
+  private void run() {
+    while (!stopping) {
+      try {
+        tick();
+      } catch (RuntimeException e) {
+        log.warn("scheduler tick failed: {}", e.toString());
+      }
+      try {
+        Thread.sleep(interval.toMillis());
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** One pass: resume due steps, start due rules, retire expired previous versions. */
+  void tick() {
+    List<Future<?>> work = new ArrayList<>();
+    for (Rotation r : rotations.runnable(clock.instant(), BATCH)) {
+      work.add(workers.submit(() -> engine.runDue(r.id())));
+    }
+    for (RotationStore.RuleEntry due : rotations.dueRules(clock.instant(), BATCH)) {
+      SecretName name = due.rule().secret();
+      if (due.rule().strategy() == Strategy.MANUAL || rotations.active(name).isPresent()) {
+        continue; // a person supplies manual values; a running rotation finishes first
+      }
+      work.add(workers.submit(() -> startDue(name)));
+    }
+    for (Future<?> f : work) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        log.warn("rotation step failed: {}", e.getCause().toString());
+      }
+    }
+    for (SecretName name : store.withExpiredPrevious(clock.instant(), BATCH)) {
+      retireExpired(name);
+    }
+  }
+
+  private void startDue(SecretName name) {
+    try {
+      Rotation started = engine.start(name, Optional.empty(), false, "scheduler");
+      engine.runDue(started.id());
+    } catch (KeyturnException.RotationInProgress e) {
+      // another node started it first
+    } catch (KeyturnException e) {
+      log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());
+    }
+  }
+
+  private void retireExpired(SecretName name) {
+    WriteResult result = secrets.retireExpired(name);
+    List<AuditEvent> events = new ArrayList<>();
+    for (StageChange change : result.changes()) {
+      events.add(
+          new AuditEvent(
+              clock.instant(),
+              "scheduler",
+              "engine",
+              "version.stage",
+              Optional.of(name.value()),
+              Optional.of(change.version()),
+              "ok",
+              change.from().map(f -> f.wireName() + "->").orElse("") + change.to().wireName()));
+    }
+    audit.append(events);
+  }
+
+  @Override
+  public void close() {
+    stopping = true;
+    loop.interrupt();
+    try {
+      loop.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    workers.shutdown();
+    try {
+      workers.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,291 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.StatusRow;
+import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.testing.FixedClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Rules, rotations and the status board through the HTTP API of a real server on a fake clock. */
+class RotationApiTest {
+  private static final String HMAC = "leather-api/production/REVALIDATE_SECRET";
+  @TempDir Path dir;
+  private final FixedClock clock = new FixedClock(Instant.parse("2026-11-22T09:00:00Z"));
+  private RunningServer server;
+  private KeyturnClient root;
+
+  @BeforeEach
+  void start() {
+    server =
+        RunningServer.start(RunningServer.config(dir.resolve("data"), Optional.empty()), clock);
+    root = server.client();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  private static RuleBody overlap(String every, String grace) {
+    return new RuleBody(
+        "hex:32",
+        every,
+        null,
+        grace,
+        "overlap",
+        null,
+        null,
+        "devops",
+        "revalidation webhook",
+        "stale pages",
+        null,
+        null);
+  }
+
+  @Test
+  void runbookB_hmac_bothValuesValidDuringGraceOnlyTheNewAfter() {
+    root.put(HMAC, new PutSecretRequest(null, null, "hex:32", null, null));
+    String old = root.get(HMAC).value().stringValue();
+    var rule = root.putRule(HMAC, overlap("90d", "24h"));
+
+    RotationInfo rotation = root.rotate(HMAC, new RotateRequest(null, null));
+
+    assertThat(rule.nextDue()).isEqualTo("2027-02-20T09:00:00Z");
+    assertThat(rotation.state()).isEqualTo("finished");
+    String fresh = root.get(HMAC).value().stringValue();
+    assertThat(fresh).matches("[0-9a-f]{64}").isNotEqualTo(old);
+    assertThat(root.keyring(HMAC).versions())
+        .extracting(v -> v.value().stringValue())
+        .containsExactly(fresh, old);
+
+    clock.advance(Duration.ofHours(24));
+
+    assertThat(root.keyring(HMAC).versions())
+        .extracting(v -> v.value().stringValue())
+        .containsExactly(fresh);
+    StatusRow row = root.status("leather-api/").secrets().get(0);
+    assertThat(row.state()).isEqualTo("ok");
+    assertThat(row.owner()).isEqualTo("devops");
+    assertThat(row.nextDue()).isEqualTo("2027-02-20T09:00:00Z");
+  }
+
+  @Test
+  void settingARule_neverRotatesAtOnce_andTheSchedulerRotatesWhenDue() throws Exception {
+    root.put(HMAC, new PutSecretRequest("v1", null, null, null, null));
+    root.putRule(HMAC, overlap("1h", "10s"));
+
+    Thread.sleep(1500);
+    assertThat(root.get(HMAC).version()).as("no rotation on adoption").isEqualTo(1);
+    assertThat(root.status("").secrets().get(0).state()).isEqualTo("ok");
+
+    clock.advance(Duration.ofHours(1));
+    assertThat(root.status("").secrets().get(0).state()).isIn("due", "rotating", "ok");
+    waitFor(() -> root.get(HMAC).version() == 2);
+
+    assertThat(root.rotations(HMAC).rotations())
+        .singleElement()
+        .satisfies(r -> assertThat(r.requestedBy()).isEqualTo("scheduler"));
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(root.history(HMAC).versions().get(1).stage())
+        .as("reads see it at once")
+        .isEqualTo("retired");
+    waitFor(() ->
+        root
+            .audit(
+                Optional.empty(), Optional.of(HMAC), Optional.of("version.stage"), Optional.empty())
+            .records()
+            .stream()
+            .anyMatch(
+                r -> r.tokenId().equals("scheduler") && r.detail().equals("previous->retired")));
+  }
+
+  @Test
+  void secondRotation_whileOneWaits_is409WithItsId() {
+    root.put(HMAC, new PutSecretRequest("v1", null, null, null, null));
+    root.putRule(
+        HMAC,
+        new RuleBody(
+            "hex:32", null, null, "1h", "overlap", "10m", null, null, null, null, null, null));
+    RotationInfo first = root.rotate(HMAC, new RotateRequest(null, null));
+
+    assertThat(first.state()).isEqualTo("set");
+    assertThat(root.keyring(HMAC).versions())
+        .extracting(v -> v.stage())
+        .containsExactly("pending", "current");
+    assertThatThrownBy(() -> root.rotate(HMAC, new RotateRequest(null, null)))
+        .isInstanceOf(KeyturnClientException.Conflict.class)
+        .satisfies(e ->
+            assertThat(((KeyturnClientException.Conflict) e).rotationId()).contains(first.id()));
+    assertThat(server.raw("POST", "/v1/rotate/" + HMAC, server.rootToken(), "{}".getBytes()).body())
+        .contains("\"rotation_id\":\"" + first.id() + "\"");
+    assertThat(root.status("").secrets().get(0).state()).isEqualTo("rotating");
+
+    RotationInfo cancelled = root.cancelRotation(first.id());
+
+    assertThat(cancelled.state()).isEqualTo("failed");
+    assertThat(cancelled.reason()).isEqualTo("cancelled by root");
+    assertThat(root.keyring(HMAC).versions()).extracting(v -> v.stage()).containsExactly("current");
+    assertThat(root.status("").secrets().get(0).state()).isEqualTo("failed");
+  }
+
+  @Test
+  void commandTarget_getsTheValueOnStdinAndRollsBackWhenTheTestFails() throws Exception {
+    Path applied = dir.resolve("applied");
+    root.put("app/CMD", new PutSecretRequest("first", null, null, null, null));
+    root.putRule(
+        "app/CMD",
+        new RuleBody(
+            "password:24",
+            null,
+            null,
+            null,
+            "single-user",
+            null,
+            Map.of(
+                "type",
+                "command",
+                "set-command",
+                "cat > " + applied,
+                "test-command",
+                "cmp -s - " + applied),
+            null,
+            null,
+            null,
+            null,
+            null));
+
+    RotationInfo ok = root.rotate("app/CMD", new RotateRequest(null, null));
+
+    assertThat(ok.state()).isEqualTo("finished");
+    assertThat(Files.readString(applied)).isEqualTo(root.get("app/CMD").value().stringValue());
+    assertThat(root.history("app/CMD").versions().get(1).stage())
+        .as("single-user: no overlap")
+        .isEqualTo("retired");
+
+    root.putRule(
+        "app/CMD",
+        new RuleBody(
+            "password:24",
+            null,
+            null,
+            null,
+            "single-user",
+            null,
+            Map.of("type", "command", "set-command", "cat > " + applied, "test-command", "false"),
+            null,
+            null,
+            null,
+            2,
+            "1s"));
+    String current = root.get("app/CMD").value().stringValue();
+    RotationInfo failing = root.rotate("app/CMD", new RotateRequest(null, null));
+    clock.advance(Duration.ofSeconds(1));
+    waitFor(() -> root.rotation(failing.id()).state().equals("failed"));
+
+    assertThat(root.rotation(failing.id()).reason())
+        .contains("test failed: test command exited with 1");
+    assertThat(Files.readString(applied)).as("rolled back to the current value").isEqualTo(current);
+    assertThat(root.get("app/CMD").value().stringValue()).isEqualTo(current);
+  }
+
+  @Test
+  void rulesNeedAdminAndRotationNeedsRotate() {
+    root.put("app/ACL", new PutSecretRequest("v", null, null, null, null));
+    KeyturnClient writer = server.client(server.token("write:app/*", "rotate:app/*", "read:app/*"));
+    KeyturnClient reader = server.client(server.token("read:app/*", "list:app/*"));
+
+    assertThatThrownBy(() -> writer.putRule("app/ACL", overlap(null, null)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class);
+    root.putRule("app/ACL", overlap(null, null));
+    assertThat(writer.rotate("app/ACL", new RotateRequest(null, null)).state())
+        .isEqualTo("finished");
+    assertThatThrownBy(() -> reader.rotate("app/ACL", new RotateRequest(null, null)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class);
+    assertThat(reader.status("app/").secrets()).hasSize(1);
+  }
+
+  @Test
+  void badRules_areRefusedClearly() {
+    root.put("app/BAD", new PutSecretRequest("v", null, null, null, null));
+
+    assertThatThrownBy(() ->
+            root.putRule(
+                "app/BAD",
+                new RuleBody(
+                    "hex:32", "90x", null, null, null, null, null, null, null, null, null, null)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class);
+    assertThatThrownBy(() ->
+            root.putRule(
+                "app/BAD",
+                new RuleBody(
+                    "hex:32",
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    Map.of("type", "teleport"),
+                    null,
+                    null,
+                    null,
+                    null,
+                    null)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("unknown target type");
+    assertThatThrownBy(() ->
+            root.putRule(
+                "app/BAD",
+                new RuleBody(
+                    "manual", null, null, null, "overlap", null, null, null, null, null, null,
+                    null)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class);
+    assertThatThrownBy(() -> root.putRule("app/NONE", overlap(null, null)))
+        .isInstanceOf(KeyturnClientException.NotFound.class);
+    assertThatThrownBy(() -> root.rotate("app/BAD", new RotateRequest(null, null)))
+        .isInstanceOf(KeyturnClientException.NotFound.class)
+        .hasMessageContaining("keyturn rotation set");
+  }
+
+  @Test
+  void manualRotation_takesTheSuppliedValue() {
+    root.put("app/SMTP_PASSWORD", new PutSecretRequest("old-app-password", null, null, null, null));
+    root.putRule(
+        "app/SMTP_PASSWORD",
+        new RuleBody(
+            "manual", null, null, "1h", "manual", null, null, null, null, null, null, null));
+
+    assertThatThrownBy(() -> root.rotate("app/SMTP_PASSWORD", new RotateRequest(null, null)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class);
+    RotationInfo r = root.rotate("app/SMTP_PASSWORD", new RotateRequest("new-app-password", null));
+
+    assertThat(r.state()).isEqualTo("finished");
+    assertThat(root.get("app/SMTP_PASSWORD").value().stringValue()).isEqualTo("new-app-password");
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 15 s");
+      }
+      Thread.sleep(100);
+    }
+  }
+}
