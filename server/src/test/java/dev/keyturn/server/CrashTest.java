@@ -1,0 +1,151 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.VersionInfo;
+import dev.keyturn.client.KeyturnClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real server as a child process, killed with SIGKILL at random moments of rotations whose
+ * command target is slow, again and again. After each restart the rotation finishes or rolls
+ * back; no version is lost or duplicated; and the target holds the value Keyturn has as current.
+ */
+class CrashTest {
+  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+  private static final String NAME = "crash/app/DB_PASSWORD";
+  @TempDir Path dir;
+
+  @Test
+  void killAtAnyStep_rotationFinishesOrRollsBack_andTheTargetHoldsAStoredValue() throws Exception {
+    Path data = dir.resolve("data");
+    Path target = dir.resolve("target.txt");
+    Files.writeString(target, "initial");
+    Server server = Server.start(data);
+    KeyturnClient client = server.client();
+    client.put(NAME, new PutSecretRequest("initial", null, null, null, null));
+    client.putRule(NAME, new RuleBody("password:24", null, null, null, "single-user", null,
+        Map.of("type", "command",
+            "set-command", "sleep 0.4; cat > " + target + ".tmp && mv " + target + ".tmp " + target,
+            "test-command", "sleep 0.2; cmp -s - " + target),
+        null, null, null, 20, "1s"));
+
+    int rounds = 8;
+    for (int round = 0; round < rounds; round++) {
+      KeyturnClient c = server.client();
+      Thread request =
+          Thread.ofVirtual().start(() -> {
+            try {
+              c.rotate(NAME, new RotateRequest(null, null));
+            } catch (RuntimeException e) {
+              // the server was killed under the request
+            }
+          });
+      Thread.sleep(ThreadLocalRandom.current().nextInt(50, 900));
+      server.kill();
+      request.join();
+
+      server = Server.start(data);
+      KeyturnClient after = server.client();
+      RotationInfo last = waitUntilEnded(after);
+      assertThat(last.state()).as("round " + round).isIn("finished", "failed");
+
+      List<VersionInfo> versions = after.history(NAME).versions();
+      assertThat(versions).extracting(VersionInfo::version).doesNotHaveDuplicates();
+      assertThat(versions).extracting(VersionInfo::version)
+          .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, versions.size()).boxed().sorted(java.util.Comparator.reverseOrder()).toList());
+      assertThat(versions.stream().filter(v -> v.stage().equals("current"))).hasSize(1);
+      assertThat(versions.stream().filter(v -> v.stage().equals("pending"))).isEmpty();
+      assertThat(Files.readString(target)).as("round " + round + ": the target holds the current value")
+          .isEqualTo(after.get(NAME).value().stringValue());
+    }
+    assertThat(server.client().rotations(NAME).rotations()).hasSizeGreaterThanOrEqualTo(rounds);
+    server.kill();
+  }
+
+  private static RotationInfo waitUntilEnded(KeyturnClient client) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      List<RotationInfo> rotations = client.rotations(NAME).rotations();
+      if (!rotations.isEmpty() && List.of("finished", "failed").contains(rotations.get(0).state())) {
+        return rotations.get(0);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("rotation did not end within 60 s: " + rotations);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** A Keyturn server in a child JVM, on the test's classpath. */
+  private record Server(Process process, int port, Path data) {
+    static Server start(Path data) throws IOException, InterruptedException {
+      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+      Process p =
+          new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                  "dev.keyturn.server.Main", "--data", data.toString(), "--listen", "127.0.0.1:0")
+              .redirectErrorStream(true)
+              .start();
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      String line;
+      StringBuilder seen = new StringBuilder();
+      while ((line = out.readLine()) != null) {
+        seen.append(line).append('\n');
+        Matcher m = LISTENING.matcher(line);
+        if (m.find()) {
+          Thread.ofVirtual().start(() -> drain(out));
+          return new Server(p, Integer.parseInt(m.group(1)), data);
+        }
+        if (System.nanoTime() > deadline) {
+          break;
+        }
+      }
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw new AssertionError("the server did not start:\n" + seen);
+    }
+
+    KeyturnClient client() {
+      try {
+        String token = Files.readString(data.resolve("root.token")).strip();
+        return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }
+
+    void kill() throws InterruptedException {
+      process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    private static void drain(BufferedReader out) {
+      try {
+        while (out.readLine() != null) {
+          // keep the pipe from filling up
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+    }
+  }
+}
