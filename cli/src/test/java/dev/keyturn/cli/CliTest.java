@@ -335,4 +335,80 @@ class CliTest {
     assertThat(badCheckpoint.code()).isEqualTo(1);
     assertThat(badCheckpoint.err()).contains("audit chain broken at record 999999");
   }
+
+  @Test
+  void rotationSetRotateRotationsAndStatus() {
+    run("put", "cli/rot/HMAC", "--generate", "hex:32");
+
+    Run set =
+        run(
+            "rotation",
+            "set",
+            "cli/rot/HMAC",
+            "--generate",
+            "hex:32",
+            "--every",
+            "90d",
+            "--grace",
+            "24h",
+            "--strategy",
+            "overlap",
+            "--owner",
+            "devops",
+            "--purpose",
+            "webhook signatures");
+    Run show = run("rotation", "show", "cli/rot/HMAC", "--json");
+    Run rotate = run("rotate", "cli/rot/HMAC");
+    Run rotations = run("rotations", "cli/rot/HMAC");
+    Run status = run("status", "cli/rot/");
+    Run statusJson = run("status", "cli/rot/", "--json");
+    Run clear = run("rotation", "clear", "cli/rot/HMAC");
+    Run noRule = run("rotate", "cli/rot/HMAC");
+
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(set.out()).contains("every        90d (UTC)").contains("owner        devops");
+    assertThat(show.out()).contains("\"strategy\":\"overlap\"").contains("\"next_due\":");
+    assertThat(rotate.code()).as(rotate.err()).isZero();
+    assertThat(rotate.out()).contains("finished, version 2").contains("ok     set none");
+    assertThat(rotations.out()).contains("finished").contains("set none ok");
+    assertThat(status.out())
+        .startsWith("NAME")
+        .contains("cli/rot/HMAC")
+        .contains("devops")
+        .contains(" ok");
+    assertThat(statusJson.out())
+        .contains("\"last_rotated\":")
+        .contains("\"next_due\":")
+        .contains("\"state\":\"ok\"");
+    assertThat(clear.out()).contains("rotation rule removed");
+    assertThat(noRule.code()).isEqualTo(1);
+    assertThat(noRule.err()).contains("has no rotation rule");
+  }
+
+  @Test
+  void rotateManual_readsTheValueFromStdin() {
+    run("put", "cli/rot/SMTP", "--value", "old-password");
+    run(
+        "rotation",
+        "set",
+        "cli/rot/SMTP",
+        "--generate",
+        "manual",
+        "--strategy",
+        "manual",
+        "--grace",
+        "1h");
+
+    Run rotate =
+        run(
+            "new-password\n".getBytes(StandardCharsets.UTF_8),
+            Map.of(),
+            "rotate",
+            "cli/rot/SMTP",
+            "--stdin");
+
+    assertThat(rotate.code()).as(rotate.err()).isZero();
+    assertThat(run("get", "cli/rot/SMTP").out()).isEqualTo("new-password\n");
+    assertThat(rotate.out()).doesNotContain("new-password");
+  }
 }

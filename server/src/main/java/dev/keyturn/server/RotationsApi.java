@@ -59,6 +59,10 @@ final class RotationsApi {
     SecretName name = ex.name();
     ex.caller.require(Capability.ADMIN, name.value());
     RotationRule rule = rule(name, ex.body(RuleBody.class));
+    if (rule.strategy() == Strategy.ALTERNATING_USERS) {
+      throw HttpError.badRequest(
+          "alternating-users needs a database target, which this server does not have yet");
+    }
     if (!engine.targetTypes().contains(rule.targetType())) {
       throw HttpError.badRequest(
           "unknown target type; this server knows "

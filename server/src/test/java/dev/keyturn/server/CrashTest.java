@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,11 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real server as a child process, killed with SIGKILL at random moments of rotations whose
- * command target is slow, again and again. After each restart the rotation finishes or rolls
- * back; no version is lost or duplicated; and the target holds the value Keyturn has as current.
+ * command target is slow, again and again. After each restart the rotation finishes or rolls back;
+ * no version is lost or duplicated; and the target holds the value Keyturn has as current.
  */
 class CrashTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern LISTENING =
+      Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
   private static final String NAME = "crash/app/DB_PASSWORD";
   @TempDir Path dir;
 
@@ -43,23 +43,40 @@ class CrashTest {
     Server server = Server.start(data);
     KeyturnClient client = server.client();
     client.put(NAME, new PutSecretRequest("initial", null, null, null, null));
-    client.putRule(NAME, new RuleBody("password:24", null, null, null, "single-user", null,
-        Map.of("type", "command",
-            "set-command", "sleep 0.4; cat > " + target + ".tmp && mv " + target + ".tmp " + target,
-            "test-command", "sleep 0.2; cmp -s - " + target),
-        null, null, null, 20, "1s"));
+    client.putRule(
+        NAME,
+        new RuleBody(
+            "password:24",
+            null,
+            null,
+            null,
+            "single-user",
+            null,
+            Map.of(
+                "type",
+                "command",
+                "set-command",
+                "sleep 0.4; cat > " + target + ".tmp && mv " + target + ".tmp " + target,
+                "test-command",
+                "sleep 0.2; cmp -s - " + target),
+            null,
+            null,
+            null,
+            20,
+            "1s"));
 
     int rounds = 8;
     for (int round = 0; round < rounds; round++) {
       KeyturnClient c = server.client();
       Thread request =
-          Thread.ofVirtual().start(() -> {
-            try {
-              c.rotate(NAME, new RotateRequest(null, null));
-            } catch (RuntimeException e) {
-              // the server was killed under the request
-            }
-          });
+          Thread.ofVirtual()
+              .start(() -> {
+                try {
+                  c.rotate(NAME, new RotateRequest(null, null));
+                } catch (RuntimeException e) {
+                  // the server was killed under the request
+                }
+              });
       Thread.sleep(ThreadLocalRandom.current().nextInt(50, 900));
       server.kill();
       request.join();
@@ -71,11 +88,17 @@ class CrashTest {
 
       List<VersionInfo> versions = after.history(NAME).versions();
       assertThat(versions).extracting(VersionInfo::version).doesNotHaveDuplicates();
-      assertThat(versions).extracting(VersionInfo::version)
-          .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, versions.size()).boxed().sorted(java.util.Comparator.reverseOrder()).toList());
+      assertThat(versions)
+          .extracting(VersionInfo::version)
+          .containsExactlyElementsOf(
+              java.util.stream.IntStream.rangeClosed(1, versions.size())
+                  .boxed()
+                  .sorted(java.util.Comparator.reverseOrder())
+                  .toList());
       assertThat(versions.stream().filter(v -> v.stage().equals("current"))).hasSize(1);
       assertThat(versions.stream().filter(v -> v.stage().equals("pending"))).isEmpty();
-      assertThat(Files.readString(target)).as("round " + round + ": the target holds the current value")
+      assertThat(Files.readString(target))
+          .as("round " + round + ": the target holds the current value")
           .isEqualTo(after.get(NAME).value().stringValue());
     }
     assertThat(server.client().rotations(NAME).rotations()).hasSizeGreaterThanOrEqualTo(rounds);
@@ -86,7 +109,8 @@ class CrashTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
       List<RotationInfo> rotations = client.rotations(NAME).rotations();
-      if (!rotations.isEmpty() && List.of("finished", "failed").contains(rotations.get(0).state())) {
+      if (!rotations.isEmpty()
+          && List.of("finished", "failed").contains(rotations.get(0).state())) {
         return rotations.get(0);
       }
       if (System.nanoTime() > deadline) {
@@ -101,11 +125,19 @@ class CrashTest {
     static Server start(Path data) throws IOException, InterruptedException {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       Process p =
-          new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                  "dev.keyturn.server.Main", "--data", data.toString(), "--listen", "127.0.0.1:0")
+          new ProcessBuilder(
+                  java.toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "dev.keyturn.server.Main",
+                  "--data",
+                  data.toString(),
+                  "--listen",
+                  "127.0.0.1:0")
               .redirectErrorStream(true)
               .start();
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       String line;
       StringBuilder seen = new StringBuilder();

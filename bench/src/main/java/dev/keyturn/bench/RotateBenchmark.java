@@ -1,0 +1,143 @@
+package dev.keyturn.bench;
+
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
+import dev.keyturn.core.Schedule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
+import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.CachingSecretStore;
+import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.Target;
+import dev.keyturn.core.spi.TargetContext;
+import dev.keyturn.store.JdbcSecretStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Rotations per second for many secrets with target {@code none} on the embedded store (SQLite,
+ * WAL, synchronous=FULL), with the audit log on: every rotation runs create, set, test and finish,
+ * each step persisted and audited. Run by bench/rotate.sh.
+ */
+public final class RotateBenchmark {
+  private RotateBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int secrets = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    int threads = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    Path dir = Files.createTempDirectory("keyturn-rotate-bench");
+    Clock clock = Clock.systemUTC();
+    SecureRandom random = new SecureRandom();
+    JdbcSecretStore jdbc = JdbcSecretStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
+    SecretStore store = new CachingSecretStore(jdbc, 100_000);
+    RootKey root = RootKey.generate(random);
+    SecretService service = new SecretService(store, new Envelope(root, random), clock);
+    AuditLog audit = store.openAuditLog(new AuditChain(root));
+    Target none =
+        new Target() {
+          @Override
+          public void set(TargetContext context) {}
+
+          @Override
+          public void test(TargetContext context) {}
+
+          @Override
+          public void rollback(TargetContext context) {}
+        };
+    RotationEngine engine =
+        new RotationEngine(
+            service, store.rotations(), Map.of("none", none), audit, clock, random, r -> {});
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<SecretName> names = new ArrayList<>();
+    for (int i = 0; i < secrets; i++) {
+      names.add(SecretName.of("bench/app" + (i % 100) + "/SECRET_" + i));
+    }
+    runAll(
+        pool,
+        names,
+        name -> {
+          service.put(
+              name,
+              Plaintext.ofUtf8("initial"),
+              ValueType.STRING,
+              Duration.ZERO,
+              Stage.CURRENT,
+              "bench");
+          store
+              .rotations()
+              .putRule(
+                  new RotationRule(
+                      name,
+                      Generator.parse("hex:32"),
+                      Optional.of(Schedule.of("90d", "UTC")),
+                      Duration.ofHours(24),
+                      Strategy.OVERLAP,
+                      Duration.ZERO,
+                      "none",
+                      Map.of(),
+                      "bench",
+                      "",
+                      "",
+                      5,
+                      Duration.ofSeconds(1)),
+                  Optional.empty());
+        });
+    AtomicInteger finished = new AtomicInteger();
+    long start = System.nanoTime();
+    runAll(
+        pool,
+        names,
+        name -> {
+          var r = engine.runDue(engine.start(name, Optional.empty(), false, "bench").id());
+          if (r.state() == RotationState.FINISHED) {
+            finished.incrementAndGet();
+          }
+        });
+    double seconds = (System.nanoTime() - start) / 1e9;
+    pool.shutdown();
+    audit.close();
+    store.close();
+    System.out.printf(
+        "rotated %d of %d secrets (target none, SQLite, audited) in %.1f s with %d threads: %.0f rotations/s%n",
+        finished.get(), secrets, seconds, threads, finished.get() / seconds);
+  }
+
+  private interface Work {
+    void run(SecretName name) throws Exception;
+  }
+
+  private static void runAll(ExecutorService pool, List<SecretName> names, Work work)
+      throws Exception {
+    List<Future<?>> futures = new ArrayList<>();
+    for (SecretName name : names) {
+      futures.add(
+          pool.submit(() -> {
+            work.run(name);
+            return null;
+          }));
+    }
+    for (Future<?> f : futures) {
+      f.get();
+    }
+  }
+}
