@@ -9,4 +9,19 @@ import tools.jackson.databind.JsonNode;
  * stage} is {@code current} (the default) or {@code pending}.
  */
 public record PutSecretRequest(
-    String value, JsonNode valueJson, String generate, String grace, String stage) {}
+    String value, JsonNode valueJson, String generate, String grace, String stage) {
+
+  /** Never shows the value. */
+  @Override
+  public String toString() {
+    return "PutSecretRequest[value="
+        + (value == null && valueJson == null ? "none" : "[redacted]")
+        + ", generate="
+        + generate
+        + ", grace="
+        + grace
+        + ", stage="
+        + stage
+        + "]";
+  }
+}

@@ -42,6 +42,9 @@ public final class RotationEngine {
   private final SecureRandom random;
   private final Consumer<Rotation> onFinal;
 
+  /** Rotations a thread of this node is stepping now; a second caller leaves them alone. */
+  private final java.util.Set<String> stepping = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   public RotationEngine(
       SecretService secrets,
       RotationStore store,
@@ -116,6 +119,18 @@ public final class RotationEngine {
 
   /** Runs the rotation's current step if it is due; returns the rotation after it. */
   public Rotation step(String id) {
+    if (!stepping.add(id)) {
+      // A request and the scheduler may both try; one runs the step, the other reports.
+      return store.rotation(id).orElseThrow();
+    }
+    try {
+      return stepOnce(id);
+    } finally {
+      stepping.remove(id);
+    }
+  }
+
+  private Rotation stepOnce(String id) {
     Rotation rotation =
         store
             .rotation(id)
@@ -166,6 +181,18 @@ public final class RotationEngine {
 
   /** Abandons a rotation that has not finished: it rolls back and ends {@code failed}. */
   public Rotation cancel(String id, String by) {
+    if (!stepping.add(id)) {
+      throw new KeyturnException.Conflict(
+          "rotation " + id + " is running a step; try again in a moment");
+    }
+    try {
+      return cancelLocked(id, by);
+    } finally {
+      stepping.remove(id);
+    }
+  }
+
+  private Rotation cancelLocked(String id, String by) {
     Rotation rotation =
         store
             .rotation(id)
