@@ -91,24 +91,45 @@ public final class KeyturnServer implements AutoCloseable {
       SecretStore reads = embedded ? new CachingSecretStore(store, 100_000) : store;
       SecretService service = new SecretService(reads, new Envelope(rootKey, random), clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
+      Notifier notifier =
+          new Notifier(config.notifyUrl(), config.notifySigningSecret(), service, audit, clock);
       RotationEngine engine =
           new RotationEngine(
               service,
               store.rotations(),
-              Targets.all(),
+              Targets.all(clock),
               audit,
               clock,
               random,
-              r ->
-                  log.info(
-                      "rotation {} of {} ended {}{}",
-                      r.id(),
-                      r.secret(),
-                      r.state().wireName(),
-                      r.reason().map(why -> ": " + why).orElse("")));
+              r -> {
+                log.info(
+                    "rotation {} of {} ended {}{}",
+                    r.id(),
+                    r.secret(),
+                    r.state().wireName(),
+                    r.reason().map(why -> ": " + why).orElse(""));
+                notifier.send(
+                    "rotation." + r.state().wireName(),
+                    r.secret().value(),
+                    Optional.of(r.id()),
+                    r.state().wireName(),
+                    r.secret()
+                        + ": rotation "
+                        + r.state().wireName()
+                        + r.reason().map(why -> " (" + why + ")").orElse(""),
+                    r.reason());
+              });
       scheduler =
           new Scheduler(
-              engine, store.rotations(), service, store, audit, clock, Duration.ofSeconds(1), 4);
+              engine,
+              store.rotations(),
+              service,
+              store,
+              audit,
+              notifier,
+              clock,
+              Duration.ofSeconds(1),
+              4);
       ApiHandler handler =
           new ApiHandler(
               Routes.table(

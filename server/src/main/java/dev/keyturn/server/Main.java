@@ -83,6 +83,20 @@ public final class Main implements Callable<Integer> {
       description = "How long such an address is refused (default 60s).")
   String authLockout;
 
+  @Option(
+      names = "--notify-url",
+      paramLabel = "URL",
+      description =
+          "Announce finished and failed rotations and overdue secrets here (JSON with a 'text'"
+              + " field, as Slack-style incoming webhooks take).")
+  String notifyUrl;
+
+  @Option(
+      names = "--notify-signing-secret",
+      paramLabel = "NAME",
+      description = "Sign announcements with this secret's value (X-Keyturn-Signature).")
+  String notifySigningSecret;
+
   public static void main(String[] args) {
     int code = run(args);
     if (code != 0) {
@@ -110,7 +124,9 @@ public final class Main implements Callable<Integer> {
                   insecureHttp,
                   trustProxy,
                   authFailureLimit,
-                  authLockout),
+                  authLockout,
+                  notifyUrl,
+                  notifySigningSecret),
               Settings.fromEnvironment());
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
       server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir()));

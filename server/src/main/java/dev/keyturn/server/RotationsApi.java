@@ -63,6 +63,11 @@ final class RotationsApi {
       throw HttpError.badRequest(
           "alternating-users needs a database target, which this server does not have yet");
     }
+    String signingSecret = rule.target().get("signing-secret");
+    if (signingSecret != null) {
+      // The rule will use that secret's value on this caller's behalf.
+      ex.caller.require(Capability.READ, SecretName.of(signingSecret).value());
+    }
     if (!engine.targetTypes().contains(rule.targetType())) {
       throw HttpError.badRequest(
           "unknown target type; this server knows "

@@ -35,12 +35,16 @@ import org.slf4j.LoggerFactory;
 final class Scheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
   private static final int BATCH = 200;
+  static final Duration OVERDUE = Duration.ofHours(1);
 
   private final RotationEngine engine;
   private final RotationStore rotations;
   private final SecretService secrets;
   private final SecretStore store;
   private final AuditLog audit;
+  private final Notifier notifier;
+  private final java.util.Set<String> announcedOverdue =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Clock clock;
   private final Duration interval;
   private final ExecutorService workers;
@@ -53,6 +57,7 @@ final class Scheduler implements AutoCloseable {
       SecretService secrets,
       SecretStore store,
       AuditLog audit,
+      Notifier notifier,
       Clock clock,
       Duration interval,
       int concurrency) {
@@ -61,6 +66,7 @@ final class Scheduler implements AutoCloseable {
     this.secrets = requireNonNull(secrets, "secrets");
     this.store = requireNonNull(store, "store");
     this.audit = requireNonNull(audit, "audit");
+    this.notifier = requireNonNull(notifier, "notifier");
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
     this.workers =
@@ -113,6 +119,30 @@ final class Scheduler implements AutoCloseable {
     }
     for (SecretName name : store.withExpiredPrevious(clock.instant(), BATCH)) {
       retireExpired(name);
+    }
+    announceOverdue();
+  }
+
+  /** Tells the notification webhook, once per due date, about secrets past due by an hour. */
+  private void announceOverdue() {
+    if (!notifier.enabled()) {
+      return;
+    }
+    for (RotationStore.RuleEntry due : rotations.dueRules(clock.instant().minus(OVERDUE), BATCH)) {
+      String key = due.rule().secret() + "@" + due.nextDue().orElseThrow();
+      if (announcedOverdue.add(key)) {
+        notifier.send(
+            "secret.overdue",
+            due.rule().secret().value(),
+            Optional.empty(),
+            "overdue",
+            due.rule().secret()
+                + " is overdue for rotation (due "
+                + due.nextDue().orElseThrow()
+                + (due.rule().owner().isEmpty() ? "" : ", owner " + due.rule().owner())
+                + ")",
+            Optional.empty());
+      }
     }
   }
 

@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param trustProxy take the client address from X-Forwarded-For (last hop)
  * @param authFailureLimit failed authentications per minute from one address before 429
  * @param authLockout how long an address is refused once it reaches the limit
+ * @param notifyUrl where rotation outcomes and overdue secrets are announced (Slack-style JSON)
+ * @param notifySigningSecret the secret whose value signs those calls
  */
 public record ServerConfig(
     Path dataDir,
@@ -31,7 +33,9 @@ public record ServerConfig(
     Optional<Tls> tls,
     boolean trustProxy,
     int authFailureLimit,
-    Duration authLockout) {
+    Duration authLockout,
+    Optional<String> notifyUrl,
+    Optional<String> notifySigningSecret) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
   static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
   static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
@@ -46,6 +50,12 @@ public record ServerConfig(
     requireNonNull(rootKey, "rootKey");
     requireNonNull(tls, "tls");
     requireNonNull(authLockout, "authLockout");
+    requireNonNull(notifyUrl, "notifyUrl");
+    requireNonNull(notifySigningSecret, "notifySigningSecret");
+    if (notifyUrl.isPresent() && !notifyUrl.get().matches("https?://.+")) {
+      throw new KeyturnException.InvalidInput("--notify-url must be an http or https URL");
+    }
+    notifySigningSecret.ifPresent(dev.keyturn.core.SecretName::of);
     if (authFailureLimit < 1) {
       throw new KeyturnException.InvalidInput("the auth failure limit must be at least 1");
     }
@@ -63,13 +73,25 @@ public record ServerConfig(
         Optional.empty(),
         false,
         DEFAULT_AUTH_FAILURE_LIMIT,
-        DEFAULT_AUTH_LOCKOUT);
+        DEFAULT_AUTH_LOCKOUT,
+        Optional.empty(),
+        Optional.empty());
   }
 
   /** This configuration with other failed-authentication limits. */
   public ServerConfig withAuthThrottle(int limit, Duration lockout) {
     return new ServerConfig(
-        dataDir, host, port, storeUrl, rootKey, tls, trustProxy, limit, lockout);
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        tls,
+        trustProxy,
+        limit,
+        lockout,
+        notifyUrl,
+        notifySigningSecret);
   }
 
   /** This configuration serving HTTPS with {@code tls}. */
@@ -83,13 +105,41 @@ public record ServerConfig(
         Optional.of(tls),
         trustProxy,
         authFailureLimit,
-        authLockout);
+        authLockout,
+        notifyUrl,
+        notifySigningSecret);
   }
 
   /** This configuration taking client addresses from X-Forwarded-For, or not. */
   public ServerConfig withTrustProxy(boolean trust) {
     return new ServerConfig(
-        dataDir, host, port, storeUrl, rootKey, tls, trust, authFailureLimit, authLockout);
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        tls,
+        trust,
+        authFailureLimit,
+        authLockout,
+        notifyUrl,
+        notifySigningSecret);
+  }
+
+  /** This configuration announcing to {@code url}, signed with {@code signingSecret} if given. */
+  public ServerConfig withNotify(String url, Optional<String> signingSecret) {
+    return new ServerConfig(
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        tls,
+        trustProxy,
+        authFailureLimit,
+        authLockout,
+        Optional.of(url),
+        signingSecret);
   }
 
   /** The flags of {@code keyturn server}; null means not given. */
@@ -102,7 +152,9 @@ public record ServerConfig(
       boolean insecureHttp,
       boolean trustProxy,
       Integer authFailureLimit,
-      String authLockout) {}
+      String authLockout,
+      String notifyUrl,
+      String notifySigningSecret) {}
 
   public static ServerConfig resolve(Flags flags, Settings env) {
     Path data =
@@ -158,7 +210,9 @@ public record ServerConfig(
         tls,
         flags.trustProxy(),
         limit,
-        lockout);
+        lockout,
+        Optional.ofNullable(flags.notifyUrl()).or(() -> env.get("KEYTURN_NOTIFY_URL")),
+        Optional.ofNullable(flags.notifySigningSecret()));
   }
 
   static boolean isLoopback(String host) {

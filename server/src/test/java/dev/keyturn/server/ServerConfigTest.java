@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ServerConfigTest {
   private static final Path DIR = Path.of("/tmp/kt-config-test");
   private static final ServerConfig.Flags NONE =
-      new ServerConfig.Flags(null, null, null, null, null, false, false, null, null);
+      new ServerConfig.Flags(null, null, null, null, null, false, false, null, null, null, null);
 
   @Test
   void resolve_defaults() {
@@ -53,7 +53,8 @@ class ServerConfigTest {
         .hasMessageContaining("--insecure-http");
     ServerConfig insecure =
         ServerConfig.resolve(
-            new ServerConfig.Flags(DIR, "0.0.0.0:8270", null, null, null, true, false, null, null),
+            new ServerConfig.Flags(
+                DIR, "0.0.0.0:8270", null, null, null, true, false, null, null, null, null),
             env);
     ServerConfig tls =
         ServerConfig.resolve(
@@ -65,6 +66,8 @@ class ServerConfigTest {
                 Path.of("k.pem"),
                 false,
                 false,
+                null,
+                null,
                 null,
                 null),
             env);
@@ -87,16 +90,19 @@ class ServerConfigTest {
     assertThatThrownBy(() ->
             ServerConfig.resolve(
                 new ServerConfig.Flags(
-                    DIR, null, null, Path.of("c.pem"), null, false, false, null, null),
+                    DIR, null, null, Path.of("c.pem"), null, false, false, null, null, null, null),
                 env))
         .hasMessageContaining("go together");
     assertThatThrownBy(() ->
             ServerConfig.resolve(
-                new ServerConfig.Flags(DIR, null, null, null, null, false, false, 0, null), env))
+                new ServerConfig.Flags(
+                    DIR, null, null, null, null, false, false, 0, null, null, null),
+                env))
         .hasMessageContaining("at least 1");
   }
 
   private static ServerConfig.Flags flags(Path data, String listen) {
-    return new ServerConfig.Flags(data, listen, null, null, null, false, false, null, null);
+    return new ServerConfig.Flags(
+        data, listen, null, null, null, false, false, null, null, null, null);
   }
 }

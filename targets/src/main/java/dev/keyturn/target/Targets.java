@@ -7,7 +7,10 @@ import java.util.Map;
 public final class Targets {
   private Targets() {}
 
-  public static Map<String, Target> all() {
-    return Map.of(NoneTarget.TYPE, new NoneTarget(), CommandTarget.TYPE, new CommandTarget());
+  public static Map<String, Target> all(java.time.Clock clock) {
+    return Map.of(
+        NoneTarget.TYPE, new NoneTarget(),
+        CommandTarget.TYPE, new CommandTarget(),
+        WebhookTarget.TYPE, new WebhookTarget(clock));
   }
 }

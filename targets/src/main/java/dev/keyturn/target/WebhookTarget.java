@@ -1,0 +1,150 @@
+package dev.keyturn.target;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.crypto.Signatures;
+import dev.keyturn.core.spi.Target;
+import dev.keyturn.core.spi.TargetContext;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * Target {@code webhook}: POSTs the value to your endpoint, signed. Settings: {@code url} (set and
+ * rollback), {@code test-url} (optional: a test call; without it a retried set cannot be skipped),
+ * {@code signing-secret} (the name of a Keyturn secret whose value is the HMAC key; the rule's
+ * author needs {@code read} on it).
+ *
+ * <p>The body is JSON: {@code {"secret", "version", "phase", "value"}} with phase {@code set},
+ * {@code test} or {@code rollback}. Headers {@code X-Keyturn-Timestamp} and {@code
+ * X-Keyturn-Signature: sha256=<hex>} sign {@code timestamp + "." + body} (see {@link Signatures});
+ * receivers should refuse a timestamp more than 5 minutes off. Any 2xx answer is success; the
+ * answer's body is ignored and never logged.
+ */
+public final class WebhookTarget implements Target {
+  public static final String TYPE = "webhook";
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  private final HttpClient http;
+  private final Clock clock;
+
+  public WebhookTarget(Clock clock) {
+    this.http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    this.clock = clock;
+  }
+
+  @Override
+  public void set(TargetContext context) {
+    call(context, context.setting("url"), "set", context.pending());
+  }
+
+  @Override
+  public void test(TargetContext context) {
+    String url = context.rule().target().get("test-url");
+    if (url != null && !url.isBlank()) {
+      call(context, url, "test", context.pending());
+    }
+  }
+
+  @Override
+  public boolean canTell(TargetContext context) {
+    String url = context.rule().target().get("test-url");
+    return url != null && !url.isBlank();
+  }
+
+  @Override
+  public void rollback(TargetContext context) {
+    if (context.current().isPresent()) {
+      call(context, context.setting("url"), "rollback", context.current().get());
+    }
+  }
+
+  private void call(TargetContext context, String url, String phase, SecretValue value) {
+    URI uri;
+    try {
+      uri = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new KeyturnException.InvalidInput("webhook url is not a URL");
+    }
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+      throw new KeyturnException.InvalidInput("webhook url must be http or https");
+    }
+    SecretValue key = context.secrets().apply(SecretName.of(context.setting("signing-secret")));
+    byte[] keyBytes = key.plaintext().reveal();
+    byte[] body = body(context, phase, value);
+    try {
+      long timestamp = clock.instant().getEpochSecond();
+      HttpRequest request =
+          HttpRequest.newBuilder(uri)
+              .timeout(TIMEOUT)
+              .header("Content-Type", "application/json")
+              .header(Signatures.TIMESTAMP_HEADER, Long.toString(timestamp))
+              .header(Signatures.SIGNATURE_HEADER, Signatures.sign(keyBytes, timestamp, body))
+              .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+              .build();
+      HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+      if (response.statusCode() / 100 != 2) {
+        throw new KeyturnException.TargetFailure(
+            phase + " webhook " + uri.getHost() + " answered " + response.statusCode());
+      }
+    } catch (IOException e) {
+      throw new KeyturnException.TargetFailure(
+          phase
+              + " webhook "
+              + uri.getHost()
+              + " could not be reached: "
+              + e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyturnException.TargetFailure(phase + " webhook call was interrupted");
+    } finally {
+      Arrays.fill(keyBytes, (byte) 0);
+      Arrays.fill(body, (byte) 0);
+    }
+  }
+
+  private static byte[] body(TargetContext context, String phase, SecretValue value) {
+    String text = new String(value.plaintext().reveal(), StandardCharsets.UTF_8);
+    String json =
+        "{\"secret\":"
+            + quote(context.rotation().secret().value())
+            + ",\"version\":"
+            + value.version().number()
+            + ",\"phase\":"
+            + quote(phase)
+            + ",\"value\":"
+            + quote(text)
+            + "}";
+    return json.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A JSON string literal (RFC 8259 escaping). */
+  static String quote(String s) {
+    StringBuilder out = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+}
