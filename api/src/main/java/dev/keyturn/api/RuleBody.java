@@ -1,12 +1,16 @@
 package dev.keyturn.api;
 
+import java.util.List;
 import java.util.Map;
 
 /**
  * A rotation rule on the wire ({@code PUT/GET /v1/rules/{name}}). {@code every} is a period ({@code
  * 90d}, {@code 3mo}, {@code 1y}) counted in {@code timezone}; {@code target} holds {@code type} and
  * its settings (for {@code command}: {@code set-command}, {@code test-command}, {@code timeout}).
- * Durations are strings such as {@code 24h}. Absent fields take defaults.
+ * Durations are strings such as {@code 24h}. {@code hooks} are maps with {@code phase} ({@code
+ * after-set}, {@code after-finish}, {@code on-failure}), {@code type} ({@code command}, {@code
+ * http}, {@code sql}), {@code check} ({@code true} to fail the step when the hook fails) and the
+ * type's settings. Absent fields take defaults.
  */
 public record RuleBody(
     String generate,
@@ -20,4 +24,5 @@ public record RuleBody(
     String purpose,
     String impact,
     Integer attempts,
-    String backoff) {}
+    String backoff,
+    List<Map<String, String>> hooks) {}

@@ -66,7 +66,14 @@ public final class RotateBenchmark {
         };
     RotationEngine engine =
         new RotationEngine(
-            service, store.rotations(), Map.of("none", none), audit, clock, random, r -> {});
+            service,
+            store.rotations(),
+            Map.of("none", none),
+            Map.of(),
+            audit,
+            clock,
+            random,
+            r -> {});
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<SecretName> names = new ArrayList<>();
     for (int i = 0; i < secrets; i++) {
@@ -99,7 +106,8 @@ public final class RotateBenchmark {
                       "",
                       "",
                       5,
-                      Duration.ofSeconds(1)),
+                      Duration.ofSeconds(1),
+                      java.util.List.of()),
                   Optional.empty());
         });
     AtomicInteger finished = new AtomicInteger();

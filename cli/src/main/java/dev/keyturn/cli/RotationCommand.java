@@ -2,7 +2,10 @@ package dev.keyturn.cli;
 
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.RuleResponse;
+import dev.keyturn.core.KeyturnException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,6 +51,9 @@ final class RotationCommand implements Runnable {
     table.row("purpose", r.purpose().isEmpty() ? null : r.purpose());
     table.row("impact", r.impact().isEmpty() ? null : r.impact());
     table.row("retries", r.attempts() + " attempts, back-off from " + r.backoff());
+    for (Map<String, String> h : r.hooks()) {
+      table.row("true".equals(h.get("check")) ? "check" : "hook", h);
+    }
     table.print(command.io().out());
   }
 
@@ -148,11 +154,32 @@ final class RotationCommand implements Runnable {
         description = "First retry delay, doubling each time (default 1s).")
     String backoff;
 
+    @Option(
+        names = "--hook",
+        paramLabel = "PHASE:TYPE:ARG",
+        description =
+            "Run after-set, after-finish or on-failure: command:CMD or http:URL, e.g. after-set:command:systemctl reload gunicorn (repeatable).")
+    List<String> hookSpecs = new ArrayList<>();
+
+    @Option(
+        names = "--check",
+        paramLabel = "PHASE:TYPE:ARG",
+        description =
+            "Like --hook, but a failure fails the step, e.g. after-set:http:http://127.0.0.1:8000/health (repeatable).")
+    List<String> checkSpecs = new ArrayList<>();
+
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
     @Override
     public Integer call() {
+      List<Map<String, String>> hooks = new ArrayList<>();
+      for (String h : hookSpecs) {
+        hooks.add(hook(h, false));
+      }
+      for (String c : checkSpecs) {
+        hooks.add(hook(c, true));
+      }
       Map<String, String> targetSettings = new LinkedHashMap<>();
       targetSettings.put("type", target == null ? "none" : target);
       if (setCommand != null) {
@@ -180,10 +207,32 @@ final class RotationCommand implements Runnable {
                       purpose,
                       impact,
                       attempts,
-                      backoff));
+                      backoff,
+                      hooks));
       print(this, rule, json);
       return 0;
     }
+  }
+
+  /** PHASE:TYPE:ARG, where ARG is the command of a command hook or the URL of an http hook. */
+  static Map<String, String> hook(String spec, boolean check) {
+    String[] parts = spec.split(":", 3);
+    if (parts.length != 3 || parts[2].isBlank()) {
+      throw new KeyturnException.InvalidInput(
+          "a hook is PHASE:TYPE:ARG, e.g. after-set:command:systemctl reload gunicorn");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("phase", parts[0]);
+    out.put("type", parts[1]);
+    out.put("check", Boolean.toString(check));
+    switch (parts[1]) {
+      case "command" -> out.put("command", parts[2]);
+      case "http" -> out.put("url", parts[2]);
+      default ->
+          throw new KeyturnException.InvalidInput(
+              "--hook and --check take command or http; give sql hooks through the API");
+    }
+    return out;
   }
 
   @Command(

@@ -411,4 +411,31 @@ class CliTest {
     assertThat(run("get", "cli/rot/SMTP").out()).isEqualTo("new-password\n");
     assertThat(rotate.out()).doesNotContain("new-password");
   }
+
+  @Test
+  void rotationSet_withHooksAndChecks() throws Exception {
+    Path marker = work.resolve("reloaded");
+    run("put", "cli/rot/HOOKED", "--value", "v1");
+
+    Run set =
+        run(
+            "rotation",
+            "set",
+            "cli/rot/HOOKED",
+            "--hook",
+            "after-set:command:touch " + marker,
+            "--check",
+            "after-finish:command:test -f " + marker);
+    Run rotate = run("rotate", "cli/rot/HOOKED");
+    Run bad = run("rotation", "set", "cli/rot/HOOKED", "--hook", "after-set:sql:DELETE");
+
+    assertThat(set.out()).contains("hook").contains("check");
+    assertThat(rotate.code()).as(rotate.err()).isZero();
+    assertThat(rotate.out())
+        .contains("ok     after-set hook command")
+        .contains("ok     after-finish check command");
+    assertThat(marker).exists();
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("give sql hooks through the API");
+  }
 }

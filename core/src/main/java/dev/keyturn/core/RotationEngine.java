@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.Rotation.CheckResult;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.Hook;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
@@ -37,6 +38,7 @@ public final class RotationEngine {
   private final SecretService secrets;
   private final RotationStore store;
   private final Map<String, Target> targets;
+  private final Map<String, Hook> hooks;
   private final AuditLog audit;
   private final Clock clock;
   private final SecureRandom random;
@@ -49,6 +51,7 @@ public final class RotationEngine {
       SecretService secrets,
       RotationStore store,
       Map<String, Target> targets,
+      Map<String, Hook> hooks,
       AuditLog audit,
       Clock clock,
       SecureRandom random,
@@ -56,10 +59,16 @@ public final class RotationEngine {
     this.secrets = requireNonNull(secrets, "secrets");
     this.store = requireNonNull(store, "store");
     this.targets = Map.copyOf(targets);
+    this.hooks = Map.copyOf(hooks);
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
     this.random = requireNonNull(random, "random");
     this.onFinal = requireNonNull(onFinal, "onFinal");
+  }
+
+  /** The hook types this engine knows. */
+  public java.util.Set<String> hookTypes() {
+    return hooks.keySet();
   }
 
   /** The target types this engine knows. */
@@ -291,6 +300,7 @@ public final class RotationEngine {
     Rotation done =
         rotation.checked(
             check("set " + rule.targetType(), true, started, alreadySet ? "already set" : ""));
+    done = runHooks(done, rule, HookSpec.Phase.AFTER_SET);
     return advance(done, RotationState.TEST, rule);
   }
 
@@ -314,6 +324,17 @@ public final class RotationEngine {
     Instant at = clock.instant();
     store.setNextDue(rotation.secret(), Schedule.nextDue(rule.schedule(), at));
     Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
+    try {
+      finished = runHooks(finished, rule, HookSpec.Phase.AFTER_FINISH);
+    } catch (KeyturnException.TargetFailure e) {
+      // The new value is already current; a failed check after finish cannot undo that.
+      return fail(
+          finished.withReason(e.getMessage()),
+          e.getMessage()
+              + " (version "
+              + version
+              + " is current; roll back with keyturn stage if needed)");
+    }
     store.save(finished);
     audit(
         finished,
@@ -344,6 +365,10 @@ public final class RotationEngine {
 
   private Rotation fail(Rotation rotation, String reason) {
     Rotation failed = rotation.moveTo(RotationState.FAILED, clock.instant()).withReason(reason);
+    Optional<RotationStore.RuleEntry> entry = store.rule(rotation.secret());
+    if (entry.isPresent()) {
+      failed = runHooks(failed, entry.get().rule(), HookSpec.Phase.ON_FAILURE);
+    }
     store.save(failed);
     audit(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
     onFinal.accept(failed);
@@ -398,6 +423,34 @@ public final class RotationEngine {
         "ok",
         "-> " + next.wireName());
     return moved;
+  }
+
+  /**
+   * Runs the rule's hooks of {@code phase} in order, recording each in the checklist. A failing
+   * check throws (failing the step); a failing hook is recorded and the others still run.
+   */
+  private Rotation runHooks(Rotation rotation, RotationRule rule, HookSpec.Phase phase) {
+    Rotation out = rotation;
+    for (HookSpec spec : rule.hooks()) {
+      if (spec.phase() != phase) {
+        continue;
+      }
+      long started = System.nanoTime();
+      Hook hook = hooks.get(spec.type());
+      try {
+        if (hook == null) {
+          throw new KeyturnException.TargetFailure("unknown hook type '" + spec.type() + "'");
+        }
+        hook.run(spec, rule, out, name -> secrets.read(name, Selector.current(), false));
+        out = out.checked(check(spec.label(), true, started, ""));
+      } catch (RuntimeException e) {
+        out = out.checked(check(spec.label(), false, started, describe(e)));
+        if (spec.check()) {
+          throw new KeyturnException.TargetFailure(spec.label() + " failed: " + describe(e));
+        }
+      }
+    }
+    return out;
   }
 
   private TargetContext context(Rotation rotation, RotationRule rule) {

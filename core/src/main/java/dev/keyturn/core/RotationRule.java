@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param target where the value is applied and tested: {@code type} and its settings
  * @param attempts how many times a failing step is tried before the rotation rolls back
  * @param backoff the wait before the first retry; each retry waits twice as long
+ * @param hooks what runs after set, after finish and on failure; checks among them gate a step
  */
 public record RotationRule(
     SecretName secret,
@@ -31,7 +32,8 @@ public record RotationRule(
     String purpose,
     String impact,
     int attempts,
-    Duration backoff) {
+    Duration backoff,
+    java.util.List<HookSpec> hooks) {
 
   public RotationRule {
     requireNonNull(secret, "secret");
@@ -46,6 +48,7 @@ public record RotationRule(
     requireNonNull(purpose, "purpose");
     requireNonNull(impact, "impact");
     requireNonNull(backoff, "backoff");
+    hooks = java.util.List.copyOf(hooks);
     if (grace.isNegative() || propagation.isNegative() || backoff.isNegative()) {
       throw new KeyturnException.InvalidInput(
           "grace, propagation and backoff must not be negative");

@@ -38,6 +38,15 @@ public final class RuleCodec {
     out.put("impact", rule.impact());
     out.put("attempts", Integer.toString(rule.attempts()));
     out.put("backoff", Durations.format(rule.backoff()));
+    for (int i = 0; i < rule.hooks().size(); i++) {
+      HookSpec h = rule.hooks().get(i);
+      out.put("hook." + i + ".phase", h.phase().wireName());
+      out.put("hook." + i + ".type", h.type());
+      out.put("hook." + i + ".check", Boolean.toString(h.check()));
+      for (Map.Entry<String, String> e : h.settings().entrySet()) {
+        out.put("hook." + i + ".set." + e.getKey(), e.getValue());
+      }
+    }
     return lines(out);
   }
 
@@ -65,7 +74,28 @@ public final class RuleCodec {
         in.getOrDefault("purpose", ""),
         in.getOrDefault("impact", ""),
         Integer.parseInt(in.get("attempts")),
-        Durations.parse(in.get("backoff")));
+        Durations.parse(in.get("backoff")),
+        hooks(in));
+  }
+
+  private static List<HookSpec> hooks(Map<String, String> in) {
+    List<HookSpec> hooks = new ArrayList<>();
+    for (int i = 0; in.containsKey("hook." + i + ".phase"); i++) {
+      String prefix = "hook." + i + ".set.";
+      Map<String, String> settings = new LinkedHashMap<>();
+      in.forEach((k, v) -> {
+        if (k.startsWith(prefix)) {
+          settings.put(k.substring(prefix.length()), v);
+        }
+      });
+      hooks.add(
+          new HookSpec(
+              HookSpec.Phase.fromWire(in.get("hook." + i + ".phase")),
+              in.get("hook." + i + ".type"),
+              Boolean.parseBoolean(in.get("hook." + i + ".check")),
+              settings));
+    }
+    return hooks;
   }
 
   public static String encodeChecklist(List<Rotation.CheckResult> checks) {

@@ -98,6 +98,7 @@ public final class KeyturnServer implements AutoCloseable {
               service,
               store.rotations(),
               Targets.all(clock),
+              Targets.hooks(clock),
               audit,
               clock,
               random,

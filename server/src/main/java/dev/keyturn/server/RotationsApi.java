@@ -13,6 +13,7 @@ import dev.keyturn.api.StatusRow;
 import dev.keyturn.core.Capability;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.Generator;
+import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;
@@ -63,10 +64,18 @@ final class RotationsApi {
       throw HttpError.badRequest(
           "alternating-users needs a database target, which this server does not have yet");
     }
-    String signingSecret = rule.target().get("signing-secret");
-    if (signingSecret != null) {
-      // The rule will use that secret's value on this caller's behalf.
-      ex.caller.require(Capability.READ, SecretName.of(signingSecret).value());
+    // The rule will use these secrets' values on this caller's behalf.
+    List<String> used = new ArrayList<>();
+    Optional.ofNullable(rule.target().get("signing-secret")).ifPresent(used::add);
+    for (HookSpec hook : rule.hooks()) {
+      if (!engine.hookTypes().contains(hook.type())) {
+        throw HttpError.badRequest("unknown hook type (command, http, sql)");
+      }
+      Optional.ofNullable(hook.settings().get("signing-secret")).ifPresent(used::add);
+      Optional.ofNullable(hook.settings().get("url-secret")).ifPresent(used::add);
+    }
+    for (String secret : used) {
+      ex.caller.require(Capability.READ, SecretName.of(secret).value());
     }
     if (!engine.targetTypes().contains(rule.targetType())) {
       throw HttpError.badRequest(
@@ -244,7 +253,23 @@ final class RotationsApi {
         body.purpose() == null ? "" : body.purpose(),
         body.impact() == null ? "" : body.impact(),
         body.attempts() == null ? 5 : body.attempts(),
-        body.backoff() == null ? Duration.ofSeconds(1) : Durations.parse(body.backoff()));
+        body.backoff() == null ? Duration.ofSeconds(1) : Durations.parse(body.backoff()),
+        hooks(body.hooks()));
+  }
+
+  private static List<HookSpec> hooks(List<Map<String, String>> wire) {
+    List<HookSpec> out = new ArrayList<>();
+    for (Map<String, String> h : wire == null ? List.<Map<String, String>>of() : wire) {
+      Map<String, String> settings = new LinkedHashMap<>(h);
+      String phase = settings.remove("phase");
+      String type = settings.remove("type");
+      String check = settings.remove("check");
+      if (phase == null || type == null) {
+        throw HttpError.badRequest("every hook needs a phase and a type");
+      }
+      out.add(new HookSpec(HookSpec.Phase.fromWire(phase), type, "true".equals(check), settings));
+    }
+    return out;
   }
 
   static RuleResponse response(RotationStore.RuleEntry entry) {
@@ -266,8 +291,18 @@ final class RotationsApi {
             r.purpose(),
             r.impact(),
             r.attempts(),
-            Durations.format(r.backoff())),
+            Durations.format(r.backoff()),
+            r.hooks().stream().map(RotationsApi::hook).toList()),
         entry.nextDue().map(Instant::toString).orElse(null));
+  }
+
+  private static Map<String, String> hook(HookSpec h) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("phase", h.phase().wireName());
+    out.put("type", h.type());
+    out.put("check", Boolean.toString(h.check()));
+    out.putAll(h.settings());
+    return out;
   }
 
   static RotationInfo info(Rotation r) {

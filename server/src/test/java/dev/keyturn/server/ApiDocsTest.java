@@ -38,7 +38,8 @@ class ApiDocsTest {
     SecretService service = new SecretService(store, new Envelope(root, random), clock);
     var audit = store.openAuditLog(chain);
     RotationEngine engine =
-        new RotationEngine(service, store.rotations(), Map.of(), audit, clock, random, r -> {});
+        new RotationEngine(
+            service, store.rotations(), Map.of(), Map.of(), audit, clock, random, r -> {});
     return Routes.table(
         new SecretsApi(service, random, clock),
         new TokensApi(store.tokens(), new Authenticator(store.tokens(), clock), clock, random),

@@ -63,7 +63,8 @@ class CrashTest {
             null,
             null,
             20,
-            "1s"));
+            "1s",
+            null));
 
     int rounds = 8;
     for (int round = 0; round < rounds; round++) {

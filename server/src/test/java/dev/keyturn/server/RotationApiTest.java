@@ -55,6 +55,7 @@ class RotationApiTest {
         "revalidation webhook",
         "stale pages",
         null,
+        null,
         null);
   }
 
@@ -121,7 +122,8 @@ class RotationApiTest {
     root.putRule(
         HMAC,
         new RuleBody(
-            "hex:32", null, null, "1h", "overlap", "10m", null, null, null, null, null, null));
+            "hex:32", null, null, "1h", "overlap", "10m", null, null, null, null, null, null,
+            null));
     RotationInfo first = root.rotate(HMAC, new RotateRequest(null, null));
 
     assertThat(first.state()).isEqualTo("set");
@@ -168,6 +170,7 @@ class RotationApiTest {
             null,
             null,
             null,
+            null,
             null));
 
     RotationInfo ok = root.rotate("app/CMD", new RotateRequest(null, null));
@@ -192,7 +195,8 @@ class RotationApiTest {
             null,
             null,
             2,
-            "1s"));
+            "1s",
+            null));
     String current = root.get("app/CMD").value().stringValue();
     RotationInfo failing = root.rotate("app/CMD", new RotateRequest(null, null));
     clock.advance(Duration.ofSeconds(1));
@@ -228,7 +232,8 @@ class RotationApiTest {
             root.putRule(
                 "app/BAD",
                 new RuleBody(
-                    "hex:32", "90x", null, null, null, null, null, null, null, null, null, null)))
+                    "hex:32", "90x", null, null, null, null, null, null, null, null, null, null,
+                    null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class);
     assertThatThrownBy(() ->
             root.putRule(
@@ -245,6 +250,7 @@ class RotationApiTest {
                     null,
                     null,
                     null,
+                    null,
                     null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class)
         .hasMessageContaining("unknown target type");
@@ -252,7 +258,7 @@ class RotationApiTest {
             root.putRule(
                 "app/BAD",
                 new RuleBody(
-                    "manual", null, null, null, "overlap", null, null, null, null, null, null,
+                    "manual", null, null, null, "overlap", null, null, null, null, null, null, null,
                     null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class);
     assertThatThrownBy(() -> root.putRule("app/NONE", overlap(null, null)))
@@ -268,7 +274,7 @@ class RotationApiTest {
     root.putRule(
         "app/SMTP_PASSWORD",
         new RuleBody(
-            "manual", null, null, "1h", "manual", null, null, null, null, null, null, null));
+            "manual", null, null, "1h", "manual", null, null, null, null, null, null, null, null));
 
     assertThatThrownBy(() -> root.rotate("app/SMTP_PASSWORD", new RotateRequest(null, null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class);

@@ -100,6 +100,7 @@ class WebhookAndNotifyTest {
               null,
               null,
               null,
+              null,
               null));
 
       RotationInfo r = root.rotate("app/API_KEY", new RotateRequest(null, null));
@@ -158,7 +159,8 @@ class WebhookAndNotifyTest {
               null,
               null,
               1,
-              "1s"));
+              "1s",
+              null));
       status = 500;
 
       RotationInfo r = root.rotate("app/API_KEY", new RotateRequest(null, null));
@@ -212,6 +214,7 @@ class WebhookAndNotifyTest {
                           url("/set"),
                           "signing-secret",
                           "ops/SIGNING_KEY"),
+                      null,
                       null,
                       null,
                       null,

@@ -1,14 +1,10 @@
 package dev.keyturn.target;
 
 import dev.keyturn.core.Durations;
-import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.SecretValue;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * Target {@code command}: runs {@code set-command} to apply a value and {@code test-command} to
@@ -52,54 +48,15 @@ public final class CommandTarget implements Target {
   }
 
   private static void run(TargetContext context, String phase, String command, SecretValue value) {
-    Duration timeout = Durations.parse(context.rule().target().getOrDefault("timeout", "5m"));
-    ProcessBuilder builder =
-        new ProcessBuilder("setsid", "sh", "-c", command)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().put("KEYTURN_SECRET", context.rotation().secret().value());
-    builder.environment().put("KEYTURN_VERSION", Integer.toString(value.version().number()));
-    builder.environment().put("KEYTURN_PHASE", phase);
-    Process process;
-    try {
-      process = builder.start();
-    } catch (IOException e) {
-      throw new KeyturnException.TargetFailure(
-          phase + " command could not start: " + e.getMessage());
-    }
-    context.startedProcess().accept(process.pid());
-    byte[] bytes = value.plaintext().reveal();
-    try (OutputStream in = process.getOutputStream()) {
-      in.write(bytes);
-    } catch (IOException e) {
-      // The command did not read its input; its exit code tells whether that was fine.
-    } finally {
-      java.util.Arrays.fill(bytes, (byte) 0);
-    }
-    try {
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        killGroup(process.pid());
-        throw new KeyturnException.TargetFailure(
-            phase + " command did not finish within " + Durations.format(timeout));
-      }
-    } catch (InterruptedException e) {
-      killGroup(process.pid());
-      Thread.currentThread().interrupt();
-      throw new KeyturnException.TargetFailure(phase + " command was interrupted");
-    }
-    if (process.exitValue() != 0) {
-      throw new KeyturnException.TargetFailure(
-          phase + " command exited with " + process.exitValue());
-    }
-  }
-
-  private static void killGroup(long pid) {
-    try {
-      new ProcessBuilder("kill", "-KILL", "--", "-" + pid).start().waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Commands.run(
+        phase + " command",
+        command,
+        Map.of(
+            "KEYTURN_SECRET", context.rotation().secret().value(),
+            "KEYTURN_VERSION", Integer.toString(value.version().number()),
+            "KEYTURN_PHASE", phase),
+        value.plaintext().reveal(),
+        Durations.parse(context.rule().target().getOrDefault("timeout", "5m")),
+        context.startedProcess());
   }
 }

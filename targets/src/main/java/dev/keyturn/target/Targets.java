@@ -1,11 +1,19 @@
 package dev.keyturn.target;
 
+import dev.keyturn.core.spi.Hook;
 import dev.keyturn.core.spi.Target;
 import java.util.Map;
 
-/** The targets this module provides, by type name. */
+/** The targets and hooks this module provides, by type name. */
 public final class Targets {
   private Targets() {}
+
+  public static Map<String, Hook> hooks(java.time.Clock clock) {
+    return Map.of(
+        CommandHook.TYPE, new CommandHook(),
+        HttpHook.TYPE, new HttpHook(clock),
+        SqlHook.TYPE, new SqlHook(clock));
+  }
 
   public static Map<String, Target> all(java.time.Clock clock) {
     return Map.of(

@@ -50,7 +50,8 @@ class CommandTargetTest {
             "",
             "",
             1,
-            Duration.ZERO);
+            Duration.ZERO,
+            java.util.List.of());
     Rotation rotation =
         new Rotation(
             "rot_0000000000000001",

@@ -439,7 +439,8 @@ public abstract class SecretStoreContract {
             "webhook signatures",
             "revalidation fails",
             5,
-            Duration.ofSeconds(1));
+            Duration.ofSeconds(1),
+            java.util.List.of());
     rotations.putRule(rule, Optional.of(T0.plusSeconds(100)));
     rotations.putRule(
         new RotationRule(
@@ -455,7 +456,8 @@ public abstract class SecretStoreContract {
             "",
             "",
             1,
-            Duration.ZERO),
+            Duration.ZERO,
+            java.util.List.of()),
         Optional.empty());
 
     assertThat(rotations.rule(NAME).orElseThrow().rule()).isEqualTo(rule);

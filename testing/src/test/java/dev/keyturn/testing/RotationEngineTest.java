@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.core.Generator;
+import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;
@@ -45,9 +46,17 @@ class RotationEngineTest {
       new InMemoryAuditLog(new AuditChain(RootKey.generate(random)));
   private final FakeTarget target = new FakeTarget(Optional.of("initial"));
   private final List<Rotation> ended = new ArrayList<>();
+  private final RecordingHook hook = new RecordingHook();
   private final RotationEngine engine =
       new RotationEngine(
-          secrets, store.rotations(), Map.of("fake", target), audit, clock, random, ended::add);
+          secrets,
+          store.rotations(),
+          Map.of("fake", target),
+          Map.of("rec", hook),
+          audit,
+          clock,
+          random,
+          ended::add);
 
   private RotationRule rule(
       Strategy strategy, String generate, Duration grace, Duration propagation) {
@@ -64,7 +73,8 @@ class RotationEngineTest {
         "webhook signatures",
         "revalidation fails",
         5,
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(1),
+        java.util.List.of());
   }
 
   private void setUp(RotationRule rule) {
@@ -319,6 +329,87 @@ class RotationEngineTest {
     assertThatThrownBy(() -> engine.start(NAME, Optional.empty(), false, "tok"))
         .isInstanceOf(KeyturnException.NotFound.class)
         .hasMessageContaining("keyturn rotation set");
+  }
+
+  private RotationRule withHooks(RotationRule r, HookSpec... hooks) {
+    return new RotationRule(
+        r.secret(),
+        r.generator(),
+        r.schedule(),
+        r.grace(),
+        r.strategy(),
+        r.propagation(),
+        r.targetType(),
+        r.target(),
+        r.owner(),
+        r.purpose(),
+        r.impact(),
+        r.attempts(),
+        r.backoff(),
+        List.of(hooks));
+  }
+
+  private static HookSpec hookSpec(HookSpec.Phase phase, boolean check, String name, boolean fail) {
+    return new HookSpec(phase, "rec", check, Map.of("name", name, "fail", Boolean.toString(fail)));
+  }
+
+  @Test
+  void hooks_runInTheirPhasesAndFailingHooksAreOnlyRecorded() {
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            hookSpec(HookSpec.Phase.AFTER_SET, false, "reload", false),
+            hookSpec(HookSpec.Phase.AFTER_SET, false, "flaky", true),
+            hookSpec(HookSpec.Phase.AFTER_SET, true, "health", false),
+            hookSpec(HookSpec.Phase.AFTER_FINISH, false, "invalidate", false),
+            hookSpec(HookSpec.Phase.ON_FAILURE, false, "page", false)));
+
+    Rotation r = engine.runDue(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(hook.runs())
+        .containsExactly(
+            "after-set:reload", "after-set:flaky", "after-set:health", "after-finish:invalidate");
+    assertThat(r.checklist())
+        .extracting(c -> c.name() + "=" + c.ok())
+        .containsExactly(
+            "set fake=true",
+            "after-set hook rec=true",
+            "after-set hook rec=false",
+            "after-set check rec=true",
+            "test fake=true",
+            "after-finish hook rec=true");
+  }
+
+  @Test
+  void failingCheckAfterSet_failsTheStepAndLeadsToRollbackAndOnFailureHooks() {
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            hookSpec(HookSpec.Phase.AFTER_SET, true, "health", true),
+            hookSpec(HookSpec.Phase.ON_FAILURE, false, "page", false)));
+
+    Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("after-set check rec failed");
+    assertThat(target.held()).contains("initial");
+    assertThat(hook.runs()).endsWith("on-failure:page");
+    assertThat(hook.runs().stream().filter(x -> x.equals("after-set:health"))).hasSize(5);
+  }
+
+  @Test
+  void failingCheckAfterFinish_endsFailedWithTheNewValueCurrent() {
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            hookSpec(HookSpec.Phase.AFTER_FINISH, true, "smoke", true)));
+
+    Rotation r = engine.runDue(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("version 2 is current");
+    assertThat(secrets.describe(NAME).versions().current().orElseThrow().number()).isEqualTo(2);
   }
 
   private Rotation runUntilFinal(String id) {

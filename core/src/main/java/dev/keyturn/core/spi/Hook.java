@@ -1,0 +1,21 @@
+package dev.keyturn.core.spi;
+
+import dev.keyturn.core.HookSpec;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretValue;
+import java.util.function.Function;
+
+/**
+ * Runs one kind of hook ({@code command}, {@code http}, {@code sql}). Hooks never receive the
+ * rotated value; they act on what uses it (reload a service, invalidate sessions). Failures are
+ * {@link dev.keyturn.core.KeyturnException.TargetFailure}s whose messages hold no value.
+ */
+public interface Hook {
+  void run(
+      HookSpec hook,
+      RotationRule rule,
+      Rotation rotation,
+      Function<SecretName, SecretValue> secrets);
+}

@@ -1,0 +1,95 @@
+package dev.keyturn.target;
+
+import dev.keyturn.core.HookSpec;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.spi.Hook;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.function.Function;
+
+/**
+ * Hook {@code sql}: runs {@code statement} against the database whose JDBC URL is the value of the
+ * secret named {@code url-secret} (so its password stays in Keyturn), e.g. {@code DELETE FROM
+ * magic_links} to invalidate tokens signed with an old key, or {@code SELECT 1} as a check. With
+ * {@code backup: true} and a {@code jdbc:sqlite:} URL, the database file is first copied to {@code
+ * FILE.keyturn-YYYYMMDDTHHMMSSZ.bak} (runbook A). Errors name the SQL state, never the URL.
+ */
+public final class SqlHook implements Hook {
+  public static final String TYPE = "sql";
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  private final Clock clock;
+
+  public SqlHook(Clock clock) {
+    this.clock = clock;
+  }
+
+  @Override
+  public void run(
+      HookSpec hook,
+      RotationRule rule,
+      Rotation rotation,
+      Function<SecretName, SecretValue> secrets) {
+    String urlSecret = hook.settings().get("url-secret");
+    String statement = hook.settings().get("statement");
+    if (urlSecret == null || statement == null || statement.isBlank()) {
+      throw new KeyturnException.InvalidInput("a sql hook needs 'url-secret' and 'statement'");
+    }
+    String url =
+        new String(
+                secrets.apply(SecretName.of(urlSecret)).plaintext().reveal(),
+                StandardCharsets.UTF_8)
+            .strip();
+    if (Boolean.parseBoolean(hook.settings().getOrDefault("backup", "false"))) {
+      backup(url);
+    }
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    } catch (SQLException e) {
+      throw new KeyturnException.TargetFailure(
+          "the statement failed (SQL state "
+              + e.getSQLState()
+              + ", code "
+              + e.getErrorCode()
+              + ")");
+    }
+  }
+
+  private void backup(String url) {
+    if (!url.startsWith("jdbc:sqlite:")) {
+      throw new KeyturnException.InvalidInput("backup: true works for jdbc:sqlite: databases only");
+    }
+    String rest = url.substring("jdbc:sqlite:".length());
+    Path file = Path.of(rest.contains("?") ? rest.substring(0, rest.indexOf('?')) : rest);
+    Path copy =
+        file.resolveSibling(
+            file.getFileName() + ".keyturn-" + STAMP.format(clock.instant()) + ".bak");
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      // VACUUM INTO writes a consistent copy even while the app writes (WAL included).
+      s.execute("VACUUM INTO '" + copy.toString().replace("'", "''") + "'");
+    } catch (SQLException e) {
+      try {
+        Files.copy(file, copy, StandardCopyOption.COPY_ATTRIBUTES);
+      } catch (IOException io) {
+        throw new KeyturnException.TargetFailure("the backup of " + file.getFileName() + " failed");
+      }
+    }
+  }
+}
