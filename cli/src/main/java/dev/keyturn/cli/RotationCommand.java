@@ -130,6 +130,14 @@ final class RotationCommand implements Runnable {
         description = "command target: per command (default 5m).")
     String timeout;
 
+    @Option(
+        names = "--setting",
+        paramLabel = "KEY=VALUE",
+        description =
+            "Another target setting, e.g. host=smtp.example.com (smtp) or url=https://..."
+                + " (webhook); repeatable.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
     @Option(names = "--owner", paramLabel = "WHO")
     String owner;
 
@@ -191,6 +199,7 @@ final class RotationCommand implements Runnable {
       if (timeout != null) {
         targetSettings.put("timeout", timeout);
       }
+      targetSettings.putAll(settings);
       RuleResponse rule =
           client()
               .putRule(

@@ -294,4 +294,60 @@ class RotationApiTest {
       Thread.sleep(100);
     }
   }
+
+  @Test
+  void runbookA_smtpPassword_suppliedByAPersonAndTestedWithSmtpAuth() {
+    var smtp =
+        new com.icegreen.greenmail.util.GreenMail(
+            new com.icegreen.greenmail.util.ServerSetup(
+                0, "127.0.0.1", com.icegreen.greenmail.util.ServerSetup.PROTOCOL_SMTP));
+    smtp.getManagers().getSmtpManager().getUserManager().setAuthRequired(true);
+    smtp.start();
+    try {
+      smtp.setUser("app@example.com", "app", "new-app-password");
+      root.put(
+          "app/SMTP_PASSWORD", new PutSecretRequest("old-app-password", null, null, null, null));
+      root.putRule(
+          "app/SMTP_PASSWORD",
+          new RuleBody(
+              "manual",
+              null,
+              null,
+              "1h",
+              "manual",
+              null,
+              Map.of(
+                  "type",
+                  "smtp",
+                  "host",
+                  "127.0.0.1",
+                  "port",
+                  Integer.toString(smtp.getSmtp().getPort()),
+                  "username",
+                  "app",
+                  "security",
+                  "none"),
+              "ops",
+              null,
+              null,
+              1,
+              "1s",
+              null));
+
+      RotationInfo wrong =
+          root.rotate("app/SMTP_PASSWORD", new RotateRequest("mistyped-password", null));
+      RotationInfo right =
+          root.rotate("app/SMTP_PASSWORD", new RotateRequest("new-app-password", null));
+
+      assertThat(wrong.state()).isEqualTo("failed");
+      assertThat(wrong.reason()).contains("refused the login of app").doesNotContain("mistyped");
+      assertThat(right.state()).isEqualTo("finished");
+      assertThat(root.get("app/SMTP_PASSWORD").value().stringValue()).isEqualTo("new-app-password");
+      assertThat(root.history("app/SMTP_PASSWORD").versions())
+          .extracting(v -> v.stage())
+          .containsExactly("current", "retired", "previous");
+    } finally {
+      smtp.stop();
+    }
+  }
 }

@@ -19,6 +19,7 @@ public final class Targets {
     return Map.of(
         NoneTarget.TYPE, new NoneTarget(),
         CommandTarget.TYPE, new CommandTarget(),
-        WebhookTarget.TYPE, new WebhookTarget(clock));
+        WebhookTarget.TYPE, new WebhookTarget(clock),
+        SmtpTarget.TYPE, new SmtpTarget());
   }
 }

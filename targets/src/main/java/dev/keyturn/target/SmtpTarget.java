@@ -1,0 +1,70 @@
+package dev.keyturn.target;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.spi.Target;
+import dev.keyturn.core.spi.TargetContext;
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+
+/**
+ * Target {@code smtp}, for the manual strategy: the mail provider issues the new password, a person
+ * supplies it ({@code keyturn rotate NAME --stdin}), and the test step logs in to the SMTP server
+ * with it (AUTH). Nothing is set or rolled back: the provider holds the password.
+ *
+ * <p>Settings: {@code host}, {@code port} (default 587), {@code username}, {@code security} ({@code
+ * starttls}, the default; {@code tls} for implicit TLS, usually port 465; {@code none} only for a
+ * local test server), {@code timeout-seconds} (default 30).
+ */
+public final class SmtpTarget implements Target {
+  public static final String TYPE = "smtp";
+
+  @Override
+  public void set(TargetContext context) {}
+
+  @Override
+  public void test(TargetContext context) {
+    String host = context.setting("host");
+    String username = context.setting("username");
+    int port = Integer.parseInt(context.rule().target().getOrDefault("port", "587"));
+    String security = context.rule().target().getOrDefault("security", "starttls");
+    String timeout =
+        Integer.toString(
+            1000 * Integer.parseInt(context.rule().target().getOrDefault("timeout-seconds", "30")));
+    Properties props = new Properties();
+    String protocol = security.equals("tls") ? "smtps" : "smtp";
+    props.put("mail." + protocol + ".auth", "true");
+    props.put("mail." + protocol + ".connectiontimeout", timeout);
+    props.put("mail." + protocol + ".timeout", timeout);
+    switch (security) {
+      case "starttls" -> {
+        props.put("mail.smtp.starttls.enable", "true");
+        props.put("mail.smtp.starttls.required", "true");
+      }
+      case "tls", "none" -> {}
+      default -> throw new KeyturnException.InvalidInput("smtp security is starttls, tls or none");
+    }
+    String password = new String(context.pending().plaintext().reveal(), StandardCharsets.UTF_8);
+    try (Transport transport = Session.getInstance(props).getTransport(protocol)) {
+      transport.connect(host, port, username, password);
+    } catch (AuthenticationFailedException e) {
+      throw new KeyturnException.TargetFailure(
+          "the SMTP server " + host + " refused the login of " + username);
+    } catch (MessagingException e) {
+      throw new KeyturnException.TargetFailure(
+          "cannot log in to the SMTP server "
+              + host
+              + ":"
+              + port
+              + " ("
+              + e.getClass().getSimpleName()
+              + ")");
+    }
+  }
+
+  @Override
+  public void rollback(TargetContext context) {}
+}

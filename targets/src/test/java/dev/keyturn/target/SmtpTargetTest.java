@@ -1,0 +1,117 @@
+package dev.keyturn.target;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.spi.TargetContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The smtp target logs in to a real SMTP server (GreenMail) with SMTP AUTH. */
+class SmtpTargetTest {
+  private static final SecretName NAME = SecretName.of("app/SMTP_PASSWORD");
+  private GreenMail smtp;
+
+  @BeforeEach
+  void start() {
+    smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    smtp.getManagers().getSmtpManager().getUserManager().setAuthRequired(true);
+    smtp.start();
+    smtp.setUser("mailer@example.com", "mailer", "right-app-password");
+  }
+
+  @AfterEach
+  void stop() {
+    smtp.stop();
+  }
+
+  private TargetContext context(String password) {
+    RotationRule rule =
+        new RotationRule(
+            NAME,
+            Generator.parse("manual"),
+            Optional.empty(),
+            Duration.ZERO,
+            Strategy.MANUAL,
+            Duration.ZERO,
+            "smtp",
+            Map.of(
+                "host",
+                "127.0.0.1",
+                "port",
+                Integer.toString(smtp.getSmtp().getPort()),
+                "username",
+                "mailer",
+                "security",
+                "none"),
+            "",
+            "",
+            "",
+            1,
+            Duration.ZERO,
+            List.of());
+    Rotation rotation =
+        new Rotation(
+            "rot_0000000000000002",
+            NAME,
+            RotationState.TEST,
+            0,
+            Instant.EPOCH,
+            Instant.EPOCH,
+            Instant.EPOCH,
+            Optional.of(2),
+            false,
+            "tok",
+            Optional.empty(),
+            Optional.empty(),
+            List.of());
+    SecretValue pending =
+        new SecretValue(
+            NAME,
+            new Version(
+                2, Stage.PENDING, ValueType.STRING, Instant.EPOCH, "t", Optional.empty(), "f"),
+            Plaintext.ofUtf8(password));
+    return new TargetContext(
+        rule,
+        rotation,
+        pending,
+        Optional.empty(),
+        n -> {
+          throw new AssertionError();
+        },
+        p -> {});
+  }
+
+  @Test
+  void test_logsInWithTheNewPassword() {
+    new SmtpTarget().test(context("right-app-password"));
+  }
+
+  @Test
+  void test_wrongPassword_isRefusedWithoutShowingIt() {
+    assertThatThrownBy(() -> new SmtpTarget().test(context("wrong-canary-password")))
+        .isInstanceOf(KeyturnException.TargetFailure.class)
+        .hasMessage("the SMTP server 127.0.0.1 refused the login of mailer")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary"));
+  }
+}
