@@ -7,10 +7,11 @@ import java.util.Map;
  * A rotation rule on the wire ({@code PUT/GET /v1/rules/{name}}). {@code every} is a period ({@code
  * 90d}, {@code 3mo}, {@code 1y}) counted in {@code timezone}; {@code target} holds {@code type} and
  * its settings (for {@code command}: {@code set-command}, {@code test-command}, {@code timeout}).
- * Durations are strings such as {@code 24h}. {@code hooks} are maps with {@code phase} ({@code
- * after-set}, {@code after-finish}, {@code on-failure}), {@code type} ({@code command}, {@code
- * http}, {@code sql}), {@code check} ({@code true} to fail the step when the hook fails) and the
- * type's settings. Absent fields take defaults.
+ * Instead of {@code every}, {@code cron} takes five cron fields; {@code window} ({@code Sun
+ * 02:00-04:00}) limits when rotations start. Durations are strings such as {@code 24h}. {@code
+ * hooks} are maps with {@code phase} ({@code after-set}, {@code after-finish}, {@code on-failure}),
+ * {@code type} ({@code command}, {@code http}, {@code sql}), {@code check} ({@code true} to fail
+ * the step when the hook fails) and the type's settings. Absent fields take defaults.
  */
 public record RuleBody(
     String generate,
@@ -25,4 +26,6 @@ public record RuleBody(
     String impact,
     Integer attempts,
     String backoff,
-    List<Map<String, String>> hooks) {}
+    List<Map<String, String>> hooks,
+    String cron,
+    String window) {}

@@ -41,7 +41,15 @@ final class RotationCommand implements Runnable {
     table.row("secret", rule.name());
     table.row("generate", r.generate());
     table.row(
-        "every", r.every() == null ? "on request only" : r.every() + " (" + r.timezone() + ")");
+        "schedule",
+        r.every() != null
+            ? "every " + r.every() + " (" + r.timezone() + ")"
+            : r.cron() != null
+                ? "cron " + r.cron() + " (" + r.timezone() + ")"
+                : "on request only");
+    if (r.window() != null) {
+      table.row("window", r.window());
+    }
     table.row("next due", rule.nextDue());
     table.row("strategy", r.strategy());
     table.row("grace", r.grace());
@@ -131,6 +139,19 @@ final class RotationCommand implements Runnable {
     String timeout;
 
     @Option(
+        names = "--cron",
+        paramLabel = "EXPR",
+        description = "Instead of --every: five cron fields, e.g. '0 3 1 * *' (in --timezone).")
+    String cron;
+
+    @Option(
+        names = "--window",
+        paramLabel = "WINDOW",
+        description =
+            "When rotations may start, e.g. 'Sun 02:00-04:00' or 'Mon-Fri 22:00-23:30' (in --timezone).")
+    String window;
+
+    @Option(
         names = "--setting",
         paramLabel = "KEY=VALUE",
         description =
@@ -217,7 +238,9 @@ final class RotationCommand implements Runnable {
                       impact,
                       attempts,
                       backoff,
-                      hooks));
+                      hooks,
+                      cron,
+                      window));
       print(this, rule, json);
       return 0;
     }

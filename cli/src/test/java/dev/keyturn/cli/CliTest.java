@@ -366,7 +366,7 @@ class CliTest {
     Run noRule = run("rotate", "cli/rot/HMAC");
 
     assertThat(set.code()).as(set.err()).isZero();
-    assertThat(set.out()).contains("every        90d (UTC)").contains("owner        devops");
+    assertThat(set.out()).contains("schedule     every 90d (UTC)").contains("owner        devops");
     assertThat(show.out()).contains("\"strategy\":\"overlap\"").contains("\"next_due\":");
     assertThat(rotate.code()).as(rotate.err()).isZero();
     assertThat(rotate.out()).contains("finished, version 2").contains("ok     set none");
@@ -437,5 +437,30 @@ class CliTest {
     assertThat(marker).exists();
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.err()).contains("give sql hooks through the API");
+  }
+
+  @Test
+  void rotationSet_withCronAndWindow() {
+    run("put", "cli/rot/CRON", "--value", "v1");
+
+    Run set =
+        run(
+            "rotation",
+            "set",
+            "cli/rot/CRON",
+            "--cron",
+            "0 3 1 * *",
+            "--window",
+            "Sun 02:00-04:00",
+            "--timezone",
+            "Europe/Berlin");
+    Run both = run("rotation", "set", "cli/rot/CRON", "--cron", "0 3 1 * *", "--every", "90d");
+    Run badWindow = run("rotation", "set", "cli/rot/CRON", "--every", "90d", "--window", "Sundays");
+
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(set.out()).contains("cron 0 3 1 * * (Europe/Berlin)").contains("Sun 02:00-04:00");
+    assertThat(both.code()).isEqualTo(1);
+    assertThat(both.err()).contains("not both");
+    assertThat(badWindow.err()).contains("a window is");
   }
 }

@@ -322,7 +322,7 @@ public final class RotationEngine {
       secrets.move(rotation.secret(), version, Stage.CURRENT, grace, rotation.creatorTag());
     }
     Instant at = clock.instant();
-    store.setNextDue(rotation.secret(), Schedule.nextDue(rule.schedule(), at));
+    store.setNextDue(rotation.secret(), Schedule.nextDue(rule.schedule(), at, random));
     Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
     try {
       finished = runHooks(finished, rule, HookSpec.Phase.AFTER_FINISH);

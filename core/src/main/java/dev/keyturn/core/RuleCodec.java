@@ -25,7 +25,9 @@ public final class RuleCodec {
     out.put("generate", rule.generator().spec());
     rule.schedule()
         .ifPresent(s -> {
-          out.put("every", s.every());
+          s.every().ifPresent(e -> out.put("every", e));
+          s.cron().ifPresent(c -> out.put("cron", c));
+          s.window().ifPresent(w -> out.put("window", w));
           out.put("timezone", s.zone().getId());
         });
     out.put("grace", Durations.format(rule.grace()));

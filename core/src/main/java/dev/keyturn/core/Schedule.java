@@ -1,7 +1,5 @@
 package dev.keyturn.core;
 
-import static java.util.Objects.requireNonNull;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.time.Period;
@@ -9,43 +7,70 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * When a secret is due for rotation: one period after its current version was created. A period is
- * a fixed duration ({@code 90d}, {@code 12h}) or a calendar period ({@code 3mo}, {@code 1y})
- * counted in the rule's time zone, so a monthly rotation keeps its day of the month across DST
+ * When a secret is due for rotation. Either {@code every}: one period after its current version was
+ * created, a fixed duration ({@code 90d}, {@code 12h}) or a calendar period ({@code 3mo}, {@code
+ * 1y}) counted in the rule's time zone, so a monthly rotation keeps its day of the month across DST
  * changes and a yearly one created on 29 February still happens every year (on 28 February in
- * common years). Immutable.
+ * common years). Or {@code cron}: the next match of a five-field expression. Either way an optional
+ * {@code window} ({@code Sun 02:00-04:00}) moves the due time to the window's next opening, with
+ * jitter inside its first half so that many secrets do not rotate in the same second. Immutable.
  */
-public record Schedule(String every, ZoneId zone) {
+public record Schedule(
+    Optional<String> every, Optional<String> cron, Optional<String> window, ZoneId zone) {
   private static final Pattern CALENDAR = Pattern.compile("([0-9]{1,4})(mo|y)");
 
   public Schedule {
-    requireNonNull(every, "every");
-    requireNonNull(zone, "zone");
-    parse(every);
+    if (every.isPresent() == cron.isPresent()) {
+      throw new KeyturnException.InvalidInput("a schedule has --every or --cron, not both");
+    }
+    every.ifPresent(Schedule::parse);
+    cron.ifPresent(Cron::new);
+    window.ifPresent(Window::new);
   }
 
+  /** A period schedule in {@code timezone} (UTC when null). */
   public static Schedule of(String every, String timezone) {
-    ZoneId zone;
+    return new Schedule(Optional.of(every), Optional.empty(), Optional.empty(), zone(timezone));
+  }
+
+  public static ZoneId zone(String timezone) {
     try {
-      zone = ZoneId.of(timezone == null ? "UTC" : timezone);
+      return ZoneId.of(timezone == null ? "UTC" : timezone);
     } catch (RuntimeException e) {
       throw new KeyturnException.InvalidInput(
           "unknown time zone (use an IANA name such as Europe/Berlin)");
     }
-    return new Schedule(every, zone);
   }
 
-  /** The instant one period after {@code from}. */
+  /** When a secret whose current version was created at {@code from} is due, without jitter. */
   public Instant after(Instant from) {
-    Object period = parse(every);
-    if (period instanceof Period p) {
-      return ZonedDateTime.ofInstant(from, zone).plus(p).toInstant();
+    ZonedDateTime base = base(from);
+    return window.map(w -> new Window(w).next(base).at()).orElse(base).toInstant();
+  }
+
+  /** As {@link #after}, plus a random delay inside the first half of the window's opening. */
+  public Instant due(Instant from, RandomGenerator random) {
+    ZonedDateTime base = base(from);
+    if (window.isEmpty()) {
+      return base.toInstant();
     }
-    return from.plus((Duration) period);
+    Window.Opening opening = new Window(window.get()).next(base);
+    long spread = opening.length().toSeconds() / 2;
+    return opening.at().toInstant().plusSeconds(spread <= 0 ? 0 : random.nextLong(spread));
+  }
+
+  private ZonedDateTime base(Instant from) {
+    ZonedDateTime start = ZonedDateTime.ofInstant(from, zone);
+    if (cron.isPresent()) {
+      return new Cron(cron.get()).next(start);
+    }
+    Object period = parse(every.orElseThrow());
+    return period instanceof Period p ? start.plus(p) : start.plus((Duration) period);
   }
 
   /** A calendar period or a duration; refuses anything else with a clear message. */
@@ -65,14 +90,16 @@ public record Schedule(String every, ZoneId zone) {
     return d;
   }
 
-  /** The period as given, e.g. {@code 90d} or {@code 3mo}. */
   @Override
   public String toString() {
-    return every + (zone.getId().equals("UTC") ? "" : " (" + zone.getId() + ")");
+    return every.map(e -> "every " + e).orElseGet(() -> "cron " + cron.orElseThrow())
+        + window.map(w -> " in " + w).orElse("")
+        + (zone.getId().equals("UTC") ? "" : " (" + zone.getId() + ")");
   }
 
   /** Convenience for optional schedules. */
-  public static Optional<Instant> nextDue(Optional<Schedule> schedule, Instant from) {
-    return schedule.map(s -> s.after(from));
+  public static Optional<Instant> nextDue(
+      Optional<Schedule> schedule, Instant from, RandomGenerator random) {
+    return schedule.map(s -> s.due(from, random));
   }
 }

@@ -48,6 +48,7 @@ final class RotationsApi {
   private final RotationStore rotations;
   private final SecretService secrets;
   private final Clock clock;
+  private final java.security.SecureRandom random = new java.security.SecureRandom();
 
   RotationsApi(RotationEngine engine, RotationStore rotations, SecretService secrets, Clock clock) {
     this.engine = requireNonNull(engine, "engine");
@@ -90,7 +91,7 @@ final class RotationsApi {
             .orElseThrow(() ->
                 new KeyturnException.NotFound(name + " has no current version; put one first"));
     // No rotation on adoption: the first one is due a period after the current version was made.
-    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), current.createdAt());
+    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), current.createdAt(), random);
     rotations.putRule(rule, nextDue);
     ex.detail = rule.strategy().wireName() + " " + rule.targetType();
     return response(new RotationStore.RuleEntry(rule, nextDue));
@@ -236,7 +237,17 @@ final class RotationsApi {
             ? (generator.isManual() ? Strategy.MANUAL : Strategy.OVERLAP)
             : Strategy.fromWire(body.strategy());
     Optional<Schedule> schedule =
-        Optional.ofNullable(body.every()).map(e -> Schedule.of(e, body.timezone()));
+        body.every() == null && body.cron() == null
+            ? Optional.empty()
+            : Optional.of(
+                new Schedule(
+                    Optional.ofNullable(body.every()),
+                    Optional.ofNullable(body.cron()),
+                    Optional.ofNullable(body.window()),
+                    Schedule.zone(body.timezone())));
+    if (schedule.isEmpty() && body.window() != null) {
+      throw HttpError.badRequest("a window needs --every or --cron");
+    }
     Map<String, String> target =
         new LinkedHashMap<>(body.target() == null ? Map.of() : body.target());
     String type = target.remove("type");
@@ -281,7 +292,7 @@ final class RotationsApi {
         r.secret().value(),
         new RuleBody(
             r.generator().spec(),
-            r.schedule().map(Schedule::every).orElse(null),
+            r.schedule().flatMap(Schedule::every).orElse(null),
             r.schedule().map(s -> s.zone().getId()).orElse(null),
             Durations.format(r.grace()),
             r.strategy().wireName(),
@@ -292,7 +303,9 @@ final class RotationsApi {
             r.impact(),
             r.attempts(),
             Durations.format(r.backoff()),
-            r.hooks().stream().map(RotationsApi::hook).toList()),
+            r.hooks().stream().map(RotationsApi::hook).toList(),
+            r.schedule().flatMap(Schedule::cron).orElse(null),
+            r.schedule().flatMap(Schedule::window).orElse(null)),
         entry.nextDue().map(Instant::toString).orElse(null));
   }
 

@@ -64,6 +64,8 @@ class CrashTest {
             null,
             20,
             "1s",
+            null,
+            null,
             null));
 
     int rounds = 8;

@@ -82,7 +82,9 @@ class HooksTest {
                       "statement",
                       "DELETE FROM magic_links",
                       "backup",
-                      "true"))));
+                      "true")),
+              null,
+              null));
 
       RotationInfo r = root.rotate("app/production/SECRET_KEY", new RotateRequest(null, null));
 
@@ -141,7 +143,9 @@ class HooksTest {
                       "check",
                       "true",
                       "command",
-                      "exit 4"))));
+                      "exit 4")),
+              null,
+              null));
 
       RotationInfo r = root.rotate("app/K", new RotateRequest(null, null));
 
@@ -186,7 +190,9 @@ class HooksTest {
                               "url-secret",
                               "db/URL",
                               "statement",
-                              "SELECT 1")))))
+                              "SELECT 1")),
+                      null,
+                      null)))
           .hasMessageContaining("lacks read on db/URL");
     }
   }

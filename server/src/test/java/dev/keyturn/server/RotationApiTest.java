@@ -56,6 +56,8 @@ class RotationApiTest {
         "stale pages",
         null,
         null,
+        null,
+        null,
         null);
   }
 
@@ -122,8 +124,8 @@ class RotationApiTest {
     root.putRule(
         HMAC,
         new RuleBody(
-            "hex:32", null, null, "1h", "overlap", "10m", null, null, null, null, null, null,
-            null));
+            "hex:32", null, null, "1h", "overlap", "10m", null, null, null, null, null, null, null,
+            null, null));
     RotationInfo first = root.rotate(HMAC, new RotateRequest(null, null));
 
     assertThat(first.state()).isEqualTo("set");
@@ -171,6 +173,8 @@ class RotationApiTest {
             null,
             null,
             null,
+            null,
+            null,
             null));
 
     RotationInfo ok = root.rotate("app/CMD", new RotateRequest(null, null));
@@ -196,6 +200,8 @@ class RotationApiTest {
             null,
             2,
             "1s",
+            null,
+            null,
             null));
     String current = root.get("app/CMD").value().stringValue();
     RotationInfo failing = root.rotate("app/CMD", new RotateRequest(null, null));
@@ -233,7 +239,7 @@ class RotationApiTest {
                 "app/BAD",
                 new RuleBody(
                     "hex:32", "90x", null, null, null, null, null, null, null, null, null, null,
-                    null)))
+                    null, null, null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class);
     assertThatThrownBy(() ->
             root.putRule(
@@ -251,6 +257,8 @@ class RotationApiTest {
                     null,
                     null,
                     null,
+                    null,
+                    null,
                     null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class)
         .hasMessageContaining("unknown target type");
@@ -259,7 +267,7 @@ class RotationApiTest {
                 "app/BAD",
                 new RuleBody(
                     "manual", null, null, null, "overlap", null, null, null, null, null, null, null,
-                    null)))
+                    null, null, null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class);
     assertThatThrownBy(() -> root.putRule("app/NONE", overlap(null, null)))
         .isInstanceOf(KeyturnClientException.NotFound.class);
@@ -274,7 +282,8 @@ class RotationApiTest {
     root.putRule(
         "app/SMTP_PASSWORD",
         new RuleBody(
-            "manual", null, null, "1h", "manual", null, null, null, null, null, null, null, null));
+            "manual", null, null, "1h", "manual", null, null, null, null, null, null, null, null,
+            null, null));
 
     assertThatThrownBy(() -> root.rotate("app/SMTP_PASSWORD", new RotateRequest(null, null)))
         .isInstanceOf(KeyturnClientException.BadRequest.class);
@@ -332,6 +341,8 @@ class RotationApiTest {
               null,
               1,
               "1s",
+              null,
+              null,
               null));
 
       RotationInfo wrong =

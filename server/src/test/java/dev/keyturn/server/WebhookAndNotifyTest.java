@@ -101,6 +101,8 @@ class WebhookAndNotifyTest {
               null,
               null,
               null,
+              null,
+              null,
               null));
 
       RotationInfo r = root.rotate("app/API_KEY", new RotateRequest(null, null));
@@ -160,6 +162,8 @@ class WebhookAndNotifyTest {
               null,
               1,
               "1s",
+              null,
+              null,
               null));
       status = 500;
 
@@ -178,14 +182,15 @@ class WebhookAndNotifyTest {
                       .orElseThrow()
                       .body());
       assertThat(note.get("event").stringValue()).isEqualTo("rotation.failed");
-      assertThat(
-              root.audit(
-                      Optional.empty(),
-                      Optional.of("app/API_KEY"),
-                      Optional.of("notification.send"),
-                      Optional.empty())
-                  .records())
-          .isNotEmpty();
+      // The notifier audits after the receiver has answered.
+      waitFor(() ->
+          !root.audit(
+                  Optional.empty(),
+                  Optional.of("app/API_KEY"),
+                  Optional.of("notification.send"),
+                  Optional.empty())
+              .records()
+              .isEmpty());
     }
   }
 
@@ -214,6 +219,8 @@ class WebhookAndNotifyTest {
                           url("/set"),
                           "signing-secret",
                           "ops/SIGNING_KEY"),
+                      null,
+                      null,
                       null,
                       null,
                       null,
