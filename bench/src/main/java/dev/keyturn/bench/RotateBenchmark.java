@@ -73,6 +73,7 @@ public final class RotateBenchmark {
             audit,
             clock,
             random,
+            "node-bench",
             r -> {});
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<SecretName> names = new ArrayList<>();

@@ -44,6 +44,12 @@ public final class RotationEngine {
   private final SecureRandom random;
   private final Consumer<Rotation> onFinal;
 
+  /** How long a node's claim on a rotation lasts: longer than any step, shorter than an outage. */
+  private static final Duration CLAIM = Duration.ofMinutes(10);
+
+  /** This node's id for claims on rotations; the same across restarts of one server. */
+  private final String node;
+
   /** Rotations a thread of this node is stepping now; a second caller leaves them alone. */
   private final java.util.Set<String> stepping = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -55,6 +61,7 @@ public final class RotationEngine {
       AuditLog audit,
       Clock clock,
       SecureRandom random,
+      String node,
       Consumer<Rotation> onFinal) {
     this.secrets = requireNonNull(secrets, "secrets");
     this.store = requireNonNull(store, "store");
@@ -63,6 +70,7 @@ public final class RotationEngine {
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
     this.random = requireNonNull(random, "random");
+    this.node = requireNonNull(node, "node");
     this.onFinal = requireNonNull(onFinal, "onFinal");
   }
 
@@ -133,7 +141,16 @@ public final class RotationEngine {
       return store.rotation(id).orElseThrow();
     }
     try {
-      return stepOnce(id);
+      // Nodes sharing a store: one runs the step; a dead node's claim expires.
+      Instant now = clock.instant();
+      if (!store.claim(id, node, now, now.plus(CLAIM))) {
+        return store.rotation(id).orElseThrow();
+      }
+      try {
+        return stepOnce(id);
+      } finally {
+        store.release(id, node);
+      }
     } finally {
       stepping.remove(id);
     }

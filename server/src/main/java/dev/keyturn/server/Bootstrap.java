@@ -116,6 +116,29 @@ final class Bootstrap {
     return Optional.of(token);
   }
 
+  /**
+   * This server's node id, kept in {@code DATA/node.id} so that a restarted server takes back the
+   * claims on rotations it held when it stopped (or crashed).
+   */
+  static String nodeId(Path dataDir, SecureRandom random) {
+    Path file = dataDir.resolve("node.id");
+    try {
+      if (Files.exists(file)) {
+        String id = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        if (id.matches("node-[0-9a-f]{16}")) {
+          return id;
+        }
+      }
+    } catch (IOException e) {
+      throw new StartupException("cannot read " + file + ": " + e.getMessage());
+    }
+    byte[] bytes = new byte[8];
+    random.nextBytes(bytes);
+    String id = "node-" + java.util.HexFormat.of().formatHex(bytes);
+    writeOwnerOnly(file, id + "\n", false);
+    return id;
+  }
+
   private static void writeOwnerOnly(Path file, String content, boolean mustBeNew) {
     Set<StandardOpenOption> options =
         mustBeNew

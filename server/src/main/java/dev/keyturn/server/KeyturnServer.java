@@ -102,6 +102,7 @@ public final class KeyturnServer implements AutoCloseable {
               audit,
               clock,
               random,
+              Bootstrap.nodeId(config.dataDir(), random),
               r -> {
                 log.info(
                     "rotation {} of {} ended {}{}",

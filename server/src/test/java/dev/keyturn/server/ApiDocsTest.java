@@ -39,7 +39,15 @@ class ApiDocsTest {
     var audit = store.openAuditLog(chain);
     RotationEngine engine =
         new RotationEngine(
-            service, store.rotations(), Map.of(), Map.of(), audit, clock, random, r -> {});
+            service,
+            store.rotations(),
+            Map.of(),
+            Map.of(),
+            audit,
+            clock,
+            random,
+            "node-test",
+            r -> {});
     return Routes.table(
         new SecretsApi(service, random, clock),
         new TokensApi(store.tokens(), new Authenticator(store.tokens(), clock), clock, random),

@@ -144,6 +144,38 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
+  public boolean claim(String id, String node, Instant now, Instant until) {
+    return store.inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE rotations SET lease_owner = ?, lease_until = ? WHERE id = ? AND"
+                  + " (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)")) {
+        ps.setString(1, node);
+        ps.setLong(2, until.toEpochMilli());
+        ps.setString(3, id);
+        ps.setLong(4, now.toEpochMilli());
+        ps.setString(5, node);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public void release(String id, String node) {
+    store.inTransaction(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE rotations SET lease_owner = NULL, lease_until = NULL"
+                  + " WHERE id = ? AND lease_owner = ?")) {
+        ps.setString(1, id);
+        ps.setString(2, node);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
   public void save(Rotation r) {
     store.inTransaction(c -> {
       try (PreparedStatement ps =

@@ -68,6 +68,31 @@ public final class InMemoryRotationStore implements RotationStore {
     rotations.put(rotation.id(), rotation);
   }
 
+  private final Map<String, String> leaseOwner = new java.util.HashMap<>();
+  private final Map<String, Instant> leaseUntil = new java.util.HashMap<>();
+
+  @Override
+  public synchronized boolean claim(String id, String node, Instant now, Instant until) {
+    if (!rotations.containsKey(id)) {
+      return false;
+    }
+    Instant held = leaseUntil.get(id);
+    if (held != null && !held.isBefore(now) && !node.equals(leaseOwner.get(id))) {
+      return false;
+    }
+    leaseOwner.put(id, node);
+    leaseUntil.put(id, until);
+    return true;
+  }
+
+  @Override
+  public synchronized void release(String id, String node) {
+    if (node.equals(leaseOwner.get(id))) {
+      leaseOwner.remove(id);
+      leaseUntil.remove(id);
+    }
+  }
+
   @Override
   public synchronized void save(Rotation rotation) {
     if (!rotations.containsKey(rotation.id())) {

@@ -422,6 +422,30 @@ public abstract class SecretStoreContract {
   }
 
   @Test
+  void rotations_oneNodeAtATimeHoldsTheClaim() {
+    RotationStore rotations = store.rotations();
+    rotations.start(rotation("rot_9", NAME, RotationState.SET, T0));
+
+    assertThat(rotations.claim("rot_9", "node-a", T0, T0.plusSeconds(60))).isTrue();
+    assertThat(rotations.claim("rot_9", "node-b", T0.plusSeconds(10), T0.plusSeconds(70)))
+        .isFalse();
+    assertThat(rotations.claim("rot_9", "node-a", T0.plusSeconds(10), T0.plusSeconds(70)))
+        .as("its own again")
+        .isTrue();
+    assertThat(rotations.claim("rot_9", "node-b", T0.plusSeconds(71), T0.plusSeconds(131)))
+        .as("expired")
+        .isTrue();
+    rotations.release("rot_9", "node-a");
+    assertThat(rotations.claim("rot_9", "node-a", T0.plusSeconds(72), T0.plusSeconds(132)))
+        .as("b still holds it")
+        .isFalse();
+    rotations.release("rot_9", "node-b");
+    assertThat(rotations.claim("rot_9", "node-a", T0.plusSeconds(73), T0.plusSeconds(133)))
+        .isTrue();
+    assertThat(rotations.claim("rot_none", "node-a", T0, T0.plusSeconds(1))).isFalse();
+  }
+
+  @Test
   void rules_putReadListDueAndDelete() {
     RotationStore rotations = store.rotations();
     RotationRule rule =

@@ -56,6 +56,7 @@ class RotationEngineTest {
           audit,
           clock,
           random,
+          "node-test",
           ended::add);
 
   private RotationRule rule(

@@ -41,6 +41,17 @@ public interface RotationStore {
    */
   void start(Rotation rotation);
 
+  /**
+   * Claims rotation {@code id} for {@code node} until {@code until}, unless another node holds an
+   * unexpired claim. Lets one node at a time run a rotation's step.
+   *
+   * @return true if this node now holds the claim
+   */
+  boolean claim(String id, String node, Instant now, Instant until);
+
+  /** Gives up {@code node}'s claim on rotation {@code id}. */
+  void release(String id, String node);
+
   /** Persists a rotation's new state. */
   void save(Rotation rotation);
 
