@@ -200,8 +200,19 @@ final class RotationCommand implements Runnable {
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
+    @Option(
+        names = "--file",
+        paramLabel = "FILE",
+        description =
+            "The whole rule as YAML (or JSON); see docs/rules.md. Not with the other rule options.")
+    java.nio.file.Path file;
+
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+      if (file != null) {
+        print(this, client().putRule(name, fromFile(file)), json);
+        return 0;
+      }
       List<Map<String, String>> hooks = new ArrayList<>();
       for (String h : hookSpecs) {
         hooks.add(hook(h, false));
@@ -243,6 +254,29 @@ final class RotationCommand implements Runnable {
                       window));
       print(this, rule, json);
       return 0;
+    }
+  }
+
+  /** Reads a rule file: YAML (a superset of JSON) with the fields of {@link RuleBody}. */
+  static RuleBody fromFile(java.nio.file.Path file) throws java.io.IOException {
+    byte[] bytes;
+    try {
+      bytes = java.nio.file.Files.readAllBytes(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new KeyturnException.InvalidInput(file + ": no such file");
+    }
+    try {
+      return tools.jackson.dataformat.yaml.YAMLMapper.builder()
+          .propertyNamingStrategy(tools.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+          .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build()
+          .readValue(bytes, RuleBody.class);
+    } catch (tools.jackson.databind.exc.UnrecognizedPropertyException e) {
+      throw new KeyturnException.InvalidInput(
+          file + ": unknown field '" + e.getPropertyName() + "' (see docs/rules.md)");
+    } catch (tools.jackson.core.JacksonException e) {
+      throw new KeyturnException.InvalidInput(
+          file + " is not a rule file (YAML): " + e.getOriginalMessage());
     }
   }
 

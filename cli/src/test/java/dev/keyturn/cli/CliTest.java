@@ -463,4 +463,52 @@ class CliTest {
     assertThat(both.err()).contains("not both");
     assertThat(badWindow.err()).contains("a window is");
   }
+
+  @Test
+  void rotationSet_fromAYamlFile() throws Exception {
+    Path marker = work.resolve("yaml-reloaded");
+    Path rule = work.resolve("rule.yaml");
+    Files.writeString(
+        rule,
+        """
+        generate: hex:32
+        every: 90d
+        timezone: Europe/Berlin
+        window: "Sun 02:00-04:00"
+        grace: 24h
+        strategy: overlap
+        owner: devops
+        purpose: revalidation webhook
+        target:
+          type: none
+        attempts: 3
+        backoff: 2s
+        hooks:
+          - phase: after-set
+            type: command
+            command: touch %s
+          - phase: after-finish
+            type: command
+            check: true
+            command: "true"
+        """
+            .formatted(marker));
+    run("put", "cli/rot/YAML", "--value", "v1");
+
+    Run set = run("rotation", "set", "cli/rot/YAML", "--file", rule.toString(), "--json");
+    Run rotate = run("rotate", "cli/rot/YAML");
+    Path bad = work.resolve("bad.yaml");
+    Files.writeString(bad, "generate: hex:32\nevry: 90d\n");
+    Run typo = run("rotation", "set", "cli/rot/YAML", "--file", bad.toString());
+
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(set.out())
+        .contains("\"window\":\"Sun 02:00-04:00\"")
+        .contains("\"timezone\":\"Europe/Berlin\"")
+        .contains("\"attempts\":3");
+    assertThat(rotate.code()).as(rotate.err()).isZero();
+    assertThat(marker).exists();
+    assertThat(typo.code()).isEqualTo(1);
+    assertThat(typo.err()).contains("unknown field 'evry'");
+  }
 }
