@@ -89,18 +89,18 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
       case "rsa" -> {
         int bits = parts.length == 2 ? parseInt(spec, parts[1]) : 0;
         if (parts.length != 2 || (bits != 2048 && bits != 3072 && bits != 4096)) {
-          throw invalid(spec, "RSA keys are rsa:2048, rsa:3072 or rsa:4096");
+          throw invalid("RSA keys are rsa:2048, rsa:3072 or rsa:4096");
         }
         yield new Generator(spec, Kind.RSA, bits, "");
       }
       case "ec" -> {
         String curve = parts.length == 2 ? parts[1].toLowerCase(Locale.ROOT) : "";
         if (!curve.equals("p256") && !curve.equals("p384")) {
-          throw invalid(spec, "EC keys are ec:p256 or ec:p384");
+          throw invalid("EC keys are ec:p256 or ec:p384");
         }
         yield new Generator(spec, Kind.EC, curve.equals("p256") ? 256 : 384, "");
       }
-      default -> throw invalid(spec, null);
+      default -> throw invalid(null);
     };
   }
 
@@ -166,23 +166,23 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
 
   private static Generator password(String spec, String[] parts) {
     if (parts.length < 2) {
-      throw invalid(spec, "password needs a length, e.g. password:32");
+      throw invalid("password needs a length, e.g. password:32");
     }
     int length = parseInt(spec, parts[1]);
     if (length < 8 || length > 1024) {
-      throw invalid(spec, "password length must be between 8 and 1024");
+      throw invalid("password length must be between 8 and 1024");
     }
     String exclude = "";
     if (parts.length == 3) {
       if (!parts[2].startsWith("exclude=") || parts[2].length() == "exclude=".length()) {
-        throw invalid(spec, "the option after the length is exclude=CHARS");
+        throw invalid("the option after the length is exclude=CHARS");
       }
       exclude = parts[2].substring("exclude=".length());
     }
     Generator generator = new Generator(spec, Kind.PASSWORD, length, exclude);
     for (String cls : new String[] {LOWER, UPPER, DIGITS, SYMBOLS}) {
       if (generator.without(cls).isEmpty()) {
-        throw invalid(spec, "exclude= removes every character of a required class");
+        throw invalid("exclude= removes every character of a required class");
       }
     }
     return generator;
@@ -191,7 +191,6 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
   private static Generator sized(String spec, Kind kind, String[] parts) {
     if (parts.length != 2) {
       throw invalid(
-          spec,
           kind.name().toLowerCase(Locale.ROOT)
               + " needs a byte count, e.g. "
               + kind.name().toLowerCase(Locale.ROOT)
@@ -199,26 +198,26 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
     }
     int n = parseInt(spec, parts[1]);
     if (n < MIN_BYTES || n > MAX_BYTES) {
-      throw invalid(spec, "the byte count must be between " + MIN_BYTES + " and " + MAX_BYTES);
+      throw invalid("the byte count must be between " + MIN_BYTES + " and " + MAX_BYTES);
     }
     return new Generator(spec, kind, n, "");
   }
 
   private static Generator plain(String spec, Kind kind, String[] parts) {
     if (parts.length != 1) {
-      throw invalid(spec, kind.name().toLowerCase(Locale.ROOT) + " takes no options");
+      throw invalid(kind.name().toLowerCase(Locale.ROOT) + " takes no options");
     }
     return new Generator(spec, kind, 0, "");
   }
 
   private static int parseInt(String spec, String text) {
     if (!text.matches("[0-9]{1,9}")) {
-      throw invalid(spec, "the size is not a whole number");
+      throw invalid("the size is not a whole number");
     }
     return Integer.parseInt(text);
   }
 
-  private static KeyturnException.InvalidInput invalid(String spec, String why) {
+  private static KeyturnException.InvalidInput invalid(String why) {
     // The spec is not echoed: a value pasted where a spec belongs must not reach a log.
     return new KeyturnException.InvalidInput(
         "invalid generator spec"

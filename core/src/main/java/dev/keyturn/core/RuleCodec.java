@@ -3,7 +3,6 @@ package dev.keyturn.core;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -127,11 +126,6 @@ public final class RuleCodec {
               dec(f[0]), Boolean.parseBoolean(f[1]), Long.parseLong(f[2]), dec(f[3])));
     }
     return out;
-  }
-
-  /** A duration back from its stored form (used by stores for the back-off fields). */
-  static Duration duration(String text) {
-    return Durations.parse(text);
   }
 
   private static String lines(Map<String, String> values) {
