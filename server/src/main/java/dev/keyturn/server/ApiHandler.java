@@ -109,10 +109,10 @@ final class ApiHandler extends Handler.Abstract {
             log.error(
                 "audit append failed; refusing {} with 503: {}",
                 outcome.action,
-                failure.toString());
+                SafeFailure.describe(failure));
             HttpError error = HttpError.unavailable();
             outcome.status = error.status();
-            outcome.body = ErrorResponse.of(error.code(), error.message());
+            outcome.body = error.body();
           } else {
             metrics.auditAppended(outcome.events.size());
           }
@@ -177,7 +177,7 @@ final class ApiHandler extends Handler.Abstract {
     } catch (Throwable e) {
       HttpError error = HttpError.of(e);
       if (error.status() >= 500) {
-        log.error("{} {} failed: {}", method, outcome.action, error.message(), e);
+        log.error("{} {} failed: {}", method, outcome.action, error.message(), SafeFailure.of(e));
       }
       outcome.status = error.status();
       outcome.body = error.body();

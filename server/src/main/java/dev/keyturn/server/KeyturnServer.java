@@ -231,7 +231,7 @@ public final class KeyturnServer implements AutoCloseable {
     try {
       jetty.stop();
     } catch (Exception e) {
-      log.warn("HTTP listener did not stop cleanly: {}", e.toString());
+      log.warn("HTTP listener did not stop cleanly: {}", SafeFailure.describe(e));
     } finally {
       scheduler.close();
       audit.close();

@@ -84,7 +84,7 @@ final class Scheduler implements AutoCloseable {
       try {
         tick();
       } catch (RuntimeException e) {
-        log.warn("scheduler tick failed: {}", e.toString());
+        log.warn("scheduler tick failed: {}", SafeFailure.describe(e));
       }
       try {
         Thread.sleep(interval.toMillis());
@@ -114,7 +114,7 @@ final class Scheduler implements AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       } catch (java.util.concurrent.ExecutionException e) {
-        log.warn("rotation step failed: {}", e.getCause().toString());
+        log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
       }
     }
     for (SecretName name : store.withExpiredPrevious(clock.instant(), BATCH)) {

@@ -295,13 +295,7 @@ class RotationApiTest {
 
   private static void waitFor(java.util.function.BooleanSupplier condition)
       throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 15 s");
-      }
-      Thread.sleep(100);
-    }
+    dev.keyturn.testing.Eventually.waitFor(Duration.ofSeconds(15), condition);
   }
 
   @Test

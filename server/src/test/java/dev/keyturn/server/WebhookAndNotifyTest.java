@@ -245,12 +245,6 @@ class WebhookAndNotifyTest {
 
   private static void waitFor(java.util.function.BooleanSupplier condition)
       throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(50);
-    }
+    dev.keyturn.testing.Eventually.waitFor(Duration.ofSeconds(10), condition);
   }
 }

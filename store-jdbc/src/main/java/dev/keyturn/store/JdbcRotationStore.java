@@ -27,6 +27,9 @@ final class JdbcRotationStore implements RotationStore {
       "id, secret, state, attempt, started_at, updated_at, next_attempt_at, pending_version,"
           + " emergency, requested_by, reason, process, checklist";
 
+  private static final int SQLITE_CONSTRAINT = 19;
+  private static final String UNIQUE_VIOLATION = "23505";
+
   private final JdbcSecretStore store;
 
   JdbcRotationStore(JdbcSecretStore store) {
@@ -135,9 +138,13 @@ final class JdbcRotationStore implements RotationStore {
         bind(ps, rotation);
         ps.executeUpdate();
       } catch (SQLException e) {
-        // Another node inserted one between the check and the insert (unique index).
-        throw new KeyturnException.RotationInProgress(
-            rotation.secret().value(), "another rotation");
+        // Another node inserted one between the check and the insert: the one-active index
+        // refused ours. Any other failure is the store's, and says so.
+        if (e.getErrorCode() == SQLITE_CONSTRAINT || UNIQUE_VIOLATION.equals(e.getSQLState())) {
+          throw new KeyturnException.RotationInProgress(
+              rotation.secret().value(), "another rotation");
+        }
+        throw e;
       }
       return null;
     });
