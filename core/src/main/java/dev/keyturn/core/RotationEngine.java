@@ -263,7 +263,19 @@ public final class RotationEngine {
     if (rule.generator().isManual()) {
       throw new KeyturnException.InvalidInput("a manual rotation needs the new value");
     }
-    Plaintext value = rule.generator().generate(random);
+    Plaintext generated = rule.generator().generate(random);
+    Plaintext value;
+    try {
+      value =
+          target(rule)
+              .nextValue(
+                  rule,
+                  secrets.read(rotation.secret(), Selector.current(), false),
+                  generated,
+                  rotation.emergency());
+    } finally {
+      generated.destroy();
+    }
     try {
       return createPending(rotation, rule, value);
     } finally {
@@ -330,17 +342,32 @@ public final class RotationEngine {
 
   private Rotation finish(Rotation rotation, RotationRule rule) {
     int version = rotation.pendingVersion().orElseThrow();
-    Duration grace =
-        rotation.emergency() || !rule.strategy().keepsPreviousForGrace()
-            ? Duration.ZERO
-            : rule.grace();
-    Version now = secrets.describe(rotation.secret()).versions().version(version).orElseThrow();
+    Instant at = clock.instant();
+    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), at, random);
+    Duration grace = graceAtFinish(rotation, rule, at, nextDue);
+    VersionSet versions = secrets.describe(rotation.secret()).versions();
+    Version now = versions.version(version).orElseThrow();
     if (now.stage() == Stage.PENDING) {
+      if (rule.strategy() == Strategy.ALTERNATING_USERS) {
+        // The pending version's user held the older previous versions' password: it changed.
+        for (Version old : versions.versions()) {
+          if (old.stage() == Stage.PREVIOUS) {
+            secrets.move(
+                rotation.secret(),
+                old.number(),
+                Stage.RETIRED,
+                Duration.ZERO,
+                rotation.creatorTag());
+          }
+        }
+      }
       secrets.move(rotation.secret(), version, Stage.CURRENT, grace, rotation.creatorTag());
     }
-    Instant at = clock.instant();
-    store.setNextDue(rotation.secret(), Schedule.nextDue(rule.schedule(), at, random));
+    store.setNextDue(rotation.secret(), nextDue);
     Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
+    if (grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS) {
+      finished = revoke(finished, rule);
+    }
     try {
       finished = runHooks(finished, rule, HookSpec.Phase.AFTER_FINISH);
     } catch (KeyturnException.TargetFailure e) {
@@ -361,6 +388,97 @@ public final class RotationEngine {
         grace.isZero() ? "old retired" : "grace " + Durations.format(grace));
     onFinal.accept(finished);
     return finished;
+  }
+
+  /**
+   * How long the replaced version stays valid: the grace window (overlap, manual), nothing
+   * (single-user, emergencies), or until the next rotation changes its user's password again
+   * (alternating users; on-request rules keep it until then, bounded by {@link #UNTIL_NEXT}).
+   */
+  private static Duration graceAtFinish(
+      Rotation rotation, RotationRule rule, Instant now, Optional<Instant> nextDue) {
+    if (rotation.emergency()) {
+      return Duration.ZERO;
+    }
+    if (rule.strategy() == Strategy.ALTERNATING_USERS) {
+      return nextDue
+          .map(due -> Duration.between(now, due))
+          .filter(d -> d.isPositive())
+          .orElse(UNTIL_NEXT);
+    }
+    return rule.strategy().keepsPreviousForGrace() ? rule.grace() : Duration.ZERO;
+  }
+
+  /** The bound on an alternating user's previous version when no rotation is scheduled. */
+  private static final Duration UNTIL_NEXT = Duration.ofDays(3650);
+
+  /**
+   * Has the target revoke what is no longer valid after a finish. The new version is already
+   * current, so a failure cannot undo anything: it is recorded in the checklist and audited, and
+   * the next revocation (grace end, next rotation) tries again.
+   */
+  private Rotation revoke(Rotation rotation, RotationRule rule) {
+    long started = System.nanoTime();
+    try {
+      target(rule)
+          .revoke(
+              new Target.RevokeContext(
+                  rule,
+                  liveValues(rotation.secret()),
+                  name -> secrets.read(name, Selector.current(), false)));
+      return rotation;
+    } catch (RuntimeException e) {
+      audit(rotation, "rotation.revoke", rotation.pendingVersion(), "failed", describe(e));
+      return rotation.checked(check("revoke " + rule.targetType(), false, started, describe(e)));
+    }
+  }
+
+  /** The versions valid now, current first. */
+  private List<SecretValue> liveValues(SecretName name) {
+    List<SecretValue> live = new java.util.ArrayList<>(secrets.keyring(name));
+    live.sort(
+        java.util.Comparator.comparing((SecretValue v) -> v.version().stage() != Stage.CURRENT));
+    return live;
+  }
+
+  /**
+   * Retires the secret's previous versions whose grace window ended, after the rule's target has
+   * stopped accepting them (a Redis password is removed first, so a failure leaves the version
+   * previous and the next call tries again).
+   */
+  public WriteResult retireExpired(SecretName name) {
+    Optional<RotationStore.RuleEntry> entry = store.rule(name);
+    if (entry.isPresent()) {
+      RotationRule rule = entry.get().rule();
+      target(rule)
+          .revoke(
+              new Target.RevokeContext(
+                  rule, liveValues(name), n -> secrets.read(n, Selector.current(), false)));
+    }
+    return secrets.retireExpired(name);
+  }
+
+  /**
+   * Runs the target's setup for the secret's rule ({@code keyturn target setup}); returns what it
+   * did. The caller audits it.
+   */
+  public List<String> setup(SecretName name) {
+    RotationRule rule =
+        store
+            .rule(name)
+            .orElseThrow(() ->
+                new KeyturnException.NotFound(
+                    name + " has no rotation rule (set one with keyturn rotation set)"))
+            .rule();
+    return target(rule)
+        .setup(
+            new Target.RevokeContext(
+                rule, liveValues(name), n -> secrets.read(n, Selector.current(), false)));
+  }
+
+  /** The rule with the target's defaults filled in, checked against the current value. */
+  public RotationRule prepare(RotationRule rule) {
+    return target(rule).prepare(rule, secrets.read(rule.secret(), Selector.current(), false));
   }
 
   private Rotation rollback(Rotation rotation, RotationRule rule, long started) {

@@ -8,6 +8,7 @@ import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RotationListResponse;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.RuleResponse;
+import dev.keyturn.api.SetupResponse;
 import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.StatusRow;
 import dev.keyturn.core.Capability;
@@ -61,13 +62,10 @@ final class RotationsApi {
     SecretName name = ex.name();
     ex.caller.require(Capability.ADMIN, name.value());
     RotationRule rule = rule(name, ex.body(RuleBody.class));
-    if (rule.strategy() == Strategy.ALTERNATING_USERS) {
-      throw HttpError.badRequest(
-          "alternating-users needs a database target, which this server does not have yet");
-    }
     // The rule will use these secrets' values on this caller's behalf.
     List<String> used = new ArrayList<>();
     Optional.ofNullable(rule.target().get("signing-secret")).ifPresent(used::add);
+    Optional.ofNullable(rule.target().get("admin")).ifPresent(used::add);
     for (HookSpec hook : rule.hooks()) {
       if (!engine.hookTypes().contains(hook.type())) {
         throw HttpError.badRequest("unknown hook type (command, http, sql)");
@@ -90,6 +88,7 @@ final class RotationsApi {
             .current()
             .orElseThrow(() ->
                 new KeyturnException.NotFound(name + " has no current version; put one first"));
+    rule = engine.prepare(rule);
     // No rotation on adoption: the first one is due a period after the current version was made.
     Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), current.createdAt(), random);
     rotations.putRule(rule, nextDue);
@@ -115,6 +114,22 @@ final class RotationsApi {
             .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule"));
     rotations.deleteRule(name);
     return response(entry);
+  }
+
+  SetupResponse setup(Exchange ex) {
+    SecretName name = ex.name();
+    ex.caller.require(Capability.ADMIN, name.value());
+    RotationRule rule =
+        rotations
+            .rule(name)
+            .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule"))
+            .rule();
+    // Setup uses the admin credential on this caller's behalf, as the rule does.
+    Optional.ofNullable(rule.target().get("admin"))
+        .ifPresent(admin -> ex.caller.require(Capability.READ, SecretName.of(admin).value()));
+    List<String> actions = engine.setup(name);
+    ex.detail = rule.targetType() + ": " + actions.size() + " actions";
+    return new SetupResponse(name.value(), rule.targetType(), actions);
   }
 
   RotationInfo rotate(Exchange ex) {

@@ -15,6 +15,7 @@ import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.RuleResponse;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretValueResponse;
+import dev.keyturn.api.SetupResponse;
 import dev.keyturn.api.StageRequest;
 import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.TokenCreateRequest;
@@ -187,6 +188,16 @@ final class Routes {
             null,
             RuleResponse.class,
             rotations::deleteRule),
+        new Route(
+            "POST",
+            "/v1/setup/",
+            Tail.NAME,
+            "target.setup",
+            "admin",
+            "Prepares the rule's target (database: the second user, the owner role, grant parity); re-runnable.",
+            null,
+            SetupResponse.class,
+            rotations::setup),
         new Route(
             "POST",
             "/v1/rotate/",

@@ -43,6 +43,9 @@ final class Scheduler implements AutoCloseable {
   private final SecretStore store;
   private final AuditLog audit;
   private final Notifier notifier;
+  private static final Duration REVOKE_RETRY = Duration.ofMinutes(1);
+  private final java.util.Map<SecretName, java.time.Instant> revokeRetryAt =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Set<String> announcedOverdue =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Clock clock;
@@ -158,7 +161,31 @@ final class Scheduler implements AutoCloseable {
   }
 
   private void retireExpired(SecretName name) {
-    WriteResult result = secrets.retireExpired(name);
+    java.time.Instant retryAt = revokeRetryAt.get(name);
+    if (retryAt != null && retryAt.isAfter(clock.instant())) {
+      return;
+    }
+    WriteResult result;
+    try {
+      result = engine.retireExpired(name);
+      revokeRetryAt.remove(name);
+    } catch (KeyturnException e) {
+      // The target could not revoke the expired value: it stays previous; retried in a minute.
+      revokeRetryAt.put(name, clock.instant().plus(REVOKE_RETRY));
+      log.warn("cannot retire the expired versions of {}: {}", name, e.getMessage());
+      audit.append(
+          List.of(
+              new AuditEvent(
+                  clock.instant(),
+                  "scheduler",
+                  "engine",
+                  "rotation.revoke",
+                  Optional.of(name.value()),
+                  Optional.empty(),
+                  "failed",
+                  e.getMessage())));
+      return;
+    }
     List<AuditEvent> events = new ArrayList<>();
     for (StageChange change : result.changes()) {
       events.add(

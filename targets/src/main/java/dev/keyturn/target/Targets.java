@@ -16,10 +16,19 @@ public final class Targets {
   }
 
   public static Map<String, Target> all(java.time.Clock clock) {
+    PostgresTarget postgres = new PostgresTarget();
     return Map.of(
-        NoneTarget.TYPE, new NoneTarget(),
-        CommandTarget.TYPE, new CommandTarget(),
-        WebhookTarget.TYPE, new WebhookTarget(clock),
-        SmtpTarget.TYPE, new SmtpTarget());
+        NoneTarget.TYPE,
+        new NoneTarget(),
+        CommandTarget.TYPE,
+        new CommandTarget(),
+        WebhookTarget.TYPE,
+        new WebhookTarget(clock),
+        SmtpTarget.TYPE,
+        new SmtpTarget(),
+        PostgresTarget.TYPE,
+        postgres,
+        "postgres",
+        postgres);
   }
 }

@@ -1,5 +1,11 @@
 package dev.keyturn.core.spi;
 
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.SecretValue;
+import java.util.List;
+
 /**
  * Where a rotated value is applied and tested: nothing (a key that apps read), a command, a
  * webhook, a database, an SMTP login. Every method must be idempotent: after a crash or a failure
@@ -7,6 +13,28 @@ package dev.keyturn.core.spi;
  * dev.keyturn.core.KeyturnException.TargetFailure}s whose messages never hold a value.
  */
 public interface Target {
+
+  /**
+   * Checks a rule that names this target against the secret's current value, and returns it with
+   * the target's defaults filled in (so that {@code rotation show} tells what will happen).
+   */
+  default RotationRule prepare(RotationRule rule, SecretValue current) {
+    if (rule.strategy() == dev.keyturn.core.Strategy.ALTERNATING_USERS) {
+      throw new KeyturnException.InvalidInput(
+          "alternating-users needs a database target (postgresql, mariadb)");
+    }
+    return rule;
+  }
+
+  /**
+   * The value a rotation stores as pending, made from the current one and a freshly generated
+   * value. Most targets store the generated value as it is; database targets put it into the
+   * structured secret as the new password (and, alternating users, the other user name).
+   */
+  default Plaintext nextValue(
+      RotationRule rule, SecretValue current, Plaintext generated, boolean emergency) {
+    return Plaintext.wrap(generated.reveal());
+  }
 
   /** Applies the pending value where it must be applied. */
   void set(TargetContext context);
@@ -24,4 +52,51 @@ public interface Target {
 
   /** Puts the current value back where the strategy allows (the rotation is being abandoned). */
   void rollback(TargetContext context);
+
+  /**
+   * Makes the target stop accepting every value that is no longer valid: called after a finish that
+   * retired the old version, and before versions whose grace ended are retired. {@code
+   * context.live()} holds the versions that stay valid. Most targets have nothing to revoke (the
+   * value was replaced in place, or the target keeps no list).
+   */
+  default void revoke(RevokeContext context) {}
+
+  /**
+   * Prepares the target for the rule (a second database user, an owner role), re-runnable; returns
+   * what it did, one line per action, no values.
+   */
+  default List<String> setup(RevokeContext context) {
+    throw new KeyturnException.InvalidInput(
+        "target " + context.rule().targetType() + " needs no setup");
+  }
+
+  /**
+   * What {@link #revoke} and {@link #setup} see: the rule, the versions valid now (current first,
+   * then pending and previous ones), and the other secrets the rule names.
+   */
+  record RevokeContext(
+      RotationRule rule,
+      List<SecretValue> live,
+      java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
+    public RevokeContext {
+      java.util.Objects.requireNonNull(rule, "rule");
+      live = List.copyOf(live);
+      java.util.Objects.requireNonNull(secrets, "secrets");
+    }
+
+    /** The current version (the first live one). */
+    public SecretValue current() {
+      return live.get(0);
+    }
+
+    /** A setting of the rule's target, or a clear error naming it. */
+    public String setting(String key) {
+      String value = rule.target().get(key);
+      if (value == null || value.isBlank()) {
+        throw new KeyturnException.InvalidInput(
+            "target " + rule.targetType() + " needs '" + key + "'");
+      }
+      return value;
+    }
+  }
 }

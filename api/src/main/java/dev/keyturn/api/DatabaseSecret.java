@@ -1,0 +1,239 @@
+package dev.keyturn.api;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The value of a database secret: a JSON object {@code {engine, host, port, dbname, username,
+ * password}} plus any extra fields (kept as they are, e.g. {@code sslmode}). {@code engine} is
+ * {@code postgresql}, {@code mariadb} or {@code redis}, or an alias ({@code postgres}, {@code
+ * mysql}); {@code dbname} is optional for Redis. Renders to a connection URL (percent-encoded) or a
+ * JDBC URL. Not a record: the password must not appear in {@code toString} or {@code equals}.
+ */
+public final class DatabaseSecret {
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:\\[\\]-]{1,253}");
+
+  private final String engine;
+  private final String host;
+  private final int port;
+  private final String dbname;
+  private final String username;
+  private final String password;
+  private final Map<String, JsonNode> extra;
+
+  private DatabaseSecret(
+      String engine,
+      String host,
+      int port,
+      String dbname,
+      String username,
+      String password,
+      Map<String, JsonNode> extra) {
+    this.engine = engine;
+    this.host = host;
+    this.port = port;
+    this.dbname = dbname;
+    this.username = username;
+    this.password = password;
+    this.extra = Collections.unmodifiableMap(new LinkedHashMap<>(extra));
+  }
+
+  /** A value that is not a database secret; the message never quotes the value. */
+  public static final class Invalid extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    Invalid(String message) {
+      super(message);
+    }
+  }
+
+  /** The canonical engine name of {@code name}, or empty when it is not a database engine. */
+  public static java.util.Optional<String> canonicalEngine(String name) {
+    return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
+      case "postgresql", "postgres" -> java.util.Optional.of("postgresql");
+      case "mariadb", "mysql" -> java.util.Optional.of("mariadb");
+      case "redis" -> java.util.Optional.of("redis");
+      default -> java.util.Optional.empty();
+    };
+  }
+
+  /** Parses a stored value (UTF-8 JSON). */
+  public static DatabaseSecret parse(byte[] json) {
+    JsonNode node;
+    try {
+      node = WireJson.mapper().readTree(json);
+    } catch (JacksonException e) {
+      throw new Invalid("a database secret is a JSON object; this value is not JSON");
+    }
+    if (node == null || !node.isObject()) {
+      throw new Invalid("a database secret is a JSON object");
+    }
+    String engine =
+        canonicalEngine(text(node, "engine", true))
+            .orElseThrow(() -> new Invalid("engine must be postgresql, mariadb or redis"));
+    String host = text(node, "host", true);
+    if (!HOST.matcher(host).matches()) {
+      throw new Invalid("host must be a host name or an IP address");
+    }
+    JsonNode portNode = node.get("port");
+    if (portNode == null || !portNode.isIntegralNumber()) {
+      throw new Invalid("port must be a number");
+    }
+    int port = portNode.asInt();
+    if (port < 1 || port > 65535) {
+      throw new Invalid("port must be between 1 and 65535");
+    }
+    String dbname = text(node, "dbname", !engine.equals("redis"));
+    String username = text(node, "username", true);
+    String password = text(node, "password", true);
+    Map<String, JsonNode> extra = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
+      switch (field.getKey()) {
+        case "engine", "host", "port", "dbname", "username", "password" -> {}
+        default -> extra.put(field.getKey(), field.getValue());
+      }
+    }
+    return new DatabaseSecret(engine, host, port, dbname, username, password, extra);
+  }
+
+  private static String text(JsonNode node, String field, boolean required) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      if (required) {
+        throw new Invalid("a database secret needs '" + field + "'");
+      }
+      return "";
+    }
+    if (!value.isString()) {
+      throw new Invalid("'" + field + "' must be a string");
+    }
+    String text = value.asString();
+    if (required && text.isEmpty()) {
+      throw new Invalid("'" + field + "' must not be empty");
+    }
+    return text;
+  }
+
+  public String engine() {
+    return engine;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String dbname() {
+    return dbname;
+  }
+
+  public String username() {
+    return username;
+  }
+
+  public String password() {
+    return password;
+  }
+
+  /** An extra field as text, if present. */
+  public java.util.Optional<String> extra(String field) {
+    JsonNode value = extra.get(field);
+    return value == null || value.isNull()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(value.isString() ? value.asString() : value.toString());
+  }
+
+  /** The same secret with another user and password (every other field kept). */
+  public DatabaseSecret with(String newUsername, String newPassword) {
+    return new DatabaseSecret(
+        engine,
+        host,
+        port,
+        dbname,
+        Objects.requireNonNull(newUsername, "newUsername"),
+        Objects.requireNonNull(newPassword, "newPassword"),
+        extra);
+  }
+
+  /** The stored form: a JSON object, fields in a stable order, UTF-8. */
+  public byte[] toJson() {
+    ObjectNode node = WireJson.mapper().createObjectNode();
+    node.put("engine", engine);
+    node.put("host", host);
+    node.put("port", port);
+    if (!dbname.isEmpty() || !engine.equals("redis")) {
+      node.put("dbname", dbname);
+    }
+    node.put("username", username);
+    node.put("password", password);
+    extra.forEach(node::set);
+    return WireJson.mapper().writeValueAsBytes(node);
+  }
+
+  /**
+   * The connection URL, user and password percent-encoded: {@code
+   * postgresql://user:pass@host:5432/db}, {@code mariadb://...}, {@code
+   * redis://user:pass@host:6379} (with {@code /N} when {@code dbname} is a Redis database number).
+   */
+  public String url() {
+    String scheme = engine.equals("mariadb") ? "mysql" : engine;
+    return scheme
+        + "://"
+        + encode(username)
+        + ":"
+        + encode(password)
+        + "@"
+        + hostPort()
+        + (dbname.isEmpty() ? "" : "/" + encode(dbname));
+  }
+
+  /**
+   * The JDBC URL, credentials as query parameters (how JDBC drivers take them): {@code
+   * jdbc:postgresql://host:5432/db?user=...&password=...}. Redis has no JDBC form.
+   */
+  public String jdbcUrl() {
+    if (engine.equals("redis")) {
+      throw new Invalid("a Redis secret has no JDBC URL; use --format url");
+    }
+    return "jdbc:"
+        + engine
+        + "://"
+        + hostPort()
+        + "/"
+        + encode(dbname)
+        + "?user="
+        + encode(username)
+        + "&password="
+        + encode(password);
+  }
+
+  private String hostPort() {
+    boolean ipv6 = host.indexOf(':') >= 0 && !host.startsWith("[");
+    return (ipv6 ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  /** RFC 3986 percent-encoding: everything but unreserved characters. */
+  static String encode(String text) {
+    return URLEncoder.encode(text, StandardCharsets.UTF_8)
+        .replace("+", "%20")
+        .replace("*", "%2A")
+        .replace("%7E", "~");
+  }
+
+  @Override
+  public String toString() {
+    return engine + "://" + username + "@" + hostPort() + "/" + dbname + " [password redacted]";
+  }
+}
