@@ -94,7 +94,10 @@ public final class DatabaseSecret {
     }
     String dbname = text(node, "dbname", !engine.equals("redis"));
     String username = text(node, "username", true);
-    String password = text(node, "password", true);
+    String password = text(node, "password", false);
+    if (!node.has("password")) {
+      throw new Invalid("a database secret needs 'password'");
+    }
     Map<String, JsonNode> extra = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> field : node.properties()) {
       switch (field.getKey()) {

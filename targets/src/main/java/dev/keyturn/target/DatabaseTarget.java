@@ -40,8 +40,9 @@ abstract class DatabaseTarget implements Target {
   /** Whether {@code secret} logs in (and runs {@code SELECT 1}); false only when refused. */
   abstract boolean logsIn(DatabaseSecret secret, int timeoutSeconds);
 
-  /** An administrative session on the server of {@code app}. */
-  abstract Session admin(DatabaseSecret admin, DatabaseSecret app, int timeoutSeconds);
+  /** An administrative session on the server of {@code app}, under the rule's settings. */
+  abstract Session admin(
+      DatabaseSecret admin, DatabaseSecret app, Map<String, String> settings, int timeoutSeconds);
 
   /** An open administrative connection; closing it ends the session. */
   interface Session extends AutoCloseable {
@@ -255,7 +256,7 @@ abstract class DatabaseTarget implements Target {
       throw new KeyturnException.InvalidInput(
           "the admin credential " + name + " has no current version");
     }
-    return admin(admin, app, timeout);
+    return admin(admin, app, rule.target(), timeout);
   }
 
   private void requireParity(Session admin, Map<String, String> settings) {

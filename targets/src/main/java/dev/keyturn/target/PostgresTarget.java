@@ -54,7 +54,8 @@ public final class PostgresTarget extends DatabaseTarget {
   }
 
   @Override
-  Session admin(DatabaseSecret admin, DatabaseSecret app, int timeoutSeconds) {
+  Session admin(
+      DatabaseSecret admin, DatabaseSecret app, Map<String, String> settings, int timeoutSeconds) {
     try {
       return new PgSession(admin, connect(admin, app.dbname(), timeoutSeconds), timeoutSeconds);
     } catch (SQLException e) {

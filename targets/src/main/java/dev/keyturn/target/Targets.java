@@ -17,6 +17,7 @@ public final class Targets {
 
   public static Map<String, Target> all(java.time.Clock clock) {
     PostgresTarget postgres = new PostgresTarget();
+    MariaDbTarget mariadb = new MariaDbTarget();
     return Map.of(
         NoneTarget.TYPE,
         new NoneTarget(),

@@ -37,6 +37,24 @@ public final class TestServices {
     }
   }
 
+  /**
+   * The JDBC URL of a MariaDB (or MySQL) account that may create users, roles and databases ({@code
+   * KEYTURN_TEST_MARIADB_URL}, default the local server's {@code root} over TCP).
+   */
+  public static String mariadbUrl() {
+    String url = System.getenv("KEYTURN_TEST_MARIADB_URL");
+    if (url == null || url.isBlank()) {
+      url = "jdbc:mariadb://127.0.0.1:3306/?user=root";
+    }
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.createStatement().execute("SELECT 1");
+      return url;
+    } catch (SQLException e) {
+      unavailable("MariaDB at " + url.replaceAll("password=[^&]*", "password=***"), e);
+      throw new AssertionError("unreachable");
+    }
+  }
+
   /** Skips the test (or fails it under {@code KEYTURN_IT=1}) because {@code service} is down. */
   public static void unavailable(String service, Exception cause) {
     String message = service + " is not reachable (" + cause.getMessage() + ")";

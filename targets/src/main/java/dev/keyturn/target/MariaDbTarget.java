@@ -1,0 +1,344 @@
+package dev.keyturn.target;
+
+import dev.keyturn.api.DatabaseSecret;
+import dev.keyturn.core.KeyturnException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Target {@code mariadb} (alias {@code mysql}). An account is {@code user@host}; a password change
+ * applies to every host pattern of the user, with {@code ALTER USER ... IDENTIFIED BY PASSWORD} and
+ * the {@code mysql_native_password} hash computed here, so the plaintext never reaches the server
+ * or its logs ({@code password-hash=server} sends {@code IDENTIFIED BY} with the plaintext instead,
+ * for servers whose users use another authentication plugin). Alternating users have the same host
+ * patterns and one role with the grants, their default role. The test is a login and {@code SELECT
+ * 1}.
+ *
+ * <p>Settings: {@code admin} (the secret holding an account with {@code CREATE USER} and {@code
+ * GRANT OPTION}), for alternating users {@code username}, {@code alt-username} and {@code
+ * owner-role} (the role; defaults as for PostgreSQL), {@code password-hash} ({@code native}, the
+ * default, or {@code server}), {@code timeout-seconds} (default 10).
+ */
+public final class MariaDbTarget extends DatabaseTarget {
+  public static final String TYPE = "mariadb";
+
+  private static final Pattern GRANT =
+      Pattern.compile("GRANT (.+) ON (.+) TO USER( WITH GRANT OPTION)?");
+  private static final Pattern ROLE_GRANT = Pattern.compile("GRANT (`[^`]+`) TO USER");
+
+  @Override
+  String engine() {
+    return TYPE;
+  }
+
+  @Override
+  public dev.keyturn.core.RotationRule prepare(
+      dev.keyturn.core.RotationRule rule, dev.keyturn.core.SecretValue current) {
+    String hash = rule.target().getOrDefault("password-hash", "native");
+    if (!hash.equals("native") && !hash.equals("server")) {
+      throw new KeyturnException.InvalidInput("password-hash is native or server");
+    }
+    return super.prepare(rule, current);
+  }
+
+  @Override
+  boolean logsIn(DatabaseSecret secret, int timeoutSeconds) {
+    try (Connection c = connect(secret, secret.dbname(), timeoutSeconds);
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT 1")) {
+      return r.next() && r.getInt(1) == 1;
+    } catch (SQLException e) {
+      if (e.getErrorCode() == 1045) {
+        return false;
+      }
+      if (e.getErrorCode() == 1044) {
+        throw new KeyturnException.TargetFailure(
+            secret.username() + " logs in to " + where(secret) + " but may not use its database");
+      }
+      throw unreachable(secret, e);
+    }
+  }
+
+  @Override
+  Session admin(
+      DatabaseSecret admin,
+      DatabaseSecret app,
+      java.util.Map<String, String> settings,
+      int timeoutSeconds) {
+    try {
+      return new MariaSession(
+          admin,
+          connect(admin, "", timeoutSeconds),
+          "server".equals(settings.get("password-hash")));
+    } catch (SQLException e) {
+      if (e.getErrorCode() == 1045) {
+        throw new KeyturnException.TargetFailure(
+            "the admin credential does not log in to " + where(admin));
+      }
+      throw unreachable(admin, e);
+    }
+  }
+
+  private static Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds)
+      throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", secret.username());
+    props.setProperty("password", secret.password());
+    props.setProperty("connectTimeout", Integer.toString(timeoutSeconds * 1000));
+    props.setProperty("socketTimeout", Integer.toString(timeoutSeconds * 3000));
+    secret.extra("sslMode").ifPresent(v -> props.setProperty("sslMode", v));
+    secret.extra("serverSslCert").ifPresent(v -> props.setProperty("serverSslCert", v));
+    String host = secret.host().indexOf(':') >= 0 ? "[" + secret.host() + "]" : secret.host();
+    return DriverManager.getConnection(
+        "jdbc:mariadb://" + host + ":" + secret.port() + "/" + dbname, props);
+  }
+
+  private static KeyturnException.TargetFailure unreachable(DatabaseSecret secret, SQLException e) {
+    return new KeyturnException.TargetFailure(
+        "cannot use " + where(secret) + " (error " + e.getErrorCode() + ")");
+  }
+
+  /** The {@code mysql_native_password} hash: {@code *} and SHA1(SHA1(password)) in hex. */
+  static String nativeHash(String password) {
+    try {
+      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+      byte[] once = sha1.digest(password.getBytes(StandardCharsets.UTF_8));
+      return "*" + HexFormat.of().withUpperCase().formatHex(sha1.digest(once));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is part of every JDK", e);
+    }
+  }
+
+  static String quote(String text) {
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
+  }
+
+  static String ident(String name) {
+    return "`" + name.replace("`", "``") + "`";
+  }
+
+  private static final class MariaSession implements Session {
+    private final DatabaseSecret admin;
+    private final Connection connection;
+    private final boolean plaintextToServer;
+
+    MariaSession(DatabaseSecret admin, Connection connection, boolean plaintextToServer) {
+      this.admin = admin;
+      this.connection = connection;
+      this.plaintextToServer = plaintextToServer;
+    }
+
+    private String account(String user, String host) {
+      return quote(user) + "@" + quote(host);
+    }
+
+    @Override
+    public void changePassword(String user, String password) {
+      List<String> hosts = hosts(user);
+      if (hosts.isEmpty()) {
+        throw new KeyturnException.TargetFailure(user + " does not exist on " + where(admin));
+      }
+      String clause =
+          plaintextToServer
+              ? "IDENTIFIED BY " + quote(password)
+              : "IDENTIFIED BY PASSWORD " + quote(nativeHash(password));
+      try (Statement s = connection.createStatement()) {
+        for (String host : hosts) {
+          s.execute("ALTER USER " + account(user, host) + " " + clause);
+        }
+      } catch (SQLException e) {
+        throw failed("change the password of " + user, e);
+      }
+    }
+
+    /** The user's host patterns. */
+    private List<String> hosts(String user) {
+      List<String> out = new ArrayList<>();
+      try (PreparedStatement s =
+          connection.prepareStatement(
+              "SELECT host FROM mysql.user WHERE user = ? AND host <> '' ORDER BY host")) {
+        s.setString(1, user);
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            out.add(r.getString(1));
+          }
+        }
+      } catch (SQLException e) {
+        throw failed("read the accounts of " + user, e);
+      }
+      return out;
+    }
+
+    private boolean roleExists(String role) {
+      try (PreparedStatement s =
+          connection.prepareStatement("SELECT 1 FROM mysql.user WHERE user = ? AND host = ''")) {
+        s.setString(1, role);
+        try (ResultSet r = s.executeQuery()) {
+          return r.next();
+        }
+      } catch (SQLException e) {
+        throw failed("read the roles", e);
+      }
+    }
+
+    /**
+     * SHOW GRANTS for an account with the account written as {@code USER} and credentials cut out,
+     * so that two users' lists compare and nothing secret leaves this method.
+     */
+    private TreeSet<String> grants(String user, String host) {
+      TreeSet<String> out = new TreeSet<>();
+      String me = "`" + user.replace("`", "``") + "`@`" + host.replace("`", "``") + "`";
+      try (Statement s = connection.createStatement();
+          ResultSet r = s.executeQuery("SHOW GRANTS FOR " + account(user, host))) {
+        while (r.next()) {
+          String line =
+              r.getString(1)
+                  .replace(me, "USER")
+                  .replaceAll(" IDENTIFIED BY PASSWORD '[^']*'", "")
+                  .replaceAll(
+                      " IDENTIFIED VIA \\S+( USING '[^']*')?( OR \\S+( USING '[^']*')?)*", "");
+          out.add(line);
+        }
+      } catch (SQLException e) {
+        throw failed("read the grants of " + user, e);
+      }
+      return out;
+    }
+
+    @Override
+    public List<String> differences(String user, String alt, String ownerRole) {
+      List<String> out = new ArrayList<>();
+      List<String> hosts = hosts(user);
+      List<String> altHosts = hosts(alt);
+      if (hosts.isEmpty() || altHosts.isEmpty()) {
+        out.add((hosts.isEmpty() ? user : alt) + " does not exist");
+        return out;
+      }
+      if (!hosts.equals(altHosts)) {
+        out.add("host patterns differ");
+        return out;
+      }
+      for (String host : hosts) {
+        TreeSet<String> mine = grants(user, host);
+        TreeSet<String> theirs = grants(alt, host);
+        if (!mine.contains("GRANT " + ident(ownerRole) + " TO USER")) {
+          out.add(user + "@" + host + " lacks the role " + ownerRole);
+        }
+        for (String g : mine) {
+          if (!theirs.contains(g)) {
+            out.add("only " + user + "@" + host + " has " + g.replace(" TO USER", ""));
+          }
+        }
+        for (String g : theirs) {
+          if (!mine.contains(g)) {
+            out.add("only " + alt + "@" + host + " has " + g.replace(" TO USER", ""));
+          }
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public List<String> setup(String user, String alt, String ownerRole, String password) {
+      List<String> done = new ArrayList<>();
+      List<String> hosts = hosts(user);
+      if (hosts.isEmpty()) {
+        throw new KeyturnException.InvalidInput(user + " does not exist on " + where(admin));
+      }
+      try (Statement s = connection.createStatement()) {
+        if (!roleExists(ownerRole)) {
+          s.execute("CREATE ROLE " + ident(ownerRole));
+          done.add("created role " + ownerRole);
+        }
+        List<String> altHosts = hosts(alt);
+        for (String host : hosts) {
+          if (!altHosts.contains(host)) {
+            s.execute(
+                "CREATE USER "
+                    + account(alt, host)
+                    + " IDENTIFIED BY PASSWORD "
+                    + quote(nativeHash(password)));
+            done.add(
+                "created user "
+                    + alt
+                    + "@"
+                    + host
+                    + " (its password is set by the first rotation)");
+          }
+        }
+        for (String host : hosts) {
+          TreeSet<String> mine = grants(user, host);
+          // The user's own grants go to the role, and to the second user so that neither loses
+          // anything in sessions opened before the role was its default.
+          for (String line : mine) {
+            Matcher m = GRANT.matcher(line);
+            if (!m.matches() || m.group(1).startsWith("USAGE") || m.group(1).equals("PROXY")) {
+              continue;
+            }
+            String option = m.group(3) == null ? "" : m.group(3);
+            String privileges = m.group(1) + " ON " + m.group(2);
+            if (!grants(alt, host).contains(line)) {
+              s.execute("GRANT " + privileges + " TO " + account(alt, host) + option);
+              done.add("granted " + privileges + " to " + alt + "@" + host);
+            }
+            s.execute("GRANT " + privileges + " TO " + ident(ownerRole) + option);
+          }
+          for (String line : mine) {
+            Matcher m = ROLE_GRANT.matcher(line);
+            if (m.matches() && !grants(alt, host).contains(line)) {
+              s.execute("GRANT " + m.group(1) + " TO " + account(alt, host));
+              done.add("granted role " + m.group(1).replace("`", "") + " to " + alt + "@" + host);
+            }
+          }
+          for (String u : List.of(user, alt)) {
+            if (!grants(u, host).contains("GRANT " + ident(ownerRole) + " TO USER")) {
+              s.execute("GRANT " + ident(ownerRole) + " TO " + account(u, host));
+              s.execute("SET DEFAULT ROLE " + ident(ownerRole) + " FOR " + account(u, host));
+              done.add("granted " + ownerRole + " to " + u + "@" + host + ", as its default role");
+            }
+          }
+        }
+      } catch (SQLException e) {
+        throw failed("set up " + alt + " and " + ownerRole, e);
+      }
+      return done;
+    }
+
+    private KeyturnException.TargetFailure failed(String what, SQLException e) {
+      return new KeyturnException.TargetFailure(
+          "cannot "
+              + what
+              + " on "
+              + where(admin)
+              + " (error "
+              + e.getErrorCode()
+              + (e.getErrorCode() == 1227 || e.getErrorCode() == 1044
+                  ? ": the admin credential lacks a privilege"
+                  : "")
+              + ")");
+    }
+
+    @Override
+    public void close() {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        // closing a session that failed; nothing to do
+      }
+    }
+  }
+}
