@@ -55,6 +55,19 @@ public final class TestServices {
     }
   }
 
+  /** The local Redis ({@code KEYTURN_TEST_REDIS_PORT}, default 6379 on 127.0.0.1), checked. */
+  public static int redisPort() {
+    String text = System.getenv("KEYTURN_TEST_REDIS_PORT");
+    int port = text == null || text.isBlank() ? 6379 : Integer.parseInt(text);
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
+      return port;
+    } catch (java.io.IOException e) {
+      unavailable("Redis at 127.0.0.1:" + port, e);
+      throw new AssertionError("unreachable");
+    }
+  }
+
   /** Skips the test (or fails it under {@code KEYTURN_IT=1}) because {@code service} is down. */
   public static void unavailable(String service, Exception cause) {
     String message = service + " is not reachable (" + cause.getMessage() + ")";
