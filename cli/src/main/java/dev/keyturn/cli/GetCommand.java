@@ -1,7 +1,9 @@
 package dev.keyturn.cli;
 
+import dev.keyturn.api.DatabaseSecret;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.WireJson;
+import dev.keyturn.core.KeyturnException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -37,6 +39,14 @@ final class GetCommand extends ClientCommand implements Callable<Integer> {
   boolean raw;
 
   @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      description =
+          "value (default); for a database secret url (postgresql://user:pass@host:5432/db,"
+              + " percent-encoded) or jdbc (jdbc:postgresql://host:5432/db?user=...&password=...).")
+  String format;
+
+  @Option(
       names = "--json",
       description = "Print name, version, stage, value and created_at as JSON.")
   boolean json;
@@ -57,11 +67,29 @@ final class GetCommand extends ClientCommand implements Callable<Integer> {
         value.value().isString()
             ? value.value().stringValue()
             : WireJson.mapper().writeValueAsString(value.value());
+    if (format != null && !format.equals("value")) {
+      text = render(text, format);
+    }
     io().out().writeBytes(text.getBytes(StandardCharsets.UTF_8));
     if (!raw) {
       io().out().println();
     }
     io().out().flush();
     return 0;
+  }
+
+  /** The value as a connection URL; never echoes the value in an error. */
+  private String render(String value, String format) {
+    if (!format.equals("url") && !format.equals("jdbc")) {
+      throw new KeyturnException.InvalidInput("--format is value, url or jdbc");
+    }
+    DatabaseSecret secret;
+    try {
+      secret = DatabaseSecret.parse(value.getBytes(StandardCharsets.UTF_8));
+      return format.equals("url") ? secret.url() : secret.jdbcUrl();
+    } catch (DatabaseSecret.Invalid e) {
+      throw new KeyturnException.InvalidInput(
+          name + " is not a database secret (" + e.getMessage() + ")");
+    }
   }
 }

@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       TokenCommand.class,
       AuditCommand.class,
       RotationCommand.class,
+      TargetCommand.class,
       RotateCommand.class,
       RotationsCommand.class,
       StatusCommand.class,

@@ -117,8 +117,24 @@ final class RotationCommand implements Runnable {
     @Option(
         names = "--target",
         paramLabel = "TYPE",
-        description = "none (default: apps read the value) or command.")
+        description =
+            "none (default: apps read the value), command, webhook, smtp, postgresql, mariadb"
+                + " or redis.")
     String target;
+
+    @Option(
+        names = "--admin",
+        paramLabel = "NAME",
+        description =
+            "postgresql, mariadb, redis: the secret holding the admin credential (you need read"
+                + " on it).")
+    String admin;
+
+    @Option(
+        names = "--alt-username",
+        paramLabel = "USER",
+        description = "alternating-users: the second user (default: the first with _b).")
+    String altUsername;
 
     @Option(
         names = "--set-command",
@@ -230,6 +246,12 @@ final class RotationCommand implements Runnable {
       }
       if (timeout != null) {
         targetSettings.put("timeout", timeout);
+      }
+      if (admin != null) {
+        targetSettings.put("admin", admin);
+      }
+      if (altUsername != null) {
+        targetSettings.put("alt-username", altUsername);
       }
       targetSettings.putAll(settings);
       RuleResponse rule =

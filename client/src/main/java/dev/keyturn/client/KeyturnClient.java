@@ -19,6 +19,7 @@ import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.RuleResponse;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretValueResponse;
+import dev.keyturn.api.SetupResponse;
 import dev.keyturn.api.StageRequest;
 import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.TokenCreateRequest;
@@ -154,6 +155,11 @@ public final class KeyturnClient {
 
   public RuleResponse deleteRule(String name) {
     return send("DELETE", "/v1/rules/" + name(name), null, RuleResponse.class);
+  }
+
+  /** Prepares the target of the secret's rule (database: second user, owner role, parity). */
+  public SetupResponse setupTarget(String name) {
+    return send("POST", "/v1/setup/" + name(name), null, SetupResponse.class);
   }
 
   public RotationInfo rotate(String name, RotateRequest request) {
