@@ -385,7 +385,11 @@ public final class RotationEngine {
         "rotation.finish",
         Optional.of(version),
         "ok",
-        grace.isZero() ? "old retired" : "grace " + Durations.format(grace));
+        grace.isZero()
+            ? "old retired"
+            : rule.strategy() == Strategy.ALTERNATING_USERS
+                ? "previous valid until the next rotation"
+                : "grace " + Durations.format(grace));
     onFinal.accept(finished);
     return finished;
   }
