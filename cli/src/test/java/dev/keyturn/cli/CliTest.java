@@ -149,6 +149,36 @@ class CliTest {
   }
 
   @Test
+  void getFormatUrl_rendersADatabaseSecret_andRefusesOtherValuesInOneLine() throws Exception {
+    Path file = work.resolve("leather.json");
+    Files.writeString(
+        file,
+        "{\"engine\":\"postgresql\",\"host\":\"127.0.0.1\",\"port\":5432,"
+            + "\"dbname\":\"leather_api\",\"username\":\"leather_api\",\"password\":\"p@ss/w\"}");
+    assertThat(run("put", "cli/db/DATABASE", "--file", file.toString(), "--type", "json").code())
+        .isZero();
+    run("put", "cli/db/PLAIN", "--value", "canary-not-a-db-7");
+
+    Run url = run("get", "cli/db/DATABASE", "--format", "url");
+    Run jdbc = run("get", "cli/db/DATABASE", "--format", "jdbc");
+    Run plain = run("get", "cli/db/PLAIN", "--format", "url");
+    Run unknown = run("get", "cli/db/DATABASE", "--format", "yaml");
+
+    assertThat(url.out())
+        .isEqualTo("postgresql://leather_api:p%40ss%2Fw@127.0.0.1:5432/leather_api\n");
+    assertThat(jdbc.out())
+        .isEqualTo(
+            "jdbc:postgresql://127.0.0.1:5432/leather_api?user=leather_api&password=p%40ss%2Fw\n");
+    assertThat(plain.code()).isEqualTo(1);
+    assertThat(plain.err())
+        .isEqualTo(
+            "keyturn: cli/db/PLAIN is not a database secret (a database secret is a JSON object;"
+                + " this value is not JSON)\n");
+    assertThat(unknown.code()).isEqualTo(1);
+    assertThat(unknown.err()).isEqualTo("keyturn: --format is value, url or jdbc\n");
+  }
+
+  @Test
   void putBadInput_isOneLineErrorAndStoresNothing() throws Exception {
     Path binary = work.resolve("key.bin");
     Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0});

@@ -276,6 +276,79 @@ class RotationApiTest {
         .hasMessageContaining("keyturn rotation set");
   }
 
+  private static RuleBody database(String strategy, Map<String, String> target) {
+    return new RuleBody(
+        "base64url:24",
+        "30d",
+        null,
+        null,
+        strategy,
+        null,
+        target,
+        "dba",
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  @Test
+  void databaseRules_needReadOnTheAdminSecret_aDatabaseValue_andAFittingStrategy() {
+    String db = "app/DATABASE";
+    String admin = "ops/DATABASE_ADMIN";
+    var json = dev.keyturn.api.WireJson.mapper();
+    root.put(
+        db,
+        new PutSecretRequest(
+            null,
+            json.readTree(
+                "{\"engine\":\"postgresql\",\"host\":\"127.0.0.1\",\"port\":5432,"
+                    + "\"dbname\":\"app\",\"username\":\"app\",\"password\":\"canary-db-9\"}"),
+            null,
+            null,
+            null));
+    root.put(admin, new PutSecretRequest(null, null, "hex:16", null, null));
+    root.put("app/PLAIN", new PutSecretRequest("canary-db-9", null, null, null, null));
+    Map<String, String> pg = Map.of("type", "postgresql", "admin", admin);
+    KeyturnClient appAdmin = server.client(server.token("admin:app/*"));
+
+    assertThatThrownBy(() -> appAdmin.putRule(db, database("single-user", pg)))
+        .isInstanceOf(KeyturnClientException.Forbidden.class);
+    assertThatThrownBy(() -> root.putRule("app/PLAIN", database("single-user", pg)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("not JSON")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary-db-9"));
+    assertThatThrownBy(() -> root.putRule(db, database("overlap", pg)))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("single-user or alternating-users");
+    assertThatThrownBy(() -> root.putRule(db, database("single-user", Map.of("type", "mysql"))))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("holds a postgresql credential, not a mariadb one");
+    assertThatThrownBy(() -> root.putRule(db, database("overlap", Map.of("type", "redis"))))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("holds a postgresql credential, not a redis one");
+    assertThatThrownBy(() -> root.putRule(db, database("alternating-users", Map.of())))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("alternating-users needs a database target");
+
+    var rule = root.putRule(db, database("alternating-users", pg));
+
+    assertThat(rule.rule().target())
+        .containsEntry("username", "app")
+        .containsEntry("alt-username", "app_b")
+        .containsEntry("owner-role", "app_owner");
+    // Setup needs admin on the secret and read on the admin credential.
+    assertThatThrownBy(() -> appAdmin.setupTarget(db))
+        .isInstanceOf(KeyturnClientException.Forbidden.class);
+    root.putRule("app/PLAIN", overlap(null, null));
+    assertThatThrownBy(() -> root.setupTarget("app/PLAIN"))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("needs no setup");
+  }
+
   @Test
   void manualRotation_takesTheSuppliedValue() {
     root.put("app/SMTP_PASSWORD", new PutSecretRequest("old-app-password", null, null, null, null));

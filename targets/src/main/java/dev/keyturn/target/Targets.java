@@ -30,6 +30,12 @@ public final class Targets {
         PostgresTarget.TYPE,
         postgres,
         "postgres",
-        postgres);
+        postgres,
+        MariaDbTarget.TYPE,
+        mariadb,
+        "mysql",
+        mariadb,
+        RedisTarget.TYPE,
+        new RedisTarget());
   }
 }
