@@ -123,15 +123,7 @@ public final class KeyturnServer implements AutoCloseable {
               });
       scheduler =
           new Scheduler(
-              engine,
-              store.rotations(),
-              service,
-              store,
-              audit,
-              notifier,
-              clock,
-              Duration.ofSeconds(1),
-              4);
+              engine, store.rotations(), store, audit, notifier, clock, Duration.ofSeconds(1), 4);
       ApiHandler handler =
           new ApiHandler(
               Routes.table(

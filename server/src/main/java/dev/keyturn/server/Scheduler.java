@@ -6,7 +6,6 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretName;
-import dev.keyturn.core.SecretService;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.core.VersionSet.StageChange;
 import dev.keyturn.core.WriteResult;
@@ -39,7 +38,6 @@ final class Scheduler implements AutoCloseable {
 
   private final RotationEngine engine;
   private final RotationStore rotations;
-  private final SecretService secrets;
   private final SecretStore store;
   private final AuditLog audit;
   private final Notifier notifier;
@@ -57,7 +55,6 @@ final class Scheduler implements AutoCloseable {
   Scheduler(
       RotationEngine engine,
       RotationStore rotations,
-      SecretService secrets,
       SecretStore store,
       AuditLog audit,
       Notifier notifier,
@@ -66,7 +63,6 @@ final class Scheduler implements AutoCloseable {
       int concurrency) {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
-    this.secrets = requireNonNull(secrets, "secrets");
     this.store = requireNonNull(store, "store");
     this.audit = requireNonNull(audit, "audit");
     this.notifier = requireNonNull(notifier, "notifier");
@@ -169,10 +165,10 @@ final class Scheduler implements AutoCloseable {
     try {
       result = engine.retireExpired(name);
       revokeRetryAt.remove(name);
-    } catch (KeyturnException e) {
+    } catch (RuntimeException e) {
       // The target could not revoke the expired value: it stays previous; retried in a minute.
       revokeRetryAt.put(name, clock.instant().plus(REVOKE_RETRY));
-      log.warn("cannot retire the expired versions of {}: {}", name, e.getMessage());
+      log.warn("cannot retire the expired versions of {}: {}", name, SafeFailure.describe(e));
       audit.append(
           List.of(
               new AuditEvent(
@@ -183,7 +179,7 @@ final class Scheduler implements AutoCloseable {
                   Optional.of(name.value()),
                   Optional.empty(),
                   "failed",
-                  e.getMessage())));
+                  SafeFailure.describe(e))));
       return;
     }
     List<AuditEvent> events = new ArrayList<>();

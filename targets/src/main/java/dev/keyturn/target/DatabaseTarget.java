@@ -25,10 +25,10 @@ import java.util.regex.Pattern;
  * password of the one not in use and flips {@code username}).
  *
  * <p>Crash safety: {@code set} first tries to log in with the pending value; if that works the
- * password was already changed and nothing is done. If neither the pending nor the current value
- * logs in, the password was changed outside Keyturn and the rotation stops with a clear error,
- * never making a third password. Engines supply logins, password changes, the parity check and the
- * setup.
+ * password was already changed (it is set once more, harmlessly, in case a crash came between two
+ * accounts). If neither the pending nor the current value logs in, the password was changed outside
+ * Keyturn and the rotation stops with a clear error, never making a third password. Engines supply
+ * logins, password changes, the parity check and the setup.
  */
 abstract class DatabaseTarget implements Target {
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
@@ -144,9 +144,9 @@ abstract class DatabaseTarget implements Target {
       if (alternating) {
         requireParity(admin, context.rule().target());
       }
-      if (!pendingWorks) {
-        admin.changePassword(pending.username(), pending.password());
-      }
+      // Again even when the pending password logs in: a crash may have come between two
+      // accounts of the user (MariaDB host patterns), and setting the same password is harmless.
+      admin.changePassword(pending.username(), pending.password());
       if (alternating && context.rotation().emergency()) {
         // The user in use may be compromised: it stops working now, with a password nobody knows.
         admin.changePassword(current.username(), throwaway());
@@ -178,9 +178,9 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public boolean canTell(TargetContext context) {
-    // An emergency changes two passwords; the pending one working does not tell about the other.
-    return !(context.rule().strategy() == Strategy.ALTERNATING_USERS
-        && context.rotation().emergency());
+    // A login tells that one account has the password, not that every account (MariaDB host
+    // patterns) or both users (an emergency) do; set is idempotent, so a retry sets again.
+    return false;
   }
 
   @Override

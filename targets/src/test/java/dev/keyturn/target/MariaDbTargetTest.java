@@ -154,6 +154,22 @@ class MariaDbTargetTest extends DatabaseTargetContract {
     assertThat(logsIn(h.current())).isTrue();
   }
 
+  @Test
+  void aCrashBetweenTwoHostPatterns_isFinishedOnResume() throws Exception {
+    h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of());
+    var engine = h.engine();
+    String id = engine.start(RotationHarness.APP, java.util.Optional.empty(), false, "t").id();
+    engine.step(id); // create: the pending version is stored
+    String pending =
+        h.read(dev.keyturn.core.Selector.stage(dev.keyturn.core.Stage.PENDING)).password();
+    // As if the server died after changing one account of the user and before the other.
+    root("ALTER USER '" + user + "'@'127.0.0.1' IDENTIFIED BY '" + pending + "'");
+
+    assertThat(h.engine().runDue(id).state()).isEqualTo(RotationState.FINISHED);
+
+    assertThat(authenticationStrings()).containsOnly(MariaDbTarget.nativeHash(pending));
+  }
+
   private List<String> authenticationStrings() throws SQLException {
     try (Connection c = DriverManager.getConnection(rootUrl);
         PreparedStatement s =
