@@ -54,17 +54,8 @@ blocks=$(ls "$work"/block*.sh | wc -l)
 
 ln -s "$repo/bin" "$work/bin"
 cd "$work"
-if curl -s -o /dev/null http://127.0.0.1:8270/v1/health; then
-  echo "database-runbook: something already listens on 127.0.0.1:8270; stop it first" >&2
-  exit 1
-fi
-bin/keyturn server > server.log 2>&1 &
-server_pid=$!
-for _ in $(seq 1 180); do
-  curl -s -o /dev/null http://127.0.0.1:8270/v1/health && break
-  kill -0 "$server_pid" 2>/dev/null || { cat server.log >&2; exit 1; }
-  sleep 1
-done
+. "$repo/scripts/server.sh"
+start_server database-runbook
 
 url() { bin/keyturn get leather-api/production/DATABASE --format url; }
 for i in $(seq 1 "$blocks"); do

@@ -14,17 +14,8 @@ awk '/^In a second terminal/{found=1} found && /^```sh/{inblock=1; next} inblock
   "$repo/README.md" > tour.sh
 [ -s tour.sh ] || { echo "readme-tour: found no tour in README.md" >&2; exit 1; }
 
-if curl -s -o /dev/null http://127.0.0.1:8270/v1/health; then
-  echo "readme-tour: something already listens on 127.0.0.1:8270; stop it first" >&2
-  exit 1
-fi
-bin/keyturn server > server.log 2>&1 &
-server_pid=$!
-for _ in $(seq 1 180); do
-  curl -s -o /dev/null http://127.0.0.1:8270/v1/health && break
-  kill -0 "$server_pid" 2>/dev/null || { cat server.log >&2; exit 1; }
-  sleep 1
-done
+. "$repo/scripts/server.sh"
+start_server readme-tour
 
 echo "readme-tour: running $(grep -c 'bin/keyturn\|curl' tour.sh) commands from README.md"
 bash -euo pipefail tour.sh > tour.out 2>&1 || { cat tour.out >&2; echo "readme-tour: FAILED" >&2; exit 1; }

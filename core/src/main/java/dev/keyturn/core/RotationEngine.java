@@ -93,13 +93,7 @@ public final class RotationEngine {
    */
   public Rotation start(
       SecretName name, Optional<Plaintext> supplied, boolean emergency, String requestedBy) {
-    RotationRule rule =
-        store
-            .rule(name)
-            .orElseThrow(() ->
-                new KeyturnException.NotFound(
-                    name + " has no rotation rule (set one with keyturn rotation set)"))
-            .rule();
+    RotationRule rule = ruleOf(name);
     if (rule.strategy() == Strategy.MANUAL && supplied.isEmpty()) {
       throw new KeyturnException.InvalidInput(
           name + " is rotated manually: supply the new value (keyturn rotate NAME --stdin)");
@@ -132,6 +126,15 @@ public final class RotationEngine {
       rotation = createPending(rotation, rule, supplied.get());
     }
     return rotation;
+  }
+
+  private RotationRule ruleOf(SecretName name) {
+    return store
+        .rule(name)
+        .orElseThrow(() ->
+            new KeyturnException.NotFound(
+                name + " has no rotation rule (set one with keyturn rotation set)"))
+        .rule();
   }
 
   /** Runs the rotation's current step if it is due; returns the rotation after it. */
@@ -467,13 +470,7 @@ public final class RotationEngine {
    * did. The caller audits it.
    */
   public List<String> setup(SecretName name) {
-    RotationRule rule =
-        store
-            .rule(name)
-            .orElseThrow(() ->
-                new KeyturnException.NotFound(
-                    name + " has no rotation rule (set one with keyturn rotation set)"))
-            .rule();
+    RotationRule rule = ruleOf(name);
     return target(rule)
         .setup(
             new Target.RevokeContext(

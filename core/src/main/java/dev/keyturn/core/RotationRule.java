@@ -61,4 +61,23 @@ public record RotationRule(
           "the manual strategy goes with --generate manual, and only with it");
     }
   }
+
+  /** This rule with other target settings. */
+  public RotationRule withTarget(Map<String, String> settings) {
+    return new RotationRule(
+        secret,
+        generator,
+        schedule,
+        grace,
+        strategy,
+        propagation,
+        targetType,
+        settings,
+        owner,
+        purpose,
+        impact,
+        attempts,
+        backoff,
+        hooks);
+  }
 }

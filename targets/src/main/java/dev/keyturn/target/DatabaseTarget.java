@@ -10,6 +10,10 @@ import dev.keyturn.core.Strategy;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -37,12 +41,46 @@ abstract class DatabaseTarget implements Target {
   /** The canonical engine name this target serves: {@code postgresql}, {@code mariadb}. */
   abstract String engine();
 
-  /** Whether {@code secret} logs in (and runs {@code SELECT 1}); false only when refused. */
-  abstract boolean logsIn(DatabaseSecret secret, int timeoutSeconds);
+  /** A JDBC connection as {@code secret}'s user to {@code dbname} ({@code ""}: none). */
+  abstract Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds)
+      throws SQLException;
 
-  /** An administrative session on the server of {@code app}, under the rule's settings. */
-  abstract Session admin(
-      DatabaseSecret admin, DatabaseSecret app, Map<String, String> settings, int timeoutSeconds);
+  /** Whether the server refused the login's password (not: could not be reached). */
+  abstract boolean refused(SQLException e);
+
+  /** The error's code as an operator reads it ({@code SQLState 42501: ...}); never a value. */
+  abstract String code(SQLException e);
+
+  /** The database the admin session opens for {@code app}. */
+  abstract String adminDatabase(DatabaseSecret app);
+
+  /** Wraps an open admin connection in this engine's session. */
+  abstract Session session(
+      DatabaseSecret admin,
+      Connection connection,
+      Map<String, String> settings,
+      int timeoutSeconds);
+
+  /** Whether {@code secret} logs in and runs {@code SELECT 1}; false only when refused. */
+  final boolean logsIn(DatabaseSecret secret, int timeoutSeconds) {
+    try (Connection c = connect(secret, secret.dbname(), timeoutSeconds);
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT 1")) {
+      return r.next() && r.getInt(1) == 1;
+    } catch (SQLException e) {
+      if (refused(e)) {
+        return false;
+      }
+      throw new KeyturnException.TargetFailure(
+          "cannot use " + where(secret) + " as " + secret.username() + " (" + code(e) + ")");
+    }
+  }
+
+  /** A failure of {@code what} in an admin session, with the server's error code. */
+  final KeyturnException.TargetFailure failed(DatabaseSecret admin, String what, SQLException e) {
+    return new KeyturnException.TargetFailure(
+        "cannot " + what + " on " + where(admin) + " (" + code(e) + ")");
+  }
 
   /** An open administrative connection; closing it ends the session. */
   interface Session extends AutoCloseable {
@@ -95,21 +133,7 @@ abstract class DatabaseTarget implements Target {
       users(settings, value.username());
     }
     timeout(settings);
-    return new RotationRule(
-        rule.secret(),
-        rule.generator(),
-        rule.schedule(),
-        rule.grace(),
-        rule.strategy(),
-        rule.propagation(),
-        rule.targetType(),
-        settings,
-        rule.owner(),
-        rule.purpose(),
-        rule.impact(),
-        rule.attempts(),
-        rule.backoff(),
-        rule.hooks());
+    return rule.withTarget(settings);
   }
 
   @Override
@@ -256,7 +280,15 @@ abstract class DatabaseTarget implements Target {
       throw new KeyturnException.InvalidInput(
           "the admin credential " + name + " has no current version");
     }
-    return admin(admin, app, rule.target(), timeout);
+    try {
+      return session(admin, connect(admin, adminDatabase(app), timeout), rule.target(), timeout);
+    } catch (SQLException e) {
+      if (refused(e)) {
+        throw new KeyturnException.TargetFailure(
+            "the admin credential does not log in to " + where(admin));
+      }
+      throw failed(admin, "log in as the admin", e);
+    }
   }
 
   private void requireParity(Session admin, Map<String, String> settings) {

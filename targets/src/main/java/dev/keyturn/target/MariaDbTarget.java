@@ -14,6 +14,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -56,45 +57,35 @@ public final class MariaDbTarget extends DatabaseTarget {
   }
 
   @Override
-  boolean logsIn(DatabaseSecret secret, int timeoutSeconds) {
-    try (Connection c = connect(secret, secret.dbname(), timeoutSeconds);
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT 1")) {
-      return r.next() && r.getInt(1) == 1;
-    } catch (SQLException e) {
-      if (e.getErrorCode() == 1045) {
-        return false;
-      }
-      if (e.getErrorCode() == 1044) {
-        throw new KeyturnException.TargetFailure(
-            secret.username() + " logs in to " + where(secret) + " but may not use its database");
-      }
-      throw unreachable(secret, e);
-    }
+  boolean refused(SQLException e) {
+    return e.getErrorCode() == 1045;
   }
 
   @Override
-  Session admin(
-      DatabaseSecret admin,
-      DatabaseSecret app,
-      java.util.Map<String, String> settings,
-      int timeoutSeconds) {
-    try {
-      return new MariaSession(
-          admin,
-          connect(admin, "", timeoutSeconds),
-          "server".equals(settings.get("password-hash")));
-    } catch (SQLException e) {
-      if (e.getErrorCode() == 1045) {
-        throw new KeyturnException.TargetFailure(
-            "the admin credential does not log in to " + where(admin));
-      }
-      throw unreachable(admin, e);
-    }
+  String code(SQLException e) {
+    return "error "
+        + e.getErrorCode()
+        + switch (e.getErrorCode()) {
+          case 1044 -> ": no access to the database";
+          case 1227, 1142 -> ": the admin credential lacks a privilege";
+          case 1049 -> ": no such database";
+          default -> "";
+        };
   }
 
-  private static Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds)
-      throws SQLException {
+  @Override
+  String adminDatabase(DatabaseSecret app) {
+    return "";
+  }
+
+  @Override
+  Session session(
+      DatabaseSecret admin, Connection connection, Map<String, String> settings, int timeout) {
+    return new MariaSession(admin, connection, "server".equals(settings.get("password-hash")));
+  }
+
+  @Override
+  Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds) throws SQLException {
     Properties props = new Properties();
     props.setProperty("user", secret.username());
     props.setProperty("password", secret.password());
@@ -105,11 +96,6 @@ public final class MariaDbTarget extends DatabaseTarget {
     String host = secret.host().indexOf(':') >= 0 ? "[" + secret.host() + "]" : secret.host();
     return DriverManager.getConnection(
         "jdbc:mariadb://" + host + ":" + secret.port() + "/" + dbname, props);
-  }
-
-  private static KeyturnException.TargetFailure unreachable(DatabaseSecret secret, SQLException e) {
-    return new KeyturnException.TargetFailure(
-        "cannot use " + where(secret) + " (error " + e.getErrorCode() + ")");
   }
 
   /** The {@code mysql_native_password} hash: {@code *} and SHA1(SHA1(password)) in hex. */
@@ -131,7 +117,7 @@ public final class MariaDbTarget extends DatabaseTarget {
     return "`" + name.replace("`", "``") + "`";
   }
 
-  private static final class MariaSession implements Session {
+  private final class MariaSession implements Session {
     private final DatabaseSecret admin;
     private final Connection connection;
     private final boolean plaintextToServer;
@@ -319,17 +305,7 @@ public final class MariaDbTarget extends DatabaseTarget {
     }
 
     private KeyturnException.TargetFailure failed(String what, SQLException e) {
-      return new KeyturnException.TargetFailure(
-          "cannot "
-              + what
-              + " on "
-              + where(admin)
-              + " (error "
-              + e.getErrorCode()
-              + (e.getErrorCode() == 1227 || e.getErrorCode() == 1044
-                  ? ": the admin credential lacks a privilege"
-                  : "")
-              + ")");
+      return MariaDbTarget.this.failed(admin, what, e);
     }
 
     @Override

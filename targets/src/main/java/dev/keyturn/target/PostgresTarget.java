@@ -39,36 +39,36 @@ public final class PostgresTarget extends DatabaseTarget {
   }
 
   @Override
-  boolean logsIn(DatabaseSecret secret, int timeoutSeconds) {
-    try (Connection c = connect(secret, secret.dbname(), timeoutSeconds);
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT 1")) {
-      return r.next() && r.getInt(1) == 1;
-    } catch (SQLException e) {
-      String state = Objects.requireNonNullElse(e.getSQLState(), "");
-      if (state.equals("28P01") || state.equals("28000")) {
-        return false;
-      }
-      throw unreachable(secret, e);
-    }
+  boolean refused(SQLException e) {
+    return "28P01".equals(e.getSQLState()) || "28000".equals(e.getSQLState());
   }
 
   @Override
-  Session admin(
-      DatabaseSecret admin, DatabaseSecret app, Map<String, String> settings, int timeoutSeconds) {
-    try {
-      return new PgSession(admin, connect(admin, app.dbname(), timeoutSeconds), timeoutSeconds);
-    } catch (SQLException e) {
-      if ("28P01".equals(e.getSQLState()) || "28000".equals(e.getSQLState())) {
-        throw new KeyturnException.TargetFailure(
-            "the admin credential does not log in to " + where(admin));
-      }
-      throw unreachable(admin, e);
-    }
+  String code(SQLException e) {
+    String state = Objects.requireNonNullElse(e.getSQLState(), "none");
+    return "SQLState "
+        + state
+        + switch (state) {
+          case "42501" -> ": the admin credential lacks a privilege";
+          case "3D000" -> ": no such database";
+          case "08001", "08006" -> ": cannot connect";
+          default -> "";
+        };
   }
 
-  private static Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds)
-      throws SQLException {
+  @Override
+  String adminDatabase(DatabaseSecret app) {
+    return app.dbname();
+  }
+
+  @Override
+  Session session(
+      DatabaseSecret admin, Connection connection, Map<String, String> settings, int timeout) {
+    return new PgSession(admin, connection, timeout);
+  }
+
+  @Override
+  Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds) throws SQLException {
     Properties props = new Properties();
     props.setProperty("user", secret.username());
     props.setProperty("password", secret.password());
@@ -88,15 +88,6 @@ public final class PostgresTarget extends DatabaseTarget {
         .replace("+", "%20");
   }
 
-  private static KeyturnException.TargetFailure unreachable(DatabaseSecret secret, SQLException e) {
-    return new KeyturnException.TargetFailure(
-        "cannot use "
-            + where(secret)
-            + " (SQLState "
-            + Objects.requireNonNullElse(e.getSQLState(), "none")
-            + ")");
-  }
-
   static String ident(String name) {
     return "\"" + name.replace("\"", "\"\"") + "\"";
   }
@@ -105,7 +96,7 @@ public final class PostgresTarget extends DatabaseTarget {
     return "'" + text.replace("'", "''") + "'";
   }
 
-  private static final class PgSession implements Session {
+  private final class PgSession implements Session {
     private final DatabaseSecret admin;
     private final Connection connection;
     private final int timeoutSeconds;
@@ -427,14 +418,7 @@ public final class PostgresTarget extends DatabaseTarget {
     }
 
     private KeyturnException.TargetFailure failed(String what, SQLException e) {
-      return new KeyturnException.TargetFailure(
-          "cannot "
-              + what
-              + " on "
-              + where(admin)
-              + " (SQLState "
-              + Objects.requireNonNullElse(e.getSQLState(), "none")
-              + ")");
+      return PostgresTarget.this.failed(admin, what, e);
     }
 
     @Override

@@ -66,21 +66,7 @@ public final class RedisTarget implements Target {
       throw new KeyturnException.InvalidInput("persist is auto, acl-save, config-rewrite or none");
     }
     DatabaseTarget.timeout(settings);
-    return new RotationRule(
-        rule.secret(),
-        rule.generator(),
-        rule.schedule(),
-        rule.grace(),
-        rule.strategy(),
-        rule.propagation(),
-        rule.targetType(),
-        settings,
-        rule.owner(),
-        rule.purpose(),
-        rule.impact(),
-        rule.attempts(),
-        rule.backoff(),
-        rule.hooks());
+    return rule.withTarget(settings);
   }
 
   @Override
