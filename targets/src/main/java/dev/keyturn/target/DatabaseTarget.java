@@ -156,13 +156,7 @@ abstract class DatabaseTarget implements Target {
     boolean alternating = context.rule().strategy() == Strategy.ALTERNATING_USERS;
     boolean pendingWorks = logsIn(pending, timeout);
     if (!pendingWorks && !logsIn(current, timeout)) {
-      throw new KeyturnException.Conflict(
-          "neither the pending nor the current password of "
-              + current.username()
-              + " logs in to "
-              + where(current)
-              + ": it was changed outside Keyturn. Nothing was changed; store the working"
-              + " credential with keyturn put, then rotate again");
+      throw changedOutside(current);
     }
     try (Session admin = admin(context.rule(), context.secrets(), pending, timeout)) {
       if (alternating) {
@@ -342,6 +336,17 @@ abstract class DatabaseTarget implements Target {
       throw new KeyturnException.InvalidInput(
           value.name() + "#" + value.version().number() + ": " + e.getMessage());
     }
+  }
+
+  /** The loud failure when neither the pending nor the current password logs in. */
+  static KeyturnException.Conflict changedOutside(DatabaseSecret current) {
+    return new KeyturnException.Conflict(
+        "neither the pending nor the current password of "
+            + current.username()
+            + " logs in to "
+            + where(current)
+            + ": it was changed outside Keyturn. Nothing was changed; store the working"
+            + " credential with keyturn put, then rotate again");
   }
 
   static String where(DatabaseSecret secret) {

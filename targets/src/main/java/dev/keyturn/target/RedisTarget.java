@@ -88,13 +88,7 @@ public final class RedisTarget implements Target {
     int timeout = DatabaseTarget.timeout(context.rule().target());
     boolean pendingWorks = logsIn(pending, timeout);
     if (!pendingWorks && !logsIn(current, timeout)) {
-      throw new KeyturnException.Conflict(
-          "neither the pending nor the current password of "
-              + current.username()
-              + " logs in to "
-              + DatabaseTarget.where(current)
-              + ": it was changed outside Keyturn. Nothing was changed; store the working"
-              + " credential with keyturn put, then rotate again");
+      throw DatabaseTarget.changedOutside(current);
     }
     try (Resp admin = admin(context.rule(), context.secrets(), timeout)) {
       if (!pendingWorks) {
