@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.api.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
+import dev.keyturn.core.Selector;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.testing.ScratchPostgres;
 import dev.keyturn.testing.TestServices;
@@ -178,5 +180,40 @@ class PostgresTargetTest extends DatabaseTargetContract {
 
     assertThat(h.engine().setup(RotationHarness.APP))
         .contains("moved 1 direct grants of " + user + " to " + user + "_owner in " + database);
+  }
+
+  @Test
+  void parity_coversTheConnectionLimit_andSetupCopiesIt() throws Exception {
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+    h.engine().setup(RotationHarness.APP);
+    asAdmin("ALTER ROLE " + user + " CONNECTION LIMIT 20");
+
+    Rotation refused = h.rotate(false);
+
+    assertThat(refused.state()).isEqualTo(RotationState.FAILED);
+    assertThat(refused.reason().orElseThrow()).contains("rolconnlimit differs");
+    assertThat(h.engine().setup(RotationHarness.APP))
+        .contains("set the connection limit of " + user + "_b to that of " + user);
+    assertThat(h.rotate(false).state()).isEqualTo(RotationState.FINISHED);
+  }
+
+  @Test
+  void theAdminCredential_rotatesItself() throws Exception {
+    String admin = "kt_admin_" + user;
+    asAdmin("CREATE ROLE " + admin + " SUPERUSER LOGIN PASSWORD 'admin-initial'");
+    DatabaseSecret adminSecret = secret(admin, "admin-initial");
+    h.put(RotationHarness.ADMIN, adminSecret);
+    h.rule(RotationHarness.ADMIN, Strategy.SINGLE_USER, Duration.ZERO, Map.of());
+
+    assertThat(h.rotate(RotationHarness.ADMIN, false).state()).isEqualTo(RotationState.FINISHED);
+
+    DatabaseSecret rotated =
+        DatabaseSecret.parse(
+            h.secrets.read(RotationHarness.ADMIN, Selector.current(), false).plaintext().reveal());
+    assertThat(logsIn(admin, "admin-initial")).isFalse();
+    assertThat(logsIn(rotated)).isTrue();
+    // And the app's rotation uses the new admin password.
+    h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of());
+    assertThat(h.rotate(false).state()).isEqualTo(RotationState.FINISHED);
   }
 }

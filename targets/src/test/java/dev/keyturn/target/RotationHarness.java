@@ -102,11 +102,17 @@ final class RotationHarness {
 
   /** Sets the rule through the target's {@code prepare}, as the server does. */
   RotationRule rule(Strategy strategy, Duration grace, Map<String, String> settings) {
+    return rule(APP, strategy, grace, settings);
+  }
+
+  /** A rule for another secret than {@link #APP} (the admin credential, say). */
+  RotationRule rule(
+      SecretName name, Strategy strategy, Duration grace, Map<String, String> settings) {
     Map<String, String> all = new HashMap<>(settings);
     all.put("admin", ADMIN.value());
     RotationRule rule =
         new RotationRule(
-            APP,
+            name,
             Generator.parse("base64url:24"),
             Optional.of(Schedule.of("30d", "UTC")),
             grace,
@@ -126,8 +132,12 @@ final class RotationHarness {
   }
 
   Rotation rotate(boolean emergency) {
+    return rotate(APP, emergency);
+  }
+
+  Rotation rotate(SecretName name, boolean emergency) {
     RotationEngine engine = engine();
-    return engine.runDue(engine.start(APP, Optional.empty(), emergency, "tok_test").id());
+    return engine.runDue(engine.start(name, Optional.empty(), emergency, "tok_test").id());
   }
 
   DatabaseSecret read(Selector selector) {
