@@ -109,10 +109,6 @@ public final class MariaDbTarget extends DatabaseTarget {
     }
   }
 
-  static String quote(String text) {
-    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
-  }
-
   static String ident(String name) {
     return "`" + name.replace("`", "``") + "`";
   }
@@ -128,8 +124,18 @@ public final class MariaDbTarget extends DatabaseTarget {
       this.plaintextToServer = plaintextToServer;
     }
 
-    private String account(String user, String host) {
-      return quote(user) + "@" + quote(host);
+    /**
+     * Runs a statement whose {@code ?} are filled in by the driver, which quotes them for the
+     * session's {@code sql_mode} (with or without backslash escapes): account names as {@code ?@?},
+     * passwords and hashes.
+     */
+    private void run(String sql, String... params) throws SQLException {
+      try (PreparedStatement s = connection.prepareStatement(sql)) {
+        for (int i = 0; i < params.length; i++) {
+          s.setString(i + 1, params[i]);
+        }
+        s.execute();
+      }
     }
 
     @Override
@@ -138,13 +144,13 @@ public final class MariaDbTarget extends DatabaseTarget {
       if (hosts.isEmpty()) {
         throw new KeyturnException.TargetFailure(user + " does not exist on " + where(admin));
       }
-      String clause =
-          plaintextToServer
-              ? "IDENTIFIED BY " + quote(password)
-              : "IDENTIFIED BY PASSWORD " + quote(nativeHash(password));
-      try (Statement s = connection.createStatement()) {
+      try {
         for (String host : hosts) {
-          s.execute("ALTER USER " + account(user, host) + " " + clause);
+          if (plaintextToServer) {
+            run("ALTER USER ?@? IDENTIFIED BY ?", user, host, password);
+          } else {
+            run("ALTER USER ?@? IDENTIFIED BY PASSWORD ?", user, host, nativeHash(password));
+          }
         }
       } catch (SQLException e) {
         throw failed("change the password of " + user, e);
@@ -188,8 +194,10 @@ public final class MariaDbTarget extends DatabaseTarget {
     private TreeSet<String> grants(String user, String host) {
       TreeSet<String> out = new TreeSet<>();
       String me = "`" + user.replace("`", "``") + "`@`" + host.replace("`", "``") + "`";
-      try (Statement s = connection.createStatement();
-          ResultSet r = s.executeQuery("SHOW GRANTS FOR " + account(user, host))) {
+      try (PreparedStatement s = connection.prepareStatement("SHOW GRANTS FOR ?@?")) {
+        s.setString(1, user);
+        s.setString(2, host);
+        ResultSet r = s.executeQuery();
         while (r.next()) {
           String line =
               r.getString(1)
@@ -253,11 +261,7 @@ public final class MariaDbTarget extends DatabaseTarget {
         List<String> altHosts = hosts(alt);
         for (String host : hosts) {
           if (!altHosts.contains(host)) {
-            s.execute(
-                "CREATE USER "
-                    + account(alt, host)
-                    + " IDENTIFIED BY PASSWORD "
-                    + quote(nativeHash(password)));
+            run("CREATE USER ?@? IDENTIFIED BY PASSWORD ?", alt, host, nativeHash(password));
             done.add(
                 "created user "
                     + alt
@@ -278,7 +282,7 @@ public final class MariaDbTarget extends DatabaseTarget {
             String option = m.group(3) == null ? "" : m.group(3);
             String privileges = m.group(1) + " ON " + m.group(2);
             if (!grants(alt, host).contains(line)) {
-              s.execute("GRANT " + privileges + " TO " + account(alt, host) + option);
+              run("GRANT " + privileges + " TO ?@?" + option, alt, host);
               done.add("granted " + privileges + " to " + alt + "@" + host);
             }
             s.execute("GRANT " + privileges + " TO " + ident(ownerRole) + option);
@@ -286,14 +290,14 @@ public final class MariaDbTarget extends DatabaseTarget {
           for (String line : mine) {
             Matcher m = ROLE_GRANT.matcher(line);
             if (m.matches() && !grants(alt, host).contains(line)) {
-              s.execute("GRANT " + m.group(1) + " TO " + account(alt, host));
+              run("GRANT " + m.group(1) + " TO ?@?", alt, host);
               done.add("granted role " + m.group(1).replace("`", "") + " to " + alt + "@" + host);
             }
           }
           for (String u : List.of(user, alt)) {
             if (!grants(u, host).contains("GRANT " + ident(ownerRole) + " TO USER")) {
-              s.execute("GRANT " + ident(ownerRole) + " TO " + account(u, host));
-              s.execute("SET DEFAULT ROLE " + ident(ownerRole) + " FOR " + account(u, host));
+              run("GRANT " + ident(ownerRole) + " TO ?@?", u, host);
+              run("SET DEFAULT ROLE " + ident(ownerRole) + " FOR ?@?", u, host);
               done.add("granted " + ownerRole + " to " + u + "@" + host + ", as its default role");
             }
           }

@@ -155,6 +155,23 @@ class MariaDbTargetTest extends DatabaseTargetContract {
   }
 
   @Test
+  void passwordsWithQuotesAndBackslashes_areSetExactly_inBothHashModes() throws Exception {
+    MariaDbTarget target = new MariaDbTarget();
+    DatabaseSecret admin = secret(adminUser, adminPassword);
+    String tricky = "it's a \\ \"test\" `of` ?@? quoting";
+    for (String mode : List.of("native", "server")) {
+      for (String sqlMode : List.of("", "NO_BACKSLASH_ESCAPES")) {
+        var connection = target.connect(admin, "", 10);
+        connection.createStatement().execute("SET SESSION sql_mode = '" + sqlMode + "'");
+        try (var session = target.session(admin, connection, Map.of("password-hash", mode), 10)) {
+          session.changePassword(user, tricky + mode + sqlMode);
+        }
+        assertThat(logsIn(user, tricky + mode + sqlMode)).as(mode + " " + sqlMode).isTrue();
+      }
+    }
+  }
+
+  @Test
   void aCrashBetweenTwoHostPatterns_isFinishedOnResume() throws Exception {
     h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of());
     var engine = h.engine();
