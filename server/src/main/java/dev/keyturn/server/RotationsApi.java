@@ -76,6 +76,10 @@ final class RotationsApi {
     for (String secret : used) {
       ex.caller.require(Capability.READ, SecretName.of(secret).value());
     }
+    Optional<String> admin = Optional.ofNullable(rule.target().get("admin"));
+    if (admin.isPresent() && !hasCurrent(SecretName.of(admin.get()))) {
+      throw HttpError.badRequest("the admin secret has no current version; store it first");
+    }
     if (!engine.targetTypes().contains(rule.targetType())) {
       throw HttpError.badRequest(
           "unknown target type; this server knows "
@@ -94,6 +98,14 @@ final class RotationsApi {
     rotations.putRule(rule, nextDue);
     ex.detail = rule.strategy().wireName() + " " + rule.targetType();
     return response(new RotationStore.RuleEntry(rule, nextDue));
+  }
+
+  private boolean hasCurrent(SecretName name) {
+    try {
+      return secrets.describe(name).versions().current().isPresent();
+    } catch (KeyturnException.NotFound e) {
+      return false;
+    }
   }
 
   RuleResponse getRule(Exchange ex) {

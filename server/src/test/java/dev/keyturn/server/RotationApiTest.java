@@ -334,6 +334,12 @@ class RotationApiTest {
         .isInstanceOf(KeyturnClientException.BadRequest.class)
         .hasMessageContaining("alternating-users needs a database target");
 
+    assertThatThrownBy(() ->
+            root.putRule(
+                db, database("single-user", Map.of("type", "postgresql", "admin", "ops/MISSING"))))
+        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .hasMessageContaining("the admin secret has no current version");
+
     var rule = root.putRule(db, database("alternating-users", pg));
 
     assertThat(rule.rule().target())

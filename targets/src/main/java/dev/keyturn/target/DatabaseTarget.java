@@ -266,14 +266,7 @@ abstract class DatabaseTarget implements Target {
       Function<SecretName, SecretValue> secrets,
       DatabaseSecret app,
       int timeout) {
-    SecretName name = SecretName.of(setting(rule, "admin"));
-    DatabaseSecret admin;
-    try {
-      admin = parse(secrets.apply(name));
-    } catch (KeyturnException.NotFound e) {
-      throw new KeyturnException.InvalidInput(
-          "the admin credential " + name + " has no current version");
-    }
+    DatabaseSecret admin = adminCredential(rule, secrets, engine());
     try {
       return session(admin, connect(admin, adminDatabase(app), timeout), rule.target(), timeout);
     } catch (SQLException e) {
@@ -283,6 +276,24 @@ abstract class DatabaseTarget implements Target {
       }
       throw failed(admin, "log in as the admin", e);
     }
+  }
+
+  /** The rule's admin credential: a database secret of the target's engine. */
+  static DatabaseSecret adminCredential(
+      RotationRule rule, Function<SecretName, SecretValue> secrets, String engine) {
+    SecretName name = SecretName.of(setting(rule, "admin"));
+    DatabaseSecret admin;
+    try {
+      admin = parse(secrets.apply(name));
+    } catch (KeyturnException.NotFound e) {
+      throw new KeyturnException.InvalidInput(
+          "the admin credential " + name + " has no current version");
+    }
+    if (!admin.engine().equals(engine)) {
+      throw new KeyturnException.InvalidInput(
+          "the admin credential " + name + " is a " + admin.engine() + " credential");
+    }
+    return admin;
   }
 
   private void requireParity(Session admin, Map<String, String> settings) {

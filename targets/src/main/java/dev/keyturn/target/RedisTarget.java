@@ -236,14 +236,7 @@ public final class RedisTarget implements Target {
 
   private static Resp admin(
       RotationRule rule, Function<SecretName, SecretValue> secrets, int timeoutSeconds) {
-    SecretName name = SecretName.of(rule.target().get("admin"));
-    DatabaseSecret admin;
-    try {
-      admin = DatabaseTarget.parse(secrets.apply(name));
-    } catch (KeyturnException.NotFound e) {
-      throw new KeyturnException.InvalidInput(
-          "the admin credential " + name + " has no current version");
-    }
+    DatabaseSecret admin = DatabaseTarget.adminCredential(rule, secrets, TYPE);
     Resp r = null;
     try {
       r = connect(admin, timeoutSeconds);
