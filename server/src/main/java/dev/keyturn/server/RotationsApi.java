@@ -92,12 +92,30 @@ final class RotationsApi {
             .current()
             .orElseThrow(() ->
                 new KeyturnException.NotFound(name + " has no current version; put one first"));
-    rule = engine.prepare(rule);
+    rule = engine.prepare(keepDerivedSettings(rule));
     // No rotation on adoption: the first one is due a period after the current version was made.
     Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), current.createdAt(), random);
     rotations.putRule(rule, nextDue);
     ex.detail = rule.strategy().wireName() + " " + rule.targetType();
     return response(new RotationStore.RuleEntry(rule, nextDue));
+  }
+
+  /**
+   * Settings a target derived from the value when the rule was first set (the alternating users'
+   * names, taken from the then-current user) stay when the rule is set again without them: after a
+   * switch the current user is the second one, and deriving again would pair it with a third.
+   */
+  private RotationRule keepDerivedSettings(RotationRule rule) {
+    Optional<RotationStore.RuleEntry> old = rotations.rule(rule.secret());
+    if (old.isEmpty() || !old.get().rule().targetType().equals(rule.targetType())) {
+      return rule;
+    }
+    Map<String, String> settings = new LinkedHashMap<>();
+    for (String key : List.of("username", "alt-username", "owner-role")) {
+      Optional.ofNullable(old.get().rule().target().get(key)).ifPresent(v -> settings.put(key, v));
+    }
+    settings.putAll(rule.target());
+    return rule.withTarget(settings);
   }
 
   private boolean hasCurrent(SecretName name) {

@@ -346,6 +346,20 @@ class RotationApiTest {
         .containsEntry("username", "app")
         .containsEntry("alt-username", "app_b")
         .containsEntry("owner-role", "app_owner");
+    // After a switch the current user is app_b; setting the rule again keeps the pair.
+    root.put(
+        db,
+        new PutSecretRequest(
+            null,
+            json.readTree(
+                "{\"engine\":\"postgresql\",\"host\":\"127.0.0.1\",\"port\":5432,"
+                    + "\"dbname\":\"app\",\"username\":\"app_b\",\"password\":\"x\"}"),
+            null,
+            null,
+            null));
+    assertThat(root.putRule(db, database("alternating-users", pg)).rule().target())
+        .containsEntry("username", "app")
+        .containsEntry("alt-username", "app_b");
     // Setup needs admin on the secret and read on the admin credential.
     assertThatThrownBy(() -> appAdmin.setupTarget(db))
         .isInstanceOf(KeyturnClientException.Forbidden.class);
