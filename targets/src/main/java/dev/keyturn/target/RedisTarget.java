@@ -36,7 +36,8 @@ import java.util.function.Function;
  * GETUSER}, {@code ACL SAVE} or {@code CONFIG REWRITE}), {@code persist} ({@code auto}, the
  * default: ACL SAVE, else CONFIG REWRITE, else the step fails; {@code acl-save}; {@code
  * config-rewrite}; {@code none}, accepting that a restart restores the old passwords), {@code
- * timeout-seconds} (default 10). The secret's extra field {@code tls} ({@code true}) uses TLS.
+ * timeout-seconds} (default 10). Connections are plain TCP: keep Keyturn and Redis on a trusted
+ * network (TLS to Redis is not supported yet).
  */
 public final class RedisTarget implements Target {
   public static final String TYPE = "redis";
@@ -227,11 +228,7 @@ public final class RedisTarget implements Target {
   }
 
   private static Resp connect(DatabaseSecret secret, int timeoutSeconds) throws IOException {
-    return new Resp(
-        secret.host(),
-        secret.port(),
-        secret.extra("tls").map("true"::equals).orElse(false),
-        timeoutSeconds * 1000);
+    return new Resp(secret.host(), secret.port(), timeoutSeconds * 1000);
   }
 
   private static Resp admin(

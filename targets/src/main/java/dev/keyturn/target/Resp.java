@@ -10,7 +10,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A minimal Redis client speaking RESP2: one connection, one command at a time. Replies are {@link
@@ -32,17 +31,11 @@ final class Resp implements AutoCloseable {
     }
   }
 
-  Resp(String host, int port, boolean tls, int timeoutMillis) throws IOException {
-    Socket s = tls ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+  Resp(String host, int port, int timeoutMillis) throws IOException {
+    Socket s = new Socket();
     try {
       s.connect(new InetSocketAddress(host, port), timeoutMillis);
       s.setSoTimeout(timeoutMillis);
-      if (s instanceof javax.net.ssl.SSLSocket ssl) {
-        javax.net.ssl.SSLParameters params = ssl.getSSLParameters();
-        params.setEndpointIdentificationAlgorithm("HTTPS");
-        ssl.setSSLParameters(params);
-        ssl.startHandshake();
-      }
       this.in = new BufferedInputStream(s.getInputStream());
       this.out = s.getOutputStream();
     } catch (IOException e) {

@@ -142,6 +142,17 @@ class RedisTargetTest {
   }
 
   @Test
+  void emergency_removesTheOldPasswordAtOnce_whateverTheGrace() throws IOException {
+    h.rule(Strategy.OVERLAP, Duration.ofHours(24), Map.of("persist", "none"));
+
+    assertThat(h.rotate(true).state()).isEqualTo(RotationState.FINISHED);
+
+    assertThat(logsIn("initial-password")).isFalse();
+    assertThat(logsIn(h.current())).isTrue();
+    assertThat(h.stages()).containsExactly(Stage.RETIRED, Stage.CURRENT);
+  }
+
+  @Test
   void singleUser_removesTheOldPasswordAtFinish() throws IOException {
     h.rule(Strategy.SINGLE_USER, Duration.ofHours(1), Map.of("persist", "none"));
 
