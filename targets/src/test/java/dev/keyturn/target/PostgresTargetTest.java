@@ -10,7 +10,6 @@ import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Selector;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.testing.ScratchPostgres;
-import dev.keyturn.testing.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -126,8 +125,12 @@ class PostgresTargetTest extends DatabaseTargetContract {
 
   @Test
   void setup_refusesAServerThatAcceptsAWrongPassword() {
-    String url = TestServices.postgresUrl(); // the machine's server: trust on loopback
-    int port = Integer.parseInt(url.replaceAll(".*://[^:]+:(\\d+)/.*", "$1"));
+    try (ScratchPostgres trust = ScratchPostgres.start("trust")) {
+      setupRefuses(trust.port());
+    }
+  }
+
+  private void setupRefuses(int port) {
     DatabaseSecret trusting =
         DatabaseSecret.parse(
             ("{\"engine\":\"postgresql\",\"host\":\"127.0.0.1\",\"port\":"

@@ -36,6 +36,14 @@ public final class ScratchPostgres implements AutoCloseable {
 
   /** Starts a new cluster; its superuser is {@code postgres} with {@link #superPassword()}. */
   public static ScratchPostgres start() {
+    return start("scram-sha-256");
+  }
+
+  /**
+   * Starts a new cluster with {@code auth} for every connection ({@code trust} makes one that
+   * accepts any password, as the machine's own server does on loopback).
+   */
+  public static ScratchPostgres start(String auth) {
     Path bin = findBin();
     try {
       Path dir = Files.createTempDirectory("keyturn-pg-");
@@ -54,7 +62,7 @@ public final class ScratchPostgres implements AutoCloseable {
               data.toString(),
               "-U",
               "postgres",
-              "--auth=scram-sha-256",
+              "--auth=" + auth,
               "--pwfile=" + pwfile,
               "--no-sync",
               "-E",
