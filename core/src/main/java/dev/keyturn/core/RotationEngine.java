@@ -431,7 +431,7 @@ public final class RotationEngine {
           .revoke(
               new Target.RevokeContext(
                   rule,
-                  liveValues(rotation.secret()),
+                  () -> liveValues(rotation.secret()),
                   name -> secrets.read(name, Selector.current(), false)));
       return rotation;
     } catch (RuntimeException e) {
@@ -460,7 +460,7 @@ public final class RotationEngine {
       target(rule)
           .revoke(
               new Target.RevokeContext(
-                  rule, liveValues(name), n -> secrets.read(n, Selector.current(), false)));
+                  rule, () -> liveValues(name), n -> secrets.read(n, Selector.current(), false)));
     }
     return secrets.retireExpired(name);
   }
@@ -474,7 +474,7 @@ public final class RotationEngine {
     return target(rule)
         .setup(
             new Target.RevokeContext(
-                rule, liveValues(name), n -> secrets.read(n, Selector.current(), false)));
+                rule, () -> liveValues(name), n -> secrets.read(n, Selector.current(), false)));
   }
 
   /** The rule with the target's defaults filled in, checked against the current value. */

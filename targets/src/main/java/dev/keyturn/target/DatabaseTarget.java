@@ -218,7 +218,7 @@ abstract class DatabaseTarget implements Target {
   @Override
   public List<String> setup(RevokeContext context) {
     RotationRule rule = context.rule();
-    DatabaseSecret current = parse(context.current());
+    DatabaseSecret current = parse(context.live().get(0));
     int timeout = timeout(rule.target());
     List<String> done = new ArrayList<>();
     if (logsIn(current.with(current.username(), throwaway()), timeout)) {

@@ -136,9 +136,10 @@ public final class RedisTarget implements Target {
 
   @Override
   public void revoke(RevokeContext context) {
-    DatabaseSecret current = DatabaseTarget.parse(context.current());
+    List<SecretValue> valid = context.live();
+    DatabaseSecret current = DatabaseTarget.parse(valid.get(0));
     Set<String> keep = new HashSet<>();
-    for (SecretValue live : context.live()) {
+    for (SecretValue live : valid) {
       DatabaseSecret value = DatabaseTarget.parse(live);
       if (value.username().equals(current.username())) {
         keep.add(sha256(value.password()));
@@ -176,7 +177,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public List<String> setup(RevokeContext context) {
-    DatabaseSecret current = DatabaseTarget.parse(context.current());
+    DatabaseSecret current = DatabaseTarget.parse(context.live().get(0));
     int timeout = DatabaseTarget.timeout(context.rule().target());
     List<String> done = new ArrayList<>();
     byte[] wrong = new byte[32];

@@ -72,21 +72,22 @@ public interface Target {
 
   /**
    * What {@link #revoke} and {@link #setup} see: the rule, the versions valid now (current first,
-   * then pending and previous ones), and the other secrets the rule names.
+   * then pending and previous ones; decrypted on each call of {@link #live}, so targets that revoke
+   * nothing cost nothing), and the other secrets the rule names.
    */
   record RevokeContext(
       RotationRule rule,
-      List<SecretValue> live,
+      java.util.function.Supplier<List<SecretValue>> liveValues,
       java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
     public RevokeContext {
       java.util.Objects.requireNonNull(rule, "rule");
-      live = List.copyOf(live);
+      java.util.Objects.requireNonNull(liveValues, "liveValues");
       java.util.Objects.requireNonNull(secrets, "secrets");
     }
 
-    /** The current version (the first live one). */
-    public SecretValue current() {
-      return live.get(0);
+    /** The versions valid now, current first. */
+    public List<SecretValue> live() {
+      return liveValues.get();
     }
 
     /** A setting of the rule's target, or a clear error naming it. */
