@@ -115,7 +115,7 @@ abstract class DatabaseTarget implements Target {
               + rule.targetType()
               + " rotates with --strategy single-user or alternating-users");
     }
-    SecretName.of(setting(rule, "admin"));
+    adminName(rule);
     Map<String, String> settings = new LinkedHashMap<>(rule.target());
     if (rule.strategy() == Strategy.ALTERNATING_USERS) {
       String user = settings.computeIfAbsent("username", k -> value.username());
@@ -177,8 +177,7 @@ abstract class DatabaseTarget implements Target {
     DatabaseSecret pending = parse(context.pending());
     int timeout = timeout(context.rule().target());
     if (!logsIn(pending, timeout)) {
-      throw new KeyturnException.TargetFailure(
-          "the new password of " + pending.username() + " does not log in to " + where(pending));
+      throw doesNotLogIn(pending);
     }
     if (context.rule().strategy() == Strategy.ALTERNATING_USERS) {
       if (context.rotation().emergency()) {
@@ -281,7 +280,7 @@ abstract class DatabaseTarget implements Target {
   /** The rule's admin credential: a database secret of the target's engine. */
   static DatabaseSecret adminCredential(
       RotationRule rule, Function<SecretName, SecretValue> secrets, String engine) {
-    SecretName name = SecretName.of(setting(rule, "admin"));
+    SecretName name = SecretName.of(adminName(rule));
     DatabaseSecret admin;
     try {
       admin = parse(secrets.apply(name));
@@ -332,7 +331,13 @@ abstract class DatabaseTarget implements Target {
     }
   }
 
-  private static DatabaseSecret current(TargetContext context) {
+  /** The test step's failure: the pending credential is refused. */
+  static KeyturnException.TargetFailure doesNotLogIn(DatabaseSecret pending) {
+    return new KeyturnException.TargetFailure(
+        "the new password of " + pending.username() + " does not log in to " + where(pending));
+  }
+
+  static DatabaseSecret current(TargetContext context) {
     return parse(
         context
             .current()
@@ -377,13 +382,14 @@ abstract class DatabaseTarget implements Target {
     throw new KeyturnException.InvalidInput("timeout-seconds must be a number from 1 to 300");
   }
 
-  private static String setting(RotationRule rule, String key) {
-    String value = rule.target().get(key);
+  /** The rule's {@code admin} setting, or a clear error naming the flag. */
+  static String adminName(RotationRule rule) {
+    String value = rule.target().get("admin");
     if (value == null || value.isBlank()) {
       throw new KeyturnException.InvalidInput(
-          "target " + rule.targetType() + " needs '" + key + "' (--admin NAME)");
+          "target " + rule.targetType() + " needs 'admin' (--admin NAME)");
     }
-    return value;
+    return SecretName.of(value).value();
   }
 
   /** A password nobody is told: 256 random bits. */

@@ -56,11 +56,7 @@ public final class RedisTarget implements Target {
           "target redis rotates with --strategy overlap (old password removed when --grace ends)"
               + " or single-user");
     }
-    String admin = rule.target().get("admin");
-    if (admin == null || admin.isBlank()) {
-      throw new KeyturnException.InvalidInput("target redis needs 'admin' (--admin NAME)");
-    }
-    SecretName.of(admin);
+    DatabaseTarget.adminName(rule);
     Map<String, String> settings = new LinkedHashMap<>(rule.target());
     String persist = settings.computeIfAbsent("persist", k -> "auto");
     if (!PERSIST.contains(persist)) {
@@ -80,12 +76,7 @@ public final class RedisTarget implements Target {
   @Override
   public void set(TargetContext context) {
     DatabaseSecret pending = DatabaseTarget.parse(context.pending());
-    DatabaseSecret current =
-        DatabaseTarget.parse(
-            context
-                .current()
-                .orElseThrow(() ->
-                    new KeyturnException.InvalidInput("the secret has no current credential")));
+    DatabaseSecret current = DatabaseTarget.current(context);
     int timeout = DatabaseTarget.timeout(context.rule().target());
     boolean pendingWorks = logsIn(pending, timeout);
     if (!pendingWorks && !logsIn(current, timeout)) {
@@ -110,11 +101,7 @@ public final class RedisTarget implements Target {
   public void test(TargetContext context) {
     DatabaseSecret pending = DatabaseTarget.parse(context.pending());
     if (!logsIn(pending, DatabaseTarget.timeout(context.rule().target()))) {
-      throw new KeyturnException.TargetFailure(
-          "the new password of "
-              + pending.username()
-              + " does not log in to "
-              + DatabaseTarget.where(pending));
+      throw DatabaseTarget.doesNotLogIn(pending);
     }
   }
 
@@ -125,10 +112,17 @@ public final class RedisTarget implements Target {
     try (Resp admin = admin(context.rule(), context.secrets(), timeout)) {
       if (passwords(admin, pending.username()).contains(sha256(pending.password()))) {
         call(admin, "remove the new password of " + pending.username(), aclSetUser(pending, "!"));
-        try {
-          persist(admin, context.rule());
-        } catch (KeyturnException.TargetFailure e) {
-          // The set step's save failed too, so what Redis keeps on disk never had the password.
+        boolean saved =
+            context.rotation().checklist().stream()
+                .anyMatch(check -> check.ok() && check.name().startsWith("set "));
+        if (saved) {
+          persist(admin, context.rule()); // on disk it must go too; a failure retries the rollback
+        } else {
+          try {
+            persist(admin, context.rule());
+          } catch (KeyturnException.TargetFailure e) {
+            // The set step never saved, so what Redis keeps on disk never had the password.
+          }
         }
       }
     }
