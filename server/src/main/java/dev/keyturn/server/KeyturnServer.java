@@ -12,7 +12,7 @@ import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.CachingSecretStore;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.store.JdbcSecretStore;
-import dev.keyturn.target.Targets;
+import dev.keyturn.targets.Targets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.keyturn.target;
+package dev.keyturn.targets;
 
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.HookSpec;

@@ -1,4 +1,4 @@
-package dev.keyturn.target;
+package dev.keyturn.targets;
 
 import dev.keyturn.core.spi.Hook;
 import dev.keyturn.core.spi.Target;

@@ -1,4 +1,4 @@
-package dev.keyturn.target;
+package dev.keyturn.targets;
 
 import dev.keyturn.api.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;

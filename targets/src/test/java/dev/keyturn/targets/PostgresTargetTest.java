@@ -1,4 +1,4 @@
-package dev.keyturn.target;
+package dev.keyturn.targets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

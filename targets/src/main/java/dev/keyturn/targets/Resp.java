@@ -1,4 +1,4 @@
-package dev.keyturn.target;
+package dev.keyturn.targets;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
