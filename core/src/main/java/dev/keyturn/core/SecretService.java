@@ -182,12 +182,30 @@ public final class SecretService {
 
   /** Moves a version to another stage; see {@link VersionSet#move}. */
   public WriteResult move(SecretName name, int number, Stage stage, Duration grace, String actor) {
+    return move(name, number, stage, grace, actor, true);
+  }
+
+  /**
+   * Moves a version to another stage; see {@link VersionSet#move}. Unless {@code mayRollBack}, a
+   * move of a previous version back to current is refused, judged in the same update as the move.
+   *
+   * @throws KeyturnException.Forbidden for a roll-back that {@code mayRollBack} does not allow
+   */
+  public WriteResult move(
+      SecretName name, int number, Stage stage, Duration grace, String actor, boolean mayRollBack) {
     requireNonNull(actor, "actor");
     Instant now = clock.instant();
     return update(
         name,
         secret -> {
           requireExisting(secret);
+          VersionSet versions = secret.versions().expire(now);
+          if (!mayRollBack
+              && stage == Stage.CURRENT
+              && versions.version(number).map(v -> v.stage() == Stage.PREVIOUS).orElse(false)) {
+            throw new KeyturnException.Forbidden(
+                name + "#" + number + ": previous -> current needs the admin capability");
+          }
           return SecretChange.stages(secret.versions().move(number, stage, grace, now));
         });
   }

@@ -30,11 +30,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves {@code /v1/...}: throttle, authenticate, dispatch through the {@link Routes} table, audit,
- * answer. Every API request, refused ones included, is audited before its answer is sent; when the
- * audit record cannot be written the answer is a 503 and no secret byte leaves (DESIGN invariant
- * 6). Secret names come from the raw request path, before any decoding or normalization, and must
- * already be canonical. Health, metrics and the API document need no token and are not audited.
+ * Serves {@code /v1/...}: throttle, authenticate, authorize and dispatch through the {@link Routes}
+ * table, audit, answer. Every API request, refused ones included, is audited before its answer is
+ * sent; when the audit record cannot be written the answer is a 503 and no secret byte leaves
+ * (DESIGN invariant 6). Secret names come from the raw request path, before any decoding or
+ * normalization, and must already be canonical. Health, metrics and the API document need no token
+ * and are not audited.
  */
 final class ApiHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -56,7 +57,7 @@ final class ApiHandler extends Handler.Abstract {
       Metrics metrics,
       boolean trustProxy,
       Clock clock) {
-    this.routes = List.copyOf(routes);
+    this.routes = Routes.check(routes);
     this.authenticator = requireNonNull(authenticator, "authenticator");
     this.throttle = requireNonNull(throttle, "throttle");
     this.audit = requireNonNull(audit, "audit");
@@ -153,7 +154,8 @@ final class ApiHandler extends Handler.Abstract {
         // not canonical is never recorded (it could be anything a client sent).
         name = SecretName.parse(tail);
       }
-      if (throttle.blocked(client)) {
+      boolean needsToken = route.access().kind() != Access.Kind.NO_TOKEN;
+      if (needsToken && throttle.blocked(client)) {
         metrics.throttled();
         outcome.retryAfter = throttle.retryAfterSeconds(client);
         throw new HttpError.ApiException(
@@ -161,18 +163,25 @@ final class ApiHandler extends Handler.Abstract {
             ErrorCodes.TOO_MANY_REQUESTS,
             "too many failed authentications from this address; try again later");
       }
-      try {
-        caller =
-            authenticator.authenticate(
-                Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION)));
-      } catch (KeyturnException.Unauthenticated e) {
-        throttle.failure(client);
-        throw e;
+      if (needsToken) {
+        try {
+          caller =
+              authenticator.authenticate(
+                  Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION)));
+        } catch (KeyturnException.Unauthenticated e) {
+          throttle.failure(client);
+          throw e;
+        }
       }
       if (route.tail() == Route.Tail.NAME && name.isEmpty()) {
         name(tail);
       }
       exchange = new Exchange(request, caller, name, tail);
+      // The route's declaration decides access, here and nowhere else (DESIGN invariant 10).
+      Optional<SecretName> subject = Authorizer.authorize(route.access(), exchange);
+      if (name.isEmpty()) {
+        name = subject;
+      }
       outcome.body = route.handler().handle(exchange);
     } catch (Throwable e) {
       HttpError error = HttpError.of(e);

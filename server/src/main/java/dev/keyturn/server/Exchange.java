@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
 import tools.jackson.core.JacksonException;
@@ -27,6 +28,17 @@ final class Exchange {
   final Caller caller;
   private final Optional<SecretName> name;
   private final String pathTail;
+
+  /** Set by {@link Authorizer}: which rows a list route may show. */
+  Predicate<String> visible =
+      name -> {
+        throw new IllegalStateException("this route does not filter rows");
+      };
+
+  /** Set by {@link Authorizer}: whether the caller holds the route's elevated capability. */
+  boolean elevated;
+
+  private byte[] body;
 
   Optional<Integer> version = Optional.empty();
   List<StageChange> changes = new ArrayList<>();
@@ -49,6 +61,11 @@ final class Exchange {
     return pathTail;
   }
 
+  /** Whether a list route may show a row about the secret {@code name}. */
+  boolean visible(SecretName name) {
+    return visible.test(name.value());
+  }
+
   Optional<String> query(String key) {
     return Optional.ofNullable(query.getValue(key));
   }
@@ -69,9 +86,11 @@ final class Exchange {
         .orElseThrow(() -> HttpError.badRequest("the request needs a JSON body"));
   }
 
-  /** The body, or empty when the request has none. */
+  /** The body, or empty when the request has none. It may be asked for more than once. */
   <T> Optional<T> optionalBody(Class<T> type) {
-    byte[] body = readBody();
+    if (body == null) {
+      body = readBody();
+    }
     if (body.length == 0) {
       return Optional.empty();
     }

@@ -16,7 +16,9 @@ import dev.keyturn.targets.Targets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -66,6 +68,12 @@ public final class KeyturnServer implements AutoCloseable {
 
   /** Opens the store, checks the root key, makes the root token on first start, and listens. */
   public static KeyturnServer start(ServerConfig config, Clock clock, SecureRandom random) {
+    return start(config, clock, random, UnaryOperator.identity());
+  }
+
+  /** As {@link #start(ServerConfig, Clock, SecureRandom)}, serving {@code routes} of the table. */
+  static KeyturnServer start(
+      ServerConfig config, Clock clock, SecureRandom random, UnaryOperator<List<Route>> routes) {
     requireNonNull(config, "config");
     Optional<TlsFiles.Loaded> tls = config.tls().map(t -> TlsFiles.load(t, random));
     Bootstrap.dataDir(config.dataDir());
@@ -126,11 +134,12 @@ public final class KeyturnServer implements AutoCloseable {
               engine, store.rotations(), store, audit, notifier, clock, Duration.ofSeconds(1), 4);
       ApiHandler handler =
           new ApiHandler(
-              Routes.table(
-                  new SecretsApi(service, random, clock),
-                  new TokensApi(store.tokens(), authenticator, clock, random),
-                  new AuditApi(audit, new AuditVerifier(chain), clock),
-                  new RotationsApi(engine, store.rotations(), service, clock)),
+              routes.apply(
+                  Routes.table(
+                      new SecretsApi(service, random, clock),
+                      new TokensApi(store.tokens(), authenticator, clock, random),
+                      new AuditApi(audit, new AuditVerifier(chain), clock),
+                      new RotationsApi(engine, store.rotations(), service, clock))),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),

@@ -39,7 +39,7 @@ final class OpenApi {
       Map<String, Object> op =
           operation(
               route.action(),
-              route.capability(),
+              route.access().describe(),
               route.summary(),
               route.requestType(),
               route.responseType(),

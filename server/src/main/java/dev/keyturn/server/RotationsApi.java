@@ -11,7 +11,6 @@ import dev.keyturn.api.RuleResponse;
 import dev.keyturn.api.SetupResponse;
 import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.StatusRow;
-import dev.keyturn.core.Capability;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.HookSpec;
@@ -39,8 +38,7 @@ import java.util.Optional;
 
 /**
  * The rule, rotation and status routes, and the one place where they map between wire records and
- * the domain. Rules need {@code admin} (a rule can run programs on the server); starting, listing
- * and cancelling rotations need {@code rotate}; the status board needs {@code list}.
+ * the domain. Who may call them is declared in {@link Routes}.
  */
 final class RotationsApi {
   private static final Duration DUE_TOLERANCE = Duration.ofHours(1);
@@ -60,21 +58,11 @@ final class RotationsApi {
 
   RuleResponse putRule(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.ADMIN, name.value());
     RotationRule rule = rule(name, ex.body(RuleBody.class));
-    // The rule will use these secrets' values on this caller's behalf.
-    List<String> used = new ArrayList<>();
-    Optional.ofNullable(rule.target().get("signing-secret")).ifPresent(used::add);
-    Optional.ofNullable(rule.target().get("admin")).ifPresent(used::add);
     for (HookSpec hook : rule.hooks()) {
       if (!engine.hookTypes().contains(hook.type())) {
         throw HttpError.badRequest("unknown hook type (command, http, sql)");
       }
-      Optional.ofNullable(hook.settings().get("signing-secret")).ifPresent(used::add);
-      Optional.ofNullable(hook.settings().get("url-secret")).ifPresent(used::add);
-    }
-    for (String secret : used) {
-      ex.caller.require(Capability.READ, SecretName.of(secret).value());
     }
     Optional<String> admin = Optional.ofNullable(rule.target().get("admin"));
     if (admin.isPresent() && !hasCurrent(SecretName.of(admin.get()))) {
@@ -128,7 +116,6 @@ final class RotationsApi {
 
   RuleResponse getRule(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.ADMIN, name.value());
     return response(
         rotations
             .rule(name)
@@ -137,7 +124,6 @@ final class RotationsApi {
 
   RuleResponse deleteRule(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.ADMIN, name.value());
     RotationStore.RuleEntry entry =
         rotations
             .rule(name)
@@ -148,15 +134,11 @@ final class RotationsApi {
 
   SetupResponse setup(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.ADMIN, name.value());
     RotationRule rule =
         rotations
             .rule(name)
             .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule"))
             .rule();
-    // Setup uses the admin credential on this caller's behalf, as the rule does.
-    Optional.ofNullable(rule.target().get("admin"))
-        .ifPresent(admin -> ex.caller.require(Capability.READ, SecretName.of(admin).value()));
     List<String> actions = engine.setup(name);
     ex.detail = rule.targetType() + ": " + actions.size() + " actions";
     return new SetupResponse(name.value(), rule.targetType(), actions);
@@ -164,7 +146,6 @@ final class RotationsApi {
 
   RotationInfo rotate(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.ROTATE, name.value());
     RotateRequest request =
         ex.optionalBody(RotateRequest.class).orElse(new RotateRequest(null, null));
     boolean emergency = Boolean.TRUE.equals(request.emergency());
@@ -183,25 +164,24 @@ final class RotationsApi {
   RotationListResponse list(Exchange ex) {
     String secret = ex.query("secret").orElseThrow(() -> HttpError.badRequest("give ?secret=NAME"));
     SecretName name = SecretName.of(secret);
-    ex.caller.require(Capability.ROTATE, name.value());
     int limit =
         ex.query("limit")
             .map(l ->
                 Math.min(1000, Math.max(1, Integer.parseInt(l.matches("[0-9]{1,4}") ? l : "0"))))
             .orElse(50);
     return new RotationListResponse(
-        rotations.history(name, limit).stream().map(RotationsApi::info).toList());
+        rotations.history(name, limit).stream()
+            .filter(r -> ex.visible(r.secret()))
+            .map(RotationsApi::info)
+            .toList());
   }
 
   RotationInfo show(Exchange ex) {
-    Rotation r = rotation(ex.pathTail());
-    ex.caller.require(Capability.ROTATE, r.secret().value());
-    return info(r);
+    return info(rotation(ex.pathTail()));
   }
 
   RotationInfo cancel(Exchange ex) {
     Rotation r = rotation(ex.pathTail());
-    ex.caller.require(Capability.ROTATE, r.secret().value());
     engine.cancel(r.id(), ex.caller.tokenId());
     ex.detail = r.id();
     return info(engine.runDue(r.id()));
@@ -212,15 +192,11 @@ final class RotationsApi {
     if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
-    if (!ex.caller.mayHaveUnder(Capability.LIST, prefix)) {
-      throw new KeyturnException.Forbidden(
-          "token " + ex.caller.tokenId() + " lacks list on anything under '" + prefix + "'");
-    }
     Instant now = clock.instant();
     List<StatusRow> rows = new ArrayList<>();
     for (RotationStore.RuleEntry entry : rotations.rules(prefix, 10_000)) {
       SecretName name = entry.rule().secret();
-      if (!ex.caller.can(Capability.LIST, name.value())) {
+      if (!ex.visible(name)) {
         continue;
       }
       rows.add(row(entry, now));
@@ -263,6 +239,19 @@ final class RotationsApi {
         graceUntil.map(Instant::toString).orElse(null),
         state,
         active.map(Rotation::id).orElse(last.isEmpty() ? null : last.get(0).id()));
+  }
+
+  /** The secret that rotation {@code id} rotates, if the rotation exists. */
+  Optional<SecretName> secretOfRotation(String id) {
+    if (!id.matches("rot_[0-9a-f]{16}")) {
+      return Optional.empty();
+    }
+    return rotations.rotation(id).map(Rotation::secret);
+  }
+
+  /** {@code name}'s stored rule as the wire shows it, if it has one. */
+  Optional<RuleBody> storedRule(SecretName name) {
+    return rotations.rule(name).map(e -> response(e).rule());
   }
 
   private Rotation rotation(String id) {

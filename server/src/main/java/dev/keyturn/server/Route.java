@@ -4,8 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * One API route: method, path (a fixed path, or a prefix followed by a secret name or an id), the
- * audit action it records, the capability it needs (for documentation; handlers check it), and its
- * handler. The route table drives dispatch, audit actions and {@code /v1/openapi.json}.
+ * audit action it records, who may call it ({@link Access}, enforced before the handler runs), and
+ * its handler. The route table drives dispatch, authorization, audit actions and {@code
+ * /v1/openapi.json}.
  */
 record Route(
     String method,
@@ -13,7 +14,7 @@ record Route(
     Tail tail,
     String suffix,
     String action,
-    String capability,
+    Access access,
     String summary,
     Class<?> requestType,
     Class<?> responseType,
@@ -36,6 +37,7 @@ record Route(
     requireNonNull(path, "path");
     requireNonNull(tail, "tail");
     requireNonNull(action, "action");
+    requireNonNull(access, "access: every route declares who may call it");
     requireNonNull(handler, "handler");
   }
 
@@ -45,12 +47,12 @@ record Route(
       String path,
       Tail tail,
       String action,
-      String capability,
+      Access access,
       String summary,
       Class<?> requestType,
       Class<?> responseType,
       Handler handler) {
-    this(method, path, tail, "", action, capability, summary, requestType, responseType, handler);
+    this(method, path, tail, "", action, access, summary, requestType, responseType, handler);
   }
 
   /** The path as OpenAPI writes it. */

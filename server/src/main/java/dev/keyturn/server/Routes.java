@@ -1,5 +1,11 @@
 package dev.keyturn.server;
 
+import static dev.keyturn.core.Capability.ADMIN;
+import static dev.keyturn.core.Capability.LIST;
+import static dev.keyturn.core.Capability.READ;
+import static dev.keyturn.core.Capability.ROTATE;
+import static dev.keyturn.core.Capability.WRITE;
+
 import dev.keyturn.api.AuditHeadResponse;
 import dev.keyturn.api.AuditListResponse;
 import dev.keyturn.api.AuditVerifyResponse;
@@ -24,16 +30,179 @@ import dev.keyturn.api.TokenInfo;
 import dev.keyturn.api.TokenListResponse;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WriteResponse;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.Stage;
+import dev.keyturn.server.Access.Extra;
+import dev.keyturn.server.Access.Need;
+import dev.keyturn.server.Access.On;
+import dev.keyturn.server.Access.Subject;
 import dev.keyturn.server.Route.Tail;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * The API's route table: every authenticated route, its audit action and capability. Dispatch,
- * audit records, {@code /v1/openapi.json} and the route test all read it, so they cannot drift
- * apart. Routes with a fixed path come before the prefix routes they share a start with.
+ * The API's route table: every route, its audit action and who may call it ({@link Access}).
+ * Dispatch, authorization ({@link Authorizer}), audit records, {@code /v1/openapi.json} and the
+ * generated access test all read it, so they cannot drift apart. Routes with a fixed path come
+ * before the prefix routes they share a start with.
  */
 final class Routes {
+  private static final Subject PATH = new Subject.PathName();
+  private static final Subject EVERYTHING = new Subject.Everything();
+
+  /** The settings, in a rule's target and in its hooks, that name a secret the rule will use. */
+  static final List<String> NAMED_SECRET_SETTINGS =
+      List.of("admin", "signing-secret", "url-secret");
+
+  /** A value supplied to a rotation is a write as well. */
+  private static final Extra SUPPLIED_VALUE =
+      new Extra(
+          "a supplied value",
+          WRITE,
+          On.SUBJECT,
+          ex ->
+              ex.optionalBody(RotateRequest.class)
+                  .filter(r -> r.value() != null)
+                  .map(r -> List.<Need>of(new Need.Holds(WRITE, ex.name())))
+                  .orElse(List.of()));
+
+  /** A rule uses the secrets it names on its author's behalf. */
+  private static final Extra RULE_SECRETS =
+      new Extra(
+          "the secrets the rule names",
+          READ,
+          On.NAMED,
+          ex -> namedSecrets(ex.body(RuleBody.class)));
+
+  /** Creating a token is delegation: the caller can only hand out what it holds. */
+  private static final Extra NEW_GRANTS =
+      new Extra(
+          "the new token's grants",
+          ADMIN,
+          On.GRANTS,
+          ex ->
+              TokensApi.grants(ex.body(TokenCreateRequest.class)).stream()
+                  .<Need>map(Need.Covering::new)
+                  .toList());
+
   private Routes() {}
+
+  /** Reading a retired version by number needs admin. */
+  private static Extra readRetired(SecretsApi secrets) {
+    return new Extra(
+        "a retired version by number",
+        ADMIN,
+        On.SUBJECT,
+        ex -> {
+          Optional<String> version = ex.query("version");
+          if (version.isEmpty() || !version.get().matches("[1-9][0-9]{0,8}")) {
+            return List.of();
+          }
+          boolean retired =
+              secrets
+                  .stageOf(ex.name(), Integer.parseInt(version.get()))
+                  .map(s -> s == Stage.RETIRED)
+                  .orElse(false);
+          return retired ? List.of(new Need.Holds(ADMIN, ex.name())) : List.of();
+        });
+  }
+
+  /** Making a previous version current again (a roll-back) needs admin. */
+  private static Extra rollBack(SecretsApi secrets) {
+    return new Extra(
+        "previous to current",
+        ADMIN,
+        On.SUBJECT,
+        ex -> {
+          StageRequest request = ex.body(StageRequest.class);
+          if (request.version() == null
+              || request.stage() == null
+              || Stage.fromWire(request.stage()) != Stage.CURRENT) {
+            return List.of();
+          }
+          boolean previous =
+              secrets
+                  .stageOf(ex.name(), request.version())
+                  .map(s -> s == Stage.PREVIOUS)
+                  .orElse(false);
+          return previous ? List.of(new Need.Holds(ADMIN, ex.name())) : List.of();
+        });
+  }
+
+  /** Setting up a target uses the secrets its stored rule names, the admin credential first. */
+  private static Extra storedRuleSecrets(RotationsApi rotations) {
+    return new Extra(
+        "the secrets the rule names",
+        READ,
+        On.NAMED,
+        ex -> rotations.storedRule(ex.name()).map(Routes::namedSecrets).orElse(List.of()));
+  }
+
+  private static Subject rotationId(RotationsApi rotations) {
+    return new Subject.Lookup("rotation", rotations::secretOfRotation);
+  }
+
+  /** {@code read} on every secret that {@code rule}'s target or hooks name. */
+  static List<Need> namedSecrets(RuleBody rule) {
+    List<Map<String, String>> places = new ArrayList<>();
+    places.add(rule.target() == null ? Map.of() : rule.target());
+    places.addAll(rule.hooks() == null ? List.of() : rule.hooks());
+    Set<Need> needs = new LinkedHashSet<>();
+    for (Map<String, String> settings : places) {
+      for (String key : NAMED_SECRET_SETTINGS) {
+        String value = settings == null ? null : settings.get(key);
+        if (value != null) {
+          needs.add(new Need.Holds(READ, secretName(key, value)));
+        }
+      }
+    }
+    return List.copyOf(needs);
+  }
+
+  private static SecretName secretName(String setting, String value) {
+    try {
+      return SecretName.of(value);
+    } catch (KeyturnException.InvalidInput e) {
+      throw HttpError.badRequest("the setting " + setting + " must name a secret");
+    }
+  }
+
+  /**
+   * Checks a route table before the server serves it: every route declares who may call it on a
+   * subject that its path can give, and no two routes share a method and path.
+   *
+   * @throws IllegalStateException naming the first route that is wrong
+   */
+  static List<Route> check(List<Route> routes) {
+    Set<String> seen = new HashSet<>();
+    for (Route route : routes) {
+      String where = route.method() + " " + route.template();
+      if (!seen.add(where)) {
+        throw new IllegalStateException(where + " is declared twice");
+      }
+      Subject subject = route.access().subject();
+      boolean fits =
+          switch (subject) {
+            case Subject.PathName p -> route.tail() == Route.Tail.NAME;
+            case Subject.Lookup l -> route.tail() == Route.Tail.ID;
+            case Subject.Everything e -> route.tail() != Route.Tail.NAME;
+            case Subject.Rows r -> route.tail() == Route.Tail.NONE;
+            case Subject.Anywhere a -> route.tail() == Route.Tail.NONE;
+            case Subject.Nothing n -> true;
+          };
+      if (!fits) {
+        throw new IllegalStateException(
+            where + " checks its capability on a subject its path does not give");
+      }
+    }
+    return List.copyOf(routes);
+  }
 
   static List<Route> table(
       SecretsApi secrets, TokensApi tokens, AuditApi audit, RotationsApi rotations) {
@@ -43,7 +212,7 @@ final class Routes {
             "/v1/whoami",
             Tail.NONE,
             "token.self",
-            "any valid token",
+            Access.anyToken(),
             "The calling token's id, name, grants and expiry.",
             null,
             WhoAmIResponse.class,
@@ -53,7 +222,7 @@ final class Routes {
             "/v1/secrets",
             Tail.NONE,
             "secret.list",
-            "list",
+            Access.needs(LIST, new Subject.Rows("prefix")),
             "Secret names and metadata under ?prefix=, paginated with ?page_token= and ?limit=.",
             null,
             SecretListResponse.class,
@@ -63,7 +232,7 @@ final class Routes {
             "/v1/secrets/",
             Tail.NAME,
             "secret.write",
-            "write",
+            Access.needs(WRITE, PATH),
             "Stores a new version: value, value_json or generate; optional grace and stage.",
             PutSecretRequest.class,
             WriteResponse.class,
@@ -73,7 +242,7 @@ final class Routes {
             "/v1/secrets/",
             Tail.NAME,
             "secret.read",
-            "read",
+            Access.needs(READ, PATH).and(readRetired(secrets)).elevatedBy(ADMIN),
             "One value: current, ?version=N (retired ones need admin) or ?stage=.",
             null,
             SecretValueResponse.class,
@@ -83,7 +252,7 @@ final class Routes {
             "/v1/secrets/",
             Tail.NAME,
             "secret.delete",
-            "admin",
+            Access.needs(ADMIN, PATH),
             "Retires every version; ?destroy=true also erases the stored values.",
             null,
             DeleteResponse.class,
@@ -93,7 +262,7 @@ final class Routes {
             "/v1/keyrings/",
             Tail.NAME,
             "keyring.read",
-            "read",
+            Access.needs(READ, PATH),
             "Every value valid now, newest first, each with its stage.",
             null,
             KeyringResponse.class,
@@ -103,7 +272,7 @@ final class Routes {
             "/v1/versions/",
             Tail.NAME,
             "secret.history",
-            "list",
+            Access.needs(LIST, PATH),
             "Every version's metadata, newest first.",
             null,
             HistoryResponse.class,
@@ -113,7 +282,7 @@ final class Routes {
             "/v1/metadata/",
             Tail.NAME,
             "secret.describe",
-            "list",
+            Access.needs(LIST, PATH),
             "A secret's metadata.",
             null,
             MetadataResponse.class,
@@ -123,7 +292,7 @@ final class Routes {
             "/v1/stages/",
             Tail.NAME,
             "secret.stage",
-            "write (previous to current: admin)",
+            Access.needs(WRITE, PATH).and(rollBack(secrets)).elevatedBy(ADMIN),
             "Moves a version to another stage.",
             StageRequest.class,
             WriteResponse.class,
@@ -133,7 +302,7 @@ final class Routes {
             "/v1/tokens",
             Tail.NONE,
             "token.create",
-            "an admin grant covering every new grant",
+            Access.needs(ADMIN, new Subject.Anywhere()).and(NEW_GRANTS),
             "Creates a token; the answer is the only time the token is shown.",
             TokenCreateRequest.class,
             TokenCreated.class,
@@ -143,7 +312,7 @@ final class Routes {
             "/v1/tokens",
             Tail.NONE,
             "token.list",
-            "admin:*",
+            Access.needs(ADMIN, EVERYTHING),
             "Every token's metadata (never the token).",
             null,
             TokenListResponse.class,
@@ -153,7 +322,7 @@ final class Routes {
             "/v1/tokens/",
             Tail.ID,
             "token.revoke",
-            "admin:*",
+            Access.needs(ADMIN, EVERYTHING),
             "Revokes a token at once.",
             null,
             TokenInfo.class,
@@ -163,7 +332,7 @@ final class Routes {
             "/v1/rules/",
             Tail.NAME,
             "rule.set",
-            "admin",
+            Access.needs(ADMIN, PATH).and(RULE_SECRETS),
             "Sets the secret's rotation rule; the first rotation is due a period after the current version was made.",
             RuleBody.class,
             RuleResponse.class,
@@ -173,7 +342,7 @@ final class Routes {
             "/v1/rules/",
             Tail.NAME,
             "rule.show",
-            "admin",
+            Access.needs(ADMIN, PATH),
             "The secret's rotation rule and when it is next due.",
             null,
             RuleResponse.class,
@@ -183,7 +352,7 @@ final class Routes {
             "/v1/rules/",
             Tail.NAME,
             "rule.clear",
-            "admin",
+            Access.needs(ADMIN, PATH),
             "Removes the secret's rotation rule.",
             null,
             RuleResponse.class,
@@ -193,7 +362,7 @@ final class Routes {
             "/v1/setup/",
             Tail.NAME,
             "target.setup",
-            "admin",
+            Access.needs(ADMIN, PATH).and(storedRuleSecrets(rotations)),
             "Prepares the rule's target (database: the second user, the owner role, grant parity); re-runnable.",
             null,
             SetupResponse.class,
@@ -203,7 +372,7 @@ final class Routes {
             "/v1/rotate/",
             Tail.NAME,
             "rotation.request",
-            "rotate",
+            Access.needs(ROTATE, PATH).and(SUPPLIED_VALUE),
             "Starts a rotation now; steps that can run at once run in the request.",
             RotateRequest.class,
             RotationInfo.class,
@@ -213,7 +382,7 @@ final class Routes {
             "/v1/rotations",
             Tail.NONE,
             "rotation.list",
-            "rotate",
+            Access.needs(ROTATE, new Subject.Rows("secret")),
             "A secret's rotations (?secret=NAME), newest first, with their checklists.",
             null,
             RotationListResponse.class,
@@ -223,7 +392,7 @@ final class Routes {
             "/v1/rotations/",
             Tail.ID,
             "rotation.show",
-            "rotate",
+            Access.needs(ROTATE, rotationId(rotations)),
             "One rotation.",
             null,
             RotationInfo.class,
@@ -234,7 +403,7 @@ final class Routes {
             Tail.ID,
             "/cancel",
             "rotation.cancel",
-            "rotate",
+            Access.needs(ROTATE, rotationId(rotations)),
             "Abandons a rotation that has not reached finish: it rolls back.",
             null,
             RotationInfo.class,
@@ -244,7 +413,7 @@ final class Routes {
             "/v1/status",
             Tail.NONE,
             "status.read",
-            "list (rows filtered by it)",
+            Access.needs(LIST, new Subject.Rows("prefix")),
             "The status board: owner, strategy, last rotated, next due, grace, state.",
             null,
             StatusResponse.class,
@@ -254,7 +423,7 @@ final class Routes {
             "/v1/audit/verify",
             Tail.NONE,
             "audit.verify",
-            "admin:*",
+            Access.needs(ADMIN, EVERYTHING),
             "Checks the audit chain; ?checkpoint=SEQ:MAC also catches records deleted from the end.",
             null,
             AuditVerifyResponse.class,
@@ -264,7 +433,7 @@ final class Routes {
             "/v1/audit/head",
             Tail.NONE,
             "audit.head",
-            "admin:*",
+            Access.needs(ADMIN, EVERYTHING),
             "The newest audit record as a checkpoint (SEQ:MAC) to keep elsewhere.",
             null,
             AuditHeadResponse.class,
@@ -274,7 +443,7 @@ final class Routes {
             "/v1/audit",
             Tail.NONE,
             "audit.read",
-            "admin:*",
+            Access.needs(ADMIN, EVERYTHING),
             "Audit records, filtered by ?since=, ?secret=, ?action=, newest last.",
             null,
             AuditListResponse.class,

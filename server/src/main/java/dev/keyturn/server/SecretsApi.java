@@ -17,7 +17,6 @@ import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
 import dev.keyturn.core.Caller;
-import dev.keyturn.core.Capability;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.Grant;
@@ -46,8 +45,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The secret routes: checks the caller's capability, calls {@link SecretService}, and maps between
- * wire records and domain values. This is the one place where that mapping happens.
+ * The secret routes: call {@link SecretService} and map between wire records and domain values (the
+ * one place where that mapping happens). Who may call them is declared in {@link Routes}.
  */
 final class SecretsApi {
   private static final int DEFAULT_PAGE = 100;
@@ -65,7 +64,6 @@ final class SecretsApi {
 
   WriteResponse put(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.WRITE, name.value());
     PutSecretRequest request = ex.body(PutSecretRequest.class);
     // Jackson reads a JSON null into a JsonNode field as NullNode: treat it as absent.
     JsonNode valueJson =
@@ -103,7 +101,6 @@ final class SecretsApi {
 
   SecretValueResponse read(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.READ, name.value());
     Optional<String> version = ex.query("version");
     Optional<String> stage = ex.query("stage");
     Selector selector;
@@ -116,7 +113,7 @@ final class SecretsApi {
     } else {
       selector = Selector.current();
     }
-    SecretValue value = service.read(name, selector, ex.caller.can(Capability.ADMIN, name.value()));
+    SecretValue value = service.read(name, selector, ex.elevated);
     try {
       Version v = value.version();
       ex.version = Optional.of(v.number());
@@ -129,7 +126,6 @@ final class SecretsApi {
 
   KeyringResponse keyring(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.READ, name.value());
     List<KeyringEntry> entries = new ArrayList<>();
     for (SecretValue value : service.keyring(name)) {
       try {
@@ -147,7 +143,6 @@ final class SecretsApi {
 
   HistoryResponse history(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.LIST, name.value());
     List<VersionInfo> versions =
         service.describe(name).versions().versions().stream()
             .sorted(Comparator.comparingInt(Version::number).reversed())
@@ -158,7 +153,6 @@ final class SecretsApi {
 
   MetadataResponse describe(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.LIST, name.value());
     StoredSecret s = service.describe(name);
     Instant now = clock.instant();
     Optional<Version> current = s.versions().current();
@@ -180,10 +174,6 @@ final class SecretsApi {
     if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
-    if (!ex.caller.mayHaveUnder(Capability.LIST, prefix)) {
-      throw new KeyturnException.Forbidden(
-          "token " + ex.caller.tokenId() + " lacks list on anything under '" + prefix + "'");
-    }
     int limit = ex.query("limit").map(t -> positive("limit", t)).orElse(DEFAULT_PAGE);
     if (limit > 1000) {
       throw HttpError.badRequest("limit must be at most 1000");
@@ -192,7 +182,7 @@ final class SecretsApi {
     List<StoredSecret> page = service.list(prefix, after, limit);
     List<SecretSummary> rows =
         page.stream()
-            .filter(s -> ex.caller.can(Capability.LIST, s.name().value()))
+            .filter(s -> ex.visible(s.name()))
             .map(s ->
                 new SecretSummary(
                     s.name().value(),
@@ -208,32 +198,32 @@ final class SecretsApi {
 
   WriteResponse stage(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.WRITE, name.value());
     StageRequest request = ex.body(StageRequest.class);
     if (request.version() == null || request.stage() == null) {
       throw HttpError.badRequest("give version and stage");
     }
     Stage target = Stage.fromWire(request.stage());
     Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
-    if (target == Stage.CURRENT) {
-      Optional<Version> existing = service.describe(name).versions().version(request.version());
-      if (existing.isPresent() && existing.get().stage() == Stage.PREVIOUS) {
-        ex.caller.require(Capability.ADMIN, name.value());
-      }
-    }
-    WriteResult result = service.move(name, request.version(), target, grace, ex.caller.tokenId());
+    // Routes declares that previous -> current needs admin; the service checks it again in the
+    // same update, so a concurrent promotion cannot turn a writer's move into a roll-back.
+    WriteResult result =
+        service.move(name, request.version(), target, grace, ex.caller.tokenId(), ex.elevated);
     return written(ex, result, result.version(request.version()));
   }
 
   DeleteResponse delete(Exchange ex) {
     SecretName name = ex.name();
-    ex.caller.require(Capability.ADMIN, name.value());
     boolean destroy = ex.flag("destroy");
     WriteResult result = service.delete(name, destroy, ex.caller.tokenId());
     ex.changes = result.changes();
     ex.detail = destroy ? "destroy" : "";
     StoredSecret after = result.after();
     return new DeleteResponse(name.value(), after.versions().versions().size(), after.destroyed());
+  }
+
+  /** The stage {@code name}'s version {@code number} stands in now, if it exists. */
+  Optional<Stage> stageOf(SecretName name, int number) {
+    return service.describe(name).versions().version(number).map(Version::stage);
   }
 
   WhoAmIResponse whoami(Exchange ex) {

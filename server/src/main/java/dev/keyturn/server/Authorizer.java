@@ -1,0 +1,130 @@
+package dev.keyturn.server;
+
+import dev.keyturn.core.Caller;
+import dev.keyturn.core.Capability;
+import dev.keyturn.core.Grant;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.server.Access.Need;
+import dev.keyturn.server.Access.Subject;
+import java.util.Optional;
+
+/**
+ * The one place where the server decides whether a caller may go on: it enforces a route's {@link
+ * Access} declaration on an authenticated request, after the path is parsed and before the handler
+ * runs. First the capability on the subject (from the path, an id looked up first, or every name),
+ * then the requirements that depend on the body or on stored state, so a caller without the
+ * capability learns nothing from how its body would have been judged. Stateless.
+ */
+final class Authorizer {
+  private Authorizer() {}
+
+  /**
+   * Checks {@code access} for {@code ex}'s caller and prepares what the handler is told (the rows
+   * it may show, whether the caller holds the elevated capability).
+   *
+   * @return the secret the capability was checked on, when it is one secret
+   * @throws KeyturnException.Forbidden when the caller lacks something the route declares
+   * @throws KeyturnException.NotFound for an unknown id, when the caller could act on every id
+   */
+  static Optional<SecretName> authorize(Access access, Exchange ex) {
+    if (access.kind() != Access.Kind.CAPABILITY) {
+      return Optional.empty();
+    }
+    Caller caller = ex.caller;
+    Capability capability = access.capability().orElseThrow();
+    Optional<SecretName> subject =
+        switch (access.subject()) {
+          case Subject.PathName p -> {
+            require(caller, capability, ex.name());
+            yield Optional.of(ex.name());
+          }
+          case Subject.Lookup lookup -> Optional.of(lookUp(caller, capability, lookup, ex));
+          case Subject.Rows rows -> {
+            ex.visible = name -> caller.can(capability, name);
+            yield Optional.empty();
+          }
+          case Subject.Everything e -> {
+            if (!coversEveryName(caller, capability)) {
+              throw new KeyturnException.Forbidden(
+                  "token " + caller.tokenId() + " lacks " + capability.wireName() + ":*");
+            }
+            yield Optional.empty();
+          }
+          case Subject.Anywhere a -> {
+            if (caller.grants().stream()
+                .noneMatch(
+                    g -> g.capability() == capability || g.capability() == Capability.ADMIN)) {
+              throw new KeyturnException.Forbidden(
+                  "token "
+                      + caller.tokenId()
+                      + " has no "
+                      + capability.wireName()
+                      + " grant, which this route needs");
+            }
+            yield Optional.empty();
+          }
+          case Subject.Nothing n -> throw new IllegalStateException("a capability without subject");
+        };
+    for (Access.Extra extra : access.extras()) {
+      for (Need need : extra.needs().apply(ex)) {
+        check(caller, need);
+      }
+    }
+    ex.elevated =
+        access.elevated().isPresent()
+            && subject.isPresent()
+            && caller.can(access.elevated().get(), subject.get().value());
+    return subject;
+  }
+
+  private static SecretName lookUp(
+      Caller caller, Capability capability, Subject.Lookup lookup, Exchange ex) {
+    Optional<SecretName> secret = lookup.secretOf().apply(ex.pathTail());
+    if (secret.isPresent() && caller.can(capability, secret.get().value())) {
+      return secret.get();
+    }
+    // An unknown id and one on a secret the caller may not touch get the same answer, so ids
+    // cannot be probed; only a caller who could act on any id is told that one does not exist.
+    if (secret.isEmpty() && coversEveryName(caller, capability)) {
+      throw new KeyturnException.NotFound("no " + lookup.what() + " has this id");
+    }
+    throw new KeyturnException.Forbidden(
+        "no "
+            + lookup.what()
+            + " has this id, or token "
+            + caller.tokenId()
+            + " lacks "
+            + capability.wireName()
+            + " on its secret");
+  }
+
+  private static void check(Caller caller, Need need) {
+    switch (need) {
+      case Need.Holds h -> require(caller, h.capability(), h.name());
+      case Need.Covering c -> {
+        if (caller.grants().stream().noneMatch(g -> g.covers(c.grant()))) {
+          throw new KeyturnException.Forbidden(
+              "token "
+                  + caller.tokenId()
+                  + " cannot grant "
+                  + c.grant()
+                  + ": none of its grants covers it");
+        }
+      }
+    }
+  }
+
+  private static void require(Caller caller, Capability capability, SecretName name) {
+    if (!caller.can(capability, name.value())) {
+      throw new KeyturnException.Forbidden(
+          "token " + caller.tokenId() + " lacks " + capability.wireName() + " on " + name);
+    }
+  }
+
+  /** True if one of the caller's grants covers {@code capability} on every name. */
+  static boolean coversEveryName(Caller caller, Capability capability) {
+    Grant everything = new Grant(capability, "*");
+    return caller.grants().stream().anyMatch(g -> g.covers(everything));
+  }
+}
