@@ -5,8 +5,14 @@ import static java.util.Objects.requireNonNull;
 /**
  * One access grant, {@code capability:glob}, e.g. {@code read:app/production/*}. In the glob,
  * {@code *} matches any characters including {@code /}; every other character matches itself.
+ *
+ * <p>{@link #parse} takes only canonical grants; grants already stored are read back with {@link
+ * #ofStored}, so that tokens made under older rules keep working.
  */
 public record Grant(Capability capability, String glob) {
+  /** The most {@code *} a new grant's glob may hold. */
+  public static final int MAX_STARS = Glob.MAX_STARS;
+
   public Grant {
     requireNonNull(capability, "capability");
     requireNonNull(glob, "glob");
@@ -15,7 +21,23 @@ public record Grant(Capability capability, String glob) {
     }
   }
 
+  /**
+   * A new grant from its text.
+   *
+   * @throws KeyturnException.InvalidInput naming what is wrong (never quoting the text) when the
+   *     text is not {@code capability:glob} with a known capability and a canonical glob
+   */
   public static Grant parse(String text) {
+    Grant grant = ofStored(text);
+    String problem = Glob.problem(grant.glob);
+    if (problem != null) {
+      throw new KeyturnException.InvalidInput("invalid grant: " + problem);
+    }
+    return grant;
+  }
+
+  /** A grant as stored with a token: only its form is checked, not its glob's canonical rules. */
+  public static Grant ofStored(String text) {
     requireNonNull(text, "text");
     int colon = text.indexOf(':');
     if (colon < 0) {
@@ -27,50 +49,24 @@ public record Grant(Capability capability, String glob) {
 
   /** True if this grant allows {@code wanted} on {@code name}. */
   public boolean allows(Capability wanted, String name) {
-    return (capability == wanted || capability == Capability.ADMIN) && matches(glob, name);
+    return (capability == wanted || capability == Capability.ADMIN) && Glob.matches(glob, name);
   }
 
   /**
-   * True if this grant covers {@code other}: its capability is the same or {@code admin}, and the
-   * other's glob starts with this glob's text before its first {@code *} (or equals this glob when
-   * it has none).
+   * True if this grant covers {@code other}: its capability is the same or {@code admin}, and every
+   * name the other's glob matches is matched by this glob. Decided exactly (see {@link
+   * Glob#includes}); so {@code admin:*}{@code /dev/*} does not cover {@code admin:*}, and {@code
+   * admin:app/dev/*_PUBLIC} does not cover {@code read:app/dev/*}.
    */
   public boolean covers(Grant other) {
     if (capability != other.capability && capability != Capability.ADMIN) {
       return false;
     }
-    int star = glob.indexOf('*');
-    return star < 0 ? glob.equals(other.glob) : other.glob.startsWith(glob.substring(0, star));
+    return Glob.includes(glob, other.glob);
   }
 
   @Override
   public String toString() {
     return capability.wireName() + ":" + glob;
-  }
-
-  static boolean matches(String glob, String name) {
-    // Iterative wildcard match with backtracking to the last '*': linear in practice, no regex.
-    int g = 0;
-    int n = 0;
-    int star = -1;
-    int mark = 0;
-    while (n < name.length()) {
-      if (g < glob.length() && glob.charAt(g) == '*') {
-        star = g++;
-        mark = n;
-      } else if (g < glob.length() && glob.charAt(g) == name.charAt(n)) {
-        g++;
-        n++;
-      } else if (star >= 0) {
-        g = star + 1;
-        n = ++mark;
-      } else {
-        return false;
-      }
-    }
-    while (g < glob.length() && glob.charAt(g) == '*') {
-      g++;
-    }
-    return g == glob.length();
   }
 }

@@ -78,7 +78,7 @@ final class Authenticator {
     return new Caller(
         record.id(),
         record.name(),
-        record.grants().stream().map(Grant::parse).toList(),
+        record.grants().stream().map(Grant::ofStored).toList(),
         record.expiresAt());
   }
 
