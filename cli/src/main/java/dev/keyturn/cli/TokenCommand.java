@@ -51,7 +51,9 @@ final class TokenCommand implements Runnable {
     @Option(
         names = "--ttl",
         paramLabel = "DURATION",
-        description = "Lifetime, e.g. 24h (default 30d; never longer than your own token's).")
+        description =
+            "Lifetime: 24h, 90d, or calendar months and years from now in UTC, 3mo, 1y"
+                + " (default 30d; never longer than your own token's).")
     String ttl;
 
     @Option(

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
  */
 public final class Durations {
   private static final Pattern PART = Pattern.compile("([0-9]{1,9})([smhd])");
+  private static final Pattern CALENDAR = Pattern.compile("([0-9]{1,4})(mo|y)");
   private static final Duration MAX = Duration.ofDays(36_500);
 
   private Durations() {}
@@ -45,6 +46,27 @@ public final class Durations {
       throw new KeyturnException.InvalidInput("a duration may not be longer than 100 years");
     }
     return total;
+  }
+
+  /**
+   * The instant {@code text} after {@code start}: a duration as {@link #parse} reads it, or a
+   * calendar period, {@code Nmo} (months) or {@code Ny} (years), counted on the UTC calendar (one
+   * month after 31 January is the last day of February, at the same time of day).
+   *
+   * @throws KeyturnException.InvalidInput if {@code text} is neither, or longer than 100 years
+   */
+  public static java.time.Instant after(java.time.Instant start, String text) {
+    Matcher calendar = text == null ? null : CALENDAR.matcher(text.strip());
+    if (calendar == null || !calendar.matches()) {
+      return start.plus(parse(text));
+    }
+    int n = Integer.parseInt(calendar.group(1));
+    java.time.Period period =
+        calendar.group(2).equals("mo") ? java.time.Period.ofMonths(n) : java.time.Period.ofYears(n);
+    if (period.toTotalMonths() > 1_200) {
+      throw new KeyturnException.InvalidInput("a duration may not be longer than 100 years");
+    }
+    return start.atZone(java.time.ZoneOffset.UTC).plus(period).toInstant();
   }
 
   /**

@@ -52,12 +52,12 @@ final class TokensApi {
     if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
       throw HttpError.badRequest("a token name is 1 to 64 letters, digits, '.', '_' or '-'");
     }
-    Duration ttl = request.ttl() == null ? DEFAULT_TTL : Durations.parse(request.ttl());
-    if (ttl.isZero()) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Instant expires =
+        request.ttl() == null ? now.plus(DEFAULT_TTL) : Durations.after(now, request.ttl());
+    if (!expires.isAfter(now)) {
       throw HttpError.badRequest("ttl must be longer than zero");
     }
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    Instant expires = now.plus(ttl);
     if (caller.expiresAt().isPresent() && caller.expiresAt().get().isBefore(expires)) {
       expires = caller.expiresAt().get();
     }
