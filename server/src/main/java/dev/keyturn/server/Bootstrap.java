@@ -10,16 +10,18 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * First-start and every-start checks: which root key to use, and the root token. A root key is made
@@ -27,6 +29,7 @@ import java.util.Set;
  * every secret unreadable).
  */
 final class Bootstrap {
+  private static final Logger log = LoggerFactory.getLogger(Bootstrap.class);
   static final String ROOT_KEY_FILE = "root.key";
   static final String ROOT_TOKEN_FILE = "root.token";
   static final String ROOT_KEY_SETTING = "root-key-id";
@@ -35,7 +38,10 @@ final class Bootstrap {
 
   private Bootstrap() {}
 
-  /** Creates the data directory (mode 700) if it is missing. */
+  /**
+   * Creates the data directory (mode 700) if it is missing, then refuses one that another user owns
+   * or may write to ({@link FileTrust}).
+   */
   static void dataDir(Path dir) {
     try {
       if (!Files.isDirectory(dir)) {
@@ -46,6 +52,7 @@ final class Bootstrap {
     } catch (IOException e) {
       throw new StartupException("cannot create the data directory " + dir + ": " + e.getMessage());
     }
+    FileTrust.ofThisProcess().checkDataDir(dir);
   }
 
   /**
@@ -59,7 +66,8 @@ final class Bootstrap {
     RootKey key;
     if (fromEnvironment.isPresent()) {
       key = RootKey.fromBase64(fromEnvironment.get());
-    } else if (Files.exists(file)) {
+    } else if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      FileTrust.ofThisProcess().checkKeyFile(file).ifPresent(log::warn);
       try {
         key = RootKey.fromBase64(Files.readString(file, StandardCharsets.US_ASCII));
       } catch (IOException e) {
@@ -123,7 +131,8 @@ final class Bootstrap {
   static String nodeId(Path dataDir, SecureRandom random) {
     Path file = dataDir.resolve("node.id");
     try {
-      if (Files.exists(file)) {
+      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        refuseLink(file);
         String id = Files.readString(file, StandardCharsets.US_ASCII).strip();
         if (id.matches("node-[0-9a-f]{16}")) {
           return id;
@@ -139,26 +148,40 @@ final class Bootstrap {
     return id;
   }
 
+  /**
+   * Writes a new owner-only file: never through a symbolic link, and never into a file that already
+   * exists (an old one is removed first unless {@code mustBeNew}), so nothing planted there is
+   * reused.
+   */
   private static void writeOwnerOnly(Path file, String content, boolean mustBeNew) {
-    Set<StandardOpenOption> options =
-        mustBeNew
-            ? EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
-            : EnumSet.of(
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE);
     try {
-      if (!mustBeNew && Files.exists(file)) {
-        Files.setPosixFilePermissions(file, OWNER_ONLY);
+      if (!mustBeNew && Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        refuseLink(file);
+        Files.delete(file);
       }
       try (FileChannel channel =
-          FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(OWNER_ONLY))) {
+          FileChannel.open(
+              file,
+              Set.of(
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE,
+                  LinkOption.NOFOLLOW_LINKS),
+              PosixFilePermissions.asFileAttribute(OWNER_ONLY))) {
         channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII)));
         channel.force(true);
       }
-      Files.setPosixFilePermissions(file, OWNER_ONLY);
     } catch (IOException e) {
       throw new StartupException("cannot write " + file + ": " + e.getMessage());
+    }
+  }
+
+  private static void refuseLink(Path file) {
+    if (Files.isSymbolicLink(file)) {
+      throw new StartupException(
+          "refusing "
+              + file
+              + ": it is a symbolic link, and Keyturn writes and reads it only as a file of its"
+              + " own; remove the link");
     }
   }
 

@@ -45,7 +45,7 @@ public final class KeyturnServer implements AutoCloseable {
   private final Scheduler scheduler;
   private final SecretStore store;
   private final AuditLog audit;
-  private final DataDirLock lock;
+  private final StoreLock lock;
   private final int port;
   private final Optional<String> newRootToken;
 
@@ -54,7 +54,7 @@ public final class KeyturnServer implements AutoCloseable {
       Scheduler scheduler,
       SecretStore store,
       AuditLog audit,
-      DataDirLock lock,
+      StoreLock lock,
       int port,
       Optional<String> newRootToken) {
     this.jetty = jetty;
@@ -78,8 +78,8 @@ public final class KeyturnServer implements AutoCloseable {
     Optional<TlsFiles.Loaded> tls = config.tls().map(t -> TlsFiles.load(t, random));
     Bootstrap.dataDir(config.dataDir());
     boolean embedded = config.storeUrl().startsWith("jdbc:sqlite:");
-    // Two servers on one SQLite folder would each cache what the other changes: refuse.
-    DataDirLock lock = embedded ? DataDirLock.acquire(config.dataDir()) : DataDirLock.NONE;
+    // Two servers on one SQLite file would each cache what the other changes: refuse.
+    StoreLock lock = StoreLock.acquire(config.storeUrl());
     SecretStore store;
     try {
       store = JdbcSecretStore.open(config.storeUrl(), clock);

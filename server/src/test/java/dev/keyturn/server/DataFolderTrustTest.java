@@ -1,0 +1,178 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The data folder and the root key are trusted only when no other user can change them. The tests
+ * run as root; "another user" is uid 65534 (nobody).
+ */
+class DataFolderTrustTest {
+  private static final int OTHER_USER = 65534;
+
+  @TempDir Path dir;
+
+  @Test
+  void worldWritableDataFolder_isRefusedSayingWhatToChmod() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    chmod(data, "rwxrwxrwx");
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("other users can write to it (mode 0777)")
+        .hasMessageContaining("chmod go-w " + data);
+    assertThat(data.resolve("root.token")).doesNotExist();
+    assertThat(data.resolve("keyturn.db")).doesNotExist();
+  }
+
+  @Test
+  void groupWritableDataFolder_isRefused() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    chmod(data, "rwxrwx---");
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("mode 0770");
+  }
+
+  @Test
+  void dataFolderOfAnotherUser_isRefusedSayingWhatToChown() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    chmod(data, "rwxr-xr-x");
+    chown(data, OTHER_USER);
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("belongs to uid 65534")
+        .hasMessageContaining("chown ");
+  }
+
+  @Test
+  void rootTokenPlantedAsSymlink_isRefusedAndItsTargetUntouched() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    chmod(data, "rwx------");
+    Path planted = Files.writeString(dir.resolve("attacker-owned"), "");
+    Files.createSymbolicLink(data.resolve("root.token"), planted);
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("root.token")
+        .hasMessageContaining("symbolic link");
+    assertThat(Files.readString(planted)).isEmpty();
+  }
+
+  @Test
+  void staleRootTokenFile_isReplacedByANewOwnerOnlyFile() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    chmod(data, "rwx------");
+    Path stale = Files.writeString(data.resolve("root.token"), "kt_stale\n");
+    chmod(stale, "rw-r--r--");
+    Path otherName = Files.createLink(dir.resolve("other-name"), stale);
+
+    try (RunningServer server = RunningServer.start(data)) {
+      assertThat(server.rootToken()).isEqualTo(server.server.newRootToken().orElseThrow());
+    }
+    assertThat(Files.readString(otherName))
+        .as("the old file is not written into")
+        .isEqualTo("kt_stale\n");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stale)))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
+  void rootKeyAsSymlink_isRefused() throws Exception {
+    Path data = dir.resolve("data");
+    RunningServer.start(data).close();
+    Path moved = Files.move(data.resolve("root.key"), dir.resolve("elsewhere.key"));
+    Files.createSymbolicLink(data.resolve("root.key"), moved);
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("is a symbolic link");
+  }
+
+  @Test
+  void rootKeyWritableByOthers_isRefused() throws Exception {
+    Path data = dir.resolve("data");
+    RunningServer.start(data).close();
+    chmod(data.resolve("root.key"), "rw-rw-rw-");
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("mode 0666")
+        .hasMessageContaining("chmod 600 " + data.resolve("root.key"));
+  }
+
+  @Test
+  void rootKeyOfAnotherUser_readableByOthers_isRefused() throws Exception {
+    Path data = dir.resolve("data");
+    RunningServer.start(data).close();
+    chmod(data.resolve("root.key"), "rw-r--r--");
+    chown(data.resolve("root.key"), OTHER_USER);
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("belongs to uid 65534");
+  }
+
+  @Test
+  void rootOwnedReadOnlyKeyMount_startsWithAWarning() throws Exception {
+    Path data = dir.resolve("data");
+    RunningServer.start(data).close();
+    Path key = data.resolve("root.key");
+    chown(key, 0);
+    chmod(key, "r--r--r--");
+
+    Optional<String> warning = new FileTrust(1000).checkKeyFile(key);
+    try (RunningServer again = RunningServer.start(data)) {
+      assertThat(again.server.newRootToken()).isEmpty();
+    }
+
+    assertThat(warning.orElseThrow())
+        .contains("readable by other users (mode 0444)")
+        .contains("read-only secret mount owned by root");
+    assertThat(new FileTrust(1000).checkKeyFile(key)).isPresent();
+    chmod(key, "rw-r--r--");
+    assertThat(new FileTrust(1000).checkKeyFile(key).orElseThrow()).contains("mode 0644");
+  }
+
+  @Test
+  void ownKeyReadableByOthers_isRefused() throws Exception {
+    Path key = Files.writeString(dir.resolve("root.key"), "k");
+    chmod(key, "rw-r--r--");
+    chown(key, 1000);
+
+    assertThatThrownBy(() -> new FileTrust(1000).checkKeyFile(key))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("other users can read it (mode 0644)")
+        .hasMessageContaining("chmod 600 " + key);
+    chmod(key, "r--------");
+    assertThat(new FileTrust(1000).checkKeyFile(key)).isEmpty();
+  }
+
+  @Test
+  void ownDataFolderReadableByOthers_isAccepted() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    chmod(data, "rwxr-xr-x");
+
+    try (RunningServer server = RunningServer.start(data)) {
+      assertThat(server.rootToken()).startsWith("kt_");
+    }
+  }
+
+  private static void chmod(Path p, String mode) throws Exception {
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+  }
+
+  private static void chown(Path p, int uid) throws Exception {
+    Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+  }
+}
