@@ -83,7 +83,8 @@ final class AuditCommand extends ClientCommand implements Callable<Integer> {
       name = "verify",
       mixinStandardHelpOptions = true,
       description =
-          "Checks the audit chain. Exit 0 when intact; otherwise names the first bad record and exits 1.")
+          "Checks the audit chain. Exit 0 when intact; otherwise names the first bad record and"
+              + " exits 3.")
   static final class Verify extends Sub implements Callable<Integer> {
     @Option(
         names = "--checkpoint",
@@ -110,7 +111,7 @@ final class AuditCommand extends ClientCommand implements Callable<Integer> {
                     + ": "
                     + result.problem());
       }
-      return result.ok() ? 0 : 1;
+      return result.ok() ? ExitCode.OK : ExitCode.FOUND;
     }
   }
 

@@ -4,6 +4,9 @@ import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Settings;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +14,12 @@ import java.util.Optional;
 
 /**
  * Where the CLI finds the server and its token. Address: {@code --addr}, then {@code
- * KEYTURN_ADDR[_FILE]}, then http://127.0.0.1:8270. Token: {@code KEYTURN_TOKEN}, then {@code
- * KEYTURN_TOKEN_FILE}, then {@code ~/.keyturn/token} (written by {@code keyturn login}), then
- * {@code root.token} in the data folder ({@code KEYTURN_DATA}, default ./keyturn-data) when it
- * exists. HTTPS trusts the JDK's CAs, or the PEM CA certificates named by {@code KEYTURN_CACERT}.
+ * KEYTURN_ADDR[_FILE]}, then http://127.0.0.1:8270; a plain {@code http://} address of another
+ * machine is refused unless {@code --insecure-http} is given, since the token would cross the
+ * network readable. Token: {@code KEYTURN_TOKEN}, then {@code KEYTURN_TOKEN_FILE}, then {@code
+ * ~/.keyturn/token} (written by {@code keyturn login}), then {@code root.token} in the data folder
+ * ({@code KEYTURN_DATA}, default ./keyturn-data) when it exists. HTTPS trusts the JDK's CAs, or the
+ * PEM CA certificates named by {@code KEYTURN_CACERT}.
  */
 final class ClientSettings {
   static final String DEFAULT_ADDR = "http://127.0.0.1:8270";
@@ -34,11 +39,7 @@ final class ClientSettings {
     if (Files.isReadable(login)) {
       return Optional.of(read(login));
     }
-    Path data =
-        Optional.ofNullable(io.env().get("KEYTURN_DATA"))
-            .map(d -> io.workingDir().resolve(d))
-            .orElse(io.workingDir().resolve("keyturn-data"));
-    Path root = data.resolve("root.token");
+    Path root = dataTokenFile(io);
     if (Files.isReadable(root)) {
       return Optional.of(read(root));
     }
@@ -49,19 +50,55 @@ final class ClientSettings {
     return io.home().resolve(".keyturn").resolve("token");
   }
 
-  static KeyturnClient client(Io io, Optional<String> addrFlag) {
-    return client(io, addrFlag, token(io));
+  /** {@code root.token} in {@code KEYTURN_DATA}, else in ./keyturn-data. */
+  private static Path dataTokenFile(Io io) {
+    return Optional.ofNullable(io.env().get("KEYTURN_DATA"))
+        .map(d -> io.workingDir().resolve(d))
+        .orElse(io.workingDir().resolve("keyturn-data"))
+        .resolve("root.token");
+  }
+
+  /**
+   * A client with the token found as the class comment says.
+   *
+   * @throws KeyturnException.Unauthenticated when there is none; the message names every way to
+   *     give one
+   */
+  static KeyturnClient client(Io io, Optional<String> addrFlag, boolean insecureHttp) {
+    Optional<String> token = token(io);
+    if (token.isEmpty()) {
+      throw new KeyturnException.Unauthenticated(
+          "no token: set KEYTURN_TOKEN (or KEYTURN_TOKEN_FILE naming a file that holds it), run"
+              + " 'keyturn login', or run where ./keyturn-data/root.token is (looked for "
+              + loginFile(io)
+              + " and "
+              + dataTokenFile(io)
+              + ")");
+    }
+    return client(io, addrFlag, token.get(), insecureHttp);
   }
 
   /** A client for {@code token} (for login, which checks a token before saving it). */
-  static KeyturnClient client(Io io, Optional<String> addrFlag, Optional<String> token) {
+  static KeyturnClient client(
+      Io io, Optional<String> addrFlag, String token, boolean insecureHttp) {
+    String address = address(io, addrFlag);
     KeyturnClient.Builder builder;
     try {
-      builder = KeyturnClient.builder().address(address(io, addrFlag));
+      builder = KeyturnClient.builder().address(address);
     } catch (IllegalArgumentException e) {
       throw new KeyturnException.InvalidInput(e.getMessage());
     }
-    token.ifPresent(builder::token);
+    URI uri = URI.create(address);
+    if ("http".equals(uri.getScheme()) && !insecureHttp && !isLoopback(uri.getHost())) {
+      throw new KeyturnException.InvalidInput(
+          "refusing to send the token to "
+              + uri.getScheme()
+              + "://"
+              + uri.getRawAuthority()
+              + " over plain HTTP: anyone on the network path could read it and use it. Use"
+              + " https://, or give --insecure-http if that path is private");
+    }
+    builder.token(token);
     Optional<String> caCert = new Settings(io.env()).get("KEYTURN_CACERT");
     if (caCert.isPresent()) {
       try {
@@ -71,6 +108,32 @@ final class ClientSettings {
       }
     }
     return builder.build();
+  }
+
+  /**
+   * True for {@code localhost} and loopback address literals. Other names are not resolved: that
+   * would cost a DNS query on every command, and a name is not this machine's to vouch for.
+   */
+  static boolean isLoopback(String host) {
+    if (host == null) {
+      return false;
+    }
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    if (literal.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+      return literal.startsWith("127.");
+    }
+    if (!literal.contains(":")) {
+      return false;
+    }
+    try {
+      // an address with ':' is parsed as an IPv6 literal, never looked up
+      return InetAddress.getByName(literal).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static String read(Path file) {

@@ -15,14 +15,28 @@ import picocli.CommandLine.Parameters;
 /** {@code keyturn get NAME}: prints a value. */
 @Command(
     name = "get",
-    mixinStandardHelpOptions = true,
     description = {
       "Prints a secret's value and a newline (JSON values as JSON).",
-      "By default the current version; --version N or --stage pending|current|previous."
+      "The current version, or the one --version or --stage names. Retired versions are read"
+          + " by number, with the admin capability."
     })
 final class GetCommand extends ClientCommand implements Callable<Integer> {
+  // Not mixinStandardHelpOptions: its -V/--version would clash with get's own --version N.
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  boolean help;
+
   @Parameters(paramLabel = "NAME")
   String name;
+
+  /** The stages a value can be read by; retired versions are read by number only. */
+  enum ReadableStage {
+    pending,
+    current,
+    previous
+  }
 
   @ArgGroup(exclusive = true)
   Which which;
@@ -31,8 +45,11 @@ final class GetCommand extends ClientCommand implements Callable<Integer> {
     @Option(names = "--version", paramLabel = "N", description = "A version number.")
     Integer version;
 
-    @Option(names = "--stage", paramLabel = "STAGE", description = "pending, current or previous.")
-    String stage;
+    @Option(
+        names = "--stage",
+        paramLabel = "STAGE",
+        description = "${COMPLETION-CANDIDATES}: the newest version at that stage.")
+    ReadableStage stage;
   }
 
   @Option(names = "--raw", description = "Print the exact stored bytes, no newline added.")
@@ -42,8 +59,9 @@ final class GetCommand extends ClientCommand implements Callable<Integer> {
       names = "--format",
       paramLabel = "FORMAT",
       description =
-          "value (default); for a database secret url (postgresql://user:pass@host:5432/db,"
-              + " percent-encoded) or jdbc (jdbc:postgresql://host:5432/db?user=...&password=...).")
+          "value (default); for a database secret: url (a postgresql:// URL with user and"
+              + " password percent-encoded) or jdbc (a jdbc:postgresql:// URL with user and"
+              + " password parameters).")
   String format;
 
   @Option(
@@ -58,7 +76,7 @@ final class GetCommand extends ClientCommand implements Callable<Integer> {
             .get(
                 name,
                 Optional.ofNullable(which).map(w -> w.version),
-                Optional.ofNullable(which).map(w -> w.stage));
+                Optional.ofNullable(which).map(w -> w.stage).map(Enum::name));
     if (json) {
       printJson(value);
       return 0;

@@ -11,15 +11,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code keyturn} command. Errors are one line on standard error with exit code 1; usage errors
- * exit with 2. Nothing a command prints on an error contains a secret value.
+ * The {@code keyturn} command. Errors are one line on standard error; exit codes follow the one
+ * table in {@link ExitCode} ({@code docs/cli.md}). Nothing a command prints on an error contains a
+ * secret value.
  */
 @Command(
     name = "keyturn",
     mixinStandardHelpOptions = true,
     versionProvider = KeyturnCli.Version.class,
-    description = "Generates, stores, delivers and rotates secrets.",
+    description = "Generates, stores, rotates and audits secrets.",
     subcommands = {
+      HelpCommand.class,
       GenerateCommand.class,
       PutCommand.class,
       GetCommand.class,
@@ -39,11 +41,12 @@ import picocli.CommandLine.ScopeType;
     },
     footer = {
       "",
-      "  server     Run the Keyturn server (keyturn server --help).",
+      "  server     Runs the Keyturn server (keyturn server --help).",
       "",
       "Environment: KEYTURN_ADDR (default http://127.0.0.1:8270), KEYTURN_TOKEN or",
       "KEYTURN_TOKEN_FILE (else ~/.keyturn/token, else ./keyturn-data/root.token),",
-      "KEYTURN_CACERT (PEM CA certificates to trust for HTTPS)."
+      "KEYTURN_CACERT (PEM CA certificates to trust for HTTPS).",
+      "Exit codes: keyturn help exit-codes."
     })
 public final class KeyturnCli implements Runnable {
   final Io io;
@@ -52,8 +55,19 @@ public final class KeyturnCli implements Runnable {
       names = "--addr",
       scope = ScopeType.INHERIT,
       paramLabel = "URL",
-      description = "Server address (default: KEYTURN_ADDR, else http://127.0.0.1:8270).")
+      description =
+          "Server address (default: KEYTURN_ADDR, else the server on this machine:"
+              + " http://127.0.0.1:8270).")
   String addr;
+
+  @Option(
+      names = "--insecure-http",
+      scope = ScopeType.INHERIT,
+      description =
+          "Send the token over plain http:// to a host that is not this machine. Anyone on the"
+              + " network path can then read the token and use it; without this option such an"
+              + " address is refused.")
+  boolean insecureHttp;
 
   KeyturnCli(Io io) {
     this.io = io;
@@ -73,11 +87,11 @@ public final class KeyturnCli implements Runnable {
     cli.setParameterExceptionHandler((e, rest) -> {
       String command = e.getCommandLine().getCommandName();
       io.err().println("keyturn: " + e.getMessage() + " (see '" + qualified(command) + " --help')");
-      return CommandLine.ExitCode.USAGE;
+      return ExitCode.USAGE;
     });
     cli.setExecutionExceptionHandler((e, command, parsed) -> {
       io.err().println("keyturn: " + message(e));
-      return 1;
+      return ExitCode.of(e);
     });
     return cli.execute(args);
   }

@@ -26,9 +26,10 @@ import tools.jackson.databind.JsonNode;
     name = "put",
     mixinStandardHelpOptions = true,
     description = {
-      "Stores a new version of a secret; it becomes current (or pending with --pending).",
-      "Give the value with --stdin or --file (the safe ways), have the server make it with",
-      "--generate, or, for demos only, on the command line with --value or --value-json."
+      "Stores a new version of a secret.",
+      "It becomes current (or pending with --pending). Give the value with --stdin or --file"
+          + " (the safe ways), have the server make it with --generate, or, for demos only, on"
+          + " the command line with --value or --value-json."
     })
 final class PutCommand extends ClientCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", description = "Secret name, e.g. app/production/SECRET_KEY")
@@ -117,6 +118,9 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
                   stage)
               : new PutSecretRequest(text, null, null, grace, stage);
     }
+    if (source.value != null || source.valueJson != null) {
+      warnVisible(source.value != null ? "--value" : "--value-json");
+    }
     WriteResponse written = client().put(name, request);
     if (json) {
       printJson(written);
@@ -124,6 +128,15 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
       io().out().println(name + ": version " + written.version() + " is " + written.stage());
     }
     return 0;
+  }
+
+  private void warnVisible(String option) {
+    io().err()
+        .println(
+            "keyturn: warning: a value given with "
+                + option
+                + " is visible to other users in ps and stays in your shell history; use"
+                + " --stdin or --file for a real secret");
   }
 
   private byte[] trimNewline(byte[] bytes) {

@@ -11,8 +11,9 @@ import picocli.CommandLine.Parameters;
     name = "rm",
     mixinStandardHelpOptions = true,
     description = {
-      "Deletes a secret: retires every version. Retired versions stay encrypted for audit",
-      "and recovery (admins read them by number); --destroy erases them for good."
+      "Deletes a secret: retires every version.",
+      "Retired versions stay encrypted for audit and recovery (admins read them by number);"
+          + " --destroy erases them for good."
     })
 final class RmCommand extends ClientCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME")

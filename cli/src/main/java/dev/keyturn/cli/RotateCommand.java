@@ -7,6 +7,7 @@ import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Parameters;
     name = "rotate",
     mixinStandardHelpOptions = true,
     description = {
-      "Rotates a secret now under its rule and waits for the outcome (exit 1 if it failed).",
+      "Rotates a secret now under its rule and waits for the outcome.",
+      "Exits 4 when the rotation did not finish, or finished with a failed check or hook"
+          + " (keyturn help exit-codes).",
       "--emergency retires the old value at once (then see: keyturn audit --secret NAME)."
     })
 final class RotateCommand extends ClientCommand implements Callable<Integer> {
@@ -75,7 +78,31 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
     } else {
       print(rotation);
     }
-    return rotation.state().equals("failed") ? 1 : 0;
+    if (detach && !FINAL.contains(rotation.state())) {
+      return ExitCode.OK;
+    }
+    return complete(rotation.state(), rotation.checklist())
+        ? ExitCode.OK
+        : ExitCode.ROTATION_INCOMPLETE;
+  }
+
+  /**
+   * Finished, and every line of its checklist ended well: a failed line counts unless the same step
+   * succeeded later (a retry).
+   */
+  static boolean complete(String state, List<CheckInfo> checks) {
+    if (!state.equals("finished")) {
+      return false;
+    }
+    for (int i = 0; i < checks.size(); i++) {
+      CheckInfo check = checks.get(i);
+      if (!check.ok()
+          && checks.subList(i + 1, checks.size()).stream()
+              .noneMatch(later -> later.ok() && later.name().equals(check.name()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void print(RotationInfo r) {

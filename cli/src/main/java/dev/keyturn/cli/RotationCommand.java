@@ -69,8 +69,9 @@ final class RotationCommand implements Runnable {
       name = "set",
       mixinStandardHelpOptions = true,
       description = {
-        "Sets how and when a secret rotates. Never rotates at once: the first rotation is due",
-        "one period after the current version was created."
+        "Sets how and when a secret rotates.",
+        "Never rotates at once: the first rotation is due one period after the current version"
+            + " was created."
       })
   static final class Set extends ClientCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME")

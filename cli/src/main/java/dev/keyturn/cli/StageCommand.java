@@ -12,9 +12,10 @@ import picocli.CommandLine.Parameters;
     name = "stage",
     mixinStandardHelpOptions = true,
     description = {
-      "Moves a version to another stage: pending->current (promote), pending->retired",
-      "(roll back), previous->retired, previous->current (admin roll-back). Making a",
-      "version current demotes the old current one (previous for --grace, else retired)."
+      "Moves a version to another stage.",
+      "Allowed: pending->current (promote), pending->retired (roll back), previous->retired,"
+          + " previous->current (an admin's roll-back). Making a version current demotes the old"
+          + " current one (previous for --grace, else retired)."
     })
 final class StageCommand extends ClientCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "NAME")

@@ -25,9 +25,10 @@ final class TargetCommand implements Runnable {
       name = "setup",
       mixinStandardHelpOptions = true,
       description = {
-        "Checks that the server refuses a wrong password and the current one logs in; for",
-        "alternating users also creates the second user and the owner role, moves objects and",
-        "grants to the role, and checks that both users are equal. Safe to run again."
+        "Prepares and checks a secret's rotation target. Safe to run again.",
+        "Checks that the server refuses a wrong password and the current one logs in; for"
+            + " alternating users also creates the second user and the owner role, moves objects"
+            + " and grants to the role, and checks that both users are equal."
       })
   static final class Setup extends ClientCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME")

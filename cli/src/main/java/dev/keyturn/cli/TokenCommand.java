@@ -36,9 +36,10 @@ final class TokenCommand implements Runnable {
       name = "create",
       mixinStandardHelpOptions = true,
       description = {
-        "Creates a token and prints it once. Grants are capability:pattern (read, list, write,",
-        "rotate, admin; '*' matches anything, '/' included). Your token must hold an admin",
-        "grant that covers every grant you give."
+        "Creates a token and prints it once.",
+        "Grants are capability:pattern (read, list, write, rotate, admin; '*' matches anything,"
+            + " '/' included). Your token must hold an admin grant that covers every grant you"
+            + " give."
       })
   static final class Create extends Sub implements Callable<Integer> {
     @Option(

@@ -2,6 +2,7 @@ package dev.keyturn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.api.CheckInfo;
 import dev.keyturn.server.KeyturnServer;
 import dev.keyturn.server.ServerConfig;
 import java.io.ByteArrayInputStream;
@@ -14,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -192,7 +194,7 @@ class CliTest {
     assertThat(notJson.code()).isEqualTo(1);
     assertThat(notJson.err()).isEqualTo("keyturn: --value-json is not valid JSON\n");
     assertThat(missing.err()).contains("no such file");
-    assertThat(run("get", "cli/bad/BIN").code()).isEqualTo(1);
+    assertThat(run("get", "cli/bad/BIN").code()).isEqualTo(ExitCode.NOT_FOUND);
   }
 
   @Test
@@ -226,7 +228,7 @@ class CliTest {
     assertThat(rollback.out()).isEqualTo("cli/flow/HMAC: version 1 is current\n");
     assertThat(afterRollback.out()).isEqualTo("old\n");
     assertThat(rm.out()).contains("2 version(s) retired, values destroyed");
-    assertThat(gone.code()).isEqualTo(1);
+    assertThat(gone.code()).isEqualTo(ExitCode.NOT_FOUND);
     assertThat(gone.err()).startsWith("keyturn: cli/flow/HMAC is deleted");
   }
 
@@ -252,10 +254,10 @@ class CliTest {
   }
 
   @Test
-  void badToken_is401Exit1() {
+  void badToken_is401Exit6() {
     Run r = run(new byte[0], Map.of("KEYTURN_TOKEN", "kt_wrongwrongwrongwrongw"), "get", "a/b");
 
-    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.code()).isEqualTo(ExitCode.REFUSED);
     assertThat(r.err()).isEqualTo("keyturn: the token is not valid\n");
   }
 
@@ -267,7 +269,7 @@ class CliTest {
     Run good = run((token + "\n").getBytes(StandardCharsets.UTF_8), Map.of(), "login");
 
     Path saved = home.resolve(".keyturn/token");
-    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.code()).isEqualTo(ExitCode.REFUSED);
     assertThat(good.code()).as(good.err()).isZero();
     assertThat(good.out()).contains("as root (root)").doesNotContain(token);
     assertThat(Files.readString(saved)).isEqualTo(token + "\n");
@@ -328,7 +330,7 @@ class CliTest {
     assertThat(token).matches("kt_[A-Za-z0-9_-]{22}");
     assertThat(create.err()).contains("not shown again");
     assertThat(read.out()).isEqualTo("a\n");
-    assertThat(write.code()).isEqualTo(1);
+    assertThat(write.code()).isEqualTo(ExitCode.REFUSED);
     assertThat(write.err()).contains("lacks write on cli/tok/A");
     assertThat(list.out()).contains("read:cli/tok/*").contains("valid").doesNotContain(token);
     assertThat(revoke.out()).startsWith("revoked " + id);
@@ -362,7 +364,7 @@ class CliTest {
     assertThat(checkpoint.out()).matches("[0-9]+:[0-9a-f]{64}\n");
     assertThat(verify.code()).as(verify.err()).isZero();
     assertThat(verify.out()).startsWith("audit chain intact");
-    assertThat(badCheckpoint.code()).isEqualTo(1);
+    assertThat(badCheckpoint.code()).isEqualTo(ExitCode.FOUND);
     assertThat(badCheckpoint.err()).contains("audit chain broken at record 999999");
   }
 
@@ -411,7 +413,7 @@ class CliTest {
         .contains("\"next_due\":")
         .contains("\"state\":\"ok\"");
     assertThat(clear.out()).contains("rotation rule removed");
-    assertThat(noRule.code()).isEqualTo(1);
+    assertThat(noRule.code()).isEqualTo(ExitCode.NOT_FOUND);
     assertThat(noRule.err()).contains("has no rotation rule");
   }
 
@@ -540,5 +542,172 @@ class CliTest {
     assertThat(marker).exists();
     assertThat(typo.code()).isEqualTo(1);
     assertThat(typo.err()).contains("unknown field 'evry'");
+  }
+
+  @Test
+  void noToken_namesEveryWayToGiveOne_exit6() {
+    Run r = run(new byte[0], Map.of("KEYTURN_DATA", "/nonexistent"), "get", "cli/none/A");
+
+    assertThat(r.code()).isEqualTo(ExitCode.REFUSED);
+    assertThat(r.err())
+        .startsWith("keyturn: no token: ")
+        .contains("KEYTURN_TOKEN ")
+        .contains("KEYTURN_TOKEN_FILE")
+        .contains("keyturn login")
+        .contains("./keyturn-data/root.token");
+    assertThat(r.err().strip().lines()).hasSize(1);
+  }
+
+  @Test
+  void unknownSecret_exit5_andForbidden_exit6() {
+    String reader = run("token", "create", "--allow", "read:cli/other/*").out().strip();
+
+    Run missing = run("get", "cli/none/MISSING");
+    Run forbidden = run(new byte[0], Map.of("KEYTURN_TOKEN", reader), "get", "cli/none/MISSING");
+
+    assertThat(missing.code()).isEqualTo(ExitCode.NOT_FOUND);
+    assertThat(forbidden.code()).isEqualTo(ExitCode.REFUSED);
+  }
+
+  @Test
+  void plainHttpToAnotherHost_isRefusedUnlessInsecureHttp() {
+    Map<String, String> remote = Map.of("KEYTURN_ADDR", "http://keyturn-test.invalid:8270");
+
+    Run refused = run(new byte[0], remote, "get", "cli/http/A");
+    Run login =
+        run("kt_sometokensometokensome\n".getBytes(StandardCharsets.UTF_8), remote, "login");
+    Run allowed = run(new byte[0], remote, "--insecure-http", "get", "cli/http/A");
+    Run allowedAfter = run(new byte[0], remote, "get", "cli/http/A", "--insecure-http");
+    Run https = run(new byte[0], Map.of("KEYTURN_ADDR", "https://keyturn-test.invalid:1"), "ls");
+
+    assertThat(refused.code()).isEqualTo(ExitCode.ERROR);
+    assertThat(refused.err())
+        .isEqualTo(
+            "keyturn: refusing to send the token to http://keyturn-test.invalid:8270 over plain"
+                + " HTTP: anyone on the network path could read it and use it. Use https://, or"
+                + " give --insecure-http if that path is private\n");
+    assertThat(login.err()).contains("refusing to send the token");
+    assertThat(home.resolve(".keyturn")).doesNotExist();
+    assertThat(allowed.err()).doesNotContain("refusing").contains("keyturn-test.invalid");
+    assertThat(allowedAfter.err()).doesNotContain("refusing");
+    assertThat(https.err()).doesNotContain("refusing");
+  }
+
+  @Test
+  void putValue_warnsThatPsAndHistorySeeIt() {
+    Run value = run("put", "cli/warn/A", "--value", "demo-value-1");
+    Run json = run("put", "cli/warn/B", "--value-json", "{\"k\":1}");
+    Run generated = run("put", "cli/warn/C", "--generate", "hex:8");
+
+    assertThat(value.code()).isZero();
+    assertThat(value.err())
+        .isEqualTo(
+            "keyturn: warning: a value given with --value is visible to other users in ps and"
+                + " stays in your shell history; use --stdin or --file for a real secret\n");
+    assertThat(value.err()).doesNotContain("demo-value-1");
+    assertThat(json.err()).contains("--value-json is visible");
+    assertThat(generated.err()).isEmpty();
+  }
+
+  @Test
+  void login_tightensALooseFolder_andReplacesTheFileAtomically() throws Exception {
+    String token = Files.readString(work.resolve("keyturn-data/root.token")).strip();
+    Path folder = Files.createDirectory(home.resolve(".keyturn"));
+    Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path saved = Files.writeString(folder.resolve("token"), "kt_old\n");
+    Files.setPosixFilePermissions(saved, PosixFilePermissions.fromString("rw-rw-rw-"));
+    Path oldName = Files.createLink(home.resolve("old-name"), saved);
+
+    Run r = run((token + "\n").getBytes(StandardCharsets.UTF_8), Map.of(), "login");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("it is now mode 700");
+    assertThat(mode(folder)).isEqualTo("rwx------");
+    assertThat(mode(saved)).isEqualTo("rw-------");
+    assertThat(Files.readString(saved)).isEqualTo(token + "\n");
+    assertThat(Files.readString(oldName))
+        .as("the old file is not written into")
+        .isEqualTo("kt_old\n");
+    assertThat(Files.list(folder)).containsExactly(saved);
+  }
+
+  @Test
+  void login_replacesAPlantedSymlink_withoutWritingThroughIt() throws Exception {
+    String token = Files.readString(work.resolve("keyturn-data/root.token")).strip();
+    Path folder = Files.createDirectory(home.resolve(".keyturn"));
+    Path elsewhere = Files.writeString(home.resolve("attacker-readable"), "");
+    Files.createSymbolicLink(folder.resolve("token"), elsewhere);
+
+    Run r = run((token + "\n").getBytes(StandardCharsets.UTF_8), Map.of(), "login");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(elsewhere)).isEmpty();
+    assertThat(Files.isSymbolicLink(folder.resolve("token"))).isFalse();
+    assertThat(mode(folder.resolve("token"))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void login_refusesAFolderOfAnotherUser() throws Exception {
+    String token = Files.readString(work.resolve("keyturn-data/root.token")).strip();
+    Path folder = Files.createDirectory(home.resolve(".keyturn"));
+    Files.setAttribute(folder, "unix:uid", 65534);
+
+    Run r = run((token + "\n").getBytes(StandardCharsets.UTF_8), Map.of(), "login");
+
+    assertThat(r.code()).isEqualTo(ExitCode.ERROR);
+    assertThat(r.err()).contains("belongs to uid 65534").doesNotContain(token);
+    assertThat(folder.resolve("token")).doesNotExist();
+  }
+
+  @Test
+  void rotate_failedOrFinishedWithAFailedCheck_exits4() {
+    run("put", "cli/rot/FAILS", "--value", "v1");
+    run("put", "cli/rot/LATECHECK", "--value", "v1");
+    run(
+        "rotation",
+        "set",
+        "cli/rot/FAILS",
+        "--check",
+        "after-set:command:false",
+        "--attempts",
+        "1");
+    run("rotation", "set", "cli/rot/LATECHECK", "--check", "after-finish:command:false");
+
+    Run failed = run("rotate", "cli/rot/FAILS");
+    Run lateCheck = run("rotate", "cli/rot/LATECHECK");
+    run("put", "cli/rot/DETACHED", "--value", "v1");
+    run("rotation", "set", "cli/rot/DETACHED", "--generate", "hex:8");
+    Run detached = run("rotate", "cli/rot/DETACHED", "--detach");
+
+    assertThat(failed.code())
+        .as(failed.out() + failed.err())
+        .isEqualTo(ExitCode.ROTATION_INCOMPLETE);
+    assertThat(failed.out()).contains(" failed");
+    assertThat(lateCheck.code())
+        .as(lateCheck.out() + lateCheck.err())
+        .isEqualTo(ExitCode.ROTATION_INCOMPLETE);
+    assertThat(lateCheck.out()).contains("after-finish check command");
+    assertThat(detached.code()).as(detached.err()).isZero();
+  }
+
+  @Test
+  void rotationComplete_forgivesAFailedStepThatARetryRepaired_only() {
+    var failedThenOk =
+        List.of(
+            new CheckInfo("set command", false, 1, "exit 1"),
+            new CheckInfo("set command", true, 1, ""));
+    var okThenFailed =
+        List.of(
+            new CheckInfo("set none", true, 1, ""),
+            new CheckInfo("after-set hook command", false, 1, "exit 1"));
+
+    assertThat(RotateCommand.complete("finished", failedThenOk)).isTrue();
+    assertThat(RotateCommand.complete("finished", okThenFailed)).isFalse();
+    assertThat(RotateCommand.complete("failed", List.of())).isFalse();
+    assertThat(RotateCommand.complete("finished", List.of())).isTrue();
+  }
+
+  private static String mode(Path p) throws Exception {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 }

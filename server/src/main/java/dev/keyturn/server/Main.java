@@ -140,20 +140,38 @@ public final class Main implements Callable<Integer> {
   }
 
   private static void announceRootToken(String token, Path dataDir) {
+    announceRootToken(token, dataDir, isTerminal(), System.out);
+  }
+
+  /**
+   * Tells where the new root token is and how the CLI finds it: by itself only from the folder that
+   * holds {@code keyturn-data}, else through the {@code KEYTURN_TOKEN_FILE} line printed. The token
+   * itself is shown on a terminal only, never in a log.
+   */
+  static void announceRootToken(String token, Path dataDir, boolean terminal, PrintStream out) {
     Path file = dataDir.resolve(Bootstrap.ROOT_TOKEN_FILE);
-    PrintStream out = System.out;
-    if (isTerminal()) {
+    String exportLine = "export KEYTURN_TOKEN_FILE=" + file;
+    if (terminal) {
       out.println();
       out.println("Root token (shown once; keep it safe):");
       out.println();
       out.println("    " + token);
       out.println();
-      out.println("It is also in " + file + " (mode 600), where the CLI finds it when run from");
-      out.println(
-          "this folder. Store it elsewhere and delete that file when you go to production.");
-      out.println();
+      out.println("It is also in " + file + " (mode 600).");
     } else {
       out.println("Root token written to " + file + " (mode 600).");
+    }
+    if (dataDir.getFileName().toString().equals("keyturn-data") && dataDir.getParent() != null) {
+      out.println("The CLI finds it when run from " + dataDir.getParent() + "; elsewhere, run:");
+    } else {
+      out.println("The CLI does not look in " + dataDir + " by itself; to use this token, run:");
+    }
+    out.println();
+    out.println("    " + exportLine);
+    out.println();
+    if (terminal) {
+      out.println("Store it elsewhere and delete that file when you go to production.");
+      out.println();
     }
     out.flush();
   }
