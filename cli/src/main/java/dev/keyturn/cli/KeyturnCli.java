@@ -21,7 +21,6 @@ import picocli.CommandLine.ScopeType;
     versionProvider = KeyturnCli.Version.class,
     description = "Generates, stores, rotates and audits secrets.",
     subcommands = {
-      HelpCommand.class,
       GenerateCommand.class,
       PutCommand.class,
       GetCommand.class,
@@ -38,6 +37,7 @@ import picocli.CommandLine.ScopeType;
       RotateCommand.class,
       RotationsCommand.class,
       StatusCommand.class,
+      HelpCommand.class,
     },
     footer = {
       "",
