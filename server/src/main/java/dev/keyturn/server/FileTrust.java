@@ -45,8 +45,16 @@ final class FileTrust {
    * @throws Bootstrap.StartupException naming the folder and the command that fixes it
    */
   void checkDataDir(Path dir) {
-    PosixFileAttributes attributes = attributes(dir, "data folder");
-    checkOwner(dir, "data folder", attributes);
+    // A data folder reached through a symbolic link is judged by the folder it leads to.
+    Path real;
+    try {
+      real = dir.toRealPath();
+    } catch (IOException e) {
+      throw new Bootstrap.StartupException(
+          "cannot check the data folder " + dir + ": " + e.getMessage());
+    }
+    PosixFileAttributes attributes = attributes(real, "data folder");
+    checkOwner(real, "data folder", attributes);
     if (writableByOthers(attributes.permissions())) {
       throw new Bootstrap.StartupException(
           "refusing the data folder "
@@ -54,7 +62,7 @@ final class FileTrust {
               + ": other users can write to it (mode "
               + mode(attributes.permissions())
               + ") and could plant files the server trusts; run: chmod go-w "
-              + dir);
+              + real);
     }
   }
 

@@ -168,6 +168,21 @@ class DataFolderTrustTest {
     }
   }
 
+  @Test
+  void dataFolderThroughASymlink_isJudgedByTheFolderItLeadsTo() throws Exception {
+    Path real = Files.createDirectories(dir.resolve("disk/keyturn"));
+    chmod(real, "rwx------");
+    Path link = Files.createSymbolicLink(dir.resolve("keyturn-data"), real);
+
+    try (RunningServer server = RunningServer.start(link)) {
+      assertThat(server.rootToken()).startsWith("kt_");
+    }
+    chmod(real, "rwxrwxrwx");
+    assertThatThrownBy(() -> RunningServer.start(link))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("chmod go-w " + real.toRealPath());
+  }
+
   private static void chmod(Path p, String mode) throws Exception {
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
   }
