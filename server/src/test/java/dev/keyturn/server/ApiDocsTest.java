@@ -60,12 +60,34 @@ class ApiDocsTest {
       for (var path : doc.get("paths").properties()) {
         operations += path.getValue().size();
       }
-      assertThat(operations).isEqualTo(routes().size() + 1);
+      assertThat(operations).isEqualTo(routes().size() + OpenApi.publicRoutes().size());
       for (Route route : routes()) {
         JsonNode op = doc.get("paths").get(route.template()).get(route.method().toLowerCase());
         assertThat(op).as(route.template()).isNotNull();
         assertThat(op.get("operationId").stringValue()).isEqualTo(route.action());
+        assertThat(op.get("x-capability").stringValue()).isEqualTo(route.access().describe());
+        assertThat(op.get("security").toString()).isEqualTo("[{\"bearer\":[]}]");
+        assertThat(op.get("responses").has("401")).isTrue();
+        assertThat(op.get("responses").has("403"))
+            .as(route.template() + " lists 403 unless it filters rows")
+            .isEqualTo(!route.access().filtersRows() && route.access().capability().isPresent());
+        for (var response : op.get("responses").properties()) {
+          if (!response.getKey().equals("200")) {
+            assertThat(response.getValue().toString())
+                .as(route.template() + " " + response.getKey())
+                .contains("#/components/schemas/ErrorResponse");
+          }
+        }
       }
+      JsonNode health = doc.get("paths").get("/v1/health").get("get");
+      assertThat(health.get("security").toString()).isEqualTo("[]");
+      assertThat(
+              doc.get("components")
+                  .get("securitySchemes")
+                  .get("bearer")
+                  .get("scheme")
+                  .stringValue())
+          .isEqualTo("bearer");
       assertThat(
               doc.get("components")
                   .get("schemas")
