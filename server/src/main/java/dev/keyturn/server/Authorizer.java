@@ -33,39 +33,35 @@ final class Authorizer {
     }
     Caller caller = ex.caller;
     Capability capability = access.capability().orElseThrow();
-    Optional<SecretName> subject =
-        switch (access.subject()) {
-          case Subject.PathName p -> {
-            require(caller, capability, ex.name());
-            yield Optional.of(ex.name());
-          }
-          case Subject.Lookup lookup -> Optional.of(lookUp(caller, capability, lookup, ex));
-          case Subject.Rows rows -> {
-            ex.visible = name -> caller.can(capability, name);
-            yield Optional.empty();
-          }
-          case Subject.Everything e -> {
-            if (!coversEveryName(caller, capability)) {
-              throw new KeyturnException.Forbidden(
-                  "token " + caller.tokenId() + " lacks " + capability.wireName() + ":*");
-            }
-            yield Optional.empty();
-          }
-          case Subject.Anywhere a -> {
-            if (caller.grants().stream()
-                .noneMatch(
-                    g -> g.capability() == capability || g.capability() == Capability.ADMIN)) {
-              throw new KeyturnException.Forbidden(
-                  "token "
-                      + caller.tokenId()
-                      + " has no "
-                      + capability.wireName()
-                      + " grant, which this route needs");
-            }
-            yield Optional.empty();
-          }
-          case Subject.Nothing n -> throw new IllegalStateException("a capability without subject");
-        };
+    // Plain instanceof tests, not a pattern switch: this runs on every request, the first one
+    // included, and a pattern switch's bootstrap would slow a freshly started server's answers.
+    Subject declared = access.subject();
+    Optional<SecretName> subject = Optional.empty();
+    if (declared instanceof Subject.PathName) {
+      require(caller, capability, ex.name());
+      subject = Optional.of(ex.name());
+    } else if (declared instanceof Subject.Lookup lookup) {
+      subject = Optional.of(lookUp(caller, capability, lookup, ex));
+    } else if (declared instanceof Subject.Rows) {
+      ex.visible = name -> caller.can(capability, name);
+    } else if (declared instanceof Subject.Everything) {
+      if (!coversEveryName(caller, capability)) {
+        throw new KeyturnException.Forbidden(
+            "token " + caller.tokenId() + " lacks " + capability.wireName() + ":*");
+      }
+    } else if (declared instanceof Subject.Anywhere) {
+      if (caller.grants().stream()
+          .noneMatch(g -> g.capability() == capability || g.capability() == Capability.ADMIN)) {
+        throw new KeyturnException.Forbidden(
+            "token "
+                + caller.tokenId()
+                + " has no "
+                + capability.wireName()
+                + " grant, which this route needs");
+      }
+    } else {
+      throw new IllegalStateException("a capability without a subject");
+    }
     for (Access.Extra extra : access.extras()) {
       for (Need need : extra.needs().apply(ex)) {
         check(caller, need);
@@ -100,18 +96,16 @@ final class Authorizer {
   }
 
   private static void check(Caller caller, Need need) {
-    switch (need) {
-      case Need.Holds h -> require(caller, h.capability(), h.name());
-      case Need.Covering c -> {
-        if (caller.grants().stream().noneMatch(g -> g.covers(c.grant()))) {
-          throw new KeyturnException.Forbidden(
-              "token "
-                  + caller.tokenId()
-                  + " cannot grant "
-                  + c.grant()
-                  + ": none of its grants covers it");
-        }
-      }
+    if (need instanceof Need.Holds h) {
+      require(caller, h.capability(), h.name());
+    } else if (need instanceof Need.Covering c
+        && caller.grants().stream().noneMatch(g -> g.covers(c.grant()))) {
+      throw new KeyturnException.Forbidden(
+          "token "
+              + caller.tokenId()
+              + " cannot grant "
+              + c.grant()
+              + ": none of its grants covers it");
     }
   }
 
