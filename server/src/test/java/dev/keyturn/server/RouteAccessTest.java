@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.keyturn.api.WireJson;
 import dev.keyturn.core.Capability;
+import dev.keyturn.core.Grant;
 import dev.keyturn.server.Access.Extra;
 import dev.keyturn.server.Access.Subject;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -461,6 +463,45 @@ class RouteAccessTest {
       }
     }
     return tests.stream();
+  }
+
+  @Test
+  void tokenCreation_withRandomGlobPairs_isAllowedExactlyWhenTheCallersGrantCovers() {
+    Random random = new Random(20261128);
+    List<String> pieces = List.of("app", "dev", "prod", "KEY", "*", "a*", "*_PUBLIC", "*dev*");
+    int allowed = 0;
+    for (int i = 0; i < 40; i++) {
+      List<String> held = new ArrayList<>();
+      for (int n = 1 + random.nextInt(3); n > 0; n--) {
+        held.add(pieces.get(random.nextInt(pieces.size())));
+      }
+      // Half the time ask for a narrowing of the held glob (a star made literal or longer),
+      // half the time for an unrelated one, so both answers occur.
+      List<String> asked = new ArrayList<>(held);
+      if (random.nextBoolean()) {
+        int at = random.nextInt(asked.size());
+        asked.set(at, asked.get(at).replace("*", random.nextBoolean() ? "x" : "*/y"));
+      } else {
+        asked.set(random.nextInt(asked.size()), pieces.get(random.nextInt(pieces.size())));
+      }
+      Grant caller = Grant.parse("admin:" + String.join("/", held));
+      Grant wanted = Grant.parse("read:" + String.join("/", asked));
+      boolean covers = caller.covers(wanted);
+      allowed += covers ? 1 : 0;
+
+      RunningServer.Raw r =
+          server.raw(
+              "POST",
+              "/v1/tokens",
+              server.token(caller.toString()),
+              ("{\"grants\":[\"" + wanted + "\"],\"ttl\":\"1h\"}")
+                  .getBytes(StandardCharsets.UTF_8));
+
+      assertThat(r.status())
+          .as(caller + " creating " + wanted + ": " + r.body())
+          .isEqualTo(covers ? 200 : 403);
+    }
+    assertThat(allowed).as("pairs the caller covers").isBetween(5, 35);
   }
 
   @Test
