@@ -170,6 +170,21 @@ public final class DatabaseSecret {
         extra);
   }
 
+  /**
+   * The same secret at another host, port and database (user, password and extra fields kept): how
+   * a rotation target points a value at the place its rule pins.
+   */
+  public DatabaseSecret at(String newHost, int newPort, String newDbname) {
+    return new DatabaseSecret(
+        engine,
+        Objects.requireNonNull(newHost, "newHost"),
+        newPort,
+        Objects.requireNonNull(newDbname, "newDbname"),
+        username,
+        password,
+        extra);
+  }
+
   /** The stored form: a JSON object, fields in a stable order, UTF-8. */
   public byte[] toJson() {
     ObjectNode node = WireJson.mapper().createObjectNode();

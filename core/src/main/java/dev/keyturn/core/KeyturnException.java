@@ -41,14 +41,38 @@ public class KeyturnException extends RuntimeException {
     }
   }
 
-  /** A target refused a step (set, test, rollback); the message says what it answered. */
+  /**
+   * A target refused a step (set, test, rollback); the message says what it answered. {@link
+   * #retryable()} tells whether trying again may help: a refused connection or a timeout may pass,
+   * an authentication refusal (SMTP 535, PostgreSQL 28P01, MariaDB 1045, Redis WRONGPASS) will not,
+   * and retrying it can lock an account at a provider.
+   */
   public static final class TargetFailure extends KeyturnException {
+    private final boolean retryable;
+
     public TargetFailure(String message) {
-      super(message);
+      this(message, true);
     }
 
     public TargetFailure(String message, Throwable cause) {
       super(message, cause);
+      this.retryable = true;
+    }
+
+    /** A failure that trying again cannot mend when {@code retryable} is false. */
+    public TargetFailure(String message, boolean retryable) {
+      super(message);
+      this.retryable = retryable;
+    }
+
+    /** A failure that trying again cannot mend: an authentication refusal. */
+    public static TargetFailure permanent(String message) {
+      return new TargetFailure(message, false);
+    }
+
+    /** Whether a later attempt may succeed (false: roll back at once). */
+    public boolean retryable() {
+      return retryable;
     }
   }
 

@@ -477,6 +477,29 @@ public final class RotationEngine {
                 rule, () -> liveValues(name), n -> secrets.read(n, Selector.current(), false)));
   }
 
+  /**
+   * Refuses {@code value} for a plain put to {@code name} when the secret's rule's target does not
+   * allow it ({@link Target#checkWrite}); a secret without a rule takes any value.
+   */
+  public void checkWrite(SecretName name, Plaintext value) {
+    Optional<RotationStore.RuleEntry> entry = store.rule(name);
+    if (entry.isEmpty()) {
+      return;
+    }
+    RotationRule rule = entry.get().rule();
+    Optional<SecretValue> current;
+    try {
+      current = Optional.of(secrets.read(name, Selector.current(), false));
+    } catch (KeyturnException.NotFound e) {
+      current = Optional.empty();
+    }
+    try {
+      target(rule).checkWrite(rule, current, value);
+    } finally {
+      current.ifPresent(v -> v.plaintext().destroy());
+    }
+  }
+
   /** The rule with the target's defaults filled in, checked against the current value. */
   public RotationRule prepare(RotationRule rule) {
     return target(rule).prepare(rule, secrets.read(rule.secret(), Selector.current(), false));
@@ -530,8 +553,10 @@ public final class RotationEngine {
       }
       return fail(checked, rotation.reason().orElse("") + "; rollback failed too: " + describe(e));
     }
-    if (e instanceof KeyturnException.Conflict || e instanceof KeyturnException.InvalidInput) {
-      // Retrying cannot help: roll back now.
+    if (e instanceof KeyturnException.Conflict
+        || e instanceof KeyturnException.InvalidInput
+        || (e instanceof KeyturnException.TargetFailure f && !f.retryable())) {
+      // Retrying cannot help (and retrying a refused login can lock an account): roll back now.
       Rotation rollingBack = checked.moveTo(RotationState.ROLLBACK, now).withReason(why);
       store.save(rollingBack);
       audit(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);

@@ -136,7 +136,7 @@ public final class KeyturnServer implements AutoCloseable {
           new ApiHandler(
               routes.apply(
                   Routes.table(
-                      new SecretsApi(service, random, clock),
+                      new SecretsApi(service, random, clock, engine::checkWrite),
                       new TokensApi(store.tokens(), authenticator, clock, random),
                       new AuditApi(audit, new AuditVerifier(chain), clock),
                       new RotationsApi(engine, store.rotations(), service, clock))),

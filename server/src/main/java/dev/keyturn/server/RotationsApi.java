@@ -99,7 +99,10 @@ final class RotationsApi {
       return rule;
     }
     Map<String, String> settings = new LinkedHashMap<>();
-    for (String key : List.of("username", "alt-username", "owner-role")) {
+    // ...and so does the database identity a database target pinned (host, port, dbname, TLS).
+    for (String key :
+        List.of(
+            "username", "alt-username", "owner-role", "host", "port", "dbname", "tls", "tls-ca")) {
       Optional.ofNullable(old.get().rule().target().get(key)).ifPresent(v -> settings.put(key, v));
     }
     settings.putAll(rule.target());

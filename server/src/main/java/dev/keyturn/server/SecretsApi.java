@@ -56,10 +56,22 @@ final class SecretsApi {
   private final Clock clock;
   private final JsonMapper json = WireJson.mapper();
 
+  /** Refuses a value the secret's rule does not allow a plain put to store (its target decides). */
+  private final java.util.function.BiConsumer<SecretName, Plaintext> writeCheck;
+
   SecretsApi(SecretService service, SecureRandom random, Clock clock) {
+    this(service, random, clock, (name, value) -> {});
+  }
+
+  SecretsApi(
+      SecretService service,
+      SecureRandom random,
+      Clock clock,
+      java.util.function.BiConsumer<SecretName, Plaintext> writeCheck) {
     this.service = requireNonNull(service, "service");
     this.random = requireNonNull(random, "random");
     this.clock = requireNonNull(clock, "clock");
+    this.writeCheck = requireNonNull(writeCheck, "writeCheck");
   }
 
   WriteResponse put(Exchange ex) {
@@ -92,6 +104,7 @@ final class SecretsApi {
     Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
     Stage stage = request.stage() == null ? Stage.CURRENT : Stage.fromWire(request.stage());
     try {
+      writeCheck.accept(name, value);
       WriteResult result = service.put(name, value, type, grace, stage, ex.caller.tokenId());
       return written(ex, result, result.newest());
     } finally {

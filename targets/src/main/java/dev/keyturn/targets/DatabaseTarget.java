@@ -9,6 +9,8 @@ import dev.keyturn.core.SecretValue;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -19,6 +21,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -27,6 +30,13 @@ import java.util.regex.Pattern;
  * is another one named by the rule's {@code admin} setting, and a rotation is single-user (one
  * login, its password changed in place) or alternating users (two logins; each rotation changes the
  * password of the one not in use and flips {@code username}).
+ *
+ * <p>Who decides: the rule pins the database identity ({@link Endpoint}: host, port, database, TLS;
+ * and the user, or the alternating pair) when an admin sets it. Every login, test and password
+ * change, the admin's included, goes to the pinned place as a pinned user; the stored value
+ * contributes only its password (and which user of the pair is in use), and the value a rotation
+ * makes carries the pinned identity. A plain {@code put} may change neither the identity nor the
+ * password ({@link #checkWrite}).
  *
  * <p>Crash safety: {@code set} first tries to log in with the pending value; if that works the
  * password was already changed (it is set once more, harmlessly, in case a crash came between two
@@ -41,29 +51,44 @@ abstract class DatabaseTarget implements Target {
   /** The canonical engine name this target serves: {@code postgresql}, {@code mariadb}. */
   abstract String engine();
 
-  /** A JDBC connection as {@code secret}'s user to {@code dbname} ({@code ""}: none). */
-  abstract Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds)
-      throws SQLException;
+  /**
+   * A JDBC connection to {@code where} as {@code login}'s user to {@code dbname} ({@code ""}:
+   * none), built from connection properties (never a URL string holding a value), refusing
+   * clear-text password authentication.
+   */
+  abstract Connection connect(
+      Endpoint where, DatabaseSecret login, String dbname, int timeoutSeconds) throws SQLException;
 
   /** Whether the server refused the login's password (not: could not be reached). */
   abstract boolean refused(SQLException e);
 
+  /**
+   * Whether the driver refused the authentication method the server asked for (no password asked
+   * for at all, or one that would send it in the clear): nothing was sent, and retrying cannot
+   * help.
+   */
+  abstract boolean methodRefused(SQLException e);
+
   /** The error's code as an operator reads it ({@code SQLState 42501: ...}); never a value. */
   abstract String code(SQLException e);
 
-  /** The database the admin session opens for {@code app}. */
-  abstract String adminDatabase(DatabaseSecret app);
+  /** The database the admin session opens at {@code where}. */
+  abstract String adminDatabase(Endpoint where);
 
   /** Wraps an open admin connection in this engine's session. */
   abstract Session session(
+      Endpoint where,
       DatabaseSecret admin,
       Connection connection,
       Map<String, String> settings,
       int timeoutSeconds);
 
-  /** Whether {@code secret} logs in and runs {@code SELECT 1}; false only when refused. */
-  final boolean logsIn(DatabaseSecret secret, int timeoutSeconds) {
-    try (Connection c = connect(secret, secret.dbname(), timeoutSeconds);
+  /**
+   * Whether {@code secret} logs in at {@code where} and runs {@code SELECT 1}; false only when
+   * refused.
+   */
+  final boolean logsIn(Endpoint where, DatabaseSecret secret, int timeoutSeconds) {
+    try (Connection c = connect(where, secret, where.dbname(), timeoutSeconds);
         Statement s = c.createStatement();
         ResultSet r = s.executeQuery("SELECT 1")) {
       return r.next() && r.getInt(1) == 1;
@@ -71,9 +96,23 @@ abstract class DatabaseTarget implements Target {
       if (refused(e)) {
         return false;
       }
+      if (methodRefused(e)) {
+        throw methodRefused(secret);
+      }
       throw new KeyturnException.TargetFailure(
           "cannot use " + where(secret) + " as " + secret.username() + " (" + code(e) + ")");
     }
+  }
+
+  /** The refusal of a server that asks for no password or for one in the clear. */
+  static KeyturnException.Conflict methodRefused(DatabaseSecret login) {
+    return new KeyturnException.Conflict(
+        where(login)
+            + " did not ask "
+            + login.username()
+            + " for a password Keyturn sends (trust or peer authentication, or a clear-text"
+            + " password?): nothing was sent. Require SCRAM-SHA-256 (PostgreSQL) or a hashed"
+            + " password plugin (MariaDB) for this user");
   }
 
   /** A failure of {@code what} in an admin session, with the server's error code. */
@@ -116,9 +155,12 @@ abstract class DatabaseTarget implements Target {
               + " rotates with --strategy single-user or alternating-users");
     }
     adminName(rule);
-    Map<String, String> settings = new LinkedHashMap<>(rule.target());
+    Map<String, String> settings = Endpoint.pin(new LinkedHashMap<>(rule.target()), value);
+    if (settings.get(Endpoint.DBNAME).isEmpty()) {
+      throw new KeyturnException.InvalidInput("target " + rule.targetType() + " needs a dbname");
+    }
+    String user = settings.computeIfAbsent("username", k -> value.username());
     if (rule.strategy() == Strategy.ALTERNATING_USERS) {
-      String user = settings.computeIfAbsent("username", k -> value.username());
       settings.computeIfAbsent("alt-username", k -> user + "_b");
       settings.computeIfAbsent("owner-role", k -> user + "_owner");
       for (String key : List.of("username", "alt-username", "owner-role")) {
@@ -130,16 +172,83 @@ abstract class DatabaseTarget implements Target {
       if (settings.get("username").equals(settings.get("alt-username"))) {
         throw new KeyturnException.InvalidInput("alt-username must differ from username");
       }
-      users(settings, value.username());
+    } else if (user.isEmpty() || user.length() > 128 || user.chars().anyMatch(c -> c < 0x20)) {
+      throw new KeyturnException.InvalidInput(
+          "username must be 1 to 128 characters without control characters");
     }
+    users(rule.strategy(), settings, value.username());
     timeout(settings);
     return rule.withTarget(settings);
   }
 
   @Override
+  public void checkWrite(RotationRule rule, Optional<SecretValue> current, Plaintext value) {
+    checkWrite(rule, current, value, engine());
+  }
+
+  /**
+   * The write check every database target shares: a value that changes what the rule pins is
+   * forbidden, and so is a new password (it would skip {@code set} and {@code test}).
+   */
+  static void checkWrite(
+      RotationRule rule, Optional<SecretValue> current, Plaintext value, String engine) {
+    DatabaseSecret next;
+    try {
+      next = DatabaseSecret.parse(value.reveal());
+    } catch (DatabaseSecret.Invalid e) {
+      throw new KeyturnException.InvalidInput(
+          rule.secret()
+              + " is rotated by its rule (target "
+              + rule.targetType()
+              + "): "
+              + e.getMessage());
+    }
+    List<String> changed = new ArrayList<>();
+    if (!next.engine().equals(engine)) {
+      changed.add("engine");
+    }
+    changed.addAll(Endpoint.of(rule).differences(next));
+    Map<String, String> s = rule.target();
+    boolean alternating = rule.strategy() == Strategy.ALTERNATING_USERS;
+    if (s.containsKey("username")
+        && !next.username().equals(s.get("username"))
+        && !(alternating && next.username().equals(s.get("alt-username")))) {
+      changed.add("username");
+    }
+    if (!changed.isEmpty()) {
+      throw new KeyturnException.Forbidden(
+          rule.secret()
+              + ": "
+              + String.join(", ", changed)
+              + (changed.size() == 1 ? " is" : " are")
+              + " pinned by its rotation rule (target "
+              + rule.targetType()
+              + "); an admin changes "
+              + (changed.size() == 1 ? "it" : "them")
+              + " with keyturn rotation set");
+    }
+    if (current.isPresent()) {
+      DatabaseSecret now = parse(current.get());
+      boolean samePassword =
+          MessageDigest.isEqual(
+              now.password().getBytes(StandardCharsets.UTF_8),
+              next.password().getBytes(StandardCharsets.UTF_8));
+      if (!samePassword || !now.username().equals(next.username())) {
+        throw new KeyturnException.InvalidInput(
+            rule.secret()
+                + " is rotated by its rule (target "
+                + rule.targetType()
+                + "): a new password must be set on the database too, so rotate it: keyturn"
+                + " rotate "
+                + rule.secret());
+      }
+    }
+  }
+
+  @Override
   public Plaintext nextValue(
       RotationRule rule, SecretValue current, Plaintext generated, boolean emergency) {
-    DatabaseSecret value = parse(current);
+    DatabaseSecret value = pinned(rule, current);
     String password = generated.revealUtf8();
     String user =
         rule.strategy() == Strategy.ALTERNATING_USERS
@@ -150,15 +259,16 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void set(TargetContext context) {
-    DatabaseSecret pending = parse(context.pending());
+    Endpoint where = Endpoint.of(context.rule());
+    DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
     int timeout = timeout(context.rule().target());
     boolean alternating = context.rule().strategy() == Strategy.ALTERNATING_USERS;
-    boolean pendingWorks = logsIn(pending, timeout);
-    if (!pendingWorks && !logsIn(current, timeout)) {
+    boolean pendingWorks = logsIn(where, pending, timeout);
+    if (!pendingWorks && !logsIn(where, current, timeout)) {
       throw changedOutside(current);
     }
-    try (Session admin = admin(context.rule(), context.secrets(), pending, timeout)) {
+    try (Session admin = admin(context.rule(), context.secrets(), timeout)) {
       if (alternating) {
         requireParity(admin, context.rule().target());
       }
@@ -174,20 +284,21 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
-    DatabaseSecret pending = parse(context.pending());
+    Endpoint where = Endpoint.of(context.rule());
+    DatabaseSecret pending = pinned(context.rule(), context.pending());
     int timeout = timeout(context.rule().target());
-    if (!logsIn(pending, timeout)) {
+    if (!logsIn(where, pending, timeout)) {
       throw doesNotLogIn(pending);
     }
     if (context.rule().strategy() == Strategy.ALTERNATING_USERS) {
       if (context.rotation().emergency()) {
         DatabaseSecret current = current(context);
-        if (logsIn(current, timeout)) {
+        if (logsIn(where, current, timeout)) {
           throw new KeyturnException.TargetFailure(
               "emergency: the old password of " + current.username() + " still logs in");
         }
       }
-      try (Session admin = admin(context.rule(), context.secrets(), pending, timeout)) {
+      try (Session admin = admin(context.rule(), context.secrets(), timeout)) {
         requireParity(admin, context.rule().target());
       }
     }
@@ -202,14 +313,15 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void rollback(TargetContext context) {
-    DatabaseSecret pending = parse(context.pending());
+    Endpoint where = Endpoint.of(context.rule());
+    DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
     int timeout = timeout(context.rule().target());
     // Only a password this rotation changed is put back: the pending one works, the current not.
-    if (logsIn(current, timeout) || !logsIn(pending, timeout)) {
+    if (logsIn(where, current, timeout) || !logsIn(where, pending, timeout)) {
       return;
     }
-    try (Session admin = admin(context.rule(), context.secrets(), pending, timeout)) {
+    try (Session admin = admin(context.rule(), context.secrets(), timeout)) {
       admin.changePassword(current.username(), current.password());
     }
   }
@@ -217,10 +329,11 @@ abstract class DatabaseTarget implements Target {
   @Override
   public List<String> setup(RevokeContext context) {
     RotationRule rule = context.rule();
-    DatabaseSecret current = parse(context.live().get(0));
+    Endpoint where = Endpoint.of(rule);
+    DatabaseSecret current = pinned(rule, context.live().get(0));
     int timeout = timeout(rule.target());
     List<String> done = new ArrayList<>();
-    if (logsIn(current.with(current.username(), throwaway()), timeout)) {
+    if (logsIn(where, current.with(current.username(), throwaway()), timeout)) {
       throw new KeyturnException.Conflict(
           where(current)
               + " accepted a wrong password for "
@@ -229,20 +342,20 @@ abstract class DatabaseTarget implements Target {
               + " password authentication for this user first");
     }
     done.add("checked: " + where(current) + " refuses a wrong password for " + current.username());
-    if (!logsIn(current, timeout)) {
+    if (!logsIn(where, current, timeout)) {
       throw new KeyturnException.Conflict(
           "the current password of "
               + current.username()
               + " does not log in to "
               + where(current)
-              + "; store the working credential with keyturn put first");
+              + "; store the working credential first (see docs/runbooks/database.md)");
     }
     done.add("checked: the current password of " + current.username() + " logs in");
     if (rule.strategy() != Strategy.ALTERNATING_USERS) {
       return done;
     }
     Map<String, String> settings = rule.target();
-    try (Session admin = admin(rule, context.secrets(), current, timeout)) {
+    try (Session admin = admin(rule, context.secrets(), timeout)) {
       done.addAll(
           admin.setup(
               settings.get("username"),
@@ -255,23 +368,29 @@ abstract class DatabaseTarget implements Target {
               + settings.get("username")
               + " and "
               + settings.get("alt-username")
-              + " have the same roles, grants and settings");
+              + " have the same roles, grants, ownership and settings");
     }
     return done;
   }
 
-  private Session admin(
-      RotationRule rule,
-      Function<SecretName, SecretValue> secrets,
-      DatabaseSecret app,
-      int timeout) {
-    DatabaseSecret admin = adminCredential(rule, secrets, engine());
+  /** An admin session at the rule's pinned place, as the rule's admin credential's user. */
+  private Session admin(RotationRule rule, Function<SecretName, SecretValue> secrets, int timeout) {
+    Endpoint where = Endpoint.of(rule);
+    DatabaseSecret admin = where.apply(adminCredential(rule, secrets, engine()));
     try {
-      return session(admin, connect(admin, adminDatabase(app), timeout), rule.target(), timeout);
+      return session(
+          where,
+          admin,
+          connect(where, admin, adminDatabase(where), timeout),
+          rule.target(),
+          timeout);
     } catch (SQLException e) {
       if (refused(e)) {
-        throw new KeyturnException.TargetFailure(
+        throw KeyturnException.TargetFailure.permanent(
             "the admin credential does not log in to " + where(admin));
+      }
+      if (methodRefused(e)) {
+        throw methodRefused(admin);
       }
       throw failed(admin, "log in as the admin", e);
     }
@@ -314,13 +433,22 @@ abstract class DatabaseTarget implements Target {
 
   /** The other alternating user. */
   private static String other(Map<String, String> settings, String user) {
-    users(settings, user);
     return user.equals(settings.get("username"))
         ? settings.get("alt-username")
         : settings.get("username");
   }
 
-  private static void users(Map<String, String> settings, String user) {
+  /** Checks that {@code user} is the rule's user (one of its pair, alternating users). */
+  private static void users(Strategy strategy, Map<String, String> settings, String user) {
+    if (strategy != Strategy.ALTERNATING_USERS) {
+      if (!user.equals(settings.get("username"))) {
+        throw new KeyturnException.InvalidInput(
+            "the secret's username is not "
+                + settings.get("username")
+                + " (the user the rule pins); an admin changes it with keyturn rotation set");
+      }
+      return;
+    }
     if (!user.equals(settings.get("username")) && !user.equals(settings.get("alt-username"))) {
       throw new KeyturnException.InvalidInput(
           "the secret's username is neither "
@@ -331,14 +459,30 @@ abstract class DatabaseTarget implements Target {
     }
   }
 
-  /** The test step's failure: the pending credential is refused. */
+  /**
+   * {@code value} at the place the rule pins, after checking that its user is the rule's (one of
+   * the pair, alternating users).
+   */
+  static DatabaseSecret pinned(RotationRule rule, SecretValue value) {
+    Endpoint where = Endpoint.of(rule);
+    DatabaseSecret secret = parse(value);
+    users(rule.strategy(), rule.target(), secret.username());
+    return where.apply(secret);
+  }
+
+  /**
+   * The test step's failure: the pending credential is refused. Not retried: the server answered,
+   * and asking again with the same password cannot change its answer.
+   */
   static KeyturnException.TargetFailure doesNotLogIn(DatabaseSecret pending) {
-    return new KeyturnException.TargetFailure(
+    return KeyturnException.TargetFailure.permanent(
         "the new password of " + pending.username() + " does not log in to " + where(pending));
   }
 
+  /** The current value, at the place the rule pins. */
   static DatabaseSecret current(TargetContext context) {
-    return parse(
+    return pinned(
+        context.rule(),
         context
             .current()
             .orElseThrow(
@@ -362,7 +506,7 @@ abstract class DatabaseTarget implements Target {
             + " logs in to "
             + where(current)
             + ": it was changed outside Keyturn. Nothing was changed; store the working"
-            + " credential with keyturn put, then rotate again");
+            + " credential (see docs/runbooks/database.md), then rotate again");
   }
 
   static String where(DatabaseSecret secret) {

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,10 +14,12 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.mariadb.jdbc.Configuration;
+import org.mariadb.jdbc.HostAddress;
+import org.mariadb.jdbc.NonRegisteringDriver;
 
 /**
  * Target {@code mariadb} (alias {@code mysql}). An account is {@code user@host}; a password change
@@ -32,7 +33,14 @@ import java.util.regex.Pattern;
  * <p>Settings: {@code admin} (the secret holding an account with {@code CREATE USER} and {@code
  * GRANT OPTION}), for alternating users {@code username}, {@code alt-username} and {@code
  * owner-role} (the role; defaults as for PostgreSQL), {@code password-hash} ({@code native}, the
- * default, or {@code server}), {@code timeout-seconds} (default 10).
+ * default, or {@code server}), {@code timeout-seconds} (default 10), and the pinned {@link
+ * Endpoint} ({@code host}, {@code port}, {@code dbname}, {@code tls}, {@code tls-ca}).
+ *
+ * <p>Connections are built with the driver's {@code Configuration.Builder} (no URL, so a database
+ * name cannot carry driver options), accept only authentication plugins that never send the
+ * password in the clear ({@code restrictedAuth}: native, ed25519, parsec, caching_sha2 without
+ * public key retrieval), never read local files for the server ({@code allowLocalInfile=false}),
+ * and use TLS with {@code sslMode=verify-full} unless the rule says {@code tls=disable}.
  */
 public final class MariaDbTarget extends DatabaseTarget {
   public static final String TYPE = "mariadb";
@@ -56,9 +64,33 @@ public final class MariaDbTarget extends DatabaseTarget {
     return super.prepare(rule, current);
   }
 
+  /**
+   * The driver's defaults, parsed once from a constant; connections override everything that
+   * matters with the builder, so no name or value is ever parsed out of a URL.
+   */
+  private static final Configuration BASE;
+
+  static {
+    try {
+      BASE = Configuration.parse("jdbc:mariadb://localhost/");
+    } catch (SQLException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Authentication plugins that never hand the password itself to the server. */
+  static final String SAFE_AUTH =
+      "mysql_native_password,client_ed25519,parsec,caching_sha2_password";
+
   @Override
   boolean refused(SQLException e) {
     return e.getErrorCode() == 1045;
+  }
+
+  @Override
+  boolean methodRefused(SQLException e) {
+    // restrictedAuth: the server asked for a plugin outside SAFE_AUTH (mysql_clear_password, PAM).
+    return String.valueOf(e.getMessage()).contains("restrict authentication plugin");
   }
 
   @Override
@@ -74,28 +106,39 @@ public final class MariaDbTarget extends DatabaseTarget {
   }
 
   @Override
-  String adminDatabase(DatabaseSecret app) {
+  String adminDatabase(Endpoint where) {
     return "";
   }
 
   @Override
   Session session(
-      DatabaseSecret admin, Connection connection, Map<String, String> settings, int timeout) {
+      Endpoint where,
+      DatabaseSecret admin,
+      Connection connection,
+      Map<String, String> settings,
+      int timeout) {
     return new MariaSession(admin, connection, "server".equals(settings.get("password-hash")));
   }
 
   @Override
-  Connection connect(DatabaseSecret secret, String dbname, int timeoutSeconds) throws SQLException {
-    Properties props = new Properties();
-    props.setProperty("user", secret.username());
-    props.setProperty("password", secret.password());
-    props.setProperty("connectTimeout", Integer.toString(timeoutSeconds * 1000));
-    props.setProperty("socketTimeout", Integer.toString(timeoutSeconds * 3000));
-    secret.extra("sslMode").ifPresent(v -> props.setProperty("sslMode", v));
-    secret.extra("serverSslCert").ifPresent(v -> props.setProperty("serverSslCert", v));
-    String host = secret.host().indexOf(':') >= 0 ? "[" + secret.host() + "]" : secret.host();
-    return DriverManager.getConnection(
-        "jdbc:mariadb://" + host + ":" + secret.port() + "/" + dbname, props);
+  Connection connect(Endpoint where, DatabaseSecret login, String dbname, int timeoutSeconds)
+      throws SQLException {
+    Configuration.Builder config =
+        BASE.toBuilder()
+            .addresses(HostAddress.from(where.host(), where.port()))
+            .user(login.username())
+            .password(login.password())
+            .connectTimeout(timeoutSeconds * 1000)
+            .socketTimeout(timeoutSeconds * 3000)
+            .restrictedAuth(SAFE_AUTH)
+            .allowPublicKeyRetrieval(false)
+            .allowLocalInfile(false)
+            .sslMode(where.tls() ? "verify-full" : "disable");
+    if (!dbname.isEmpty()) {
+      config.database(dbname);
+    }
+    where.tlsCa().ifPresent(config::serverSslCert);
+    return NonRegisteringDriver.connect(config.build());
   }
 
   /** The {@code mysql_native_password} hash: {@code *} and SHA1(SHA1(password)) in hex. */

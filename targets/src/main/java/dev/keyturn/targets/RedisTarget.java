@@ -9,7 +9,6 @@ import dev.keyturn.core.SecretValue;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,8 +19,20 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLParameters;
+import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.resps.AccessControlUser;
 
 /**
  * Target {@code redis}: an ACL user, which may hold several passwords at once, so one user gives a
@@ -36,8 +47,12 @@ import java.util.function.Function;
  * GETUSER}, {@code ACL SAVE} or {@code CONFIG REWRITE}), {@code persist} ({@code auto}, the
  * default: ACL SAVE, else CONFIG REWRITE, else the step fails; {@code acl-save}; {@code
  * config-rewrite}; {@code none}, accepting that a restart restores the old passwords), {@code
- * timeout-seconds} (default 10). Connections are plain TCP: keep Keyturn and Redis on a trusted
- * network (TLS to Redis is not supported yet).
+ * timeout-seconds} (default 10), {@code username}, and the pinned {@link Endpoint} ({@code host},
+ * {@code port}, {@code tls}, {@code tls-ca}). Every connection, the admin's included, goes to the
+ * pinned place through Jedis; with {@code tls=verify-full} (the default for a host that is not
+ * loopback) it is TLS ({@code rediss://}) with the server's certificate and name verified. Redis
+ * authenticates with the password itself, so without TLS it crosses the network in the clear: keep
+ * {@code tls=disable} to a trusted network.
  */
 public final class RedisTarget implements Target {
   public static final String TYPE = "redis";
@@ -57,7 +72,12 @@ public final class RedisTarget implements Target {
               + " or single-user");
     }
     DatabaseTarget.adminName(rule);
-    Map<String, String> settings = new LinkedHashMap<>(rule.target());
+    Map<String, String> settings = Endpoint.pin(new LinkedHashMap<>(rule.target()), value);
+    String user = settings.computeIfAbsent("username", k -> value.username());
+    if (!user.equals(value.username())) {
+      throw new KeyturnException.InvalidInput(
+          "the secret's username is not " + user + " (the user the rule pins)");
+    }
     String persist = settings.computeIfAbsent("persist", k -> "auto");
     if (!PERSIST.contains(persist)) {
       throw new KeyturnException.InvalidInput("persist is auto, acl-save, config-rewrite or none");
@@ -67,24 +87,32 @@ public final class RedisTarget implements Target {
   }
 
   @Override
+  public void checkWrite(RotationRule rule, Optional<SecretValue> current, Plaintext value) {
+    DatabaseTarget.checkWrite(rule, current, value, TYPE);
+  }
+
+  @Override
   public Plaintext nextValue(
       RotationRule rule, SecretValue current, Plaintext generated, boolean emergency) {
-    DatabaseSecret value = DatabaseTarget.parse(current);
+    DatabaseSecret value = DatabaseTarget.pinned(rule, current);
     return Plaintext.wrap(value.with(value.username(), generated.revealUtf8()).toJson());
   }
 
   @Override
   public void set(TargetContext context) {
-    DatabaseSecret pending = DatabaseTarget.parse(context.pending());
+    Endpoint where = Endpoint.of(context.rule());
+    DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     DatabaseSecret current = DatabaseTarget.current(context);
     int timeout = DatabaseTarget.timeout(context.rule().target());
-    boolean pendingWorks = logsIn(pending, timeout);
-    if (!pendingWorks && !logsIn(current, timeout)) {
+    boolean pendingWorks = logsIn(where, pending, timeout);
+    if (!pendingWorks && !logsIn(where, current, timeout)) {
       throw DatabaseTarget.changedOutside(current);
     }
-    try (Resp admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
       if (!pendingWorks) {
-        call(admin, "add a password to " + pending.username(), aclSetUser(pending, "#"));
+        call(
+            "add a password to " + pending.username(),
+            () -> admin.aclSetUser(pending.username(), "#" + sha256(pending.password())));
       }
       // Also after a crash or a failed save: the password may be live but not yet persisted.
       persist(admin, context.rule());
@@ -99,19 +127,22 @@ public final class RedisTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
-    DatabaseSecret pending = DatabaseTarget.parse(context.pending());
-    if (!logsIn(pending, DatabaseTarget.timeout(context.rule().target()))) {
+    Endpoint where = Endpoint.of(context.rule());
+    DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
+    if (!logsIn(where, pending, DatabaseTarget.timeout(context.rule().target()))) {
       throw DatabaseTarget.doesNotLogIn(pending);
     }
   }
 
   @Override
   public void rollback(TargetContext context) {
-    DatabaseSecret pending = DatabaseTarget.parse(context.pending());
+    DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     int timeout = DatabaseTarget.timeout(context.rule().target());
-    try (Resp admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
       if (passwords(admin, pending.username()).contains(sha256(pending.password()))) {
-        call(admin, "remove the new password of " + pending.username(), aclSetUser(pending, "!"));
+        call(
+            "remove the new password of " + pending.username(),
+            () -> admin.aclSetUser(pending.username(), "!" + sha256(pending.password())));
         boolean saved =
             context.rotation().checklist().stream()
                 .anyMatch(check -> check.ok() && check.name().startsWith("set "));
@@ -131,7 +162,7 @@ public final class RedisTarget implements Target {
   @Override
   public void revoke(RevokeContext context) {
     List<SecretValue> valid = context.live();
-    DatabaseSecret current = DatabaseTarget.parse(valid.get(0));
+    DatabaseSecret current = DatabaseTarget.pinned(context.rule(), valid.get(0));
     Set<String> keep = new HashSet<>();
     for (SecretValue live : valid) {
       DatabaseSecret value = DatabaseTarget.parse(live);
@@ -140,7 +171,7 @@ public final class RedisTarget implements Target {
       }
     }
     int timeout = DatabaseTarget.timeout(context.rule().target());
-    try (Resp admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
       List<String> held = passwords(admin, current.username());
       if (!held.contains(sha256(current.password()))) {
         throw new KeyturnException.TargetFailure(
@@ -154,12 +185,8 @@ public final class RedisTarget implements Target {
       for (String hash : held) {
         if (!keep.contains(hash)) {
           call(
-              admin,
               "remove an old password of " + current.username(),
-              "ACL",
-              "SETUSER",
-              current.username(),
-              "!" + hash);
+              () -> admin.aclSetUser(current.username(), "!" + hash));
           changed = true;
         }
       }
@@ -171,12 +198,13 @@ public final class RedisTarget implements Target {
 
   @Override
   public List<String> setup(RevokeContext context) {
-    DatabaseSecret current = DatabaseTarget.parse(context.live().get(0));
+    Endpoint where = Endpoint.of(context.rule());
+    DatabaseSecret current = DatabaseTarget.pinned(context.rule(), context.live().get(0));
     int timeout = DatabaseTarget.timeout(context.rule().target());
     List<String> done = new ArrayList<>();
     byte[] wrong = new byte[32];
     random.nextBytes(wrong);
-    if (logsIn(current.with(current.username(), HexFormat.of().formatHex(wrong)), timeout)) {
+    if (logsIn(where, current.with(current.username(), HexFormat.of().formatHex(wrong)), timeout)) {
       throw new KeyturnException.Conflict(
           DatabaseTarget.where(current)
               + " accepted a wrong password for "
@@ -188,110 +216,118 @@ public final class RedisTarget implements Target {
             + DatabaseTarget.where(current)
             + " refuses a wrong password for "
             + current.username());
-    if (!logsIn(current, timeout)) {
+    if (!logsIn(where, current, timeout)) {
       throw new KeyturnException.Conflict(
           "the current password of "
               + current.username()
-              + " does not log in; store the working credential with keyturn put first");
+              + " does not log in; store the working credential first (see"
+              + " docs/runbooks/database.md)");
     }
     done.add("checked: the current password of " + current.username() + " logs in");
-    try (Resp admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
       done.add("checked: " + persist(admin, context.rule()));
     }
     return done;
   }
 
-  /** AUTH as {@code secret} and PING; false only when Redis refuses the password. */
-  private static boolean logsIn(DatabaseSecret secret, int timeoutSeconds) {
-    try (Resp r = connect(secret, timeoutSeconds)) {
+  /** AUTH as {@code secret} at {@code where} and PING; false only when Redis refuses it. */
+  private static boolean logsIn(Endpoint where, DatabaseSecret secret, int timeoutSeconds) {
+    try (Jedis r = connect(where, timeoutSeconds)) {
       try {
-        r.call("AUTH", secret.username(), secret.password());
-      } catch (Resp.Error e) {
-        if (e.getMessage().startsWith("WRONGPASS")) {
+        r.auth(secret.username(), secret.password());
+      } catch (JedisAccessControlException e) {
+        if (firstWord(e).equals("WRONGPASS")) {
           return false;
         }
         throw new KeyturnException.TargetFailure(
             "cannot log in to " + DatabaseTarget.where(secret) + " (" + firstWord(e) + ")");
       }
-      return "PONG".equals(r.call("PING"));
-    } catch (Resp.Error e) {
-      throw new KeyturnException.TargetFailure(
-          "PING failed on " + DatabaseTarget.where(secret) + " (" + firstWord(e) + ")");
-    } catch (IOException e) {
+      return "PONG".equals(r.ping());
+    } catch (JedisConnectionException e) {
       throw unreachable(secret, e);
+    } catch (JedisDataException e) {
+      throw new KeyturnException.TargetFailure(
+          "cannot log in to " + DatabaseTarget.where(secret) + " (" + firstWord(e) + ")");
     }
   }
 
-  private static Resp connect(DatabaseSecret secret, int timeoutSeconds) throws IOException {
-    return new Resp(secret.host(), secret.port(), timeoutSeconds * 1000);
+  /**
+   * A connection to {@code where}, not yet authenticated: TLS with the certificate and the host
+   * name verified when the rule says so; no {@code CLIENT SETINFO}, so the first command is AUTH.
+   */
+  private static Jedis connect(Endpoint where, int timeoutSeconds) {
+    DefaultJedisClientConfig.Builder config =
+        DefaultJedisClientConfig.builder()
+            .connectionTimeoutMillis(timeoutSeconds * 1000)
+            .socketTimeoutMillis(timeoutSeconds * 1000)
+            .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+    if (where.tls()) {
+      SSLParameters parameters = new SSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      config.ssl(true).sslSocketFactory(where.sslSocketFactory()).sslParameters(parameters);
+    }
+    return new Jedis(new HostAndPort(where.host(), where.port()), config.build());
   }
 
-  private static Resp admin(
+  private static Jedis admin(
       RotationRule rule, Function<SecretName, SecretValue> secrets, int timeoutSeconds) {
-    DatabaseSecret admin = DatabaseTarget.adminCredential(rule, secrets, TYPE);
-    Resp r = null;
+    Endpoint where = Endpoint.of(rule);
+    DatabaseSecret admin = where.apply(DatabaseTarget.adminCredential(rule, secrets, TYPE));
+    Jedis r = connect(where, timeoutSeconds);
     try {
-      r = connect(admin, timeoutSeconds);
-      r.call("AUTH", admin.username(), admin.password());
+      r.auth(admin.username(), admin.password());
       return r;
-    } catch (Resp.Error e) {
+    } catch (JedisConnectionException e) {
       r.close();
-      throw new KeyturnException.TargetFailure(
+      throw unreachable(admin, e);
+    } catch (JedisDataException e) {
+      r.close();
+      String code = firstWord(e);
+      String message =
           "the admin credential does not log in to "
               + DatabaseTarget.where(admin)
               + " ("
-              + firstWord(e)
-              + ")");
-    } catch (IOException e) {
-      if (r != null) {
-        r.close();
-      }
-      throw unreachable(admin, e);
+              + code
+              + ")";
+      throw code.equals("WRONGPASS")
+          ? KeyturnException.TargetFailure.permanent(message)
+          : new KeyturnException.TargetFailure(message);
     }
-  }
-
-  private static String[] aclSetUser(DatabaseSecret secret, String op) {
-    return new String[] {"ACL", "SETUSER", secret.username(), op + sha256(secret.password())};
   }
 
   /** The SHA-256 hashes of the user's passwords, as ACL GETUSER lists them. */
-  private static List<String> passwords(Resp admin, String user) {
-    Object reply = call(admin, "read the ACL of " + user, "ACL", "GETUSER", user);
-    if (!(reply instanceof List<?> fields)) {
+  private static List<String> passwords(Jedis admin, String user) {
+    AccessControlUser acl = call("read the ACL of " + user, () -> admin.aclGetUser(user));
+    if (acl == null) {
       throw new KeyturnException.TargetFailure("the Redis user " + user + " does not exist");
     }
-    for (int i = 0; i + 1 < fields.size(); i += 2) {
-      if ("passwords".equals(fields.get(i)) && fields.get(i + 1) instanceof List<?> hashes) {
-        return hashes.stream().map(String::valueOf).toList();
-      }
-    }
-    return List.of();
+    List<String> hashes = acl.getPasswords();
+    return hashes == null ? List.of() : List.copyOf(hashes);
   }
 
   /** Writes the ACL where a restart reads it; returns how. */
-  private static String persist(Resp admin, RotationRule rule) {
+  private static String persist(Jedis admin, RotationRule rule) {
     String mode = rule.target().getOrDefault("persist", "auto");
     if (mode.equals("none")) {
       return "ACL changes are not persisted (persist=none): a restart restores old passwords";
     }
     if (!mode.equals("config-rewrite")) {
       try {
-        admin.call("ACL", "SAVE");
+        admin.aclSave();
         return "ACL changes are persisted with ACL SAVE";
-      } catch (Resp.Error e) {
+      } catch (JedisDataException e) {
         if (mode.equals("acl-save")) {
           throw new KeyturnException.TargetFailure(
               "ACL SAVE failed (" + firstWord(e) + "): does Redis have an aclfile?");
         }
-      } catch (IOException e) {
-        throw new KeyturnException.TargetFailure(
-            "ACL SAVE failed: " + e.getClass().getSimpleName());
+      } catch (JedisConnectionException e) {
+        throw new KeyturnException.TargetFailure("ACL SAVE failed: " + cause(e));
       }
     }
     try {
-      admin.call("CONFIG", "REWRITE");
+      admin.configRewrite();
       return "ACL changes are persisted with CONFIG REWRITE";
-    } catch (Resp.Error e) {
+    } catch (JedisDataException e) {
       throw new KeyturnException.TargetFailure(
           "cannot persist the ACL change: Redis has no aclfile"
               + (mode.equals("auto") ? " and " : ", and ")
@@ -299,33 +335,40 @@ public final class RedisTarget implements Target {
               + firstWord(e)
               + "). Start Redis with an aclfile or a config file, or set persist=none to accept"
               + " that a restart restores old passwords");
-    } catch (IOException e) {
-      throw new KeyturnException.TargetFailure(
-          "CONFIG REWRITE failed: " + e.getClass().getSimpleName());
+    } catch (JedisConnectionException e) {
+      throw new KeyturnException.TargetFailure("CONFIG REWRITE failed: " + cause(e));
     }
   }
 
-  private static Object call(Resp admin, String what, String... args) {
+  private static <T> T call(String what, Supplier<T> command) {
     try {
-      return admin.call(args);
-    } catch (Resp.Error e) {
+      return command.get();
+    } catch (JedisConnectionException e) {
+      throw new KeyturnException.TargetFailure("cannot " + what + ": " + cause(e));
+    } catch (JedisDataException e) {
       throw new KeyturnException.TargetFailure("cannot " + what + " (" + firstWord(e) + ")");
-    } catch (IOException e) {
-      throw new KeyturnException.TargetFailure(
-          "cannot " + what + ": " + e.getClass().getSimpleName());
     }
   }
 
   /** The error's code (ERR, NOPERM, WRONGPASS): Redis messages may quote a command's arguments. */
-  private static String firstWord(Resp.Error e) {
-    String message = e.getMessage();
+  private static String firstWord(JedisException e) {
+    String message = String.valueOf(e.getMessage());
     int space = message.indexOf(' ');
     return space < 0 ? message : message.substring(0, space);
   }
 
-  private static KeyturnException.TargetFailure unreachable(DatabaseSecret secret, IOException e) {
+  /** The innermost cause's class name (ConnectException, SSLHandshakeException): never a value. */
+  private static String cause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getClass().getSimpleName();
+  }
+
+  private static KeyturnException.TargetFailure unreachable(DatabaseSecret secret, Exception e) {
     return new KeyturnException.TargetFailure(
-        "cannot reach " + DatabaseTarget.where(secret) + " (" + e.getClass().getSimpleName() + ")");
+        "cannot reach " + DatabaseTarget.where(secret) + " (" + cause(e) + ")");
   }
 
   static String sha256(String password) {

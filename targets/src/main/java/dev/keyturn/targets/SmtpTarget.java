@@ -48,11 +48,22 @@ public final class SmtpTarget implements Target {
       default -> throw new KeyturnException.InvalidInput("smtp security is starttls, tls or none");
     }
     String password = new String(context.pending().plaintext().reveal(), StandardCharsets.UTF_8);
-    try (Transport transport = Session.getInstance(props).getTransport(protocol)) {
+    Transport transport = null;
+    try {
+      transport = Session.getInstance(props).getTransport(protocol);
       transport.connect(host, port, username, password);
     } catch (AuthenticationFailedException e) {
-      throw new KeyturnException.TargetFailure(
-          "the SMTP server " + host + " refused the login of " + username);
+      int code =
+          transport instanceof org.eclipse.angus.mail.smtp.SMTPTransport smtp
+              ? smtp.getLastReturnCode()
+              : -1;
+      // 535 (and any 5xx) is a refusal: trying the same password again can lock the account at
+      // the provider. A 4xx (454: temporary authentication failure) may pass.
+      String message =
+          "the SMTP server " + host + " refused the login of " + username + " (" + code + ")";
+      throw code >= 400 && code < 500
+          ? new KeyturnException.TargetFailure(message)
+          : KeyturnException.TargetFailure.permanent(message);
     } catch (MessagingException e) {
       throw new KeyturnException.TargetFailure(
           "cannot log in to the SMTP server "
@@ -62,6 +73,18 @@ public final class SmtpTarget implements Target {
               + " ("
               + e.getClass().getSimpleName()
               + ")");
+    } finally {
+      close(transport);
+    }
+  }
+
+  private static void close(Transport transport) {
+    if (transport != null) {
+      try {
+        transport.close();
+      } catch (MessagingException e) {
+        // the login already failed or succeeded; nothing to report
+      }
     }
   }
 

@@ -54,6 +54,11 @@ abstract class DatabaseTargetContract {
     }
   }
 
+  DatabaseSecret storedAdmin() {
+    return DatabaseSecret.parse(
+        h.secrets.read(RotationHarness.ADMIN, Selector.current(), false).plaintext().reveal());
+  }
+
   boolean logsIn(DatabaseSecret s) {
     return logsIn(s.username(), s.password());
   }
@@ -189,6 +194,46 @@ abstract class DatabaseTargetContract {
         .contains("neither the pending nor the current password of " + user + " logs in");
     assertThat(logsIn(user, "changed-by-hand")).isTrue();
     assertThat(h.stages()).containsExactly(Stage.CURRENT, Stage.RETIRED);
+  }
+
+  @Test
+  void valuesRepointedAtAnAttackersServer_areNotFollowed_andTheNewValueCarriesThePinnedPlace()
+      throws Exception {
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+    h.engine().setup(RotationHarness.APP);
+    DatabaseSecret real = h.current();
+    DatabaseSecret admin = storedAdmin();
+    try (AttackerServer fake = AttackerServer.silent()) {
+      // What a write token stored before puts were checked: the same logins, another server.
+      h.put(RotationHarness.APP, real.at("127.0.0.5", fake.port(), real.dbname()));
+      h.put(RotationHarness.ADMIN, admin.at("127.0.0.5", fake.port(), admin.dbname()));
+
+      Rotation r = h.rotate(false);
+
+      assertThat(r.state()).as("%s", r.reason()).isEqualTo(RotationState.FINISHED);
+      assertThat(fake.connections()).as("connections to the attacker's server").isZero();
+    }
+    DatabaseSecret now = h.current();
+    assertThat(now.host()).isEqualTo(real.host());
+    assertThat(now.port()).isEqualTo(real.port());
+    assertThat(now.username()).isEqualTo(user + "_b");
+    assertThat(logsIn(now)).isTrue();
+  }
+
+  @Test
+  void aRefusedAdminCredential_isAFailureThatRetryingCannotMend() {
+    h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of());
+    DatabaseSecret admin = storedAdmin();
+    h.put(RotationHarness.ADMIN, admin.with(admin.username(), "not-the-admin-password"));
+
+    Rotation r = h.rotate(false);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("the admin credential does not log in");
+    assertThat(r.checklist().stream().filter(c -> c.name().startsWith("set ")).count())
+        .as("set is tried once: an authentication refusal is not retried")
+        .isEqualTo(1);
+    assertThat(logsIn(user, "initial-password")).isTrue();
   }
 
   @Test

@@ -158,12 +158,14 @@ class MariaDbTargetTest extends DatabaseTargetContract {
   void passwordsWithQuotesAndBackslashes_areSetExactly_inBothHashModes() throws Exception {
     MariaDbTarget target = new MariaDbTarget();
     DatabaseSecret admin = secret(adminUser, adminPassword);
+    Endpoint where = new Endpoint("127.0.0.1", 3306, "", false, java.util.Optional.empty());
     String tricky = "it's a \\ \"test\" `of` ?@? quoting";
     for (String mode : List.of("native", "server")) {
       for (String sqlMode : List.of("", "NO_BACKSLASH_ESCAPES")) {
-        var connection = target.connect(admin, "", 10);
+        var connection = target.connect(where, admin, "", 10);
         connection.createStatement().execute("SET SESSION sql_mode = '" + sqlMode + "'");
-        try (var session = target.session(admin, connection, Map.of("password-hash", mode), 10)) {
+        try (var session =
+            target.session(where, admin, connection, Map.of("password-hash", mode), 10)) {
           session.changePassword(user, tricky + mode + sqlMode);
         }
         assertThat(logsIn(user, tricky + mode + sqlMode)).as(mode + " " + sqlMode).isTrue();

@@ -18,6 +18,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,7 +143,7 @@ class PostgresTargetTest extends DatabaseTargetContract {
 
     assertThatThrownBy(() -> h.engine().setup(RotationHarness.APP))
         .isInstanceOf(KeyturnException.Conflict.class)
-        .hasMessageContaining("accepted a wrong password for postgres")
+        .hasMessageContaining("did not ask postgres for a password Keyturn sends")
         .hasMessageContaining("trust or peer");
   }
 
@@ -167,7 +168,7 @@ class PostgresTargetTest extends DatabaseTargetContract {
 
   @Override
   String directGrantDifference() {
-    return "only " + user + " has table audit_trail SELECT";
+    return "only " + user + " has table public.audit_trail SELECT";
   }
 
   @Override
@@ -218,5 +219,105 @@ class PostgresTargetTest extends DatabaseTargetContract {
     // And the app's rotation uses the new admin password.
     h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of());
     assertThat(h.rotate(false).state()).isEqualTo(RotationState.FINISHED);
+  }
+
+  @Test
+  void aServerAskingForAClearTextPassword_isRefused_andReceivesNoPassword() throws Exception {
+    try (AttackerServer fake = AttackerServer.postgresAskingForClearText()) {
+      Endpoint there = new Endpoint("127.0.0.5", fake.port(), database, false, Optional.empty());
+      DatabaseSecret login = secret(user, "canary-clear-text-password");
+
+      assertThatThrownBy(() -> new PostgresTarget().logsIn(there, login, 5))
+          .isInstanceOf(KeyturnException.Conflict.class)
+          .hasMessageContaining("did not ask " + user + " for a password Keyturn sends");
+
+      assertThat(fake.connections()).isEqualTo(1);
+      assertThat(fake.received()).contains(user).doesNotContain("canary-clear-text-password");
+    }
+  }
+
+  @Test
+  void aClusterWithClearTextPasswordAuthentication_isRefusedBeforeAPasswordIsSent()
+      throws Exception {
+    try (ScratchPostgres clear = ScratchPostgres.start("password")) {
+      try (Connection c = DriverManager.getConnection(clear.jdbcUrl("postgres"));
+          Statement s = c.createStatement()) {
+        s.execute("CREATE ROLE " + user + " LOGIN PASSWORD 'initial-password'");
+      }
+      Endpoint there = new Endpoint("127.0.0.1", clear.port(), "postgres", false, Optional.empty());
+
+      assertThatThrownBy(
+              () -> new PostgresTarget().logsIn(there, secret(user, "initial-password"), 5))
+          .isInstanceOf(KeyturnException.Conflict.class)
+          .hasMessageContaining("did not ask " + user);
+      assertThat(clear.log()).doesNotContain("initial-password\u0000");
+    }
+  }
+
+  @Test
+  void functionsPlantedByTheAppUser_areNeverRunByTheAdminSession() throws Exception {
+    // As the app user, in the database it owns: versions of the functions the admin session
+    // calls, with argument types that beat pg_catalog's on a default search_path. Each makes the
+    // app user a superuser when a superuser runs it.
+    String escalate =
+        " LANGUAGE plpgsql AS $f$ BEGIN EXECUTE 'ALTER ROLE "
+            + user
+            + " SUPERUSER'; INSERT INTO public.hijacked VALUES (1); ";
+    try (Connection c = login(user, "initial-password");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE public.hijacked (n int)");
+      s.execute("GRANT ALL ON public.hijacked TO PUBLIC");
+      s.execute(
+          "CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text"
+              + escalate
+              + "RETURN; END $f$");
+      s.execute(
+          "CREATE FUNCTION public.array_to_string(text[], text) RETURNS text"
+              + escalate
+              + "RETURN ''; END $f$");
+      s.execute(
+          "CREATE FUNCTION public.quote_ident(name) RETURNS text"
+              + escalate
+              + "RETURN ''; END $f$");
+      s.execute(
+          "CREATE FUNCTION public.format(text, VARIADIC text[]) RETURNS text"
+              + escalate
+              + "RETURN ''; END $f$");
+      s.execute(
+          "CREATE FUNCTION public.evil_agg(text, name, text) RETURNS text"
+              + escalate
+              + "RETURN ''; END $f$");
+      s.execute(
+          "CREATE AGGREGATE public.string_agg(name, text) (SFUNC = public.evil_agg,"
+              + " STYPE = text)");
+      s.execute(
+          "CREATE FUNCTION public.aclexplode(aclitem[]) RETURNS TABLE (grantor oid, grantee oid,"
+              + " privilege_type text, is_grantable boolean)"
+              + escalate
+              + "RETURN; END $f$");
+      s.execute(
+          "CREATE FUNCTION public.current_database() RETURNS name"
+              + escalate
+              + "RETURN 'x'; END $f$");
+    }
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+
+    h.engine().setup(RotationHarness.APP);
+    Rotation first = h.rotate(false);
+    Rotation second = h.rotate(false);
+
+    assertThat(first.state()).as("%s", first.reason()).isEqualTo(RotationState.FINISHED);
+    assertThat(second.state()).as("%s", second.reason()).isEqualTo(RotationState.FINISHED);
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl(database));
+        Statement s = c.createStatement();
+        java.sql.ResultSet r =
+            s.executeQuery(
+                "SELECT (SELECT count(*) FROM pg_roles WHERE rolsuper AND rolname LIKE '"
+                    + user
+                    + "%'), (SELECT count(*) FROM public.hijacked)")) {
+      r.next();
+      assertThat(r.getInt(1)).as("roles of the app made superuser").isZero();
+      assertThat(r.getInt(2)).as("planted functions run").isZero();
+    }
   }
 }

@@ -111,7 +111,11 @@ class SmtpTargetTest {
   void test_wrongPassword_isRefusedWithoutShowingIt() {
     assertThatThrownBy(() -> new SmtpTarget().test(context("wrong-canary-password")))
         .isInstanceOf(KeyturnException.TargetFailure.class)
-        .hasMessage("the SMTP server 127.0.0.1 refused the login of mailer")
-        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary"));
+        .hasMessage("the SMTP server 127.0.0.1 refused the login of mailer (535)")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary"))
+        .satisfies(e ->
+            assertThat(((KeyturnException.TargetFailure) e).retryable())
+                .as("a 535 is not retried: retrying can lock the account at the provider")
+                .isFalse());
   }
 }

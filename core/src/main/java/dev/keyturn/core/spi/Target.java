@@ -36,6 +36,22 @@ public interface Target {
     return Plaintext.wrap(generated.reveal());
   }
 
+  /**
+   * Checks a value a caller wants to store with a plain {@code put} under a secret this rule's
+   * target manages, before anything is stored. A writer may store values that fit the rule; it may
+   * not change what the rule points at (a database target refuses a value whose host, port,
+   * database or user differs from the identity the rule pins), nor skip the target's {@code set}
+   * and {@code test} (a database target refuses a new password: it must be rotated). Most targets
+   * accept every value.
+   *
+   * @param current the secret's current value, when it has one
+   * @throws KeyturnException.Forbidden naming the rule, when the value changes what the rule pins
+   * @throws KeyturnException.InvalidInput when the value does not fit the rule or must be rotated;
+   *     messages never quote the value
+   */
+  default void checkWrite(
+      RotationRule rule, java.util.Optional<SecretValue> current, Plaintext value) {}
+
   /** Applies the pending value where it must be applied. */
   void set(TargetContext context);
 
