@@ -106,6 +106,32 @@ class SecretServiceTest {
   }
 
   @Test
+  void move_previousToCurrentWithoutRollBack_isForbiddenAndChangesNothing() {
+    put(NAME, "old", Duration.ZERO);
+    put(NAME, "new", Duration.ofHours(24));
+
+    assertThatThrownBy(() -> service.move(NAME, 1, Stage.CURRENT, Duration.ZERO, "tok_test", false))
+        .isInstanceOf(KeyturnException.Forbidden.class)
+        .hasMessageContaining("previous -> current needs the admin capability");
+    assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("new");
+
+    service.move(NAME, 1, Stage.CURRENT, Duration.ZERO, "tok_test", true);
+
+    assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("old");
+  }
+
+  @Test
+  void move_pendingToCurrentWithoutRollBack_isAllowed() {
+    put(NAME, "live", Duration.ZERO);
+    service.put(
+        NAME, Plaintext.ofUtf8("next"), ValueType.STRING, Duration.ZERO, Stage.PENDING, "tok_test");
+
+    service.move(NAME, 2, Stage.CURRENT, Duration.ZERO, "tok_test", false);
+
+    assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("next");
+  }
+
+  @Test
   void delete_retiresAllAndDestroyErasesValues() {
     put(NAME, "v1", Duration.ZERO);
     put(NAME, "v2", Duration.ofHours(1));
