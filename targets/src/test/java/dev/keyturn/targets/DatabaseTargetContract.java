@@ -45,6 +45,47 @@ abstract class DatabaseTargetContract {
   /** Sets the app user's password by hand, outside Keyturn. */
   abstract void changePasswordByHand(String password) throws SQLException;
 
+  /** A query that takes the next value of sequence {@code name}. */
+  abstract String nextval(String name);
+
+  /**
+   * What a migration runs as {@code who}, step {@code step}, in {@code schema} ({@code ""} or
+   * {@code "name."}): a new table and sequence, and on the table, index and sequence the previous
+   * step made (as the other user): ALTER TABLE ... ADD COLUMN, CREATE INDEX, nextval, DROP TABLE.
+   */
+  void migrate(String username, String password, int step, String schema) throws SQLException {
+    try (Connection c = login(username, password);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE " + schema + "m" + step + " (id int PRIMARY KEY, body varchar(20))");
+      s.execute("INSERT INTO " + schema + "m" + step + " VALUES (1, 'by " + username + "')");
+      s.execute("CREATE SEQUENCE " + schema + "seq" + step);
+      if (step > 0) {
+        String before = schema + "m" + (step - 1);
+        s.execute("ALTER TABLE " + before + " ADD COLUMN extra int");
+        s.execute("CREATE INDEX ix" + step + " ON " + before + " (body)");
+        s.execute("UPDATE " + before + " SET extra = 1");
+        s.executeQuery(nextval(schema + "seq" + (step - 1))).close();
+        s.execute("DROP SEQUENCE " + schema + "seq" + (step - 1));
+        s.execute("DROP TABLE " + before);
+      }
+    }
+  }
+
+  /**
+   * Three flips from the layout the test made, each followed by a migration of the new user on what
+   * the other one made (step 0 runs as the original user before the first flip).
+   */
+  void flipsWithMigrations(String schema) throws SQLException {
+    migrate(user, "initial-password", 0, schema);
+    for (int step = 1; step <= 3; step++) {
+      Rotation r = h.rotate(false);
+      assertThat(r.state()).as("flip %s: %s", step, r.reason()).isEqualTo(RotationState.FINISHED);
+      DatabaseSecret now = h.current();
+      assertThat(now.username()).isEqualTo(step % 2 == 1 ? user + "_b" : user);
+      migrate(now.username(), now.password(), step, schema);
+    }
+  }
+
   boolean logsIn(String username, String password) {
     try (Connection c = login(username, password)) {
       return c.isValid(5);
@@ -138,6 +179,14 @@ abstract class DatabaseTargetContract {
       s.execute("INSERT INTO made_by_a VALUES (1)");
       s.execute("DROP TABLE made_by_a");
     }
+  }
+
+  @Test
+  void migrations_afterEveryFlip_workOnWhatTheOtherUserMade() throws Exception {
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+    h.engine().setup(RotationHarness.APP);
+
+    flipsWithMigrations("");
   }
 
   @Test

@@ -101,6 +101,11 @@ class MariaDbTargetTest extends DatabaseTargetContract {
   }
 
   @Override
+  String nextval(String name) {
+    return "SELECT NEXTVAL(" + name + ")";
+  }
+
+  @Override
   boolean refused(SQLException e) {
     return e.getErrorCode() == 1045;
   }

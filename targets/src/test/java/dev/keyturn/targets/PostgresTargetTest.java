@@ -8,6 +8,7 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Selector;
+import dev.keyturn.core.Stage;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.testing.ScratchPostgres;
 import java.nio.charset.StandardCharsets;
@@ -145,6 +146,95 @@ class PostgresTargetTest extends DatabaseTargetContract {
         .isInstanceOf(KeyturnException.Conflict.class)
         .hasMessageContaining("did not ask postgres for a password Keyturn sends")
         .hasMessageContaining("trust or peer");
+  }
+
+  @Override
+  String nextval(String name) {
+    return "SELECT nextval('" + name + "')";
+  }
+
+  /** The layout of {@code CREATE DATABASE app OWNER app} before the first migration: no tables. */
+  @Test
+  void layout_databaseOwnedByTheAppUser_isHandedToTheOwnerRole() throws Exception {
+    try (Connection c = login(user, "initial-password");
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE posts");
+    }
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+
+    assertThat(h.engine().setup(RotationHarness.APP))
+        .contains("gave the database " + database + " of " + user + " to " + user + "_owner");
+
+    flipsWithMigrations("");
+  }
+
+  /** A database a superuser owns, with grants (and default privileges) for the app user. */
+  @Test
+  void layout_databaseOwnedByASuperuserWithGrants_movesGrantsAndDefaultsToTheOwnerRole()
+      throws Exception {
+    database = user + "_su";
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl("postgres"));
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + database);
+      s.execute("GRANT ALL ON DATABASE " + database + " TO " + user);
+    }
+    asAdmin("GRANT ALL ON SCHEMA public TO " + user);
+    asAdmin("CREATE TABLE reports (id int)");
+    asAdmin("GRANT SELECT ON reports TO " + user);
+    asAdmin(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES TO "
+            + user);
+    h.put(RotationHarness.APP, secret(user, "initial-password"));
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+
+    assertThat(h.engine().setup(RotationHarness.APP))
+        .contains(
+            "moved 6 direct grants of " + user + " to " + user + "_owner in " + database,
+            "moved 1 default privileges of " + user + " to " + user + "_owner in " + database);
+    asAdmin("CREATE TABLE reports_later (id int)");
+
+    flipsWithMigrations("");
+    try (Connection c = login(user + "_b", h.read(Selector.stage(Stage.PREVIOUS)).password());
+        Statement s = c.createStatement()) {
+      s.executeQuery("SELECT count(*) FROM reports").close();
+      s.executeQuery("SELECT count(*) FROM reports_later").close();
+    }
+  }
+
+  /** Objects in a second schema the app user owns. */
+  @Test
+  void layout_objectsInASecondSchema_areSharedToo() throws Exception {
+    try (Connection c = login(user, "initial-password");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA billing");
+      s.execute("CREATE TABLE billing.invoices (id int)");
+    }
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+    h.engine().setup(RotationHarness.APP);
+
+    flipsWithMigrations("billing.");
+    try (Connection c = login(h.current().username(), h.current().password());
+        Statement s = c.createStatement()) {
+      s.execute("ALTER TABLE billing.invoices ADD COLUMN total int");
+      s.execute("DROP TABLE billing.invoices");
+    }
+  }
+
+  @Test
+  void parity_seesADatabaseOneUserOwns_andADefaultPrivilegeOnlyOneHas() throws Exception {
+    h.rule(Strategy.ALTERNATING_USERS, Duration.ZERO, Map.of());
+    h.engine().setup(RotationHarness.APP);
+    asAdmin("ALTER DATABASE " + database + " OWNER TO " + user);
+    asAdmin("ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT SELECT ON TABLES TO " + user);
+
+    Rotation refused = h.rotate(false);
+
+    assertThat(refused.state()).isEqualTo(RotationState.FAILED);
+    assertThat(refused.reason().orElseThrow())
+        .contains(user + " owns the database " + database)
+        .contains("only " + user + " has by default TABLES SELECT (objects of postgres)");
+    h.engine().setup(RotationHarness.APP);
+    assertThat(h.rotate(false).state()).isEqualTo(RotationState.FINISHED);
   }
 
   @Override
