@@ -8,7 +8,6 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Selector;
-import dev.keyturn.core.Stage;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.testing.ScratchPostgres;
 import java.nio.charset.StandardCharsets;
@@ -194,7 +193,8 @@ class PostgresTargetTest extends DatabaseTargetContract {
     asAdmin("CREATE TABLE reports_later (id int)");
 
     flipsWithMigrations("");
-    try (Connection c = login(user + "_b", h.read(Selector.stage(Stage.PREVIOUS)).password());
+    assertThat(h.current().username()).isEqualTo(user + "_b");
+    try (Connection c = login(user + "_b", h.current().password());
         Statement s = c.createStatement()) {
       s.executeQuery("SELECT count(*) FROM reports").close();
       s.executeQuery("SELECT count(*) FROM reports_later").close();
