@@ -39,7 +39,8 @@ final class TokenCommand implements Runnable {
         "Creates a token and prints it once.",
         "Grants are capability:pattern (read, list, write, rotate, admin; '*' matches anything,"
             + " '/' included). Your token must hold an admin grant that covers every grant you"
-            + " give."
+            + " give: every name the new pattern matches must be matched by yours. The new"
+            + " token's creator is your token: revoking yours revokes it."
       })
   static final class Create extends Sub implements Callable<Integer> {
     @Option(
@@ -63,12 +64,22 @@ final class TokenCommand implements Runnable {
         description = "A name to recognize it by, e.g. ci-deploy.")
     String name;
 
+    @Option(
+        names = "--orphan",
+        description =
+            "Give it no creator, so that revoking your token leaves it valid and its lifetime is"
+                + " its own (needs admin:*; audited as token.orphan). For an operator's own admin"
+                + " token, so that the root token can be retired.")
+    boolean orphan;
+
     @Option(names = "--json", description = "Print as JSON (the token is in the 'token' field).")
     boolean json;
 
     @Override
     public Integer call() {
-      TokenCreated created = client().createToken(new TokenCreateRequest(name, grants, ttl));
+      TokenCreateRequest request = new TokenCreateRequest(name, grants, ttl);
+      TokenCreated created =
+          orphan ? client().createOrphanToken(request) : client().createToken(request);
       if (json) {
         printJson(created);
       } else {
@@ -102,17 +113,26 @@ final class TokenCommand implements Runnable {
         printJson(tokens);
         return 0;
       }
-      Table table = new Table("ID", "NAME", "GRANTS", "EXPIRES", "STATE");
+      Table table = new Table("ID", "NAME", "GRANTS", "CREATOR", "EXPIRES", "STATE");
+      boolean inferred = false;
       for (TokenInfo t : tokens.tokens()) {
         String state = t.revokedAt() != null ? "revoked" : t.valid() ? "valid" : "expired";
+        inferred |= t.creatorInferred();
         table.row(
             t.id(),
             t.name(),
             String.join(" ", t.grants()),
+            (t.creator() == null ? "-" : t.creator()) + (t.creatorInferred() ? " (inferred)" : ""),
             t.expiresAt() == null ? "never" : t.expiresAt(),
             state);
       }
       table.print(io().out());
+      if (inferred) {
+        io().err()
+            .println(
+                "(inferred): made before creators were recorded, with no verified audit record"
+                    + " of its creation; counted as root's child");
+      }
       return 0;
     }
   }
@@ -120,7 +140,11 @@ final class TokenCommand implements Runnable {
   @Command(
       name = "revoke",
       mixinStandardHelpOptions = true,
-      description = "Revokes a token at once.")
+      description = {
+        "Revokes a token and every token it made, at once.",
+        "Refused when it would leave no valid admin:* token (make one with 'token create"
+            + " --orphan' first)."
+      })
   static final class Revoke extends Sub implements Callable<Integer> {
     @Parameters(paramLabel = "ID", description = "The token id, as 'token list' shows it.")
     String id;
@@ -135,6 +159,10 @@ final class TokenCommand implements Runnable {
         printJson(revoked);
       } else {
         io().out().println("revoked " + revoked.id() + " (" + revoked.name() + ")");
+        if (!revoked.revokedWith().isEmpty()) {
+          io().out()
+              .println("  and the tokens it made: " + String.join(" ", revoked.revokedWith()));
+        }
       }
       return 0;
     }

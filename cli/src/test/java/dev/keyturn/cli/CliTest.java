@@ -338,6 +338,53 @@ class CliTest {
   }
 
   @Test
+  void tokenLineage_listShowsCreators_revokeTakesChildren_orphanNeedsAdminStar() {
+    String admin =
+        run("token", "create", "--allow", "admin:cli/lin/*", "--ttl", "1y").out().strip();
+    Run child =
+        run(
+            new byte[0],
+            Map.of("KEYTURN_TOKEN", admin),
+            "token",
+            "create",
+            "--allow",
+            "read:cli/lin/*",
+            "--name",
+            "lin-child",
+            "--json");
+    Run scopedOrphan =
+        run(
+            new byte[0],
+            Map.of("KEYTURN_TOKEN", admin),
+            "token",
+            "create",
+            "--orphan",
+            "--allow",
+            "read:cli/lin/*");
+    Run orphan =
+        run("token", "create", "--orphan", "--allow", "read:cli/lin/*", "--name", "lin-orphan");
+    String adminId = idOf(run("token", "list").out(), admin.isEmpty() ? "?" : "admin:cli/lin/*");
+    Run list = run("token", "list");
+    Run revoke = run("token", "revoke", adminId);
+    Run after = run(new byte[0], Map.of("KEYTURN_TOKEN", orphan.out().strip()), "ls", "cli/lin/");
+
+    assertThat(child.code()).as(child.err()).isZero();
+    assertThat(scopedOrphan.code()).isNotZero();
+    assertThat(scopedOrphan.err()).contains("lacks admin").doesNotContain("kt_");
+    assertThat(orphan.code()).as(orphan.err()).isZero();
+    assertThat(list.out().lines().filter(l -> l.contains("lin-child")).findFirst().orElseThrow())
+        .contains(adminId);
+    assertThat(list.out().lines().filter(l -> l.contains("lin-orphan")).findFirst().orElseThrow())
+        .contains(" - ");
+    assertThat(revoke.out()).contains("and the tokens it made: tok_");
+    assertThat(after.code()).as(after.err()).isZero();
+  }
+
+  private static String idOf(String list, String grant) {
+    return list.lines().filter(l -> l.contains(grant)).findFirst().orElseThrow().split("\\s+")[0];
+  }
+
+  @Test
   void tokenCreateJson_hasTheTokenField() {
     Run r = run("token", "create", "--allow", "list:cli/*", "--json");
 

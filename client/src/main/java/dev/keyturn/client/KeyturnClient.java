@@ -195,6 +195,12 @@ public final class KeyturnClient {
     return send("POST", "/v1/tokens", requireNonNull(request, "request"), TokenCreated.class);
   }
 
+  /** A token with no creator, which outlives its maker (needs {@code admin:*}). */
+  public TokenCreated createOrphanToken(TokenCreateRequest request) {
+    return send(
+        "POST", "/v1/tokens/orphan", requireNonNull(request, "request"), TokenCreated.class);
+  }
+
   public TokenListResponse listTokens() {
     return send("GET", "/v1/tokens", null, TokenListResponse.class);
   }

@@ -114,13 +114,15 @@ final class Bootstrap {
         .tokens()
         .create(
             new TokenRecord(
-                "root",
+                TokenRecord.ROOT_ID,
                 "root",
                 Tokens.hash(token),
                 List.of("admin:*"),
                 clock.instant(),
                 Optional.empty(),
-                Optional.empty()));
+                Optional.empty(),
+                Optional.empty(),
+                TokenRecord.CreatorSource.RECORDED));
     return Optional.of(token);
   }
 

@@ -6,6 +6,7 @@ import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
+import dev.keyturn.core.audit.LegacyTokenCreators;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
@@ -94,6 +95,11 @@ public final class KeyturnServer implements AutoCloseable {
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
       AuditChain chain = new AuditChain(rootKey);
       audit = store.openAuditLog(chain);
+      int resolved = new LegacyTokenCreators(chain).resolve(store.tokens(), audit);
+      if (resolved > 0) {
+        log.info(
+            "looked up the creators of {} tokens made before creators were recorded", resolved);
+      }
       // The embedded store has no other writer, so reads can be served from memory (metadata and
       // ciphertexts only); several nodes on PostgreSQL read the database every time.
       SecretStore reads = embedded ? new CachingSecretStore(store, 100_000) : store;

@@ -308,6 +308,17 @@ final class Routes {
             TokenCreated.class,
             tokens::create),
         new Route(
+            "POST",
+            "/v1/tokens/orphan",
+            Tail.NONE,
+            "token.orphan",
+            Access.needs(ADMIN, EVERYTHING),
+            "Creates a token with no creator: revoking or the expiry of the token that made it"
+                + " leaves it valid. The answer is the only time the token is shown.",
+            TokenCreateRequest.class,
+            TokenCreated.class,
+            tokens::createOrphan),
+        new Route(
             "GET",
             "/v1/tokens",
             Tail.NONE,
@@ -323,7 +334,8 @@ final class Routes {
             Tail.ID,
             "token.revoke",
             Access.needs(ADMIN, EVERYTHING),
-            "Revokes a token at once.",
+            "Revokes a token and every token it made, at once; refused when that would leave no"
+                + " valid admin:* token.",
             null,
             TokenInfo.class,
             tokens::revoke),

@@ -25,8 +25,8 @@ import java.util.Optional;
  * The token routes. Creating a token is delegation: {@link Routes} declares that the caller needs
  * an {@code admin} grant and that every grant of the new token must be covered by one of the
  * caller's (so {@code admin:app/*} may hand out {@code read:app/prod/*}, never {@code
- * read:other/*}). A new token never outlives its creator. The token itself is shown once, at
- * creation.
+ * read:other/*}). A new token records its creator and never outlives it; revoking a token revokes
+ * every token it made. An orphan has no creator. The token itself is shown once, at creation.
  */
 final class TokensApi {
   static final Duration DEFAULT_TTL = Duration.ofDays(30);
@@ -44,7 +44,20 @@ final class TokensApi {
     this.random = requireNonNull(random, "random");
   }
 
+  /** {@code POST /v1/tokens}: a token whose creator is the caller. */
   TokenCreated create(Exchange ex) {
+    return create(ex, false);
+  }
+
+  /**
+   * {@code POST /v1/tokens/orphan}: a token with no creator, which outlives its maker's revocation
+   * and expiry (the route needs {@code admin:*}).
+   */
+  TokenCreated createOrphan(Exchange ex) {
+    return create(ex, true);
+  }
+
+  private TokenCreated create(Exchange ex, boolean orphan) {
     Caller caller = ex.caller;
     TokenCreateRequest request = ex.body(TokenCreateRequest.class);
     List<Grant> grants = grants(request);
@@ -58,7 +71,7 @@ final class TokensApi {
     if (!expires.isAfter(now)) {
       throw HttpError.badRequest("ttl must be longer than zero");
     }
-    if (caller.expiresAt().isPresent() && caller.expiresAt().get().isBefore(expires)) {
+    if (!orphan && caller.expiresAt().isPresent() && caller.expiresAt().get().isBefore(expires)) {
       expires = caller.expiresAt().get();
     }
     String token = Tokens.newToken(random);
@@ -70,30 +83,40 @@ final class TokensApi {
             grants.stream().map(Grant::toString).toList(),
             now,
             Optional.of(expires),
-            Optional.empty());
+            Optional.empty(),
+            orphan ? Optional.empty() : Optional.of(caller.tokenId()),
+            TokenRecord.CreatorSource.RECORDED);
     tokens.create(record);
-    ex.detail = "created " + record.id() + " " + String.join(" ", record.grants());
+    ex.detail =
+        "created " + record.id() + (orphan ? " orphan " : " ") + String.join(" ", record.grants());
     return new TokenCreated(
         record.id(), token, name, record.grants(), now.toString(), expires.toString());
   }
 
   TokenListResponse list(Exchange ex) {
     Instant now = clock.instant();
-    return new TokenListResponse(tokens.list().stream().map(t -> info(t, now)).toList());
+    return new TokenListResponse(tokens.list().stream().map(t -> info(t, now, List.of())).toList());
   }
 
+  /**
+   * {@code DELETE /v1/tokens/{id}}: revokes the token and every token it made, and drops them from
+   * this node's cache at once (other nodes within {@link Authenticator#CACHE_TTL}).
+   */
   TokenInfo revoke(Exchange ex) {
     String id = ex.pathTail();
     if (!id.matches("[A-Za-z0-9_]{1,64}")) {
       throw HttpError.badRequest("invalid token id");
     }
-    TokenRecord revoked =
-        tokens
-            .revoke(id, clock.instant())
-            .orElseThrow(() -> new KeyturnException.NotFound("token " + id + " does not exist"));
-    authenticator.forget(revoked);
-    ex.detail = "revoked " + id;
-    return info(revoked, clock.instant());
+    Instant now = clock.instant();
+    List<TokenRecord> revoked = tokens.revoke(id, now);
+    if (revoked.isEmpty()) {
+      throw new KeyturnException.NotFound("token " + id + " does not exist");
+    }
+    revoked.forEach(authenticator::forget);
+    List<String> descendants = revoked.stream().skip(1).map(TokenRecord::id).toList();
+    ex.detail =
+        "revoked " + id + (descendants.isEmpty() ? "" : " with " + String.join(" ", descendants));
+    return info(revoked.get(0), now, descendants);
   }
 
   /** The grants a creation request asks for, each checked (a 400 for a bad one). */
@@ -114,7 +137,7 @@ final class TokensApi {
     return Grant.parse(text);
   }
 
-  private static TokenInfo info(TokenRecord t, Instant now) {
+  private static TokenInfo info(TokenRecord t, Instant now, List<String> revokedWith) {
     return new TokenInfo(
         t.id(),
         t.name(),
@@ -122,6 +145,9 @@ final class TokensApi {
         t.createdAt().toString(),
         t.expiresAt().map(Instant::toString).orElse(null),
         t.revokedAt().map(Instant::toString).orElse(null),
-        t.validAt(now));
+        t.validAt(now),
+        t.effectiveCreator().orElse(null),
+        t.creatorInferred(),
+        revokedWith);
   }
 }

@@ -90,6 +90,9 @@ class RouteAccessTest {
                   Map.of(
                       "the new token's grants",
                       new Example("", "{\"grants\":[\"read:{named}\"],\"ttl\":\"1h\"}")))),
+          Map.entry(
+              "POST /v1/tokens/orphan",
+              new Example("", "{\"grants\":[\"read:{name}\"],\"ttl\":\"1h\"}")),
           Map.entry("GET /v1/tokens", new Example("", null)),
           Map.entry("DELETE /v1/tokens/{id}", new Example("", null)),
           Map.entry(

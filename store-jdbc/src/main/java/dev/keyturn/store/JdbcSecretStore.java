@@ -59,7 +59,7 @@ public final class JdbcSecretStore implements SecretStore {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.clock = clock;
-    this.tokens = new JdbcTokenStore(this);
+    this.tokens = new JdbcTokenStore(this, dialect);
     this.rotations = new JdbcRotationStore(this);
   }
 

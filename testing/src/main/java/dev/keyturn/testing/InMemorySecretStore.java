@@ -1,5 +1,6 @@
 package dev.keyturn.testing;
 
+import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.VersionSet;
 import dev.keyturn.core.audit.AuditChain;
@@ -7,13 +8,14 @@ import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.core.spi.TokenLineage;
 import dev.keyturn.core.spi.TokenRecord;
 import dev.keyturn.core.spi.TokenStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -182,59 +184,62 @@ public final class InMemorySecretStore implements SecretStore {
     }
   }
 
-  /** Tokens in memory. */
+  /** Tokens in memory, in creation order. */
   static final class InMemoryTokenStore implements TokenStore {
-    private final Map<String, TokenRecord> byHash = new HashMap<>();
+    private final Map<String, TokenRecord> byId = new java.util.LinkedHashMap<>();
 
     @Override
     public synchronized void create(TokenRecord token) {
-      String key = HexFormat.of().formatHex(token.hash());
-      if (byHash.containsKey(key)
-          || byHash.values().stream().anyMatch(t -> t.id().equals(token.id()))) {
+      if (byId.containsKey(token.id())
+          || byId.values().stream().anyMatch(t -> Arrays.equals(t.hash(), token.hash()))) {
         throw new IllegalStateException("token " + token.id() + " exists");
       }
-      byHash.put(key, token);
+      if (token.creator().isPresent()) {
+        TokenRecord creator = byId.get(token.creator().get());
+        if (creator == null || !creator.validAt(token.createdAt())) {
+          throw new KeyturnException.Unauthenticated(
+              "token " + token.creator().get() + " is no longer valid");
+        }
+      }
+      byId.put(token.id(), token);
     }
 
     @Override
     public synchronized Optional<TokenRecord> findByHash(byte[] hash) {
-      return Optional.ofNullable(byHash.get(HexFormat.of().formatHex(hash)));
+      return byId.values().stream().filter(t -> Arrays.equals(t.hash(), hash)).findFirst();
     }
 
     @Override
     public synchronized List<TokenRecord> list() {
-      return byHash.values().stream()
+      return byId.values().stream()
           .sorted(
               java.util.Comparator.comparing(TokenRecord::createdAt).thenComparing(TokenRecord::id))
           .toList();
     }
 
     @Override
-    public synchronized Optional<TokenRecord> revoke(String id, Instant at) {
-      for (Map.Entry<String, TokenRecord> e : byHash.entrySet()) {
-        TokenRecord t = e.getValue();
-        if (t.id().equals(id)) {
-          if (t.revokedAt().isEmpty()) {
-            t =
-                new TokenRecord(
-                    t.id(),
-                    t.name(),
-                    t.hash(),
-                    t.grants(),
-                    t.createdAt(),
-                    t.expiresAt(),
-                    Optional.of(at));
-            e.setValue(t);
-          }
-          return Optional.of(t);
-        }
+    public synchronized List<TokenRecord> revoke(String id, Instant at) {
+      List<TokenRecord> out = new ArrayList<>();
+      for (String each : TokenLineage.toRevoke(list(), id, at)) {
+        TokenRecord t = byId.get(each).revoked(at);
+        byId.put(each, t);
+        out.add(t);
       }
-      return Optional.empty();
+      return out;
+    }
+
+    @Override
+    public synchronized void resolveCreator(
+        String id, Optional<String> creator, TokenRecord.CreatorSource source) {
+      TokenRecord t = byId.get(id);
+      if (t != null && t.creatorSource() == TokenRecord.CreatorSource.UNRESOLVED) {
+        byId.put(id, t.withCreator(creator, source));
+      }
     }
 
     @Override
     public synchronized long count() {
-      return byHash.size();
+      return byId.size();
     }
   }
 }

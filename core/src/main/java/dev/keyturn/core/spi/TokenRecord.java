@@ -2,13 +2,19 @@ package dev.keyturn.core.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.Grant;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * A token as stored: a public id, the SHA-256 of the token, its grants ({@code capability:glob})
- * and lifetime. The token itself is never stored.
+ * A token as stored: a public id, the SHA-256 of the token, its grants ({@code capability:glob}),
+ * lifetime, and its creator: the id of the token that made it, or none for the root token and for
+ * orphans ({@code token create --orphan}). Revoking a token revokes every token it made, directly
+ * or through others. The token itself is never stored.
+ *
+ * @param creatorSource how {@code creator} is known: see {@link CreatorSource}
  */
 public record TokenRecord(
     String id,
@@ -17,7 +23,34 @@ public record TokenRecord(
     List<String> grants,
     Instant createdAt,
     Optional<Instant> expiresAt,
-    Optional<Instant> revokedAt) {
+    Optional<Instant> revokedAt,
+    Optional<String> creator,
+    CreatorSource creatorSource) {
+
+  /** The id of the token a first start makes. */
+  public static final String ROOT_ID = "root";
+
+  private static final Grant ADMIN_ALL = Grant.parse("admin:*");
+
+  /** How a token's creator is known. */
+  public enum CreatorSource {
+    /** Recorded when the token was made (none for the root token and orphans). */
+    RECORDED,
+    /** Made before creators were recorded; taken from its verified {@code token.create} record. */
+    AUDIT,
+    /** Made before creators were recorded, with no verified record: taken to be root's child. */
+    INFERRED,
+    /** Made before creators were recorded and not yet looked up; counts as root's child. */
+    UNRESOLVED;
+
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static CreatorSource fromWire(String text) {
+      return valueOf(text.toUpperCase(Locale.ROOT));
+    }
+  }
 
   public TokenRecord {
     requireNonNull(id, "id");
@@ -27,10 +60,41 @@ public record TokenRecord(
     requireNonNull(createdAt, "createdAt");
     requireNonNull(expiresAt, "expiresAt");
     requireNonNull(revokedAt, "revokedAt");
+    requireNonNull(creator, "creator");
+    requireNonNull(creatorSource, "creatorSource");
   }
 
   /** True if the token may be used at {@code now}: not revoked and not expired. */
   public boolean validAt(Instant now) {
     return revokedAt.isEmpty() && expiresAt.map(now::isBefore).orElse(true);
+  }
+
+  /** The creator revocation follows: the recorded one, or root for a token not yet looked up. */
+  public Optional<String> effectiveCreator() {
+    return creatorSource == CreatorSource.UNRESOLVED ? Optional.of(ROOT_ID) : creator;
+  }
+
+  /** True if one of its grants covers {@code admin:*}: it can manage tokens and recover. */
+  public boolean holdsAdminAll() {
+    return grants.stream().map(Grant::ofStored).anyMatch(g -> g.covers(ADMIN_ALL));
+  }
+
+  /** True when the creator is a guess: no verified record names it. */
+  public boolean creatorInferred() {
+    return creatorSource == CreatorSource.INFERRED || creatorSource == CreatorSource.UNRESOLVED;
+  }
+
+  /** This token revoked at {@code at}; one already revoked stays as it is. */
+  public TokenRecord revoked(Instant at) {
+    return revokedAt.isPresent()
+        ? this
+        : new TokenRecord(
+            id, name, hash, grants, createdAt, expiresAt, Optional.of(at), creator, creatorSource);
+  }
+
+  /** This token with its creator looked up. */
+  public TokenRecord withCreator(Optional<String> creator, CreatorSource source) {
+    return new TokenRecord(
+        id, name, hash, grants, createdAt, expiresAt, revokedAt, creator, source);
   }
 }
