@@ -3,9 +3,9 @@ package dev.keyturn.app;
 import java.util.Arrays;
 
 /**
- * The entry point of the one runnable jar: {@code server} goes to the server module, a plain {@code
- * generate} to its framework-free fast path, every other command to the CLI. Keeps the CLI path
- * free of the server's classes.
+ * The entry point of the one runnable jar: {@code server} and the local {@code operator} commands
+ * go to the server module, a plain {@code generate} to its framework-free fast path, every other
+ * command to the CLI. Keeps the CLI path free of the server's classes.
  */
 public final class Main {
   private Main() {}
@@ -13,6 +13,10 @@ public final class Main {
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("server")) {
       dev.keyturn.server.Main.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("operator")) {
+      dev.keyturn.server.Operator.main(Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (dev.keyturn.cli.FastGenerate.handles(args)) {

@@ -42,6 +42,7 @@ import picocli.CommandLine.ScopeType;
     footer = {
       "",
       "  server     Runs the Keyturn server (keyturn server --help).",
+      "  operator   Local recovery with no server running (keyturn operator --help).",
       "",
       "Environment: KEYTURN_ADDR (default http://127.0.0.1:8270), KEYTURN_TOKEN or",
       "KEYTURN_TOKEN_FILE (else ~/.keyturn/token, else ./keyturn-data/root.token),",

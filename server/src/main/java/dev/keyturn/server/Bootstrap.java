@@ -155,7 +155,7 @@ final class Bootstrap {
    * exists (an old one is removed first unless {@code mustBeNew}), so nothing planted there is
    * reused.
    */
-  private static void writeOwnerOnly(Path file, String content, boolean mustBeNew) {
+  static void writeOwnerOnly(Path file, String content, boolean mustBeNew) {
     try {
       if (!mustBeNew && Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
         refuseLink(file);

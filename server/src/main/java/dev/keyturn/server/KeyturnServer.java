@@ -13,6 +13,7 @@ import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.CachingSecretStore;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.store.NodePresence;
 import dev.keyturn.targets.Targets;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -47,6 +48,7 @@ public final class KeyturnServer implements AutoCloseable {
   private final SecretStore store;
   private final AuditLog audit;
   private final StoreLock lock;
+  private final NodePresence presence;
   private final int port;
   private final Optional<String> newRootToken;
 
@@ -56,6 +58,7 @@ public final class KeyturnServer implements AutoCloseable {
       SecretStore store,
       AuditLog audit,
       StoreLock lock,
+      NodePresence presence,
       int port,
       Optional<String> newRootToken) {
     this.jetty = jetty;
@@ -63,6 +66,7 @@ public final class KeyturnServer implements AutoCloseable {
     this.store = store;
     this.audit = audit;
     this.lock = lock;
+    this.presence = presence;
     this.port = port;
     this.newRootToken = newRootToken;
   }
@@ -81,10 +85,19 @@ public final class KeyturnServer implements AutoCloseable {
     boolean embedded = config.storeUrl().startsWith("jdbc:sqlite:");
     // Two servers on one SQLite file would each cache what the other changes: refuse.
     StoreLock lock = StoreLock.acquire(config.storeUrl());
+    // On PostgreSQL, mark this node as running, so that operator commands know to refuse.
+    NodePresence presence;
     SecretStore store;
+    try {
+      presence = NodePresence.server(config.storeUrl());
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
     try {
       store = JdbcSecretStore.open(config.storeUrl(), clock);
     } catch (RuntimeException e) {
+      presence.close();
       lock.close();
       throw e;
     }
@@ -165,7 +178,7 @@ public final class KeyturnServer implements AutoCloseable {
           config.maskedStoreUrl(),
           rootKey.id(),
           chain.sealingKeyId());
-      return new KeyturnServer(jetty, scheduler, store, audit, lock, port, rootToken);
+      return new KeyturnServer(jetty, scheduler, store, audit, lock, presence, port, rootToken);
     } catch (Exception e) {
       if (scheduler != null) {
         scheduler.close();
@@ -174,6 +187,7 @@ public final class KeyturnServer implements AutoCloseable {
         audit.close();
       }
       store.close();
+      presence.close();
       lock.close();
       if (e instanceof RuntimeException re) {
         throw re;
@@ -243,6 +257,7 @@ public final class KeyturnServer implements AutoCloseable {
       scheduler.close();
       audit.close();
       store.close();
+      presence.close();
       lock.close();
     }
   }
