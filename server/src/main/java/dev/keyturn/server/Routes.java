@@ -30,20 +30,10 @@ import dev.keyturn.api.TokenInfo;
 import dev.keyturn.api.TokenListResponse;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WriteResponse;
-import dev.keyturn.core.KeyturnException;
-import dev.keyturn.core.SecretName;
-import dev.keyturn.core.Stage;
-import dev.keyturn.server.Access.Extra;
-import dev.keyturn.server.Access.Need;
-import dev.keyturn.server.Access.On;
 import dev.keyturn.server.Access.Subject;
 import dev.keyturn.server.Route.Tail;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -56,121 +46,10 @@ final class Routes {
   private static final Subject PATH = new Subject.PathName();
   private static final Subject EVERYTHING = new Subject.Everything();
 
-  /** The settings, in a rule's target and in its hooks, that name a secret the rule will use. */
-  static final List<String> NAMED_SECRET_SETTINGS =
-      List.of("admin", "signing-secret", "url-secret");
-
-  /** A value supplied to a rotation is a write as well. */
-  private static final Extra SUPPLIED_VALUE =
-      new Extra(
-          "a supplied value",
-          WRITE,
-          On.SUBJECT,
-          ex ->
-              ex.optionalBody(RotateRequest.class)
-                  .filter(r -> r.value() != null)
-                  .map(r -> List.<Need>of(new Need.Holds(WRITE, ex.name())))
-                  .orElse(List.of()));
-
-  /** A rule uses the secrets it names on its author's behalf. */
-  private static final Extra RULE_SECRETS =
-      new Extra(
-          "the secrets the rule names",
-          READ,
-          On.NAMED,
-          ex -> namedSecrets(ex.body(RuleBody.class)));
-
-  /** Creating a token is delegation: the caller can only hand out what it holds. */
-  private static final Extra NEW_GRANTS =
-      new Extra(
-          "the new token's grants",
-          ADMIN,
-          On.GRANTS,
-          ex ->
-              TokensApi.grants(ex.body(TokenCreateRequest.class)).stream()
-                  .<Need>map(Need.Covering::new)
-                  .toList());
-
   private Routes() {}
-
-  /** Reading a retired version by number needs admin. */
-  private static Extra readRetired(SecretsApi secrets) {
-    return new Extra(
-        "a retired version by number",
-        ADMIN,
-        On.SUBJECT,
-        ex -> {
-          Optional<String> version = ex.query("version");
-          if (version.isEmpty() || !version.get().matches("[1-9][0-9]{0,8}")) {
-            return List.of();
-          }
-          boolean retired =
-              secrets
-                  .stageOf(ex.name(), Integer.parseInt(version.get()))
-                  .map(s -> s == Stage.RETIRED)
-                  .orElse(false);
-          return retired ? List.of(new Need.Holds(ADMIN, ex.name())) : List.of();
-        });
-  }
-
-  /** Making a previous version current again (a roll-back) needs admin. */
-  private static Extra rollBack(SecretsApi secrets) {
-    return new Extra(
-        "previous to current",
-        ADMIN,
-        On.SUBJECT,
-        ex -> {
-          StageRequest request = ex.body(StageRequest.class);
-          if (request.version() == null
-              || request.stage() == null
-              || Stage.fromWire(request.stage()) != Stage.CURRENT) {
-            return List.of();
-          }
-          boolean previous =
-              secrets
-                  .stageOf(ex.name(), request.version())
-                  .map(s -> s == Stage.PREVIOUS)
-                  .orElse(false);
-          return previous ? List.of(new Need.Holds(ADMIN, ex.name())) : List.of();
-        });
-  }
-
-  /** Setting up a target uses the secrets its stored rule names, the admin credential first. */
-  private static Extra storedRuleSecrets(RotationsApi rotations) {
-    return new Extra(
-        "the secrets the rule names",
-        READ,
-        On.NAMED,
-        ex -> rotations.storedRule(ex.name()).map(Routes::namedSecrets).orElse(List.of()));
-  }
 
   private static Subject rotationId(RotationsApi rotations) {
     return new Subject.Lookup("rotation", rotations::secretOfRotation);
-  }
-
-  /** {@code read} on every secret that {@code rule}'s target or hooks name. */
-  static List<Need> namedSecrets(RuleBody rule) {
-    List<Map<String, String>> places = new ArrayList<>();
-    places.add(rule.target() == null ? Map.of() : rule.target());
-    places.addAll(rule.hooks() == null ? List.of() : rule.hooks());
-    Set<Need> needs = new LinkedHashSet<>();
-    for (Map<String, String> settings : places) {
-      for (String key : NAMED_SECRET_SETTINGS) {
-        String value = settings == null ? null : settings.get(key);
-        if (value != null) {
-          needs.add(new Need.Holds(READ, secretName(key, value)));
-        }
-      }
-    }
-    return List.copyOf(needs);
-  }
-
-  private static SecretName secretName(String setting, String value) {
-    try {
-      return SecretName.of(value);
-    } catch (KeyturnException.InvalidInput e) {
-      throw HttpError.badRequest("the setting " + setting + " must name a secret");
-    }
   }
 
   /**
@@ -242,7 +121,7 @@ final class Routes {
             "/v1/secrets/",
             Tail.NAME,
             "secret.read",
-            Access.needs(READ, PATH).and(readRetired(secrets)).elevatedBy(ADMIN),
+            Access.needs(READ, PATH).and(Requirements.readRetired(secrets)).elevatedBy(ADMIN),
             "One value: current, ?version=N (retired ones need admin) or ?stage=.",
             null,
             SecretValueResponse.class,
@@ -292,7 +171,7 @@ final class Routes {
             "/v1/stages/",
             Tail.NAME,
             "secret.stage",
-            Access.needs(WRITE, PATH).and(rollBack(secrets)).elevatedBy(ADMIN),
+            Access.needs(WRITE, PATH).and(Requirements.rollBack(secrets)).elevatedBy(ADMIN),
             "Moves a version to another stage.",
             StageRequest.class,
             WriteResponse.class,
@@ -302,7 +181,7 @@ final class Routes {
             "/v1/tokens",
             Tail.NONE,
             "token.create",
-            Access.needs(ADMIN, new Subject.Anywhere()).and(NEW_GRANTS),
+            Access.needs(ADMIN, new Subject.Anywhere()).and(Requirements.NEW_GRANTS),
             "Creates a token; the answer is the only time the token is shown.",
             TokenCreateRequest.class,
             TokenCreated.class,
@@ -344,7 +223,7 @@ final class Routes {
             "/v1/rules/",
             Tail.NAME,
             "rule.set",
-            Access.needs(ADMIN, PATH).and(RULE_SECRETS),
+            Access.needs(ADMIN, PATH).and(Requirements.RULE_SECRETS),
             "Sets the secret's rotation rule; the first rotation is due a period after the current version was made.",
             RuleBody.class,
             RuleResponse.class,
@@ -374,7 +253,7 @@ final class Routes {
             "/v1/setup/",
             Tail.NAME,
             "target.setup",
-            Access.needs(ADMIN, PATH).and(storedRuleSecrets(rotations)),
+            Access.needs(ADMIN, PATH).and(Requirements.storedRuleSecrets(rotations)),
             "Prepares the rule's target (database: the second user, the owner role, grant parity); re-runnable.",
             null,
             SetupResponse.class,
@@ -384,7 +263,7 @@ final class Routes {
             "/v1/rotate/",
             Tail.NAME,
             "rotation.request",
-            Access.needs(ROTATE, PATH).and(SUPPLIED_VALUE),
+            Access.needs(ROTATE, PATH).and(Requirements.SUPPLIED_VALUE),
             "Starts a rotation now; steps that can run at once run in the request.",
             RotateRequest.class,
             RotationInfo.class,

@@ -1,0 +1,141 @@
+package dev.keyturn.server;
+
+import static dev.keyturn.core.Capability.ADMIN;
+import static dev.keyturn.core.Capability.READ;
+import static dev.keyturn.core.Capability.WRITE;
+
+import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RuleBody;
+import dev.keyturn.api.StageRequest;
+import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.Stage;
+import dev.keyturn.server.Access.Extra;
+import dev.keyturn.server.Access.Need;
+import dev.keyturn.server.Access.On;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The requirements of the {@link Routes} table that depend on a request's body or on stored state,
+ * each an {@link Extra} that {@link Authorizer} checks after the route's own capability.
+ */
+final class Requirements {
+  private Requirements() {}
+
+  /** The settings, in a rule's target and in its hooks, that name a secret the rule will use. */
+  static final List<String> NAMED_SECRET_SETTINGS =
+      List.of("admin", "signing-secret", "url-secret");
+
+  /** A value supplied to a rotation is a write as well. */
+  static final Extra SUPPLIED_VALUE =
+      new Extra(
+          "a supplied value",
+          WRITE,
+          On.SUBJECT,
+          ex ->
+              ex.optionalBody(RotateRequest.class)
+                  .filter(r -> r.value() != null)
+                  .map(r -> List.<Need>of(new Need.Holds(WRITE, ex.name())))
+                  .orElse(List.of()));
+
+  /** A rule uses the secrets it names on its author's behalf. */
+  static final Extra RULE_SECRETS =
+      new Extra(
+          "the secrets the rule names",
+          READ,
+          On.NAMED,
+          ex -> namedSecrets(ex.body(RuleBody.class)));
+
+  /** Creating a token is delegation: the caller can only hand out what it holds. */
+  static final Extra NEW_GRANTS =
+      new Extra(
+          "the new token's grants",
+          ADMIN,
+          On.GRANTS,
+          ex ->
+              TokensApi.grants(ex.body(TokenCreateRequest.class)).stream()
+                  .<Need>map(Need.Covering::new)
+                  .toList());
+
+  /** Reading a retired version by number needs admin. */
+  static Extra readRetired(SecretsApi secrets) {
+    return new Extra(
+        "a retired version by number",
+        ADMIN,
+        On.SUBJECT,
+        ex -> {
+          Optional<String> version = ex.query("version");
+          if (version.isEmpty() || !version.get().matches("[1-9][0-9]{0,8}")) {
+            return List.of();
+          }
+          boolean retired =
+              secrets
+                  .stageOf(ex.name(), Integer.parseInt(version.get()))
+                  .map(s -> s == Stage.RETIRED)
+                  .orElse(false);
+          return retired ? List.of(new Need.Holds(ADMIN, ex.name())) : List.of();
+        });
+  }
+
+  /** Making a previous version current again (a roll-back) needs admin. */
+  static Extra rollBack(SecretsApi secrets) {
+    return new Extra(
+        "previous to current",
+        ADMIN,
+        On.SUBJECT,
+        ex -> {
+          StageRequest request = ex.body(StageRequest.class);
+          if (request.version() == null
+              || request.stage() == null
+              || Stage.fromWire(request.stage()) != Stage.CURRENT) {
+            return List.of();
+          }
+          boolean previous =
+              secrets
+                  .stageOf(ex.name(), request.version())
+                  .map(s -> s == Stage.PREVIOUS)
+                  .orElse(false);
+          return previous ? List.of(new Need.Holds(ADMIN, ex.name())) : List.of();
+        });
+  }
+
+  /** Setting up a target uses the secrets its stored rule names, the admin credential first. */
+  static Extra storedRuleSecrets(RotationsApi rotations) {
+    return new Extra(
+        "the secrets the rule names",
+        READ,
+        On.NAMED,
+        ex -> rotations.storedRule(ex.name()).map(Requirements::namedSecrets).orElse(List.of()));
+  }
+
+  /** {@code read} on every secret that {@code rule}'s target or hooks name. */
+  static List<Need> namedSecrets(RuleBody rule) {
+    List<Map<String, String>> places = new ArrayList<>();
+    places.add(rule.target() == null ? Map.of() : rule.target());
+    places.addAll(rule.hooks() == null ? List.of() : rule.hooks());
+    Set<Need> needs = new LinkedHashSet<>();
+    for (Map<String, String> settings : places) {
+      for (String key : NAMED_SECRET_SETTINGS) {
+        String value = settings == null ? null : settings.get(key);
+        if (value != null) {
+          needs.add(new Need.Holds(READ, secretName(key, value)));
+        }
+      }
+    }
+    return List.copyOf(needs);
+  }
+
+  private static SecretName secretName(String setting, String value) {
+    try {
+      return SecretName.of(value);
+    } catch (KeyturnException.InvalidInput e) {
+      throw HttpError.badRequest("the setting " + setting + " must name a secret");
+    }
+  }
+}
