@@ -36,7 +36,9 @@ public final class StoreLock implements AutoCloseable {
   /** No lock: a shared store (PostgreSQL) or an in-memory one. */
   public static final StoreLock NONE = new StoreLock(null, null, null);
 
-  private static final Set<Path> HELD_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
+  /** Lock files this JVM holds, with what they say; never reopened while held. */
+  private static final ConcurrentHashMap<Path, String> HELD_IN_THIS_JVM = new ConcurrentHashMap<>();
+
   private static final int MAX_HOLDER_TEXT = 200;
 
   private final Path file;
@@ -77,8 +79,12 @@ public final class StoreLock implements AutoCloseable {
   public static StoreLock acquireDatabase(Path database) {
     Path real = realPath(database);
     Path file = real.resolveSibling(real.getFileName() + ".lock");
-    if (!HELD_IN_THIS_JVM.add(file)) {
-      throw held(real, holder(file));
+    String holder = holderText();
+    String heldHere = HELD_IN_THIS_JVM.putIfAbsent(file, holder);
+    if (heldHere != null) {
+      // Reading the lock file here would open and close a descriptor of it, which drops the
+      // lock this process holds: answer from memory.
+      throw held(real, heldHere);
     }
     try {
       FileChannel channel =
@@ -98,11 +104,11 @@ public final class StoreLock implements AutoCloseable {
         throw e;
       }
       if (lock == null) {
-        String holder = holder(file);
+        String other = holder(file);
         channel.close();
-        throw held(real, holder);
+        throw held(real, other);
       }
-      record(channel);
+      record(channel, holder);
       return new StoreLock(file, channel, lock);
     } catch (IOException e) {
       HELD_IN_THIS_JVM.remove(file);
@@ -147,17 +153,18 @@ public final class StoreLock implements AutoCloseable {
     }
   }
 
-  private static void record(FileChannel channel) throws IOException {
-    String text =
-        "pid "
-            + ProcessHandle.current().pid()
-            + " on host "
-            + hostName()
-            + ", since "
-            + Instant.now().truncatedTo(ChronoUnit.SECONDS)
-            + "\n";
+  private static String holderText() {
+    return "pid "
+        + ProcessHandle.current().pid()
+        + " on host "
+        + hostName()
+        + ", since "
+        + Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  }
+
+  private static void record(FileChannel channel, String holder) throws IOException {
     channel.truncate(0);
-    channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), 0);
+    channel.write(ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
     channel.force(true);
   }
 

@@ -68,9 +68,40 @@ class StoreLockTest {
       child.destroyForcibly(); // SIGKILL: the OS drops the lock
       child.waitFor(30, TimeUnit.SECONDS);
     }
-    try (RunningServer second = startOn(dir.resolve("second"), first.resolve("keyturn.db"))) {
-      assertThat(Files.readString(first.resolve("keyturn.db.lock")))
-          .contains("pid " + ProcessHandle.current().pid() + " ");
+    startOn(dir.resolve("second"), first.resolve("keyturn.db")).close();
+    // read once closed: opening the lock file while holding it would drop this process's lock
+    assertThat(Files.readString(first.resolve("keyturn.db.lock")))
+        .contains("pid " + ProcessHandle.current().pid() + " ");
+  }
+
+  @Test
+  void refusedSecondTryInThisProcess_leavesTheFirstLockHeldAgainstOthers() throws Exception {
+    Path first = dir.resolve("first");
+    try (RunningServer server = RunningServer.start(first)) {
+      assertThatThrownBy(() -> startOn(dir.resolve("second"), first.resolve("keyturn.db")))
+          .isInstanceOf(KeyturnException.Conflict.class);
+
+      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+      Process other =
+          new ProcessBuilder(
+                  java.toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  "dev.keyturn.server.Main",
+                  "--data",
+                  dir.resolve("third").toString(),
+                  "--store",
+                  "jdbc:sqlite:" + first.resolve("keyturn.db"),
+                  "--listen",
+                  "127.0.0.1:0")
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(other.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(other.exitValue()).as(output).isEqualTo(1);
+      assertThat(output)
+          .contains("is in use by another Keyturn process (pid " + ProcessHandle.current().pid());
     }
   }
 
