@@ -101,7 +101,7 @@ public final class Operator implements Runnable {
         return 0;
       } catch (KeyturnException e) {
         System.err.println("keyturn operator issue-root-token: " + e.getMessage());
-        return 1;
+        return e instanceof KeyturnException.NotFound ? 5 : 1;
       }
     }
   }

@@ -135,6 +135,20 @@ class OperatorTest {
   }
 
   @Test
+  void command_noStore_exits5_andHelpExits0() {
+    Path data = dir.resolve("none");
+
+    int missing =
+        new picocli.CommandLine(new Operator())
+            .execute("issue-root-token", "--data", data.toString());
+    int help = new picocli.CommandLine(new Operator()).execute("issue-root-token", "--help");
+
+    assertThat(missing).isEqualTo(5);
+    assertThat(help).isZero();
+    assertThat(data.resolve("root.token")).doesNotExist();
+  }
+
+  @Test
   void issueRootToken_postgresWithANodeRunning_isRefused_thenWorksOnceItStops() throws Exception {
     String base = TestServices.postgresUrl();
     String schema = "kt_op_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
