@@ -22,6 +22,25 @@ import java.util.Properties;
 public final class SmtpTarget implements Target {
   public static final String TYPE = "smtp";
 
+  /**
+   * A plain {@code put} of another password is refused: it would skip the SMTP login that tests it;
+   * a person supplies it with {@code keyturn rotate NAME --stdin} instead.
+   */
+  @Override
+  public void checkWrite(
+      dev.keyturn.core.RotationRule rule,
+      java.util.Optional<dev.keyturn.core.SecretValue> current,
+      dev.keyturn.core.Plaintext value) {
+    if (current.isPresent() && !current.get().plaintext().sameAs(value)) {
+      throw new KeyturnException.InvalidInput(
+          rule.secret()
+              + " is rotated by its rule (target smtp): a new password is tested with an SMTP"
+              + " login first; supply it with keyturn rotate "
+              + rule.secret()
+              + " --stdin");
+    }
+  }
+
   @Override
   public void set(TargetContext context) {}
 

@@ -118,4 +118,25 @@ class SmtpTargetTest {
                 .as("a 535 is not retried: retrying can lock the account at the provider")
                 .isFalse());
   }
+
+  @Test
+  void checkWrite_anotherPassword_isRefusedPointingToRotateStdin() {
+    TargetContext context = context("right-app-password");
+    SecretValue current =
+        new SecretValue(
+            NAME,
+            new Version(
+                1, Stage.CURRENT, ValueType.STRING, Instant.EPOCH, "t", Optional.empty(), "f"),
+            Plaintext.ofUtf8("right-app-password"));
+
+    assertThatThrownBy(() ->
+            new SmtpTarget()
+                .checkWrite(
+                    context.rule(), Optional.of(current), Plaintext.ofUtf8("canary-new-password")))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageContaining("keyturn rotate " + NAME + " --stdin")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary"));
+    new SmtpTarget()
+        .checkWrite(context.rule(), Optional.of(current), Plaintext.ofUtf8("right-app-password"));
+  }
 }
