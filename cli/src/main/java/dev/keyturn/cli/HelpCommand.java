@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
     })
 final class HelpCommand implements Callable<Integer> {
   static final String EXIT_CODES = "exit-codes";
+  private static final List<String> SERVER_SIDE = List.of("server", "operator");
 
   @ParentCommand KeyturnCli root;
   @Spec CommandSpec spec;
@@ -41,8 +42,9 @@ final class HelpCommand implements Callable<Integer> {
       root.io.out().flush();
       return ExitCode.OK;
     }
-    if (words.equals(List.of("server"))) {
-      root.io.out().println("keyturn server runs the Keyturn server; see: keyturn server --help");
+    if (!words.isEmpty() && SERVER_SIDE.contains(words.get(0))) {
+      // run by the server module, not this CLI: their own --help describes them
+      root.io.out().println("see: keyturn " + words.get(0) + " --help");
       return ExitCode.OK;
     }
     CommandLine command = spec.root().commandLine();

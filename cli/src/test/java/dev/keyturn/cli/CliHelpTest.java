@@ -110,10 +110,13 @@ class CliHelpTest {
   @Test
   void helpServer_andUnknownCommand() {
     Run server = run("help", "server");
+    Run operator = run("help", "operator", "issue-root-token");
     Run unknown = run("help", "frobnicate");
 
     assertThat(server.code()).isZero();
-    assertThat(server.out()).contains("keyturn server --help");
+    assertThat(server.out()).isEqualTo("see: keyturn server --help\n");
+    assertThat(operator.code()).isZero();
+    assertThat(operator.out()).isEqualTo("see: keyturn operator --help\n");
     assertThat(unknown.code()).isEqualTo(ExitCode.USAGE);
     assertThat(unknown.err()).startsWith("keyturn: no command 'frobnicate'");
   }
