@@ -11,7 +11,10 @@ import java.util.Map;
  * 02:00-04:00}) limits when rotations start. Durations are strings such as {@code 24h}. {@code
  * hooks} are maps with {@code phase} ({@code after-set}, {@code after-finish}, {@code on-failure}),
  * {@code type} ({@code command}, {@code http}, {@code sql}), {@code check} ({@code true} to fail
- * the step when the hook fails) and the type's settings. Absent fields take defaults.
+ * the step when the hook fails) and the type's settings. {@code last_rotated} (an RFC 3339 time or
+ * a date, {@code 2026-08-01}) records when a secret adopted from a runbook was last rotated by
+ * hand; {@code catch_up} rotates a rule that is overdue when set at once rather than in its next
+ * window. Absent fields take defaults.
  */
 public record RuleBody(
     String generate,
@@ -28,4 +31,44 @@ public record RuleBody(
     String backoff,
     List<Map<String, String>> hooks,
     String cron,
-    String window) {}
+    String window,
+    String lastRotated,
+    Boolean catchUp) {
+
+  /** A rule without {@code last_rotated} and {@code catch_up}. */
+  public RuleBody(
+      String generate,
+      String every,
+      String timezone,
+      String grace,
+      String strategy,
+      String propagation,
+      Map<String, String> target,
+      String owner,
+      String purpose,
+      String impact,
+      Integer attempts,
+      String backoff,
+      List<Map<String, String>> hooks,
+      String cron,
+      String window) {
+    this(
+        generate,
+        every,
+        timezone,
+        grace,
+        strategy,
+        propagation,
+        target,
+        owner,
+        purpose,
+        impact,
+        attempts,
+        backoff,
+        hooks,
+        cron,
+        window,
+        null,
+        null);
+  }
+}

@@ -108,7 +108,9 @@ public final class RotateBenchmark {
                       "",
                       5,
                       Duration.ofSeconds(1),
-                      java.util.List.of()),
+                      java.util.List.of(),
+                      Optional.empty(),
+                      false),
                   Optional.empty());
         });
     AtomicInteger finished = new AtomicInteger();

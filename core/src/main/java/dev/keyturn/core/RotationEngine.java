@@ -500,6 +500,24 @@ public final class RotationEngine {
     }
   }
 
+  /**
+   * Has the rule's target and each of its hooks check their settings, reading the secrets the rule
+   * names where a check needs their shape; touches no target.
+   *
+   * @throws KeyturnException.InvalidInput naming the setting that is wrong
+   */
+  public void validate(RotationRule rule) {
+    java.util.function.Function<SecretName, SecretValue> read =
+        n -> secrets.read(n, Selector.current(), false);
+    target(rule).validate(rule, read);
+    for (HookSpec spec : rule.hooks()) {
+      Hook hook = hooks.get(spec.type());
+      if (hook != null) {
+        hook.validate(spec, read);
+      }
+    }
+  }
+
   /** The rule with the target's defaults filled in, checked against the current value. */
   public RotationRule prepare(RotationRule rule) {
     return target(rule).prepare(rule, secrets.read(rule.secret(), Selector.current(), false));

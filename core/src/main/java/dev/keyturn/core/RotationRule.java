@@ -3,12 +3,15 @@ package dev.keyturn.core;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * How and when one secret is rotated. Setting a rule never rotates at once: the first rotation is
- * due one period after the current version was created.
+ * due one period after the current version was made (or after {@code lastRotated}, for a secret
+ * adopted from a runbook). Stored whole by {@link RuleCodec}: every component round-trips.
  *
  * @param generator how new values are made; {@code manual} when a person supplies them
  * @param schedule how often; absent for a secret rotated only on request
@@ -18,6 +21,10 @@ import java.util.Optional;
  * @param attempts how many times a failing step is tried before the rotation rolls back
  * @param backoff the wait before the first retry; each retry waits twice as long
  * @param hooks what runs after set, after finish and on failure; checks among them gate a step
+ * @param lastRotated when the version that was current when the rule was set had really been made,
+ *     for a secret stored in Keyturn after it was last rotated by hand
+ * @param catchUp whether a rule found overdue when it is set rotates at once rather than in its
+ *     next window (or only on request, without a window)
  */
 public record RotationRule(
     SecretName secret,
@@ -33,7 +40,9 @@ public record RotationRule(
     String impact,
     int attempts,
     Duration backoff,
-    java.util.List<HookSpec> hooks) {
+    List<HookSpec> hooks,
+    Optional<LastRotated> lastRotated,
+    boolean catchUp) {
 
   public RotationRule {
     requireNonNull(secret, "secret");
@@ -48,7 +57,8 @@ public record RotationRule(
     requireNonNull(purpose, "purpose");
     requireNonNull(impact, "impact");
     requireNonNull(backoff, "backoff");
-    hooks = java.util.List.copyOf(hooks);
+    hooks = List.copyOf(hooks);
+    requireNonNull(lastRotated, "lastRotated");
     if (grace.isNegative() || propagation.isNegative() || backoff.isNegative()) {
       throw new KeyturnException.InvalidInput(
           "grace, propagation and backoff must not be negative");
@@ -62,22 +72,180 @@ public record RotationRule(
     }
   }
 
+  /**
+   * Version {@code version} of the secret, current when the rule was set, was really made at {@code
+   * at} (rotated by hand before Keyturn knew the secret).
+   */
+  public record LastRotated(int version, Instant at) {
+    public LastRotated {
+      requireNonNull(at, "at");
+      if (version < 1) {
+        throw new KeyturnException.InvalidInput("a version number starts at 1");
+      }
+    }
+  }
+
+  /** A rule for {@code secret} with the defaults of {@code keyturn rotation set}. */
+  public static Builder builder(SecretName secret) {
+    return new Builder(secret);
+  }
+
+  /** A builder holding this rule's fields. */
+  public Builder toBuilder() {
+    Builder b = new Builder(secret);
+    b.generator = generator;
+    b.schedule = schedule;
+    b.grace = grace;
+    b.strategy = strategy;
+    b.propagation = propagation;
+    b.targetType = targetType;
+    b.target = target;
+    b.owner = owner;
+    b.purpose = purpose;
+    b.impact = impact;
+    b.attempts = attempts;
+    b.backoff = backoff;
+    b.hooks = hooks;
+    b.lastRotated = lastRotated;
+    b.catchUp = catchUp;
+    return b;
+  }
+
   /** This rule with other target settings. */
   public RotationRule withTarget(Map<String, String> settings) {
-    return new RotationRule(
-        secret,
-        generator,
-        schedule,
-        grace,
-        strategy,
-        propagation,
-        targetType,
-        settings,
-        owner,
-        purpose,
-        impact,
-        attempts,
-        backoff,
-        hooks);
+    return toBuilder().target(settings).build();
+  }
+
+  /**
+   * When the secret was last rotated, as far as Keyturn knows: {@code lastRotated} while its
+   * version is still current, else when the current version was made.
+   */
+  public Instant lastRotatedAt(Version current) {
+    return lastRotated
+        .filter(l -> l.version() == current.number())
+        .map(LastRotated::at)
+        .orElse(current.createdAt());
+  }
+
+  /** Builds rules; not thread-safe. Defaults: {@code hex:32}, overlap, target none, 5 attempts. */
+  public static final class Builder {
+    private final SecretName secret;
+    private Generator generator = Generator.parse("hex:32");
+    private Optional<Schedule> schedule = Optional.empty();
+    private Duration grace = Duration.ZERO;
+    private Strategy strategy = Strategy.OVERLAP;
+    private Duration propagation = Duration.ZERO;
+    private String targetType = "none";
+    private Map<String, String> target = Map.of();
+    private String owner = "";
+    private String purpose = "";
+    private String impact = "";
+    private int attempts = 5;
+    private Duration backoff = Duration.ofSeconds(1);
+    private List<HookSpec> hooks = List.of();
+    private Optional<LastRotated> lastRotated = Optional.empty();
+    private boolean catchUp;
+
+    private Builder(SecretName secret) {
+      this.secret = requireNonNull(secret, "secret");
+    }
+
+    public Builder generator(Generator generator) {
+      this.generator = generator;
+      return this;
+    }
+
+    public Builder schedule(Optional<Schedule> schedule) {
+      this.schedule = schedule;
+      return this;
+    }
+
+    public Builder grace(Duration grace) {
+      this.grace = grace;
+      return this;
+    }
+
+    public Builder strategy(Strategy strategy) {
+      this.strategy = strategy;
+      return this;
+    }
+
+    public Builder propagation(Duration propagation) {
+      this.propagation = propagation;
+      return this;
+    }
+
+    public Builder targetType(String targetType) {
+      this.targetType = targetType;
+      return this;
+    }
+
+    public Builder target(Map<String, String> target) {
+      this.target = target;
+      return this;
+    }
+
+    public Builder owner(String owner) {
+      this.owner = owner;
+      return this;
+    }
+
+    public Builder purpose(String purpose) {
+      this.purpose = purpose;
+      return this;
+    }
+
+    public Builder impact(String impact) {
+      this.impact = impact;
+      return this;
+    }
+
+    public Builder attempts(int attempts) {
+      this.attempts = attempts;
+      return this;
+    }
+
+    public Builder backoff(Duration backoff) {
+      this.backoff = backoff;
+      return this;
+    }
+
+    public Builder hooks(List<HookSpec> hooks) {
+      this.hooks = hooks;
+      return this;
+    }
+
+    public Builder lastRotated(Optional<LastRotated> lastRotated) {
+      this.lastRotated = lastRotated;
+      return this;
+    }
+
+    public Builder catchUp(boolean catchUp) {
+      this.catchUp = catchUp;
+      return this;
+    }
+
+    /**
+     * @throws KeyturnException.InvalidInput naming the field that is wrong
+     */
+    public RotationRule build() {
+      return new RotationRule(
+          secret,
+          generator,
+          schedule,
+          grace,
+          strategy,
+          propagation,
+          targetType,
+          target,
+          owner,
+          purpose,
+          impact,
+          attempts,
+          backoff,
+          hooks,
+          lastRotated,
+          catchUp);
+    }
   }
 }

@@ -3,6 +3,8 @@ package dev.keyturn.core;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,48 +12,140 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The stored form of rules and checklists: {@code key=value} lines, values percent-encoded, so
- * stores need no JSON library and no column per setting. Rules hold no secret values (admin
+ * The stored forms of rules and checklists. A rule is stored as one document: a tree of maps,
+ * lists, strings, booleans and integers that a store writes as JSON (core needs no JSON library),
+ * holding every component of {@link RotationRule}, so what is read back equals what was stored.
+ * Durations are ISO-8601 ({@code PT24H}), instants RFC 3339. Rules hold no secret values (admin
  * credentials and signing keys are named, not copied).
+ *
+ * <p>Document format 1: {@code {"format": 1, "generate", "schedule": {"every" | "cron", "window",
+ * "timezone"}, "grace", "strategy", "propagation", "target": {"type", "settings": {}}, "owner",
+ * "purpose", "impact", "attempts", "backoff", "hooks": [{"phase", "type", "check", "settings":
+ * {}}], "last_rotated": {"version", "at"}, "catch_up"}}; {@code schedule} and {@code last_rotated}
+ * are absent when the rule has none.
  */
 public final class RuleCodec {
+  /** The document format this code writes and reads. */
+  public static final int FORMAT = 1;
+
   private static final String TARGET = "target.";
 
   private RuleCodec() {}
 
-  public static String encode(RotationRule rule) {
-    Map<String, String> out = new LinkedHashMap<>();
+  /** The rule as a document; the secret's name is not part of it (stores key rules by name). */
+  public static Map<String, Object> toDocument(RotationRule rule) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("format", FORMAT);
     out.put("generate", rule.generator().spec());
-    rule.schedule()
-        .ifPresent(s -> {
-          s.every().ifPresent(e -> out.put("every", e));
-          s.cron().ifPresent(c -> out.put("cron", c));
-          s.window().ifPresent(w -> out.put("window", w));
-          out.put("timezone", s.zone().getId());
-        });
-    out.put("grace", Durations.format(rule.grace()));
+    rule.schedule().ifPresent(s -> out.put("schedule", schedule(s)));
+    out.put("grace", rule.grace().toString());
     out.put("strategy", rule.strategy().wireName());
-    out.put("propagation", Durations.format(rule.propagation()));
-    out.put("target", rule.targetType());
-    rule.target().forEach((k, v) -> out.put(TARGET + k, v));
+    out.put("propagation", rule.propagation().toString());
+    out.put("target", Map.of("type", rule.targetType(), "settings", Map.copyOf(rule.target())));
     out.put("owner", rule.owner());
     out.put("purpose", rule.purpose());
     out.put("impact", rule.impact());
-    out.put("attempts", Integer.toString(rule.attempts()));
-    out.put("backoff", Durations.format(rule.backoff()));
-    for (int i = 0; i < rule.hooks().size(); i++) {
-      HookSpec h = rule.hooks().get(i);
-      out.put("hook." + i + ".phase", h.phase().wireName());
-      out.put("hook." + i + ".type", h.type());
-      out.put("hook." + i + ".check", Boolean.toString(h.check()));
-      for (Map.Entry<String, String> e : h.settings().entrySet()) {
-        out.put("hook." + i + ".set." + e.getKey(), e.getValue());
-      }
+    out.put("attempts", rule.attempts());
+    out.put("backoff", rule.backoff().toString());
+    List<Object> hooks = new ArrayList<>();
+    for (HookSpec h : rule.hooks()) {
+      Map<String, Object> hook = new LinkedHashMap<>();
+      hook.put("phase", h.phase().wireName());
+      hook.put("type", h.type());
+      hook.put("check", h.check());
+      hook.put("settings", Map.copyOf(h.settings()));
+      hooks.add(hook);
     }
-    return lines(out);
+    out.put("hooks", hooks);
+    rule.lastRotated()
+        .ifPresent(
+            l -> out.put("last_rotated", Map.of("version", l.version(), "at", l.at().toString())));
+    out.put("catch_up", rule.catchUp());
+    return out;
   }
 
-  public static RotationRule decode(SecretName secret, String text) {
+  /**
+   * Reads a document written by {@link #toDocument}.
+   *
+   * @throws KeyturnException.InvalidInput if it is not a rule document of a known format
+   */
+  public static RotationRule fromDocument(SecretName secret, Map<String, ?> doc) {
+    Object format = doc.get("format");
+    if (!(format instanceof Number n) || n.intValue() != FORMAT) {
+      throw bad(secret, "format");
+    }
+    Map<String, ?> target = map(secret, doc, "target");
+    List<HookSpec> hooks = new ArrayList<>();
+    for (Object h : list(secret, doc, "hooks")) {
+      if (!(h instanceof Map<?, ?> raw)) {
+        throw bad(secret, "hooks");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, ?> hook = (Map<String, ?>) raw;
+      hooks.add(
+          new HookSpec(
+              HookSpec.Phase.fromWire(text(secret, hook, "phase")),
+              text(secret, hook, "type"),
+              flag(secret, hook, "check"),
+              strings(secret, map(secret, hook, "settings"))));
+    }
+    Optional<RotationRule.LastRotated> lastRotated =
+        doc.get("last_rotated") == null
+            ? Optional.empty()
+            : Optional.of(lastRotated(secret, map(secret, doc, "last_rotated")));
+    return RotationRule.builder(secret)
+        .generator(Generator.parse(text(secret, doc, "generate")))
+        .schedule(
+            doc.get("schedule") == null
+                ? Optional.empty()
+                : Optional.of(schedule(secret, map(secret, doc, "schedule"))))
+        .grace(duration(secret, doc, "grace"))
+        .strategy(Strategy.fromWire(text(secret, doc, "strategy")))
+        .propagation(duration(secret, doc, "propagation"))
+        .targetType(text(secret, target, "type"))
+        .target(strings(secret, map(secret, target, "settings")))
+        .owner(text(secret, doc, "owner"))
+        .purpose(text(secret, doc, "purpose"))
+        .impact(text(secret, doc, "impact"))
+        .attempts(number(secret, doc, "attempts"))
+        .backoff(duration(secret, doc, "backoff"))
+        .hooks(hooks)
+        .lastRotated(lastRotated)
+        .catchUp(flag(secret, doc, "catch_up"))
+        .build();
+  }
+
+  private static Map<String, Object> schedule(Schedule s) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    s.every().ifPresent(e -> out.put("every", e));
+    s.cron().ifPresent(c -> out.put("cron", c));
+    s.window().ifPresent(w -> out.put("window", w));
+    out.put("timezone", s.zone().getId());
+    return out;
+  }
+
+  private static Schedule schedule(SecretName secret, Map<String, ?> s) {
+    return new Schedule(
+        optionalText(secret, s, "every"),
+        optionalText(secret, s, "cron"),
+        optionalText(secret, s, "window"),
+        Schedule.zone(text(secret, s, "timezone")));
+  }
+
+  private static RotationRule.LastRotated lastRotated(SecretName secret, Map<String, ?> l) {
+    try {
+      return new RotationRule.LastRotated(
+          number(secret, l, "version"), Instant.parse(text(secret, l, "at")));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw bad(secret, "last_rotated");
+    }
+  }
+
+  /**
+   * Reads a rule in the {@code key=value} form that stores wrote before rule documents (format 0),
+   * for the migration that converts them.
+   */
+  public static RotationRule decodeLegacy(SecretName secret, String text) {
     Map<String, String> in = parse(text);
     Map<String, String> target = new LinkedHashMap<>();
     in.forEach((k, v) -> {
@@ -60,26 +154,32 @@ public final class RuleCodec {
       }
     });
     Optional<Schedule> schedule =
-        Optional.ofNullable(in.get("every"))
-            .map(e -> Schedule.of(e, in.getOrDefault("timezone", "UTC")));
-    return new RotationRule(
-        secret,
-        Generator.parse(in.get("generate")),
-        schedule,
-        Durations.parse(in.get("grace")),
-        Strategy.fromWire(in.get("strategy")),
-        Durations.parse(in.get("propagation")),
-        in.get("target"),
-        target,
-        in.getOrDefault("owner", ""),
-        in.getOrDefault("purpose", ""),
-        in.getOrDefault("impact", ""),
-        Integer.parseInt(in.get("attempts")),
-        Durations.parse(in.get("backoff")),
-        hooks(in));
+        in.containsKey("every") || in.containsKey("cron")
+            ? Optional.of(
+                new Schedule(
+                    Optional.ofNullable(in.get("every")),
+                    Optional.ofNullable(in.get("cron")),
+                    Optional.ofNullable(in.get("window")),
+                    Schedule.zone(in.getOrDefault("timezone", "UTC"))))
+            : Optional.empty();
+    return RotationRule.builder(secret)
+        .generator(Generator.parse(in.get("generate")))
+        .schedule(schedule)
+        .grace(Durations.parse(in.get("grace")))
+        .strategy(Strategy.fromWire(in.get("strategy")))
+        .propagation(Durations.parse(in.get("propagation")))
+        .targetType(in.get("target"))
+        .target(target)
+        .owner(in.getOrDefault("owner", ""))
+        .purpose(in.getOrDefault("purpose", ""))
+        .impact(in.getOrDefault("impact", ""))
+        .attempts(Integer.parseInt(in.get("attempts")))
+        .backoff(Durations.parse(in.get("backoff")))
+        .hooks(legacyHooks(in))
+        .build();
   }
 
-  private static List<HookSpec> hooks(Map<String, String> in) {
+  private static List<HookSpec> legacyHooks(Map<String, String> in) {
     List<HookSpec> hooks = new ArrayList<>();
     for (int i = 0; in.containsKey("hook." + i + ".phase"); i++) {
       String prefix = "hook." + i + ".set.";
@@ -128,12 +228,6 @@ public final class RuleCodec {
     return out;
   }
 
-  private static String lines(Map<String, String> values) {
-    StringBuilder out = new StringBuilder();
-    values.forEach((k, v) -> out.append(k).append('=').append(enc(v)).append('\n'));
-    return out.toString();
-  }
-
   private static Map<String, String> parse(String text) {
     Map<String, String> out = new LinkedHashMap<>();
     for (String line : text.split("\n")) {
@@ -151,5 +245,64 @@ public final class RuleCodec {
 
   private static String dec(String s) {
     return s.equals("%") ? "" : URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  private static String text(SecretName secret, Map<String, ?> in, String key) {
+    if (in.get(key) instanceof String s) {
+      return s;
+    }
+    throw bad(secret, key);
+  }
+
+  private static Optional<String> optionalText(SecretName secret, Map<String, ?> in, String key) {
+    return in.get(key) == null ? Optional.empty() : Optional.of(text(secret, in, key));
+  }
+
+  private static boolean flag(SecretName secret, Map<String, ?> in, String key) {
+    if (in.get(key) instanceof Boolean b) {
+      return b;
+    }
+    throw bad(secret, key);
+  }
+
+  private static int number(SecretName secret, Map<String, ?> in, String key) {
+    if (in.get(key) instanceof Number n && n.longValue() == n.intValue()) {
+      return n.intValue();
+    }
+    throw bad(secret, key);
+  }
+
+  private static Duration duration(SecretName secret, Map<String, ?> in, String key) {
+    try {
+      return Duration.parse(text(secret, in, key));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw bad(secret, key);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, ?> map(SecretName secret, Map<String, ?> in, String key) {
+    if (in.get(key) instanceof Map<?, ?> m) {
+      return (Map<String, ?>) m;
+    }
+    throw bad(secret, key);
+  }
+
+  private static List<?> list(SecretName secret, Map<String, ?> in, String key) {
+    if (in.get(key) instanceof List<?> l) {
+      return l;
+    }
+    throw bad(secret, key);
+  }
+
+  private static Map<String, String> strings(SecretName secret, Map<String, ?> in) {
+    Map<String, String> out = new LinkedHashMap<>();
+    in.forEach((k, v) -> out.put(k, text(secret, in, k)));
+    return out;
+  }
+
+  private static KeyturnException bad(SecretName secret, String field) {
+    return new KeyturnException.InvalidInput(
+        "the stored rule of " + secret + " has no valid '" + field + "'");
   }
 }

@@ -59,7 +59,25 @@ public record Schedule(
     if (window.isEmpty()) {
       return base.toInstant();
     }
-    Window.Opening opening = new Window(window.get()).next(base);
+    return jittered(new Window(window.get()).next(base), random);
+  }
+
+  /**
+   * For a schedule with a window: a random instant inside the first half of the window's first
+   * opening at or after {@code from}; absent without a window.
+   */
+  public Optional<Instant> nextOpening(Instant from, RandomGenerator random) {
+    return window.map(
+        w -> jittered(new Window(w).next(ZonedDateTime.ofInstant(from, zone)), random));
+  }
+
+  /** Whether a rotation may start at {@code at}: always without a window, else inside it. */
+  public boolean isOpen(Instant at) {
+    ZonedDateTime t = ZonedDateTime.ofInstant(at, zone);
+    return window.map(w -> new Window(w).next(t).at().isEqual(t)).orElse(true);
+  }
+
+  private static Instant jittered(Window.Opening opening, RandomGenerator random) {
     long spread = opening.length().toSeconds() / 2;
     return opening.at().toInstant().plusSeconds(spread <= 0 ? 0 : random.nextLong(spread));
   }

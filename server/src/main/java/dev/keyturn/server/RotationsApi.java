@@ -19,14 +19,13 @@ import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.RotationRule;
-import dev.keyturn.core.RotationState;
+import dev.keyturn.core.RuleService;
 import dev.keyturn.core.Schedule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretService;
+import dev.keyturn.core.StatusBoard;
 import dev.keyturn.core.Strategy;
-import dev.keyturn.core.Version;
 import dev.keyturn.core.spi.RotationStore;
-import dev.keyturn.core.spi.StoredSecret;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,98 +40,55 @@ import java.util.Optional;
  * the domain. Who may call them is declared in {@link Routes}.
  */
 final class RotationsApi {
-  private static final Duration DUE_TOLERANCE = Duration.ofHours(1);
-
   private final RotationEngine engine;
   private final RotationStore rotations;
-  private final SecretService secrets;
-  private final Clock clock;
-  private final java.security.SecureRandom random = new java.security.SecureRandom();
+  private final RuleService rules;
+  private final StatusBoard board;
 
   RotationsApi(RotationEngine engine, RotationStore rotations, SecretService secrets, Clock clock) {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
-    this.secrets = requireNonNull(secrets, "secrets");
-    this.clock = requireNonNull(clock, "clock");
+    this.rules =
+        new RuleService(engine, rotations, secrets, clock, new java.security.SecureRandom());
+    this.board = new StatusBoard(rotations, secrets, clock);
   }
 
   RuleResponse putRule(Exchange ex) {
     SecretName name = ex.name();
-    RotationRule rule = rule(name, ex.body(RuleBody.class));
-    for (HookSpec hook : rule.hooks()) {
-      if (!engine.hookTypes().contains(hook.type())) {
-        throw HttpError.badRequest("unknown hook type (command, http, sql)");
-      }
-    }
-    Optional<String> admin = Optional.ofNullable(rule.target().get("admin"));
-    if (admin.isPresent() && !hasCurrent(SecretName.of(admin.get()))) {
-      throw HttpError.badRequest("the admin secret has no current version; store it first");
-    }
-    if (!engine.targetTypes().contains(rule.targetType())) {
-      throw HttpError.badRequest(
-          "unknown target type; this server knows "
-              + String.join(", ", engine.targetTypes().stream().sorted().toList()));
-    }
-    Version current =
-        secrets
-            .describe(name)
-            .versions()
-            .current()
-            .orElseThrow(() ->
-                new KeyturnException.NotFound(name + " has no current version; put one first"));
-    rule = engine.prepare(keepDerivedSettings(rule));
-    // No rotation on adoption: the first one is due a period after the current version was made.
-    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), current.createdAt(), random);
-    rotations.putRule(rule, nextDue);
-    ex.detail = rule.strategy().wireName() + " " + rule.targetType();
-    return response(new RotationStore.RuleEntry(rule, nextDue));
+    RuleBody body = ex.body(RuleBody.class);
+    RotationRule rule = rule(name, body);
+    RotationStore.RuleEntry entry = rules.set(rule, lastRotated(body, rule));
+    ex.detail = entry.rule().strategy().wireName() + " " + entry.rule().targetType();
+    return response(entry);
   }
 
-  /**
-   * Settings a target derived from the value when the rule was first set (the alternating users'
-   * names, taken from the then-current user) stay when the rule is set again without them: after a
-   * switch the current user is the second one, and deriving again would pair it with a third.
-   */
-  private RotationRule keepDerivedSettings(RotationRule rule) {
-    Optional<RotationStore.RuleEntry> old = rotations.rule(rule.secret());
-    if (old.isEmpty() || !old.get().rule().targetType().equals(rule.targetType())) {
-      return rule;
+  /** {@code last_rotated}: an RFC 3339 time, or a date (midnight in the rule's time zone). */
+  private static Optional<Instant> lastRotated(RuleBody body, RotationRule rule) {
+    if (body.lastRotated() == null) {
+      return Optional.empty();
     }
-    Map<String, String> settings = new LinkedHashMap<>();
-    // ...and so does the database identity a database target pinned (host, port, dbname, TLS).
-    for (String key :
-        List.of(
-            "username", "alt-username", "owner-role", "host", "port", "dbname", "tls", "tls-ca")) {
-      Optional.ofNullable(old.get().rule().target().get(key)).ifPresent(v -> settings.put(key, v));
-    }
-    settings.putAll(rule.target());
-    return rule.withTarget(settings);
-  }
-
-  private boolean hasCurrent(SecretName name) {
+    String text = body.lastRotated().strip();
     try {
-      return secrets.describe(name).versions().current().isPresent();
-    } catch (KeyturnException.NotFound e) {
-      return false;
+      if (text.matches("[0-9]{4}-[0-9]{2}-[0-9]{2}")) {
+        java.time.ZoneId zone =
+            rule.schedule().map(Schedule::zone).orElse(java.time.ZoneOffset.UTC);
+        return Optional.of(java.time.LocalDate.parse(text).atStartOfDay(zone).toInstant());
+      }
+      return Optional.of(java.time.OffsetDateTime.parse(text).toInstant());
+    } catch (java.time.format.DateTimeParseException e) {
+      throw HttpError.badRequest(
+          "last_rotated is a date (2026-08-01) or an RFC 3339 time (2026-08-01T10:00:00Z)");
     }
   }
 
   RuleResponse getRule(Exchange ex) {
     SecretName name = ex.name();
-    return response(
-        rotations
-            .rule(name)
-            .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule")));
+    return response(rules.get(name));
   }
 
   RuleResponse deleteRule(Exchange ex) {
     SecretName name = ex.name();
-    RotationStore.RuleEntry entry =
-        rotations
-            .rule(name)
-            .orElseThrow(() -> new KeyturnException.NotFound(name + " has no rotation rule"));
-    rotations.deleteRule(name);
-    return response(entry);
+    return response(rules.delete(name));
   }
 
   SetupResponse setup(Exchange ex) {
@@ -195,53 +151,20 @@ final class RotationsApi {
     if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
-    Instant now = clock.instant();
-    List<StatusRow> rows = new ArrayList<>();
-    for (RotationStore.RuleEntry entry : rotations.rules(prefix, 10_000)) {
-      SecretName name = entry.rule().secret();
-      if (!ex.visible(name)) {
-        continue;
-      }
-      rows.add(row(entry, now));
-    }
-    return new StatusResponse(rows);
+    return new StatusResponse(
+        board.rows(prefix, ex::visible).stream().map(RotationsApi::row).toList());
   }
 
-  private StatusRow row(RotationStore.RuleEntry entry, Instant now) {
-    SecretName name = entry.rule().secret();
-    Optional<Rotation> active = rotations.active(name);
-    List<Rotation> last = rotations.history(name, 1);
-    Optional<StoredSecret> secret;
-    try {
-      secret = Optional.of(secrets.describe(name));
-    } catch (KeyturnException.NotFound e) {
-      secret = Optional.empty();
-    }
-    Optional<Instant> lastRotated =
-        secret.flatMap(s -> s.versions().current()).map(Version::createdAt);
-    Optional<Instant> graceUntil =
-        secret.flatMap(s -> s.versions().newestPrevious(now)).flatMap(Version::acceptUntil);
-    String state;
-    if (active.isPresent()) {
-      state = "rotating";
-    } else if (!last.isEmpty() && last.get(0).state() == RotationState.FAILED) {
-      state = "failed";
-    } else if (entry.nextDue().map(d -> !d.plus(DUE_TOLERANCE).isAfter(now)).orElse(false)) {
-      state = "overdue";
-    } else if (entry.nextDue().map(d -> !d.isAfter(now)).orElse(false)) {
-      state = "due";
-    } else {
-      state = "ok";
-    }
+  private static StatusRow row(StatusBoard.Row r) {
     return new StatusRow(
-        name.value(),
-        entry.rule().owner(),
-        entry.rule().strategy().wireName(),
-        lastRotated.map(Instant::toString).orElse(null),
-        entry.nextDue().map(Instant::toString).orElse(null),
-        graceUntil.map(Instant::toString).orElse(null),
-        state,
-        active.map(Rotation::id).orElse(last.isEmpty() ? null : last.get(0).id()));
+        r.name().value(),
+        r.rule().map(RotationRule::owner).orElse(""),
+        r.rule().map(rule -> rule.strategy().wireName()).orElse(null),
+        r.lastRotated().map(Instant::toString).orElse(null),
+        r.nextDue().map(Instant::toString).orElse(null),
+        r.graceUntil().map(Instant::toString).orElse(null),
+        r.state().wireName(),
+        r.rotationId().orElse(null));
   }
 
   /** The secret that rotation {@code id} rotates, if the rotation exists. */
@@ -288,21 +211,23 @@ final class RotationsApi {
     Map<String, String> target =
         new LinkedHashMap<>(body.target() == null ? Map.of() : body.target());
     String type = target.remove("type");
-    return new RotationRule(
-        name,
-        generator,
-        schedule,
-        body.grace() == null ? Duration.ZERO : Durations.parse(body.grace()),
-        strategy,
-        body.propagation() == null ? Duration.ZERO : Durations.parse(body.propagation()),
-        type == null ? "none" : type,
-        target,
-        body.owner() == null ? "" : body.owner(),
-        body.purpose() == null ? "" : body.purpose(),
-        body.impact() == null ? "" : body.impact(),
-        body.attempts() == null ? 5 : body.attempts(),
-        body.backoff() == null ? Duration.ofSeconds(1) : Durations.parse(body.backoff()),
-        hooks(body.hooks()));
+    return RotationRule.builder(name)
+        .generator(generator)
+        .schedule(schedule)
+        .grace(body.grace() == null ? Duration.ZERO : Durations.parse(body.grace()))
+        .strategy(strategy)
+        .propagation(
+            body.propagation() == null ? Duration.ZERO : Durations.parse(body.propagation()))
+        .targetType(type == null ? "none" : type)
+        .target(target)
+        .owner(body.owner() == null ? "" : body.owner())
+        .purpose(body.purpose() == null ? "" : body.purpose())
+        .impact(body.impact() == null ? "" : body.impact())
+        .attempts(body.attempts() == null ? 5 : body.attempts())
+        .backoff(body.backoff() == null ? Duration.ofSeconds(1) : Durations.parse(body.backoff()))
+        .hooks(hooks(body.hooks()))
+        .catchUp(Boolean.TRUE.equals(body.catchUp()))
+        .build();
   }
 
   private static List<HookSpec> hooks(List<Map<String, String>> wire) {
@@ -342,7 +267,9 @@ final class RotationsApi {
             Durations.format(r.backoff()),
             r.hooks().stream().map(RotationsApi::hook).toList(),
             r.schedule().flatMap(Schedule::cron).orElse(null),
-            r.schedule().flatMap(Schedule::window).orElse(null)),
+            r.schedule().flatMap(Schedule::window).orElse(null),
+            r.lastRotated().map(l -> l.at().toString()).orElse(null),
+            r.catchUp()),
         entry.nextDue().map(Instant::toString).orElse(null));
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.Schedule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.core.VersionSet.StageChange;
@@ -47,6 +48,7 @@ final class Scheduler implements AutoCloseable {
   private final java.util.Set<String> announcedOverdue =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Clock clock;
+  private final java.security.SecureRandom random = new java.security.SecureRandom();
   private final Duration interval;
   private final ExecutorService workers;
   private final Thread loop;
@@ -104,6 +106,12 @@ final class Scheduler implements AutoCloseable {
       if (due.rule().strategy() == Strategy.MANUAL || rotations.active(name).isPresent()) {
         continue; // a person supplies manual values; a running rotation finishes first
       }
+      Optional<Schedule> schedule = due.rule().schedule();
+      if (schedule.isPresent() && !schedule.get().isOpen(clock.instant())) {
+        // Due while its window was closed (the server was down): it starts in the next opening.
+        rotations.setStartAt(name, schedule.get().nextOpening(clock.instant(), random));
+        continue;
+      }
       work.add(workers.submit(() -> startDue(name)));
     }
     for (Future<?> f : work) {
@@ -127,7 +135,8 @@ final class Scheduler implements AutoCloseable {
     if (!notifier.enabled()) {
       return;
     }
-    for (RotationStore.RuleEntry due : rotations.dueRules(clock.instant().minus(OVERDUE), BATCH)) {
+    for (RotationStore.RuleEntry due :
+        rotations.overdueRules(clock.instant().minus(OVERDUE), BATCH)) {
       String key = due.rule().secret() + "@" + due.nextDue().orElseThrow();
       if (announcedOverdue.add(key)) {
         notifier.send(

@@ -2,7 +2,6 @@ package dev.keyturn.store;
 
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
-import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.SecretName;
@@ -27,6 +26,8 @@ final class JdbcRotationStore implements RotationStore {
       "id, secret, state, attempt, started_at, updated_at, next_attempt_at, pending_version,"
           + " emergency, requested_by, reason, process, checklist";
 
+  private static final String RULE_COLUMNS = "secret, body, next_due, start_at";
+
   private static final int SQLITE_CONSTRAINT = 19;
   private static final String UNIQUE_VIOLATION = "23505";
 
@@ -37,16 +38,17 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
-  public void putRule(RotationRule rule, Optional<Instant> nextDue) {
+  public void putRule(RuleEntry entry) {
     store.inTransaction(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT INTO rules (secret, body, next_due) VALUES (?, ?, ?)"
+              "INSERT INTO rules (secret, body, next_due, start_at) VALUES (?, ?, ?, ?)"
                   + " ON CONFLICT (secret) DO UPDATE SET body = excluded.body,"
-                  + " next_due = excluded.next_due")) {
-        ps.setString(1, rule.secret().value());
-        ps.setString(2, RuleCodec.encode(rule));
-        setMillis(ps, 3, nextDue);
+                  + " next_due = excluded.next_due, start_at = excluded.start_at")) {
+        ps.setString(1, entry.rule().secret().value());
+        ps.setString(2, RuleJson.write(entry.rule()));
+        setMillis(ps, 3, entry.nextDue());
+        setMillis(ps, 4, entry.startAt());
         ps.executeUpdate();
       }
       return null;
@@ -57,7 +59,7 @@ final class JdbcRotationStore implements RotationStore {
   public Optional<RuleEntry> rule(SecretName secret) {
     return store.withConnection(c -> {
       try (PreparedStatement ps =
-          c.prepareStatement("SELECT secret, body, next_due FROM rules WHERE secret = ?")) {
+          c.prepareStatement("SELECT " + RULE_COLUMNS + " FROM rules WHERE secret = ?")) {
         ps.setString(1, secret.value());
         return rules(ps).stream().findFirst();
       }
@@ -79,8 +81,9 @@ final class JdbcRotationStore implements RotationStore {
     return store.withConnection(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT secret, body, next_due FROM rules WHERE secret >= ? AND secret < ?"
-                  + " ORDER BY secret LIMIT ?")) {
+              "SELECT "
+                  + RULE_COLUMNS
+                  + " FROM rules WHERE secret >= ? AND secret < ? ORDER BY secret LIMIT ?")) {
         ps.setString(1, prefix);
         ps.setString(2, prefix + "~");
         ps.setInt(3, limit);
@@ -91,12 +94,29 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public List<RuleEntry> dueRules(Instant now, int limit) {
+    return rulesUntil("start_at", now, limit);
+  }
+
+  @Override
+  public List<RuleEntry> overdueRules(Instant before, int limit) {
+    return rulesUntil("next_due", before, limit);
+  }
+
+  /** Rules whose {@code column} (one of two indexed constants) is at or before {@code until}. */
+  private List<RuleEntry> rulesUntil(String column, Instant until, int limit) {
     return store.withConnection(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT secret, body, next_due FROM rules WHERE next_due IS NOT NULL"
-                  + " AND next_due <= ? ORDER BY next_due LIMIT ?")) {
-        ps.setLong(1, now.toEpochMilli());
+              "SELECT "
+                  + RULE_COLUMNS
+                  + " FROM rules WHERE "
+                  + column
+                  + " IS NOT NULL AND "
+                  + column
+                  + " <= ? ORDER BY "
+                  + column
+                  + " LIMIT ?")) {
+        ps.setLong(1, until.toEpochMilli());
         ps.setInt(2, limit);
         return rules(ps);
       }
@@ -105,11 +125,22 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public void setNextDue(SecretName secret, Optional<Instant> nextDue) {
+    update("UPDATE rules SET next_due = ?, start_at = ? WHERE secret = ?", 2, secret, nextDue);
+  }
+
+  @Override
+  public void setStartAt(SecretName secret, Optional<Instant> startAt) {
+    update("UPDATE rules SET start_at = ? WHERE secret = ?", 1, secret, startAt);
+  }
+
+  /** Runs {@code sql}, whose parameters are {@code at} {@code times} times, then the secret. */
+  private void update(String sql, int times, SecretName secret, Optional<Instant> at) {
     store.inTransaction(c -> {
-      try (PreparedStatement ps =
-          c.prepareStatement("UPDATE rules SET next_due = ? WHERE secret = ?")) {
-        setMillis(ps, 1, nextDue);
-        ps.setString(2, secret.value());
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 1; i <= times; i++) {
+          setMillis(ps, i, at);
+        }
+        ps.setString(times + 1, secret.value());
         ps.executeUpdate();
       }
       return null;
@@ -299,15 +330,17 @@ final class JdbcRotationStore implements RotationStore {
     List<RuleEntry> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        long due = rs.getLong(3);
-        Optional<Instant> nextDue =
-            rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(due));
+        SecretName secret = SecretName.of(rs.getString(1));
         out.add(
-            new RuleEntry(
-                RuleCodec.decode(SecretName.of(rs.getString(1)), rs.getString(2)), nextDue));
+            new RuleEntry(RuleJson.read(secret, rs.getString(2)), millis(rs, 3), millis(rs, 4)));
       }
     }
     return out;
+  }
+
+  private static Optional<Instant> millis(ResultSet rs, int column) throws SQLException {
+    long value = rs.getLong(column);
+    return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(value));
   }
 
   private static List<Rotation> rotations(PreparedStatement ps) throws SQLException {

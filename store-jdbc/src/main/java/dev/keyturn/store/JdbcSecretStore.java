@@ -99,6 +99,7 @@ public final class JdbcSecretStore implements SecretStore {
       Flyway.configure()
           .dataSource(dataSource)
           .locations(dialect.migrations)
+          .javaMigrations(new RuleDocumentsMigration())
           .loggers("slf4j")
           .load()
           .migrate();

@@ -51,7 +51,9 @@ class CommandTargetTest {
             "",
             1,
             Duration.ZERO,
-            java.util.List.of());
+            java.util.List.of(),
+            Optional.empty(),
+            false);
     Rotation rotation =
         new Rotation(
             "rot_0000000000000001",

@@ -125,7 +125,9 @@ final class RotationHarness {
             "complete outage",
             2,
             Duration.ZERO,
-            List.of());
+            List.of(),
+            Optional.empty(),
+            false);
     RotationRule prepared = engine().prepare(rule);
     store.rotations().putRule(prepared, Optional.of(T0.plus(Duration.ofDays(30))));
     return prepared;
@@ -282,8 +284,18 @@ final class RotationHarness {
     }
 
     @Override
-    public void putRule(RotationRule rule, Optional<Instant> nextDue) {
-      store.putRule(rule, nextDue);
+    public void putRule(RuleEntry entry) {
+      store.putRule(entry);
+    }
+
+    @Override
+    public List<RuleEntry> overdueRules(Instant before, int limit) {
+      return store.overdueRules(before, limit);
+    }
+
+    @Override
+    public void setStartAt(SecretName secret, Optional<Instant> startAt) {
+      store.setStartAt(secret, startAt);
     }
 
     @Override

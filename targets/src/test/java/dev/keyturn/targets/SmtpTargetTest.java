@@ -69,7 +69,9 @@ class SmtpTargetTest {
             "",
             1,
             Duration.ZERO,
-            List.of());
+            List.of(),
+            Optional.empty(),
+            false);
     Rotation rotation =
         new Rotation(
             "rot_0000000000000002",

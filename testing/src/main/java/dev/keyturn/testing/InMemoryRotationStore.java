@@ -2,7 +2,7 @@ package dev.keyturn.testing;
 
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
-import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.spi.RotationStore;
 import java.time.Instant;
@@ -14,19 +14,37 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** A {@link RotationStore} in memory, with the same one-active-rotation rule. Thread-safe. */
+/**
+ * A {@link RotationStore} in memory, with the same one-active-rotation rule. Rules are kept as the
+ * documents {@link RuleCodec} writes, so a rule read back went through the same codec as in the
+ * JDBC store. Thread-safe.
+ */
 public final class InMemoryRotationStore implements RotationStore {
-  private final TreeMap<String, RuleEntry> rules = new TreeMap<>();
+  private record StoredRule(
+      SecretName secret,
+      Map<String, Object> document,
+      Optional<Instant> nextDue,
+      Optional<Instant> startAt) {
+    RuleEntry entry() {
+      return new RuleEntry(RuleCodec.fromDocument(secret, document), nextDue, startAt);
+    }
+  }
+
+  private final TreeMap<String, StoredRule> rules = new TreeMap<>();
   private final Map<String, Rotation> rotations = new LinkedHashMap<>();
 
   @Override
-  public synchronized void putRule(RotationRule rule, Optional<Instant> nextDue) {
-    rules.put(rule.secret().value(), new RuleEntry(rule, nextDue));
+  public synchronized void putRule(RuleEntry entry) {
+    SecretName secret = entry.rule().secret();
+    rules.put(
+        secret.value(),
+        new StoredRule(
+            secret, RuleCodec.toDocument(entry.rule()), entry.nextDue(), entry.startAt()));
   }
 
   @Override
   public synchronized Optional<RuleEntry> rule(SecretName secret) {
-    return Optional.ofNullable(rules.get(secret.value()));
+    return Optional.ofNullable(rules.get(secret.value())).map(StoredRule::entry);
   }
 
   @Override
@@ -37,25 +55,45 @@ public final class InMemoryRotationStore implements RotationStore {
   @Override
   public synchronized List<RuleEntry> rules(String prefix, int limit) {
     return rules.values().stream()
-        .filter(r -> r.rule().secret().value().startsWith(prefix))
+        .filter(r -> r.secret().value().startsWith(prefix))
         .limit(limit)
+        .map(StoredRule::entry)
         .toList();
   }
 
   @Override
   public synchronized List<RuleEntry> dueRules(Instant now, int limit) {
     return rules.values().stream()
-        .filter(r -> r.nextDue().map(d -> !d.isAfter(now)).orElse(false))
+        .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
+        .sorted(Comparator.comparing(r -> r.startAt().orElseThrow()))
+        .limit(limit)
+        .map(StoredRule::entry)
+        .toList();
+  }
+
+  @Override
+  public synchronized List<RuleEntry> overdueRules(Instant before, int limit) {
+    return rules.values().stream()
+        .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
         .sorted(Comparator.comparing(r -> r.nextDue().orElseThrow()))
         .limit(limit)
+        .map(StoredRule::entry)
         .toList();
   }
 
   @Override
   public synchronized void setNextDue(SecretName secret, Optional<Instant> nextDue) {
-    RuleEntry entry = rules.get(secret.value());
-    if (entry != null) {
-      rules.put(secret.value(), new RuleEntry(entry.rule(), nextDue));
+    StoredRule r = rules.get(secret.value());
+    if (r != null) {
+      rules.put(secret.value(), new StoredRule(secret, r.document(), nextDue, nextDue));
+    }
+  }
+
+  @Override
+  public synchronized void setStartAt(SecretName secret, Optional<Instant> startAt) {
+    StoredRule r = rules.get(secret.value());
+    if (r != null) {
+      rules.put(secret.value(), new StoredRule(secret, r.document(), r.nextDue(), startAt));
     }
   }
 

@@ -561,7 +561,9 @@ public abstract class SecretStoreContract {
             "revalidation fails",
             5,
             Duration.ofSeconds(1),
-            java.util.List.of());
+            java.util.List.of(),
+            Optional.empty(),
+            false);
     rotations.putRule(rule, Optional.of(T0.plusSeconds(100)));
     rotations.putRule(
         new RotationRule(
@@ -578,7 +580,9 @@ public abstract class SecretStoreContract {
             "",
             1,
             Duration.ZERO,
-            java.util.List.of()),
+            java.util.List.of(),
+            Optional.empty(),
+            false),
         Optional.empty());
 
     assertThat(rotations.rule(NAME).orElseThrow().rule()).isEqualTo(rule);

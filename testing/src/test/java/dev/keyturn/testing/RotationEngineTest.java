@@ -75,7 +75,9 @@ class RotationEngineTest {
         "revalidation fails",
         5,
         Duration.ofSeconds(1),
-        java.util.List.of());
+        java.util.List.of(),
+        Optional.empty(),
+        false);
   }
 
   private void setUp(RotationRule rule) {
@@ -347,7 +349,9 @@ class RotationEngineTest {
         r.impact(),
         r.attempts(),
         r.backoff(),
-        List.of(hooks));
+        List.of(hooks),
+        Optional.empty(),
+        false);
   }
 
   private static HookSpec hookSpec(HookSpec.Phase phase, boolean check, String name, boolean fail) {

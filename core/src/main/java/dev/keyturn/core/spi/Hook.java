@@ -13,6 +13,15 @@ import java.util.function.Function;
  * {@link dev.keyturn.core.KeyturnException.TargetFailure}s whose messages hold no value.
  */
 public interface Hook {
+
+  /**
+   * Checks a hook's settings without running it ({@code secrets} reads the current values of the
+   * secrets it names). The default accepts any settings.
+   *
+   * @throws dev.keyturn.core.KeyturnException.InvalidInput naming the setting that is wrong
+   */
+  default void validate(HookSpec hook, Function<SecretName, SecretValue> secrets) {}
+
   void run(
       HookSpec hook,
       RotationRule rule,

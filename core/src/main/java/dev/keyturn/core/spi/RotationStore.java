@@ -13,10 +13,31 @@ import java.util.Optional;
  */
 public interface RotationStore {
 
-  /** A rule and when it is next due (absent for rules without a schedule). */
-  record RuleEntry(RotationRule rule, Optional<Instant> nextDue) {}
+  /**
+   * A rule, when it is next due, and when the scheduler starts its rotation. The two differ only
+   * for a rule set on a secret that was already overdue: it is shown overdue from {@code nextDue},
+   * and starts in its next window, at once with catch-up, or (absent) only on request.
+   */
+  record RuleEntry(RotationRule rule, Optional<Instant> nextDue, Optional<Instant> startAt) {
+    public RuleEntry {
+      java.util.Objects.requireNonNull(rule, "rule");
+      java.util.Objects.requireNonNull(nextDue, "nextDue");
+      java.util.Objects.requireNonNull(startAt, "startAt");
+    }
 
-  void putRule(RotationRule rule, Optional<Instant> nextDue);
+    /** An entry that starts when it is due. */
+    public RuleEntry(RotationRule rule, Optional<Instant> nextDue) {
+      this(rule, nextDue, nextDue);
+    }
+  }
+
+  /** Stores {@code entry}'s rule whole (every component reads back equal), replacing any other. */
+  void putRule(RuleEntry entry);
+
+  /** As {@link #putRule(RuleEntry)}, starting when due. */
+  default void putRule(RotationRule rule, Optional<Instant> nextDue) {
+    putRule(new RuleEntry(rule, nextDue));
+  }
 
   Optional<RuleEntry> rule(SecretName secret);
 
@@ -28,10 +49,17 @@ public interface RotationStore {
   /** Rules under {@code prefix}, in name order. */
   List<RuleEntry> rules(String prefix, int limit);
 
-  /** Rules due at {@code now}, soonest first (an indexed query, not a scan). */
+  /** Rules whose rotation starts at {@code now}, soonest first (an indexed query, not a scan). */
   List<RuleEntry> dueRules(Instant now, int limit);
 
+  /** Rules due at {@code before} (whenever they start), soonest first (indexed too). */
+  List<RuleEntry> overdueRules(Instant before, int limit);
+
+  /** Sets when the rule is next due, and starts then. */
   void setNextDue(SecretName secret, Optional<Instant> nextDue);
+
+  /** Moves when the rule's rotation starts (to its window's next opening), keeping its due date. */
+  void setStartAt(SecretName secret, Optional<Instant> startAt);
 
   /**
    * Records a new rotation.

@@ -15,6 +15,23 @@ import java.util.List;
 public interface Target {
 
   /**
+   * Checks a rule's settings for this target without touching the target: required settings and
+   * their types, strategies and generators the target cannot use, the shape of secrets the rule
+   * names ({@code secrets} reads their current values). The default accepts every rule that is not
+   * alternating-users, which needs a database target.
+   *
+   * @throws KeyturnException.InvalidInput naming the setting that is wrong
+   */
+  default void validate(
+      RotationRule rule,
+      java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
+    if (rule.strategy() == dev.keyturn.core.Strategy.ALTERNATING_USERS) {
+      throw new KeyturnException.InvalidInput(
+          "alternating-users needs a database target (postgresql, mariadb)");
+    }
+  }
+
+  /**
    * Checks a rule that names this target against the secret's current value, and returns it with
    * the target's defaults filled in (so that {@code rotation show} tells what will happen).
    */

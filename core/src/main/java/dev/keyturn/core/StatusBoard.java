@@ -1,0 +1,141 @@
+package dev.keyturn.core;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.RotationStore.RuleEntry;
+import dev.keyturn.core.spi.StoredSecret;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * The status board: one row per secret under a prefix, with or without a rotation rule, so that it
+ * is the whole inventory (runbook B's schedule table). Shared by the API, the CLI and the
+ * dashboard; callers say which names the viewer may see. Thread-safe.
+ */
+public final class StatusBoard {
+  /** How long past its due date a rule is {@code due} before it is {@code overdue}. */
+  public static final Duration DUE_TOLERANCE = Duration.ofHours(1);
+
+  /** The most rows one board shows. */
+  public static final int MAX_ROWS = 10_000;
+
+  private final RotationStore rotations;
+  private final SecretService secrets;
+  private final Clock clock;
+
+  public StatusBoard(RotationStore rotations, SecretService secrets, Clock clock) {
+    this.rotations = requireNonNull(rotations, "rotations");
+    this.secrets = requireNonNull(secrets, "secrets");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /** Where a secret stands. */
+  public enum State {
+    OK,
+    DUE,
+    OVERDUE,
+    ROTATING,
+    FAILED,
+    NO_RULE;
+
+    /** {@code ok}, {@code due}, ..., {@code no rule}. */
+    public String wireName() {
+      return name().toLowerCase(Locale.ROOT).replace('_', ' ');
+    }
+  }
+
+  /**
+   * One secret on the board.
+   *
+   * @param rule absent for a secret without a rotation rule
+   * @param lastRotated when the current version was made, or the time recorded on adoption
+   * @param graceUntil until when the newest previous version is accepted
+   * @param rotationId the running rotation, else the last one
+   */
+  public record Row(
+      SecretName name,
+      Optional<RotationRule> rule,
+      Optional<Instant> lastRotated,
+      Optional<Instant> nextDue,
+      Optional<Instant> graceUntil,
+      State state,
+      Optional<String> rotationId) {}
+
+  /** The rows under {@code prefix} that {@code visible} lets the viewer see, in name order. */
+  public List<Row> rows(String prefix, Predicate<SecretName> visible) {
+    requireNonNull(prefix, "prefix");
+    requireNonNull(visible, "visible");
+    TreeMap<String, Optional<RuleEntry>> names = new TreeMap<>();
+    for (RuleEntry entry : rotations.rules(prefix, MAX_ROWS)) {
+      names.put(entry.rule().secret().value(), Optional.of(entry));
+    }
+    Optional<String> after = Optional.empty();
+    while (names.size() < MAX_ROWS) {
+      List<StoredSecret> page = secrets.list(prefix, after, 1000);
+      for (StoredSecret s : page) {
+        names.putIfAbsent(s.name().value(), Optional.empty());
+      }
+      if (page.size() < 1000) {
+        break;
+      }
+      after = Optional.of(page.get(page.size() - 1).name().value());
+    }
+    Instant now = clock.instant();
+    List<Row> rows = new ArrayList<>();
+    names.forEach((name, entry) -> {
+      SecretName secret = SecretName.of(name);
+      if (rows.size() < MAX_ROWS && visible.test(secret)) {
+        rows.add(row(secret, entry, now));
+      }
+    });
+    return rows;
+  }
+
+  private Row row(SecretName name, Optional<RuleEntry> entry, Instant now) {
+    Optional<StoredSecret> secret;
+    try {
+      secret = Optional.of(secrets.describe(name));
+    } catch (KeyturnException.NotFound e) {
+      secret = Optional.empty();
+    }
+    Optional<Version> current = secret.flatMap(s -> s.versions().current());
+    Optional<Instant> graceUntil =
+        secret.flatMap(s -> s.versions().newestPrevious(now)).flatMap(Version::acceptUntil);
+    Optional<RotationRule> rule = entry.map(RuleEntry::rule);
+    Optional<Instant> lastRotated =
+        current.map(v -> rule.map(r -> r.lastRotatedAt(v)).orElse(v.createdAt()));
+    Optional<Rotation> active = rotations.active(name);
+    List<Rotation> last = rotations.history(name, 1);
+    Optional<Instant> nextDue = entry.flatMap(RuleEntry::nextDue);
+    State state;
+    if (active.isPresent()) {
+      state = State.ROTATING;
+    } else if (entry.isEmpty()) {
+      state = State.NO_RULE;
+    } else if (!last.isEmpty() && last.get(0).state() == RotationState.FAILED) {
+      state = State.FAILED;
+    } else if (nextDue.map(d -> !d.plus(DUE_TOLERANCE).isAfter(now)).orElse(false)) {
+      state = State.OVERDUE;
+    } else if (nextDue.map(d -> !d.isAfter(now)).orElse(false)) {
+      state = State.DUE;
+    } else {
+      state = State.OK;
+    }
+    return new Row(
+        name,
+        rule,
+        lastRotated,
+        nextDue,
+        graceUntil,
+        state,
+        active.map(Rotation::id).or(() -> last.stream().findFirst().map(Rotation::id)));
+  }
+}

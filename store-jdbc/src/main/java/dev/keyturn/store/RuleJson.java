@@ -1,0 +1,35 @@
+package dev.keyturn.store;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RuleCodec;
+import dev.keyturn.core.SecretName;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/** A rule's stored text: the JSON of its {@link RuleCodec} document. Thread-safe. */
+final class RuleJson {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final TypeReference<Map<String, Object>> DOCUMENT = new TypeReference<>() {};
+
+  private RuleJson() {}
+
+  static String write(RotationRule rule) {
+    return JSON.writeValueAsString(RuleCodec.toDocument(rule));
+  }
+
+  /**
+   * @throws KeyturnException.InvalidInput if {@code text} is not a stored rule
+   */
+  static RotationRule read(SecretName secret, String text) {
+    Map<String, Object> doc;
+    try {
+      doc = JSON.readValue(text, DOCUMENT);
+    } catch (JacksonException e) {
+      throw new KeyturnException.InvalidInput("the stored rule of " + secret + " is not JSON");
+    }
+    return RuleCodec.fromDocument(secret, doc);
+  }
+}

@@ -1,0 +1,114 @@
+package dev.keyturn.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.RotationStore.RuleEntry;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link RotationStore} must do with rules: store each one whole, so that a fresh store
+ * over the same data reads back rules equal to those written (every component, every schedule kind,
+ * target and hook of {@link RuleGenerator}), with their due and start times; and answer the due and
+ * overdue queries from the right one of the two.
+ */
+public abstract class RuleStoreContract {
+  protected static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
+
+  /**
+   * A store over this test's data: each call a fresh instance over the same data where possible.
+   */
+  protected abstract RotationStore open();
+
+  @Test
+  void putRule_everyGeneratedRule_readsBackEqualThroughAFreshStore() {
+    List<RotationRule> rules = RuleGenerator.rules("gen/");
+    List<RuleEntry> written = new ArrayList<>();
+    RotationStore writer = open();
+    for (int i = 0; i < rules.size(); i++) {
+      Optional<Instant> due = i % 3 == 0 ? Optional.empty() : Optional.of(T0.plusSeconds(i));
+      Optional<Instant> start = i % 3 == 2 ? Optional.empty() : due;
+      RuleEntry entry = new RuleEntry(rules.get(i), due, start);
+      writer.putRule(entry);
+      written.add(entry);
+    }
+
+    RotationStore reader = open();
+
+    assertThat(rules).hasSizeGreaterThan(80);
+    for (RuleEntry entry : written) {
+      assertThat(reader.rule(entry.rule().secret()))
+          .as(entry.rule().secret().value())
+          .contains(entry);
+    }
+    assertThat(reader.rules("gen/", 1000)).containsExactlyInAnyOrderElementsOf(written);
+  }
+
+  @Test
+  void putRule_again_replacesTheWholeRule() {
+    List<RotationRule> rules = RuleGenerator.rules("gen/");
+    RotationRule first = rules.get(3);
+    RotationRule second = rules.get(4);
+    RotationStore store = open();
+    store.putRule(new RuleEntry(first, Optional.of(T0)));
+    RotationRule replacement =
+        RotationRule.builder(first.secret())
+            .generator(second.generator())
+            .strategy(second.strategy())
+            .schedule(second.schedule())
+            .hooks(second.hooks())
+            .targetType(second.targetType())
+            .target(second.target())
+            .build();
+
+    store.putRule(new RuleEntry(replacement, Optional.empty()));
+
+    assertThat(open().rule(first.secret()))
+        .contains(new RuleEntry(replacement, Optional.empty(), Optional.empty()));
+  }
+
+  @Test
+  void dueAndOverdueRules_followStartAtAndNextDueRespectively() {
+    List<RotationRule> rules = RuleGenerator.rules("q/");
+    RotationStore store = open();
+    // Overdue since T0, starting only in an hour (its window).
+    store.putRule(new RuleEntry(rules.get(1), Optional.of(T0), Optional.of(T0.plusSeconds(3600))));
+    // Overdue since T0 + 10s, rotating only on request.
+    store.putRule(new RuleEntry(rules.get(2), Optional.of(T0.plusSeconds(10)), Optional.empty()));
+    // Due and starting at T0 + 20s.
+    store.putRule(new RuleEntry(rules.get(4), Optional.of(T0.plusSeconds(20))));
+
+    assertThat(store.dueRules(T0.plusSeconds(30), 10))
+        .extracting(e -> e.rule().secret())
+        .containsExactly(rules.get(4).secret());
+    assertThat(store.overdueRules(T0.plusSeconds(30), 10))
+        .extracting(e -> e.rule().secret())
+        .containsExactly(rules.get(1).secret(), rules.get(2).secret(), rules.get(4).secret());
+    assertThat(store.overdueRules(T0.plusSeconds(15), 1))
+        .extracting(e -> e.rule().secret())
+        .containsExactly(rules.get(1).secret());
+
+    store.setStartAt(rules.get(2).secret(), Optional.of(T0.plusSeconds(25)));
+    store.setNextDue(rules.get(1).secret(), Optional.of(T0.plusSeconds(90)));
+
+    RotationStore fresh = open();
+    assertThat(fresh.rule(rules.get(2).secret()).orElseThrow())
+        .extracting(RuleEntry::nextDue, RuleEntry::startAt)
+        .containsExactly(Optional.of(T0.plusSeconds(10)), Optional.of(T0.plusSeconds(25)));
+    assertThat(fresh.rule(rules.get(1).secret()).orElseThrow())
+        .extracting(RuleEntry::nextDue, RuleEntry::startAt)
+        .containsExactly(Optional.of(T0.plusSeconds(90)), Optional.of(T0.plusSeconds(90)));
+    assertThat(fresh.dueRules(T0.plusSeconds(30), 10))
+        .extracting(e -> e.rule().secret())
+        .containsExactly(rules.get(4).secret(), rules.get(2).secret());
+    assertThat(fresh.deleteRule(rules.get(2).secret())).isTrue();
+    assertThat(fresh.rule(rules.get(2).secret())).isEmpty();
+    assertThat(fresh.rule(SecretName.of("q/none"))).isEmpty();
+  }
+}
