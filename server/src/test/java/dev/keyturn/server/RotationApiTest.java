@@ -338,7 +338,7 @@ class RotationApiTest {
             root.putRule(
                 db, database("single-user", Map.of("type", "postgresql", "admin", "ops/MISSING"))))
         .isInstanceOf(KeyturnClientException.BadRequest.class)
-        .hasMessageContaining("the admin secret has no current version");
+        .hasMessageContaining("names ops/MISSING, which has no current version");
 
     var rule = root.putRule(db, database("alternating-users", pg));
 
