@@ -19,6 +19,15 @@ public final class CommandHook implements Hook {
   public static final String TYPE = "command";
 
   @Override
+  public void validate(
+      HookSpec hook, java.util.function.Function<SecretName, SecretValue> secrets) {
+    dev.keyturn.core.SettingChecks.hook(hook)
+        .only("command", "timeout")
+        .duration("timeout", java.time.Duration.ofDays(1))
+        .required("command");
+  }
+
+  @Override
   public void run(
       HookSpec hook,
       RotationRule rule,

@@ -21,6 +21,19 @@ public final class CommandTarget implements Target {
   public static final String TYPE = "command";
 
   @Override
+  public void validate(
+      dev.keyturn.core.RotationRule rule,
+      java.util.function.Function<dev.keyturn.core.SecretName, dev.keyturn.core.SecretValue>
+          secrets) {
+    Target.super.validate(rule, secrets);
+    dev.keyturn.core.SettingChecks checks =
+        dev.keyturn.core.SettingChecks.target(rule)
+            .only("set-command", "test-command", "timeout")
+            .duration("timeout", java.time.Duration.ofDays(1));
+    checks.required("set-command");
+  }
+
+  @Override
   public void set(TargetContext context) {
     run(context, "set", context.setting("set-command"), context.pending());
   }

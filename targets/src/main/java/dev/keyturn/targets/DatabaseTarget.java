@@ -6,6 +6,7 @@ import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.SettingChecks;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
@@ -134,6 +135,48 @@ abstract class DatabaseTarget implements Target {
 
     @Override
     void close();
+  }
+
+  /** The rule settings this target reads. */
+  List<String> settingNames() {
+    return List.of("admin", "username", "alt-username", "owner-role", "timeout-seconds");
+  }
+
+  @Override
+  public void validate(RotationRule rule, Function<SecretName, SecretValue> secrets) {
+    if (rule.strategy() != Strategy.SINGLE_USER && rule.strategy() != Strategy.ALTERNATING_USERS) {
+      throw new KeyturnException.InvalidInput(
+          "target "
+              + rule.targetType()
+              + " rotates with --strategy single-user or alternating-users");
+    }
+    requireTextPassword(rule);
+    SettingChecks.target(rule)
+        .only(settingNames().toArray(String[]::new))
+        .secretName("admin")
+        .integer("timeout-seconds", 1, 300);
+    for (String key : List.of("username", "alt-username", "owner-role")) {
+      String value = rule.target().get(key);
+      if (value != null && !NAME.matcher(value).matches()) {
+        throw new KeyturnException.InvalidInput(
+            key + " must be letters, digits and _ (at most 63), starting with a letter or _");
+      }
+    }
+    adminCredential(rule, secrets, engine());
+  }
+
+  /** A database password is text: key generators (PEM) are refused. */
+  static void requireTextPassword(RotationRule rule) {
+    switch (rule.generator().kind()) {
+      case RSA, EC, ED25519 ->
+          throw new KeyturnException.InvalidInput(
+              "target "
+                  + rule.targetType()
+                  + " sets a password: use a text generator such as password:32 or"
+                  + " base64url:24, not "
+                  + rule.generator().kind().name().toLowerCase(java.util.Locale.ROOT));
+      default -> {}
+    }
   }
 
   @Override

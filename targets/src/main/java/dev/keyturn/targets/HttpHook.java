@@ -37,6 +37,18 @@ public final class HttpHook implements Hook {
   }
 
   @Override
+  public void validate(
+      HookSpec hook, java.util.function.Function<SecretName, SecretValue> secrets) {
+    dev.keyturn.core.SettingChecks checks =
+        dev.keyturn.core.SettingChecks.hook(hook)
+            .only("url", "method", "signing-secret")
+            .httpUrl("url")
+            .oneOf("method", java.util.List.of("GET", "POST", "PUT"))
+            .secretName("signing-secret");
+    checks.required("url");
+  }
+
+  @Override
   public void run(
       HookSpec hook,
       RotationRule rule,

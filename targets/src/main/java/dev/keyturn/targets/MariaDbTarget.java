@@ -55,6 +55,21 @@ public final class MariaDbTarget extends DatabaseTarget {
   }
 
   @Override
+  List<String> settingNames() {
+    return List.of(
+        "admin", "username", "alt-username", "owner-role", "timeout-seconds", "password-hash");
+  }
+
+  @Override
+  public void validate(
+      dev.keyturn.core.RotationRule rule,
+      java.util.function.Function<dev.keyturn.core.SecretName, dev.keyturn.core.SecretValue>
+          secrets) {
+    super.validate(rule, secrets);
+    dev.keyturn.core.SettingChecks.target(rule).oneOf("password-hash", List.of("native", "server"));
+  }
+
+  @Override
   public dev.keyturn.core.RotationRule prepare(
       dev.keyturn.core.RotationRule rule, dev.keyturn.core.SecretValue current) {
     String hash = rule.target().getOrDefault("password-hash", "native");

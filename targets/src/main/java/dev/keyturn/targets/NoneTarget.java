@@ -11,6 +11,15 @@ public final class NoneTarget implements Target {
   public static final String TYPE = "none";
 
   @Override
+  public void validate(
+      dev.keyturn.core.RotationRule rule,
+      java.util.function.Function<dev.keyturn.core.SecretName, dev.keyturn.core.SecretValue>
+          secrets) {
+    Target.super.validate(rule, secrets);
+    dev.keyturn.core.SettingChecks.target(rule).only();
+  }
+
+  @Override
   public void set(TargetContext context) {}
 
   @Override

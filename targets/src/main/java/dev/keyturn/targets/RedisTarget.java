@@ -60,6 +60,23 @@ public final class RedisTarget implements Target {
   private final SecureRandom random = new SecureRandom();
 
   @Override
+  public void validate(
+      RotationRule rule, java.util.function.Function<SecretName, SecretValue> secrets) {
+    if (rule.strategy() != Strategy.OVERLAP && rule.strategy() != Strategy.SINGLE_USER) {
+      throw new KeyturnException.InvalidInput(
+          "target redis rotates with --strategy overlap (old password removed when --grace ends)"
+              + " or single-user");
+    }
+    DatabaseTarget.requireTextPassword(rule);
+    dev.keyturn.core.SettingChecks.target(rule)
+        .only("admin", "persist", "timeout-seconds")
+        .secretName("admin")
+        .oneOf("persist", PERSIST)
+        .integer("timeout-seconds", 1, 300);
+    DatabaseTarget.adminCredential(rule, secrets, TYPE);
+  }
+
+  @Override
   public RotationRule prepare(RotationRule rule, SecretValue current) {
     DatabaseSecret value = DatabaseTarget.parse(current);
     if (!value.engine().equals(TYPE)) {

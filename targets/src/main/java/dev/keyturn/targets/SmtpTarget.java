@@ -42,6 +42,27 @@ public final class SmtpTarget implements Target {
   }
 
   @Override
+  public void validate(
+      dev.keyturn.core.RotationRule rule,
+      java.util.function.Function<dev.keyturn.core.SecretName, dev.keyturn.core.SecretValue>
+          secrets) {
+    if (rule.strategy() != dev.keyturn.core.Strategy.MANUAL) {
+      throw new KeyturnException.InvalidInput(
+          "target smtp tests a password the mail provider issues: use --generate manual"
+              + " --strategy manual");
+    }
+    dev.keyturn.core.SettingChecks checks =
+        dev.keyturn.core.SettingChecks.target(rule)
+            .only("host", "port", "username", "security", "timeout-seconds")
+            .host("host")
+            .integer("port", 1, 65535)
+            .oneOf("security", java.util.List.of("starttls", "tls", "none"))
+            .integer("timeout-seconds", 1, 300);
+    checks.required("host");
+    checks.required("username");
+  }
+
+  @Override
   public void set(TargetContext context) {}
 
   @Override

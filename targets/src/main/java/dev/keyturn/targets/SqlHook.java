@@ -40,6 +40,30 @@ public final class SqlHook implements Hook {
   }
 
   @Override
+  public void validate(
+      HookSpec hook, java.util.function.Function<SecretName, SecretValue> secrets) {
+    dev.keyturn.core.SettingChecks checks =
+        dev.keyturn.core.SettingChecks.hook(hook)
+            .only("url-secret", "statement", "backup")
+            .secretName("url-secret")
+            .bool("backup");
+    checks.required("statement");
+    String url =
+        new String(
+                secrets.apply(SecretName.of(checks.required("url-secret"))).plaintext().reveal(),
+                StandardCharsets.UTF_8)
+            .strip();
+    if (!url.startsWith("jdbc:")) {
+      throw new KeyturnException.InvalidInput(
+          "the " + hook.label() + "'s url-secret must hold a JDBC URL (jdbc:...)");
+    }
+    if ("true".equals(hook.settings().get("backup")) && !url.startsWith("jdbc:sqlite:")) {
+      throw new KeyturnException.InvalidInput(
+          "the " + hook.label() + ": backup: true works for jdbc:sqlite: databases only");
+    }
+  }
+
+  @Override
   public void run(
       HookSpec hook,
       RotationRule rule,

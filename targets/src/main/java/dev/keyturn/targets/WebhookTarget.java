@@ -41,6 +41,22 @@ public final class WebhookTarget implements Target {
   }
 
   @Override
+  public void validate(
+      dev.keyturn.core.RotationRule rule,
+      java.util.function.Function<dev.keyturn.core.SecretName, dev.keyturn.core.SecretValue>
+          secrets) {
+    Target.super.validate(rule, secrets);
+    dev.keyturn.core.SettingChecks checks =
+        dev.keyturn.core.SettingChecks.target(rule)
+            .only("url", "test-url", "signing-secret")
+            .httpUrl("url")
+            .httpUrl("test-url")
+            .secretName("signing-secret");
+    checks.required("url");
+    checks.required("signing-secret");
+  }
+
+  @Override
   public void set(TargetContext context) {
     call(context, context.setting("url"), "set", context.pending());
   }
