@@ -36,6 +36,12 @@ final class AuditCommand extends ClientCommand implements Callable<Integer> {
   String action;
 
   @Option(
+      names = "--result",
+      paramLabel = "RESULT",
+      description = "Only ok, denied (refused for the token) or failed records.")
+  String result;
+
+  @Option(
       names = "--limit",
       paramLabel = "N",
       description = "At most the newest N records (default 1000).")
@@ -52,6 +58,7 @@ final class AuditCommand extends ClientCommand implements Callable<Integer> {
                 Optional.ofNullable(since),
                 Optional.ofNullable(secret),
                 Optional.ofNullable(action),
+                Optional.ofNullable(result),
                 Optional.ofNullable(limit));
     if (json) {
       printJson(records);

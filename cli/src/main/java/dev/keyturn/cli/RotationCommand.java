@@ -51,6 +51,12 @@ final class RotationCommand implements Runnable {
       table.row("window", r.window());
     }
     table.row("next due", rule.nextDue());
+    if (r.lastRotated() != null) {
+      table.row("last rotated", r.lastRotated());
+    }
+    if (Boolean.TRUE.equals(r.catchUp())) {
+      table.row("catch up", "an overdue rotation starts at once");
+    }
     table.row("strategy", r.strategy());
     table.row("grace", r.grace());
     table.row("propagation", r.propagation());
@@ -214,6 +220,20 @@ final class RotationCommand implements Runnable {
             "Like --hook, but a failure fails the step, e.g. after-set:http:http://127.0.0.1:8000/health (repeatable).")
     List<String> checkSpecs = new ArrayList<>();
 
+    @Option(
+        names = "--last-rotated",
+        paramLabel = "WHEN",
+        description =
+            "When the secret was last rotated by hand, e.g. 2026-08-01: its next due date counts"
+                + " from then.")
+    String lastRotated;
+
+    @Option(
+        names = "--catch-up",
+        description =
+            "If the rule is already overdue, rotate at once rather than in its next window.")
+    boolean catchUp;
+
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
@@ -274,7 +294,9 @@ final class RotationCommand implements Runnable {
                       backoff,
                       hooks,
                       cron,
-                      window));
+                      window,
+                      lastRotated,
+                      catchUp ? Boolean.TRUE : null));
       print(this, rule, json);
       return 0;
     }

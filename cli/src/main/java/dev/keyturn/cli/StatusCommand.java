@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
     name = "status",
     mixinStandardHelpOptions = true,
     description =
-        "Shows every secret with a rotation rule: owner, strategy, last rotated, next due, grace, state.")
+        "Shows every secret (with or without a rule): owner, strategy, last rotated, next due,"
+            + " grace, state.")
 final class StatusCommand extends ClientCommand implements Callable<Integer> {
   @Parameters(paramLabel = "PREFIX", arity = "0..1")
   String prefix = "";

@@ -416,6 +416,42 @@ class CliTest {
   }
 
   @Test
+  void adoptedSecret_lastRotatedMakesItOverdue_statusListsTheInventory_auditFiltersByResult() {
+    run("put", "cli/inv/ADOPTED", "--generate", "hex:32");
+    run("put", "cli/inv/PLAIN", "--generate", "hex:32");
+    run("get", "cli/inv/NOT_THERE");
+
+    Run set =
+        run(
+            "rotation",
+            "set",
+            "cli/inv/ADOPTED",
+            "--every",
+            "90d",
+            "--last-rotated",
+            "2020-01-01",
+            "--catch-up");
+    Run status = run("status", "cli/inv/");
+    Run badDate = run("rotation", "set", "cli/inv/ADOPTED", "--last-rotated", "soon");
+    Run failed = run("audit", "--result", "failed", "--json");
+    Run badResult = run("audit", "--result", "maybe");
+
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(set.out())
+        .containsPattern("last rotated +2020-01-01T00:00:00Z")
+        .containsPattern("next due +2020-03-31T00:00:00Z");
+    assertThat(status.out()).contains("cli/inv/PLAIN").contains("no rule");
+    assertThat(badDate.code()).isNotZero();
+    assertThat(badDate.err()).contains("last_rotated is a date").doesNotContain("soon");
+    assertThat(failed.code()).as(failed.err()).isZero();
+    assertThat(failed.out())
+        .contains("\"result\":\"not_found\"")
+        .doesNotContain("\"result\":\"ok\"");
+    assertThat(badResult.code()).isNotZero();
+    assertThat(badResult.err()).contains("result is ok, denied or failed");
+  }
+
+  @Test
   void rotationSetRotateRotationsAndStatus() {
     run("put", "cli/rot/HMAC", "--generate", "hex:32");
 

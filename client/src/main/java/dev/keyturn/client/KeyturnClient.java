@@ -215,10 +215,21 @@ public final class KeyturnClient {
       Optional<String> secret,
       Optional<String> action,
       Optional<Integer> limit) {
+    return audit(since, secret, action, Optional.empty(), limit);
+  }
+
+  /** Audit records; {@code result} is {@code ok}, {@code denied} or {@code failed}. */
+  public AuditListResponse audit(
+      Optional<String> since,
+      Optional<String> secret,
+      Optional<String> action,
+      Optional<String> result,
+      Optional<Integer> limit) {
     Map<String, String> query = new LinkedHashMap<>();
     since.ifPresent(v -> query.put("since", v));
     secret.ifPresent(v -> query.put("secret", v));
     action.ifPresent(v -> query.put("action", v));
+    result.ifPresent(v -> query.put("result", v));
     limit.ifPresent(v -> query.put("limit", Integer.toString(v)));
     return send("GET", "/v1/audit" + query(query), null, AuditListResponse.class);
   }

@@ -47,7 +47,8 @@ final class AuditApi {
             ex.query("secret"),
             ex.query("action"),
             Optional.empty(),
-            limit);
+            limit,
+            ex.query("result").map(AuditApi::outcome));
     return new AuditListResponse(log.query(query).stream().map(AuditApi::info).toList());
   }
 
@@ -70,6 +71,14 @@ final class AuditApi {
             .orElseThrow(
                 () -> new dev.keyturn.core.KeyturnException.NotFound("the audit log is empty"));
     return new AuditHeadResponse(head.seq(), head.seq() + ":" + head.macHex());
+  }
+
+  private static AuditQuery.Outcome outcome(String text) {
+    try {
+      return AuditQuery.Outcome.fromWire(text);
+    } catch (dev.keyturn.core.KeyturnException.InvalidInput e) {
+      throw HttpError.badRequest("result is ok, denied or failed");
+    }
   }
 
   static AuditRecordInfo info(AuditRecord r) {

@@ -310,7 +310,16 @@ class RotationApiTest {
             null,
             null,
             null));
-    root.put(admin, new PutSecretRequest(null, null, "hex:16", null, null));
+    root.put(
+        admin,
+        new PutSecretRequest(
+            null,
+            json.readTree(
+                "{\"engine\":\"postgresql\",\"host\":\"127.0.0.1\",\"port\":5432,"
+                    + "\"dbname\":\"postgres\",\"username\":\"postgres\",\"password\":\"pw\"}"),
+            null,
+            null,
+            null));
     root.put("app/PLAIN", new PutSecretRequest("canary-db-9", null, null, null, null));
     Map<String, String> pg = Map.of("type", "postgresql", "admin", admin);
     KeyturnClient appAdmin = server.client(server.token("admin:app/*"));

@@ -241,6 +241,21 @@ final class JdbcAuditLog implements AuditLog {
           sql.append(" AND seq > ?");
           args.add(s);
         });
+    query
+        .outcome()
+        .ifPresent(o -> {
+          List<String> denied = List.copyOf(AuditQuery.Outcome.DENIED_RESULTS);
+          String in =
+              " IN (" + String.join(", ", java.util.Collections.nCopies(denied.size(), "?")) + ")";
+          switch (o) {
+            case OK -> sql.append(" AND result = 'ok'");
+            case DENIED -> sql.append(" AND result").append(in);
+            case FAILED -> sql.append(" AND result <> 'ok' AND result NOT").append(in);
+          }
+          if (o != AuditQuery.Outcome.OK) {
+            args.addAll(denied);
+          }
+        });
     sql.append(" ORDER BY seq DESC LIMIT ?");
     args.add(query.limit());
     List<AuditRecord> out =

@@ -144,6 +144,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void validate(RotationRule rule, Function<SecretName, SecretValue> secrets) {
+    requireEngine(rule, parse(secrets.apply(rule.secret())), engine());
     if (rule.strategy() != Strategy.SINGLE_USER && rule.strategy() != Strategy.ALTERNATING_USERS) {
       throw new KeyturnException.InvalidInput(
           "target "
@@ -179,18 +180,23 @@ abstract class DatabaseTarget implements Target {
     }
   }
 
-  @Override
-  public RotationRule prepare(RotationRule rule, SecretValue current) {
-    DatabaseSecret value = parse(current);
-    if (!value.engine().equals(engine())) {
+  /** Refuses a rule for a secret that holds another engine's credential. */
+  static void requireEngine(RotationRule rule, DatabaseSecret value, String engine) {
+    if (!value.engine().equals(engine)) {
       throw new KeyturnException.InvalidInput(
           rule.secret()
               + " holds a "
               + value.engine()
               + " credential, not a "
-              + engine()
+              + engine
               + " one (its engine field)");
     }
+  }
+
+  @Override
+  public RotationRule prepare(RotationRule rule, SecretValue current) {
+    DatabaseSecret value = parse(current);
+    requireEngine(rule, value, engine());
     if (rule.strategy() != Strategy.SINGLE_USER && rule.strategy() != Strategy.ALTERNATING_USERS) {
       throw new KeyturnException.InvalidInput(
           "target "

@@ -62,6 +62,7 @@ public final class RedisTarget implements Target {
   @Override
   public void validate(
       RotationRule rule, java.util.function.Function<SecretName, SecretValue> secrets) {
+    DatabaseTarget.requireEngine(rule, DatabaseTarget.parse(secrets.apply(rule.secret())), TYPE);
     if (rule.strategy() != Strategy.OVERLAP && rule.strategy() != Strategy.SINGLE_USER) {
       throw new KeyturnException.InvalidInput(
           "target redis rotates with --strategy overlap (old password removed when --grace ends)"

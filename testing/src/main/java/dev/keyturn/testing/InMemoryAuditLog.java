@@ -58,6 +58,7 @@ public final class InMemoryAuditLog implements AuditLog {
                 r -> q.secret().map(s -> r.event().secret().equals(Optional.of(s))).orElse(true))
             .filter(r -> q.action().map(a -> r.event().action().equals(a)).orElse(true))
             .filter(r -> q.afterSeq().map(s -> r.seq() > s).orElse(true))
+            .filter(r -> q.outcome().map(o -> o.matches(r.event().result())).orElse(true))
             .toList();
     return out.subList(Math.max(0, out.size() - q.limit()), out.size());
   }
