@@ -35,6 +35,7 @@ final class JdbcRotationStore implements RotationStore {
 
   JdbcRotationStore(JdbcSecretStore store) {
     this.store = store;
+    RuleJson.warmUp();
   }
 
   @Override

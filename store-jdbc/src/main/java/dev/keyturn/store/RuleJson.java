@@ -16,6 +16,15 @@ final class RuleJson {
 
   private RuleJson() {}
 
+  /**
+   * Builds the mapper's serializers and deserializers now (at store start) rather than in the first
+   * request that reads a rule, which would otherwise pay for them.
+   */
+  static void warmUp() {
+    SecretName name = SecretName.of("keyturn/warm-up");
+    read(name, write(RotationRule.builder(name).build()));
+  }
+
   static String write(RotationRule rule) {
     return JSON.writeValueAsString(RuleCodec.toDocument(rule));
   }
