@@ -137,9 +137,13 @@ abstract class DatabaseTarget implements Target {
     void close();
   }
 
-  /** The rule settings this target reads. */
+  /** The rule settings this target reads: its own and the pinned {@link Endpoint}. */
   List<String> settingNames() {
-    return List.of("admin", "username", "alt-username", "owner-role", "timeout-seconds");
+    List<String> names =
+        new ArrayList<>(
+            List.of("admin", "username", "alt-username", "owner-role", "timeout-seconds"));
+    names.addAll(Endpoint.PINNED);
+    return names;
   }
 
   @Override
@@ -158,7 +162,9 @@ abstract class DatabaseTarget implements Target {
         .integer("timeout-seconds", 1, 300);
     for (String key : List.of("username", "alt-username", "owner-role")) {
       String value = rule.target().get(key);
-      if (value != null && !NAME.matcher(value).matches()) {
+      if (rule.strategy() == Strategy.ALTERNATING_USERS
+          && value != null
+          && !NAME.matcher(value).matches()) {
         throw new KeyturnException.InvalidInput(
             key + " must be letters, digits and _ (at most 63), starting with a letter or _");
       }

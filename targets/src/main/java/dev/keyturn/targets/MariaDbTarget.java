@@ -56,8 +56,9 @@ public final class MariaDbTarget extends DatabaseTarget {
 
   @Override
   List<String> settingNames() {
-    return List.of(
-        "admin", "username", "alt-username", "owner-role", "timeout-seconds", "password-hash");
+    List<String> names = new ArrayList<>(super.settingNames());
+    names.add("password-hash");
+    return names;
   }
 
   @Override

@@ -70,7 +70,11 @@ public final class RedisTarget implements Target {
     }
     DatabaseTarget.requireTextPassword(rule);
     dev.keyturn.core.SettingChecks.target(rule)
-        .only("admin", "persist", "timeout-seconds")
+        .only(
+            java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of("admin", "persist", "timeout-seconds", "username"),
+                    Endpoint.PINNED.stream())
+                .toArray(String[]::new))
         .secretName("admin")
         .oneOf("persist", PERSIST)
         .integer("timeout-seconds", 1, 300);
