@@ -46,7 +46,7 @@ final class ApiHandler extends Handler.Abstract {
   private final AuditLog audit;
   private final Metrics metrics;
   private final byte[] openApi;
-  private final boolean trustProxy;
+  private final TrustedProxies proxies;
   private final Clock clock;
 
   ApiHandler(
@@ -55,14 +55,14 @@ final class ApiHandler extends Handler.Abstract {
       AuthThrottle throttle,
       AuditLog audit,
       Metrics metrics,
-      boolean trustProxy,
+      TrustedProxies proxies,
       Clock clock) {
     this.routes = Routes.check(routes);
     this.authenticator = requireNonNull(authenticator, "authenticator");
     this.throttle = requireNonNull(throttle, "throttle");
     this.audit = requireNonNull(audit, "audit");
     this.metrics = requireNonNull(metrics, "metrics");
-    this.trustProxy = trustProxy;
+    this.proxies = requireNonNull(proxies, "proxies");
     this.clock = requireNonNull(clock, "clock");
     this.openApi = OpenApi.document(this.routes);
   }
@@ -141,7 +141,7 @@ final class ApiHandler extends Handler.Abstract {
 
   private Outcome serve(Request request, String path, String method) {
     Outcome outcome = new Outcome();
-    String client = clientAddress(request);
+    String client = proxies.client(request);
     Caller caller = null;
     Exchange exchange = null;
     Optional<SecretName> name = Optional.empty();
@@ -165,9 +165,7 @@ final class ApiHandler extends Handler.Abstract {
       }
       if (needsToken) {
         try {
-          caller =
-              authenticator.authenticate(
-                  Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION)));
+          caller = authenticator.authenticate(Exchange.authorization(request));
         } catch (KeyturnException.Unauthenticated e) {
           throttle.failure(client);
           throw e;
@@ -245,20 +243,6 @@ final class ApiHandler extends Handler.Abstract {
       }
     }
     return events;
-  }
-
-  private String clientAddress(Request request) {
-    if (trustProxy) {
-      String forwarded = request.getHeaders().get("X-Forwarded-For");
-      if (forwarded != null && !forwarded.isBlank()) {
-        String[] hops = forwarded.split(",");
-        String nearest = hops[hops.length - 1].strip();
-        if (nearest.matches("[0-9A-Fa-f:.]{2,45}")) {
-          return nearest;
-        }
-      }
-    }
-    return Request.getRemoteAddr(request);
   }
 
   /** Throws 400 {@code invalid_name}, naming what is wrong with {@code raw}. */

@@ -1,6 +1,5 @@
 package dev.keyturn.server;
 
-import dev.keyturn.api.WireJson;
 import dev.keyturn.core.Caller;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.VersionSet.StageChange;
@@ -10,10 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 /**
  * One API request as a route handler sees it: the caller, the secret name or id from the path, the
@@ -50,6 +48,20 @@ final class Exchange {
     this.caller = caller;
     this.name = name;
     this.pathTail = pathTail;
+  }
+
+  /**
+   * The request's one {@code Authorization} header, if any.
+   *
+   * @throws HttpError.ApiException 400 when it is given more than once: which one a proxy or a
+   *     cache would act on is unclear, so neither is.
+   */
+  static Optional<String> authorization(Request request) {
+    List<String> values = request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION);
+    if (values.size() > 1) {
+      throw HttpError.badRequest("the request has more than one Authorization header");
+    }
+    return values.stream().findFirst();
   }
 
   SecretName name() {
@@ -94,21 +106,7 @@ final class Exchange {
     if (body.length == 0) {
       return Optional.empty();
     }
-    return Optional.of(parse(body, type));
-  }
-
-  private static <T> T parse(byte[] body, Class<T> type) {
-    try {
-      return WireJson.mapper().readValue(body, type);
-    } catch (UnrecognizedPropertyException e) {
-      // The unknown name is not echoed: a mistyped body may carry a secret as a key.
-      List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
-      throw HttpError.badRequest("unknown field; this route takes " + String.join(", ", known));
-    } catch (JacksonException e) {
-      // Never echo Jackson's message: it can quote the input, and the input may be a secret.
-      String field = e.getPath().isEmpty() ? "" : " at field '" + e.getPathReference() + "'";
-      throw HttpError.badRequest("the body is not valid JSON for this route" + field);
-    }
+    return Optional.of(JsonBody.parse(body, type));
   }
 
   private byte[] readBody() {

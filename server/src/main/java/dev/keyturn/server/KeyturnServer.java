@@ -155,7 +155,12 @@ public final class KeyturnServer implements AutoCloseable {
           new ApiHandler(
               routes.apply(
                   Routes.table(
-                      new SecretsApi(service, random, clock, engine::checkWrite),
+                      new SecretsApi(
+                          service,
+                          random,
+                          clock,
+                          new PageTokens(rootKey.derive(PageTokens.KEY_LABEL), random, clock),
+                          engine::checkWrite),
                       new TokensApi(store.tokens(), authenticator, clock, random),
                       new AuditApi(audit, new AuditVerifier(chain), clock),
                       new RotationsApi(engine, store.rotations(), service, clock))),
@@ -164,7 +169,7 @@ public final class KeyturnServer implements AutoCloseable {
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
               audit,
               new Metrics(),
-              config.trustProxy(),
+              TrustedProxies.parse(config.trustProxy()),
               clock);
       Server jetty = jetty(config, handler, tls);
       jetty.start();

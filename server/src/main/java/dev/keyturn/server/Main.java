@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
       "(SQLite, root key, root token) and listens on 127.0.0.1:8270.",
       "",
       "Environment: KEYTURN_DATA, KEYTURN_LISTEN, KEYTURN_STORE, KEYTURN_ROOT_KEY,",
-      "KEYTURN_TLS_CERT, KEYTURN_TLS_KEY",
+      "KEYTURN_TLS_CERT, KEYTURN_TLS_KEY, KEYTURN_TRUST_PROXY",
       "(each also as X_FILE, naming a file that holds the value)."
     })
 public final class Main implements Callable<Integer> {
@@ -66,9 +66,11 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--trust-proxy",
+      paramLabel = "CIDR[,CIDR...]",
       description =
-          "Take the client address from X-Forwarded-For (its last entry), for audit and throttling.")
-  boolean trustProxy;
+          "Proxies whose X-Forwarded-For is believed: the client is the first address, from the"
+              + " right, that is not one of them (for audit and throttling).")
+  String trustProxy;
 
   @Option(
       names = "--auth-failure-limit",

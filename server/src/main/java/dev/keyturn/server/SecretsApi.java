@@ -20,7 +20,6 @@ import dev.keyturn.core.Caller;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.Grant;
-import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretService;
@@ -37,7 +36,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -50,27 +48,31 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class SecretsApi {
   private static final int DEFAULT_PAGE = 100;
+  private static final int LIST_SCAN_BATCH = 1000;
 
   private final SecretService service;
   private final SecureRandom random;
   private final Clock clock;
+  private final PageTokens pageTokens;
   private final JsonMapper json = WireJson.mapper();
 
   /** Refuses a value the secret's rule does not allow a plain put to store (its target decides). */
   private final java.util.function.BiConsumer<SecretName, Plaintext> writeCheck;
 
-  SecretsApi(SecretService service, SecureRandom random, Clock clock) {
-    this(service, random, clock, (name, value) -> {});
+  SecretsApi(SecretService service, SecureRandom random, Clock clock, PageTokens pageTokens) {
+    this(service, random, clock, pageTokens, (name, value) -> {});
   }
 
   SecretsApi(
       SecretService service,
       SecureRandom random,
       Clock clock,
+      PageTokens pageTokens,
       java.util.function.BiConsumer<SecretName, Plaintext> writeCheck) {
     this.service = requireNonNull(service, "service");
     this.random = requireNonNull(random, "random");
     this.clock = requireNonNull(clock, "clock");
+    this.pageTokens = requireNonNull(pageTokens, "pageTokens");
     this.writeCheck = requireNonNull(writeCheck, "writeCheck");
   }
 
@@ -191,21 +193,40 @@ final class SecretsApi {
     if (limit > 1000) {
       throw HttpError.badRequest("limit must be at most 1000");
     }
-    Optional<String> after = ex.query("page_token").map(SecretsApi::decodePageToken);
-    List<StoredSecret> page = service.list(prefix, after, limit);
-    List<SecretSummary> rows =
-        page.stream()
-            .filter(s -> ex.visible(s.name()))
-            .map(s ->
-                new SecretSummary(
-                    s.name().value(),
-                    s.versions().current().map(Version::number).orElse(null),
-                    s.versions().versions().size(),
-                    time(s.updatedAt())))
-            .toList();
+    Optional<String> after =
+        ex.query("page_token").map(t -> pageTokens.open(t, ex.caller.tokenId(), prefix));
+    // The page is cut after filtering, and the next page token names the last row shown, sealed:
+    // a caller learns nothing of the names it may not list, not even how many lie between.
+    List<SecretSummary> rows = new ArrayList<>();
+    boolean more = false;
+    scan:
+    while (true) {
+      List<StoredSecret> batch = service.list(prefix, after, LIST_SCAN_BATCH);
+      for (StoredSecret s : batch) {
+        if (!ex.visible(s.name())) {
+          continue;
+        }
+        if (rows.size() == limit) {
+          more = true;
+          break scan;
+        }
+        rows.add(
+            new SecretSummary(
+                s.name().value(),
+                s.versions().current().map(Version::number).orElse(null),
+                s.versions().versions().size(),
+                time(s.updatedAt())));
+      }
+      if (batch.size() < LIST_SCAN_BATCH) {
+        break;
+      }
+      after = Optional.of(batch.get(batch.size() - 1).name().value());
+    }
     ex.detail = "prefix=" + prefix + " rows=" + rows.size();
     String next =
-        page.size() == limit ? encodePageToken(page.get(page.size() - 1).name().value()) : null;
+        more
+            ? pageTokens.seal(ex.caller.tokenId(), prefix, rows.get(rows.size() - 1).name())
+            : null;
     return new SecretListResponse(rows, next);
   }
 
@@ -283,21 +304,6 @@ final class SecretsApi {
       throw HttpError.badRequest(field + " must be a positive whole number");
     }
     return Integer.parseInt(text);
-  }
-
-  private static String encodePageToken(String lastName) {
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(lastName.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decodePageToken(String token) {
-    try {
-      return SecretName.of(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8))
-          .value();
-    } catch (IllegalArgumentException | KeyturnException.InvalidInput e) {
-      throw HttpError.badRequest("page_token is not one this server issued");
-    }
   }
 
   static String time(Instant instant) {

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -18,7 +19,8 @@ import java.util.Optional;
  * @param storeUrl a JDBC URL; defaults to SQLite in the data directory
  * @param rootKey the root key in base64 when given by environment; else it lives in the data dir
  * @param tls the certificate chain and private key (PEM) to serve HTTPS with
- * @param trustProxy take the client address from X-Forwarded-For (last hop)
+ * @param trustProxy the proxies (CIDR ranges) whose X-Forwarded-For is believed; see {@link
+ *     TrustedProxies}
  * @param authFailureLimit failed authentications per minute from one address before 429
  * @param authLockout how long an address is refused once it reaches the limit
  * @param notifyUrl where rotation outcomes and overdue secrets are announced (Slack-style JSON)
@@ -31,7 +33,7 @@ public record ServerConfig(
     String storeUrl,
     Optional<String> rootKey,
     Optional<Tls> tls,
-    boolean trustProxy,
+    List<String> trustProxy,
     int authFailureLimit,
     Duration authLockout,
     Optional<String> notifyUrl,
@@ -49,6 +51,8 @@ public record ServerConfig(
     requireNonNull(storeUrl, "storeUrl");
     requireNonNull(rootKey, "rootKey");
     requireNonNull(tls, "tls");
+    trustProxy = List.copyOf(trustProxy);
+    TrustedProxies.parse(trustProxy);
     requireNonNull(authLockout, "authLockout");
     requireNonNull(notifyUrl, "notifyUrl");
     requireNonNull(notifySigningSecret, "notifySigningSecret");
@@ -71,7 +75,7 @@ public record ServerConfig(
         storeUrl,
         rootKey,
         Optional.empty(),
-        false,
+        List.of(),
         DEFAULT_AUTH_FAILURE_LIMIT,
         DEFAULT_AUTH_LOCKOUT,
         Optional.empty(),
@@ -110,8 +114,8 @@ public record ServerConfig(
         notifySigningSecret);
   }
 
-  /** This configuration taking client addresses from X-Forwarded-For, or not. */
-  public ServerConfig withTrustProxy(boolean trust) {
+  /** This configuration believing X-Forwarded-For from peers in {@code cidrs} only. */
+  public ServerConfig withTrustProxy(String... cidrs) {
     return new ServerConfig(
         dataDir,
         host,
@@ -119,7 +123,7 @@ public record ServerConfig(
         storeUrl,
         rootKey,
         tls,
-        trust,
+        List.of(cidrs),
         authFailureLimit,
         authLockout,
         notifyUrl,
@@ -150,7 +154,7 @@ public record ServerConfig(
       Path tlsCert,
       Path tlsKey,
       boolean insecureHttp,
-      boolean trustProxy,
+      String trustProxy,
       Integer authFailureLimit,
       String authLockout,
       String notifyUrl,
@@ -208,7 +212,10 @@ public record ServerConfig(
         store,
         env.get("KEYTURN_ROOT_KEY"),
         tls,
-        flags.trustProxy(),
+        Optional.ofNullable(flags.trustProxy())
+            .or(() -> env.get("KEYTURN_TRUST_PROXY"))
+            .map(List::of)
+            .orElse(List.of()),
         limit,
         lockout,
         Optional.ofNullable(flags.notifyUrl()).or(() -> env.get("KEYTURN_NOTIFY_URL")),
@@ -252,6 +259,8 @@ public record ServerConfig(
         + (rootKey.isPresent() ? "[from environment]" : "[data dir]")
         + ", tls="
         + tls.isPresent()
+        + ", trustProxy="
+        + trustProxy
         + "]";
   }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ServerConfigTest {
   private static final Path DIR = Path.of("/tmp/kt-config-test");
   private static final ServerConfig.Flags NONE =
-      new ServerConfig.Flags(null, null, null, null, null, false, false, null, null, null, null);
+      new ServerConfig.Flags(null, null, null, null, null, false, null, null, null, null, null);
 
   @Test
   void resolve_defaults() {
@@ -54,7 +54,7 @@ class ServerConfigTest {
     ServerConfig insecure =
         ServerConfig.resolve(
             new ServerConfig.Flags(
-                DIR, "0.0.0.0:8270", null, null, null, true, false, null, null, null, null),
+                DIR, "0.0.0.0:8270", null, null, null, true, null, null, null, null, null),
             env);
     ServerConfig tls =
         ServerConfig.resolve(
@@ -65,7 +65,7 @@ class ServerConfigTest {
                 Path.of("c.pem"),
                 Path.of("k.pem"),
                 false,
-                false,
+                null,
                 null,
                 null,
                 null,
@@ -90,19 +90,41 @@ class ServerConfigTest {
     assertThatThrownBy(() ->
             ServerConfig.resolve(
                 new ServerConfig.Flags(
-                    DIR, null, null, Path.of("c.pem"), null, false, false, null, null, null, null),
+                    DIR, null, null, Path.of("c.pem"), null, false, null, null, null, null, null),
                 env))
         .hasMessageContaining("go together");
     assertThatThrownBy(() ->
             ServerConfig.resolve(
                 new ServerConfig.Flags(
-                    DIR, null, null, null, null, false, false, 0, null, null, null),
+                    DIR, null, null, null, null, false, null, 0, null, null, null),
                 env))
         .hasMessageContaining("at least 1");
   }
 
+  @Test
+  void resolve_trustProxy_takesCidrListsFromFlagOrEnvironmentAndRefusesBadOnes() {
+    Settings env = new Settings(Map.of("KEYTURN_TRUST_PROXY", "10.0.0.0/8, fd00::/8"));
+
+    ServerConfig fromEnv = ServerConfig.resolve(NONE, env);
+    ServerConfig none = ServerConfig.resolve(NONE, new Settings(Map.of()));
+
+    assertThat(fromEnv.trustProxy()).containsExactly("10.0.0.0/8, fd00::/8");
+    assertThat(none.trustProxy()).isEmpty();
+    for (String bad :
+        new String[] {
+          "10.0.0.1/8", "10.0.0.0/33", "proxy.example.com", "", "10.0.0.0/8,", "::1/129"
+        }) {
+      assertThatThrownBy(() ->
+              ServerConfig.local(DIR, "127.0.0.1", 0, "jdbc:sqlite:x", java.util.Optional.empty())
+                  .withTrustProxy(bad))
+          .as(bad)
+          .isInstanceOf(KeyturnException.InvalidInput.class)
+          .hasMessageContaining("--trust-proxy");
+    }
+  }
+
   private static ServerConfig.Flags flags(Path data, String listen) {
     return new ServerConfig.Flags(
-        data, listen, null, null, null, false, false, null, null, null, null);
+        data, listen, null, null, null, false, null, null, null, null, null);
   }
 }

@@ -20,7 +20,7 @@ class ThrottleTest {
 
   private RunningServer start(boolean trustProxy) {
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config = base.withTrustProxy(trustProxy);
+    ServerConfig config = trustProxy ? base.withTrustProxy("127.0.0.0/8") : base;
     return RunningServer.start(config, clock);
   }
 
@@ -102,6 +102,43 @@ class ThrottleTest {
                   .status())
           .as("all from 127.0.0.1")
           .isEqualTo(429);
+    }
+  }
+
+  @Test
+  void forwardedFor_clientsOwnLineBeforeTheProxysLine_recordsTheProxysEntry() {
+    try (RunningServer server = start(true)) {
+      server.raw(
+          "GET",
+          "/v1/whoami",
+          server.rootToken(),
+          null,
+          "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 203.0.113.9\r\n");
+
+      var records =
+          server
+              .client()
+              .audit(
+                  Optional.empty(), Optional.empty(), Optional.of("token.self"), Optional.empty());
+
+      assertThat(records.records()).extracting(r -> r.client()).containsExactly("203.0.113.9");
+    }
+  }
+
+  @Test
+  void forwardedFor_fromAPeerOutsideTheTrustedRanges_isIgnored() {
+    ServerConfig config =
+        RunningServer.config(dir.resolve("data"), Optional.empty()).withTrustProxy("10.0.0.0/8");
+    try (RunningServer server = RunningServer.start(config, clock)) {
+      server.raw("GET", "/v1/whoami", server.rootToken(), null, "X-Forwarded-For: 203.0.113.9\r\n");
+
+      var records =
+          server
+              .client()
+              .audit(
+                  Optional.empty(), Optional.empty(), Optional.of("token.self"), Optional.empty());
+
+      assertThat(records.records()).extracting(r -> r.client()).containsExactly("127.0.0.1");
     }
   }
 
