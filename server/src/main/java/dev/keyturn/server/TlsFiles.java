@@ -10,7 +10,9 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -20,7 +22,10 @@ import java.util.HexFormat;
 
 /**
  * Reads a PEM certificate chain and a PKCS#8 PEM private key (RSA, EC or Ed25519) into an in-memory
- * key store for the HTTPS listener. Errors name the file, never key material.
+ * key store for the HTTPS listener, after checking that the key belongs to the chain's first
+ * certificate (a signature made with the key verifies with the certificate's public key), so a
+ * mismatched pair stops the server at start instead of failing every handshake. Errors name the
+ * files, never key material.
  */
 final class TlsFiles {
   private TlsFiles() {}
@@ -31,6 +36,7 @@ final class TlsFiles {
   static Loaded load(ServerConfig.Tls tls, SecureRandom random) {
     Certificate[] chain = certificates(tls.certificate());
     PrivateKey key = privateKey(tls.privateKey());
+    requireMatch(chain[0], key, tls);
     byte[] pw = new byte[16];
     random.nextBytes(pw);
     String password = HexFormat.of().formatHex(pw);
@@ -45,6 +51,48 @@ final class TlsFiles {
               + tls.certificate()
               + ": "
               + e.getMessage());
+    }
+  }
+
+  /** Refuses a key that is not the private half of {@code leaf}'s public key. */
+  private static void requireMatch(Certificate leaf, PrivateKey key, ServerConfig.Tls tls) {
+    String mismatch =
+        "the TLS key "
+            + tls.privateKey()
+            + " does not belong to the first certificate in "
+            + tls.certificate()
+            + " (the server's own certificate must come first, and the key must be its key)";
+    PublicKey expected = leaf.getPublicKey();
+    if (!expected.getAlgorithm().equals(key.getAlgorithm())
+        && !(expected.getAlgorithm().startsWith("Ed") && key.getAlgorithm().startsWith("Ed"))) {
+      throw new KeyturnException.InvalidInput(
+          mismatch
+              + ": a "
+              + key.getAlgorithm()
+              + " key for a "
+              + expected.getAlgorithm()
+              + " one");
+    }
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "RSA" -> "SHA256withRSA";
+          case "EC" -> "SHA256withECDSA";
+          default -> "Ed25519";
+        };
+    byte[] challenge = "keyturn tls key check".getBytes(StandardCharsets.US_ASCII);
+    try {
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(challenge);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(algorithm);
+      verifier.initVerify(expected);
+      verifier.update(challenge);
+      if (!verifier.verify(signature)) {
+        throw new KeyturnException.InvalidInput(mismatch);
+      }
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.InvalidInput(mismatch);
     }
   }
 

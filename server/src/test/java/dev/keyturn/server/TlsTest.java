@@ -100,6 +100,59 @@ class TlsTest {
         .isEqualTo(1);
   }
 
+  @Test
+  void keyOfAnotherCertificate_isRefusedAtStartNamingBothFiles() throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Path otherCert = dir.resolve("other-cert.pem");
+    Path otherKey = dir.resolve("other-key.pem");
+    Path rsaCert = dir.resolve("rsa-cert.pem");
+    Path rsaKey = dir.resolve("rsa-key.pem");
+    selfSigned("ec", cert, key);
+    selfSigned("ec", otherCert, otherKey);
+    selfSigned("rsa", rsaCert, rsaKey);
+    ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
+
+    for (Path[] pair :
+        new Path[][] {{cert, otherKey}, {otherCert, key}, {cert, rsaKey}, {rsaCert, key}}) {
+      assertThatThrownBy(() ->
+              KeyturnServer.start(
+                  base.withTls(new ServerConfig.Tls(pair[0], pair[1])),
+                  Clock.systemUTC(),
+                  new SecureRandom()))
+          .isInstanceOf(KeyturnException.InvalidInput.class)
+          .hasMessageContaining("does not belong to the first certificate")
+          .hasMessageContaining(pair[0].toString())
+          .hasMessageContaining(pair[1].toString());
+    }
+    assertThat(Files.exists(dir.resolve("data/keyturn.db"))).as("nothing was started").isFalse();
+    assertThat(
+            TlsFiles.load(new ServerConfig.Tls(rsaCert, rsaKey), new SecureRandom())
+                .keyStore()
+                .size())
+        .isEqualTo(1);
+  }
+
+  private static void selfSigned(String type, Path cert, Path key) throws Exception {
+    List<String> args =
+        new java.util.ArrayList<>(
+            type.equals("ec")
+                ? List.of("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
+                : List.of("req", "-x509", "-newkey", "rsa:2048"));
+    args.addAll(
+        List.of(
+            "-nodes",
+            "-keyout",
+            key.toString(),
+            "-out",
+            cert.toString(),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost"));
+    openssl(args.toArray(String[]::new));
+  }
+
   private static void openssl(String... args) throws IOException, InterruptedException {
     List<String> command = new java.util.ArrayList<>(List.of("openssl"));
     command.addAll(List.of(args));
