@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ApiHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+  private static final String UNKNOWN = "request.unknown";
 
   private final List<Route> routes;
   private final Authenticator authenticator;
@@ -47,6 +48,7 @@ final class ApiHandler extends Handler.Abstract {
   private final Metrics metrics;
   private final byte[] openApi;
   private final TrustedProxies proxies;
+  private final RepeatedRefusals refusals;
   private final Clock clock;
 
   ApiHandler(
@@ -56,6 +58,7 @@ final class ApiHandler extends Handler.Abstract {
       AuditLog audit,
       Metrics metrics,
       TrustedProxies proxies,
+      RepeatedRefusals refusals,
       Clock clock) {
     this.routes = Routes.check(routes);
     this.authenticator = requireNonNull(authenticator, "authenticator");
@@ -63,6 +66,7 @@ final class ApiHandler extends Handler.Abstract {
     this.audit = requireNonNull(audit, "audit");
     this.metrics = requireNonNull(metrics, "metrics");
     this.proxies = requireNonNull(proxies, "proxies");
+    this.refusals = requireNonNull(refusals, "refusals");
     this.clock = requireNonNull(clock, "clock");
     this.openApi = OpenApi.document(this.routes);
   }
@@ -131,7 +135,7 @@ final class ApiHandler extends Handler.Abstract {
 
   /** What one request produced: status, body, and the audit action it was recorded under. */
   private static final class Outcome {
-    String action = "request.unknown";
+    String action = UNKNOWN;
     int status = 200;
     Object body;
     String allow;
@@ -146,7 +150,15 @@ final class ApiHandler extends Handler.Abstract {
     Exchange exchange = null;
     Optional<SecretName> name = Optional.empty();
     try {
-      Route route = match(path, method);
+      Route route;
+      try {
+        route = match(path, method);
+      } catch (HttpError.ApiException e) {
+        // A path that is no route costs the client a failure, as a bad token does.
+        refuseIfThrottled(client, outcome);
+        throttle.failure(client);
+        throw e;
+      }
       outcome.action = route.action();
       String tail = route.match(path);
       if (route.tail() == Route.Tail.NAME) {
@@ -155,13 +167,8 @@ final class ApiHandler extends Handler.Abstract {
         name = SecretName.parse(tail);
       }
       boolean needsToken = route.access().kind() != Access.Kind.NO_TOKEN;
-      if (needsToken && throttle.blocked(client)) {
-        metrics.throttled();
-        outcome.retryAfter = throttle.retryAfterSeconds(client);
-        throw new HttpError.ApiException(
-            429,
-            ErrorCodes.TOO_MANY_REQUESTS,
-            "too many failed authentications from this address; try again later");
+      if (needsToken) {
+        refuseIfThrottled(client, outcome);
       }
       if (needsToken) {
         try {
@@ -193,7 +200,22 @@ final class ApiHandler extends Handler.Abstract {
       }
     }
     outcome.events = events(outcome, caller, client, name, exchange);
+    if (outcome.status == 429 || outcome.action.equals(UNKNOWN)) {
+      // Refusals a client can repeat for nothing are counted, not each written.
+      outcome.events = refusals.admit(outcome.events);
+    }
     return outcome;
+  }
+
+  private void refuseIfThrottled(String client, Outcome outcome) {
+    if (throttle.blocked(client)) {
+      metrics.throttled();
+      outcome.retryAfter = throttle.retryAfterSeconds(client);
+      throw new HttpError.ApiException(
+          429,
+          ErrorCodes.TOO_MANY_REQUESTS,
+          "too many failed authentications or unknown paths from this address; try again later");
+    }
   }
 
   private Route match(String path, String method) {

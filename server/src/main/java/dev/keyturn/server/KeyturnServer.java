@@ -21,16 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
-import org.eclipse.jetty.http.HttpVersion;
-import org.eclipse.jetty.http.UriCompliance;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class KeyturnServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeyturnServer.class);
 
-  private final Server jetty;
+  private final HttpListener http;
   private final Scheduler scheduler;
   private final SecretStore store;
   private final AuditLog audit;
@@ -53,7 +43,7 @@ public final class KeyturnServer implements AutoCloseable {
   private final Optional<String> newRootToken;
 
   private KeyturnServer(
-      Server jetty,
+      HttpListener http,
       Scheduler scheduler,
       SecretStore store,
       AuditLog audit,
@@ -61,7 +51,7 @@ public final class KeyturnServer implements AutoCloseable {
       NodePresence presence,
       int port,
       Optional<String> newRootToken) {
-    this.jetty = jetty;
+    this.http = http;
     this.scheduler = scheduler;
     this.store = store;
     this.audit = audit;
@@ -103,6 +93,7 @@ public final class KeyturnServer implements AutoCloseable {
     }
     AuditLog audit = null;
     Scheduler scheduler = null;
+    HttpListener http = null;
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
@@ -151,6 +142,8 @@ public final class KeyturnServer implements AutoCloseable {
       scheduler =
           new Scheduler(
               engine, store.rotations(), store, audit, notifier, clock, Duration.ofSeconds(1), 4);
+      TrustedProxies proxies = TrustedProxies.parse(config.trustProxy());
+      RepeatedRefusals refusals = new RepeatedRefusals(audit, clock, Duration.ofMinutes(1));
       ApiHandler handler =
           new ApiHandler(
               routes.apply(
@@ -169,12 +162,18 @@ public final class KeyturnServer implements AutoCloseable {
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
               audit,
               new Metrics(),
-              TrustedProxies.parse(config.trustProxy()),
+              proxies,
+              refusals,
               clock);
-      Server jetty = jetty(config, handler, tls);
-      jetty.start();
+      http =
+          HttpListener.start(
+              config,
+              new ClientLimit(
+                  handler, config.limits().maxRequestsPerClient(), proxies, audit, refusals, clock),
+              refusals,
+              tls);
       scheduler.start();
-      int port = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+      int port = http.port();
       log.info(
           "Keyturn listening on {}://{}:{} (store {}, root key {}, audit key {})",
           config.scheme(),
@@ -183,8 +182,11 @@ public final class KeyturnServer implements AutoCloseable {
           config.maskedStoreUrl(),
           rootKey.id(),
           chain.sealingKeyId());
-      return new KeyturnServer(jetty, scheduler, store, audit, lock, presence, port, rootToken);
+      return new KeyturnServer(http, scheduler, store, audit, lock, presence, port, rootToken);
     } catch (Exception e) {
+      if (http != null) {
+        http.close();
+      }
       if (scheduler != null) {
         scheduler.close();
       }
@@ -201,43 +203,6 @@ public final class KeyturnServer implements AutoCloseable {
     }
   }
 
-  private static Server jetty(
-      ServerConfig config, ApiHandler handler, Optional<TlsFiles.Loaded> tls) {
-    QueuedThreadPool threads = new QueuedThreadPool(200, 8);
-    threads.setName("keyturn-http");
-    Server server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    http.setSendXPoweredBy(false);
-    // Let every request path reach ApiHandler unchanged: it checks names on the raw path and
-    // refuses non-canonical ones itself, with a JSON error.
-    http.setUriCompliance(UriCompliance.UNSAFE);
-    ServerConnector connector;
-    if (tls.isPresent()) {
-      SecureRequestCustomizer secure = new SecureRequestCustomizer();
-      secure.setSniHostCheck(false);
-      http.addCustomizer(secure);
-      SslContextFactory.Server ssl = new SslContextFactory.Server();
-      ssl.setKeyStore(tls.get().keyStore());
-      ssl.setKeyStorePassword(tls.get().password());
-      ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
-      connector =
-          new ServerConnector(
-              server,
-              new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()),
-              new HttpConnectionFactory(http));
-    } else {
-      connector = new ServerConnector(server, new HttpConnectionFactory(http));
-    }
-    connector.setHost(config.host());
-    connector.setPort(config.port());
-    server.addConnector(connector);
-    server.setHandler(handler);
-    server.setErrorHandler(new JsonErrorHandler());
-    server.setStopTimeout(5_000);
-    return server;
-  }
-
   public int port() {
     return port;
   }
@@ -249,15 +214,13 @@ public final class KeyturnServer implements AutoCloseable {
 
   /** Blocks until the server stops. */
   void join() throws InterruptedException {
-    jetty.join();
+    http.join();
   }
 
   @Override
   public void close() {
     try {
-      jetty.stop();
-    } catch (Exception e) {
-      log.warn("HTTP listener did not stop cleanly: {}", SafeFailure.describe(e));
+      http.close();
     } finally {
       scheduler.close();
       audit.close();

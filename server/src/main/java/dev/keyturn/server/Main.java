@@ -99,6 +99,32 @@ public final class Main implements Callable<Integer> {
       description = "Sign announcements with this secret's value (X-Keyturn-Signature).")
   String notifySigningSecret;
 
+  @Option(
+      names = "--max-requests-per-client",
+      paramLabel = "N",
+      description = "Requests in progress from one client address before it gets 429 (default 32).")
+  Integer maxRequestsPerClient;
+
+  @Option(
+      names = "--header-timeout",
+      paramLabel = "DURATION",
+      description = "Time a client has to send a request's headers (default 10s).")
+  String headerTimeout;
+
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "DURATION",
+      description = "Time a connection may stay silent before it is closed (default 30s).")
+  String idleTimeout;
+
+  @Option(
+      names = "--min-request-rate",
+      paramLabel = "BYTES",
+      description =
+          "Least average rate, in bytes a second, at which a request body must arrive (default"
+              + " 1024).")
+  Long minRequestRate;
+
   public static void main(String[] args) {
     int code = run(args);
     if (code != 0) {
@@ -128,7 +154,8 @@ public final class Main implements Callable<Integer> {
                   authFailureLimit,
                   authLockout,
                   notifyUrl,
-                  notifySigningSecret),
+                  notifySigningSecret,
+                  HttpLimits.of(maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate)),
               Settings.fromEnvironment());
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
       server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir()));

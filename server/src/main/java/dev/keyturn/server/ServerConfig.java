@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param authLockout how long an address is refused once it reaches the limit
  * @param notifyUrl where rotation outcomes and overdue secrets are announced (Slack-style JSON)
  * @param notifySigningSecret the secret whose value signs those calls
+ * @param limits how much of the HTTP listener one client may hold
  */
 public record ServerConfig(
     Path dataDir,
@@ -37,7 +38,8 @@ public record ServerConfig(
     int authFailureLimit,
     Duration authLockout,
     Optional<String> notifyUrl,
-    Optional<String> notifySigningSecret) {
+    Optional<String> notifySigningSecret,
+    HttpLimits limits) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
   static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
   static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
@@ -56,6 +58,7 @@ public record ServerConfig(
     requireNonNull(authLockout, "authLockout");
     requireNonNull(notifyUrl, "notifyUrl");
     requireNonNull(notifySigningSecret, "notifySigningSecret");
+    requireNonNull(limits, "limits");
     if (notifyUrl.isPresent() && !notifyUrl.get().matches("https?://.+")) {
       throw new KeyturnException.InvalidInput("--notify-url must be an http or https URL");
     }
@@ -79,7 +82,8 @@ public record ServerConfig(
         DEFAULT_AUTH_FAILURE_LIMIT,
         DEFAULT_AUTH_LOCKOUT,
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        HttpLimits.DEFAULT);
   }
 
   /** This configuration with other failed-authentication limits. */
@@ -95,7 +99,8 @@ public record ServerConfig(
         limit,
         lockout,
         notifyUrl,
-        notifySigningSecret);
+        notifySigningSecret,
+        limits);
   }
 
   /** This configuration serving HTTPS with {@code tls}. */
@@ -111,7 +116,8 @@ public record ServerConfig(
         authFailureLimit,
         authLockout,
         notifyUrl,
-        notifySigningSecret);
+        notifySigningSecret,
+        limits);
   }
 
   /** This configuration believing X-Forwarded-For from peers in {@code cidrs} only. */
@@ -127,7 +133,25 @@ public record ServerConfig(
         authFailureLimit,
         authLockout,
         notifyUrl,
-        notifySigningSecret);
+        notifySigningSecret,
+        limits);
+  }
+
+  /** This configuration with other HTTP limits. */
+  public ServerConfig withLimits(HttpLimits limits) {
+    return new ServerConfig(
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        tls,
+        trustProxy,
+        authFailureLimit,
+        authLockout,
+        notifyUrl,
+        notifySigningSecret,
+        limits);
   }
 
   /** This configuration announcing to {@code url}, signed with {@code signingSecret} if given. */
@@ -143,7 +167,8 @@ public record ServerConfig(
         authFailureLimit,
         authLockout,
         Optional.of(url),
-        signingSecret);
+        signingSecret,
+        limits);
   }
 
   /** The flags of {@code keyturn server}; null means not given. */
@@ -158,7 +183,8 @@ public record ServerConfig(
       Integer authFailureLimit,
       String authLockout,
       String notifyUrl,
-      String notifySigningSecret) {}
+      String notifySigningSecret,
+      HttpLimits limits) {}
 
   public static ServerConfig resolve(Flags flags, Settings env) {
     Path data =
@@ -219,7 +245,8 @@ public record ServerConfig(
         limit,
         lockout,
         Optional.ofNullable(flags.notifyUrl()).or(() -> env.get("KEYTURN_NOTIFY_URL")),
-        Optional.ofNullable(flags.notifySigningSecret()));
+        Optional.ofNullable(flags.notifySigningSecret()),
+        Optional.ofNullable(flags.limits()).orElse(HttpLimits.DEFAULT));
   }
 
   static boolean isLoopback(String host) {

@@ -81,7 +81,23 @@ final class RunningServer implements AutoCloseable {
    * As {@link #raw(String, String, String, byte[])}, with extra header lines ("Name: value\r\n").
    */
   Raw raw(String method, String rawPath, String token, byte[] body, String extraHeaders) {
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+    return rawFrom("127.0.0.1", method, rawPath, token, body, extraHeaders);
+  }
+
+  /** As {@link #raw(String, String, String, byte[], String)}, from another loopback address. */
+  Raw rawFrom(
+      String localAddress,
+      String method,
+      String rawPath,
+      String token,
+      byte[] body,
+      String extraHeaders) {
+    try (Socket socket =
+        new Socket(
+            java.net.InetAddress.getByName("127.0.0.1"),
+            server.port(),
+            java.net.InetAddress.getByName(localAddress),
+            0)) {
       socket.setSoTimeout(30_000);
       StringBuilder head = new StringBuilder();
       head.append(method).append(' ').append(rawPath).append(" HTTP/1.1\r\n");

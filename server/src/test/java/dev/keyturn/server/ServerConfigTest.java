@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class ServerConfigTest {
   private static final Path DIR = Path.of("/tmp/kt-config-test");
   private static final ServerConfig.Flags NONE =
-      new ServerConfig.Flags(null, null, null, null, null, false, null, null, null, null, null);
+      new ServerConfig.Flags(
+          null, null, null, null, null, false, null, null, null, null, null, null);
 
   @Test
   void resolve_defaults() {
@@ -54,7 +55,7 @@ class ServerConfigTest {
     ServerConfig insecure =
         ServerConfig.resolve(
             new ServerConfig.Flags(
-                DIR, "0.0.0.0:8270", null, null, null, true, null, null, null, null, null),
+                DIR, "0.0.0.0:8270", null, null, null, true, null, null, null, null, null, null),
             env);
     ServerConfig tls =
         ServerConfig.resolve(
@@ -65,6 +66,7 @@ class ServerConfigTest {
                 Path.of("c.pem"),
                 Path.of("k.pem"),
                 false,
+                null,
                 null,
                 null,
                 null,
@@ -90,13 +92,24 @@ class ServerConfigTest {
     assertThatThrownBy(() ->
             ServerConfig.resolve(
                 new ServerConfig.Flags(
-                    DIR, null, null, Path.of("c.pem"), null, false, null, null, null, null, null),
+                    DIR,
+                    null,
+                    null,
+                    Path.of("c.pem"),
+                    null,
+                    false,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null),
                 env))
         .hasMessageContaining("go together");
     assertThatThrownBy(() ->
             ServerConfig.resolve(
                 new ServerConfig.Flags(
-                    DIR, null, null, null, null, false, null, 0, null, null, null),
+                    DIR, null, null, null, null, false, null, 0, null, null, null, null),
                 env))
         .hasMessageContaining("at least 1");
   }
@@ -123,8 +136,30 @@ class ServerConfigTest {
     }
   }
 
+  @Test
+  void httpLimits_defaultsAndBadValues_areRefusedNamingTheOption() {
+    HttpLimits limits = HttpLimits.of(4, "2s", "1m", 10L);
+
+    assertThat(HttpLimits.of(null, null, null, null)).isEqualTo(HttpLimits.DEFAULT);
+    assertThat(limits.maxRequestsPerClient()).isEqualTo(4);
+    assertThat(limits.headerTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(limits.idleTimeout()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(limits.minRequestRate()).isEqualTo(10);
+    assertThatThrownBy(() -> HttpLimits.of(0, null, null, null))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageContaining("--max-requests-per-client");
+    assertThatThrownBy(() -> HttpLimits.of(null, "0", null, null))
+        .hasMessageContaining("--header-timeout");
+    assertThatThrownBy(() -> HttpLimits.of(null, "soon", null, null))
+        .hasMessageContaining("--header-timeout");
+    assertThatThrownBy(() -> HttpLimits.of(null, null, "2h", null))
+        .hasMessageContaining("--idle-timeout");
+    assertThatThrownBy(() -> HttpLimits.of(null, null, null, 0L))
+        .hasMessageContaining("--min-request-rate");
+  }
+
   private static ServerConfig.Flags flags(Path data, String listen) {
     return new ServerConfig.Flags(
-        data, listen, null, null, null, false, null, null, null, null, null);
+        data, listen, null, null, null, false, null, null, null, null, null, null);
   }
 }

@@ -49,13 +49,23 @@ class ThrottleTest {
       assertThat(server.raw("GET", "/v1/secrets/t/KEY", good, null).status()).isEqualTo(429);
       clock.advance(Duration.ofSeconds(2));
       assertThat(server.raw("GET", "/v1/secrets/t/KEY", good, null).status()).isEqualTo(200);
+    }
+    try (RunningServer server = start(false)) {
       var throttled =
           server
               .client()
-              .audit(Optional.empty(), Optional.of("t/KEY"), Optional.empty(), Optional.empty());
-      assertThat(throttled.records())
-          .filteredOn(r -> r.result().equals("too_many_requests"))
-          .hasSize(3)
+              .audit(Optional.empty(), Optional.of("t/KEY"), Optional.empty(), Optional.empty())
+              .records()
+              .stream()
+              .filter(r -> r.result().equals("too_many_requests"))
+              .toList();
+
+      assertThat(throttled)
+          .as("the first is written at once, the repeats as one count")
+          .extracting(r -> r.detail())
+          .containsExactly(
+              "", "repeated 2 more times from 2026-11-22T00:00:00Z to 2026-11-22T00:00:59Z");
+      assertThat(throttled)
           .allSatisfy(r -> assertThat(r.tokenId()).as("no token was looked up").isEqualTo("-"));
     }
   }
@@ -82,6 +92,67 @@ class ThrottleTest {
         assertThat(server.raw("PUT", "/v1/secrets/t/KEY", reader, big).status()).isIn(403, 413);
       }
       assertThat(server.raw("GET", "/v1/whoami", reader, null).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void unknownPaths_areThrottledLikeFailedAuthentications() {
+    try (RunningServer server = start(false)) {
+      for (int i = 0; i < 10; i++) {
+        assertThat(server.raw("GET", "/v1/nothing-" + i, null, null).status()).isEqualTo(404);
+      }
+
+      RunningServer.Raw eleventh = server.raw("GET", "/v1/nothing", null, null);
+      RunningServer.Raw valid = server.raw("GET", "/v1/whoami", server.rootToken(), null);
+      RunningServer.Raw otherAddress =
+          server.rawFrom("127.0.0.2", "GET", "/v1/whoami", server.rootToken(), null, "");
+
+      assertThat(eleventh.status()).isEqualTo(429);
+      assertThat(eleventh.headers()).containsIgnoringCase("retry-after: ");
+      assertThat(valid.status()).isEqualTo(429);
+      assertThat(otherAddress.status()).isEqualTo(200);
+      clock.advance(Duration.ofSeconds(61));
+      assertThat(server.raw("GET", "/v1/whoami", server.rootToken(), null).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void repeatedRefusals_areCountedNotEachWritten_andTheCountsAddUpAfterARestart() {
+    try (RunningServer server = start(false)) {
+      server.raw("DELETE", "/v1/whoami", null, null);
+      for (int i = 0; i < 200; i++) {
+        server.raw(i % 3 == 0 ? "PUT" : "GET", "/v1/nothing/" + i, null, null);
+      }
+      clock.advance(Duration.ofSeconds(61));
+      for (int i = 0; i < 100; i++) {
+        server.raw("GET", "/v1/nothing/" + i, null, null);
+      }
+      server.rawFrom("127.0.0.2", "GET", "/v1/nothing", null, null, "");
+    }
+
+    try (RunningServer server = start(false)) {
+      var records =
+          server
+              .client()
+              .audit(
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.of("request.unknown"),
+                  Optional.empty())
+              .records();
+
+      var mine = records.stream().filter(r -> r.client().equals("127.0.0.1")).toList();
+      long total =
+          mine.stream()
+              .mapToLong(r ->
+                  r.detail().startsWith("repeated ") ? Long.parseLong(r.detail().split(" ")[1]) : 1)
+              .sum();
+      assertThat(total).as("every refused request is accounted for").isEqualTo(301);
+      assertThat(mine.size()).as("at most two per kind per minute, not 301").isLessThanOrEqualTo(9);
+      assertThat(records).filteredOn(r -> r.client().equals("127.0.0.2")).hasSize(1);
+      assertThat(mine)
+          .extracting(r -> r.result())
+          .containsOnly("not_found", "method_not_allowed", "too_many_requests");
     }
   }
 
