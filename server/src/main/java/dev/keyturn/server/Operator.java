@@ -93,7 +93,7 @@ public final class Operator implements Runnable {
         ServerConfig config =
             ServerConfig.resolve(
                 new ServerConfig.Flags(
-                    data, null, store, null, null, false, false, null, null, null, null),
+                    data, null, store, null, null, false, null, null, null, null, null, null),
                 Settings.fromEnvironment());
         Path file = out != null ? out : config.dataDir().resolve(Bootstrap.ROOT_TOKEN_FILE);
         String id = issue(config, file, Clock.systemUTC(), new SecureRandom());
