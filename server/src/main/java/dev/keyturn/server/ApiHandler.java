@@ -69,6 +69,11 @@ final class ApiHandler extends Handler.Abstract {
     this.refusals = requireNonNull(refusals, "refusals");
     this.clock = requireNonNull(clock, "clock");
     this.openApi = OpenApi.document(this.routes);
+    JsonBody.prepare(
+        this.routes.stream()
+            .<Class<?>>map(Route::requestType)
+            .filter(java.util.Objects::nonNull)
+            .toList());
   }
 
   @Override
