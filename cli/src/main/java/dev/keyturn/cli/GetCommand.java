@@ -1,8 +1,8 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.api.DatabaseSecret;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.WireJson;
+import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package dev.keyturn.targets;
 
-import dev.keyturn.api.DatabaseSecret;
+import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.RotationRule;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.keyturn.targets;
 import static dev.keyturn.targets.PostgresTarget.ident;
 import static dev.keyturn.targets.PostgresTarget.literal;
 
-import dev.keyturn.api.DatabaseSecret;
+import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,6 +1,6 @@
 package dev.keyturn.targets;
 
-import dev.keyturn.api.DatabaseSecret;
+import dev.keyturn.core.DatabaseSecret;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.keyturn.targets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyturn.api.DatabaseSecret;
+import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;

@@ -1,4 +1,4 @@
-package dev.keyturn.api;
+package dev.keyturn.core;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -8,9 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The value of a database secret: a JSON object {@code {engine, host, port, dbname, username,
@@ -18,6 +15,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code postgresql}, {@code mariadb} or {@code redis}, or an alias ({@code postgres}, {@code
  * mysql}); {@code dbname} is optional for Redis. Renders to a connection URL (percent-encoded) or a
  * JDBC URL. Not a record: the password must not appear in {@code toString} or {@code equals}.
+ *
+ * <p>A domain value: targets and the CLI read it from a stored value; its JSON is read and written
+ * with core's own small {@link Json}, so core keeps to the JDK.
  */
 public final class DatabaseSecret {
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:\\[\\]-]{1,253}");
@@ -28,7 +28,7 @@ public final class DatabaseSecret {
   private final String dbname;
   private final String username;
   private final String password;
-  private final Map<String, JsonNode> extra;
+  private final Map<String, Object> extra;
 
   private DatabaseSecret(
       String engine,
@@ -37,7 +37,7 @@ public final class DatabaseSecret {
       String dbname,
       String username,
       String password,
-      Map<String, JsonNode> extra) {
+      Map<String, Object> extra) {
     this.engine = engine;
     this.host = host;
     this.port = port;
@@ -68,15 +68,17 @@ public final class DatabaseSecret {
 
   /** Parses a stored value (UTF-8 JSON). */
   public static DatabaseSecret parse(byte[] json) {
-    JsonNode node;
+    Object parsed;
     try {
-      node = WireJson.mapper().readTree(json);
-    } catch (JacksonException e) {
+      parsed = Json.parse(json);
+    } catch (IllegalArgumentException e) {
       throw new Invalid("a database secret is a JSON object; this value is not JSON");
     }
-    if (node == null || !node.isObject()) {
+    if (!(parsed instanceof Map<?, ?> map)) {
       throw new Invalid("a database secret is a JSON object");
     }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> node = (Map<String, Object>) map;
     String engine =
         canonicalEngine(text(node, "engine", true))
             .orElseThrow(() -> new Invalid("engine must be postgresql, mariadb or redis"));
@@ -84,22 +86,21 @@ public final class DatabaseSecret {
     if (!HOST.matcher(host).matches()) {
       throw new Invalid("host must be a host name or an IP address");
     }
-    JsonNode portNode = node.get("port");
-    if (portNode == null || !portNode.isIntegralNumber()) {
+    if (!(node.get("port") instanceof Json.Number portNumber)) {
       throw new Invalid("port must be a number");
     }
-    int port = portNode.asInt();
+    int port = portNumber.intValue().orElse(-1);
     if (port < 1 || port > 65535) {
       throw new Invalid("port must be between 1 and 65535");
     }
     String dbname = text(node, "dbname", !engine.equals("redis"));
     String username = text(node, "username", true);
     String password = text(node, "password", false);
-    if (!node.has("password")) {
+    if (!node.containsKey("password")) {
       throw new Invalid("a database secret needs 'password'");
     }
-    Map<String, JsonNode> extra = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonNode> field : node.properties()) {
+    Map<String, Object> extra = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> field : node.entrySet()) {
       switch (field.getKey()) {
         case "engine", "host", "port", "dbname", "username", "password" -> {}
         default -> extra.put(field.getKey(), field.getValue());
@@ -108,18 +109,17 @@ public final class DatabaseSecret {
     return new DatabaseSecret(engine, host, port, dbname, username, password, extra);
   }
 
-  private static String text(JsonNode node, String field, boolean required) {
-    JsonNode value = node.get(field);
-    if (value == null || value.isNull()) {
+  private static String text(Map<String, Object> node, String field, boolean required) {
+    Object value = node.get(field);
+    if (value == null || value == Json.NULL) {
       if (required) {
         throw new Invalid("a database secret needs '" + field + "'");
       }
       return "";
     }
-    if (!value.isString()) {
+    if (!(value instanceof String text)) {
       throw new Invalid("'" + field + "' must be a string");
     }
-    String text = value.asString();
     if (required && text.isEmpty()) {
       throw new Invalid("'" + field + "' must not be empty");
     }
@@ -152,10 +152,10 @@ public final class DatabaseSecret {
 
   /** An extra field as text, if present. */
   public java.util.Optional<String> extra(String field) {
-    JsonNode value = extra.get(field);
-    return value == null || value.isNull()
+    Object value = extra.get(field);
+    return value == null || value == Json.NULL
         ? java.util.Optional.empty()
-        : java.util.Optional.of(value.isString() ? value.asString() : value.toString());
+        : java.util.Optional.of(value instanceof String s ? s : Json.write(value));
   }
 
   /** The same secret with another user and password (every other field kept). */
@@ -187,17 +187,17 @@ public final class DatabaseSecret {
 
   /** The stored form: a JSON object, fields in a stable order, UTF-8. */
   public byte[] toJson() {
-    ObjectNode node = WireJson.mapper().createObjectNode();
+    Map<String, Object> node = new LinkedHashMap<>();
     node.put("engine", engine);
     node.put("host", host);
-    node.put("port", port);
+    node.put("port", new Json.Number(Integer.toString(port)));
     if (!dbname.isEmpty() || !engine.equals("redis")) {
       node.put("dbname", dbname);
     }
     node.put("username", username);
     node.put("password", password);
-    extra.forEach(node::set);
-    return WireJson.mapper().writeValueAsBytes(node);
+    node.putAll(extra);
+    return Json.write(node).getBytes(StandardCharsets.UTF_8);
   }
 
   /**

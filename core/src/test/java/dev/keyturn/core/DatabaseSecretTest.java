@@ -1,4 +1,4 @@
-package dev.keyturn.api;
+package dev.keyturn.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -73,6 +73,26 @@ class DatabaseSecretTest {
           .isInstanceOf(DatabaseSecret.Invalid.class)
           .satisfies(e -> assertThat(e.getMessage()).doesNotContain(CANARY));
     }
+  }
+
+  @Test
+  void extraFieldsOfEveryShape_andEscapes_surviveAChangeOfUser() {
+    String stored =
+        "{\"engine\":\"postgresql\",\"host\":\"h\",\"port\":5432,\"dbname\":\"d\","
+            + "\"username\":\"u\",\"password\":\"p\\\"\\u00e9\\n\",\"sslmode\":\"verify-full\","
+            + "\"options\":{\"a\":[1,2.50,null,true]},\"timeout\":30}";
+
+    DatabaseSecret s = parse(stored).with("u2", "q\"é\n");
+
+    assertThat(new String(s.toJson(), StandardCharsets.UTF_8))
+        .isEqualTo(
+            "{\"engine\":\"postgresql\",\"host\":\"h\",\"port\":5432,\"dbname\":\"d\","
+                + "\"username\":\"u2\",\"password\":\"q\\\"é\\n\",\"sslmode\":\"verify-full\","
+                + "\"options\":{\"a\":[1,2.50,null,true]},\"timeout\":30}");
+    assertThat(parse(stored).password()).isEqualTo("p\"é\n");
+    assertThat(s.extra("options")).contains("{\"a\":[1,2.50,null,true]}");
+    assertThat(s.extra("timeout")).contains("30");
+    assertThat(s.extra("missing")).isEmpty();
   }
 
   @Test
