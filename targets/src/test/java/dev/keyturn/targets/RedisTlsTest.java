@@ -3,7 +3,7 @@ package dev.keyturn.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyturn.api.DatabaseSecret;
+import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Strategy;
