@@ -71,6 +71,7 @@ class CrashTest {
     int rounds = 8;
     for (int round = 0; round < rounds; round++) {
       KeyturnClient c = server.client();
+      int before = c.rotations(NAME).rotations().size();
       Thread request =
           Thread.ofVirtual()
               .start(() -> {
@@ -80,7 +81,10 @@ class CrashTest {
                   // the server was killed under the request
                 }
               });
-      Thread.sleep(ThreadLocalRandom.current().nextInt(50, 900));
+      // Kill at a random moment of the rotation, once it has started (a fresh server on a busy
+      // machine may take longer than the shortest delay to reach the start).
+      waitUntilStarted(c, before);
+      Thread.sleep(ThreadLocalRandom.current().nextInt(0, 850));
       server.kill();
       request.join();
 
@@ -106,6 +110,17 @@ class CrashTest {
     }
     assertThat(server.client().rotations(NAME).rotations()).hasSizeGreaterThanOrEqualTo(rounds);
     server.kill();
+  }
+
+  private static void waitUntilStarted(KeyturnClient client, int before)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (client.rotations(NAME).rotations().size() == before) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the rotation did not start within 60 s");
+      }
+      Thread.sleep(10);
+    }
   }
 
   private static RotationInfo waitUntilEnded(KeyturnClient client) throws InterruptedException {
