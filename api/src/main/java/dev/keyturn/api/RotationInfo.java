@@ -2,7 +2,11 @@ package dev.keyturn.api;
 
 import java.util.List;
 
-/** A rotation run: its state, step attempts, the version it made, and its checklist. */
+/**
+ * A rotation run: its state, step attempts, the version it made, and its checklist. {@code reason}
+ * says why it waits, retries or ended as it did; {@code requestReason} is what its requester said
+ * (why an emergency).
+ */
 public record RotationInfo(
     String id,
     String secret,
@@ -15,4 +19,36 @@ public record RotationInfo(
     boolean emergency,
     String requestedBy,
     String reason,
-    List<CheckInfo> checklist) {}
+    List<CheckInfo> checklist,
+    String requestReason) {
+
+  /** A run without a requester's reason. */
+  public RotationInfo(
+      String id,
+      String secret,
+      String state,
+      int attempt,
+      String startedAt,
+      String updatedAt,
+      String nextAttemptAt,
+      Integer pendingVersion,
+      boolean emergency,
+      String requestedBy,
+      String reason,
+      List<CheckInfo> checklist) {
+    this(
+        id,
+        secret,
+        state,
+        attempt,
+        startedAt,
+        updatedAt,
+        nextAttemptAt,
+        pendingVersion,
+        emergency,
+        requestedBy,
+        reason,
+        checklist,
+        null);
+  }
+}

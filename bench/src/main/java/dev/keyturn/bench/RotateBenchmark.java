@@ -110,6 +110,7 @@ public final class RotateBenchmark {
                       Duration.ofSeconds(1),
                       java.util.List.of(),
                       Optional.empty(),
+                      false,
                       false),
                   Optional.empty());
         });

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
       "Rotates a secret now under its rule and waits for the outcome.",
       "Exits 4 when the rotation did not finish, or finished with a failed check or hook"
           + " (keyturn help exit-codes).",
-      "--emergency retires the old value at once (then see: keyturn audit --secret NAME)."
+      "--emergency retires the old value at once (then see: keyturn audit --secret NAME);",
+      "--reason says why, in the rotation and its audit record."
     })
 final class RotateCommand extends ClientCommand implements Callable<Integer> {
   private static final Set<String> FINAL = Set.of("finished", "failed");
@@ -34,6 +35,14 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
       names = "--emergency",
       description = "The old value is compromised: retire it at once, no grace.")
   boolean emergency;
+
+  @Option(
+      names = "--reason",
+      paramLabel = "TEXT",
+      description =
+          "Why (e.g. the incident of an emergency): kept in the rotation and its audit record;"
+              + " at most 500 characters, no control characters.")
+  String reason;
 
   @Option(
       names = "--stdin",
@@ -59,7 +68,7 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
     KeyturnClient client = client();
     RotationInfo rotation;
     try {
-      rotation = client.rotate(name, new RotateRequest(value, emergency ? true : null));
+      rotation = client.rotate(name, new RotateRequest(value, emergency ? true : null, reason));
     } catch (KeyturnClientException.Conflict e) {
       throw new KeyturnClientException(
           409,
@@ -105,6 +114,22 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
     return true;
   }
 
+  /** The text in double quotes, quotes and backslashes and any control character escaped. */
+  private static String quoted(String text) {
+    StringBuilder out = new StringBuilder("\"");
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '"' || c == '\\') {
+        out.append('\\').append(c);
+      } else if (Character.isISOControl(c)) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out.append('"').toString();
+  }
+
   private void print(RotationInfo r) {
     io().out()
         .println(
@@ -117,6 +142,9 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
                 + (r.reason() == null || r.state().equals("finished")
                     ? ""
                     : " (" + r.reason() + ")"));
+    if (r.requestReason() != null) {
+      io().out().println("  reason: " + quoted(r.requestReason()));
+    }
     for (CheckInfo c : r.checklist()) {
       io().out()
           .println(

@@ -40,14 +40,33 @@ class CliTest {
     server =
         KeyturnServer.start(
             ServerConfig.local(
-                data,
-                "127.0.0.1",
-                0,
-                "jdbc:sqlite:" + data.resolve("keyturn.db"),
-                Optional.empty()),
+                    data,
+                    "127.0.0.1",
+                    0,
+                    "jdbc:sqlite:" + data.resolve("keyturn.db"),
+                    Optional.empty())
+                .withHostPolicy(
+                    new dev.keyturn.core.HostPolicy(
+                        java.util.List.of(
+                            command("reload", "touch " + work.resolve("reloaded")),
+                            command("reloaded", "test -f " + work.resolve("reloaded")),
+                            command("reload-yaml", "touch " + work.resolve("yaml-reloaded")),
+                            command("ok", "true")),
+                        java.util.List.of(),
+                        dev.keyturn.core.Outbound.publicOnly())),
             Clock.systemUTC(),
             new SecureRandom());
     addr = "http://127.0.0.1:" + server.port();
+  }
+
+  private static dev.keyturn.core.CommandSpec command(String name, String line) {
+    return new dev.keyturn.core.CommandSpec(
+        name,
+        java.util.List.of("sh", "-c", line),
+        Optional.empty(),
+        Optional.empty(),
+        java.time.Duration.ofMinutes(1),
+        Map.of());
   }
 
   @AfterAll
@@ -538,9 +557,9 @@ class CliTest {
             "set",
             "cli/rot/HOOKED",
             "--hook",
-            "after-set:command:touch " + marker,
+            "after-set:command:reload",
             "--check",
-            "after-finish:command:test -f " + marker);
+            "after-finish:command:reloaded");
     Run rotate = run("rotate", "cli/rot/HOOKED");
     Run bad = run("rotation", "set", "cli/rot/HOOKED", "--hook", "after-set:sql:DELETE");
 
@@ -601,13 +620,12 @@ class CliTest {
         hooks:
           - phase: after-set
             type: command
-            command: touch %s
+            command: reload-yaml
           - phase: after-finish
             type: command
             check: true
-            command: "true"
-        """
-            .formatted(marker));
+            command: ok
+        """);
     run("put", "cli/rot/YAML", "--value", "v1");
 
     Run set = run("rotation", "set", "cli/rot/YAML", "--file", rule.toString(), "--json");

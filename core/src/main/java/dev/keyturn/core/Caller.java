@@ -17,6 +17,15 @@ public record Caller(String tokenId, String name, List<Grant> grants, Optional<I
     requireNonNull(expiresAt, "expiresAt");
   }
 
+  /**
+   * Whether a grant is {@code admin:*}: the operator's own token or one it made as powerful. Rules
+   * such a caller sets are not limited by the outbound policy (docs/security.md).
+   */
+  public boolean holdsAdminOnEverything() {
+    return grants.stream()
+        .anyMatch(g -> g.capability() == Capability.ADMIN && g.glob().equals("*"));
+  }
+
   public boolean can(Capability capability, String secretName) {
     for (Grant grant : grants) {
       if (grant.allows(capability, secretName)) {

@@ -43,6 +43,7 @@ public final class RotationEngine {
   private final Clock clock;
   private final SecureRandom random;
   private final Consumer<Rotation> onFinal;
+  private final HostPolicy host;
 
   /** How long a node's claim on a rotation lasts: longer than any step, shorter than an outage. */
   private static final Duration CLAIM = Duration.ofMinutes(10);
@@ -63,6 +64,26 @@ public final class RotationEngine {
       SecureRandom random,
       String node,
       Consumer<Rotation> onFinal) {
+    this(secrets, store, targets, hooks, audit, clock, random, node, onFinal, HostPolicy.none());
+  }
+
+  /**
+   * @param host what the operator allows: the commands rules may name (a rotation's steps run only
+   *     on nodes whose declarations of its commands match those of the node that started it) and
+   *     where scoped admins' rules may connect
+   */
+  public RotationEngine(
+      SecretService secrets,
+      RotationStore store,
+      Map<String, Target> targets,
+      Map<String, Hook> hooks,
+      AuditLog audit,
+      Clock clock,
+      SecureRandom random,
+      String node,
+      Consumer<Rotation> onFinal,
+      HostPolicy host) {
+    this.host = requireNonNull(host, "host");
     this.secrets = requireNonNull(secrets, "secrets");
     this.store = requireNonNull(store, "store");
     this.targets = Map.copyOf(targets);
@@ -79,24 +100,63 @@ public final class RotationEngine {
     return hooks.keySet();
   }
 
+  /**
+   * Why {@code rule} cannot run on this server (it carries an inline command line, or names a
+   * command the configuration file does not declare), or empty when it can. Such a rule is
+   * suspended: its status is {@code invalid} and it is never started.
+   */
+  public Optional<String> whyNotRunnable(RotationRule rule) {
+    return host.whyNotRunnable(rule);
+  }
+
   /** The target types this engine knows. */
   public java.util.Set<String> targetTypes() {
     return targets.keySet();
   }
 
+  /** As {@link #start(SecretName, Optional, boolean, Optional, String)} without a note. */
+  public Rotation start(
+      SecretName name, Optional<Plaintext> supplied, boolean emergency, String requestedBy) {
+    return start(name, supplied, emergency, Optional.empty(), requestedBy);
+  }
+
   /**
-   * Starts a rotation of {@code name} under its rule. With {@code supplied} (the manual strategy,
-   * or an emergency with a known value) the value is stored as pending at once.
+   * Starts a rotation of {@code name} under its rule. A value may be {@code supplied} only under a
+   * {@code manual} rule (which needs one); it is checked by the rule's target ({@link
+   * Target#checkSupplied}) and stored as pending at once. Nothing is stored when a check fails.
    *
+   * @param note what the requester says, e.g. why an emergency rotation was started ({@link
+   *     Rotation#checkNote}); recorded in the rotation and its audit record
    * @throws KeyturnException.NotFound if the secret has no rule or no current version
+   * @throws KeyturnException.InvalidInput if a value is supplied under a rule that makes its own,
+   *     none under a manual rule, the value does not fit the rule, the note is not acceptable, or
+   *     the rule names commands this server does not declare
    * @throws KeyturnException.RotationInProgress if a rotation of it is running
    */
   public Rotation start(
-      SecretName name, Optional<Plaintext> supplied, boolean emergency, String requestedBy) {
+      SecretName name,
+      Optional<Plaintext> supplied,
+      boolean emergency,
+      Optional<String> note,
+      String requestedBy) {
     RotationRule rule = ruleOf(name);
+    if (note.isPresent()) {
+      Rotation.checkNote(note.get());
+    }
     if (rule.strategy() == Strategy.MANUAL && supplied.isEmpty()) {
       throw new KeyturnException.InvalidInput(
           name + " is rotated manually: supply the new value (keyturn rotate NAME --stdin)");
+    }
+    if (rule.strategy() != Strategy.MANUAL && supplied.isPresent()) {
+      throw new KeyturnException.InvalidInput(
+          name
+              + " is rotated with generated values ("
+              + rule.generator().spec()
+              + "): a value may be supplied only under a manual rule");
+    }
+    Optional<String> invalid = host.whyNotRunnable(rule);
+    if (invalid.isPresent()) {
+      throw new KeyturnException.InvalidInput(name + "'s rule cannot run: " + invalid.get());
     }
     secrets
         .describe(name)
@@ -104,24 +164,29 @@ public final class RotationEngine {
         .current()
         .orElseThrow(
             () -> new KeyturnException.NotFound(name + " has no current version to rotate"));
+    if (supplied.isPresent()) {
+      target(rule)
+          .checkSupplied(rule, secrets.read(name, Selector.current(), false), supplied.get());
+    }
     Instant now = clock.instant();
     Rotation rotation =
-        new Rotation(
-            newId(),
-            name,
-            RotationState.CREATE,
-            0,
-            now,
-            now,
-            now,
-            Optional.empty(),
-            emergency,
-            requestedBy,
-            Optional.empty(),
-            Optional.empty(),
-            List.of());
+        Rotation.builder()
+            .id(newId())
+            .secret(name)
+            .state(RotationState.CREATE)
+            .startedAt(now)
+            .emergency(emergency)
+            .requestedBy(requestedBy)
+            .note(note)
+            .commands(host.digest(HostPolicy.commandsOf(rule)))
+            .build();
     store.start(rotation);
-    audit(rotation, "rotation.start", Optional.empty(), "ok", emergency ? "emergency" : "");
+    audit(
+        rotation,
+        "rotation.start",
+        Optional.empty(),
+        "ok",
+        ((emergency ? "emergency" : "") + note.map(n -> " reason=" + quote(n)).orElse("")).strip());
     if (supplied.isPresent()) {
       rotation = createPending(rotation, rule, supplied.get());
     }
@@ -144,6 +209,10 @@ public final class RotationEngine {
       return store.rotation(id).orElseThrow();
     }
     try {
+      Optional<Rotation> waiting = otherCommands(id);
+      if (waiting.isPresent()) {
+        return waiting.get();
+      }
       // Nodes sharing a store: one runs the step; a dead node's claim expires.
       Instant now = clock.instant();
       if (!store.claim(id, node, now, now.plus(CLAIM))) {
@@ -157,6 +226,24 @@ public final class RotationEngine {
     } finally {
       stepping.remove(id);
     }
+  }
+
+  /**
+   * The rotation, when this node must leave it alone: it was started on a node whose declarations
+   * of the rule's commands differ from this node's, so running its steps here could run another
+   * program for one rotation. A node with the same declarations runs it; the reason says so.
+   */
+  private Optional<Rotation> otherCommands(String id) {
+    Rotation rotation = store.rotation(id).orElseThrow();
+    if (rotation.commands().isEmpty() || rotation.state().isFinal()) {
+      return Optional.empty();
+    }
+    Optional<RotationStore.RuleEntry> entry = store.rule(rotation.secret());
+    if (entry.isEmpty()
+        || host.digest(HostPolicy.commandsOf(entry.get().rule())).equals(rotation.commands())) {
+      return Optional.empty();
+    }
+    return Optional.of(rotation);
   }
 
   private Rotation stepOnce(String id) {
@@ -195,17 +282,31 @@ public final class RotationEngine {
 
   /** Steps the rotation until it ends or has to wait; for callers that want the outcome now. */
   public Rotation runDue(String id) {
-    Rotation before;
     Rotation after = store.rotation(id).orElseThrow();
-    do {
-      before = after;
+    while (true) {
+      Rotation before = after;
       after = step(id);
-    } while (!after.state().isFinal()
-        && !after.nextAttemptAt().isAfter(clock.instant())
-        && (after.state() != before.state()
-            || after.attempt() != before.attempt()
-            || !after.updatedAt().equals(before.updatedAt())));
-    return after;
+      if (after.state().isFinal() || after.nextAttemptAt().isAfter(clock.instant())) {
+        return after;
+      }
+      boolean progressed =
+          after.state() != before.state()
+              || after.attempt() != before.attempt()
+              || !after.updatedAt().equals(before.updatedAt());
+      if (progressed) {
+        continue;
+      }
+      if (!stepping.contains(id)) {
+        return after; // another node holds it, or it waits for a node with its commands
+      }
+      // The scheduler of this node is running the step: wait for its outcome, as callers expect.
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return after;
+      }
+    }
   }
 
   /** Abandons a rotation that has not finished: it rolls back and ends {@code failed}. */
@@ -251,14 +352,11 @@ public final class RotationEngine {
     }
     VersionSet versions = secrets.describe(rotation.secret()).versions();
     Optional<Version> pending = versions.pending();
+    if (pending.isPresent() && !pending.get().createdBy().equals(rotation.creatorTag())) {
+      rotation = retireLeftover(rotation, rule, pending.get());
+      pending = Optional.empty();
+    }
     if (pending.isPresent()) {
-      if (!pending.get().createdBy().equals(rotation.creatorTag())) {
-        throw new KeyturnException.Conflict(
-            rotation.secret()
-                + "#"
-                + pending.get().number()
-                + " is pending and was not made by this rotation; promote or retire it first");
-      }
       // A crash after the value was stored but before this step was recorded: adopt it.
       Rotation adopted = rotation.withPending(pending.get().number(), clock.instant());
       return advance(adopted, RotationState.SET, rule);
@@ -284,6 +382,65 @@ public final class RotationEngine {
     } finally {
       value.destroy();
     }
+  }
+
+  /**
+   * Retires a pending version that an earlier rotation made and left behind when it ended {@code
+   * failed} (its rollback failed too): the engine owns what it leaves. Where the target can tell,
+   * it is first checked not to be using that version; if it is, a person decides.
+   *
+   * @throws KeyturnException.Conflict if the version was not made by a failed rotation, or the
+   *     target uses it
+   */
+  private Rotation retireLeftover(Rotation rotation, RotationRule rule, Version leftover) {
+    SecretName name = rotation.secret();
+    Optional<Rotation> maker =
+        Rotation.idFromCreatorTag(leftover.createdBy()).flatMap(store::rotation);
+    if (maker.isEmpty() || maker.get().state() != RotationState.FAILED) {
+      throw new KeyturnException.Conflict(
+          name
+              + "#"
+              + leftover.number()
+              + " is pending and was not made by a failed rotation; promote or retire it first");
+    }
+    long started = System.nanoTime();
+    Target target = target(rule);
+    TargetContext context = context(rotation, rule, leftover.number());
+    if (target.canTell(context)) {
+      boolean inUse;
+      try {
+        target.test(context);
+        inUse = true;
+      } catch (RuntimeException e) {
+        inUse = false;
+      }
+      if (inUse) {
+        throw new KeyturnException.Conflict(
+            name
+                + "#"
+                + leftover.number()
+                + " was left pending by "
+                + maker.get().id()
+                + " and the target accepts it: promote it (keyturn stage NAME "
+                + leftover.number()
+                + " current) or put the current value back on the target and retire it");
+      }
+    }
+    secrets.move(name, leftover.number(), Stage.RETIRED, Duration.ZERO, rotation.creatorTag());
+    Rotation retired =
+        rotation.checked(
+            check(
+                "retire leftover #" + leftover.number(),
+                true,
+                started,
+                "left pending by " + maker.get().id()));
+    audit(
+        retired,
+        "rotation.retire-leftover",
+        Optional.of(leftover.number()),
+        "ok",
+        "left pending by " + maker.get().id());
+    return retired;
   }
 
   private Rotation createPending(Rotation rotation, RotationRule rule, Plaintext value) {
@@ -332,6 +489,7 @@ public final class RotationEngine {
     Rotation done =
         rotation.checked(
             check("set " + rule.targetType(), true, started, alreadySet ? "already set" : ""));
+    // Progress is saved before the hooks run: a failing check is then its own checklist line.
     done = runHooks(done, rule, HookSpec.Phase.AFTER_SET);
     return advance(done, RotationState.TEST, rule);
   }
@@ -367,16 +525,18 @@ public final class RotationEngine {
       secrets.move(rotation.secret(), version, Stage.CURRENT, grace, rotation.creatorTag());
     }
     store.setNextDue(rotation.secret(), nextDue);
-    Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
+    Rotation done = rotation;
     if (grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS) {
-      finished = revoke(finished, rule);
+      done = revoke(done, rule);
     }
+    Rotation finished;
     try {
-      finished = runHooks(finished, rule, HookSpec.Phase.AFTER_FINISH);
-    } catch (KeyturnException.TargetFailure e) {
+      finished =
+          runHooks(done, rule, HookSpec.Phase.AFTER_FINISH).moveTo(RotationState.FINISHED, at);
+    } catch (CheckFailed e) {
       // The new value is already current; a failed check after finish cannot undo that.
       return fail(
-          finished.withReason(e.getMessage()),
+          e.rotation.withReason(e.getMessage()),
           e.getMessage()
               + " (version "
               + version
@@ -432,7 +592,8 @@ public final class RotationEngine {
               new Target.RevokeContext(
                   rule,
                   () -> liveValues(rotation.secret()),
-                  name -> secrets.read(name, Selector.current(), false)));
+                  name -> secrets.read(name, Selector.current(), false),
+                  rule.outbound(host.outbound())));
       return rotation;
     } catch (RuntimeException e) {
       audit(rotation, "rotation.revoke", rotation.pendingVersion(), "failed", describe(e));
@@ -460,7 +621,10 @@ public final class RotationEngine {
       target(rule)
           .revoke(
               new Target.RevokeContext(
-                  rule, () -> liveValues(name), n -> secrets.read(n, Selector.current(), false)));
+                  rule,
+                  () -> liveValues(name),
+                  n -> secrets.read(n, Selector.current(), false),
+                  rule.outbound(host.outbound())));
     }
     return secrets.retireExpired(name);
   }
@@ -474,7 +638,10 @@ public final class RotationEngine {
     return target(rule)
         .setup(
             new Target.RevokeContext(
-                rule, () -> liveValues(name), n -> secrets.read(n, Selector.current(), false)));
+                rule,
+                () -> liveValues(name),
+                n -> secrets.read(n, Selector.current(), false),
+                rule.outbound(host.outbound())));
   }
 
   /**
@@ -556,13 +723,20 @@ public final class RotationEngine {
       Rotation rotation, RotationRule rule, RuntimeException e, long started) {
     Instant now = clock.instant();
     String why = rotation.state().wireName() + " failed: " + describe(e);
-    Rotation checked =
-        rotation.checked(
-            check(
-                rotation.state().wireName() + " " + rule.targetType(),
-                false,
-                started,
-                describe(e)));
+    Rotation checked;
+    if (e instanceof CheckFailed failed) {
+      // The step itself worked; the check has its own line in the checklist already.
+      checked = failed.rotation.toBuilder().process(Optional.empty()).build();
+      why = e.getMessage();
+    } else {
+      checked =
+          rotation.checked(
+              check(
+                  rotation.state().wireName() + " " + rule.targetType(),
+                  false,
+                  started,
+                  describe(e)));
+    }
     if (rotation.state() == RotationState.ROLLBACK) {
       if (checked.attempt() + 1 < rule.attempts()) {
         Rotation retry = checked.retryAt(now.plus(backoff(rule, checked.attempt())), now, why);
@@ -573,6 +747,7 @@ public final class RotationEngine {
     }
     if (e instanceof KeyturnException.Conflict
         || e instanceof KeyturnException.InvalidInput
+        || e instanceof KeyturnException.Forbidden
         || (e instanceof KeyturnException.TargetFailure f && !f.retryable())) {
       // Retrying cannot help (and retrying a refused login can lock an account): roll back now.
       Rotation rollingBack = checked.moveTo(RotationState.ROLLBACK, now).withReason(why);
@@ -620,22 +795,40 @@ public final class RotationEngine {
         if (hook == null) {
           throw new KeyturnException.TargetFailure("unknown hook type '" + spec.type() + "'");
         }
-        hook.run(spec, rule, out, name -> secrets.read(name, Selector.current(), false));
+        hook.run(
+            spec,
+            rule,
+            out,
+            name -> secrets.read(name, Selector.current(), false),
+            rule.outbound(host.outbound()));
         out = out.checked(check(spec.label(), true, started, ""));
       } catch (RuntimeException e) {
         out = out.checked(check(spec.label(), false, started, describe(e)));
         if (spec.check()) {
-          throw new KeyturnException.TargetFailure(spec.label() + " failed: " + describe(e));
+          throw new CheckFailed(spec.label() + " failed: " + describe(e), out);
         }
       }
     }
     return out;
   }
 
+  /** A check hook failed after its step worked; carries the checklist up to and with it. */
+  private static final class CheckFailed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Rotation rotation;
+
+    CheckFailed(String message, Rotation rotation) {
+      super(message, null, false, false);
+      this.rotation = rotation;
+    }
+  }
+
   private TargetContext context(Rotation rotation, RotationRule rule) {
-    SecretValue pending =
-        secrets.read(
-            rotation.secret(), Selector.version(rotation.pendingVersion().orElseThrow()), true);
+    return context(rotation, rule, rotation.pendingVersion().orElseThrow());
+  }
+
+  private TargetContext context(Rotation rotation, RotationRule rule, int pendingVersion) {
+    SecretValue pending = secrets.read(rotation.secret(), Selector.version(pendingVersion), true);
     Optional<SecretValue> current;
     try {
       current = Optional.of(secrets.read(rotation.secret(), Selector.current(), true));
@@ -648,7 +841,8 @@ public final class RotationEngine {
         pending,
         current,
         name -> secrets.read(name, Selector.current(), false),
-        pid -> store.save(rotation.withProcess(Optional.of(pid), clock.instant())));
+        pid -> store.save(rotation.withProcess(Optional.of(pid), clock.instant())),
+        rule.outbound(host.outbound()));
   }
 
   /** Kills what a step of a dead server started, before the step runs again. */
@@ -672,8 +866,16 @@ public final class RotationEngine {
     return new CheckResult(name, ok, (System.nanoTime() - startedNanos) / 1_000_000, message);
   }
 
+  /** What a checklist and the audit say of a failure: Keyturn's own message, else no detail. */
   private static String describe(RuntimeException e) {
-    return e instanceof KeyturnException ? e.getMessage() : e.getClass().getSimpleName();
+    return e instanceof KeyturnException || e instanceof CheckFailed
+        ? e.getMessage()
+        : "failed unexpectedly";
+  }
+
+  /** {@code text} in double quotes, with quotes and backslashes escaped. */
+  private static String quote(String text) {
+    return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
   }
 
   private void audit(

@@ -25,6 +25,9 @@ import java.util.Optional;
  *     for a secret stored in Keyturn after it was last rotated by hand
  * @param catchUp whether a rule found overdue when it is set rotates at once rather than in its
  *     next window (or only on request, without a window)
+ * @param setByGlobalAdmin whether the rule's author held {@code admin:*}: only then may its hooks,
+ *     webhooks and targets reach destinations outside the operator's outbound allowlist
+ *     (docs/security.md, "Who decides what")
  */
 public record RotationRule(
     SecretName secret,
@@ -42,7 +45,8 @@ public record RotationRule(
     Duration backoff,
     List<HookSpec> hooks,
     Optional<LastRotated> lastRotated,
-    boolean catchUp) {
+    boolean catchUp,
+    boolean setByGlobalAdmin) {
 
   public RotationRule {
     requireNonNull(secret, "secret");
@@ -108,6 +112,7 @@ public record RotationRule(
     b.hooks = hooks;
     b.lastRotated = lastRotated;
     b.catchUp = catchUp;
+    b.setByGlobalAdmin = setByGlobalAdmin;
     return b;
   }
 
@@ -145,6 +150,7 @@ public record RotationRule(
     private List<HookSpec> hooks = List.of();
     private Optional<LastRotated> lastRotated = Optional.empty();
     private boolean catchUp;
+    private boolean setByGlobalAdmin;
 
     private Builder(SecretName secret) {
       this.secret = requireNonNull(secret, "secret");
@@ -225,6 +231,11 @@ public record RotationRule(
       return this;
     }
 
+    public Builder setByGlobalAdmin(boolean setByGlobalAdmin) {
+      this.setByGlobalAdmin = setByGlobalAdmin;
+      return this;
+    }
+
     /**
      * @throws KeyturnException.InvalidInput naming the field that is wrong
      */
@@ -245,7 +256,18 @@ public record RotationRule(
           backoff,
           hooks,
           lastRotated,
-          catchUp);
+          catchUp,
+          setByGlobalAdmin);
     }
+  }
+
+  /** This rule as set by an author who held {@code admin:*} ({@code true}) or not. */
+  public RotationRule withGlobalAdmin(boolean global) {
+    return toBuilder().setByGlobalAdmin(global).build();
+  }
+
+  /** Where this rule's hooks, webhooks and targets may connect under {@code operator}'s policy. */
+  public Outbound outbound(Outbound operator) {
+    return setByGlobalAdmin ? Outbound.unrestricted() : operator;
   }
 }

@@ -21,8 +21,9 @@ import java.util.Optional;
  * <p>Document format 1: {@code {"format": 1, "generate", "schedule": {"every" | "cron", "window",
  * "timezone"}, "grace", "strategy", "propagation", "target": {"type", "settings": {}}, "owner",
  * "purpose", "impact", "attempts", "backoff", "hooks": [{"phase", "type", "check", "settings":
- * {}}], "last_rotated": {"version", "at"}, "catch_up"}}; {@code schedule} and {@code last_rotated}
- * are absent when the rule has none.
+ * {}}], "last_rotated": {"version", "at"}, "catch_up", "set_by_global_admin"}}; {@code schedule}
+ * and {@code last_rotated} are absent when the rule has none; a document without {@code
+ * set_by_global_admin} (written before it existed) reads as set by a scoped admin.
  */
 public final class RuleCodec {
   /** The document format this code writes and reads. */
@@ -61,6 +62,7 @@ public final class RuleCodec {
         .ifPresent(
             l -> out.put("last_rotated", Map.of("version", l.version(), "at", l.at().toString())));
     out.put("catch_up", rule.catchUp());
+    out.put("set_by_global_admin", rule.setByGlobalAdmin());
     return out;
   }
 
@@ -112,6 +114,8 @@ public final class RuleCodec {
         .hooks(hooks)
         .lastRotated(lastRotated)
         .catchUp(flag(secret, doc, "catch_up"))
+        .setByGlobalAdmin(
+            doc.get("set_by_global_admin") != null && flag(secret, doc, "set_by_global_admin"))
         .build();
   }
 

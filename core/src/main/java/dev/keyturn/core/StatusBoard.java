@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -30,15 +31,31 @@ public final class StatusBoard {
   private final RotationStore rotations;
   private final SecretService secrets;
   private final Clock clock;
+  private final Function<RotationRule, Optional<String>> whyNotRunnable;
 
+  /** A board on which no rule is suspended. */
   public StatusBoard(RotationStore rotations, SecretService secrets, Clock clock) {
+    this(rotations, secrets, clock, rule -> Optional.empty());
+  }
+
+  /**
+   * @param whyNotRunnable why a rule cannot run on this server ({@link
+   *     RotationEngine#whyNotRunnable}); such a rule's row is {@code invalid}
+   */
+  public StatusBoard(
+      RotationStore rotations,
+      SecretService secrets,
+      Clock clock,
+      Function<RotationRule, Optional<String>> whyNotRunnable) {
     this.rotations = requireNonNull(rotations, "rotations");
     this.secrets = requireNonNull(secrets, "secrets");
     this.clock = requireNonNull(clock, "clock");
+    this.whyNotRunnable = requireNonNull(whyNotRunnable, "whyNotRunnable");
   }
 
-  /** Where a secret stands. */
+  /** Where a secret stands; {@code INVALID}: its rule is suspended (cannot run on this server). */
   public enum State {
+    INVALID,
     OK,
     DUE,
     OVERDUE,
@@ -116,7 +133,9 @@ public final class StatusBoard {
     List<Rotation> last = rotations.history(name, 1);
     Optional<Instant> nextDue = entry.flatMap(RuleEntry::nextDue);
     State state;
-    if (active.isPresent()) {
+    if (rule.flatMap(whyNotRunnable).isPresent()) {
+      state = State.INVALID;
+    } else if (active.isPresent()) {
       state = State.ROTATING;
     } else if (entry.isEmpty()) {
       state = State.NO_RULE;

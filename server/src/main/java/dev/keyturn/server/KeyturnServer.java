@@ -61,6 +61,36 @@ public final class KeyturnServer implements AutoCloseable {
     this.newRootToken = newRootToken;
   }
 
+  /**
+   * Names, in the log and the audit, every rule this server will not run (an inline command line
+   * stored before commands were declared by the operator, or a command this configuration file does
+   * not declare), with the fix. Such rules show {@code invalid} on the status board and are never
+   * started, until an admin sets them again naming declared commands.
+   */
+  private static void suspendInvalidRules(
+      RotationEngine engine, SecretStore store, AuditLog audit, Clock clock) {
+    java.util.List<dev.keyturn.core.spi.AuditEvent> events = new java.util.ArrayList<>();
+    for (var entry : store.rotations().rules("", Integer.MAX_VALUE)) {
+      Optional<String> why = engine.whyNotRunnable(entry.rule());
+      if (why.isPresent()) {
+        log.warn("rule of {} is suspended (status invalid): {}", entry.rule().secret(), why.get());
+        events.add(
+            new dev.keyturn.core.spi.AuditEvent(
+                clock.instant(),
+                "server",
+                "engine",
+                "rule.suspended",
+                Optional.of(entry.rule().secret().value()),
+                Optional.empty(),
+                "failed",
+                why.get()));
+      }
+    }
+    if (!events.isEmpty()) {
+      audit.append(events);
+    }
+  }
+
   /** Opens the store, checks the root key, makes the root token on first start, and listens. */
   public static KeyturnServer start(ServerConfig config, Clock clock, SecureRandom random) {
     return start(config, clock, random, UnaryOperator.identity());
@@ -115,8 +145,8 @@ public final class KeyturnServer implements AutoCloseable {
           new RotationEngine(
               service,
               store.rotations(),
-              Targets.all(clock),
-              Targets.hooks(clock),
+              Targets.all(clock, config.hostPolicy()),
+              Targets.hooks(clock, config.hostPolicy()),
               audit,
               clock,
               random,
@@ -138,7 +168,9 @@ public final class KeyturnServer implements AutoCloseable {
                         + r.state().wireName()
                         + r.reason().map(why -> " (" + why + ")").orElse(""),
                     r.reason());
-              });
+              },
+              config.hostPolicy());
+      suspendInvalidRules(engine, store, audit, clock);
       scheduler =
           new Scheduler(
               engine, store.rotations(), store, audit, notifier, clock, Duration.ofSeconds(1), 4);

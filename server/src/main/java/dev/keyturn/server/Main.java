@@ -125,6 +125,15 @@ public final class Main implements Callable<Integer> {
               + " 1024).")
   Long minRequestRate;
 
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "The operator's configuration file (YAML): the commands rules may name, the SQLite"
+              + " files sql hooks may open, and where scoped admins' hooks may connect."
+              + " See docs/rules.md.")
+  Path configFile;
+
   public static void main(String[] args) {
     int code = run(args);
     if (code != 0) {
@@ -155,7 +164,8 @@ public final class Main implements Callable<Integer> {
                   authLockout,
                   notifyUrl,
                   notifySigningSecret,
-                  HttpLimits.of(maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate)),
+                  HttpLimits.of(maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate),
+                  configFile),
               Settings.fromEnvironment());
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
       server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir()));

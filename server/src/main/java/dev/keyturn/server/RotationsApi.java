@@ -44,19 +44,23 @@ final class RotationsApi {
   private final RotationStore rotations;
   private final RuleService rules;
   private final StatusBoard board;
+  private final SecretService secrets;
 
   RotationsApi(RotationEngine engine, RotationStore rotations, SecretService secrets, Clock clock) {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
+    this.secrets = requireNonNull(secrets, "secrets");
     this.rules =
         new RuleService(engine, rotations, secrets, clock, new java.security.SecureRandom());
-    this.board = new StatusBoard(rotations, secrets, clock);
+    this.board = new StatusBoard(rotations, secrets, clock, engine::whyNotRunnable);
   }
 
   RuleResponse putRule(Exchange ex) {
     SecretName name = ex.name();
     RuleBody body = ex.body(RuleBody.class);
-    RotationRule rule = rule(name, body);
+    // Who set the rule decides where it may connect: admin:* is not limited by the outbound policy.
+    RotationRule rule =
+        rule(name, body).toBuilder().setByGlobalAdmin(ex.caller.holdsAdminOnEverything()).build();
     RotationStore.RuleEntry entry = rules.set(rule, lastRotated(body, rule));
     ex.detail = entry.rule().strategy().wireName() + " " + entry.rule().targetType();
     return response(entry);
@@ -108,9 +112,17 @@ final class RotationsApi {
     RotateRequest request =
         ex.optionalBody(RotateRequest.class).orElse(new RotateRequest(null, null));
     boolean emergency = Boolean.TRUE.equals(request.emergency());
+    Optional<String> note = Optional.ofNullable(request.reason());
+    if (note.isPresent()) {
+      Rotation.checkNote(note.get());
+    }
     Optional<Plaintext> value = Optional.ofNullable(request.value()).map(Plaintext::ofUtf8);
     try {
-      Rotation started = engine.start(name, value, emergency, ex.caller.tokenId());
+      if (value.isPresent()) {
+        SuppliedValues.check(
+            rotations.rule(name).map(RotationStore.RuleEntry::rule), secrets, name, value.get());
+      }
+      Rotation started = engine.start(name, value, emergency, note, ex.caller.tokenId());
       ex.detail = started.id() + (emergency ? " emergency" : "");
       // Steps that can run now run in this request; waits (back-off, propagation) go on in the
       // scheduler, and the caller polls GET /v1/rotations/{id}.
@@ -297,6 +309,7 @@ final class RotationsApi {
         r.reason().orElse(null),
         r.checklist().stream()
             .map(c -> new CheckInfo(c.name(), c.ok(), c.millis(), c.message()))
-            .toList());
+            .toList(),
+        r.note().orElse(null));
   }
 }

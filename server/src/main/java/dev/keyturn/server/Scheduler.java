@@ -103,8 +103,12 @@ final class Scheduler implements AutoCloseable {
     }
     for (RotationStore.RuleEntry due : rotations.dueRules(clock.instant(), BATCH)) {
       SecretName name = due.rule().secret();
-      if (due.rule().strategy() == Strategy.MANUAL || rotations.active(name).isPresent()) {
-        continue; // a person supplies manual values; a running rotation finishes first
+      if (due.rule().strategy() == Strategy.MANUAL
+          || rotations.active(name).isPresent()
+          || engine.whyNotRunnable(due.rule()).isPresent()) {
+        // A person supplies manual values; a running rotation finishes first; a suspended rule
+        // (logged and audited at start) waits for an admin to set it again.
+        continue;
       }
       Optional<Schedule> schedule = due.rule().schedule();
       if (schedule.isPresent() && !schedule.get().isOpen(clock.instant())) {

@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param notifyUrl where rotation outcomes and overdue secrets are announced (Slack-style JSON)
  * @param notifySigningSecret the secret whose value signs those calls
  * @param limits how much of the HTTP listener one client may hold
+ * @param hostPolicy what the configuration file ({@code --config}) declares: commands rules may
+ *     name, SQLite files SQL hooks may open, and where scoped admins' rules may connect
  */
 public record ServerConfig(
     Path dataDir,
@@ -39,7 +41,8 @@ public record ServerConfig(
     Duration authLockout,
     Optional<String> notifyUrl,
     Optional<String> notifySigningSecret,
-    HttpLimits limits) {
+    HttpLimits limits,
+    dev.keyturn.core.HostPolicy hostPolicy) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
   static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
   static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
@@ -63,6 +66,7 @@ public record ServerConfig(
       throw new KeyturnException.InvalidInput("--notify-url must be an http or https URL");
     }
     notifySigningSecret.ifPresent(dev.keyturn.core.SecretName::of);
+    requireNonNull(hostPolicy, "hostPolicy");
     if (authFailureLimit < 1) {
       throw new KeyturnException.InvalidInput("the auth failure limit must be at least 1");
     }
@@ -83,7 +87,8 @@ public record ServerConfig(
         DEFAULT_AUTH_LOCKOUT,
         Optional.empty(),
         Optional.empty(),
-        HttpLimits.DEFAULT);
+        HttpLimits.DEFAULT,
+        dev.keyturn.core.HostPolicy.none());
   }
 
   /** This configuration with other failed-authentication limits. */
@@ -100,7 +105,8 @@ public record ServerConfig(
         lockout,
         notifyUrl,
         notifySigningSecret,
-        limits);
+        limits,
+        hostPolicy);
   }
 
   /** This configuration serving HTTPS with {@code tls}. */
@@ -117,7 +123,8 @@ public record ServerConfig(
         authLockout,
         notifyUrl,
         notifySigningSecret,
-        limits);
+        limits,
+        hostPolicy);
   }
 
   /** This configuration believing X-Forwarded-For from peers in {@code cidrs} only. */
@@ -134,7 +141,8 @@ public record ServerConfig(
         authLockout,
         notifyUrl,
         notifySigningSecret,
-        limits);
+        limits,
+        hostPolicy);
   }
 
   /** This configuration with other HTTP limits. */
@@ -151,7 +159,8 @@ public record ServerConfig(
         authLockout,
         notifyUrl,
         notifySigningSecret,
-        limits);
+        limits,
+        hostPolicy);
   }
 
   /** This configuration announcing to {@code url}, signed with {@code signingSecret} if given. */
@@ -168,7 +177,26 @@ public record ServerConfig(
         authLockout,
         Optional.of(url),
         signingSecret,
-        limits);
+        limits,
+        hostPolicy);
+  }
+
+  /** This configuration with what a configuration file declares. */
+  public ServerConfig withHostPolicy(dev.keyturn.core.HostPolicy policy) {
+    return new ServerConfig(
+        dataDir,
+        host,
+        port,
+        storeUrl,
+        rootKey,
+        tls,
+        trustProxy,
+        authFailureLimit,
+        authLockout,
+        notifyUrl,
+        notifySigningSecret,
+        limits,
+        policy);
   }
 
   /** The flags of {@code keyturn server}; null means not given. */
@@ -184,7 +212,39 @@ public record ServerConfig(
       String authLockout,
       String notifyUrl,
       String notifySigningSecret,
-      HttpLimits limits) {}
+      HttpLimits limits,
+      Path configFile) {
+
+    /** Flags without a configuration file. */
+    public Flags(
+        Path data,
+        String listen,
+        String store,
+        Path tlsCert,
+        Path tlsKey,
+        boolean insecureHttp,
+        String trustProxy,
+        Integer authFailureLimit,
+        String authLockout,
+        String notifyUrl,
+        String notifySigningSecret,
+        HttpLimits limits) {
+      this(
+          data,
+          listen,
+          store,
+          tlsCert,
+          tlsKey,
+          insecureHttp,
+          trustProxy,
+          authFailureLimit,
+          authLockout,
+          notifyUrl,
+          notifySigningSecret,
+          limits,
+          null);
+    }
+  }
 
   public static ServerConfig resolve(Flags flags, Settings env) {
     Path data =
@@ -246,7 +306,11 @@ public record ServerConfig(
         lockout,
         Optional.ofNullable(flags.notifyUrl()).or(() -> env.get("KEYTURN_NOTIFY_URL")),
         Optional.ofNullable(flags.notifySigningSecret()),
-        Optional.ofNullable(flags.limits()).orElse(HttpLimits.DEFAULT));
+        Optional.ofNullable(flags.limits()).orElse(HttpLimits.DEFAULT),
+        Optional.ofNullable(flags.configFile())
+            .or(() -> env.get("KEYTURN_CONFIG").map(Path::of))
+            .map(ConfigFile::read)
+            .orElse(dev.keyturn.core.HostPolicy.none()));
   }
 
   static boolean isLoopback(String host) {

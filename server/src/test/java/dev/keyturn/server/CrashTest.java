@@ -40,7 +40,23 @@ class CrashTest {
     Path data = dir.resolve("data");
     Path target = dir.resolve("target.txt");
     Files.writeString(target, "initial");
-    Server server = Server.start(data);
+    Path config = dir.resolve("keyturn.yaml");
+    Files.writeString(
+        config,
+        "commands:\n"
+            + "  apply:\n"
+            + "    sh: 'sleep 0.4; cat > "
+            + target
+            + ".tmp && mv "
+            + target
+            + ".tmp "
+            + target
+            + "'\n"
+            + "  check:\n"
+            + "    sh: 'sleep 0.2; cmp -s - "
+            + target
+            + "'\n");
+    Server server = Server.start(data, config);
     KeyturnClient client = server.client();
     client.put(NAME, new PutSecretRequest("initial", null, null, null, null));
     client.putRule(
@@ -52,13 +68,7 @@ class CrashTest {
             null,
             "single-user",
             null,
-            Map.of(
-                "type",
-                "command",
-                "set-command",
-                "sleep 0.4; cat > " + target + ".tmp && mv " + target + ".tmp " + target,
-                "test-command",
-                "sleep 0.2; cmp -s - " + target),
+            Map.of("type", "command", "set-command", "apply", "test-command", "check"),
             null,
             null,
             null,
@@ -88,7 +98,7 @@ class CrashTest {
       server.kill();
       request.join();
 
-      server = Server.start(data);
+      server = Server.start(data, config);
       KeyturnClient after = server.client();
       RotationInfo last = waitUntilEnded(after);
       assertThat(last.state()).as("round " + round).isIn("finished", "failed");
@@ -140,7 +150,7 @@ class CrashTest {
 
   /** A Keyturn server in a child JVM, on the test's classpath. */
   private record Server(Process process, int port, Path data) {
-    static Server start(Path data) throws IOException, InterruptedException {
+    static Server start(Path data, Path config) throws IOException, InterruptedException {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       Process p =
           new ProcessBuilder(
@@ -151,7 +161,9 @@ class CrashTest {
                   "--data",
                   data.toString(),
                   "--listen",
-                  "127.0.0.1:0")
+                  "127.0.0.1:0",
+                  "--config",
+                  config.toString())
               .redirectErrorStream(true)
               .start();
       BufferedReader out =

@@ -40,7 +40,14 @@ class HooksTest {
           exchange.close();
         });
     health.start();
-    try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
+    try (RunningServer server =
+        RunningServer.startWithConfig(
+            dir.resolve("data"),
+            "commands:\n  reload-app:\n    argv: [touch, '"
+                + reloaded
+                + "']\nsqlite-files: ['"
+                + app
+                + "']\n")) {
       KeyturnClient root = server.client();
       root.put("app/production/SECRET_KEY", new PutSecretRequest(null, null, "django", null, null));
       root.put(
@@ -62,7 +69,7 @@ class HooksTest {
               2,
               "1s",
               List.of(
-                  Map.of("phase", "after-set", "type", "command", "command", "touch " + reloaded),
+                  Map.of("phase", "after-set", "type", "command", "command", "reload-app"),
                   Map.of(
                       "phase",
                       "after-set",
@@ -116,7 +123,9 @@ class HooksTest {
 
   @Test
   void failingHealthCheck_rollsTheRotationBack() throws Exception {
-    try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
+    try (RunningServer server =
+        RunningServer.startWithConfig(
+            dir.resolve("data"), "commands:\n  health:\n    sh: 'exit 4'\n")) {
       KeyturnClient root = server.client();
       root.put("app/K", new PutSecretRequest("v1", null, null, null, null));
       root.putRule(
@@ -143,7 +152,7 @@ class HooksTest {
                       "check",
                       "true",
                       "command",
-                      "exit 4")),
+                      "health")),
               null,
               null));
 
@@ -152,6 +161,10 @@ class HooksTest {
       assertThat(r.state()).isEqualTo("failed");
       assertThat(r.reason())
           .contains("after-set check command failed: after-set check command exited with 4");
+      assertThat(r.checklist())
+          .extracting(c -> c.name() + "=" + c.ok())
+          .contains("set none=true", "after-set check command=false")
+          .doesNotContain("set none=false");
       assertThat(root.get("app/K").value().stringValue()).isEqualTo("v1");
     }
   }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -32,9 +33,30 @@ class RotationApiTest {
 
   @BeforeEach
   void start() {
+    Path applied = dir.resolve("applied");
     server =
-        RunningServer.start(RunningServer.config(dir.resolve("data"), Optional.empty()), clock);
+        RunningServer.start(
+            RunningServer.config(dir.resolve("data"), Optional.empty())
+                .withHostPolicy(
+                    new dev.keyturn.core.HostPolicy(
+                        List.of(
+                            command("apply", "cat > " + applied),
+                            command("check", "cmp -s - " + applied),
+                            command("refuse", "false")),
+                        List.of(),
+                        dev.keyturn.core.Outbound.publicOnly())),
+            clock);
     root = server.client();
+  }
+
+  private static dev.keyturn.core.CommandSpec command(String name, String line) {
+    return new dev.keyturn.core.CommandSpec(
+        name,
+        List.of("sh", "-c", line),
+        Optional.empty(),
+        Optional.empty(),
+        Duration.ofMinutes(1),
+        Map.of());
   }
 
   @AfterEach
@@ -161,13 +183,7 @@ class RotationApiTest {
             null,
             "single-user",
             null,
-            Map.of(
-                "type",
-                "command",
-                "set-command",
-                "cat > " + applied,
-                "test-command",
-                "cmp -s - " + applied),
+            Map.of("type", "command", "set-command", "apply", "test-command", "check"),
             null,
             null,
             null,
@@ -194,7 +210,7 @@ class RotationApiTest {
             null,
             "single-user",
             null,
-            Map.of("type", "command", "set-command", "cat > " + applied, "test-command", "false"),
+            Map.of("type", "command", "set-command", "apply", "test-command", "refuse"),
             null,
             null,
             null,

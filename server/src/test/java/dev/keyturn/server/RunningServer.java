@@ -35,6 +35,20 @@ final class RunningServer implements AutoCloseable {
         config.dataDir(), KeyturnServer.start(config, clock, new SecureRandom()));
   }
 
+  /** As {@link #start(Path)}, with the configuration file {@code yaml} (written to the folder). */
+  static RunningServer startWithConfig(Path dataDir, String yaml) {
+    try {
+      Files.createDirectories(dataDir);
+      Path file = dataDir.resolveSibling(dataDir.getFileName() + ".yaml");
+      Files.writeString(file, yaml);
+      return start(
+          config(dataDir, Optional.empty()).withHostPolicy(ConfigFile.read(file)),
+          Clock.systemUTC());
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   /** Plain HTTP on an ephemeral loopback port over SQLite in {@code dataDir}. */
   static ServerConfig config(Path dataDir, Optional<String> rootKey) {
     return ServerConfig.local(

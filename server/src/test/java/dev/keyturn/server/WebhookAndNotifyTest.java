@@ -170,7 +170,7 @@ class WebhookAndNotifyTest {
       RotationInfo r = root.rotate("app/API_KEY", new RotateRequest(null, null));
 
       assertThat(r.state()).isEqualTo("failed");
-      assertThat(r.reason()).contains("answered 500");
+      assertThat(r.reason()).contains("set webhook failed (HTTP 500)");
       assertThat(received).extracting(Received::path).contains("/set");
       waitFor(() -> received.stream().anyMatch(x -> x.path().equals("/notify")));
       JsonNode note =

@@ -24,7 +24,7 @@ import java.util.Optional;
 final class JdbcRotationStore implements RotationStore {
   private static final String COLUMNS =
       "id, secret, state, attempt, started_at, updated_at, next_attempt_at, pending_version,"
-          + " emergency, requested_by, reason, process, checklist";
+          + " emergency, requested_by, reason, process, checklist, note, commands";
 
   private static final String RULE_COLUMNS = "secret, body, next_due, start_at";
 
@@ -166,7 +166,7 @@ final class JdbcRotationStore implements RotationStore {
               "INSERT INTO rotations ("
                   + COLUMNS
                   + ", active)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         bind(ps, rotation);
         ps.executeUpdate();
       } catch (SQLException e) {
@@ -324,7 +324,9 @@ final class JdbcRotationStore implements RotationStore {
       ps.setNull(12, Types.BIGINT);
     }
     ps.setString(13, RuleCodec.encodeChecklist(r.checklist()));
-    ps.setInt(14, r.state().isFinal() ? 0 : 1);
+    ps.setString(14, r.note().orElse(null));
+    ps.setString(15, r.commands());
+    ps.setInt(16, r.state().isFinal() ? 0 : 1);
   }
 
   private static List<RuleEntry> rules(PreparedStatement ps) throws SQLException {
@@ -366,7 +368,9 @@ final class JdbcRotationStore implements RotationStore {
                 rs.getString(10),
                 Optional.ofNullable(rs.getString(11)),
                 pid,
-                RuleCodec.decodeChecklist(rs.getString(13))));
+                RuleCodec.decodeChecklist(rs.getString(13)),
+                Optional.ofNullable(rs.getString(14)),
+                rs.getString(15)));
       }
     }
     return out;

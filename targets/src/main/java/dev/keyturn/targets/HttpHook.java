@@ -2,34 +2,32 @@ package dev.keyturn.targets;
 
 import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretValue;
-import dev.keyturn.core.crypto.Signatures;
 import dev.keyturn.core.spi.Hook;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
  * Hook {@code http}: calls {@code url}. A check defaults to {@code GET} and needs status 200 (a
  * health check); a hook defaults to {@code POST} with {@code {"secret", "version", "phase",
  * "rotation"}} (never a value) and accepts any 2xx. With {@code signing-secret} the call is signed
- * like the webhook target. Settings: {@code url}, {@code method}, {@code signing-secret}.
+ * like the webhook target. Settings: {@code url}, {@code method}, {@code signing-secret}. The URL
+ * must be one the operator's outbound policy allows, unless the rule was set by an {@code admin:*}
+ * token ({@link HttpCall}).
  */
 public final class HttpHook implements Hook {
   public static final String TYPE = "http";
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
   private final Clock clock;
 
   public HttpHook(Clock clock) {
@@ -46,6 +44,8 @@ public final class HttpHook implements Hook {
             .oneOf("method", java.util.List.of("GET", "POST", "PUT"))
             .secretName("signing-secret");
     checks.required("url");
+    // ...and none with user information or a fragment, as every call checks.
+    HttpCall.url(hook.settings().get("url"), "an http hook's 'url'");
   }
 
   @Override
@@ -54,12 +54,18 @@ public final class HttpHook implements Hook {
       RotationRule rule,
       Rotation rotation,
       Function<SecretName, SecretValue> secrets) {
-    String url = hook.settings().get("url");
-    if (url == null || !url.matches("https?://.+")) {
-      throw new KeyturnException.InvalidInput("an http hook needs an http or https 'url'");
-    }
-    URI uri = URI.create(url);
-    String method = hook.settings().getOrDefault("method", hook.check() ? "GET" : "POST");
+    run(hook, rule, rotation, secrets, Outbound.publicOnly());
+  }
+
+  @Override
+  public void run(
+      HookSpec hook,
+      RotationRule rule,
+      Rotation rotation,
+      Function<SecretName, SecretValue> secrets,
+      Outbound outbound) {
+    URI uri = HttpCall.url(hook.settings().get("url"), "an http hook's 'url'");
+    String method = method(hook);
     byte[] body =
         method.equals("GET")
             ? new byte[0]
@@ -73,37 +79,28 @@ public final class HttpHook implements Hook {
                     + WebhookTarget.quote(rotation.id())
                     + "}")
                 .getBytes(StandardCharsets.UTF_8);
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(uri)
-            .timeout(TIMEOUT)
-            .method(
-                method,
-                body.length == 0
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(body));
-    if (body.length > 0) {
-      request.header("Content-Type", "application/json");
-    }
-    String signing = hook.settings().get("signing-secret");
-    if (signing != null) {
-      byte[] key = secrets.apply(SecretName.of(signing)).plaintext().reveal();
-      long timestamp = clock.instant().getEpochSecond();
-      request.header(Signatures.TIMESTAMP_HEADER, Long.toString(timestamp));
-      request.header(Signatures.SIGNATURE_HEADER, Signatures.sign(key, timestamp, body));
-      Arrays.fill(key, (byte) 0);
-    }
+    Optional<byte[]> key =
+        Optional.ofNullable(hook.settings().get("signing-secret"))
+            .map(name -> secrets.apply(SecretName.of(name)).plaintext().reveal());
+    int status;
     try {
-      int status = http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-      boolean ok = hook.check() ? status == 200 : status / 100 == 2;
-      if (!ok) {
-        throw new KeyturnException.TargetFailure(uri.getHost() + " answered " + status);
-      }
-    } catch (IOException e) {
-      throw new KeyturnException.TargetFailure(
-          uri.getHost() + " could not be reached: " + e.getClass().getSimpleName());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KeyturnException.TargetFailure("interrupted");
+      status =
+          HttpCall.send(
+              method, uri, body, key, clock.instant().getEpochSecond(), TIMEOUT, outbound);
+    } finally {
+      key.ifPresent(k -> Arrays.fill(k, (byte) 0));
     }
+    boolean ok = hook.check() ? status == 200 : status / 100 == 2;
+    if (!ok) {
+      throw new KeyturnException.TargetFailure("failed (HTTP " + status + ")");
+    }
+  }
+
+  private static String method(HookSpec hook) {
+    String method = hook.settings().getOrDefault("method", hook.check() ? "GET" : "POST");
+    if (!method.equals("GET") && !method.equals("POST") && !method.equals("PUT")) {
+      throw new KeyturnException.InvalidInput("an http hook's 'method' is GET, POST or PUT");
+    }
+    return method;
   }
 }

@@ -17,7 +17,10 @@ import java.util.Properties;
  *
  * <p>Settings: {@code host}, {@code port} (default 587), {@code username}, {@code security} ({@code
  * starttls}, the default; {@code tls} for implicit TLS, usually port 465; {@code none} only for a
- * local test server), {@code timeout-seconds} (default 30).
+ * local test server), {@code timeout-seconds} (default 30). The connection goes only where the
+ * rule's outbound policy allows ({@link dev.keyturn.core.Outbound}, checked on the address the mail
+ * client resolved); a failure says the login was refused or that the server did not answer, nothing
+ * more.
  */
 public final class SmtpTarget implements Target {
   public static final String TYPE = "smtp";
@@ -79,6 +82,10 @@ public final class SmtpTarget implements Target {
     props.put("mail." + protocol + ".auth", "true");
     props.put("mail." + protocol + ".connectiontimeout", timeout);
     props.put("mail." + protocol + ".timeout", timeout);
+    // An instance, not a class name: every socket the mail client opens checks its address.
+    context.outbound().requireSomeAddressAllowed(host);
+    props.put("mail." + protocol + ".socketFactory", context.outbound().socketFactory(host));
+    props.put("mail." + protocol + ".socketFactory.fallback", "false");
     switch (security) {
       case "starttls" -> {
         props.put("mail.smtp.starttls.enable", "true");
@@ -106,13 +113,7 @@ public final class SmtpTarget implements Target {
           : KeyturnException.TargetFailure.permanent(message);
     } catch (MessagingException e) {
       throw new KeyturnException.TargetFailure(
-          "cannot log in to the SMTP server "
-              + host
-              + ":"
-              + port
-              + " ("
-              + e.getClass().getSimpleName()
-              + ")");
+          "the SMTP server " + host + ":" + port + " failed (no answer)");
     } finally {
       close(transport);
     }

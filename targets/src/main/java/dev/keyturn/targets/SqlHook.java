@@ -1,7 +1,9 @@
 package dev.keyturn.targets;
 
 import dev.keyturn.core.HookSpec;
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
@@ -27,6 +29,10 @@ import java.util.function.Function;
  * magic_links} to invalidate tokens signed with an old key, or {@code SELECT 1} as a check. With
  * {@code backup: true} and a {@code jdbc:sqlite:} URL, the database file is first copied to {@code
  * FILE.keyturn-YYYYMMDDTHHMMSSZ.bak} (runbook A). Errors name the SQL state, never the URL.
+ *
+ * <p>The URL is a secret a writer may change after the rule was set, so it is checked at every use
+ * ({@link JdbcUrls}): {@code postgresql} and {@code mariadb} URLs with harmless options only, on a
+ * host the rule's outbound policy allows, and {@code sqlite} files the operator declared.
  */
 public final class SqlHook implements Hook {
   public static final String TYPE = "sql";
@@ -34,9 +40,11 @@ public final class SqlHook implements Hook {
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   private final Clock clock;
+  private final HostPolicy host;
 
-  public SqlHook(Clock clock) {
+  public SqlHook(Clock clock, HostPolicy host) {
     this.clock = clock;
+    this.host = java.util.Objects.requireNonNull(host, "host");
   }
 
   @Override
@@ -69,6 +77,16 @@ public final class SqlHook implements Hook {
       RotationRule rule,
       Rotation rotation,
       Function<SecretName, SecretValue> secrets) {
+    run(hook, rule, rotation, secrets, Outbound.publicOnly());
+  }
+
+  @Override
+  public void run(
+      HookSpec hook,
+      RotationRule rule,
+      Rotation rotation,
+      Function<SecretName, SecretValue> secrets,
+      Outbound outbound) {
     String urlSecret = hook.settings().get("url-secret");
     String statement = hook.settings().get("statement");
     if (urlSecret == null || statement == null || statement.isBlank()) {
@@ -79,6 +97,7 @@ public final class SqlHook implements Hook {
                 secrets.apply(SecretName.of(urlSecret)).plaintext().reveal(),
                 StandardCharsets.UTF_8)
             .strip();
+    JdbcUrls.check(url, host, outbound);
     if (Boolean.parseBoolean(hook.settings().getOrDefault("backup", "false"))) {
       backup(url);
     }
@@ -99,8 +118,7 @@ public final class SqlHook implements Hook {
     if (!url.startsWith("jdbc:sqlite:")) {
       throw new KeyturnException.InvalidInput("backup: true works for jdbc:sqlite: databases only");
     }
-    String rest = url.substring("jdbc:sqlite:".length());
-    Path file = Path.of(rest.contains("?") ? rest.substring(0, rest.indexOf('?')) : rest);
+    Path file = Path.of(url.substring("jdbc:sqlite:".length()));
     Path copy =
         file.resolveSibling(
             file.getFileName() + ".keyturn-" + STAMP.format(clock.instant()) + ".bak");

@@ -1,5 +1,6 @@
 package dev.keyturn.targets;
 
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.spi.Hook;
 import dev.keyturn.core.spi.Target;
 import java.util.Map;
@@ -8,21 +9,33 @@ import java.util.Map;
 public final class Targets {
   private Targets() {}
 
+  /** The hooks, with no declared commands or SQLite files. */
   public static Map<String, Hook> hooks(java.time.Clock clock) {
-    return Map.of(
-        CommandHook.TYPE, new CommandHook(),
-        HttpHook.TYPE, new HttpHook(clock),
-        SqlHook.TYPE, new SqlHook(clock));
+    return hooks(clock, HostPolicy.none());
   }
 
+  /** The hooks, running the commands and opening the SQLite files {@code host} declares. */
+  public static Map<String, Hook> hooks(java.time.Clock clock, HostPolicy host) {
+    return Map.of(
+        CommandHook.TYPE, new CommandHook(host),
+        HttpHook.TYPE, new HttpHook(clock),
+        SqlHook.TYPE, new SqlHook(clock, host));
+  }
+
+  /** The targets, with no declared commands. */
   public static Map<String, Target> all(java.time.Clock clock) {
+    return all(clock, HostPolicy.none());
+  }
+
+  /** The targets, the command target running the commands {@code host} declares. */
+  public static Map<String, Target> all(java.time.Clock clock, HostPolicy host) {
     PostgresTarget postgres = new PostgresTarget();
     MariaDbTarget mariadb = new MariaDbTarget();
     return Map.of(
         NoneTarget.TYPE,
         new NoneTarget(),
         CommandTarget.TYPE,
-        new CommandTarget(),
+        new CommandTarget(host),
         WebhookTarget.TYPE,
         new WebhookTarget(clock),
         SmtpTarget.TYPE,

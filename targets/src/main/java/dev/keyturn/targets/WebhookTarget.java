@@ -3,18 +3,14 @@ package dev.keyturn.targets;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretValue;
-import dev.keyturn.core.crypto.Signatures;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Target {@code webhook}: POSTs the value to your endpoint, signed. Settings: {@code url} (set and
@@ -24,19 +20,19 @@ import java.util.Arrays;
  *
  * <p>The body is JSON: {@code {"secret", "version", "phase", "value"}} with phase {@code set},
  * {@code test} or {@code rollback}. Headers {@code X-Keyturn-Timestamp} and {@code
- * X-Keyturn-Signature: sha256=<hex>} sign {@code timestamp + "." + body} (see {@link Signatures});
- * receivers should refuse a timestamp more than 5 minutes off. Any 2xx answer is success; the
- * answer's body is ignored and never logged.
+ * X-Keyturn-Signature: sha256=<hex>} sign {@code timestamp + "." + body} (see {@link
+ * dev.keyturn.core.crypto.Signatures}); receivers should refuse a timestamp more than 5 minutes
+ * off. Any 2xx answer is success; the answer's body is ignored and never logged. The URLs must be
+ * ones the operator's outbound policy allows, unless the rule was set by an {@code admin:*} token
+ * ({@link HttpCall}).
  */
 public final class WebhookTarget implements Target {
   public static final String TYPE = "webhook";
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private final HttpClient http;
   private final Clock clock;
 
   public WebhookTarget(Clock clock) {
-    this.http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     this.clock = clock;
   }
 
@@ -83,43 +79,27 @@ public final class WebhookTarget implements Target {
   }
 
   private void call(TargetContext context, String url, String phase, SecretValue value) {
-    URI uri;
-    try {
-      uri = URI.create(url);
-    } catch (IllegalArgumentException e) {
-      throw new KeyturnException.InvalidInput("webhook url is not a URL");
-    }
-    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-      throw new KeyturnException.InvalidInput("webhook url must be http or https");
-    }
+    URI uri = HttpCall.url(url, "webhook url");
     SecretValue key = context.secrets().apply(SecretName.of(context.setting("signing-secret")));
     byte[] keyBytes = key.plaintext().reveal();
     byte[] body = body(context, phase, value);
     try {
-      long timestamp = clock.instant().getEpochSecond();
-      HttpRequest request =
-          HttpRequest.newBuilder(uri)
-              .timeout(TIMEOUT)
-              .header("Content-Type", "application/json")
-              .header(Signatures.TIMESTAMP_HEADER, Long.toString(timestamp))
-              .header(Signatures.SIGNATURE_HEADER, Signatures.sign(keyBytes, timestamp, body))
-              .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-              .build();
-      HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-      if (response.statusCode() / 100 != 2) {
-        throw new KeyturnException.TargetFailure(
-            phase + " webhook " + uri.getHost() + " answered " + response.statusCode());
+      int status =
+          HttpCall.send(
+              "POST",
+              uri,
+              body,
+              Optional.of(keyBytes),
+              clock.instant().getEpochSecond(),
+              TIMEOUT,
+              context.outbound());
+      if (status / 100 != 2) {
+        throw new KeyturnException.TargetFailure(phase + " webhook failed (HTTP " + status + ")");
       }
-    } catch (IOException e) {
-      throw new KeyturnException.TargetFailure(
-          phase
-              + " webhook "
-              + uri.getHost()
-              + " could not be reached: "
-              + e.getClass().getSimpleName());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KeyturnException.TargetFailure(phase + " webhook call was interrupted");
+    } catch (KeyturnException.TargetFailure e) {
+      throw e.getMessage().startsWith(phase)
+          ? e
+          : new KeyturnException.TargetFailure(phase + " webhook " + e.getMessage());
     } finally {
       Arrays.fill(keyBytes, (byte) 0);
       Arrays.fill(body, (byte) 0);

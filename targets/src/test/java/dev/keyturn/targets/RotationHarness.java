@@ -127,6 +127,7 @@ final class RotationHarness {
             Duration.ZERO,
             List.of(),
             Optional.empty(),
+            false,
             false);
     RotationRule prepared = engine().prepare(rule);
     store.rotations().putRule(prepared, Optional.of(T0.plus(Duration.ofDays(30))));

@@ -71,6 +71,7 @@ class SmtpTargetTest {
             Duration.ZERO,
             List.of(),
             Optional.empty(),
+            false,
             false);
     Rotation rotation =
         new Rotation(
@@ -101,7 +102,20 @@ class SmtpTargetTest {
         n -> {
           throw new AssertionError();
         },
-        p -> {});
+        p -> {},
+        outbound);
+  }
+
+  private dev.keyturn.core.Outbound outbound =
+      dev.keyturn.core.Outbound.of(List.of("127.0.0.1"), false);
+
+  @Test
+  void test_aScopedAdminsRule_toLoopback_isRefusedBeforeAnyLogin() {
+    outbound = dev.keyturn.core.Outbound.publicOnly();
+
+    assertThatThrownBy(() -> new SmtpTarget().test(context("right-app-password")))
+        .isInstanceOf(KeyturnException.class)
+        .hasMessageContaining("outbound policy");
   }
 
   @Test

@@ -215,6 +215,10 @@ public final class RuleGenerator {
                         7, Instant.parse("2026-08-01T10:11:12.123456789Z")))),
             (b, v) -> b.lastRotated(cast(v))),
         Axis.of("catchUp", List.of(false, true, true), (b, v) -> b.catchUp((Boolean) v)),
+        Axis.of(
+            "setByGlobalAdmin",
+            List.of(true, false, false, true),
+            (b, v) -> b.setByGlobalAdmin((Boolean) v)),
         // The secret is the name the rule is stored under; it varies by rule.
         new Axis(Set.of("secret"), List.of((b, i) -> {})));
   }

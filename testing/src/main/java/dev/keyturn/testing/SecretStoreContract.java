@@ -563,6 +563,7 @@ public abstract class SecretStoreContract {
             Duration.ofSeconds(1),
             java.util.List.of(),
             Optional.empty(),
+            false,
             false);
     rotations.putRule(rule, Optional.of(T0.plusSeconds(100)));
     rotations.putRule(
@@ -582,6 +583,7 @@ public abstract class SecretStoreContract {
             Duration.ZERO,
             java.util.List.of(),
             Optional.empty(),
+            false,
             false),
         Optional.empty());
 

@@ -77,6 +77,7 @@ class RotationEngineTest {
         Duration.ofSeconds(1),
         java.util.List.of(),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -261,7 +262,7 @@ class RotationEngineTest {
     Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
 
     assertThat(r.state()).isEqualTo(RotationState.FAILED);
-    assertThat(r.reason().orElseThrow()).contains("was not made by this rotation");
+    assertThat(r.reason().orElseThrow()).contains("was not made by a failed rotation");
     assertThat(secrets.describe(NAME).versions().pending().orElseThrow().number()).isEqualTo(2);
   }
 
@@ -351,6 +352,7 @@ class RotationEngineTest {
         r.backoff(),
         List.of(hooks),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -415,6 +417,177 @@ class RotationEngineTest {
     assertThat(r.state()).isEqualTo(RotationState.FAILED);
     assertThat(r.reason().orElseThrow()).contains("version 2 is current");
     assertThat(secrets.describe(NAME).versions().current().orElseThrow().number()).isEqualTo(2);
+  }
+
+  @Test
+  void failedRollbackLeftover_isRetiredByTheNextRotationAfterTheTargetSaysItIsUnused() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failTest(5).failRollback(5);
+    Rotation first = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+    assertThat(first.state()).isEqualTo(RotationState.FAILED);
+    assertThat(secrets.describe(NAME).versions().pending()).isPresent();
+    // An operator put the current value back on the target by hand; the leftover is unused.
+    target.failRollback(0);
+    target.rollback(
+        new dev.keyturn.core.spi.TargetContext(
+            store.rotations().rule(NAME).orElseThrow().rule(),
+            first,
+            secrets.read(NAME, Selector.version(2), true),
+            Optional.of(secrets.read(NAME, Selector.current(), true)),
+            n -> {
+              throw new AssertionError();
+            },
+            pid -> {}));
+
+    Rotation second = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(second.state()).as(second.reason().orElse("")).isEqualTo(RotationState.FINISHED);
+    assertThat(second.pendingVersion()).contains(3);
+    assertThat(second.checklist().get(0).name()).isEqualTo("retire leftover #2");
+    assertThat(secrets.describe(NAME).versions().version(2).orElseThrow().stage())
+        .isEqualTo(Stage.RETIRED);
+    assertThat(audit.records())
+        .anySatisfy(rec -> {
+          assertThat(rec.event().action()).isEqualTo("rotation.retire-leftover");
+          assertThat(rec.event().version()).contains(2);
+          assertThat(rec.event().detail()).contains(first.id());
+        });
+  }
+
+  @Test
+  void failedRollbackLeftover_thatTheTargetStillUses_isLeftForAPerson() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    // set applies, every test fails, rollback fails: the target keeps the leftover value.
+    target.failTest(5).failRollback(5);
+    Rotation first = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+    assertThat(first.state()).isEqualTo(RotationState.FAILED);
+
+    Rotation second = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(second.state()).isEqualTo(RotationState.FAILED);
+    assertThat(second.reason().orElseThrow()).contains("the target accepts it");
+    assertThat(secrets.describe(NAME).versions().pending().orElseThrow().number()).isEqualTo(2);
+  }
+
+  @Test
+  void suppliedValue_underARuleThatGeneratesValues_isRefusedBeforeAnythingIsStored() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+
+    assertThatThrownBy(
+            () -> engine.start(NAME, Optional.of(Plaintext.ofUtf8("attacker-chosen")), true, "tok"))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageContaining("only under a manual rule")
+        .hasMessageNotContaining("attacker-chosen");
+
+    assertThat(secrets.describe(NAME).versions().versions()).hasSize(1);
+    assertThat(store.rotations().active(NAME)).isEmpty();
+  }
+
+  @Test
+  void failingCheckAfterSet_isItsOwnChecklistLineNotAFailedSet() {
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            hookSpec(HookSpec.Phase.AFTER_SET, true, "health", true)));
+
+    Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(r.checklist())
+        .extracting(c -> c.name() + "=" + c.ok())
+        .startsWith("set fake=true", "after-set check rec=false")
+        .doesNotContain("set fake=false");
+    assertThat(r.reason().orElseThrow()).startsWith("after-set check rec failed");
+  }
+
+  @Test
+  void emergencyReason_isKeptInTheRotationAndTheAuditRecordQuoted() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+
+    Rotation r =
+        engine.start(
+            NAME, Optional.empty(), true, Optional.of("leaked in \"ticket\" #42; rm -rf"), "tok");
+
+    assertThat(store.rotations().rotation(r.id()).orElseThrow().note())
+        .contains("leaked in \"ticket\" #42; rm -rf");
+    assertThat(audit.records())
+        .anySatisfy(rec ->
+            assertThat(rec.event().detail())
+                .isEqualTo(r.id() + " emergency reason=\"leaked in \\\"ticket\\\" #42; rm -rf\""));
+  }
+
+  @Test
+  void emergencyReason_withControlCharactersOrTooLong_isRefusedBeforeAnythingStarts() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+
+    for (String bad :
+        List.of("a\r\nforged: audit line", "a\u0000b", "\u202egnp.exe", "x".repeat(501), " ")) {
+      assertThatThrownBy(() -> engine.start(NAME, Optional.empty(), true, Optional.of(bad), "tok"))
+          .isInstanceOf(KeyturnException.InvalidInput.class);
+    }
+    assertThat(store.rotations().active(NAME)).isEmpty();
+  }
+
+  @Test
+  void rotationStartedWithOtherCommandDeclarations_isNotRunByThisNode() {
+    dev.keyturn.core.HostPolicy mine =
+        new dev.keyturn.core.HostPolicy(
+            List.of(
+                new dev.keyturn.core.CommandSpec(
+                    "reload",
+                    List.of("true"),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Duration.ofSeconds(5),
+                    Map.of())),
+            List.of(),
+            dev.keyturn.core.Outbound.publicOnly());
+    dev.keyturn.core.HostPolicy theirs =
+        new dev.keyturn.core.HostPolicy(
+            List.of(
+                new dev.keyturn.core.CommandSpec(
+                    "reload",
+                    List.of("sh", "-c", "something else"),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Duration.ofSeconds(5),
+                    Map.of())),
+            List.of(),
+            dev.keyturn.core.Outbound.publicOnly());
+    RotationEngine other =
+        new RotationEngine(
+            secrets,
+            store.rotations(),
+            Map.of("fake", target),
+            Map.of("command", hook),
+            audit,
+            clock,
+            random,
+            "node-other",
+            ended::add,
+            theirs);
+    RotationEngine here =
+        new RotationEngine(
+            secrets,
+            store.rotations(),
+            Map.of("fake", target),
+            Map.of("command", hook),
+            audit,
+            clock,
+            random,
+            "node-here",
+            ended::add,
+            mine);
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            new HookSpec(HookSpec.Phase.AFTER_SET, "command", false, Map.of("command", "reload"))));
+    Rotation started = other.start(NAME, Optional.empty(), false, "tok");
+
+    Rotation afterHere = here.runDue(started.id());
+
+    assertThat(afterHere.state()).isEqualTo(RotationState.CREATE);
+    assertThat(target.calls()).isEmpty();
+    assertThat(other.runDue(started.id()).state()).isEqualTo(RotationState.FINISHED);
   }
 
   private Rotation runUntilFinal(String id) {

@@ -1,6 +1,7 @@
 package dev.keyturn.core.spi;
 
 import dev.keyturn.core.HookSpec;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
@@ -27,4 +28,17 @@ public interface Hook {
       RotationRule rule,
       Rotation rotation,
       Function<SecretName, SecretValue> secrets);
+
+  /**
+   * Runs the hook; a hook that connects somewhere connects only where {@code outbound} allows (the
+   * operator's allowlist, or unrestricted for rules set by an {@code admin:*} token).
+   */
+  default void run(
+      HookSpec hook,
+      RotationRule rule,
+      Rotation rotation,
+      Function<SecretName, SecretValue> secrets,
+      Outbound outbound) {
+    run(hook, rule, rotation, secrets);
+  }
 }

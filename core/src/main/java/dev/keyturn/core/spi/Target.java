@@ -69,6 +69,15 @@ public interface Target {
   default void checkWrite(
       RotationRule rule, java.util.Optional<SecretValue> current, Plaintext value) {}
 
+  /**
+   * Checks a value a person supplies for a manual rotation before anything is stored: it must fit
+   * the rule (a database secret keeps the identity the rule pins and changes only its password).
+   * The engine has already checked that the rule is manual.
+   *
+   * @throws KeyturnException.InvalidInput naming what does not fit, never quoting the value
+   */
+  default void checkSupplied(RotationRule rule, SecretValue current, Plaintext supplied) {}
+
   /** Applies the pending value where it must be applied. */
   void set(TargetContext context);
 
@@ -111,11 +120,21 @@ public interface Target {
   record RevokeContext(
       RotationRule rule,
       java.util.function.Supplier<List<SecretValue>> liveValues,
-      java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
+      java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets,
+      dev.keyturn.core.Outbound outbound) {
     public RevokeContext {
       java.util.Objects.requireNonNull(rule, "rule");
       java.util.Objects.requireNonNull(liveValues, "liveValues");
       java.util.Objects.requireNonNull(secrets, "secrets");
+      java.util.Objects.requireNonNull(outbound, "outbound");
+    }
+
+    /** A context whose destinations are limited to public addresses. */
+    public RevokeContext(
+        RotationRule rule,
+        java.util.function.Supplier<List<SecretValue>> liveValues,
+        java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
+      this(rule, liveValues, secrets, dev.keyturn.core.Outbound.publicOnly());
     }
 
     /** The versions valid now, current first. */

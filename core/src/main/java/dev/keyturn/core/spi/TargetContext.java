@@ -2,6 +2,7 @@ package dev.keyturn.core.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
@@ -13,7 +14,9 @@ import java.util.function.Function;
 /**
  * What a target sees of one rotation step: the rule, the rotation, the pending value, the current
  * one, a way to read other secrets the rule names (admin credentials, signing keys), and a way to
- * report a child process so that it can be killed if the server dies mid-step.
+ * report a child process so that it can be killed if the server dies mid-step, and where the target
+ * may connect ({@code outbound}: the operator's allowlist, or unrestricted for a rule set by an
+ * {@code admin:*} token; see {@link RotationRule#outbound}).
  */
 public record TargetContext(
     RotationRule rule,
@@ -21,7 +24,19 @@ public record TargetContext(
     SecretValue pending,
     Optional<SecretValue> current,
     Function<SecretName, SecretValue> secrets,
-    Consumer<Long> startedProcess) {
+    Consumer<Long> startedProcess,
+    Outbound outbound) {
+
+  /** A context whose destinations are limited to public addresses. */
+  public TargetContext(
+      RotationRule rule,
+      Rotation rotation,
+      SecretValue pending,
+      Optional<SecretValue> current,
+      Function<SecretName, SecretValue> secrets,
+      Consumer<Long> startedProcess) {
+    this(rule, rotation, pending, current, secrets, startedProcess, Outbound.publicOnly());
+  }
 
   public TargetContext {
     requireNonNull(rule, "rule");
@@ -30,6 +45,7 @@ public record TargetContext(
     requireNonNull(current, "current");
     requireNonNull(secrets, "secrets");
     requireNonNull(startedProcess, "startedProcess");
+    requireNonNull(outbound, "outbound");
   }
 
   /** A setting of the rule's target, or a clear error naming it. */
