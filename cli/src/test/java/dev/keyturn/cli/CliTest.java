@@ -51,7 +51,8 @@ class CliTest {
                             command("reload", "touch " + work.resolve("reloaded")),
                             command("reloaded", "test -f " + work.resolve("reloaded")),
                             command("reload-yaml", "touch " + work.resolve("yaml-reloaded")),
-                            command("ok", "true")),
+                            command("ok", "true"),
+                            command("fail", "false")),
                         java.util.List.of(),
                         dev.keyturn.core.Outbound.publicOnly())),
             Clock.systemUTC(),
@@ -764,15 +765,8 @@ class CliTest {
   void rotate_failedOrFinishedWithAFailedCheck_exits4() {
     run("put", "cli/rot/FAILS", "--value", "v1");
     run("put", "cli/rot/LATECHECK", "--value", "v1");
-    run(
-        "rotation",
-        "set",
-        "cli/rot/FAILS",
-        "--check",
-        "after-set:command:false",
-        "--attempts",
-        "1");
-    run("rotation", "set", "cli/rot/LATECHECK", "--check", "after-finish:command:false");
+    run("rotation", "set", "cli/rot/FAILS", "--check", "after-set:command:fail", "--attempts", "1");
+    run("rotation", "set", "cli/rot/LATECHECK", "--check", "after-finish:command:fail");
 
     Run failed = run("rotate", "cli/rot/FAILS");
     Run lateCheck = run("rotate", "cli/rot/LATECHECK");
