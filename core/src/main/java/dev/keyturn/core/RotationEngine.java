@@ -122,15 +122,16 @@ public final class RotationEngine {
 
   /**
    * Starts a rotation of {@code name} under its rule. A value may be {@code supplied} only under a
-   * {@code manual} rule (which needs one); it is checked by the rule's target ({@link
-   * Target#checkSupplied}) and stored as pending at once. Nothing is stored when a check fails.
+   * {@code manual} rule (which needs one) and is stored as pending at once; callers check that it
+   * fits the secret first (the server's {@code SuppliedValues}). Nothing is stored when a check
+   * fails.
    *
    * @param note what the requester says, e.g. why an emergency rotation was started ({@link
    *     Rotation#checkNote}); recorded in the rotation and its audit record
    * @throws KeyturnException.NotFound if the secret has no rule or no current version
    * @throws KeyturnException.InvalidInput if a value is supplied under a rule that makes its own,
-   *     none under a manual rule, the value does not fit the rule, the note is not acceptable, or
-   *     the rule names commands this server does not declare
+   *     none under a manual rule, the note is not acceptable, or the rule names commands this
+   *     server does not declare
    * @throws KeyturnException.RotationInProgress if a rotation of it is running
    */
   public Rotation start(
@@ -164,10 +165,6 @@ public final class RotationEngine {
         .current()
         .orElseThrow(
             () -> new KeyturnException.NotFound(name + " has no current version to rotate"));
-    if (supplied.isPresent()) {
-      target(rule)
-          .checkSupplied(rule, secrets.read(name, Selector.current(), false), supplied.get());
-    }
     Instant now = clock.instant();
     Rotation rotation =
         Rotation.builder()

@@ -8,12 +8,10 @@ import dev.keyturn.api.RuleBody;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,9 +36,10 @@ class RuleChecksTest {
 
   @BeforeAll
   void start() {
+    // Rules name commands; the operator declares them (docs/security.md, "Who decides what").
     server =
-        RunningServer.start(
-            RunningServer.config(dir.resolve("data"), Optional.empty()), Clock.systemUTC());
+        RunningServer.startWithConfig(
+            dir.resolve("data"), "commands:\n  reload:\n    argv: ['true']\n");
     root = server.client();
     root.put(NAME, new PutSecretRequest("v1", null, null, null, null));
     root.put("app/checks/DB", new PutSecretRequest(null, pg("app"), null, null, null));
@@ -136,11 +135,17 @@ class RuleChecksTest {
             target("command", "set-comand", "true"),
             "has no setting 'set-comand'"),
         bad(
-            "command with a bad timeout",
+            "command with a timeout (declared by the operator, not the rule)",
             "hex:32",
             "overlap",
-            target("command", "set-command", "true", "timeout", "5 minutes"),
-            "'timeout' must be"),
+            target("command", "set-command", "reload", "timeout", "5 minutes"),
+            "has no setting 'timeout'"),
+        bad(
+            "command naming an undeclared command",
+            "hex:32",
+            "overlap",
+            target("command", "set-command", "rm -rf /"),
+            "is not declared"),
         bad(
             "webhook without url",
             "hex:32",
@@ -247,9 +252,13 @@ class RuleChecksTest {
             Map.of("phase", "after-set", "type", "command"),
             "needs 'command'"),
         hookCase(
-            "command hook with a bad timeout",
-            Map.of("phase", "after-set", "type", "command", "command", "true", "timeout", "-1s"),
-            "'timeout' must be"),
+            "command hook with a timeout (declared by the operator, not the rule)",
+            Map.of("phase", "after-set", "type", "command", "command", "reload", "timeout", "1s"),
+            "has no setting 'timeout'"),
+        hookCase(
+            "command hook naming an undeclared command",
+            Map.of("phase", "after-set", "type", "command", "command", "true"),
+            "is not declared"),
         hookCase(
             "http hook without url", Map.of("phase", "after-set", "type", "http"), "needs 'url'"),
         hookCase(
@@ -320,7 +329,7 @@ class RuleChecksTest {
             "unknown hook type", Map.of("phase", "after-set", "type", "ftp"), "unknown hook type"),
         hookCase(
             "check on failure",
-            Map.of("phase", "on-failure", "type", "command", "command", "true", "check", "true"),
+            Map.of("phase", "on-failure", "type", "command", "command", "reload", "check", "true"),
             "a check runs after-set or after-finish"));
   }
 
@@ -373,7 +382,7 @@ class RuleChecksTest {
             "method",
             "GET");
     Map<String, String> command =
-        Map.of("phase", "on-failure", "type", "command", "command", "true", "timeout", "30s");
+        Map.of("phase", "on-failure", "type", "command", "command", "reload");
 
     var rule =
         root.putRule(

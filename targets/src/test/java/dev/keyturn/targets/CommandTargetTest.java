@@ -173,17 +173,19 @@ class CommandTargetTest {
   }
 
   @Test
-  void prepare_anUndeclaredNameOrAnUnknownSetting_isRefused() {
+  void validate_anUndeclaredNameOrAnUnknownSetting_isRefused() {
     declare("reload", "true");
 
-    assertThatThrownBy(
-            () -> target().prepare(rule(Map.of("set-command", "reload2")), value(1, "v")))
+    assertThatThrownBy(() -> target().validate(rule(Map.of("set-command", "reload2")), n -> null))
         .hasMessageContaining("command 'reload2' is not declared");
     assertThatThrownBy(() ->
-            target().prepare(rule(Map.of("set-command", "reload", "timeout", "1s")), value(1, "v")))
-        .hasMessageContaining("not 'timeout'");
-    assertThat(target().prepare(rule(Map.of("set-command", "reload")), value(1, "v")).target())
-        .containsEntry("set-command", "reload");
+            target()
+                .validate(rule(Map.of("set-command", "reload", "test-command", "nope")), n -> null))
+        .hasMessageContaining("command 'nope' is not declared");
+    assertThatThrownBy(() ->
+            target().validate(rule(Map.of("set-command", "reload", "timeout", "1s")), n -> null))
+        .hasMessageContaining("no setting 'timeout'");
+    target().validate(rule(Map.of("set-command", "reload")), n -> null);
   }
 
   @Test

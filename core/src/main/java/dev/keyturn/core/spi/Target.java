@@ -69,15 +69,6 @@ public interface Target {
   default void checkWrite(
       RotationRule rule, java.util.Optional<SecretValue> current, Plaintext value) {}
 
-  /**
-   * Checks a value a person supplies for a manual rotation before anything is stored: it must fit
-   * the rule (a database secret keeps the identity the rule pins and changes only its password).
-   * The engine has already checked that the rule is manual.
-   *
-   * @throws KeyturnException.InvalidInput naming what does not fit, never quoting the value
-   */
-  default void checkSupplied(RotationRule rule, SecretValue current, Plaintext supplied) {}
-
   /** Applies the pending value where it must be applied. */
   void set(TargetContext context);
 
