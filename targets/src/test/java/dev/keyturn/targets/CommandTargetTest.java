@@ -159,11 +159,11 @@ class CommandTargetTest {
   }
 
   @Test
-  void prepare_anInlineCommandLine_isRefusedAndNothingRuns() {
+  void validate_anInlineCommandLine_isRefusedAndNothingRuns() {
     Path marker = dir.resolve("marker");
 
     assertThatThrownBy(
-            () -> target().prepare(rule(Map.of("set-command", "touch " + marker)), value(1, "v")))
+            () -> target().validate(rule(Map.of("set-command", "touch " + marker)), n -> null))
         .isInstanceOf(KeyturnException.InvalidInput.class)
         .hasMessageContaining("not declared in the server's configuration file");
     assertThatThrownBy(() ->
