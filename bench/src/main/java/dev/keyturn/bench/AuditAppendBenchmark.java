@@ -4,7 +4,7 @@ import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
-import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.store.JdbcStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,14 +44,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Threads(64)
 public class AuditAppendBenchmark {
   private Path dir;
-  private JdbcSecretStore store;
+  private JdbcStore store;
   private AuditLog log;
   private List<AuditEvent> event;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     dir = Files.createTempDirectory("keyturn-audit-bench");
-    store = JdbcSecretStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), Clock.systemUTC());
+    store = JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), Clock.systemUTC());
     log = store.openAuditLog(new AuditChain(RootKey.generate(new SecureRandom())));
     event =
         List.of(

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.crypto.Aad;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.spi.SecretChange;
-import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.StoredSecret;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -33,12 +33,12 @@ public final class SecretService {
 
   private static final int DATA_KEY_CACHE_LIMIT = 100_000;
 
-  private final SecretStore store;
+  private final Store store;
   private final Envelope envelope;
   private final Clock clock;
   private final Map<Long, CachedDataKey> dataKeys = new ConcurrentHashMap<>();
 
-  public SecretService(SecretStore store, Envelope envelope, Clock clock) {
+  public SecretService(Store store, Envelope envelope, Clock clock) {
     this.store = requireNonNull(store, "store");
     this.envelope = requireNonNull(envelope, "envelope");
     this.clock = requireNonNull(clock, "clock");
@@ -177,7 +177,7 @@ public final class SecretService {
     if (limit < 1 || limit > 1000) {
       throw new KeyturnException.InvalidInput("limit must be between 1 and 1000");
     }
-    return store.list(prefix, after, limit);
+    return store.secrets().list(prefix, after, limit);
   }
 
   /** Moves a version to another stage; see {@link VersionSet#move}. */
@@ -243,18 +243,21 @@ public final class SecretService {
   private WriteResult update(SecretName name, Function<StoredSecret, SecretChange> change) {
     VersionSet[] before = new VersionSet[1];
     StoredSecret after =
-        store.update(
-            name,
-            secret -> {
-              before[0] = secret.versions();
-              return change.apply(secret);
-            });
+        store
+            .secrets()
+            .update(
+                name,
+                secret -> {
+                  before[0] = secret.versions();
+                  return change.apply(secret);
+                });
     return new WriteResult(after, after.versions().changesFrom(before[0]));
   }
 
   private StoredSecret find(SecretName name) {
     requireNonNull(name, "name");
     return store
+        .secrets()
         .find(name)
         .filter(secret -> !secret.versions().versions().isEmpty())
         .orElseThrow(() -> new KeyturnException.NotFound(name + " does not exist"));
@@ -274,6 +277,7 @@ public final class SecretService {
             .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
     byte[] ciphertext =
         store
+            .secrets()
             .ciphertext(secret.id(), version.number())
             .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
     byte[] plaintext =

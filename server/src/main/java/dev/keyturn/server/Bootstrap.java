@@ -3,7 +3,7 @@ package dev.keyturn.server;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Tokens;
 import dev.keyturn.core.crypto.RootKey;
-import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.TokenRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,9 +60,9 @@ final class Bootstrap {
    * DATA/root.key}, else a new one when the store is empty.
    */
   static RootKey rootKey(
-      SecretStore store, Path dataDir, Optional<String> fromEnvironment, SecureRandom random) {
+      Store store, Path dataDir, Optional<String> fromEnvironment, SecureRandom random) {
     Path file = dataDir.resolve(ROOT_KEY_FILE);
-    Optional<String> recorded = store.setting(ROOT_KEY_SETTING);
+    Optional<String> recorded = store.settings().setting(ROOT_KEY_SETTING);
     RootKey key;
     if (fromEnvironment.isPresent()) {
       key = RootKey.fromBase64(fromEnvironment.get());
@@ -86,7 +86,7 @@ final class Bootstrap {
       key = RootKey.generate(random);
       writeOwnerOnly(file, key.toBase64Line(), true);
     }
-    String inForce = store.settingIfAbsent(ROOT_KEY_SETTING, key.id());
+    String inForce = store.settings().settingIfAbsent(ROOT_KEY_SETTING, key.id());
     if (!inForce.equals(key.id())) {
       throw new StartupException(
           "the store's data keys are wrapped by root key "
@@ -103,8 +103,7 @@ final class Bootstrap {
    * 600), then stores its hash. Returns the token only when it was made now, so the caller can show
    * it once.
    */
-  static Optional<String> rootToken(
-      SecretStore store, Path dataDir, SecureRandom random, Clock clock) {
+  static Optional<String> rootToken(Store store, Path dataDir, SecureRandom random, Clock clock) {
     if (store.tokens().count() > 0) {
       return Optional.empty();
     }

@@ -10,9 +10,9 @@ import dev.keyturn.core.audit.LegacyTokenCreators;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
-import dev.keyturn.core.spi.CachingSecretStore;
-import dev.keyturn.core.spi.SecretStore;
-import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.core.spi.CachingStore;
+import dev.keyturn.core.spi.Store;
+import dev.keyturn.store.JdbcStore;
 import dev.keyturn.store.NodePresence;
 import dev.keyturn.targets.Targets;
 import java.security.SecureRandom;
@@ -35,7 +35,7 @@ public final class KeyturnServer implements AutoCloseable {
 
   private final HttpListener http;
   private final Scheduler scheduler;
-  private final SecretStore store;
+  private final Store store;
   private final AuditLog audit;
   private final StoreLock lock;
   private final NodePresence presence;
@@ -45,7 +45,7 @@ public final class KeyturnServer implements AutoCloseable {
   private KeyturnServer(
       HttpListener http,
       Scheduler scheduler,
-      SecretStore store,
+      Store store,
       AuditLog audit,
       StoreLock lock,
       NodePresence presence,
@@ -107,7 +107,7 @@ public final class KeyturnServer implements AutoCloseable {
     StoreLock lock = StoreLock.acquire(config.storeUrl());
     // On PostgreSQL, mark this node as running, so that operator commands know to refuse.
     NodePresence presence;
-    SecretStore store;
+    Store store;
     try {
       presence = NodePresence.server(config.storeUrl());
     } catch (RuntimeException e) {
@@ -115,7 +115,7 @@ public final class KeyturnServer implements AutoCloseable {
       throw e;
     }
     try {
-      store = JdbcSecretStore.open(config.storeUrl(), clock);
+      store = JdbcStore.open(config.storeUrl(), clock);
     } catch (RuntimeException e) {
       presence.close();
       lock.close();
@@ -136,7 +136,7 @@ public final class KeyturnServer implements AutoCloseable {
       }
       // The embedded store has no other writer, so reads can be served from memory (metadata and
       // ciphertexts only); several nodes on PostgreSQL read the database every time.
-      SecretStore reads = embedded ? new CachingSecretStore(store, 100_000) : store;
+      Store reads = embedded ? new CachingStore(store, 100_000) : store;
       SecretService service = new SecretService(reads, new Envelope(rootKey, random), clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       Notifier notifier =

@@ -9,9 +9,9 @@ import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
-import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.TokenRecord;
-import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.store.JdbcStore;
 import dev.keyturn.store.NodePresence;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -130,7 +130,7 @@ public final class Operator implements Runnable {
     }
     try (StoreLock lock = StoreLock.acquire(config.storeUrl());
         NodePresence alone = NodePresence.exclusive(config.storeUrl());
-        SecretStore store = JdbcSecretStore.open(config.storeUrl(), clock)) {
+        Store store = JdbcStore.open(config.storeUrl(), clock)) {
       if (store.isEmpty()) {
         throw new KeyturnException.Conflict(
             "the store is empty: start the server, which makes the first root token");
@@ -151,19 +151,24 @@ public final class Operator implements Runnable {
               TokenRecord.CreatorSource.RECORDED);
       Bootstrap.writeOwnerOnly(file, token + "\n", true);
       try (AuditLog audit = store.openAuditLog(new AuditChain(key))) {
-        // Audited before it is stored: a token holding admin:* never exists unaudited.
-        audit.append(
-            List.of(
-                new AuditEvent(
-                    now,
-                    "operator",
-                    "local",
-                    "token.issue-root",
-                    Optional.empty(),
-                    Optional.empty(),
-                    "ok",
-                    "issued " + record.id() + " admin:*")));
-        store.tokens().create(record);
+        // The token and its record commit together: a token holding admin:* never exists
+        // unaudited (invariant 9).
+        store.inTransaction(work -> {
+          work.tokens().create(record);
+          work.audit()
+              .append(
+                  List.of(
+                      new AuditEvent(
+                          now,
+                          "operator",
+                          "local",
+                          "token.issue-root",
+                          Optional.empty(),
+                          Optional.empty(),
+                          "ok",
+                          "issued " + record.id() + " admin:*")));
+          return null;
+        });
       } catch (RuntimeException e) {
         deleteQuietly(file);
         throw e;

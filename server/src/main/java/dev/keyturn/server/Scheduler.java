@@ -13,7 +13,7 @@ import dev.keyturn.core.WriteResult;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.RotationStore;
-import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.Store;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ final class Scheduler implements AutoCloseable {
 
   private final RotationEngine engine;
   private final RotationStore rotations;
-  private final SecretStore store;
+  private final Store store;
   private final AuditLog audit;
   private final Notifier notifier;
   private static final Duration REVOKE_RETRY = Duration.ofMinutes(1);
@@ -57,7 +57,7 @@ final class Scheduler implements AutoCloseable {
   Scheduler(
       RotationEngine engine,
       RotationStore rotations,
-      SecretStore store,
+      Store store,
       AuditLog audit,
       Notifier notifier,
       Clock clock,
@@ -128,7 +128,7 @@ final class Scheduler implements AutoCloseable {
         log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
       }
     }
-    for (SecretName name : store.withExpiredPrevious(clock.instant(), BATCH)) {
+    for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), BATCH)) {
       retireExpired(name);
     }
     announceOverdue();

@@ -6,7 +6,7 @@ import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
-import dev.keyturn.testing.InMemorySecretStore;
+import dev.keyturn.testing.InMemoryStore;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
@@ -19,7 +19,7 @@ final class RouteTables {
   static List<Route> offline() {
     Clock clock = Clock.systemUTC();
     SecureRandom random = new SecureRandom();
-    InMemorySecretStore store = new InMemorySecretStore(clock);
+    InMemoryStore store = new InMemoryStore(clock);
     RootKey root = RootKey.generate(random);
     AuditChain chain = new AuditChain(root);
     SecretService service = new SecretService(store, new Envelope(root, random), clock);

@@ -17,7 +17,7 @@ import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.RotationStore.RuleEntry;
-import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.store.JdbcStore;
 import dev.keyturn.targets.NoneTarget;
 import dev.keyturn.testing.FixedClock;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ class ScheduledRotationsTest {
   @TempDir Path dir;
   private final FixedClock clock = new FixedClock(T0);
   private final SecureRandom random = new SecureRandom();
-  private JdbcSecretStore store;
+  private JdbcStore store;
   private AuditLog audit;
   private Scheduler scheduler;
 
@@ -117,7 +117,7 @@ class ScheduledRotationsTest {
   }
 
   private RuleService start() {
-    store = JdbcSecretStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
+    store = JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
     RootKey root = RootKey.generate(random);
     audit = store.openAuditLog(new AuditChain(root));
     secretsService = new SecretService(store, new Envelope(root, random), clock);

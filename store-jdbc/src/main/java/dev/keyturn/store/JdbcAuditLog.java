@@ -27,11 +27,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * The audit log in the {@code audit} table of a {@link JdbcSecretStore}, with group commit: one
- * writer thread takes every append waiting in its queue, chains and inserts them in one transaction
- * (one fsync for all), then releases their callers. Several nodes on one PostgreSQL database extend
- * one chain: each batch takes a transaction-scoped advisory lock and reads the head inside it
- * (SQLite serializes writers anyway).
+ * The audit log in the {@code audit} table of a {@link JdbcStore}, with group commit: one writer
+ * thread takes every append waiting in its queue, chains and inserts them in one transaction (one
+ * fsync for all), then releases their callers. Several nodes on one PostgreSQL database extend one
+ * chain: each batch takes a transaction-scoped advisory lock and reads the head inside it (SQLite
+ * serializes writers anyway).
  *
  * <p>Thread-safe. {@link #append} returns only once the records are durable, and throws {@link
  * KeyturnException.Unavailable} when they could not be written.
@@ -44,15 +44,15 @@ final class JdbcAuditLog implements AuditLog {
   private static final String COLUMNS =
       "seq, time, token_id, client, action, secret, version, result, detail, key_id, mac";
 
-  private final JdbcSecretStore store;
+  private final Jdbc jdbc;
   private final Dialect dialect;
   private final AuditChain chain;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
   private volatile boolean closed;
 
-  JdbcAuditLog(JdbcSecretStore store, Dialect dialect, AuditChain chain) {
-    this.store = store;
+  JdbcAuditLog(Jdbc jdbc, Dialect dialect, AuditChain chain) {
+    this.jdbc = jdbc;
     this.dialect = dialect;
     this.chain = requireNonNull(chain, "chain");
     this.writer = Thread.ofPlatform().name("keyturn-audit").daemon(true).start(this::writeLoop);
@@ -127,34 +127,46 @@ final class JdbcAuditLog implements AuditLog {
   }
 
   private void write(List<Pending> batch) {
-    store.inTransaction(c -> {
-      if (dialect == Dialect.POSTGRESQL) {
-        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-          lock.setLong(1, CHAIN_LOCK);
-          lock.execute();
-        }
-      }
-      long seq = 0;
-      byte[] previous = AuditChain.GENESIS;
-      try (PreparedStatement ps =
-              c.prepareStatement("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1");
-          ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          seq = rs.getLong(1);
-          previous = rs.getBytes(2);
-        }
-      }
-      List<AuditRecord> records = new ArrayList<>();
-      for (Pending pending : batch) {
-        for (AuditEvent event : pending.events) {
-          AuditRecord record = chain.seal(++seq, event.truncatedToMillis(), previous);
-          records.add(record);
-          previous = record.mac();
-        }
-      }
-      insert(c, records);
+    List<AuditEvent> events = new ArrayList<>();
+    batch.forEach(p -> events.addAll(p.events));
+    jdbc.write(c -> {
+      chainAndInsert(c, dialect, chain, events);
       return null;
     });
+  }
+
+  /**
+   * Chains {@code events} after the newest record and inserts them, in the caller's transaction.
+   * The head is read under the chain lock (PostgreSQL: a transaction-scoped advisory lock held to
+   * the commit; SQLite: its one writer), so writers on every node extend one chain. Call it last in
+   * a transaction: no transaction may wait for another lock while it holds this one.
+   */
+  static void chainAndInsert(
+      Connection c, Dialect dialect, AuditChain chain, List<AuditEvent> events)
+      throws SQLException {
+    if (dialect == Dialect.POSTGRESQL) {
+      try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, CHAIN_LOCK);
+        lock.execute();
+      }
+    }
+    long seq = 0;
+    byte[] previous = AuditChain.GENESIS;
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1");
+        ResultSet rs = ps.executeQuery()) {
+      if (rs.next()) {
+        seq = rs.getLong(1);
+        previous = rs.getBytes(2);
+      }
+    }
+    List<AuditRecord> records = new ArrayList<>();
+    for (AuditEvent event : events) {
+      AuditRecord record = chain.seal(++seq, event.truncatedToMillis(), previous);
+      records.add(record);
+      previous = record.mac();
+    }
+    insert(c, records);
   }
 
   /** Inserts with multi-row statements: far fewer round trips than one statement per row. */
@@ -259,7 +271,7 @@ final class JdbcAuditLog implements AuditLog {
     sql.append(" ORDER BY seq DESC LIMIT ?");
     args.add(query.limit());
     List<AuditRecord> out =
-        store.withConnection(c -> {
+        jdbc.read(c -> {
           try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             for (int i = 0; i < args.size(); i++) {
               ps.setObject(i + 1, args.get(i));
@@ -277,7 +289,7 @@ final class JdbcAuditLog implements AuditLog {
     while (true) {
       long from = after;
       List<AuditRecord> page =
-          store.withConnection(c -> {
+          jdbc.read(c -> {
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "SELECT " + COLUMNS + " FROM audit WHERE seq > ? ORDER BY seq LIMIT 10000")) {
@@ -295,7 +307,7 @@ final class JdbcAuditLog implements AuditLog {
 
   @Override
   public Optional<AuditRecord> head() {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + COLUMNS + " FROM audit ORDER BY seq DESC LIMIT 1")) {
         return readAll(ps).stream().findFirst();

@@ -16,10 +16,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Rules and rotations in the {@code rules} and {@code rotations} tables of a {@link
- * JdbcSecretStore}. A partial unique index allows one active rotation per secret, so two nodes
- * starting one at the same moment get one rotation and one {@link
- * KeyturnException.RotationInProgress}. Thread-safe.
+ * Rules and rotations in the {@code rules} and {@code rotations} tables of a {@link JdbcStore}. A
+ * partial unique index allows one active rotation per secret, so two nodes starting one at the same
+ * moment get one rotation and one {@link KeyturnException.RotationInProgress}. Thread-safe.
  */
 final class JdbcRotationStore implements RotationStore {
   private static final String COLUMNS =
@@ -31,16 +30,16 @@ final class JdbcRotationStore implements RotationStore {
   private static final int SQLITE_CONSTRAINT = 19;
   private static final String UNIQUE_VIOLATION = "23505";
 
-  private final JdbcSecretStore store;
+  private final Jdbc jdbc;
 
-  JdbcRotationStore(JdbcSecretStore store) {
-    this.store = store;
+  JdbcRotationStore(Jdbc jdbc) {
+    this.jdbc = jdbc;
     RuleJson.warmUp();
   }
 
   @Override
   public void putRule(RuleEntry entry) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT INTO rules (secret, body, next_due, start_at) VALUES (?, ?, ?, ?)"
@@ -58,7 +57,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public Optional<RuleEntry> rule(SecretName secret) {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + RULE_COLUMNS + " FROM rules WHERE secret = ?")) {
         ps.setString(1, secret.value());
@@ -69,7 +68,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public boolean deleteRule(SecretName secret) {
-    return store.inTransaction(c -> {
+    return jdbc.write(c -> {
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM rules WHERE secret = ?")) {
         ps.setString(1, secret.value());
         return ps.executeUpdate() > 0;
@@ -79,7 +78,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public List<RuleEntry> rules(String prefix, int limit) {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT "
@@ -105,7 +104,7 @@ final class JdbcRotationStore implements RotationStore {
 
   /** Rules whose {@code column} (one of two indexed constants) is at or before {@code until}. */
   private List<RuleEntry> rulesUntil(String column, Instant until, int limit) {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT "
@@ -136,7 +135,7 @@ final class JdbcRotationStore implements RotationStore {
 
   /** Runs {@code sql}, whose parameters are {@code at} {@code times} times, then the secret. */
   private void update(String sql, int times, SecretName secret, Optional<Instant> at) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (int i = 1; i <= times; i++) {
           setMillis(ps, i, at);
@@ -150,7 +149,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public void start(Rotation rotation) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       try (PreparedStatement find =
           c.prepareStatement("SELECT id FROM rotations WHERE secret = ? AND active = 1")) {
         find.setString(1, rotation.secret().value());
@@ -184,7 +183,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public boolean claim(String id, String node, Instant now, Instant until) {
-    return store.inTransaction(c -> {
+    return jdbc.write(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE rotations SET lease_owner = ?, lease_until = ? WHERE id = ? AND"
@@ -201,7 +200,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public void release(String id, String node) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE rotations SET lease_owner = NULL, lease_until = NULL"
@@ -216,7 +215,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public void save(Rotation r) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE rotations SET state = ?, attempt = ?, updated_at = ?, next_attempt_at = ?,"
@@ -266,7 +265,7 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public List<Rotation> runnable(Instant now, int limit) {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT "
@@ -291,7 +290,7 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   private List<Rotation> query(String sql, String key, Integer limit) {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setString(1, key);
         if (limit != null) {

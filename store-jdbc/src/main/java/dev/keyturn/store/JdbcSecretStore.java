@@ -2,9 +2,6 @@ package dev.keyturn.store;
 
 import static java.util.Objects.requireNonNull;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Stage;
 import dev.keyturn.core.ValueType;
@@ -13,11 +10,6 @@ import dev.keyturn.core.VersionSet;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.StoredSecret;
-import dev.keyturn.core.spi.TokenStore;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,98 +23,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
 
 /**
- * {@link SecretStore} on JDBC: SQLite (the embedded default) or PostgreSQL (several nodes sharing
- * one database). Updates of one secret are serialized: SQLite opens every write transaction with
- * {@code BEGIN IMMEDIATE}; PostgreSQL locks the secret's row with {@code SELECT ... FOR UPDATE}.
- * The schema is migrated with Flyway when the store opens.
- *
- * <p>Thread-safe. SQL errors become {@link KeyturnException.Unavailable}; statements take values
- * only as parameters, so no error text carries one.
+ * Secrets and versions in the {@code secrets} and {@code versions} tables of a {@link JdbcStore}.
+ * Updates of one secret are serialized: SQLite opens every write transaction with {@code BEGIN
+ * IMMEDIATE}; PostgreSQL locks the secret's row with {@code SELECT ... FOR UPDATE}. Thread-safe.
  */
-public final class JdbcSecretStore implements SecretStore {
+final class JdbcSecretStore implements SecretStore {
   private static final String SECRET_COLUMNS =
       "id, name, data_key, destroyed, created_at, updated_at";
   private static final String VERSION_COLUMNS =
       "secret_id, number, stage, value_type, created_at, created_by, accept_until, fingerprint";
 
-  private final HikariDataSource dataSource;
+  private final Jdbc jdbc;
   private final Dialect dialect;
   private final Clock clock;
-  private final JdbcTokenStore tokens;
-  private final JdbcRotationStore rotations;
 
-  private JdbcSecretStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
-    this.dataSource = dataSource;
+  JdbcSecretStore(Jdbc jdbc, Dialect dialect, Clock clock) {
+    this.jdbc = jdbc;
     this.dialect = dialect;
     this.clock = clock;
-    this.tokens = new JdbcTokenStore(this, dialect);
-    this.rotations = new JdbcRotationStore(this);
-  }
-
-  /**
-   * Opens the store at {@code jdbcUrl} and migrates its schema. For SQLite the database file is
-   * created with mode 600 (its {@code -wal} and {@code -shm} files follow its mode) in a directory
-   * that must exist.
-   */
-  public static JdbcSecretStore open(String jdbcUrl, Clock clock) {
-    requireNonNull(jdbcUrl, "jdbcUrl");
-    requireNonNull(clock, "clock");
-    Dialect dialect = Dialect.of(jdbcUrl);
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(jdbcUrl);
-    config.setPoolName("keyturn-store");
-    config.setAutoCommit(true);
-    if (dialect == Dialect.SQLITE) {
-      prepareSqliteFile(jdbcUrl);
-      // sqlite-jdbc applies these pragmas to every connection it opens, so every pooled
-      // connection has them; transaction_mode makes each transaction BEGIN IMMEDIATE.
-      config.addDataSourceProperty("journal_mode", "WAL");
-      config.addDataSourceProperty("synchronous", "FULL");
-      config.addDataSourceProperty("busy_timeout", "30000");
-      config.addDataSourceProperty("foreign_keys", "true");
-      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
-      config.setMaximumPoolSize(8);
-    } else {
-      config.setMaximumPoolSize(16);
-    }
-    HikariDataSource dataSource;
-    try {
-      dataSource = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw new KeyturnException.Unavailable("cannot open the store: " + rootMessage(e), e);
-    }
-    try {
-      Flyway.configure()
-          .dataSource(dataSource)
-          .locations(dialect.migrations)
-          .javaMigrations(new RuleDocumentsMigration())
-          .loggers("slf4j")
-          .load()
-          .migrate();
-      if (dialect == Dialect.SQLITE) {
-        tightenSqliteSideFiles(jdbcUrl);
-      }
-      return new JdbcSecretStore(dataSource, dialect, clock);
-    } catch (RuntimeException e) {
-      dataSource.close();
-      throw new KeyturnException.Unavailable("cannot migrate the store: " + rootMessage(e), e);
-    }
-  }
-
-  /** The pool, for tests that look at connection settings. */
-  DataSource dataSource() {
-    return dataSource;
   }
 
   @Override
   public StoredSecret update(SecretName name, Function<StoredSecret, SecretChange> change) {
     requireNonNull(name, "name");
     requireNonNull(change, "change");
-    return inTransaction(c -> {
+    return jdbc.write(c -> {
       long now = clock.millis();
       try (PreparedStatement insert =
           c.prepareStatement(
@@ -144,12 +71,12 @@ public final class JdbcSecretStore implements SecretStore {
   @Override
   public Optional<StoredSecret> find(SecretName name) {
     requireNonNull(name, "name");
-    return withConnection(c -> loadSecret(c, name, ""));
+    return jdbc.read(c -> loadSecret(c, name, ""));
   }
 
   @Override
   public Optional<byte[]> ciphertext(long secretId, int version) {
-    return withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT ciphertext FROM versions WHERE secret_id = ? AND number = ?")) {
@@ -166,7 +93,7 @@ public final class JdbcSecretStore implements SecretStore {
   public List<StoredSecret> list(String prefix, Optional<String> after, int limit) {
     requireNonNull(prefix, "prefix");
     requireNonNull(after, "after");
-    return withConnection(c -> {
+    return jdbc.read(c -> {
       // Names use only ASCII characters below '~', so prefix + "~" bounds the range.
       StringBuilder sql =
           new StringBuilder("SELECT " + SECRET_COLUMNS + " FROM secrets WHERE live = 1");
@@ -200,53 +127,8 @@ public final class JdbcSecretStore implements SecretStore {
   }
 
   @Override
-  public boolean isEmpty() {
-    return withConnection(c -> {
-      try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM tokens)");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1) == 0;
-      }
-    });
-  }
-
-  @Override
-  public Optional<String> setting(String key) {
-    requireNonNull(key, "key");
-    return withConnection(c -> readSetting(c, key));
-  }
-
-  @Override
-  public String settingIfAbsent(String key, String value) {
-    requireNonNull(key, "key");
-    requireNonNull(value, "value");
-    return inTransaction(c -> {
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")) {
-        ps.setString(1, key);
-        ps.setString(2, value);
-        ps.executeUpdate();
-      }
-      return readSetting(c, key).orElseThrow();
-    });
-  }
-
-  @Override
-  public TokenStore tokens() {
-    return tokens;
-  }
-
-  @Override
-  public dev.keyturn.core.spi.RotationStore rotations() {
-    return rotations;
-  }
-
-  @Override
   public List<SecretName> withExpiredPrevious(Instant now, int limit) {
-    return withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT DISTINCT s.name FROM versions v JOIN secrets s ON s.id = v.secret_id"
@@ -262,25 +144,6 @@ public final class JdbcSecretStore implements SecretStore {
         return out;
       }
     });
-  }
-
-  @Override
-  public dev.keyturn.core.spi.AuditLog openAuditLog(dev.keyturn.core.audit.AuditChain chain) {
-    return new JdbcAuditLog(this, dialect, chain);
-  }
-
-  @Override
-  public void close() {
-    dataSource.close();
-  }
-
-  private static Optional<String> readSetting(Connection c, String key) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT value FROM settings WHERE key = ?")) {
-      ps.setString(1, key);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-      }
-    }
   }
 
   private void write(Connection c, StoredSecret before, SecretChange change, long now)
@@ -421,89 +284,6 @@ public final class JdbcSecretStore implements SecretStore {
     List<T> out = new ArrayList<>(a);
     out.addAll(b);
     return out;
-  }
-
-  /** A unit of JDBC work. */
-  interface Work<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  <T> T withConnection(Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw unavailable(e);
-    }
-  }
-
-  <T> T inTransaction(Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException | Error e) {
-        rollbackQuietly(c, e);
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw unavailable(e);
-    }
-  }
-
-  private static void rollbackQuietly(Connection c, Throwable cause) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      cause.addSuppressed(e);
-    }
-  }
-
-  private static KeyturnException.Unavailable unavailable(SQLException e) {
-    return new KeyturnException.Unavailable("the store failed: " + e.getMessage(), e);
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  private static Path sqlitePath(String jdbcUrl) {
-    String rest = jdbcUrl.substring("jdbc:sqlite:".length());
-    int query = rest.indexOf('?');
-    return Path.of(query >= 0 ? rest.substring(0, query) : rest);
-  }
-
-  private static void prepareSqliteFile(String jdbcUrl) {
-    Path db = sqlitePath(jdbcUrl);
-    try {
-      if (!Files.exists(db)) {
-        Files.createFile(
-            db, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      }
-    } catch (IOException e) {
-      throw new KeyturnException.Unavailable("cannot create the database file " + db, e);
-    }
-  }
-
-  private static void tightenSqliteSideFiles(String jdbcUrl) {
-    Path db = sqlitePath(jdbcUrl);
-    for (String suffix : new String[] {"", "-wal", "-shm"}) {
-      Path file = db.resolveSibling(db.getFileName() + suffix);
-      try {
-        if (Files.exists(file)) {
-          Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        }
-      } catch (IOException e) {
-        throw new KeyturnException.Unavailable("cannot set mode 600 on " + file, e);
-      }
-    }
   }
 
   private record SecretRow(

@@ -15,21 +15,21 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-/** Tokens in the {@code tokens} table of a {@link JdbcSecretStore}. Thread-safe. */
+/** Tokens in the {@code tokens} table of a {@link JdbcStore}. Thread-safe. */
 final class JdbcTokenStore implements TokenStore {
   private static final String COLUMNS =
       "id, hash, name, grants, created_at, expires_at, revoked_at, creator, creator_source";
-  private final JdbcSecretStore store;
+  private final Jdbc jdbc;
   private final Dialect dialect;
 
-  JdbcTokenStore(JdbcSecretStore store, Dialect dialect) {
-    this.store = store;
+  JdbcTokenStore(Jdbc jdbc, Dialect dialect) {
+    this.jdbc = jdbc;
     this.dialect = dialect;
   }
 
   @Override
   public void create(TokenRecord token) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       if (token.creator().isPresent()) {
         // PostgreSQL: the row lock waits for a revocation under way (it locks the table), then
         // reads the creator as that revocation left it. SQLite serializes every write.
@@ -65,7 +65,7 @@ final class JdbcTokenStore implements TokenStore {
 
   @Override
   public Optional<TokenRecord> findByHash(byte[] hash) {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + COLUMNS + " FROM tokens WHERE hash = ?")) {
         ps.setBytes(1, hash);
@@ -97,7 +97,7 @@ final class JdbcTokenStore implements TokenStore {
 
   @Override
   public List<TokenRecord> list() {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + COLUMNS + " FROM tokens ORDER BY created_at, id")) {
         return readAll(ps);
@@ -107,7 +107,7 @@ final class JdbcTokenStore implements TokenStore {
 
   @Override
   public List<TokenRecord> revoke(String id, Instant at) {
-    return store.inTransaction(c -> {
+    return jdbc.write(c -> {
       if (dialect == Dialect.POSTGRESQL) {
         // Excludes other revocations and token creations (which lock their creator's row) until
         // this one commits, so the lineage read below is complete.
@@ -146,7 +146,7 @@ final class JdbcTokenStore implements TokenStore {
   @Override
   public void resolveCreator(
       String id, Optional<String> creator, TokenRecord.CreatorSource source) {
-    store.inTransaction(c -> {
+    jdbc.write(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE tokens SET creator = ?, creator_source = ?"
@@ -162,7 +162,7 @@ final class JdbcTokenStore implements TokenStore {
 
   @Override
   public long count() {
-    return store.withConnection(c -> {
+    return jdbc.read(c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM tokens");
           ResultSet rs = ps.executeQuery()) {
         rs.next();

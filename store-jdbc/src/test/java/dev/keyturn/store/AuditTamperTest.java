@@ -30,14 +30,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AuditTamperTest {
   private static final Instant T0 = Instant.parse("2026-11-22T00:00:00Z");
   @TempDir Path dir;
-  private JdbcSecretStore store;
+  private JdbcStore store;
   private AuditLog log;
   private AuditChain chain;
   private AuditVerifier verifier;
 
   @BeforeEach
   void open() {
-    store = JdbcSecretStore.open(url(), new FixedClock(T0));
+    store = JdbcStore.open(url(), new FixedClock(T0));
     RootKey root = RootKey.generate(new SecureRandom());
     chain = new AuditChain(root);
     verifier = new AuditVerifier(chain);

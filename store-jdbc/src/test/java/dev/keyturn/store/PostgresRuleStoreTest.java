@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 
 /** The rule contract on the local PostgreSQL: every open is a new store on this test's schema. */
 class PostgresRuleStoreTest extends RuleStoreContract {
-  private final List<JdbcSecretStore> opened = new ArrayList<>();
+  private final List<JdbcStore> opened = new ArrayList<>();
   private String baseUrl;
   private String schema;
 
@@ -25,14 +25,14 @@ class PostgresRuleStoreTest extends RuleStoreContract {
       execute("CREATE SCHEMA " + schema);
     }
     String url = baseUrl + (baseUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema;
-    JdbcSecretStore store = JdbcSecretStore.open(url, new FixedClock(T0));
+    JdbcStore store = JdbcStore.open(url, new FixedClock(T0));
     opened.add(store);
     return store.rotations();
   }
 
   @AfterEach
   void drop() {
-    opened.forEach(JdbcSecretStore::close);
+    opened.forEach(JdbcStore::close);
     if (schema != null) {
       execute("DROP SCHEMA " + schema + " CASCADE");
     }

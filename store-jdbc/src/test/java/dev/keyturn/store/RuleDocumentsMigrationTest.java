@@ -73,7 +73,7 @@ class RuleDocumentsMigrationTest {
       }
     }
 
-    try (JdbcSecretStore store = JdbcSecretStore.open(url, new FixedClock(T0))) {
+    try (JdbcStore store = JdbcStore.open(url, new FixedClock(T0))) {
       for (int i = 0; i < rules.size(); i++) {
         Optional<Instant> due = Optional.of(T0.plusSeconds(i));
         assertThat(store.rotations().rule(rules.get(i).secret()))

@@ -12,18 +12,18 @@ import org.junit.jupiter.api.io.TempDir;
 /** The rule contract on SQLite: every open is a new store (pool, migration check) on one file. */
 class SqliteRuleStoreTest extends RuleStoreContract {
   @TempDir Path dir;
-  private final List<JdbcSecretStore> opened = new ArrayList<>();
+  private final List<JdbcStore> opened = new ArrayList<>();
 
   @Override
   protected RotationStore open() {
-    JdbcSecretStore store =
-        JdbcSecretStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), new FixedClock(T0));
+    JdbcStore store =
+        JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), new FixedClock(T0));
     opened.add(store);
     return store.rotations();
   }
 
   @AfterEach
   void close() {
-    opened.forEach(JdbcSecretStore::close);
+    opened.forEach(JdbcStore::close);
   }
 }

@@ -25,7 +25,7 @@ import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
 import dev.keyturn.testing.FixedClock;
 import dev.keyturn.testing.InMemoryAuditLog;
-import dev.keyturn.testing.InMemorySecretStore;
+import dev.keyturn.testing.InMemoryStore;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +57,7 @@ final class RotationHarness {
 
   final FixedClock clock = new FixedClock(T0);
   final SecureRandom random = new SecureRandom();
-  final InMemorySecretStore store = new InMemorySecretStore(clock);
+  final InMemoryStore store = new InMemoryStore(clock);
   final SecretService secrets =
       new SecretService(store, new Envelope(RootKey.generate(random), random), clock);
   final InMemoryAuditLog audit = new InMemoryAuditLog(new AuditChain(RootKey.generate(random)));

@@ -15,25 +15,31 @@ import java.util.function.Consumer;
 public final class InMemoryAuditLog implements AuditLog {
   private final AuditChain chain;
   private final List<AuditRecord> records;
+  private final Object lock;
 
   public InMemoryAuditLog(AuditChain chain) {
-    this(chain, new ArrayList<>());
+    this(chain, new ArrayList<>(), new Object());
   }
 
-  /** A log over {@code records}, which outlives it (as a table outlives a connection). */
-  InMemoryAuditLog(AuditChain chain, List<AuditRecord> records) {
+  /**
+   * A log over {@code records}, which outlives it (as a table outlives a connection), guarded by
+   * {@code lock}.
+   */
+  InMemoryAuditLog(AuditChain chain, List<AuditRecord> records, Object lock) {
     this.chain = chain;
     this.records = records;
+    this.lock = lock;
   }
 
   @Override
   public void append(List<AuditEvent> events) {
-    synchronized (records) {
-      appendLocked(events);
+    synchronized (lock) {
+      appendTo(records, chain, events);
     }
   }
 
-  private void appendLocked(List<AuditEvent> events) {
+  /** Chains {@code events} onto {@code records}; the caller holds their lock. */
+  static void appendTo(List<AuditRecord> records, AuditChain chain, List<AuditEvent> events) {
     byte[] previous = records.isEmpty() ? AuditChain.GENESIS : records.getLast().mac();
     for (AuditEvent e : events) {
       AuditEvent truncated = e.truncatedToMillis();
@@ -76,7 +82,7 @@ public final class InMemoryAuditLog implements AuditLog {
 
   /** Every record so far, for assertions. */
   public List<AuditRecord> records() {
-    synchronized (records) {
+    synchronized (lock) {
       return List.copyOf(records);
     }
   }

@@ -8,6 +8,7 @@ import dev.keyturn.core.spi.RotationStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,9 +16,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * A {@link RotationStore} in memory, with the same one-active-rotation rule. Rules are kept as the
- * documents {@link RuleCodec} writes, so a rule read back went through the same codec as in the
- * JDBC store. Thread-safe.
+ * /** The rules and rotations of an {@link InMemoryStore}, with the same one-active-rotation rule.
+ * Rules are kept as the documents {@link RuleCodec} writes, so a rule read back went through the
+ * same codec as in the JDBC store. Every call holds the store's lock.
  */
 public final class InMemoryRotationStore implements RotationStore {
   private record StoredRule(
@@ -30,144 +31,199 @@ public final class InMemoryRotationStore implements RotationStore {
     }
   }
 
-  private final TreeMap<String, StoredRule> rules = new TreeMap<>();
-  private final Map<String, Rotation> rotations = new LinkedHashMap<>();
+  private final Object lock;
+  private TreeMap<String, StoredRule> rules = new TreeMap<>();
+  private Map<String, Rotation> rotations = new LinkedHashMap<>();
+  private Map<String, String> leaseOwner = new HashMap<>();
+  private Map<String, Instant> leaseUntil = new HashMap<>();
+
+  InMemoryRotationStore(Object lock) {
+    this.lock = lock;
+  }
 
   @Override
-  public synchronized void putRule(RuleEntry entry) {
+  public void putRule(RuleEntry entry) {
     SecretName secret = entry.rule().secret();
-    rules.put(
-        secret.value(),
+    StoredRule stored =
         new StoredRule(
-            secret, RuleCodec.toDocument(entry.rule()), entry.nextDue(), entry.startAt()));
-  }
-
-  @Override
-  public synchronized Optional<RuleEntry> rule(SecretName secret) {
-    return Optional.ofNullable(rules.get(secret.value())).map(StoredRule::entry);
-  }
-
-  @Override
-  public synchronized boolean deleteRule(SecretName secret) {
-    return rules.remove(secret.value()) != null;
-  }
-
-  @Override
-  public synchronized List<RuleEntry> rules(String prefix, int limit) {
-    return rules.values().stream()
-        .filter(r -> r.secret().value().startsWith(prefix))
-        .limit(limit)
-        .map(StoredRule::entry)
-        .toList();
-  }
-
-  @Override
-  public synchronized List<RuleEntry> dueRules(Instant now, int limit) {
-    return rules.values().stream()
-        .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
-        .sorted(Comparator.comparing(r -> r.startAt().orElseThrow()))
-        .limit(limit)
-        .map(StoredRule::entry)
-        .toList();
-  }
-
-  @Override
-  public synchronized List<RuleEntry> overdueRules(Instant before, int limit) {
-    return rules.values().stream()
-        .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
-        .sorted(Comparator.comparing(r -> r.nextDue().orElseThrow()))
-        .limit(limit)
-        .map(StoredRule::entry)
-        .toList();
-  }
-
-  @Override
-  public synchronized void setNextDue(SecretName secret, Optional<Instant> nextDue) {
-    StoredRule r = rules.get(secret.value());
-    if (r != null) {
-      rules.put(secret.value(), new StoredRule(secret, r.document(), nextDue, nextDue));
+            secret, RuleCodec.toDocument(entry.rule()), entry.nextDue(), entry.startAt());
+    synchronized (lock) {
+      rules.put(secret.value(), stored);
     }
   }
 
   @Override
-  public synchronized void setStartAt(SecretName secret, Optional<Instant> startAt) {
-    StoredRule r = rules.get(secret.value());
-    if (r != null) {
-      rules.put(secret.value(), new StoredRule(secret, r.document(), r.nextDue(), startAt));
+  public Optional<RuleEntry> rule(SecretName secret) {
+    synchronized (lock) {
+      return Optional.ofNullable(rules.get(secret.value())).map(StoredRule::entry);
     }
   }
 
   @Override
-  public synchronized void start(Rotation rotation) {
-    Optional<Rotation> running = active(rotation.secret());
-    if (running.isPresent()) {
-      throw new KeyturnException.RotationInProgress(rotation.secret().value(), running.get().id());
-    }
-    rotations.put(rotation.id(), rotation);
-  }
-
-  private final Map<String, String> leaseOwner = new java.util.HashMap<>();
-  private final Map<String, Instant> leaseUntil = new java.util.HashMap<>();
-
-  @Override
-  public synchronized boolean claim(String id, String node, Instant now, Instant until) {
-    if (!rotations.containsKey(id)) {
-      return false;
-    }
-    Instant held = leaseUntil.get(id);
-    if (held != null && !held.isBefore(now) && !node.equals(leaseOwner.get(id))) {
-      return false;
-    }
-    leaseOwner.put(id, node);
-    leaseUntil.put(id, until);
-    return true;
-  }
-
-  @Override
-  public synchronized void release(String id, String node) {
-    if (node.equals(leaseOwner.get(id))) {
-      leaseOwner.remove(id);
-      leaseUntil.remove(id);
+  public boolean deleteRule(SecretName secret) {
+    synchronized (lock) {
+      return rules.remove(secret.value()) != null;
     }
   }
 
   @Override
-  public synchronized void save(Rotation rotation) {
-    if (!rotations.containsKey(rotation.id())) {
-      throw new KeyturnException.NotFound("rotation " + rotation.id() + " does not exist");
+  public List<RuleEntry> rules(String prefix, int limit) {
+    synchronized (lock) {
+      return rules.values().stream()
+          .filter(r -> r.secret().value().startsWith(prefix))
+          .limit(limit)
+          .map(StoredRule::entry)
+          .toList();
     }
-    rotations.put(rotation.id(), rotation);
   }
 
   @Override
-  public synchronized Optional<Rotation> rotation(String id) {
-    return Optional.ofNullable(rotations.get(id));
+  public List<RuleEntry> dueRules(Instant now, int limit) {
+    synchronized (lock) {
+      return rules.values().stream()
+          .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
+          .sorted(Comparator.comparing(r -> r.startAt().orElseThrow()))
+          .limit(limit)
+          .map(StoredRule::entry)
+          .toList();
+    }
   }
 
   @Override
-  public synchronized Optional<Rotation> active(SecretName secret) {
-    return rotations.values().stream()
-        .filter(r -> r.secret().equals(secret) && !r.state().isFinal())
-        .findFirst();
+  public List<RuleEntry> overdueRules(Instant before, int limit) {
+    synchronized (lock) {
+      return rules.values().stream()
+          .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
+          .sorted(Comparator.comparing(r -> r.nextDue().orElseThrow()))
+          .limit(limit)
+          .map(StoredRule::entry)
+          .toList();
+    }
   }
 
   @Override
-  public synchronized List<Rotation> runnable(Instant now, int limit) {
-    return rotations.values().stream()
-        .filter(r -> !r.state().isFinal() && !r.nextAttemptAt().isAfter(now))
-        .sorted(Comparator.comparing(Rotation::nextAttemptAt))
-        .limit(limit)
-        .toList();
-  }
-
-  @Override
-  public synchronized List<Rotation> history(SecretName secret, int limit) {
-    List<Rotation> out = new ArrayList<>();
-    for (Rotation r : rotations.values()) {
-      if (r.secret().equals(secret)) {
-        out.add(0, r);
+  public void setNextDue(SecretName secret, Optional<Instant> nextDue) {
+    synchronized (lock) {
+      StoredRule r = rules.get(secret.value());
+      if (r != null) {
+        rules.put(secret.value(), new StoredRule(secret, r.document(), nextDue, nextDue));
       }
     }
-    return out.subList(0, Math.min(limit, out.size()));
+  }
+
+  @Override
+  public void setStartAt(SecretName secret, Optional<Instant> startAt) {
+    synchronized (lock) {
+      StoredRule r = rules.get(secret.value());
+      if (r != null) {
+        rules.put(secret.value(), new StoredRule(secret, r.document(), r.nextDue(), startAt));
+      }
+    }
+  }
+
+  @Override
+  public void start(Rotation rotation) {
+    synchronized (lock) {
+      Optional<Rotation> running = active(rotation.secret());
+      if (running.isPresent()) {
+        throw new KeyturnException.RotationInProgress(
+            rotation.secret().value(), running.get().id());
+      }
+      rotations.put(rotation.id(), rotation);
+    }
+  }
+
+  @Override
+  public boolean claim(String id, String node, Instant now, Instant until) {
+    synchronized (lock) {
+      if (!rotations.containsKey(id)) {
+        return false;
+      }
+      Instant held = leaseUntil.get(id);
+      if (held != null && !held.isBefore(now) && !node.equals(leaseOwner.get(id))) {
+        return false;
+      }
+      leaseOwner.put(id, node);
+      leaseUntil.put(id, until);
+      return true;
+    }
+  }
+
+  @Override
+  public void release(String id, String node) {
+    synchronized (lock) {
+      if (node.equals(leaseOwner.get(id))) {
+        leaseOwner.remove(id);
+        leaseUntil.remove(id);
+      }
+    }
+  }
+
+  @Override
+  public void save(Rotation rotation) {
+    synchronized (lock) {
+      if (!rotations.containsKey(rotation.id())) {
+        throw new KeyturnException.NotFound("rotation " + rotation.id() + " does not exist");
+      }
+      rotations.put(rotation.id(), rotation);
+    }
+  }
+
+  @Override
+  public Optional<Rotation> rotation(String id) {
+    synchronized (lock) {
+      return Optional.ofNullable(rotations.get(id));
+    }
+  }
+
+  @Override
+  public Optional<Rotation> active(SecretName secret) {
+    synchronized (lock) {
+      return rotations.values().stream()
+          .filter(r -> r.secret().equals(secret) && !r.state().isFinal())
+          .findFirst();
+    }
+  }
+
+  @Override
+  public List<Rotation> runnable(Instant now, int limit) {
+    synchronized (lock) {
+      return rotations.values().stream()
+          .filter(r -> !r.state().isFinal() && !r.nextAttemptAt().isAfter(now))
+          .sorted(Comparator.comparing(Rotation::nextAttemptAt))
+          .limit(limit)
+          .toList();
+    }
+  }
+
+  @Override
+  public List<Rotation> history(SecretName secret, int limit) {
+    synchronized (lock) {
+      List<Rotation> out = new ArrayList<>();
+      for (Rotation r : rotations.values()) {
+        if (r.secret().equals(secret)) {
+          out.add(0, r);
+        }
+      }
+      return out.subList(0, Math.min(limit, out.size()));
+    }
+  }
+
+  /** The state as it stands (stored rules are not changed in place; rotations are immutable). */
+  Object snapshot() {
+    return List.of(
+        new TreeMap<>(rules),
+        new LinkedHashMap<>(rotations),
+        new HashMap<>(leaseOwner),
+        new HashMap<>(leaseUntil));
+  }
+
+  @SuppressWarnings("unchecked")
+  void restore(Object snapshot) {
+    List<Object> s = (List<Object>) snapshot;
+    rules = new TreeMap<>((Map<String, StoredRule>) s.get(0));
+    rotations = new LinkedHashMap<>((Map<String, Rotation>) s.get(1));
+    leaseOwner = new HashMap<>((Map<String, String>) s.get(2));
+    leaseUntil = new HashMap<>((Map<String, Instant>) s.get(3));
   }
 }

@@ -39,7 +39,7 @@ class RotationEngineTest {
 
   private final FixedClock clock = new FixedClock(T0);
   private final SecureRandom random = new SecureRandom();
-  private final InMemorySecretStore store = new InMemorySecretStore(clock);
+  private final InMemoryStore store = new InMemoryStore(clock);
   private final SecretService secrets =
       new SecretService(store, new Envelope(RootKey.generate(random), random), clock);
   private final InMemoryAuditLog audit =

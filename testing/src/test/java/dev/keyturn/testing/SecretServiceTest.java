@@ -34,7 +34,7 @@ class SecretServiceTest {
   private static final SecretName OTHER = SecretName.of("leather-api/production/ANALYTICS_SECRET");
 
   private final FixedClock clock = new FixedClock(T0);
-  private final InMemorySecretStore store = new InMemorySecretStore(clock);
+  private final InMemoryStore store = new InMemoryStore(clock);
   private final SecureRandom random = new SecureRandom();
   private final SecretService service =
       new SecretService(store, new Envelope(RootKey.generate(random), random), clock);
@@ -141,7 +141,7 @@ class SecretServiceTest {
     assertThatThrownBy(() -> service.read(NAME, Selector.current(), true))
         .isInstanceOf(KeyturnException.NotFound.class);
     assertThat(text(service.read(NAME, Selector.version(2), true))).isEqualTo("v2");
-    assertThat(store.list("", Optional.empty(), 10)).isEmpty();
+    assertThat(store.secrets().list("", Optional.empty(), 10)).isEmpty();
 
     service.delete(NAME, true, "tok_test");
 
@@ -165,8 +165,8 @@ class SecretServiceTest {
   void read_ciphertextSwappedBetweenVersions_isRefused() {
     put(NAME, "one", Duration.ZERO);
     put(NAME, "two", Duration.ofHours(1));
-    StoredSecret s = store.find(NAME).orElseThrow();
-    byte[] v1 = store.ciphertext(s.id(), 1).orElseThrow();
+    StoredSecret s = store.secrets().find(NAME).orElseThrow();
+    byte[] v1 = store.secrets().ciphertext(s.id(), 1).orElseThrow();
 
     store.tamper(NAME, 2, v1);
 
@@ -179,7 +179,8 @@ class SecretServiceTest {
   void read_ciphertextSwappedBetweenSecrets_isRefused() {
     put(NAME, "mine", Duration.ZERO);
     put(OTHER, "theirs", Duration.ZERO);
-    byte[] theirs = store.ciphertext(store.find(OTHER).orElseThrow().id(), 1).orElseThrow();
+    byte[] theirs =
+        store.secrets().ciphertext(store.secrets().find(OTHER).orElseThrow().id(), 1).orElseThrow();
 
     store.tamper(NAME, 1, theirs);
 
@@ -190,8 +191,8 @@ class SecretServiceTest {
   @Test
   void read_flippedBitInStoredCiphertext_isRefused() {
     put(NAME, "value", Duration.ZERO);
-    StoredSecret s = store.find(NAME).orElseThrow();
-    byte[] ct = store.ciphertext(s.id(), 1).orElseThrow();
+    StoredSecret s = store.secrets().find(NAME).orElseThrow();
+    byte[] ct = store.secrets().ciphertext(s.id(), 1).orElseThrow();
     ct[ct.length / 2] ^= 1;
 
     store.tamper(NAME, 1, ct);
@@ -216,7 +217,7 @@ class SecretServiceTest {
                 "t"))
         .isInstanceOf(KeyturnException.InvalidInput.class);
 
-    assertThat(store.find(NAME)).isEmpty();
+    assertThat(store.secrets().find(NAME)).isEmpty();
   }
 
   @Test

@@ -7,9 +7,10 @@ import java.util.function.Consumer;
 
 /**
  * The append-only, hash-chained audit log. Implementations are thread-safe and group-commit:
- * concurrent appends share one durable write.
+ * concurrent appends share one durable write. Records of a change are appended in the change's own
+ * {@link UnitOfWork} instead; this log is for requests that change nothing (reads, refusals).
  */
-public interface AuditLog extends AutoCloseable {
+public interface AuditLog extends AuditWriter, AutoCloseable {
 
   /**
    * Appends {@code events} in order and returns once they are durable.
@@ -17,6 +18,7 @@ public interface AuditLog extends AutoCloseable {
    * @throws dev.keyturn.core.KeyturnException.Unavailable if they could not be written; the caller
    *     must then fail its request (invariant 6)
    */
+  @Override
   void append(List<AuditEvent> events);
 
   /**

@@ -1,22 +1,26 @@
 package dev.keyturn.core.spi;
 
 import dev.keyturn.core.SecretName;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Durable storage of secrets: metadata in the clear, values only as ciphertexts. Implementations
- * are thread-safe and are checked by one contract suite ({@code SecretStoreContract}).
+ * Secrets and their versions: metadata in the clear, values only as ciphertexts. One role of a
+ * {@link Store}; checked by {@code SecretStoreContract}. Thread-safe.
+ *
+ * <p>Outside a {@link UnitOfWork} each call is its own transaction; inside one, every call runs in
+ * the unit's transaction and nothing is durable before it commits.
  *
  * <p>Every method throws {@link dev.keyturn.core.KeyturnException.Unavailable} when the backing
  * storage cannot be reached.
  */
-public interface SecretStore extends AutoCloseable {
+public interface SecretStore {
 
   /**
-   * Updates one secret atomically. Inside one transaction that excludes every other update of
-   * {@code name} (on every node sharing the store), the store creates the secret row if it is
+   * Updates one secret atomically. Excluding every other update of {@code name} (on every node
+   * sharing the store) until the transaction ends, the store creates the secret row if it is
    * missing, calls {@code change} with the secret as it stands, and writes what it returns. If
    * {@code change} throws, nothing is written and the exception propagates.
    *
@@ -40,29 +44,5 @@ public interface SecretStore extends AutoCloseable {
   List<StoredSecret> list(String prefix, Optional<String> after, int limit);
 
   /** Secrets that have a previous version whose grace window ended at {@code now}. */
-  List<SecretName> withExpiredPrevious(java.time.Instant now, int limit);
-
-  /** True when the store holds no secret and no token: only then may a new root key be made. */
-  boolean isEmpty();
-
-  /** A store-wide setting, such as the id of the root key that the data keys are wrapped with. */
-  Optional<String> setting(String key);
-
-  /** Writes {@code value} for {@code key} unless it is set; returns the value in force after. */
-  String settingIfAbsent(String key, String value);
-
-  /** The tokens kept in the same store. */
-  TokenStore tokens();
-
-  /** The rotation rules and runs kept in the same store. */
-  RotationStore rotations();
-
-  /**
-   * Opens the audit log kept in the same store, sealing records with {@code chain}. Call once;
-   * close the log before the store.
-   */
-  AuditLog openAuditLog(dev.keyturn.core.audit.AuditChain chain);
-
-  @Override
-  void close();
+  List<SecretName> withExpiredPrevious(Instant now, int limit);
 }

@@ -1,0 +1,330 @@
+package dev.keyturn.store;
+
+import static java.util.Objects.requireNonNull;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.AuditWriter;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.SecretStore;
+import dev.keyturn.core.spi.SettingStore;
+import dev.keyturn.core.spi.Store;
+import dev.keyturn.core.spi.TokenStore;
+import dev.keyturn.core.spi.UnitOfWork;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The {@link Store} on JDBC: SQLite (the embedded default) or PostgreSQL (several nodes sharing one
+ * database). Updates of one secret are serialized: SQLite opens every write transaction with {@code
+ * BEGIN IMMEDIATE} (one writer at a time); PostgreSQL locks the secret's row with {@code SELECT ...
+ * FOR UPDATE}. Audit records of a {@link UnitOfWork} are chained just before it commits, under the
+ * lock the group-committing {@link AuditLog} takes (on PostgreSQL a transaction-scoped advisory
+ * lock; SQLite's one writer), which is always the last lock a transaction takes. The schema is
+ * migrated with Flyway when the store opens.
+ *
+ * <p>Thread-safe. SQL errors become {@link KeyturnException.Unavailable}; statements take values
+ * only as parameters, so no error text carries one.
+ */
+public final class JdbcStore implements Store {
+  private final HikariDataSource dataSource;
+  private final Dialect dialect;
+  private final Clock clock;
+  private final Jdbc pooled = new Pooled();
+  private final SecretStore secrets;
+  private final TokenStore tokens;
+  private final RotationStore rotations;
+  private final SettingStore settings;
+  private volatile AuditChain chain;
+
+  private JdbcStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.clock = clock;
+    this.secrets = new JdbcSecretStore(pooled, dialect, clock);
+    this.tokens = new JdbcTokenStore(pooled, dialect);
+    this.rotations = new JdbcRotationStore(pooled);
+    this.settings = new JdbcSettingStore(pooled);
+  }
+
+  /**
+   * Opens the store at {@code jdbcUrl} and migrates its schema. For SQLite the database file is
+   * created with mode 600 (its {@code -wal} and {@code -shm} files follow its mode) in a directory
+   * that must exist.
+   */
+  public static JdbcStore open(String jdbcUrl, Clock clock) {
+    requireNonNull(jdbcUrl, "jdbcUrl");
+    requireNonNull(clock, "clock");
+    Dialect dialect = Dialect.of(jdbcUrl);
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setPoolName("keyturn-store");
+    config.setAutoCommit(true);
+    if (dialect == Dialect.SQLITE) {
+      prepareSqliteFile(jdbcUrl);
+      // sqlite-jdbc applies these pragmas to every connection it opens, so every pooled
+      // connection has them; transaction_mode makes each transaction BEGIN IMMEDIATE.
+      config.addDataSourceProperty("journal_mode", "WAL");
+      config.addDataSourceProperty("synchronous", "FULL");
+      config.addDataSourceProperty("busy_timeout", "30000");
+      config.addDataSourceProperty("foreign_keys", "true");
+      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      config.setMaximumPoolSize(8);
+    } else {
+      config.setMaximumPoolSize(16);
+    }
+    HikariDataSource dataSource;
+    try {
+      dataSource = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new KeyturnException.Unavailable("cannot open the store: " + rootMessage(e), e);
+    }
+    try {
+      Flyway.configure()
+          .dataSource(dataSource)
+          .locations(dialect.migrations)
+          .javaMigrations(new RuleDocumentsMigration())
+          .loggers("slf4j")
+          .load()
+          .migrate();
+      if (dialect == Dialect.SQLITE) {
+        tightenSqliteSideFiles(jdbcUrl);
+      }
+      return new JdbcStore(dataSource, dialect, clock);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw new KeyturnException.Unavailable("cannot migrate the store: " + rootMessage(e), e);
+    }
+  }
+
+  /** The pool, for tests that look at connection settings. */
+  DataSource dataSource() {
+    return dataSource;
+  }
+
+  @Override
+  public SecretStore secrets() {
+    return secrets;
+  }
+
+  @Override
+  public TokenStore tokens() {
+    return tokens;
+  }
+
+  @Override
+  public RotationStore rotations() {
+    return rotations;
+  }
+
+  @Override
+  public SettingStore settings() {
+    return settings;
+  }
+
+  @Override
+  public AuditLog openAuditLog(AuditChain chain) {
+    this.chain = requireNonNull(chain, "chain");
+    return new JdbcAuditLog(pooled, dialect, chain);
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return pooled.read(c -> {
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM tokens)");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) == 0;
+      }
+    });
+  }
+
+  @Override
+  public <T> T inTransaction(Function<UnitOfWork, T> work) {
+    requireNonNull(work, "work");
+    return transaction(c -> {
+      Unit unit = new Unit(c);
+      T result = work.apply(unit);
+      unit.open = false;
+      if (!unit.events.isEmpty()) {
+        AuditChain sealing = chain;
+        if (sealing == null) {
+          throw new IllegalStateException("audit records appended before the audit log was opened");
+        }
+        JdbcAuditLog.chainAndInsert(c, dialect, sealing, unit.events);
+      }
+      return result;
+    });
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  private <T> T transaction(Jdbc.Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        rollbackQuietly(c, e);
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** Each read on a pooled connection; each write in a transaction of its own. */
+  private final class Pooled implements Jdbc {
+    @Override
+    public <T> T read(Work<T> work) {
+      try (Connection c = dataSource.getConnection()) {
+        return work.run(c);
+      } catch (SQLException e) {
+        throw unavailable(e);
+      }
+    }
+
+    @Override
+    public <T> T write(Work<T> work) {
+      return transaction(work);
+    }
+  }
+
+  /** One unit of work: every role on the unit's connection, audit events kept until commit. */
+  private final class Unit implements UnitOfWork, Jdbc {
+    private final Connection connection;
+    private final List<AuditEvent> events = new ArrayList<>();
+    private final SecretStore secrets;
+    private final TokenStore tokens;
+    private final RotationStore rotations;
+    private boolean open = true;
+
+    Unit(Connection connection) {
+      this.connection = connection;
+      this.secrets = new JdbcSecretStore(this, dialect, clock);
+      this.tokens = new JdbcTokenStore(this, dialect);
+      this.rotations = new JdbcRotationStore(this);
+    }
+
+    @Override
+    public <T> T read(Work<T> work) {
+      return write(work);
+    }
+
+    @Override
+    public <T> T write(Work<T> work) {
+      requireOpen();
+      try {
+        return work.run(connection);
+      } catch (SQLException e) {
+        throw unavailable(e);
+      }
+    }
+
+    @Override
+    public SecretStore secrets() {
+      return secrets;
+    }
+
+    @Override
+    public TokenStore tokens() {
+      return tokens;
+    }
+
+    @Override
+    public RotationStore rotations() {
+      return rotations;
+    }
+
+    @Override
+    public AuditWriter audit() {
+      return appended -> {
+        requireOpen();
+        events.addAll(List.copyOf(appended));
+      };
+    }
+
+    private void requireOpen() {
+      if (!open) {
+        throw new IllegalStateException("this unit of work has ended");
+      }
+    }
+  }
+
+  private static void rollbackQuietly(Connection c, Throwable cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  static KeyturnException.Unavailable unavailable(SQLException e) {
+    return new KeyturnException.Unavailable("the store failed: " + e.getMessage(), e);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  private static Path sqlitePath(String jdbcUrl) {
+    String rest = jdbcUrl.substring("jdbc:sqlite:".length());
+    int query = rest.indexOf('?');
+    return Path.of(query >= 0 ? rest.substring(0, query) : rest);
+  }
+
+  private static void prepareSqliteFile(String jdbcUrl) {
+    Path db = sqlitePath(jdbcUrl);
+    try {
+      if (!Files.exists(db)) {
+        Files.createFile(
+            db, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+    } catch (IOException e) {
+      throw new KeyturnException.Unavailable("cannot create the database file " + db, e);
+    }
+  }
+
+  private static void tightenSqliteSideFiles(String jdbcUrl) {
+    Path db = sqlitePath(jdbcUrl);
+    for (String suffix : new String[] {"", "-wal", "-shm"}) {
+      Path file = db.resolveSibling(db.getFileName() + suffix);
+      try {
+        if (Files.exists(file)) {
+          Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+      } catch (IOException e) {
+        throw new KeyturnException.Unavailable("cannot set mode 600 on " + file, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,156 @@
+package dev.keyturn.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.spi.SecretChange;
+import dev.keyturn.core.spi.Store;
+import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.testing.AuditLogContract;
+import dev.keyturn.testing.FixedClock;
+import dev.keyturn.testing.RotationStoreContract;
+import dev.keyturn.testing.SecretStoreContract;
+import dev.keyturn.testing.SettingStoreContract;
+import dev.keyturn.testing.TokenStoreContract;
+import dev.keyturn.testing.UnitOfWorkContract;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every store contract suite on SQLite, and what is particular to the SQLite file. */
+class SqliteStoreTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  @TempDir Path dir;
+
+  JdbcStore open() {
+    return JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), new FixedClock(T0));
+  }
+
+  @Nested
+  class Secrets extends SecretStoreContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class Tokens extends TokenStoreContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class Rotations extends RotationStoreContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class Settings extends SettingStoreContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class Audit extends AuditLogContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class Units extends UnitOfWorkContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Test
+  void open_everyPooledConnection_hasWalFullSyncAndBusyTimeout() throws Exception {
+    try (JdbcStore jdbc = open()) {
+      List<Connection> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) {
+          Connection c = jdbc.dataSource().getConnection();
+          held.add(c);
+
+          assertThat(pragma(c, "journal_mode")).isEqualTo("wal");
+          assertThat(pragma(c, "synchronous")).isEqualTo("2");
+          assertThat(Integer.parseInt(pragma(c, "busy_timeout"))).isGreaterThanOrEqualTo(5000);
+          assertThat(pragma(c, "foreign_keys")).isEqualTo("1");
+        }
+      } finally {
+        for (Connection c : held) {
+          c.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void open_databaseAndSideFiles_areMode600() throws Exception {
+    try (JdbcStore store = open()) {
+      store.secrets().update(SecretName.of("a/b"), s -> addCurrent(s, "x"));
+
+      for (String name : List.of("keyturn.db", "keyturn.db-wal", "keyturn.db-shm")) {
+        Path file = dir.resolve(name);
+        assertThat(file).exists();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+            .as(name)
+            .isEqualTo("rw-------");
+      }
+    }
+  }
+
+  @Test
+  void reopen_keepsEverything() {
+    try (JdbcStore store = open()) {
+      store.secrets().update(SecretName.of("a/b"), s -> addCurrent(s, "x"));
+    }
+
+    try (JdbcStore store = open()) {
+      assertThat(store.secrets().find(SecretName.of("a/b"))).isPresent();
+    }
+  }
+
+  private static SecretChange addCurrent(StoredSecret s, String value) {
+    int n = s.versions().nextNumber();
+    Version v =
+        new Version(n, Stage.CURRENT, ValueType.STRING, T0, "tester", Optional.empty(), "fp");
+    return new SecretChange(
+        s.versions().add(v, Duration.ZERO, T0),
+        Map.of(n, value.getBytes()),
+        Optional.of("dk".getBytes()),
+        false);
+  }
+
+  private static String pragma(Connection c, String name) throws Exception {
+    try (ResultSet rs = c.createStatement().executeQuery("PRAGMA " + name)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package dev.keyturn.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
+import dev.keyturn.core.Schedule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.spi.RotationStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link RotationStore} must have (rotation rules and runs). A backend's test
+ * extends this class and returns a new, empty store from {@link #newStore()}; the in-memory fake,
+ * SQLite and PostgreSQL all run it.
+ */
+public abstract class RotationStoreContract extends StoreFixture {
+  @Test
+  void rotations_oneActivePerSecretAndTheirLifecycle() {
+    RotationStore rotations = store.rotations();
+    Rotation first = rotation("rot_1", NAME, RotationState.CREATE, T0);
+    rotations.start(first);
+
+    assertThatThrownBy(() -> rotations.start(rotation("rot_2", NAME, RotationState.CREATE, T0)))
+        .isInstanceOf(KeyturnException.RotationInProgress.class)
+        .hasMessageContaining("rot_1");
+    Rotation saved =
+        new Rotation(
+            "rot_1",
+            NAME,
+            RotationState.SET,
+            2,
+            T0,
+            T0.plusSeconds(5),
+            T0.plusSeconds(9),
+            Optional.of(4),
+            false,
+            "tok",
+            Optional.of("set failed: x"),
+            Optional.of(4242L),
+            List.of(new Rotation.CheckResult("set command", false, 12, "exited with 1")));
+    rotations.save(saved);
+
+    assertThat(rotations.rotation("rot_1")).contains(saved);
+    assertThat(rotations.active(NAME)).contains(saved);
+    assertThat(rotations.runnable(T0.plusSeconds(8), 10)).isEmpty();
+    assertThat(rotations.runnable(T0.plusSeconds(9), 10))
+        .extracting(Rotation::id)
+        .containsExactly("rot_1");
+
+    rotations.save(rotation("rot_1", NAME, RotationState.FINISHED, T0));
+    rotations.start(rotation("rot_3", NAME, RotationState.CREATE, T0.plusSeconds(60)));
+
+    assertThat(rotations.history(NAME, 10))
+        .extracting(Rotation::id)
+        .containsExactly("rot_3", "rot_1");
+    assertThat(rotations.active(NAME)).get().extracting(Rotation::id).isEqualTo("rot_3");
+    assertThat(rotations.runnable(T0.plusSeconds(100), 10))
+        .extracting(Rotation::id)
+        .containsExactly("rot_3");
+  }
+
+  @Test
+  void rotations_oneNodeAtATimeHoldsTheClaim() {
+    RotationStore rotations = store.rotations();
+    rotations.start(rotation("rot_9", NAME, RotationState.SET, T0));
+
+    assertThat(rotations.claim("rot_9", "node-a", T0, T0.plusSeconds(60))).isTrue();
+    assertThat(rotations.claim("rot_9", "node-b", T0.plusSeconds(10), T0.plusSeconds(70)))
+        .isFalse();
+    assertThat(rotations.claim("rot_9", "node-a", T0.plusSeconds(10), T0.plusSeconds(70)))
+        .as("its own again")
+        .isTrue();
+    assertThat(rotations.claim("rot_9", "node-b", T0.plusSeconds(71), T0.plusSeconds(131)))
+        .as("expired")
+        .isTrue();
+    rotations.release("rot_9", "node-a");
+    assertThat(rotations.claim("rot_9", "node-a", T0.plusSeconds(72), T0.plusSeconds(132)))
+        .as("b still holds it")
+        .isFalse();
+    rotations.release("rot_9", "node-b");
+    assertThat(rotations.claim("rot_9", "node-a", T0.plusSeconds(73), T0.plusSeconds(133)))
+        .isTrue();
+    assertThat(rotations.claim("rot_none", "node-a", T0, T0.plusSeconds(1))).isFalse();
+  }
+
+  @Test
+  void rules_putReadListDueAndDelete() {
+    RotationStore rotations = store.rotations();
+    RotationRule rule =
+        new RotationRule(
+            NAME,
+            Generator.parse("hex:32"),
+            Optional.of(Schedule.of("3mo", "Europe/Berlin")),
+            Duration.ofHours(24),
+            Strategy.OVERLAP,
+            Duration.ofSeconds(30),
+            "command",
+            Map.of(
+                "set-command", "systemctl reload gunicorn", "test-command", "curl -fsS localhost"),
+            "devops",
+            "webhook signatures",
+            "revalidation fails",
+            5,
+            Duration.ofSeconds(1),
+            java.util.List.of(),
+            Optional.empty(),
+            false,
+            false);
+    rotations.putRule(rule, Optional.of(T0.plusSeconds(100)));
+    rotations.putRule(
+        new RotationRule(
+            SecretName.of("other/KEY"),
+            Generator.parse("manual"),
+            Optional.empty(),
+            Duration.ZERO,
+            Strategy.MANUAL,
+            Duration.ZERO,
+            "none",
+            Map.of(),
+            "",
+            "",
+            "",
+            1,
+            Duration.ZERO,
+            java.util.List.of(),
+            Optional.empty(),
+            false,
+            false),
+        Optional.empty());
+
+    assertThat(rotations.rule(NAME).orElseThrow().rule()).isEqualTo(rule);
+    assertThat(rotations.rules("", 10))
+        .extracting(e -> e.rule().secret().value())
+        .containsExactly("app/production/API_KEY", "other/KEY");
+    assertThat(rotations.dueRules(T0.plusSeconds(99), 10)).isEmpty();
+    assertThat(rotations.dueRules(T0.plusSeconds(100), 10)).hasSize(1);
+    rotations.setNextDue(NAME, Optional.of(T0.plusSeconds(500)));
+    assertThat(rotations.rule(NAME).orElseThrow().nextDue()).contains(T0.plusSeconds(500));
+    assertThat(rotations.deleteRule(NAME)).isTrue();
+    assertThat(rotations.deleteRule(NAME)).isFalse();
+    assertThat(rotations.rule(NAME)).isEmpty();
+  }
+}
