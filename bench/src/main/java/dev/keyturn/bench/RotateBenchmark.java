@@ -84,13 +84,15 @@ public final class RotateBenchmark {
         pool,
         names,
         name -> {
-          service.put(
-              name,
-              Plaintext.ofUtf8("initial"),
-              ValueType.STRING,
-              Duration.ZERO,
-              Stage.CURRENT,
-              "bench");
+          service.inTransaction(w ->
+              service.put(
+                  w,
+                  name,
+                  Plaintext.ofUtf8("initial"),
+                  ValueType.STRING,
+                  Duration.ZERO,
+                  Stage.CURRENT,
+                  "bench"));
           store
               .rotations()
               .putRule(

@@ -9,6 +9,7 @@ import dev.keyturn.core.spi.Hook;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
+import dev.keyturn.core.spi.UnitOfWork;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -177,13 +178,14 @@ public final class RotationEngine {
             .note(note)
             .commands(host.digest(HostPolicy.commandsOf(rule)))
             .build();
-    store.start(rotation);
-    audit(
-        rotation,
-        "rotation.start",
-        Optional.empty(),
-        "ok",
-        ((emergency ? "emergency" : "") + note.map(n -> " reason=" + quote(n)).orElse("")).strip());
+    Rotation starting = rotation;
+    String detail =
+        ((emergency ? "emergency" : "") + note.map(n -> " reason=" + quote(n)).orElse("")).strip();
+    secrets.inTransaction(work -> {
+      work.rotations().start(starting);
+      audited(work, starting, "rotation.start", Optional.empty(), "ok", detail);
+      return null;
+    });
     if (supplied.isPresent()) {
       rotation = createPending(rotation, rule, supplied.get());
     }
@@ -338,8 +340,7 @@ public final class RotationEngine {
     }
     Rotation rollingBack =
         rotation.moveTo(RotationState.ROLLBACK, clock.instant()).withReason("cancelled by " + by);
-    store.save(rollingBack);
-    audit(rollingBack, "rotation.cancel", rotation.pendingVersion(), "ok", "");
+    saveAudited(rollingBack, "rotation.cancel", rotation.pendingVersion(), "ok", "");
     return rollingBack;
   }
 
@@ -448,13 +449,23 @@ public final class RotationEngine {
             .current()
             .map(Version::type)
             .orElse(ValueType.STRING);
-    WriteResult written =
-        secrets.put(
-            rotation.secret(), value, type, Duration.ZERO, Stage.PENDING, rotation.creatorTag());
-    int number = written.newest().number();
-    Rotation created = rotation.withPending(number, clock.instant());
-    audit(created, "rotation.create", Optional.of(number), "ok", "pending");
-    return advance(created, RotationState.SET, rule);
+    // The pending version, its audit records and the rotation's move to set commit together.
+    return secrets.inTransaction(work -> {
+      WriteResult written =
+          secrets.put(
+              work,
+              rotation.secret(),
+              value,
+              type,
+              Duration.ZERO,
+              Stage.PENDING,
+              rotation.creatorTag());
+      int number = written.newest().number();
+      Rotation created = rotation.withPending(number, clock.instant());
+      work.audit().append(written.auditEvents(clock.instant(), rotation.requestedBy(), "engine"));
+      audited(work, created, "rotation.create", Optional.of(number), "ok", "pending");
+      return advance(work, created, RotationState.SET);
+    });
   }
 
   private Rotation set(Rotation rotation, RotationRule rule, long started) {
@@ -505,23 +516,22 @@ public final class RotationEngine {
     Duration grace = graceAtFinish(rotation, rule, at, nextDue);
     VersionSet versions = secrets.describe(rotation.secret()).versions();
     Version now = versions.version(version).orElseThrow();
-    if (now.stage() == Stage.PENDING) {
-      if (rule.strategy() == Strategy.ALTERNATING_USERS) {
-        // The pending version's user held the older previous versions' password: it changed.
-        for (Version old : versions.versions()) {
-          if (old.stage() == Stage.PREVIOUS) {
-            secrets.move(
-                rotation.secret(),
-                old.number(),
-                Stage.RETIRED,
-                Duration.ZERO,
-                rotation.creatorTag());
+    // The stage moves, their audit records and the next due date commit together.
+    secrets.inTransaction(work -> {
+      if (now.stage() == Stage.PENDING) {
+        if (rule.strategy() == Strategy.ALTERNATING_USERS) {
+          // The pending version's user held the older previous versions' password: it changed.
+          for (Version old : versions.versions()) {
+            if (old.stage() == Stage.PREVIOUS) {
+              auditedMove(work, rotation, old.number(), Stage.RETIRED, Duration.ZERO);
+            }
           }
         }
+        auditedMove(work, rotation, version, Stage.CURRENT, grace);
       }
-      secrets.move(rotation.secret(), version, Stage.CURRENT, grace, rotation.creatorTag());
-    }
-    store.setNextDue(rotation.secret(), nextDue);
+      work.rotations().setNextDue(rotation.secret(), nextDue);
+      return null;
+    });
     Rotation done = rotation;
     if (grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS) {
       done = revoke(done, rule);
@@ -539,8 +549,7 @@ public final class RotationEngine {
               + version
               + " is current; roll back with keyturn stage if needed)");
     }
-    store.save(finished);
-    audit(
+    saveAudited(
         finished,
         "rotation.finish",
         Optional.of(version),
@@ -623,7 +632,11 @@ public final class RotationEngine {
                   n -> secrets.read(n, Selector.current(), false),
                   rule.outbound(host.outbound())));
     }
-    return secrets.retireExpired(name);
+    return secrets.inTransaction(work -> {
+      WriteResult result = secrets.retireExpired(work, name);
+      work.audit().append(result.auditEvents(clock.instant(), "scheduler", "engine"));
+      return result;
+    });
   }
 
   /**
@@ -696,8 +709,10 @@ public final class RotationEngine {
       Version pending =
           secrets.describe(rotation.secret()).versions().version(version).orElseThrow();
       if (pending.stage() == Stage.PENDING) {
-        secrets.move(
-            rotation.secret(), version, Stage.RETIRED, Duration.ZERO, rotation.creatorTag());
+        secrets.inTransaction(work -> {
+          auditedMove(work, rotation, version, Stage.RETIRED, Duration.ZERO);
+          return null;
+        });
       }
     }
     Rotation checked = rotation.checked(check("rollback " + rule.targetType(), true, started, ""));
@@ -710,8 +725,7 @@ public final class RotationEngine {
     if (entry.isPresent()) {
       failed = runHooks(failed, entry.get().rule(), HookSpec.Phase.ON_FAILURE);
     }
-    store.save(failed);
-    audit(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
+    saveAudited(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
     onFinal.accept(failed);
     return failed;
   }
@@ -748,32 +762,53 @@ public final class RotationEngine {
         || (e instanceof KeyturnException.TargetFailure f && !f.retryable())) {
       // Retrying cannot help (and retrying a refused login can lock an account): roll back now.
       Rotation rollingBack = checked.moveTo(RotationState.ROLLBACK, now).withReason(why);
-      store.save(rollingBack);
-      audit(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);
+      saveAudited(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);
       return rollingBack;
     }
     if (checked.attempt() + 1 < rule.attempts()) {
       Rotation retry = checked.retryAt(now.plus(backoff(rule, checked.attempt())), now, why);
-      store.save(retry);
-      audit(retry, "rotation.retry", rotation.pendingVersion(), "failed", why);
+      saveAudited(retry, "rotation.retry", rotation.pendingVersion(), "failed", why);
       return retry;
     }
     Rotation rollingBack = checked.moveTo(RotationState.ROLLBACK, now).withReason(why);
-    store.save(rollingBack);
-    audit(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);
+    saveAudited(rollingBack, "rotation.rollback", rotation.pendingVersion(), "ok", why);
     return rollingBack;
   }
 
   private Rotation advance(Rotation rotation, RotationState next, RotationRule rule) {
+    return secrets.inTransaction(work -> advance(work, rotation, next));
+  }
+
+  /** Moves the rotation to {@code next} and records the step, in {@code work}. */
+  private Rotation advance(UnitOfWork work, Rotation rotation, RotationState next) {
     Rotation moved = rotation.moveTo(next, clock.instant());
-    store.save(moved);
-    audit(
+    work.rotations().save(moved);
+    audited(
+        work,
         moved,
         "rotation." + rotation.state().wireName(),
         rotation.pendingVersion(),
         "ok",
         "-> " + next.wireName());
     return moved;
+  }
+
+  /** Saves the rotation's new state with its audit record, in one unit of work (invariant 9). */
+  private void saveAudited(
+      Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
+    secrets.inTransaction(work -> {
+      work.rotations().save(rotation);
+      audited(work, rotation, action, version, result, detail);
+      return null;
+    });
+  }
+
+  /** Moves a version for the rotation and records the move, in {@code work}. */
+  private void auditedMove(
+      UnitOfWork work, Rotation rotation, int version, Stage stage, Duration grace) {
+    WriteResult moved =
+        secrets.move(work, rotation.secret(), version, stage, grace, rotation.creatorTag());
+    work.audit().append(moved.auditEvents(clock.instant(), rotation.requestedBy(), "engine"));
   }
 
   /**
@@ -877,17 +912,30 @@ public final class RotationEngine {
 
   private void audit(
       Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
-    audit.append(
-        List.of(
-            new AuditEvent(
-                clock.instant(),
-                rotation.requestedBy(),
-                "engine",
-                action,
-                Optional.of(rotation.secret().value()),
-                version,
-                result,
-                (rotation.id() + " " + detail).strip())));
+    audit.append(List.of(event(rotation, action, version, result, detail)));
+  }
+
+  private void audited(
+      UnitOfWork work,
+      Rotation rotation,
+      String action,
+      Optional<Integer> version,
+      String result,
+      String detail) {
+    work.audit().append(List.of(event(rotation, action, version, result, detail)));
+  }
+
+  private AuditEvent event(
+      Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
+    return new AuditEvent(
+        clock.instant(),
+        rotation.requestedBy(),
+        "engine",
+        action,
+        Optional.of(rotation.secret().value()),
+        version,
+        result,
+        (rotation.id() + " " + detail).strip());
   }
 
   private String newId() {

@@ -2,14 +2,18 @@ package dev.keyturn.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.RotationStore.RuleEntry;
+import dev.keyturn.core.spi.UnitOfWork;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -52,8 +56,21 @@ public final class RuleService {
    * @throws KeyturnException.InvalidInput naming the setting that is wrong
    */
   public RuleEntry set(RotationRule requested, Optional<Instant> lastRotated) {
+    return set(requested, lastRotated, entry -> List.of());
+  }
+
+  /**
+   * As {@link #set(RotationRule, Optional)}, storing the rule and the audit records {@code records}
+   * makes for the stored entry in one unit of work, so both commit or neither does (DESIGN
+   * invariant 9).
+   */
+  public RuleEntry set(
+      RotationRule requested,
+      Optional<Instant> lastRotated,
+      Function<RuleEntry, List<AuditEvent>> records) {
     requireNonNull(requested, "requested");
     requireNonNull(lastRotated, "lastRotated");
+    requireNonNull(records, "records");
     SecretName name = requested.secret();
     Version current =
         secrets
@@ -76,7 +93,11 @@ public final class RuleService {
     RotationRule rule =
         check(keepDerivedSettings(requested, old).toBuilder().lastRotated(adopted).build());
     RuleEntry entry = schedule(rule, rule.lastRotatedAt(current), now);
-    rules.putRule(entry);
+    secrets.inTransaction(work -> {
+      work.rotations().putRule(entry);
+      append(work, records.apply(entry));
+      return null;
+    });
     return entry;
   }
 
@@ -183,8 +204,27 @@ public final class RuleService {
    * @throws KeyturnException.NotFound if the secret has no rule
    */
   public RuleEntry delete(SecretName name) {
+    return delete(name, List::of);
+  }
+
+  /**
+   * As {@link #delete(SecretName)}, removing the rule and storing {@code records} in one unit of
+   * work.
+   */
+  public RuleEntry delete(SecretName name, Supplier<List<AuditEvent>> records) {
+    requireNonNull(records, "records");
     RuleEntry entry = get(name);
-    rules.deleteRule(name);
+    secrets.inTransaction(work -> {
+      work.rotations().deleteRule(name);
+      append(work, records.get());
+      return null;
+    });
     return entry;
+  }
+
+  private static void append(UnitOfWork work, List<AuditEvent> records) {
+    if (!records.isEmpty()) {
+      work.audit().append(records);
+    }
   }
 }

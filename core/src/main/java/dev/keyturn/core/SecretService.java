@@ -7,6 +7,7 @@ import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.core.spi.UnitOfWork;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,6 +25,10 @@ import javax.crypto.SecretKey;
  * Stores, reads and stages secret versions: encrypts on the way in, decrypts on the way out, and
  * leaves stage rules to {@link VersionSet}. Knows nothing of HTTP or SQL; authorization is the
  * caller's job.
+ *
+ * <p>Every change runs in a {@link UnitOfWork} the caller gives, so that the caller can commit it
+ * with its audit records (and, for a rotation, the rotation's new state) or not at all (DESIGN
+ * invariant 9); {@link #inTransaction} opens one on the service's store.
  *
  * <p>Thread-safe. Caches unwrapped data keys (never values) by secret id.
  */
@@ -45,6 +50,15 @@ public final class SecretService {
   }
 
   /**
+   * Runs {@code work} in one unit of work of this service's store and commits it when {@code work}
+   * returns (see {@link Store#inTransaction}). Going through the service keeps its store's read
+   * cache in step with what the unit changed.
+   */
+  public <T> T inTransaction(Function<UnitOfWork, T> work) {
+    return store.inTransaction(work);
+  }
+
+  /**
    * Stores {@code value} as a new version of {@code name}, in stage {@code current} or {@code
    * pending}. A new current version demotes the old one to previous for {@code grace} (retired at
    * once when zero). The value is encrypted before it reaches the store.
@@ -52,7 +66,13 @@ public final class SecretService {
    * @return the secret after the write ({@link WriteResult#newest()} is the new version)
    */
   public WriteResult put(
-      SecretName name, Plaintext value, ValueType type, Duration grace, Stage stage, String actor) {
+      UnitOfWork work,
+      SecretName name,
+      Plaintext value,
+      ValueType type,
+      Duration grace,
+      Stage stage,
+      String actor) {
     requireNonNull(name, "name");
     requireNonNull(value, "value");
     requireNonNull(type, "type");
@@ -68,6 +88,7 @@ public final class SecretService {
     value.revealUtf8(); // values are text; binary material is stored base64-encoded
     Instant now = clock.instant();
     return update(
+        work,
         name,
         secret -> {
           Optional<byte[]> newWrapped = Optional.empty();
@@ -181,8 +202,9 @@ public final class SecretService {
   }
 
   /** Moves a version to another stage; see {@link VersionSet#move}. */
-  public WriteResult move(SecretName name, int number, Stage stage, Duration grace, String actor) {
-    return move(name, number, stage, grace, actor, true);
+  public WriteResult move(
+      UnitOfWork work, SecretName name, int number, Stage stage, Duration grace, String actor) {
+    return move(work, name, number, stage, grace, actor, true);
   }
 
   /**
@@ -192,10 +214,17 @@ public final class SecretService {
    * @throws KeyturnException.Forbidden for a roll-back that {@code mayRollBack} does not allow
    */
   public WriteResult move(
-      SecretName name, int number, Stage stage, Duration grace, String actor, boolean mayRollBack) {
+      UnitOfWork work,
+      SecretName name,
+      int number,
+      Stage stage,
+      Duration grace,
+      String actor,
+      boolean mayRollBack) {
     requireNonNull(actor, "actor");
     Instant now = clock.instant();
     return update(
+        work,
         name,
         secret -> {
           requireExisting(secret);
@@ -214,10 +243,11 @@ public final class SecretService {
    * Retires every version. With {@code destroy}, also erases every ciphertext and the data key, so
    * no version can ever be read again; version metadata stays for audit.
    */
-  public WriteResult delete(SecretName name, boolean destroy, String actor) {
+  public WriteResult delete(UnitOfWork work, SecretName name, boolean destroy, String actor) {
     requireNonNull(actor, "actor");
     WriteResult result =
         update(
+            work,
             name,
             secret -> {
               requireExisting(secret);
@@ -235,16 +265,17 @@ public final class SecretService {
    * Retires the secret's previous versions whose grace window has ended. Reads already treat them
    * as retired; this makes it durable (and visible in the audit log).
    */
-  public WriteResult retireExpired(SecretName name) {
+  public WriteResult retireExpired(UnitOfWork work, SecretName name) {
     Instant now = clock.instant();
-    return update(name, secret -> SecretChange.stages(secret.versions().expire(now)));
+    return update(work, name, secret -> SecretChange.stages(secret.versions().expire(now)));
   }
 
-  private WriteResult update(SecretName name, Function<StoredSecret, SecretChange> change) {
+  private static WriteResult update(
+      UnitOfWork work, SecretName name, Function<StoredSecret, SecretChange> change) {
+    requireNonNull(work, "work");
     VersionSet[] before = new VersionSet[1];
     StoredSecret after =
-        store
-            .secrets()
+        work.secrets()
             .update(
                 name,
                 secret -> {

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -109,10 +110,12 @@ final class ApiHandler extends Handler.Abstract {
     }
     long start = System.nanoTime();
     Outcome outcome = serve(request, path == null ? "" : path, method);
-    // The answer leaves only once its audit records are durable. The thread is not held while
-    // the group commit runs: the answer is sent from the audit log's completion.
-    audit
-        .appendAsync(outcome.events)
+    // The answer leaves only once its audit records are durable: a change's records committed
+    // with it; any other request's go to the group commit, and the thread is not held while it
+    // runs: the answer is sent from the audit log's completion.
+    (outcome.committed
+            ? CompletableFuture.<Void>completedFuture(null)
+            : audit.appendAsync(outcome.events))
         .whenComplete((done, failure) -> {
           if (failure != null) {
             metrics.auditFailed();
@@ -146,6 +149,7 @@ final class ApiHandler extends Handler.Abstract {
     String allow;
     long retryAfter;
     List<AuditEvent> events = List.of();
+    boolean committed;
   }
 
   private Outcome serve(Request request, String path, String method) {
@@ -192,6 +196,10 @@ final class ApiHandler extends Handler.Abstract {
       if (name.isEmpty()) {
         name = subject;
       }
+      // A change commits its records while the handler runs, before any error is known.
+      Caller identified = caller;
+      Optional<SecretName> named = name;
+      exchange.recorder = ex -> events(outcome, identified, client, named, ex);
       outcome.body = route.handler().handle(exchange);
     } catch (Throwable e) {
       HttpError error = HttpError.of(e);
@@ -204,6 +212,7 @@ final class ApiHandler extends Handler.Abstract {
         outcome.allow = m.allow;
       }
     }
+    outcome.committed = exchange != null && exchange.committed() && outcome.status < 400;
     outcome.events = events(outcome, caller, client, name, exchange);
     if (outcome.status == 429 || outcome.action.equals(UNKNOWN)) {
       // Refusals a client can repeat for nothing are counted, not each written.

@@ -3,11 +3,13 @@ package dev.keyturn.server;
 import dev.keyturn.core.Caller;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.VersionSet.StageChange;
+import dev.keyturn.core.spi.AuditEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -42,6 +44,11 @@ final class Exchange {
   List<StageChange> changes = new ArrayList<>();
   String detail = "";
 
+  /** Builds this request's audit records as they stand; set by the handler that serves it. */
+  Function<Exchange, List<AuditEvent>> recorder = ex -> List.of();
+
+  private boolean committed;
+
   Exchange(Request request, Caller caller, Optional<SecretName> name, String pathTail) {
     this.request = request;
     this.query = Request.extractQueryParameters(request);
@@ -62,6 +69,22 @@ final class Exchange {
       throw HttpError.badRequest("the request has more than one Authorization header");
     }
     return values.stream().findFirst();
+  }
+
+  /**
+   * This request's audit records (the request record, then one per version created or moved), for a
+   * route to append in the unit of work that makes its change, so that the change and its records
+   * commit together or not at all (DESIGN invariant 9). Set {@link #version}, {@link #changes} and
+   * {@link #detail} first. Once that unit has committed, the answer needs no other audit append.
+   */
+  List<AuditEvent> changeRecords() {
+    committed = true;
+    return recorder.apply(this);
+  }
+
+  /** True once a route took {@link #changeRecords} into its change's unit of work. */
+  boolean committed() {
+    return committed;
   }
 
   SecretName name() {

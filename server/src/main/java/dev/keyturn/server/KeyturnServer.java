@@ -186,7 +186,7 @@ public final class KeyturnServer implements AutoCloseable {
                           clock,
                           new PageTokens(rootKey.derive(PageTokens.KEY_LABEL), random, clock),
                           engine::checkWrite),
-                      new TokensApi(store.tokens(), authenticator, clock, random),
+                      new TokensApi(store, authenticator, clock, random),
                       new AuditApi(audit, new AuditVerifier(chain), clock),
                       new RotationsApi(engine, store.rotations(), service, clock))),
               authenticator,

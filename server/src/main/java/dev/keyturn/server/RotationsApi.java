@@ -61,8 +61,14 @@ final class RotationsApi {
     // Who set the rule decides where it may connect: admin:* is not limited by the outbound policy.
     RotationRule rule =
         rule(name, body).toBuilder().setByGlobalAdmin(ex.caller.holdsAdminOnEverything()).build();
-    RotationStore.RuleEntry entry = rules.set(rule, lastRotated(body, rule));
-    ex.detail = entry.rule().strategy().wireName() + " " + entry.rule().targetType();
+    RotationStore.RuleEntry entry =
+        rules.set(
+            rule,
+            lastRotated(body, rule),
+            stored -> {
+              ex.detail = stored.rule().strategy().wireName() + " " + stored.rule().targetType();
+              return ex.changeRecords();
+            });
     return response(entry);
   }
 
@@ -92,7 +98,7 @@ final class RotationsApi {
 
   RuleResponse deleteRule(Exchange ex) {
     SecretName name = ex.name();
-    return response(rules.delete(name));
+    return response(rules.delete(name, ex::changeRecords));
   }
 
   SetupResponse setup(Exchange ex) {

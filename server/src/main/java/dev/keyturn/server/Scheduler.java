@@ -8,8 +8,6 @@ import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.Schedule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Strategy;
-import dev.keyturn.core.VersionSet.StageChange;
-import dev.keyturn.core.WriteResult;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.RotationStore;
@@ -174,9 +172,9 @@ final class Scheduler implements AutoCloseable {
     if (retryAt != null && retryAt.isAfter(clock.instant())) {
       return;
     }
-    WriteResult result;
     try {
-      result = engine.retireExpired(name);
+      // The engine commits the stage moves with their audit records.
+      engine.retireExpired(name);
       revokeRetryAt.remove(name);
     } catch (RuntimeException e) {
       // The target could not revoke the expired value: it stays previous; retried in a minute.
@@ -193,22 +191,7 @@ final class Scheduler implements AutoCloseable {
                   Optional.empty(),
                   "failed",
                   SafeFailure.describe(e))));
-      return;
     }
-    List<AuditEvent> events = new ArrayList<>();
-    for (StageChange change : result.changes()) {
-      events.add(
-          new AuditEvent(
-              clock.instant(),
-              "scheduler",
-              "engine",
-              "version.stage",
-              Optional.of(name.value()),
-              Optional.of(change.version()),
-              "ok",
-              change.from().map(f -> f.wireName() + "->").orElse("") + change.to().wireName()));
-    }
-    audit.append(events);
   }
 
   @Override

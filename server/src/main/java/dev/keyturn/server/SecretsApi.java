@@ -30,6 +30,7 @@ import dev.keyturn.core.ValueType;
 import dev.keyturn.core.Version;
 import dev.keyturn.core.WriteResult;
 import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.core.spi.UnitOfWork;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -39,6 +40,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -105,9 +107,16 @@ final class SecretsApi {
     }
     Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
     Stage stage = request.stage() == null ? Stage.CURRENT : Stage.fromWire(request.stage());
+    Plaintext supplied = value;
+    ValueType givenType = type;
     try {
       writeCheck.accept(name, value);
-      WriteResult result = service.put(name, value, type, grace, stage, ex.caller.tokenId());
+      WriteResult result =
+          commit(
+              ex,
+              work ->
+                  service.put(work, name, supplied, givenType, grace, stage, ex.caller.tokenId()),
+              r -> Optional.of(r.newest().number()));
       return written(ex, result, result.newest());
     } finally {
       value.destroy();
@@ -241,16 +250,24 @@ final class SecretsApi {
     // Routes declares that previous -> current needs admin; the service checks it again in the
     // same update, so a concurrent promotion cannot turn a writer's move into a roll-back.
     WriteResult result =
-        service.move(name, request.version(), target, grace, ex.caller.tokenId(), ex.elevated);
+        commit(
+            ex,
+            work ->
+                service.move(
+                    work, name, request.version(), target, grace, ex.caller.tokenId(), ex.elevated),
+            r -> Optional.of(request.version()));
     return written(ex, result, result.version(request.version()));
   }
 
   DeleteResponse delete(Exchange ex) {
     SecretName name = ex.name();
     boolean destroy = ex.flag("destroy");
-    WriteResult result = service.delete(name, destroy, ex.caller.tokenId());
-    ex.changes = result.changes();
     ex.detail = destroy ? "destroy" : "";
+    WriteResult result =
+        commit(
+            ex,
+            work -> service.delete(work, name, destroy, ex.caller.tokenId()),
+            r -> Optional.empty());
     StoredSecret after = result.after();
     return new DeleteResponse(name.value(), after.versions().versions().size(), after.destroyed());
   }
@@ -267,6 +284,23 @@ final class SecretsApi {
         caller.name(),
         caller.grants().stream().map(Grant::toString).toList(),
         time(caller.expiresAt()));
+  }
+
+  /**
+   * Runs {@code change} in one unit of work with the request's audit records, so both commit or
+   * neither does (DESIGN invariant 9).
+   */
+  private WriteResult commit(
+      Exchange ex,
+      Function<UnitOfWork, WriteResult> change,
+      Function<WriteResult, Optional<Integer>> version) {
+    return service.inTransaction(work -> {
+      WriteResult result = change.apply(work);
+      ex.version = version.apply(result);
+      ex.changes = result.changes();
+      work.audit().append(ex.changeRecords());
+      return result;
+    });
   }
 
   private static WriteResponse written(Exchange ex, WriteResult result, Version v) {

@@ -11,6 +11,7 @@ import dev.keyturn.core.Durations;
 import dev.keyturn.core.Grant;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Tokens;
+import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.TokenRecord;
 import dev.keyturn.core.spi.TokenStore;
 import java.security.SecureRandom;
@@ -32,13 +33,15 @@ final class TokensApi {
   static final Duration DEFAULT_TTL = Duration.ofDays(30);
   private static final int MAX_GRANTS = 64;
 
+  private final Store store;
   private final TokenStore tokens;
   private final Authenticator authenticator;
   private final Clock clock;
   private final SecureRandom random;
 
-  TokensApi(TokenStore tokens, Authenticator authenticator, Clock clock, SecureRandom random) {
-    this.tokens = requireNonNull(tokens, "tokens");
+  TokensApi(Store store, Authenticator authenticator, Clock clock, SecureRandom random) {
+    this.store = requireNonNull(store, "store");
+    this.tokens = store.tokens();
     this.authenticator = requireNonNull(authenticator, "authenticator");
     this.clock = requireNonNull(clock, "clock");
     this.random = requireNonNull(random, "random");
@@ -86,9 +89,13 @@ final class TokensApi {
             Optional.empty(),
             orphan ? Optional.empty() : Optional.of(caller.tokenId()),
             TokenRecord.CreatorSource.RECORDED);
-    tokens.create(record);
     ex.detail =
         "created " + record.id() + (orphan ? " orphan " : " ") + String.join(" ", record.grants());
+    store.inTransaction(work -> {
+      work.tokens().create(record);
+      work.audit().append(ex.changeRecords());
+      return null;
+    });
     return new TokenCreated(
         record.id(), token, name, record.grants(), now.toString(), expires.toString());
   }
@@ -108,14 +115,23 @@ final class TokensApi {
       throw HttpError.badRequest("invalid token id");
     }
     Instant now = clock.instant();
-    List<TokenRecord> revoked = tokens.revoke(id, now);
-    if (revoked.isEmpty()) {
-      throw new KeyturnException.NotFound("token " + id + " does not exist");
-    }
+    // The revocation (with its cascade) and its record commit together.
+    List<TokenRecord> revoked =
+        store.inTransaction(work -> {
+          List<TokenRecord> all = work.tokens().revoke(id, now);
+          if (all.isEmpty()) {
+            throw new KeyturnException.NotFound("token " + id + " does not exist");
+          }
+          List<String> descendants = all.stream().skip(1).map(TokenRecord::id).toList();
+          ex.detail =
+              "revoked "
+                  + id
+                  + (descendants.isEmpty() ? "" : " with " + String.join(" ", descendants));
+          work.audit().append(ex.changeRecords());
+          return all;
+        });
     revoked.forEach(authenticator::forget);
     List<String> descendants = revoked.stream().skip(1).map(TokenRecord::id).toList();
-    ex.detail =
-        "revoked " + id + (descendants.isEmpty() ? "" : " with " + String.join(" ", descendants));
     return info(revoked.get(0), now, descendants);
   }
 

@@ -114,6 +114,68 @@ class AuditTest {
   }
 
   @Test
+  void unwritableAudit_failsEveryChangeWith503AndKeepsNoneOfIt() throws Exception {
+    Path data = dir.resolve("data");
+    try (RunningServer server = RunningServer.start(data)) {
+      var root = server.client();
+      root.put("aud/SECRET", new PutSecretRequest("kept", null, null, null, null));
+      root.put("aud/SECRET", new PutSecretRequest("kept-too", null, null, "1h", null));
+      int tokens = root.listTokens().tokens().size();
+      long head = root.auditHead().seq();
+      String token = server.rootToken();
+      String url = "jdbc:sqlite:" + data.resolve("keyturn.db");
+      try (Connection c = DriverManager.getConnection(url)) {
+        c.createStatement()
+            .execute(
+                "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit"
+                    + " BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END");
+      }
+
+      List<RunningServer.Raw> answers =
+          List.of(
+              server.raw("PUT", "/v1/secrets/aud/SECRET", token, json("{\"value\":\"lost\"}")),
+              server.raw("PUT", "/v1/secrets/aud/NEW", token, json("{\"value\":\"lost\"}")),
+              server.raw(
+                  "POST",
+                  "/v1/stages/aud/SECRET",
+                  token,
+                  json("{\"version\":1,\"stage\":\"retired\"}")),
+              server.raw("DELETE", "/v1/secrets/aud/SECRET", token, null),
+              server.raw("POST", "/v1/tokens", token, json("{\"grants\":[\"read:aud/*\"]}")));
+
+      assertThat(answers).extracting(RunningServer.Raw::status).containsOnly(503);
+      try (Connection c = DriverManager.getConnection(url)) {
+        c.createStatement().execute("DROP TRIGGER audit_unwritable");
+      }
+      assertThat(root.history("aud/SECRET").versions())
+          .extracting(v -> v.version() + " " + v.stage())
+          .containsExactly("2 current", "1 previous");
+      assertThat(root.get("aud/SECRET").value().stringValue()).isEqualTo("kept-too");
+      assertThat(server.raw("GET", "/v1/secrets/aud/NEW", token, null).status()).isEqualTo(404);
+      assertThat(root.listTokens().tokens()).hasSize(tokens);
+      List<String> changes =
+          List.of(
+              "secret.write",
+              "secret.stage",
+              "secret.delete",
+              "token.create",
+              "version.create",
+              "version.stage");
+      assertThat(
+              root.audit(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
+                  .records())
+          .as("no record of a change was written while the audit could not be")
+          .filteredOn(r -> r.seq() > head && changes.contains(r.action()))
+          .isEmpty();
+      assertThat(root.verifyAudit(Optional.empty()).ok()).isTrue();
+    }
+  }
+
+  private static byte[] json(String text) {
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
   void verify_overTheApi_findsAnEditedRecordAndATruncatedTail() throws Exception {
     Path data = dir.resolve("data");
     try (RunningServer server = RunningServer.start(data)) {

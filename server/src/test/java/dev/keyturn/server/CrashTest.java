@@ -2,6 +2,7 @@ package dev.keyturn.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.api.AuditRecordInfo;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
@@ -15,10 +16,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -131,6 +137,81 @@ class CrashTest {
       }
       Thread.sleep(10);
     }
+  }
+
+  /**
+   * DESIGN invariant 9 under kill -9: clients write versions as fast as they can from many threads,
+   * the server is killed mid-stream, restarted, and killed again. Every version the store kept has
+   * its request record and its {@code version.create} record, and the chain verifies.
+   */
+  @Test
+  void killDuringConcurrentWrites_everyStoredVersionHasItsAuditRecords() throws Exception {
+    Path data = dir.resolve("writes");
+    Server server = Server.start(data);
+    int writers = 16;
+    int secrets = 12;
+    int rounds = 3;
+    AtomicInteger acknowledged = new AtomicInteger();
+    for (int round = 0; round < rounds; round++) {
+      List<Thread> threads = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        KeyturnClient c = server.client();
+        String name = "crash/writes/S" + (w % secrets);
+        threads.add(
+            Thread.ofVirtual()
+                .start(() -> {
+                  try {
+                    while (true) {
+                      c.put(name, new PutSecretRequest(null, null, "hex:16", null, null));
+                      acknowledged.incrementAndGet();
+                    }
+                  } catch (RuntimeException e) {
+                    // the server was killed under the request
+                  }
+                }));
+      }
+      int target = (round + 1) * 1000 + ThreadLocalRandom.current().nextInt(200);
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (acknowledged.get() < target && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      server.kill();
+      for (Thread t : threads) {
+        t.join();
+      }
+      server = Server.start(data);
+    }
+
+    KeyturnClient after = server.client();
+    int stored = 0;
+    for (int i = 0; i < secrets; i++) {
+      String name = "crash/writes/S" + i;
+      Set<Integer> versions = new HashSet<>();
+      after.history(name).versions().forEach(v -> versions.add(v.version()));
+      stored += versions.size();
+      Set<Integer> created = recorded(after, name, "version.create");
+      Set<Integer> requested = recorded(after, name, "secret.write");
+      assertThat(created)
+          .as(name + ": versions without a version.create record")
+          .containsAll(versions);
+      assertThat(requested).as(name + ": versions without a request record").containsAll(versions);
+    }
+    assertThat(stored).isGreaterThanOrEqualTo(rounds * 1000);
+    assertThat(after.verifyAudit(Optional.empty()).ok()).isTrue();
+    server.kill();
+  }
+
+  private static Set<Integer> recorded(KeyturnClient client, String name, String action) {
+    Set<Integer> out = new HashSet<>();
+    for (AuditRecordInfo r :
+        client
+            .audit(Optional.empty(), Optional.of(name), Optional.of(action), Optional.of(100_000))
+            .records()) {
+      if (r.result().equals("ok") && r.version() != null) {
+        out.add(r.version());
+      }
+    }
+    return out;
   }
 
   private static RotationInfo waitUntilEnded(KeyturnClient client) throws InterruptedException {

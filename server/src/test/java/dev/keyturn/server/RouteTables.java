@@ -38,7 +38,7 @@ final class RouteTables {
     return Routes.check(
         Routes.table(
             new SecretsApi(service, random, clock, new PageTokens(new byte[32], random, clock)),
-            new TokensApi(store.tokens(), new Authenticator(store.tokens(), clock), clock, random),
+            new TokensApi(store, new Authenticator(store.tokens(), clock), clock, random),
             new AuditApi(audit, new AuditVerifier(chain), clock),
             new RotationsApi(engine, store.rotations(), service, clock)));
   }

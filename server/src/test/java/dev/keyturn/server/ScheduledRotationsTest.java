@@ -77,7 +77,15 @@ class ScheduledRotationsTest {
             ZoneId.of(zone));
     RuleService rules = start();
     SecretService secrets = secrets();
-    secrets.put(NAME, Plaintext.ofUtf8("v1"), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "t");
+    secrets.inTransaction(work ->
+        secrets.put(
+            work,
+            NAME,
+            Plaintext.ofUtf8("v1"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.CURRENT,
+            "t"));
     rules.set(RotationRule.builder(NAME).schedule(Optional.of(schedule)).build(), Optional.empty());
     Instant previous = T0;
 

@@ -20,7 +20,6 @@ import dev.keyturn.core.Version;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
-import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
 import dev.keyturn.testing.FixedClock;
@@ -60,7 +59,7 @@ final class RotationHarness {
   final InMemoryStore store = new InMemoryStore(clock);
   final SecretService secrets =
       new SecretService(store, new Envelope(RootKey.generate(random), random), clock);
-  final InMemoryAuditLog audit = new InMemoryAuditLog(new AuditChain(RootKey.generate(random)));
+  final InMemoryAuditLog audit = store.openAuditLog(new AuditChain(RootKey.generate(random)));
   final Target target;
   final String type;
 
@@ -73,31 +72,35 @@ final class RotationHarness {
   RotationHarness(String type, Target target) {
     this.type = type;
     this.target = target;
+    // A crash just before a rotation's state is saved: the save's unit of work rolls back.
+    store
+        .rotations()
+        .beforeSave(rotation -> {
+          if (crashAtSave > 0 && --crashAtSave == 0) {
+            String where = "before saving " + rotation.state().wireName();
+            crashes.add(where);
+            throw new Crash(where);
+          }
+        });
   }
 
   RotationEngine engine() {
     Map<String, Target> targets = new HashMap<>();
     targets.put(type, new CrashingTarget());
     return new RotationEngine(
-        secrets,
-        new CrashingStore(store.rotations()),
-        targets,
-        Map.of(),
-        audit,
-        clock,
-        random,
-        "node-1",
-        r -> {});
+        secrets, store.rotations(), targets, Map.of(), audit, clock, random, "node-1", r -> {});
   }
 
   void put(SecretName name, DatabaseSecret value) {
-    secrets.put(
-        name,
-        Plaintext.wrap(value.toJson()),
-        ValueType.JSON,
-        Duration.ZERO,
-        Stage.CURRENT,
-        "tok_test");
+    secrets.inTransaction(w ->
+        secrets.put(
+            w,
+            name,
+            Plaintext.wrap(value.toJson()),
+            ValueType.JSON,
+            Duration.ZERO,
+            Stage.CURRENT,
+            "tok_test"));
   }
 
   /** Sets the rule through the target's {@code prepare}, as the server does. */
@@ -263,100 +266,6 @@ final class RotationHarness {
         crashes.add(where);
         throw new Crash(where);
       }
-    }
-  }
-
-  /** Passes calls to the real store; may crash just before a rotation's state is saved. */
-  private final class CrashingStore implements RotationStore {
-    private final RotationStore store;
-
-    CrashingStore(RotationStore store) {
-      this.store = store;
-    }
-
-    @Override
-    public void save(Rotation rotation) {
-      if (crashAtSave > 0 && --crashAtSave == 0) {
-        String where = "before saving " + rotation.state().wireName();
-        crashes.add(where);
-        throw new Crash(where);
-      }
-      store.save(rotation);
-    }
-
-    @Override
-    public void putRule(RuleEntry entry) {
-      store.putRule(entry);
-    }
-
-    @Override
-    public List<RuleEntry> overdueRules(Instant before, int limit) {
-      return store.overdueRules(before, limit);
-    }
-
-    @Override
-    public void setStartAt(SecretName secret, Optional<Instant> startAt) {
-      store.setStartAt(secret, startAt);
-    }
-
-    @Override
-    public Optional<RuleEntry> rule(SecretName secret) {
-      return store.rule(secret);
-    }
-
-    @Override
-    public boolean deleteRule(SecretName secret) {
-      return store.deleteRule(secret);
-    }
-
-    @Override
-    public List<RuleEntry> rules(String prefix, int limit) {
-      return store.rules(prefix, limit);
-    }
-
-    @Override
-    public List<RuleEntry> dueRules(Instant now, int limit) {
-      return store.dueRules(now, limit);
-    }
-
-    @Override
-    public void setNextDue(SecretName secret, Optional<Instant> nextDue) {
-      store.setNextDue(secret, nextDue);
-    }
-
-    @Override
-    public void start(Rotation rotation) {
-      store.start(rotation);
-    }
-
-    @Override
-    public boolean claim(String id, String node, Instant now, Instant until) {
-      return store.claim(id, node, now, until);
-    }
-
-    @Override
-    public void release(String id, String node) {
-      store.release(id, node);
-    }
-
-    @Override
-    public Optional<Rotation> rotation(String id) {
-      return store.rotation(id);
-    }
-
-    @Override
-    public Optional<Rotation> active(SecretName secret) {
-      return store.active(secret);
-    }
-
-    @Override
-    public List<Rotation> runnable(Instant now, int limit) {
-      return store.runnable(now, limit);
-    }
-
-    @Override
-    public List<Rotation> history(SecretName secret, int limit) {
-      return store.history(secret, limit);
     }
   }
 }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * /** The rules and rotations of an {@link InMemoryStore}, with the same one-active-rotation rule.
@@ -39,6 +40,16 @@ public final class InMemoryRotationStore implements RotationStore {
 
   InMemoryRotationStore(Object lock) {
     this.lock = lock;
+  }
+
+  private volatile Consumer<Rotation> beforeSave = r -> {};
+
+  /**
+   * Runs {@code hook} before every {@link #save}, in a unit of work or not. A hook that throws
+   * stands for a crash just before the save commits: the save, and its unit, leave nothing.
+   */
+  public void beforeSave(Consumer<Rotation> hook) {
+    this.beforeSave = hook;
   }
 
   @Override
@@ -162,6 +173,7 @@ public final class InMemoryRotationStore implements RotationStore {
   @Override
   public void save(Rotation rotation) {
     synchronized (lock) {
+      beforeSave.accept(rotation);
       if (!rotations.containsKey(rotation.id())) {
         throw new KeyturnException.NotFound("rotation " + rotation.id() + " does not exist");
       }

@@ -43,7 +43,7 @@ class RotationEngineTest {
   private final SecretService secrets =
       new SecretService(store, new Envelope(RootKey.generate(random), random), clock);
   private final InMemoryAuditLog audit =
-      new InMemoryAuditLog(new AuditChain(RootKey.generate(random)));
+      store.openAuditLog(new AuditChain(RootKey.generate(random)));
   private final FakeTarget target = new FakeTarget(Optional.of("initial"));
   private final List<Rotation> ended = new ArrayList<>();
   private final RecordingHook hook = new RecordingHook();
@@ -82,8 +82,15 @@ class RotationEngineTest {
   }
 
   private void setUp(RotationRule rule) {
-    secrets.put(
-        NAME, Plaintext.ofUtf8("initial"), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "tok");
+    secrets.inTransaction(w ->
+        secrets.put(
+            w,
+            NAME,
+            Plaintext.ofUtf8("initial"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.CURRENT,
+            "tok"));
     store.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(90))));
   }
 
@@ -115,6 +122,51 @@ class RotationEngineTest {
             "rotation.set",
             "rotation.test",
             "rotation.finish");
+  }
+
+  @Test
+  void rotation_everyVersionChange_isAuditedInItsOwnUnit() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+
+    engine.runDue(engine.start(NAME, Optional.empty(), false, "tok_ops").id());
+
+    assertThat(audit.records())
+        .filteredOn(rec -> rec.event().action().startsWith("version."))
+        .extracting(rec ->
+            rec.event().tokenId()
+                + " "
+                + rec.event().action()
+                + " #"
+                + rec.event().version().orElseThrow()
+                + " "
+                + rec.event().detail())
+        .containsExactly(
+            "tok_ops version.create #2 pending",
+            "tok_ops version.stage #1 current->previous",
+            "tok_ops version.stage #2 pending->current");
+  }
+
+  @Test
+  void create_crashBeforeTheRotationIsSaved_keepsNoPendingVersionAndNoRecordOfOne() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    Rotation started = engine.start(NAME, Optional.empty(), false, "tok_ops");
+    store
+        .rotations()
+        .beforeSave(r -> {
+          if (r.state() == RotationState.SET) {
+            throw new IllegalStateException("crash");
+          }
+        });
+
+    Rotation after = engine.step(started.id());
+
+    assertThat(after.state()).isIn(RotationState.CREATE, RotationState.ROLLBACK);
+    assertThat(secrets.describe(NAME).versions().versions())
+        .as("the pending version went with the unit that would have recorded it")
+        .hasSize(1);
+    assertThat(audit.records())
+        .extracting(rec -> rec.event().action())
+        .doesNotContain("version.create", "rotation.create");
   }
 
   @Test
@@ -231,13 +283,15 @@ class RotationEngineTest {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
     Rotation started = engine.start(NAME, Optional.empty(), false, "tok");
     // The crash: the value was stored as pending, the step was not recorded.
-    secrets.put(
-        NAME,
-        Plaintext.ofUtf8("stored-before-crash"),
-        ValueType.STRING,
-        Duration.ZERO,
-        Stage.PENDING,
-        started.creatorTag());
+    secrets.inTransaction(w ->
+        secrets.put(
+            w,
+            NAME,
+            Plaintext.ofUtf8("stored-before-crash"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.PENDING,
+            started.creatorTag()));
 
     Rotation r = engine.runDue(started.id());
 
@@ -251,13 +305,15 @@ class RotationEngineTest {
   @Test
   void someoneElsesPendingVersion_failsTheRotationAndIsLeftAlone() {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
-    secrets.put(
-        NAME,
-        Plaintext.ofUtf8("theirs"),
-        ValueType.STRING,
-        Duration.ZERO,
-        Stage.PENDING,
-        "tok_other");
+    secrets.inTransaction(w ->
+        secrets.put(
+            w,
+            NAME,
+            Plaintext.ofUtf8("theirs"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.PENDING,
+            "tok_other"));
 
     Rotation r = runUntilFinal(engine.start(NAME, Optional.empty(), false, "tok").id());
 
@@ -328,7 +384,9 @@ class RotationEngineTest {
 
   @Test
   void noRule_isNotFound() {
-    secrets.put(NAME, Plaintext.ofUtf8("v"), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "tok");
+    secrets.inTransaction(w ->
+        secrets.put(
+            w, NAME, Plaintext.ofUtf8("v"), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "tok"));
 
     assertThatThrownBy(() -> engine.start(NAME, Optional.empty(), false, "tok"))
         .isInstanceOf(KeyturnException.NotFound.class)

@@ -81,8 +81,15 @@ class SecretServiceTest {
   @Test
   void keyring_showsPendingFromTheMomentItIsStored() {
     put(NAME, "live", Duration.ZERO);
-    service.put(
-        NAME, Plaintext.ofUtf8("next"), ValueType.STRING, Duration.ZERO, Stage.PENDING, "tok_test");
+    service.inTransaction(w ->
+        service.put(
+            w,
+            NAME,
+            Plaintext.ofUtf8("next"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.PENDING,
+            "tok_test"));
 
     List<SecretValue> ring = service.keyring(NAME);
 
@@ -96,10 +103,18 @@ class SecretServiceTest {
   @Test
   void move_promotePending_makesItCurrent() {
     put(NAME, "live", Duration.ZERO);
-    service.put(
-        NAME, Plaintext.ofUtf8("next"), ValueType.STRING, Duration.ZERO, Stage.PENDING, "tok_test");
+    service.inTransaction(w ->
+        service.put(
+            w,
+            NAME,
+            Plaintext.ofUtf8("next"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.PENDING,
+            "tok_test"));
 
-    service.move(NAME, 2, Stage.CURRENT, Duration.ofHours(1), "tok_test");
+    service.inTransaction(
+        w -> service.move(w, NAME, 2, Stage.CURRENT, Duration.ofHours(1), "tok_test"));
 
     assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("next");
     assertThat(text(service.read(NAME, Selector.stage(Stage.PREVIOUS), false))).isEqualTo("live");
@@ -110,12 +125,15 @@ class SecretServiceTest {
     put(NAME, "old", Duration.ZERO);
     put(NAME, "new", Duration.ofHours(24));
 
-    assertThatThrownBy(() -> service.move(NAME, 1, Stage.CURRENT, Duration.ZERO, "tok_test", false))
+    assertThatThrownBy(() ->
+            service.inTransaction(
+                w -> service.move(w, NAME, 1, Stage.CURRENT, Duration.ZERO, "tok_test", false)))
         .isInstanceOf(KeyturnException.Forbidden.class)
         .hasMessageContaining("previous -> current needs the admin capability");
     assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("new");
 
-    service.move(NAME, 1, Stage.CURRENT, Duration.ZERO, "tok_test", true);
+    service.inTransaction(
+        w -> service.move(w, NAME, 1, Stage.CURRENT, Duration.ZERO, "tok_test", true));
 
     assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("old");
   }
@@ -123,10 +141,18 @@ class SecretServiceTest {
   @Test
   void move_pendingToCurrentWithoutRollBack_isAllowed() {
     put(NAME, "live", Duration.ZERO);
-    service.put(
-        NAME, Plaintext.ofUtf8("next"), ValueType.STRING, Duration.ZERO, Stage.PENDING, "tok_test");
+    service.inTransaction(w ->
+        service.put(
+            w,
+            NAME,
+            Plaintext.ofUtf8("next"),
+            ValueType.STRING,
+            Duration.ZERO,
+            Stage.PENDING,
+            "tok_test"));
 
-    service.move(NAME, 2, Stage.CURRENT, Duration.ZERO, "tok_test", false);
+    service.inTransaction(
+        w -> service.move(w, NAME, 2, Stage.CURRENT, Duration.ZERO, "tok_test", false));
 
     assertThat(text(service.read(NAME, Selector.current(), false))).isEqualTo("next");
   }
@@ -136,14 +162,14 @@ class SecretServiceTest {
     put(NAME, "v1", Duration.ZERO);
     put(NAME, "v2", Duration.ofHours(1));
 
-    service.delete(NAME, false, "tok_test");
+    service.inTransaction(w -> service.delete(w, NAME, false, "tok_test"));
 
     assertThatThrownBy(() -> service.read(NAME, Selector.current(), true))
         .isInstanceOf(KeyturnException.NotFound.class);
     assertThat(text(service.read(NAME, Selector.version(2), true))).isEqualTo("v2");
     assertThat(store.secrets().list("", Optional.empty(), 10)).isEmpty();
 
-    service.delete(NAME, true, "tok_test");
+    service.inTransaction(w -> service.delete(w, NAME, true, "tok_test"));
 
     assertThatThrownBy(() -> service.read(NAME, Selector.version(2), true))
         .isInstanceOf(KeyturnException.NotFound.class)
@@ -153,7 +179,7 @@ class SecretServiceTest {
   @Test
   void put_afterDestroy_continuesNumbering() {
     put(NAME, "v1", Duration.ZERO);
-    service.delete(NAME, true, "tok_test");
+    service.inTransaction(w -> service.delete(w, NAME, true, "tok_test"));
 
     Version v = put(NAME, "v2", Duration.ZERO);
 
@@ -204,17 +230,26 @@ class SecretServiceTest {
   @Test
   void put_emptyOrNonUtf8Value_isRefusedAndWritesNothing() {
     assertThatThrownBy(() ->
-            service.put(
-                NAME, Plaintext.ofUtf8(""), ValueType.STRING, Duration.ZERO, Stage.CURRENT, "t"))
+            service.inTransaction(w ->
+                service.put(
+                    w,
+                    NAME,
+                    Plaintext.ofUtf8(""),
+                    ValueType.STRING,
+                    Duration.ZERO,
+                    Stage.CURRENT,
+                    "t")))
         .isInstanceOf(KeyturnException.InvalidInput.class);
     assertThatThrownBy(() ->
-            service.put(
-                NAME,
-                Plaintext.wrap(new byte[] {(byte) 0xc3}),
-                ValueType.STRING,
-                Duration.ZERO,
-                Stage.CURRENT,
-                "t"))
+            service.inTransaction(w ->
+                service.put(
+                    w,
+                    NAME,
+                    Plaintext.wrap(new byte[] {(byte) 0xc3}),
+                    ValueType.STRING,
+                    Duration.ZERO,
+                    Stage.CURRENT,
+                    "t")))
         .isInstanceOf(KeyturnException.InvalidInput.class);
 
     assertThat(store.secrets().find(NAME)).isEmpty();
@@ -253,7 +288,15 @@ class SecretServiceTest {
 
   private Version put(SecretName name, String value, Duration grace) {
     return service
-        .put(name, Plaintext.ofUtf8(value), ValueType.STRING, grace, Stage.CURRENT, "tok_test")
+        .inTransaction(w ->
+            service.put(
+                w,
+                name,
+                Plaintext.ofUtf8(value),
+                ValueType.STRING,
+                grace,
+                Stage.CURRENT,
+                "tok_test"))
         .newest();
   }
 
