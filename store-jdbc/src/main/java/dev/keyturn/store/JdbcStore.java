@@ -162,8 +162,12 @@ public final class JdbcStore implements Store {
     requireNonNull(work, "work");
     return transaction(c -> {
       Unit unit = new Unit(c);
-      T result = work.apply(unit);
-      unit.open = false;
+      T result;
+      try {
+        result = work.apply(unit);
+      } finally {
+        unit.open = false;
+      }
       if (!unit.events.isEmpty()) {
         AuditChain sealing = chain;
         if (sealing == null) {
