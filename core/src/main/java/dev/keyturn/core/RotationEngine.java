@@ -181,15 +181,13 @@ public final class RotationEngine {
     Rotation starting = rotation;
     String detail =
         ((emergency ? "emergency" : "") + note.map(n -> " reason=" + quote(n)).orElse("")).strip();
-    secrets.inTransaction(work -> {
+    // With a supplied value the rotation is first seen already past create, holding its pending
+    // version: a scheduler tick between two units would find it in create with no value to make.
+    return secrets.inTransaction(work -> {
       work.rotations().start(starting);
       audited(work, starting, "rotation.start", Optional.empty(), "ok", detail);
-      return null;
+      return supplied.isPresent() ? createPending(work, starting, supplied.get()) : starting;
     });
-    if (supplied.isPresent()) {
-      rotation = createPending(rotation, rule, supplied.get());
-    }
-    return rotation;
   }
 
   private RotationRule ruleOf(SecretName name) {
@@ -442,6 +440,11 @@ public final class RotationEngine {
   }
 
   private Rotation createPending(Rotation rotation, RotationRule rule, Plaintext value) {
+    // The pending version, its audit records and the rotation's move to set commit together.
+    return secrets.inTransaction(work -> createPending(work, rotation, value));
+  }
+
+  private Rotation createPending(UnitOfWork work, Rotation rotation, Plaintext value) {
     ValueType type =
         secrets
             .describe(rotation.secret())
@@ -449,23 +452,20 @@ public final class RotationEngine {
             .current()
             .map(Version::type)
             .orElse(ValueType.STRING);
-    // The pending version, its audit records and the rotation's move to set commit together.
-    return secrets.inTransaction(work -> {
-      WriteResult written =
-          secrets.put(
-              work,
-              rotation.secret(),
-              value,
-              type,
-              Duration.ZERO,
-              Stage.PENDING,
-              rotation.creatorTag());
-      int number = written.newest().number();
-      Rotation created = rotation.withPending(number, clock.instant());
-      work.audit().append(written.auditEvents(clock.instant(), rotation.requestedBy(), "engine"));
-      audited(work, created, "rotation.create", Optional.of(number), "ok", "pending");
-      return advance(work, created, RotationState.SET);
-    });
+    WriteResult written =
+        secrets.put(
+            work,
+            rotation.secret(),
+            value,
+            type,
+            Duration.ZERO,
+            Stage.PENDING,
+            rotation.creatorTag());
+    int number = written.newest().number();
+    Rotation created = rotation.withPending(number, clock.instant());
+    work.audit().append(written.auditEvents(clock.instant(), rotation.requestedBy(), "engine"));
+    audited(work, created, "rotation.create", Optional.of(number), "ok", "pending");
+    return advance(work, created, RotationState.SET);
   }
 
   private Rotation set(Rotation rotation, RotationRule rule, long started) {
