@@ -422,20 +422,16 @@ public final class RotationEngine {
                 + " current) or put the current value back on the target and retire it");
       }
     }
-    secrets.move(name, leftover.number(), Stage.RETIRED, Duration.ZERO, rotation.creatorTag());
+    String detail = "left pending by " + maker.get().id();
     Rotation retired =
-        rotation.checked(
-            check(
-                "retire leftover #" + leftover.number(),
-                true,
-                started,
-                "left pending by " + maker.get().id()));
-    audit(
-        retired,
-        "rotation.retire-leftover",
-        Optional.of(leftover.number()),
-        "ok",
-        "left pending by " + maker.get().id());
+        rotation.checked(check("retire leftover #" + leftover.number(), true, started, detail));
+    // The stage move, its record and the rotation's record commit together.
+    secrets.inTransaction(work -> {
+      auditedMove(work, rotation, leftover.number(), Stage.RETIRED, Duration.ZERO);
+      audited(
+          work, retired, "rotation.retire-leftover", Optional.of(leftover.number()), "ok", detail);
+      return null;
+    });
     return retired;
   }
 

@@ -68,7 +68,7 @@ public final class KeyturnServer implements AutoCloseable {
    * started, until an admin sets them again naming declared commands.
    */
   private static void suspendInvalidRules(
-      RotationEngine engine, SecretStore store, AuditLog audit, Clock clock) {
+      RotationEngine engine, Store store, AuditLog audit, Clock clock) {
     java.util.List<dev.keyturn.core.spi.AuditEvent> events = new java.util.ArrayList<>();
     for (var entry : store.rotations().rules("", Integer.MAX_VALUE)) {
       Optional<String> why = engine.whyNotRunnable(entry.rule());

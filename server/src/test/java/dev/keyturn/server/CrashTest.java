@@ -232,9 +232,20 @@ class CrashTest {
   /** A Keyturn server in a child JVM, on the test's classpath. */
   private record Server(Process process, int port, Path data) {
     static Server start(Path data, Path config) throws IOException, InterruptedException {
+      return start(data, List.of("--config", config.toString()));
+    }
+
+    /** A server without a configuration file (no declared commands). */
+    static Server start(Path data) throws IOException, InterruptedException {
+      return start(data, List.of());
+    }
+
+    private static Server start(Path data, List<String> extra)
+        throws IOException, InterruptedException {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-      Process p =
-          new ProcessBuilder(
+      List<String> command =
+          new ArrayList<>(
+              List.of(
                   java.toString(),
                   "-cp",
                   System.getProperty("java.class.path"),
@@ -242,11 +253,9 @@ class CrashTest {
                   "--data",
                   data.toString(),
                   "--listen",
-                  "127.0.0.1:0",
-                  "--config",
-                  config.toString())
-              .redirectErrorStream(true)
-              .start();
+                  "127.0.0.1:0"));
+      command.addAll(extra);
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       BufferedReader out =
           new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -17,7 +17,7 @@ import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Strategy;
-import dev.keyturn.store.JdbcSecretStore;
+import dev.keyturn.store.JdbcStore;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -384,8 +384,8 @@ class RotationTrustTest {
     try (RunningServer server = RunningServer.start(data)) {
       server.client().put("app/dev/OLD", new PutSecretRequest("v1", null, null, null, null));
     }
-    try (JdbcSecretStore store =
-        JdbcSecretStore.open("jdbc:sqlite:" + data.resolve("keyturn.db"), Clock.systemUTC())) {
+    try (JdbcStore store =
+        JdbcStore.open("jdbc:sqlite:" + data.resolve("keyturn.db"), Clock.systemUTC())) {
       store
           .rotations()
           .putRule(
