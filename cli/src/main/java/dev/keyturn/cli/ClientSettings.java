@@ -1,12 +1,11 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.LoopbackHost;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Settings;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +88,7 @@ final class ClientSettings {
       throw new KeyturnException.InvalidInput(e.getMessage());
     }
     URI uri = URI.create(address);
-    if ("http".equals(uri.getScheme()) && !insecureHttp && !isLoopback(uri.getHost())) {
+    if ("http".equals(uri.getScheme()) && !insecureHttp && !LoopbackHost.is(uri.getHost())) {
       throw new KeyturnException.InvalidInput(
           "refusing to send the token to "
               + uri.getScheme()
@@ -98,7 +97,7 @@ final class ClientSettings {
               + " over plain HTTP: anyone on the network path could read it and use it. Use"
               + " https://, or give --insecure-http if that path is private");
     }
-    builder.token(token);
+    builder.token(token).insecureHttp(insecureHttp);
     Optional<String> caCert = new Settings(io.env()).get("KEYTURN_CACERT");
     if (caCert.isPresent()) {
       try {
@@ -108,32 +107,6 @@ final class ClientSettings {
       }
     }
     return builder.build();
-  }
-
-  /**
-   * True for {@code localhost} and loopback address literals. Other names are not resolved: that
-   * would cost a DNS query on every command, and a name is not this machine's to vouch for.
-   */
-  static boolean isLoopback(String host) {
-    if (host == null) {
-      return false;
-    }
-    if (host.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-    if (literal.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
-      return literal.startsWith("127.");
-    }
-    if (!literal.contains(":")) {
-      return false;
-    }
-    try {
-      // an address with ':' is parsed as an IPv6 literal, never looked up
-      return InetAddress.getByName(literal).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
-    }
   }
 
   private static String read(Path file) {

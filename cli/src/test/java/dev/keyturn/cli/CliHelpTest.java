@@ -2,6 +2,7 @@ package dev.keyturn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.client.LoopbackHost;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -147,14 +148,14 @@ class CliHelpTest {
 
   @Test
   void loopback_isOnlyLocalhostAndLoopbackLiterals() {
-    assertThat(ClientSettings.isLoopback("localhost")).isTrue();
-    assertThat(ClientSettings.isLoopback("127.0.0.1")).isTrue();
-    assertThat(ClientSettings.isLoopback("127.8.9.10")).isTrue();
-    assertThat(ClientSettings.isLoopback("[::1]")).isTrue();
-    assertThat(ClientSettings.isLoopback("10.0.0.1")).isFalse();
-    assertThat(ClientSettings.isLoopback("127.0.0.1.attacker.example")).isFalse();
-    assertThat(ClientSettings.isLoopback("localhost.attacker.example")).isFalse();
-    assertThat(ClientSettings.isLoopback("[fe80::1]")).isFalse();
-    assertThat(ClientSettings.isLoopback(null)).isFalse();
+    assertThat(LoopbackHost.is("localhost")).isTrue();
+    assertThat(LoopbackHost.is("127.0.0.1")).isTrue();
+    assertThat(LoopbackHost.is("127.8.9.10")).isTrue();
+    assertThat(LoopbackHost.is("[::1]")).isTrue();
+    assertThat(LoopbackHost.is("10.0.0.1")).isFalse();
+    assertThat(LoopbackHost.is("127.0.0.1.attacker.example")).isFalse();
+    assertThat(LoopbackHost.is("localhost.attacker.example")).isFalse();
+    assertThat(LoopbackHost.is("[fe80::1]")).isFalse();
+    assertThat(LoopbackHost.is(null)).isFalse();
   }
 }

@@ -357,8 +357,19 @@ public final class KeyturnClient {
     private Optional<String> token = Optional.empty();
     private Duration timeout = Duration.ofSeconds(30);
     private Optional<SSLContext> sslContext = Optional.empty();
+    private boolean insecureHttp;
 
     private Builder() {}
+
+    /**
+     * Allows sending the token over plain {@code http://} to a host other than this machine. Off by
+     * default: anyone on the network path could read the token and use it. Turn it on only for a
+     * path you trust (a private network, a sidecar).
+     */
+    public Builder insecureHttp(boolean allowed) {
+      this.insecureHttp = allowed;
+      return this;
+    }
 
     /**
      * Trusts the CA certificates (PEM) in {@code file} for HTTPS, instead of the JDK's default
@@ -422,7 +433,21 @@ public final class KeyturnClient {
       return this;
     }
 
+    /**
+     * @throws IllegalArgumentException when a token would go over plain HTTP to another machine and
+     *     {@link #insecureHttp} was not given
+     */
     public KeyturnClient build() {
+      if (token.isPresent()
+          && "http".equals(address.getScheme())
+          && !insecureHttp
+          && !LoopbackHost.is(address.getHost())) {
+        throw new IllegalArgumentException(
+            "refusing to send the token to http://"
+                + address.getRawAuthority()
+                + " over plain HTTP: anyone on the network path could read it and use it. Use"
+                + " https://, or call insecureHttp(true) if that path is private");
+      }
       return new KeyturnClient(this);
     }
   }

@@ -21,6 +21,19 @@ public final class Settings {
     return new Settings(System.getenv());
   }
 
+  /**
+   * The file that {@link #get} would read {@code name} from: {@code X_FILE} when {@code X} itself
+   * is not set, so that a caller can check the file before trusting what it holds.
+   */
+  public Optional<Path> file(String name) {
+    String direct = env.get(name);
+    String file = env.get(name + "_FILE");
+    if (direct != null && !direct.isEmpty() || file == null || file.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(Path.of(file));
+  }
+
   public Optional<String> get(String name) {
     String direct = env.get(name);
     if (direct != null && !direct.isEmpty()) {

@@ -19,8 +19,10 @@ import java.util.Set;
  * Whether the data folder and the root key file can be trusted, as ssh's StrictModes decides for
  * {@code ~/.ssh}: each must belong to the server's user or to root, and no other user may write to
  * it. A key file that other users can read is refused, except one owned by root, which is taken for
- * a read-only secret mount (Docker's 0444, Kubernetes' 0644) with a warning. Refusals say what to
- * run. Immutable.
+ * a read-only secret mount (Docker's 0444, Kubernetes' 0644) with a warning. The folders on the way
+ * to each are held to the same rule, except that a folder others may write to is accepted when its
+ * sticky bit keeps them from renaming what is not theirs ({@code /tmp}). Refusals say what to run.
+ * Immutable.
  */
 final class FileTrust {
   private static final int ROOT = 0;
@@ -53,6 +55,7 @@ final class FileTrust {
       throw new Bootstrap.StartupException(
           "cannot check the data folder " + dir + ": " + e.getMessage());
     }
+    checkFoldersOnTheWay(real, "data folder");
     PosixFileAttributes attributes = attributes(real, "data folder");
     checkOwner(real, "data folder", attributes);
     if (writableByOthers(attributes.permissions())) {
@@ -112,6 +115,78 @@ final class FileTrust {
               + file);
     }
     return Optional.empty();
+  }
+
+  /**
+   * Judges a key file named by the operator ({@code KEYTURN_ROOT_KEY_FILE}) by the file it leads
+   * to: symbolic links are followed, since secret mounts are made of them (Kubernetes), and every
+   * folder on the way, of the name as given and of the file reached, is checked.
+   *
+   * @throws Bootstrap.StartupException naming the file or folder and the command that fixes it
+   */
+  Optional<String> checkNamedKeyFile(Path file) {
+    Path real;
+    try {
+      real = file.toRealPath();
+    } catch (IOException e) {
+      throw new Bootstrap.StartupException(
+          "cannot check the root key file " + file + ": " + e.getMessage());
+    }
+    checkFoldersOnTheWay(file.toAbsolutePath().normalize(), "root key file");
+    checkFoldersOnTheWay(real, "root key file");
+    return checkKeyFile(real);
+  }
+
+  /**
+   * Refuses a folder above {@code path} that another user owns, or that others may write to without
+   * the sticky bit: its owner, or anyone who may write to it, could put another file or folder in
+   * {@code path}'s place.
+   */
+  private void checkFoldersOnTheWay(Path path, String what) {
+    for (Path folder = path.getParent(); folder != null; folder = folder.getParent()) {
+      PosixFileAttributes attributes = attributes(folder, "folder");
+      long owner = ownerUid(folder, attributes);
+      if (owner != user && owner != ROOT) {
+        throw new Bootstrap.StartupException(
+            "refusing the "
+                + what
+                + " "
+                + path
+                + ": the folder "
+                + folder
+                + " on the way to it belongs to uid "
+                + owner
+                + ", who could put something else in its place; move it, or run: chown "
+                + user
+                + " "
+                + folder);
+      }
+      if (writableByOthers(attributes.permissions()) && !sticky(folder)) {
+        throw new Bootstrap.StartupException(
+            "refusing the "
+                + what
+                + " "
+                + path
+                + ": other users can write to the folder "
+                + folder
+                + " on the way to it (mode "
+                + mode(attributes.permissions())
+                + ") and could put something else in its place; run: chmod go-w "
+                + folder
+                + " (or chmod +t "
+                + folder
+                + ")");
+      }
+    }
+  }
+
+  private static boolean sticky(Path folder) {
+    try {
+      int mode = (Integer) Files.getAttribute(folder, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      return (mode & 01000) != 0;
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new Bootstrap.StartupException("cannot read the mode of " + folder);
+    }
   }
 
   private void checkOwner(Path path, String what, PosixFileAttributes attributes) {

@@ -291,6 +291,10 @@ public record ServerConfig(
     int limit = Optional.ofNullable(flags.authFailureLimit()).orElse(DEFAULT_AUTH_FAILURE_LIMIT);
     Duration lockout =
         Optional.ofNullable(flags.authLockout()).map(Durations::parse).orElse(DEFAULT_AUTH_LOCKOUT);
+    // A key named by KEYTURN_ROOT_KEY_FILE is judged as DATA/root.key is, before it is read.
+    env.file("KEYTURN_ROOT_KEY")
+        .flatMap(FileTrust.ofThisProcess()::checkNamedKeyFile)
+        .ifPresent(org.slf4j.LoggerFactory.getLogger(ServerConfig.class)::warn);
     return new ServerConfig(
         data,
         host,

@@ -183,6 +183,103 @@ class DataFolderTrustTest {
         .hasMessageContaining("chmod go-w " + real.toRealPath());
   }
 
+  @Test
+  void dataFolderInAWorldWritableFolderWithoutStickyBit_isRefused() throws Exception {
+    Path shared = Files.createDirectories(dir.resolve("shared"));
+    chmod(shared, "rwxrwxrwx");
+    Path data = shared.resolve("data");
+
+    assertThatThrownBy(() -> RunningServer.start(data))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("other users can write to the folder " + shared.toRealPath())
+        .hasMessageContaining("chmod go-w " + shared.toRealPath());
+    assertThat(data.resolve("root.token")).doesNotExist();
+  }
+
+  @Test
+  void dataFolderInAStickyWorldWritableFolder_starts() throws Exception {
+    Path shared = Files.createDirectories(dir.resolve("shared"));
+    Files.setAttribute(shared, "unix:mode", 01777);
+
+    try (RunningServer server = RunningServer.start(shared.resolve("data"))) {
+      assertThat(shared.resolve("data/root.token")).exists();
+    }
+  }
+
+  @Test
+  void dataFolderInAFolderOfAnotherUser_isRefused() throws Exception {
+    Path theirs = Files.createDirectories(dir.resolve("theirs"));
+    chown(theirs, OTHER_USER);
+
+    assertThatThrownBy(() -> RunningServer.start(theirs.resolve("data")))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("belongs to uid " + OTHER_USER)
+        .hasMessageContaining("chown 0 " + theirs.toRealPath());
+  }
+
+  @Test
+  void keyFileNamedInTheEnvironment_writableByOthers_isRefused() throws Exception {
+    Path key = writeKey(dir.resolve("root.key"));
+    chmod(key, "rw-rw-rw-");
+
+    assertThatThrownBy(() -> resolveWithKeyFile(key))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("other users can write to it (mode 0666)")
+        .hasMessageContaining("chmod 600 " + key.toRealPath());
+  }
+
+  @Test
+  void keyFileNamedInTheEnvironment_leadingToAnotherUsersFile_isRefused() throws Exception {
+    Path key = writeKey(dir.resolve("planted.key"));
+    chown(key, OTHER_USER);
+    Path link = Files.createSymbolicLink(dir.resolve("root.key"), key);
+
+    assertThatThrownBy(() -> resolveWithKeyFile(link))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("belongs to uid " + OTHER_USER);
+  }
+
+  @Test
+  void keyFileNamedInTheEnvironment_inAFolderOthersMayWriteTo_isRefused() throws Exception {
+    Path shared = Files.createDirectories(dir.resolve("shared"));
+    chmod(shared, "rwxrwxrwx");
+    Path key = writeKey(shared.resolve("root.key"));
+
+    assertThatThrownBy(() -> resolveWithKeyFile(key))
+        .isInstanceOf(Bootstrap.StartupException.class)
+        .hasMessageContaining("chmod go-w " + shared.toRealPath());
+  }
+
+  @Test
+  void keyFileNamedInTheEnvironment_asAKubernetesSecretMount_isReadWithAWarning() throws Exception {
+    // Kubernetes: /secret/root.key -> ..data/root.key, ..data -> ..2026_11_28/, files 0644 root
+    Path mount = Files.createDirectories(dir.resolve("secret"));
+    Path version = Files.createDirectories(mount.resolve("..2026_11_28"));
+    Path key = writeKey(version.resolve("root.key"));
+    chmod(key, "rw-r--r--");
+    Files.createSymbolicLink(mount.resolve("..data"), version.getFileName());
+    Path named = Files.createSymbolicLink(mount.resolve("root.key"), Path.of("..data/root.key"));
+
+    ServerConfig config = resolveWithKeyFile(named);
+
+    assertThat(config.rootKey()).contains(Files.readString(key).strip());
+  }
+
+  private static Path writeKey(Path file) throws Exception {
+    Files.writeString(
+        file,
+        dev.keyturn.core.crypto.RootKey.generate(new java.security.SecureRandom()).toBase64Line());
+    chmod(file, "rw-------");
+    return file;
+  }
+
+  private ServerConfig resolveWithKeyFile(Path key) {
+    return ServerConfig.resolve(
+        new ServerConfig.Flags(
+            dir.resolve("data"), null, null, null, null, false, null, null, null, null, null, null),
+        new dev.keyturn.core.Settings(java.util.Map.of("KEYTURN_ROOT_KEY_FILE", key.toString())));
+  }
+
   private static void chmod(Path p, String mode) throws Exception {
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
   }
