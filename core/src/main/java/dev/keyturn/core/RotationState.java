@@ -33,6 +33,18 @@ public enum RotationState {
     };
   }
 
+  /**
+   * Whether a person may still cancel a rotation in this state (it then rolls back): not once it is
+   * in {@code finish}, which may already have made the new value current, nor while it rolls back
+   * or after it ended.
+   */
+  public boolean cancellable() {
+    return switch (this) {
+      case CREATE, SET, TEST -> true;
+      case FINISH, ROLLBACK, FINISHED, FAILED -> false;
+    };
+  }
+
   public boolean isFinal() {
     return this == FINISHED || this == FAILED;
   }

@@ -1,0 +1,219 @@
+package dev.keyturn.core;
+
+import static dev.keyturn.core.RotationHooks.check;
+import static dev.keyturn.core.RotationHooks.describe;
+
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.UnitOfWork;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Moves rotations between states for the {@link RotationEngine} and records each move: the new
+ * state and its audit record commit in one unit of work (invariant 9). Every move goes through
+ * {@link Rotation#moveTo}, so {@link RotationState#canMoveTo} decides which are allowed. After a
+ * failed step it decides between a retry, a rollback and the end ({@code failed}). Thread-safe.
+ */
+final class RotationMoves {
+  private final EngineWiring wiring;
+  private final AuditLog audit;
+  private final RotationHooks hooks;
+  private final Consumer<Rotation> onFinal;
+
+  RotationMoves(
+      EngineWiring wiring, AuditLog audit, RotationHooks hooks, Consumer<Rotation> onFinal) {
+    this.wiring = wiring;
+    this.audit = audit;
+    this.hooks = hooks;
+    this.onFinal = onFinal;
+  }
+
+  /** Stores a rotation that starts and records its start, in {@code work}. */
+  void start(UnitOfWork work, Rotation rotation) {
+    work.rotations().start(rotation);
+    String detail =
+        ((rotation.emergency() ? "emergency" : "")
+                + rotation.note().map(n -> " reason=" + quote(n)).orElse(""))
+            .strip();
+    audited(work, rotation, "rotation.start", Optional.empty(), "ok", detail);
+  }
+
+  /** Moves the rotation to {@code next} and records the step, in a unit of its own. */
+  Rotation advance(Rotation rotation, RotationState next) {
+    return wiring.secrets.inTransaction(work -> advance(work, rotation, next));
+  }
+
+  /** Moves the rotation to {@code next} and records the step, in {@code work}. */
+  Rotation advance(UnitOfWork work, Rotation rotation, RotationState next) {
+    Rotation moved = rotation.moveTo(next, wiring.clock.instant());
+    work.rotations().save(moved);
+    audited(
+        work,
+        moved,
+        "rotation." + rotation.state().wireName(),
+        rotation.pendingVersion(),
+        "ok",
+        "-> " + next.wireName());
+    return moved;
+  }
+
+  /**
+   * Rolls back a rotation a person abandons ({@link RotationState#cancellable}).
+   *
+   * @throws KeyturnException.Conflict if it has ended or can no longer be cancelled
+   */
+  Rotation cancel(Rotation rotation, String by) {
+    if (rotation.state().isFinal()) {
+      throw new KeyturnException.Conflict(
+          "rotation " + rotation.id() + " has already ended " + rotation.state().wireName());
+    }
+    if (!rotation.state().cancellable()) {
+      throw new KeyturnException.Conflict(
+          "rotation "
+              + rotation.id()
+              + " is in "
+              + rotation.state().wireName()
+              + " and can no longer be cancelled");
+    }
+    Rotation rollingBack =
+        rotation
+            .moveTo(RotationState.ROLLBACK, wiring.clock.instant())
+            .withReason("cancelled by " + by);
+    saveAudited(rollingBack, "rotation.cancel", rotation.pendingVersion(), "ok", "");
+    return rollingBack;
+  }
+
+  /**
+   * Ends the rotation {@code failed}: runs the rule's on-failure hooks (if the rule still exists),
+   * records the end and announces it.
+   */
+  Rotation fail(Rotation rotation, String reason) {
+    Rotation failed =
+        rotation.moveTo(RotationState.FAILED, wiring.clock.instant()).withReason(reason);
+    Optional<RotationStore.RuleEntry> entry = wiring.store.rule(rotation.secret());
+    if (entry.isPresent()) {
+      failed = hooks.run(failed, entry.get().rule(), HookSpec.Phase.ON_FAILURE);
+    }
+    saveAudited(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
+    announce(failed);
+    return failed;
+  }
+
+  /** Tells the engine's owner that the rotation ended (a notifier, the metrics). */
+  void announce(Rotation ended) {
+    onFinal.accept(ended);
+  }
+
+  /**
+   * What follows a step that threw {@code e}: the same step again after a back-off while attempts
+   * remain, else a rollback (at once when retrying cannot help); a rollback that keeps failing ends
+   * the rotation {@code failed}.
+   */
+  Rotation failedStep(Rotation rotation, RotationRule rule, RuntimeException e, long started) {
+    Instant now = wiring.clock.instant();
+    String why = rotation.state().wireName() + " failed: " + describe(e);
+    Rotation checked;
+    if (e instanceof RotationHooks.CheckFailed failed) {
+      // The step itself worked; the check has its own line in the checklist already.
+      checked = failed.rotation().toBuilder().process(Optional.empty()).build();
+      why = e.getMessage();
+    } else {
+      checked =
+          rotation.checked(
+              check(
+                  rotation.state().wireName() + " " + rule.targetType(),
+                  false,
+                  started,
+                  describe(e)));
+    }
+    if (rotation.state() == RotationState.ROLLBACK) {
+      if (checked.attempt() + 1 < rule.attempts()) {
+        Rotation retry = checked.retryAt(now.plus(backoff(rule, checked.attempt())), now, why);
+        wiring.store.save(retry);
+        return retry;
+      }
+      return fail(checked, rotation.reason().orElse("") + "; rollback failed too: " + describe(e));
+    }
+    if (e instanceof KeyturnException.Conflict
+        || e instanceof KeyturnException.InvalidInput
+        || e instanceof KeyturnException.Forbidden
+        || (e instanceof KeyturnException.TargetFailure f && !f.retryable())) {
+      // Retrying cannot help (and retrying a refused login can lock an account): roll back now.
+      return rollBack(checked, rotation.pendingVersion(), why, now);
+    }
+    if (checked.attempt() + 1 < rule.attempts()) {
+      Rotation retry = checked.retryAt(now.plus(backoff(rule, checked.attempt())), now, why);
+      saveAudited(retry, "rotation.retry", rotation.pendingVersion(), "failed", why);
+      return retry;
+    }
+    return rollBack(checked, rotation.pendingVersion(), why, now);
+  }
+
+  private Rotation rollBack(Rotation rotation, Optional<Integer> version, String why, Instant now) {
+    Rotation rollingBack = rotation.moveTo(RotationState.ROLLBACK, now).withReason(why);
+    saveAudited(rollingBack, "rotation.rollback", version, "ok", why);
+    return rollingBack;
+  }
+
+  /** {@code text} in double quotes, with quotes and backslashes escaped. */
+  private static String quote(String text) {
+    return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+  }
+
+  private static Duration backoff(RotationRule rule, int failures) {
+    return rule.backoff().multipliedBy(1L << Math.min(failures, 16));
+  }
+
+  /** Saves the rotation's new state with its audit record, in one unit of work (invariant 9). */
+  void saveAudited(
+      Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
+    wiring.secrets.inTransaction(work -> {
+      work.rotations().save(rotation);
+      audited(work, rotation, action, version, result, detail);
+      return null;
+    });
+  }
+
+  /** Moves a version for the rotation and records the move, in {@code work}. */
+  void auditedMove(UnitOfWork work, Rotation rotation, int version, Stage stage, Duration grace) {
+    WriteResult moved =
+        wiring.secrets.move(work, rotation.secret(), version, stage, grace, rotation.creatorTag());
+    work.audit()
+        .append(moved.auditEvents(wiring.clock.instant(), rotation.requestedBy(), "engine"));
+  }
+
+  /** Records what happened to the rotation, in {@code work}. */
+  void audited(
+      UnitOfWork work,
+      Rotation rotation,
+      String action,
+      Optional<Integer> version,
+      String result,
+      String detail) {
+    work.audit().append(List.of(event(rotation, action, version, result, detail)));
+  }
+
+  /** Records what happened to the rotation when nothing else changed with it. */
+  void audit(
+      Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
+    audit.append(List.of(event(rotation, action, version, result, detail)));
+  }
+
+  private AuditEvent event(
+      Rotation rotation, String action, Optional<Integer> version, String result, String detail) {
+    return new AuditEvent(
+        wiring.clock.instant(),
+        rotation.requestedBy(),
+        "engine",
+        action,
+        Optional.of(rotation.secret().value()),
+        version,
+        result,
+        (rotation.id() + " " + detail).strip());
+  }
+}

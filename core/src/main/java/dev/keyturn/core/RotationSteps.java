@@ -1,0 +1,247 @@
+package dev.keyturn.core;
+
+import static dev.keyturn.core.RotationHooks.check;
+
+import dev.keyturn.core.spi.Target;
+import dev.keyturn.core.spi.TargetContext;
+import dev.keyturn.core.spi.UnitOfWork;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The steps of a rotation, the same for every strategy: {@code create} stores the new value as the
+ * pending version (before any target sees it; invariant 1), {@code set} applies it through the
+ * rule's target, {@code test} checks it, {@code finish} makes it current, and {@code rollback} puts
+ * the current value back. Each step is idempotent, so a step a crash cut short runs again safely. A
+ * step that fails throws; {@link RotationMoves#failedStep} decides what follows. Thread-safe.
+ */
+final class RotationSteps {
+  /** The bound on an alternating user's previous version when no rotation is scheduled. */
+  private static final Duration UNTIL_NEXT = Duration.ofDays(3650);
+
+  private final EngineWiring wiring;
+  private final RotationMoves moves;
+  private final Retirements retirements;
+  private final RotationHooks hooks;
+
+  RotationSteps(
+      EngineWiring wiring, RotationMoves moves, Retirements retirements, RotationHooks hooks) {
+    this.wiring = wiring;
+    this.moves = moves;
+    this.retirements = retirements;
+    this.hooks = hooks;
+  }
+
+  /** Runs the rotation's current step; a final rotation comes back as it is. */
+  Rotation run(Rotation rotation, RotationRule rule, long started) {
+    return switch (rotation.state()) {
+      case CREATE -> create(rotation, rule);
+      case SET -> set(rotation, rule, started);
+      case TEST -> test(rotation, rule, started);
+      case FINISH -> finish(rotation, rule);
+      case ROLLBACK -> rollback(rotation, rule, started);
+      case FINISHED, FAILED -> rotation;
+    };
+  }
+
+  private Rotation create(Rotation rotation, RotationRule rule) {
+    if (rotation.pendingVersion().isPresent()) {
+      return moves.advance(rotation, RotationState.SET);
+    }
+    VersionSet versions = wiring.secrets.describe(rotation.secret()).versions();
+    Optional<Version> pending = versions.pending();
+    if (pending.isPresent() && !pending.get().createdBy().equals(rotation.creatorTag())) {
+      rotation = retirements.retireLeftover(rotation, rule, pending.get());
+      pending = Optional.empty();
+    }
+    if (pending.isPresent()) {
+      // A crash after the value was stored but before this step was recorded: adopt it.
+      Rotation adopted = rotation.withPending(pending.get().number(), wiring.clock.instant());
+      return moves.advance(adopted, RotationState.SET);
+    }
+    if (rule.generator().isManual()) {
+      throw new KeyturnException.InvalidInput("a manual rotation needs the new value");
+    }
+    Plaintext generated = rule.generator().generate(wiring.random);
+    Plaintext value;
+    try {
+      value =
+          wiring
+              .target(rule)
+              .nextValue(
+                  rule,
+                  wiring.secrets.read(rotation.secret(), Selector.current(), false),
+                  generated,
+                  rotation.emergency());
+    } finally {
+      generated.destroy();
+    }
+    try {
+      // The pending version, its audit records and the rotation's move to set commit together.
+      Rotation creating = rotation;
+      return wiring.secrets.inTransaction(work -> createPending(work, creating, value));
+    } finally {
+      value.destroy();
+    }
+  }
+
+  /**
+   * Stores {@code value} as the rotation's pending version and moves it to set, in {@code work}.
+   */
+  Rotation createPending(UnitOfWork work, Rotation rotation, Plaintext value) {
+    ValueType type =
+        wiring
+            .secrets
+            .describe(rotation.secret())
+            .versions()
+            .current()
+            .map(Version::type)
+            .orElse(ValueType.STRING);
+    WriteResult written =
+        wiring.secrets.put(
+            work,
+            rotation.secret(),
+            value,
+            type,
+            Duration.ZERO,
+            Stage.PENDING,
+            rotation.creatorTag());
+    int number = written.newest().number();
+    Rotation created = rotation.withPending(number, wiring.clock.instant());
+    work.audit()
+        .append(written.auditEvents(wiring.clock.instant(), rotation.requestedBy(), "engine"));
+    moves.audited(work, created, "rotation.create", Optional.of(number), "ok", "pending");
+    return moves.advance(work, created, RotationState.SET);
+  }
+
+  private Rotation set(Rotation rotation, RotationRule rule, long started) {
+    TargetContext context = wiring.context(rotation, rule);
+    Instant now = wiring.clock.instant();
+    if (rule.strategy() == Strategy.OVERLAP && !rule.propagation().isZero()) {
+      // Verifiers learn the new key first; signers switch only after the propagation delay.
+      Instant ready = context.pending().version().createdAt().plus(rule.propagation());
+      if (ready.isAfter(now)) {
+        Rotation waiting = rotation.waitUntil(ready, now);
+        wiring.store.save(waiting);
+        return waiting;
+      }
+    }
+    killLeftover(rotation);
+    Target target = wiring.target(rule);
+    boolean alreadySet = false;
+    if ((rotation.attempt() > 0 || rotation.process().isPresent()) && target.canTell(context)) {
+      try {
+        target.test(context);
+        alreadySet = true;
+      } catch (RuntimeException e) {
+        // Not there yet: set it.
+      }
+    }
+    if (!alreadySet) {
+      target.set(context);
+    }
+    Rotation done =
+        rotation.checked(
+            check("set " + rule.targetType(), true, started, alreadySet ? "already set" : ""));
+    // Progress is saved before the hooks run: a failing check is then its own checklist line.
+    done = hooks.run(done, rule, HookSpec.Phase.AFTER_SET);
+    return moves.advance(done, RotationState.TEST);
+  }
+
+  private Rotation test(Rotation rotation, RotationRule rule, long started) {
+    killLeftover(rotation);
+    wiring.target(rule).test(wiring.context(rotation, rule));
+    Rotation done = rotation.checked(check("test " + rule.targetType(), true, started, ""));
+    return moves.advance(done, RotationState.FINISH);
+  }
+
+  private Rotation finish(Rotation rotation, RotationRule rule) {
+    int version = rotation.pendingVersion().orElseThrow();
+    Instant at = wiring.clock.instant();
+    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), at, wiring.random);
+    Duration grace = graceAtFinish(rotation, rule, at, nextDue);
+    VersionSet versions = wiring.secrets.describe(rotation.secret()).versions();
+    Version now = versions.version(version).orElseThrow();
+    // The stage moves, their audit records and the next due date commit together.
+    wiring.secrets.inTransaction(work -> {
+      if (now.stage() == Stage.PENDING) {
+        if (rule.strategy() == Strategy.ALTERNATING_USERS) {
+          // The pending version's user held the older previous versions' password: it changed.
+          for (Version old : versions.versions()) {
+            if (old.stage() == Stage.PREVIOUS) {
+              moves.auditedMove(work, rotation, old.number(), Stage.RETIRED, Duration.ZERO);
+            }
+          }
+        }
+        moves.auditedMove(work, rotation, version, Stage.CURRENT, grace);
+      }
+      work.rotations().setNextDue(rotation.secret(), nextDue);
+      return null;
+    });
+    Rotation done = rotation;
+    if (grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS) {
+      done = retirements.revokeAfterFinish(done, rule);
+    }
+    Rotation finished;
+    try {
+      finished =
+          hooks.run(done, rule, HookSpec.Phase.AFTER_FINISH).moveTo(RotationState.FINISHED, at);
+    } catch (RotationHooks.CheckFailed e) {
+      // The new value is already current; a failed check after finish cannot undo that.
+      return moves.fail(
+          e.rotation().withReason(e.getMessage()),
+          e.getMessage()
+              + " (version "
+              + version
+              + " is current; roll back with keyturn stage if needed)");
+    }
+    moves.saveAudited(
+        finished,
+        "rotation.finish",
+        Optional.of(version),
+        "ok",
+        grace.isZero()
+            ? "old retired"
+            : rule.strategy() == Strategy.ALTERNATING_USERS
+                ? "previous valid until the next rotation"
+                : "grace " + Durations.format(grace));
+    moves.announce(finished);
+    return finished;
+  }
+
+  /**
+   * How long the replaced version stays valid: the grace window (overlap, manual), nothing
+   * (single-user, emergencies), or until the next rotation changes its user's password again
+   * (alternating users; on-request rules keep it until then, bounded by {@link #UNTIL_NEXT}).
+   */
+  private static Duration graceAtFinish(
+      Rotation rotation, RotationRule rule, Instant now, Optional<Instant> nextDue) {
+    if (rotation.emergency()) {
+      return Duration.ZERO;
+    }
+    if (rule.strategy() == Strategy.ALTERNATING_USERS) {
+      return nextDue
+          .map(due -> Duration.between(now, due))
+          .filter(d -> d.isPositive())
+          .orElse(UNTIL_NEXT);
+    }
+    return rule.strategy().keepsPreviousForGrace() ? rule.grace() : Duration.ZERO;
+  }
+
+  private Rotation rollback(Rotation rotation, RotationRule rule, long started) {
+    killLeftover(rotation);
+    if (rotation.pendingVersion().isPresent()) {
+      TargetContext context = wiring.context(rotation, rule);
+      wiring.target(rule).rollback(context);
+      retirements.retirePending(rotation, rotation.pendingVersion().get());
+    }
+    Rotation checked = rotation.checked(check("rollback " + rule.targetType(), true, started, ""));
+    return moves.fail(checked, rotation.reason().orElse("rolled back"));
+  }
+
+  /** Kills what a step of a dead server started, before the step runs again. */
+  private static void killLeftover(Rotation rotation) {
+    rotation.process().ifPresent(ProcessGroups::kill);
+  }
+}

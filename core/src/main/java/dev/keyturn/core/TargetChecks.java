@@ -1,0 +1,62 @@
+package dev.keyturn.core;
+
+import dev.keyturn.core.spi.RotationStore;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * What a rule's target and hooks say outside a rotation, for the {@link RotationEngine}: whether a
+ * rule's settings are right, the rule with the target's defaults, whether a plain put may store a
+ * value, and the target's one-off setup. Thread-safe.
+ */
+final class TargetChecks {
+  private final EngineWiring wiring;
+  private final Retirements retirements;
+  private final RotationHooks hooks;
+
+  TargetChecks(EngineWiring wiring, Retirements retirements, RotationHooks hooks) {
+    this.wiring = wiring;
+    this.retirements = retirements;
+    this.hooks = hooks;
+  }
+
+  /** See {@link RotationEngine#checkWrite}. */
+  void checkWrite(SecretName name, Plaintext value) {
+    Optional<RotationStore.RuleEntry> entry = wiring.store.rule(name);
+    if (entry.isEmpty()) {
+      return;
+    }
+    RotationRule rule = entry.get().rule();
+    Optional<SecretValue> current;
+    try {
+      current = Optional.of(wiring.secrets.read(name, Selector.current(), false));
+    } catch (KeyturnException.NotFound e) {
+      current = Optional.empty();
+    }
+    try {
+      wiring.target(rule).checkWrite(rule, current, value);
+    } finally {
+      current.ifPresent(v -> v.plaintext().destroy());
+    }
+  }
+
+  /** See {@link RotationEngine#validate}. */
+  void validate(RotationRule rule) {
+    Function<SecretName, SecretValue> read = wiring.currentValues();
+    wiring.target(rule).validate(rule, read);
+    hooks.validate(rule, read);
+  }
+
+  /** See {@link RotationEngine#prepare}. */
+  RotationRule prepare(RotationRule rule) {
+    return wiring
+        .target(rule)
+        .prepare(rule, wiring.secrets.read(rule.secret(), Selector.current(), false));
+  }
+
+  /** See {@link RotationEngine#setup}. */
+  List<String> setup(RotationRule rule, SecretName name) {
+    return wiring.target(rule).setup(retirements.revokeContext(rule, name));
+  }
+}
