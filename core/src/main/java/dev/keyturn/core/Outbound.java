@@ -174,7 +174,8 @@ public final class Outbound {
 
   /**
    * An unconnected socket that refuses, when asked to connect, an address this policy does not
-   * allow: for drivers that take a socket factory and resolve the name themselves.
+   * allow (with a {@link Refusal}, before anything is sent): for drivers that take a socket factory
+   * and resolve the name themselves.
    */
   public Socket socket(String host) {
     requireNonNull(host, "host");
@@ -184,7 +185,7 @@ public final class Outbound {
         if (!(endpoint instanceof InetSocketAddress inet)
             || inet.isUnresolved()
             || !allows(host, inet.getAddress())) {
-          throw new IOException(REFUSED);
+          throw new Refusal();
         }
         super.connect(endpoint, timeout);
       }
@@ -260,13 +261,39 @@ public final class Outbound {
         : "Outbound[allow=" + hosts + cidrs + ", public=" + allowPublic + "]";
   }
 
-  /** The message of a refusal; it names neither the destination nor its addresses. */
-  public static final String REFUSED =
-      "the destination is not allowed by the server's outbound policy (outbound: allow)";
+  /**
+   * The message of a refusal, as checklists show it; it names neither the destination nor its
+   * addresses, and the fix is the operator's ({@code outbound: allow} in the configuration file).
+   */
+  public static final String REFUSED = "destination not allowed by the operator's outbound list";
 
   /** A destination the policy does not allow. */
   public static KeyturnException.Forbidden refused() {
     return new KeyturnException.Forbidden(REFUSED);
+  }
+
+  /**
+   * What a socket of {@link #socket} throws instead of connecting: drivers wrap it in their own
+   * exceptions, and callers find it among the causes ({@link #isRefusal}) to report {@link
+   * #refused()}.
+   */
+  public static final class Refusal extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public Refusal() {
+      super(REFUSED);
+    }
+  }
+
+  /** Whether {@code e} or one of its causes is a refusal of this policy. */
+  public static boolean isRefusal(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof Refusal
+          || (t instanceof KeyturnException.Forbidden f && REFUSED.equals(f.getMessage()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** An address range. */

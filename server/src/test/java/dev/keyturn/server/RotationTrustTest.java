@@ -230,10 +230,12 @@ class RotationTrustTest {
           .anySatisfy(c -> {
             assertThat(c.name()).isEqualTo("after-set hook http");
             assertThat(c.ok()).isFalse();
-            assertThat(c.message()).contains("outbound policy");
+            assertThat(c.message()).contains("not allowed by the operator's outbound list");
           });
       assertThat(b.state()).isEqualTo("failed");
-      assertThat(b.reason()).contains("outbound policy").doesNotContain("Exception");
+      assertThat(b.reason())
+          .contains("not allowed by the operator's outbound list")
+          .doesNotContain("Exception");
 
       // The same hook in a rule set by admin:* (the operator's own) reaches its destination.
       root.putRule(
@@ -288,7 +290,7 @@ class RotationTrustTest {
       assertThat(closed.state()).isEqualTo("failed");
       assertThat(open.checklist().get(0).message())
           .isEqualTo(closed.checklist().get(0).message())
-          .contains("outbound policy")
+          .contains("not allowed by the operator's outbound list")
           .doesNotContain("Exception", "answered", "refused");
       assertThat(root.get("app/dev/API").value().stringValue()).isEqualTo("v1");
     }

@@ -2,6 +2,7 @@ package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
@@ -55,7 +56,10 @@ abstract class DatabaseTarget implements Target {
   /**
    * A JDBC connection to {@code where} as {@code login}'s user to {@code dbname} ({@code ""}:
    * none), built from connection properties (never a URL string holding a value), refusing
-   * clear-text password authentication.
+   * clear-text password authentication, its socket connected only where {@code where.outbound()}
+   * allows ({@link dev.keyturn.targets.internal.DriverSockets}).
+   *
+   * @throws KeyturnException.Forbidden if the outbound policy refuses the address (nothing sent)
    */
   abstract Connection connect(
       Endpoint where, DatabaseSecret login, String dbname, int timeoutSeconds) throws SQLException;
@@ -103,6 +107,18 @@ abstract class DatabaseTarget implements Target {
       throw new KeyturnException.TargetFailure(
           "cannot use " + where(secret) + " as " + secret.username() + " (" + code(e) + ")");
     }
+  }
+
+  /**
+   * What an engine's {@link #connect} throws for a failed connection: the outbound policy's refusal
+   * when the driver's socket was refused (unchecked, so no caller reports it as a database error),
+   * else {@code e}.
+   */
+  static SQLException refusalOr(SQLException e) {
+    if (Outbound.isRefusal(e)) {
+      throw Outbound.refused();
+    }
+    return e;
   }
 
   /** The refusal of a server that asks for no password or for one in the clear. */
@@ -314,7 +330,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void set(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound());
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
     int timeout = timeout(context.rule().target());
@@ -323,7 +339,7 @@ abstract class DatabaseTarget implements Target {
     if (!pendingWorks && !logsIn(where, current, timeout)) {
       throw changedOutside(current);
     }
-    try (Session admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Session admin = admin(where, context.rule(), context.secrets(), timeout)) {
       if (alternating) {
         requireParity(admin, context.rule().target());
       }
@@ -339,7 +355,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound());
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     int timeout = timeout(context.rule().target());
     if (!logsIn(where, pending, timeout)) {
@@ -353,7 +369,7 @@ abstract class DatabaseTarget implements Target {
               "emergency: the old password of " + current.username() + " still logs in");
         }
       }
-      try (Session admin = admin(context.rule(), context.secrets(), timeout)) {
+      try (Session admin = admin(where, context.rule(), context.secrets(), timeout)) {
         requireParity(admin, context.rule().target());
       }
     }
@@ -368,7 +384,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void rollback(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound());
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
     int timeout = timeout(context.rule().target());
@@ -376,7 +392,7 @@ abstract class DatabaseTarget implements Target {
     if (logsIn(where, current, timeout) || !logsIn(where, pending, timeout)) {
       return;
     }
-    try (Session admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Session admin = admin(where, context.rule(), context.secrets(), timeout)) {
       admin.changePassword(current.username(), current.password());
     }
   }
@@ -384,7 +400,7 @@ abstract class DatabaseTarget implements Target {
   @Override
   public List<String> setup(RevokeContext context) {
     RotationRule rule = context.rule();
-    Endpoint where = Endpoint.of(rule);
+    Endpoint where = Endpoint.of(rule, context.outbound());
     DatabaseSecret current = pinned(rule, context.live().get(0));
     int timeout = timeout(rule.target());
     List<String> done = new ArrayList<>();
@@ -410,7 +426,7 @@ abstract class DatabaseTarget implements Target {
       return done;
     }
     Map<String, String> settings = rule.target();
-    try (Session admin = admin(rule, context.secrets(), timeout)) {
+    try (Session admin = admin(where, rule, context.secrets(), timeout)) {
       done.addAll(
           admin.setup(
               settings.get("username"),
@@ -428,9 +444,9 @@ abstract class DatabaseTarget implements Target {
     return done;
   }
 
-  /** An admin session at the rule's pinned place, as the rule's admin credential's user. */
-  private Session admin(RotationRule rule, Function<SecretName, SecretValue> secrets, int timeout) {
-    Endpoint where = Endpoint.of(rule);
+  /** An admin session at the rule's pinned place {@code where}, as its admin credential's user. */
+  private Session admin(
+      Endpoint where, RotationRule rule, Function<SecretName, SecretValue> secrets, int timeout) {
     DatabaseSecret admin = where.apply(adminCredential(rule, secrets, engine()));
     try {
       return session(

@@ -2,6 +2,7 @@ package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.RotationRule;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,8 +28,12 @@ import java.util.regex.Pattern;
  * @param dbname the database ({@code ""} for Redis without a database number)
  * @param tls whether connections use TLS with the server's certificate and name verified
  * @param tlsCa a PEM file of the CAs to trust instead of the JVM's, when {@code tls}
+ * @param outbound where connections to this endpoint may go: every connection is checked against it
+ *     on the address the driver resolved, at connect time ({@code TargetContext#outbound}; not part
+ *     of what the rule pins)
  */
-record Endpoint(String host, int port, String dbname, boolean tls, Optional<String> tlsCa) {
+record Endpoint(
+    String host, int port, String dbname, boolean tls, Optional<String> tlsCa, Outbound outbound) {
   static final String HOST = "host";
   static final String PORT = "port";
   static final String DBNAME = "dbname";
@@ -57,14 +62,27 @@ record Endpoint(String host, int port, String dbname, boolean tls, Optional<Stri
       throw new KeyturnException.InvalidInput("tls-ca goes with tls=verify-full");
     }
     tlsCa.ifPresent(Endpoint::requireCaFile);
+    java.util.Objects.requireNonNull(outbound, "outbound");
   }
 
   /**
-   * The rule's pinned identity.
+   * The rule's pinned identity, for checks that connect nowhere (connections under it reach public
+   * addresses only; steps use {@link #of(RotationRule, Outbound)}).
    *
    * @throws KeyturnException.InvalidInput when the rule pins none (set before pinning existed)
    */
   static Endpoint of(RotationRule rule) {
+    return of(rule, Outbound.publicOnly());
+  }
+
+  /**
+   * The rule's pinned identity, connected to under {@code outbound} (the step's {@code
+   * TargetContext#outbound}: the operator's list, or unrestricted for a rule an {@code admin:*}
+   * token set).
+   *
+   * @throws KeyturnException.InvalidInput when the rule pins none (set before pinning existed)
+   */
+  static Endpoint of(RotationRule rule, Outbound outbound) {
     Map<String, String> s = rule.target();
     if (!s.containsKey(HOST) || !s.containsKey(PORT) || !s.containsKey(TLS)) {
       throw new KeyturnException.InvalidInput(
@@ -79,7 +97,8 @@ record Endpoint(String host, int port, String dbname, boolean tls, Optional<Stri
         port(s.get(PORT)),
         s.getOrDefault(DBNAME, ""),
         tls(s.get(TLS)),
-        Optional.ofNullable(s.get(TLS_CA)));
+        Optional.ofNullable(s.get(TLS_CA)),
+        outbound);
   }
 
   /**
@@ -119,7 +138,8 @@ record Endpoint(String host, int port, String dbname, boolean tls, Optional<Stri
             port(settings.get(PORT)),
             settings.get(DBNAME),
             tls(settings.get(TLS)),
-            Optional.ofNullable(settings.get(TLS_CA)));
+            Optional.ofNullable(settings.get(TLS_CA)),
+            Outbound.publicOnly());
     settings.put(HOST, checked.host());
     return settings;
   }

@@ -43,6 +43,16 @@ final class JdbcUrls {
 
   private JdbcUrls() {}
 
+  /** The host of a network URL that {@link #check} allowed; {@code ""} for a SQLite file. */
+  static String host(String url) {
+    Matcher m = NETWORK.matcher(url);
+    if (!m.matches()) {
+      return "";
+    }
+    String host = m.group(2);
+    return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+  }
+
   /**
    * @throws KeyturnException.InvalidInput if the URL is not allowed
    * @throws KeyturnException.Forbidden if its host is not one {@code outbound} allows

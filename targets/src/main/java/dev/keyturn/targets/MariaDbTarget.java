@@ -2,6 +2,7 @@ package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.targets.internal.DriverSockets;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,7 +41,9 @@ import org.mariadb.jdbc.NonRegisteringDriver;
  * name cannot carry driver options), accept only authentication plugins that never send the
  * password in the clear ({@code restrictedAuth}: native, ed25519, parsec, caching_sha2 without
  * public key retrieval), never read local files for the server ({@code allowLocalInfile=false}),
- * and use TLS with {@code sslMode=verify-full} unless the rule says {@code tls=disable}.
+ * and use TLS with {@code sslMode=verify-full} unless the rule says {@code tls=disable}. Their
+ * sockets connect only to addresses the step's outbound policy allows (the driver's {@code
+ * socketFactory}, checked on the address the driver resolved).
  */
 public final class MariaDbTarget extends DatabaseTarget {
   public static final String TYPE = "mariadb";
@@ -80,19 +83,8 @@ public final class MariaDbTarget extends DatabaseTarget {
     return super.prepare(rule, current);
   }
 
-  /**
-   * The driver's defaults, parsed once from a constant; connections override everything that
-   * matters with the builder, so no name or value is ever parsed out of a URL.
-   */
-  private static final Configuration BASE;
-
-  static {
-    try {
-      BASE = Configuration.parse("jdbc:mariadb://localhost/");
-    } catch (SQLException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  /** The URL whose defaults every connection starts from; it holds no name or value. */
+  private static final String BASE_URL = "jdbc:mariadb://localhost/";
 
   /** Authentication plugins that never hand the password itself to the server. */
   static final String SAFE_AUTH =
@@ -139,8 +131,31 @@ public final class MariaDbTarget extends DatabaseTarget {
   @Override
   Connection connect(Endpoint where, DatabaseSecret login, String dbname, int timeoutSeconds)
       throws SQLException {
+    try (DriverSockets.Lease lease = DriverSockets.lease(where.outbound(), where.host())) {
+      return NonRegisteringDriver.connect(
+          configuration(where, login, dbname, timeoutSeconds, lease));
+    } catch (SQLException e) {
+      throw refusalOr(e);
+    }
+  }
+
+  /**
+   * The driver's defaults, parsed from a constant URL with only the socket factory's key as an
+   * option; everything that matters is set with the builder, so no name or value is ever parsed out
+   * of a URL.
+   */
+  private static Configuration configuration(
+      Endpoint where,
+      DatabaseSecret login,
+      String dbname,
+      int timeoutSeconds,
+      DriverSockets.Lease lease)
+      throws SQLException {
+    java.util.Properties key = new java.util.Properties();
+    key.setProperty(DriverSockets.MARIADB_OPTION, lease.key());
     Configuration.Builder config =
-        BASE.toBuilder()
+        Configuration.parse(BASE_URL, key).toBuilder()
+            .socketFactory(DriverSockets.MariaDb.class.getName())
             .addresses(HostAddress.from(where.host(), where.port()))
             .user(login.username())
             .password(login.password())
@@ -154,7 +169,7 @@ public final class MariaDbTarget extends DatabaseTarget {
       config.database(dbname);
     }
     where.tlsCa().ifPresent(config::serverSslCert);
-    return NonRegisteringDriver.connect(config.build());
+    return config.build();
   }
 
   /** The {@code mysql_native_password} hash: {@code *} and SHA1(SHA1(password)) in hex. */

@@ -1,6 +1,7 @@
 package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
+import dev.keyturn.targets.internal.DriverSockets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
@@ -25,7 +26,8 @@ import java.util.Properties;
  * nothing), use TLS with {@code sslmode=verify-full} unless the rule says {@code tls=disable}, and
  * run with {@code search_path = pg_catalog, pg_temp}, so that functions an app user plants in its
  * own database are never called by the admin session; catalog functions are schema-qualified as
- * well.
+ * well. Their sockets connect only to addresses the step's outbound policy allows (pgjdbc's {@code
+ * socketFactory}, checked on the address the driver resolved).
  */
 public final class PostgresTarget extends DatabaseTarget {
   public static final String TYPE = "postgresql";
@@ -103,12 +105,19 @@ public final class PostgresTarget extends DatabaseTarget {
     } else {
       props.setProperty("sslmode", "disable");
     }
-    // No URL string: host, port and database reach the driver as properties, taken verbatim.
-    Connection c = DRIVER.connect("jdbc:postgresql://", props);
-    if (c == null) {
-      throw new SQLException("the PostgreSQL driver refused its properties", "08001");
+    // The driver makes Keyturn's socket factory, which connects only where the policy allows.
+    props.setProperty("socketFactory", DriverSockets.Postgres.class.getName());
+    try (DriverSockets.Lease lease = DriverSockets.lease(where.outbound(), where.host())) {
+      props.setProperty("socketFactoryArg", lease.key());
+      // No URL string: host, port and database reach the driver as properties, taken verbatim.
+      Connection c = DRIVER.connect("jdbc:postgresql://", props);
+      if (c == null) {
+        throw new SQLException("the PostgreSQL driver refused its properties", "08001");
+      }
+      return c;
+    } catch (SQLException e) {
+      throw refusalOr(e);
     }
-    return c;
   }
 
   private static final org.postgresql.Driver DRIVER = new org.postgresql.Driver();

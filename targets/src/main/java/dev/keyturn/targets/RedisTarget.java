@@ -2,6 +2,7 @@ package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
@@ -9,10 +10,13 @@ import dev.keyturn.core.SecretValue;
 import dev.keyturn.core.Strategy;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
+import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -24,9 +28,9 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -122,7 +126,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public void set(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound());
     DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     DatabaseSecret current = DatabaseTarget.current(context);
     int timeout = DatabaseTarget.timeout(context.rule().target());
@@ -130,7 +134,7 @@ public final class RedisTarget implements Target {
     if (!pendingWorks && !logsIn(where, current, timeout)) {
       throw DatabaseTarget.changedOutside(current);
     }
-    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin = admin(where, context.rule(), context.secrets(), timeout)) {
       if (!pendingWorks) {
         call(
             "add a password to " + pending.username(),
@@ -149,7 +153,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound());
     DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     if (!logsIn(where, pending, DatabaseTarget.timeout(context.rule().target()))) {
       throw DatabaseTarget.doesNotLogIn(pending);
@@ -160,7 +164,12 @@ public final class RedisTarget implements Target {
   public void rollback(TargetContext context) {
     DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     int timeout = DatabaseTarget.timeout(context.rule().target());
-    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin =
+        admin(
+            Endpoint.of(context.rule(), context.outbound()),
+            context.rule(),
+            context.secrets(),
+            timeout)) {
       if (passwords(admin, pending.username()).contains(sha256(pending.password()))) {
         call(
             "remove the new password of " + pending.username(),
@@ -193,7 +202,12 @@ public final class RedisTarget implements Target {
       }
     }
     int timeout = DatabaseTarget.timeout(context.rule().target());
-    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin =
+        admin(
+            Endpoint.of(context.rule(), context.outbound()),
+            context.rule(),
+            context.secrets(),
+            timeout)) {
       List<String> held = passwords(admin, current.username());
       if (!held.contains(sha256(current.password()))) {
         throw new KeyturnException.TargetFailure(
@@ -220,7 +234,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public List<String> setup(RevokeContext context) {
-    Endpoint where = Endpoint.of(context.rule());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound());
     DatabaseSecret current = DatabaseTarget.pinned(context.rule(), context.live().get(0));
     int timeout = DatabaseTarget.timeout(context.rule().target());
     List<String> done = new ArrayList<>();
@@ -246,7 +260,7 @@ public final class RedisTarget implements Target {
               + " docs/runbooks/database.md)");
     }
     done.add("checked: the current password of " + current.username() + " logs in");
-    try (Jedis admin = admin(context.rule(), context.secrets(), timeout)) {
+    try (Jedis admin = admin(where, context.rule(), context.secrets(), timeout)) {
       done.add("checked: " + persist(admin, context.rule()));
     }
     return done;
@@ -274,26 +288,75 @@ public final class RedisTarget implements Target {
   }
 
   /**
-   * A connection to {@code where}, not yet authenticated: TLS with the certificate and the host
-   * name verified when the rule says so; no {@code CLIENT SETINFO}, so the first command is AUTH.
+   * A connection to {@code where}, not yet authenticated: its socket connected only to an address
+   * {@code where.outbound()} allows (checked on the resolved address, before anything is sent), TLS
+   * with the certificate and the host name verified when the rule says so; no {@code CLIENT
+   * SETINFO}, so the first command is AUTH.
+   *
+   * @throws KeyturnException.Forbidden if the outbound policy refuses every address of the host
    */
   private static Jedis connect(Endpoint where, int timeoutSeconds) {
-    DefaultJedisClientConfig.Builder config =
+    DefaultJedisClientConfig config =
         DefaultJedisClientConfig.builder()
             .connectionTimeoutMillis(timeoutSeconds * 1000)
             .socketTimeoutMillis(timeoutSeconds * 1000)
-            .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
-    if (where.tls()) {
-      SSLParameters parameters = new SSLParameters();
-      parameters.setEndpointIdentificationAlgorithm("HTTPS");
-      config.ssl(true).sslSocketFactory(where.sslSocketFactory()).sslParameters(parameters);
+            .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
+            .build();
+    try {
+      return new Jedis(() -> socket(where, timeoutSeconds), config);
+    } catch (JedisConnectionException e) {
+      if (Outbound.isRefusal(e)) {
+        throw Outbound.refused();
+      }
+      throw e;
     }
-    return new Jedis(new HostAndPort(where.host(), where.port()), config.build());
+  }
+
+  /** What Jedis's own socket factory does, with the connection made through the policy. */
+  private static Socket socket(Endpoint where, int timeoutSeconds) {
+    Socket plain = null;
+    try {
+      plain =
+          where.outbound().connect(where.host(), where.port(), Duration.ofSeconds(timeoutSeconds));
+      plain.setSoLinger(true, 0);
+      plain.setTcpNoDelay(true);
+      plain.setKeepAlive(true);
+      plain.setSoTimeout(timeoutSeconds * 1000);
+      if (!where.tls()) {
+        return plain;
+      }
+      SSLSocket ssl =
+          (SSLSocket)
+              where.sslSocketFactory().createSocket(plain, where.host(), where.port(), true);
+      SSLParameters parameters = ssl.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      ssl.setSSLParameters(parameters);
+      ssl.startHandshake();
+      return ssl;
+    } catch (IOException e) {
+      closeQuietly(plain);
+      throw new JedisConnectionException("cannot connect", e);
+    } catch (RuntimeException e) {
+      closeQuietly(plain);
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // closing a failed connection
+      }
+    }
   }
 
   private static Jedis admin(
-      RotationRule rule, Function<SecretName, SecretValue> secrets, int timeoutSeconds) {
-    Endpoint where = Endpoint.of(rule);
+      Endpoint where,
+      RotationRule rule,
+      Function<SecretName, SecretValue> secrets,
+      int timeoutSeconds) {
     DatabaseSecret admin = where.apply(DatabaseTarget.adminCredential(rule, secrets, TYPE));
     Jedis r = connect(where, timeoutSeconds);
     try {

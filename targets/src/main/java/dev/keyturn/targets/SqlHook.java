@@ -9,6 +9,7 @@ import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretValue;
 import dev.keyturn.core.spi.Hook;
+import dev.keyturn.targets.internal.DriverSockets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Properties;
 import java.util.function.Function;
 
 /**
@@ -32,7 +34,8 @@ import java.util.function.Function;
  *
  * <p>The URL is a secret a writer may change after the rule was set, so it is checked at every use
  * ({@link JdbcUrls}): {@code postgresql} and {@code mariadb} URLs with harmless options only, on a
- * host the rule's outbound policy allows, and {@code sqlite} files the operator declared.
+ * host the rule's outbound policy allows (checked again by the driver's socket on the address it
+ * resolved, at connect time), and {@code sqlite} files the operator declared.
  */
 public final class SqlHook implements Hook {
   public static final String TYPE = "sql";
@@ -101,10 +104,14 @@ public final class SqlHook implements Hook {
     if (Boolean.parseBoolean(hook.settings().getOrDefault("backup", "false"))) {
       backup(url);
     }
-    try (Connection c = DriverManager.getConnection(url);
+    try (DriverSockets.Lease lease = DriverSockets.lease(outbound, JdbcUrls.host(url));
+        Connection c = DriverManager.getConnection(url, properties(url, lease));
         Statement s = c.createStatement()) {
       s.execute(statement);
     } catch (SQLException e) {
+      if (Outbound.isRefusal(e)) {
+        throw Outbound.refused();
+      }
       throw new KeyturnException.TargetFailure(
           "the statement failed (SQL state "
               + e.getSQLState()
@@ -112,6 +119,22 @@ public final class SqlHook implements Hook {
               + e.getErrorCode()
               + ")");
     }
+  }
+
+  /**
+   * The connection properties that make a network driver connect through Keyturn's socket factory
+   * (the URL cannot name another: {@link JdbcUrls} allows no {@code socketFactory} option).
+   */
+  private static Properties properties(String url, DriverSockets.Lease lease) {
+    Properties props = new Properties();
+    if (url.startsWith("jdbc:postgresql:")) {
+      props.setProperty("socketFactory", DriverSockets.Postgres.class.getName());
+      props.setProperty("socketFactoryArg", lease.key());
+    } else if (url.startsWith("jdbc:mariadb:")) {
+      props.setProperty("socketFactory", DriverSockets.MariaDb.class.getName());
+      props.setProperty(DriverSockets.MARIADB_OPTION, lease.key());
+    }
+    return props;
   }
 
   private void backup(String url) {

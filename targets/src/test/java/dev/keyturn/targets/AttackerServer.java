@@ -27,7 +27,12 @@ final class AttackerServer implements AutoCloseable {
   private final Thread thread;
 
   private AttackerServer(Greeting greeting) throws IOException {
-    socket = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.5"));
+    this(greeting, InetAddress.getByName("127.0.0.5"));
+  }
+
+  /** Listens on {@code address}; {@code null}: every address of the machine, IPv4 and IPv6. */
+  private AttackerServer(Greeting greeting, InetAddress address) throws IOException {
+    socket = new ServerSocket(0, 50, address);
     thread =
         Thread.ofVirtual()
             .start(() -> {
@@ -50,6 +55,11 @@ final class AttackerServer implements AutoCloseable {
   /** A server that accepts and says nothing. */
   static AttackerServer silent() throws IOException {
     return new AttackerServer(in -> new byte[0]);
+  }
+
+  /** A server on every address of the machine ({@code localhost} included) that says nothing. */
+  static AttackerServer silentEverywhere() throws IOException {
+    return new AttackerServer(in -> new byte[0], null);
   }
 
   /** A PostgreSQL server that answers any startup message with "send your password in clear". */

@@ -3,6 +3,8 @@ package dev.keyturn.targets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.core.DatabaseSecret;
+import dev.keyturn.core.HostPolicy;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Selector;
@@ -14,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -304,5 +307,91 @@ abstract class DatabaseTargetContract {
 
     assertThat(kills).isGreaterThanOrEqualTo(6);
     assertThat(emergencyKills).isGreaterThanOrEqualTo(6);
+  }
+
+  /** What a refused connection leaves in the checklist and the reason (issue 11 item 6). */
+  static void assertRefusedByTheOutboundList(Rotation r) {
+    assertThat(r.state()).as("%s", r.reason()).isEqualTo(RotationState.FAILED);
+    assertThat(r.checklist())
+        .anySatisfy(c -> {
+          assertThat(c.name()).startsWith("set ");
+          assertThat(c.ok()).isFalse();
+          assertThat(c.message()).isEqualTo(Outbound.REFUSED);
+        });
+    assertThat(r.reason().orElseThrow())
+        .contains("failed: destination not allowed by the operator's outbound list")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void scopedAdminsRule_atALoopbackServer_isRefusedBeforeAnythingIsSent() throws Exception {
+    try (AttackerServer fake = AttackerServer.silent()) {
+      h.globalAdmin = false;
+      h.rule(
+          Strategy.SINGLE_USER,
+          Duration.ZERO,
+          Map.of("host", "127.0.0.5", "port", Integer.toString(fake.port())));
+
+      Rotation r = h.rotate(false);
+
+      assertThat(fake.connections()).as("connections that reached the server").isZero();
+      assertRefusedByTheOutboundList(r);
+    }
+  }
+
+  @Test
+  void scopedAdminsRule_atANameThatResolvesToLoopback_isRefused() throws Exception {
+    try (AttackerServer fake = AttackerServer.silentEverywhere()) {
+      h.globalAdmin = false;
+      h.host = new HostPolicy(List.of(), List.of(), Outbound.of(List.of("127.0.0.5"), true));
+      h.rule(
+          Strategy.SINGLE_USER,
+          Duration.ZERO,
+          Map.of("host", "localhost", "port", Integer.toString(fake.port()), "tls", "disable"));
+
+      Rotation r = h.rotate(false);
+
+      assertThat(fake.connections()).as("connections that reached the server").isZero();
+      assertRefusedByTheOutboundList(r);
+    }
+  }
+
+  @Test
+  void scopedAdminsRule_atTheRealServer_worksOnceTheOperatorAllowsItsAddress() throws Exception {
+    h.globalAdmin = false;
+    h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of());
+
+    Rotation refused = h.rotate(false);
+
+    assertRefusedByTheOutboundList(refused);
+    assertThat(logsIn(user, "initial-password")).as("nothing changed").isTrue();
+
+    h.host = new HostPolicy(List.of(), List.of(), Outbound.of(List.of("127.0.0.1"), false));
+    Rotation allowed = h.rotate(false);
+
+    assertThat(allowed.state()).as("%s", allowed.reason()).isEqualTo(RotationState.FINISHED);
+    assertThat(logsIn(h.current())).isTrue();
+    assertThat(logsIn(user, "initial-password")).isFalse();
+  }
+
+  @Test
+  void globalAdminsRule_atTheRealServer_needsNoOutboundList() throws Exception {
+    try (AttackerServer fake = AttackerServer.silent()) {
+      h.globalAdmin = false;
+      h.rule(
+          Strategy.SINGLE_USER,
+          Duration.ZERO,
+          Map.of("host", "127.0.0.5", "port", Integer.toString(fake.port())));
+      assertRefusedByTheOutboundList(h.rotate(false));
+      assertThat(fake.connections()).isZero();
+    }
+    h.globalAdmin = true;
+    h.rule(Strategy.SINGLE_USER, Duration.ZERO, Map.of("host", "127.0.0.1"));
+
+    Rotation r = h.rotate(false);
+
+    assertThat(h.host.outbound().isUnrestricted()).isFalse();
+    assertThat(r.state()).as("%s", r.reason()).isEqualTo(RotationState.FINISHED);
+    assertThat(logsIn(h.current())).isTrue();
   }
 }

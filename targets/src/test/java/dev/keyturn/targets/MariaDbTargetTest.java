@@ -163,7 +163,14 @@ class MariaDbTargetTest extends DatabaseTargetContract {
   void passwordsWithQuotesAndBackslashes_areSetExactly_inBothHashModes() throws Exception {
     MariaDbTarget target = new MariaDbTarget();
     DatabaseSecret admin = secret(adminUser, adminPassword);
-    Endpoint where = new Endpoint("127.0.0.1", 3306, "", false, java.util.Optional.empty());
+    Endpoint where =
+        new Endpoint(
+            "127.0.0.1",
+            3306,
+            "",
+            false,
+            java.util.Optional.empty(),
+            dev.keyturn.core.Outbound.unrestricted());
     String tricky = "it's a \\ \"test\" `of` ?@? quoting";
     for (String mode : List.of("native", "server")) {
       for (String sqlMode : List.of("", "NO_BACKSLASH_ESCAPES")) {

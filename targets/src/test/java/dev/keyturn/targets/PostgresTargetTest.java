@@ -314,7 +314,14 @@ class PostgresTargetTest extends DatabaseTargetContract {
   @Test
   void aServerAskingForAClearTextPassword_isRefused_andReceivesNoPassword() throws Exception {
     try (AttackerServer fake = AttackerServer.postgresAskingForClearText()) {
-      Endpoint there = new Endpoint("127.0.0.5", fake.port(), database, false, Optional.empty());
+      Endpoint there =
+          new Endpoint(
+              "127.0.0.5",
+              fake.port(),
+              database,
+              false,
+              Optional.empty(),
+              dev.keyturn.core.Outbound.unrestricted());
       DatabaseSecret login = secret(user, "canary-clear-text-password");
 
       assertThatThrownBy(() -> new PostgresTarget().logsIn(there, login, 5))
@@ -334,7 +341,14 @@ class PostgresTargetTest extends DatabaseTargetContract {
           Statement s = c.createStatement()) {
         s.execute("CREATE ROLE " + user + " LOGIN PASSWORD 'initial-password'");
       }
-      Endpoint there = new Endpoint("127.0.0.1", clear.port(), "postgres", false, Optional.empty());
+      Endpoint there =
+          new Endpoint(
+              "127.0.0.1",
+              clear.port(),
+              "postgres",
+              false,
+              Optional.empty(),
+              dev.keyturn.core.Outbound.unrestricted());
 
       assertThatThrownBy(
               () -> new PostgresTarget().logsIn(there, secret(user, "initial-password"), 5))

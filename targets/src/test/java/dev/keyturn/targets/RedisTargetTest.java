@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.core.DatabaseSecret;
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Selector;
@@ -238,5 +240,70 @@ class RedisTargetTest {
     // Every version still valid logs in; none retired does.
     assertThat(h.live()).allMatch(this::logsIn);
     assertThat(logsIn(h.read(Selector.version(1)))).isFalse();
+  }
+
+  @Test
+  void scopedAdminsRule_atALoopbackServer_isRefusedBeforeAnythingIsSent() throws IOException {
+    try (AttackerServer fake = AttackerServer.silent()) {
+      h.globalAdmin = false;
+      h.rule(
+          Strategy.OVERLAP,
+          Duration.ofHours(1),
+          Map.of("persist", "none", "host", "127.0.0.5", "port", Integer.toString(fake.port())));
+
+      Rotation r = h.rotate(false);
+
+      assertThat(fake.connections()).as("connections that reached the server").isZero();
+      DatabaseTargetContract.assertRefusedByTheOutboundList(r);
+    }
+  }
+
+  @Test
+  void scopedAdminsRule_atANameThatResolvesToLoopback_isRefused() throws IOException {
+    try (AttackerServer fake = AttackerServer.silentEverywhere()) {
+      h.globalAdmin = false;
+      h.host = new HostPolicy(List.of(), List.of(), Outbound.of(List.of("127.0.0.5"), true));
+      h.rule(
+          Strategy.OVERLAP,
+          Duration.ofHours(1),
+          Map.of("persist", "none", "host", "localhost", "port", Integer.toString(fake.port())));
+
+      Rotation r = h.rotate(false);
+
+      assertThat(fake.connections()).as("connections that reached the server").isZero();
+      DatabaseTargetContract.assertRefusedByTheOutboundList(r);
+    }
+  }
+
+  @Test
+  void scopedAdminsRule_atTheRealServer_worksOnceTheOperatorAllowsItsAddress() throws IOException {
+    h.globalAdmin = false;
+    h.rule(Strategy.OVERLAP, Duration.ofHours(1), Map.of("persist", "none"));
+
+    Rotation refused = h.rotate(false);
+
+    DatabaseTargetContract.assertRefusedByTheOutboundList(refused);
+    assertThat(passwordCount()).as("nothing changed").isEqualTo(1);
+
+    h.host = new HostPolicy(List.of(), List.of(), Outbound.of(List.of("127.0.0.1"), false));
+    Rotation allowed = h.rotate(false);
+
+    assertThat(allowed.state()).as("%s", allowed.reason()).isEqualTo(RotationState.FINISHED);
+    assertThat(logsIn(h.current())).isTrue();
+  }
+
+  @Test
+  void globalAdminsRule_atTheRealServer_needsNoOutboundList() throws IOException {
+    h.globalAdmin = false;
+    h.rule(Strategy.OVERLAP, Duration.ofHours(1), Map.of("persist", "none"));
+    DatabaseTargetContract.assertRefusedByTheOutboundList(h.rotate(false));
+    h.globalAdmin = true;
+    h.rule(Strategy.OVERLAP, Duration.ofHours(1), Map.of("persist", "none"));
+
+    Rotation r = h.rotate(false);
+
+    assertThat(h.host.outbound().isUnrestricted()).isFalse();
+    assertThat(r.state()).as("%s", r.reason()).isEqualTo(RotationState.FINISHED);
+    assertThat(logsIn(h.current())).isTrue();
   }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.core.DatabaseSecret;
+import dev.keyturn.core.HostPolicy;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Strategy;
@@ -146,5 +148,26 @@ class RedisTlsTest {
 
     assertThatThrownBy(() -> h.engine().setup(RotationHarness.APP))
         .hasMessageContaining("redis at 127.0.0.1:" + redis.port());
+  }
+
+  @Test
+  void scopedAdminsRule_overTls_isRefusedUntilTheOperatorAllowsTheAddress() throws IOException {
+    h.globalAdmin = false;
+    h.rule(
+        Strategy.SINGLE_USER,
+        Duration.ZERO,
+        Map.of("tls", "verify-full", "tls-ca", redis.caFile().toString(), "persist", "acl-save"));
+
+    Rotation refused = h.rotate(false);
+
+    DatabaseTargetContract.assertRefusedByTheOutboundList(refused);
+    assertThat(logsIn("initial-password")).isTrue();
+
+    h.host = new HostPolicy(List.of(), List.of(), Outbound.of(List.of("127.0.0.1"), false));
+    Rotation allowed = h.rotate(false);
+
+    assertThat(allowed.state()).as("%s", allowed.reason()).isEqualTo(RotationState.FINISHED);
+    assertThat(logsIn(h.current().password())).isTrue();
+    assertThat(logsIn("initial-password")).isFalse();
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.Generator;
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationEngine;
@@ -67,6 +68,16 @@ final class RotationHarness {
   private int crashAtSave;
 
   private int crashAfterTargetCall;
+
+  /** The operator's configuration file: none by default (public destinations only). */
+  HostPolicy host = HostPolicy.none();
+
+  /**
+   * Whether rules are set by an {@code admin:*} token (the default: the operator's own rules,
+   * unlimited) or by a scoped admin, whose rules connect only where {@link #host} allows.
+   */
+  boolean globalAdmin = true;
+
   private final List<String> crashes = new ArrayList<>();
 
   RotationHarness(String type, Target target) {
@@ -88,7 +99,16 @@ final class RotationHarness {
     Map<String, Target> targets = new HashMap<>();
     targets.put(type, new CrashingTarget());
     return new RotationEngine(
-        secrets, store.rotations(), targets, Map.of(), audit, clock, random, "node-1", r -> {});
+        secrets,
+        store.rotations(),
+        targets,
+        Map.of(),
+        audit,
+        clock,
+        random,
+        "node-1",
+        r -> {},
+        host);
   }
 
   void put(SecretName name, DatabaseSecret value) {
@@ -131,7 +151,7 @@ final class RotationHarness {
             List.of(),
             Optional.empty(),
             false,
-            false);
+            globalAdmin);
     RotationRule prepared = engine().prepare(rule);
     store.rotations().putRule(prepared, Optional.of(T0.plus(Duration.ofDays(30))));
     return prepared;

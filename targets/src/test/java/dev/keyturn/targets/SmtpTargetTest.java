@@ -115,7 +115,7 @@ class SmtpTargetTest {
 
     assertThatThrownBy(() -> new SmtpTarget().test(context("right-app-password")))
         .isInstanceOf(KeyturnException.class)
-        .hasMessageContaining("outbound policy");
+        .hasMessage(dev.keyturn.core.Outbound.REFUSED);
   }
 
   @Test
