@@ -45,7 +45,8 @@ class CliTest {
                     0,
                     "jdbc:sqlite:" + data.resolve("keyturn.db"),
                     Optional.empty())
-                .withHostPolicy(
+                .toBuilder()
+                .hostPolicy(
                     new dev.keyturn.core.HostPolicy(
                         java.util.List.of(
                             command("reload", "touch " + work.resolve("reloaded")),
@@ -54,7 +55,8 @@ class CliTest {
                             command("ok", "true"),
                             command("fail", "false")),
                         java.util.List.of(),
-                        dev.keyturn.core.Outbound.publicOnly())),
+                        dev.keyturn.core.Outbound.publicOnly()))
+                .build(),
             Clock.systemUTC(),
             new SecureRandom());
     addr = "http://127.0.0.1:" + server.port();

@@ -63,39 +63,6 @@ public record Rotation(
     requireNonNull(commands, "commands");
   }
 
-  /** A rotation without a note or commands (stores and tests from before those fields). */
-  public Rotation(
-      String id,
-      SecretName secret,
-      RotationState state,
-      int attempt,
-      Instant startedAt,
-      Instant updatedAt,
-      Instant nextAttemptAt,
-      Optional<Integer> pendingVersion,
-      boolean emergency,
-      String requestedBy,
-      Optional<String> reason,
-      Optional<Long> process,
-      List<CheckResult> checklist) {
-    this(
-        id,
-        secret,
-        state,
-        attempt,
-        startedAt,
-        updatedAt,
-        nextAttemptAt,
-        pendingVersion,
-        emergency,
-        requestedBy,
-        reason,
-        process,
-        checklist,
-        Optional.empty(),
-        "");
-  }
-
   /**
    * Checks a requester's note (an emergency's reason).
    *

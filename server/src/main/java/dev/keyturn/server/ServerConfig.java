@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The server's settings, resolved once at start (flag, then {@code KEYTURN_X}, then {@code
@@ -75,128 +76,165 @@ public record ServerConfig(
   /** Plain HTTP on loopback with default limits: what tests and a laptop use. */
   public static ServerConfig local(
       Path dataDir, String host, int port, String storeUrl, Optional<String> rootKey) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        Optional.empty(),
-        List.of(),
-        DEFAULT_AUTH_FAILURE_LIMIT,
-        DEFAULT_AUTH_LOCKOUT,
-        Optional.empty(),
-        Optional.empty(),
-        HttpLimits.DEFAULT,
-        dev.keyturn.core.HostPolicy.none());
+    return builder()
+        .dataDir(dataDir)
+        .host(host)
+        .port(port)
+        .storeUrl(storeUrl)
+        .rootKey(rootKey)
+        .build();
   }
 
-  /** This configuration with other failed-authentication limits. */
-  public ServerConfig withAuthThrottle(int limit, Duration lockout) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        tls,
-        trustProxy,
-        limit,
-        lockout,
-        notifyUrl,
-        notifySigningSecret,
-        limits,
-        hostPolicy);
+  /**
+   * A configuration with the defaults of {@link #local} for what is not set; {@code dataDir},
+   * {@code host} and {@code storeUrl} are required.
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** This configuration serving HTTPS with {@code tls}. */
-  public ServerConfig withTls(Tls tls) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        Optional.of(tls),
-        trustProxy,
-        authFailureLimit,
-        authLockout,
-        notifyUrl,
-        notifySigningSecret,
-        limits,
-        hostPolicy);
+  /** A builder holding this configuration, to change a few settings of it. */
+  public Builder toBuilder() {
+    return builder()
+        .dataDir(dataDir)
+        .host(host)
+        .port(port)
+        .storeUrl(storeUrl)
+        .rootKey(rootKey)
+        .tls(tls)
+        .trustProxy(trustProxy)
+        .authThrottle(authFailureLimit, authLockout)
+        .notifyUrl(notifyUrl, notifySigningSecret)
+        .limits(limits)
+        .hostPolicy(hostPolicy);
   }
 
-  /** This configuration believing X-Forwarded-For from peers in {@code cidrs} only. */
-  public ServerConfig withTrustProxy(String... cidrs) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        tls,
-        List.of(cidrs),
-        authFailureLimit,
-        authLockout,
-        notifyUrl,
-        notifySigningSecret,
-        limits,
-        hostPolicy);
-  }
+  /**
+   * Builds a {@link ServerConfig}; {@link #build} checks it as the constructor does. Not
+   * thread-safe.
+   */
+  public static final class Builder {
+    private Path dataDir;
+    private String host;
+    private int port;
+    private String storeUrl;
+    private Optional<String> rootKey = Optional.empty();
+    private Optional<Tls> tls = Optional.empty();
+    private List<String> trustProxy = List.of();
+    private int authFailureLimit = DEFAULT_AUTH_FAILURE_LIMIT;
+    private Duration authLockout = DEFAULT_AUTH_LOCKOUT;
+    private Optional<String> notifyUrl = Optional.empty();
+    private Optional<String> notifySigningSecret = Optional.empty();
+    private HttpLimits limits = HttpLimits.DEFAULT;
+    private dev.keyturn.core.HostPolicy hostPolicy = dev.keyturn.core.HostPolicy.none();
 
-  /** This configuration with other HTTP limits. */
-  public ServerConfig withLimits(HttpLimits limits) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        tls,
-        trustProxy,
-        authFailureLimit,
-        authLockout,
-        notifyUrl,
-        notifySigningSecret,
-        limits,
-        hostPolicy);
-  }
+    private Builder() {}
 
-  /** This configuration announcing to {@code url}, signed with {@code signingSecret} if given. */
-  public ServerConfig withNotify(String url, Optional<String> signingSecret) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        tls,
-        trustProxy,
-        authFailureLimit,
-        authLockout,
-        Optional.of(url),
-        signingSecret,
-        limits,
-        hostPolicy);
-  }
+    public Builder dataDir(Path dataDir) {
+      this.dataDir = dataDir;
+      return this;
+    }
 
-  /** This configuration with what a configuration file declares. */
-  public ServerConfig withHostPolicy(dev.keyturn.core.HostPolicy policy) {
-    return new ServerConfig(
-        dataDir,
-        host,
-        port,
-        storeUrl,
-        rootKey,
-        tls,
-        trustProxy,
-        authFailureLimit,
-        authLockout,
-        notifyUrl,
-        notifySigningSecret,
-        limits,
-        policy);
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    public Builder storeUrl(String storeUrl) {
+      this.storeUrl = storeUrl;
+      return this;
+    }
+
+    /** The root key in base64; empty: it lives in the data folder. */
+    public Builder rootKey(Optional<String> rootKey) {
+      this.rootKey = rootKey;
+      return this;
+    }
+
+    /** Serve HTTPS with {@code tls}. */
+    public Builder tls(Tls tls) {
+      return tls(Optional.of(tls));
+    }
+
+    public Builder tls(Optional<Tls> tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /** Believe X-Forwarded-For from peers in {@code cidrs} only. */
+    public Builder trustProxy(String... cidrs) {
+      return trustProxy(List.of(cidrs));
+    }
+
+    public Builder trustProxy(List<String> cidrs) {
+      this.trustProxy = cidrs;
+      return this;
+    }
+
+    /** Refuse an address for {@code lockout} once it failed to authenticate {@code limit} times. */
+    public Builder authThrottle(int limit, Duration lockout) {
+      this.authFailureLimit = limit;
+      this.authLockout = lockout;
+      return this;
+    }
+
+    /**
+     * Announce to {@code url}, signed with the value of the secret {@code signingSecret} if given.
+     */
+    public Builder notifyUrl(String url, Optional<String> signingSecret) {
+      return notifyUrl(Optional.of(url), signingSecret);
+    }
+
+    public Builder notifyUrl(Optional<String> url, Optional<String> signingSecret) {
+      this.notifyUrl = url;
+      this.notifySigningSecret = signingSecret;
+      return this;
+    }
+
+    public Builder limits(HttpLimits limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    /** What a configuration file declares. */
+    public Builder hostPolicy(dev.keyturn.core.HostPolicy hostPolicy) {
+      this.hostPolicy = hostPolicy;
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException naming what is missing
+     * @throws KeyturnException.InvalidInput if a setting is wrong
+     */
+    public ServerConfig build() {
+      List<String> missing = new java.util.ArrayList<>();
+      if (dataDir == null) missing.add("dataDir");
+      if (host == null) missing.add("host");
+      if (storeUrl == null) missing.add("storeUrl");
+      if (!missing.isEmpty()) {
+        throw new IllegalStateException(
+            "a server configuration needs " + String.join(", ", missing));
+      }
+      return new ServerConfig(
+          dataDir,
+          host,
+          port,
+          storeUrl,
+          rootKey,
+          tls,
+          trustProxy,
+          authFailureLimit,
+          authLockout,
+          notifyUrl,
+          notifySigningSecret,
+          limits,
+          hostPolicy);
+    }
   }
 
   /** The flags of {@code keyturn server}; null means not given. */
@@ -248,15 +286,11 @@ public record ServerConfig(
 
   public static ServerConfig resolve(Flags flags, Settings env) {
     Path data =
-        Optional.ofNullable(flags.data())
-            .or(() -> env.get("KEYTURN_DATA").map(Path::of))
+        flagOrEnv(flags.data(), env, "KEYTURN_DATA", Path::of)
             .orElse(Path.of("keyturn-data"))
             .toAbsolutePath()
             .normalize();
-    String listen =
-        Optional.ofNullable(flags.listen())
-            .or(() -> env.get("KEYTURN_LISTEN"))
-            .orElse(DEFAULT_LISTEN);
+    String listen = flagOrEnv(flags.listen(), env, "KEYTURN_LISTEN").orElse(DEFAULT_LISTEN);
     int colon = listen.lastIndexOf(':');
     if (colon < 1 || !listen.substring(colon + 1).matches("[0-9]{1,5}")) {
       throw new KeyturnException.InvalidInput("--listen takes HOST:PORT, e.g. 127.0.0.1:8270");
@@ -270,13 +304,10 @@ public record ServerConfig(
       host = host.substring(1, host.length() - 1);
     }
     String store =
-        Optional.ofNullable(flags.store())
-            .or(() -> env.get("KEYTURN_STORE"))
+        flagOrEnv(flags.store(), env, "KEYTURN_STORE")
             .orElse("jdbc:sqlite:" + data.resolve("keyturn.db"));
-    Optional<Path> cert =
-        Optional.ofNullable(flags.tlsCert()).or(() -> env.get("KEYTURN_TLS_CERT").map(Path::of));
-    Optional<Path> key =
-        Optional.ofNullable(flags.tlsKey()).or(() -> env.get("KEYTURN_TLS_KEY").map(Path::of));
+    Optional<Path> cert = flagOrEnv(flags.tlsCert(), env, "KEYTURN_TLS_CERT", Path::of);
+    Optional<Path> key = flagOrEnv(flags.tlsKey(), env, "KEYTURN_TLS_KEY", Path::of);
     if (cert.isPresent() != key.isPresent()) {
       throw new KeyturnException.InvalidInput("--tls-cert and --tls-key go together");
     }
@@ -295,26 +326,38 @@ public record ServerConfig(
     env.file("KEYTURN_ROOT_KEY")
         .flatMap(FileTrust.ofThisProcess()::checkNamedKeyFile)
         .ifPresent(org.slf4j.LoggerFactory.getLogger(ServerConfig.class)::warn);
-    return new ServerConfig(
-        data,
-        host,
-        port,
-        store,
-        env.get("KEYTURN_ROOT_KEY"),
-        tls,
-        Optional.ofNullable(flags.trustProxy())
-            .or(() -> env.get("KEYTURN_TRUST_PROXY"))
-            .map(List::of)
-            .orElse(List.of()),
-        limit,
-        lockout,
-        Optional.ofNullable(flags.notifyUrl()).or(() -> env.get("KEYTURN_NOTIFY_URL")),
-        Optional.ofNullable(flags.notifySigningSecret()),
-        Optional.ofNullable(flags.limits()).orElse(HttpLimits.DEFAULT),
-        Optional.ofNullable(flags.configFile())
-            .or(() -> env.get("KEYTURN_CONFIG").map(Path::of))
+    Optional<String> rootKey = env.get("KEYTURN_ROOT_KEY");
+    List<String> trustProxy =
+        flagOrEnv(flags.trustProxy(), env, "KEYTURN_TRUST_PROXY").map(List::of).orElse(List.of());
+    Optional<String> notifyUrl = flagOrEnv(flags.notifyUrl(), env, "KEYTURN_NOTIFY_URL");
+    HttpLimits limits = Optional.ofNullable(flags.limits()).orElse(HttpLimits.DEFAULT);
+    dev.keyturn.core.HostPolicy hostPolicy =
+        flagOrEnv(flags.configFile(), env, "KEYTURN_CONFIG", Path::of)
             .map(ConfigFile::read)
-            .orElse(dev.keyturn.core.HostPolicy.none()));
+            .orElse(dev.keyturn.core.HostPolicy.none());
+    return builder()
+        .dataDir(data)
+        .host(host)
+        .port(port)
+        .storeUrl(store)
+        .rootKey(rootKey)
+        .tls(tls)
+        .trustProxy(trustProxy)
+        .authThrottle(limit, lockout)
+        .notifyUrl(notifyUrl, Optional.ofNullable(flags.notifySigningSecret()))
+        .limits(limits)
+        .hostPolicy(hostPolicy)
+        .build();
+  }
+
+  /** The flag if given, else the environment's {@code key} (or the file {@code key_FILE} names). */
+  private static Optional<String> flagOrEnv(String flag, Settings env, String key) {
+    return flagOrEnv(flag, env, key, Function.identity());
+  }
+
+  private static <T> Optional<T> flagOrEnv(
+      T flag, Settings env, String key, Function<String, T> parse) {
+    return Optional.ofNullable(flag).or(() -> env.get(key).map(parse));
   }
 
   static boolean isLoopback(String host) {

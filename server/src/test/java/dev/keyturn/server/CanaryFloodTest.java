@@ -42,7 +42,8 @@ class CanaryFloodTest {
     String metrics;
     String audit;
     ServerConfig base = RunningServer.config(data, java.util.Optional.empty());
-    ServerConfig config = base.withAuthThrottle(1_000_000, java.time.Duration.ofSeconds(1));
+    ServerConfig config =
+        base.toBuilder().authThrottle(1_000_000, java.time.Duration.ofSeconds(1)).build();
     try (RunningServer server = RunningServer.start(config, java.time.Clock.systemUTC())) {
       String token = server.rootToken();
       ExecutorService pool = Executors.newFixedThreadPool(16);

@@ -36,15 +36,16 @@ class RotationApiTest {
     Path applied = dir.resolve("applied");
     server =
         RunningServer.start(
-            RunningServer.config(dir.resolve("data"), Optional.empty())
-                .withHostPolicy(
+            RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+                .hostPolicy(
                     new dev.keyturn.core.HostPolicy(
                         List.of(
                             command("apply", "cat > " + applied),
                             command("check", "cmp -s - " + applied),
                             command("refuse", "false")),
                         List.of(),
-                        dev.keyturn.core.Outbound.publicOnly())),
+                        dev.keyturn.core.Outbound.publicOnly()))
+                .build(),
             clock);
     root = server.client();
   }

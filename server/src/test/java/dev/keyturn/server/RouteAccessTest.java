@@ -134,8 +134,9 @@ class RouteAccessTest {
   void start() {
     server =
         RunningServer.start(
-            RunningServer.config(dir.resolve("data"), Optional.empty())
-                .withAuthThrottle(1_000_000, Duration.ofSeconds(1)),
+            RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+                .authThrottle(1_000_000, Duration.ofSeconds(1))
+                .build(),
             Clock.systemUTC());
   }
 

@@ -42,7 +42,7 @@ final class RunningServer implements AutoCloseable {
       Path file = dataDir.resolveSibling(dataDir.getFileName() + ".yaml");
       Files.writeString(file, yaml);
       return start(
-          config(dataDir, Optional.empty()).withHostPolicy(ConfigFile.read(file)),
+          config(dataDir, Optional.empty()).toBuilder().hostPolicy(ConfigFile.read(file)).build(),
           Clock.systemUTC());
     } catch (IOException e) {
       throw new AssertionError(e);

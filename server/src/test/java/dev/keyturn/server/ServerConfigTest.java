@@ -3,11 +3,15 @@ package dev.keyturn.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ServerConfigTest {
@@ -129,7 +133,9 @@ class ServerConfigTest {
         }) {
       assertThatThrownBy(() ->
               ServerConfig.local(DIR, "127.0.0.1", 0, "jdbc:sqlite:x", java.util.Optional.empty())
-                  .withTrustProxy(bad))
+                  .toBuilder()
+                  .trustProxy(bad)
+                  .build())
           .as(bad)
           .isInstanceOf(KeyturnException.InvalidInput.class)
           .hasMessageContaining("--trust-proxy");
@@ -156,6 +162,54 @@ class ServerConfigTest {
         .hasMessageContaining("--idle-timeout");
     assertThatThrownBy(() -> HttpLimits.of(null, null, null, 0L))
         .hasMessageContaining("--min-request-rate");
+  }
+
+  @Test
+  void toBuilder_everySettingChanged_buildsAnEqualConfigAndChangesOnlyWhatIsSet() {
+    HostPolicy policy = new HostPolicy(List.of(), List.of(), Outbound.publicOnly());
+    ServerConfig all =
+        ServerConfig.builder()
+            .dataDir(DIR)
+            .host("127.0.0.2")
+            .port(9443)
+            .storeUrl("jdbc:postgresql://db/k")
+            .rootKey(Optional.of("a2V5"))
+            .tls(new ServerConfig.Tls(Path.of("c.pem"), Path.of("k.pem")))
+            .trustProxy("10.0.0.0/8")
+            .authThrottle(3, Duration.ofMinutes(5))
+            .notifyUrl("https://hooks.example/k", Optional.of("ops/SIGNING_KEY"))
+            .limits(HttpLimits.of(4, "2s", "1m", 10L))
+            .hostPolicy(policy)
+            .build();
+
+    ServerConfig copy = all.toBuilder().build();
+    ServerConfig moved = all.toBuilder().port(9444).build();
+
+    assertThat(copy).isEqualTo(all);
+    assertThat(moved.port()).isEqualTo(9444);
+    assertThat(moved.toBuilder().port(9443).build()).isEqualTo(all);
+    assertThat(all.trustProxy()).containsExactly("10.0.0.0/8");
+    assertThat(all.authFailureLimit()).isEqualTo(3);
+    assertThat(all.notifySigningSecret()).contains("ops/SIGNING_KEY");
+    assertThat(all.hostPolicy()).isSameAs(policy);
+  }
+
+  @Test
+  void builder_withoutRequiredSettings_namesWhatIsMissingAndDefaultsTheRest() {
+    ServerConfig minimal =
+        ServerConfig.builder().dataDir(DIR).host("127.0.0.1").storeUrl("jdbc:sqlite:x").build();
+
+    assertThatThrownBy(() -> ServerConfig.builder().host("127.0.0.1").build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("a server configuration needs dataDir, storeUrl");
+    assertThat(minimal.port()).isZero();
+    assertThat(minimal.rootKey()).isEmpty();
+    assertThat(minimal.trustProxy()).isEmpty();
+    assertThat(minimal.authFailureLimit()).isEqualTo(10);
+    assertThat(minimal.authLockout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(minimal.limits()).isEqualTo(HttpLimits.DEFAULT);
+    assertThat(minimal.notifyUrl()).isEmpty();
+    assertThat(minimal.tls()).isEmpty();
   }
 
   private static ServerConfig.Flags flags(Path data, String listen) {

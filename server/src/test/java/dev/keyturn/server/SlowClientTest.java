@@ -27,7 +27,9 @@ class SlowClientTest {
 
   private RunningServer start(HttpLimits limits) {
     return RunningServer.start(
-        RunningServer.config(dir.resolve("data"), Optional.empty()).withLimits(limits),
+        RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+            .limits(limits)
+            .build(),
         java.time.Clock.systemUTC());
   }
 

@@ -20,7 +20,7 @@ class ThrottleTest {
 
   private RunningServer start(boolean trustProxy) {
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config = trustProxy ? base.withTrustProxy("127.0.0.0/8") : base;
+    ServerConfig config = trustProxy ? base.toBuilder().trustProxy("127.0.0.0/8").build() : base;
     return RunningServer.start(config, clock);
   }
 
@@ -199,7 +199,9 @@ class ThrottleTest {
   @Test
   void forwardedFor_fromAPeerOutsideTheTrustedRanges_isIgnored() {
     ServerConfig config =
-        RunningServer.config(dir.resolve("data"), Optional.empty()).withTrustProxy("10.0.0.0/8");
+        RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+            .trustProxy("10.0.0.0/8")
+            .build();
     try (RunningServer server = RunningServer.start(config, clock)) {
       server.raw("GET", "/v1/whoami", server.rootToken(), null, "X-Forwarded-For: 203.0.113.9\r\n");
 

@@ -45,7 +45,7 @@ class TlsTest {
         "-addext",
         "subjectAltName=DNS:localhost,IP:127.0.0.1");
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config = base.withTls(new ServerConfig.Tls(cert, key));
+    ServerConfig config = base.toBuilder().tls(new ServerConfig.Tls(cert, key)).build();
 
     try (KeyturnServer server =
         KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom())) {
@@ -117,7 +117,7 @@ class TlsTest {
         new Path[][] {{cert, otherKey}, {otherCert, key}, {cert, rsaKey}, {rsaCert, key}}) {
       assertThatThrownBy(() ->
               KeyturnServer.start(
-                  base.withTls(new ServerConfig.Tls(pair[0], pair[1])),
+                  base.toBuilder().tls(new ServerConfig.Tls(pair[0], pair[1])).build(),
                   Clock.systemUTC(),
                   new SecureRandom()))
           .isInstanceOf(KeyturnException.InvalidInput.class)

@@ -28,7 +28,8 @@ class TokenTimingTest {
   @Test
   void validPrefix_isRefusedAsFastAsRandomBytes() {
     ServerConfig base = RunningServer.config(dir.resolve("data"), Optional.empty());
-    ServerConfig config = base.withAuthThrottle(Integer.MAX_VALUE, Duration.ofSeconds(1));
+    ServerConfig config =
+        base.toBuilder().authThrottle(Integer.MAX_VALUE, Duration.ofSeconds(1)).build();
     try (RunningServer server = RunningServer.start(config, Clock.systemUTC())) {
       String real = server.rootToken();
       String prefix = real.substring(0, real.length() - 1) + (real.endsWith("A") ? "B" : "A");

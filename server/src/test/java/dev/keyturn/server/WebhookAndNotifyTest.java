@@ -72,8 +72,9 @@ class WebhookAndNotifyTest {
   @Test
   void webhookTarget_postsTheSignedValueAndNotifiesTheOutcome() throws Exception {
     ServerConfig config =
-        RunningServer.config(dir.resolve("data"), Optional.empty())
-            .withNotify(url("/notify"), Optional.of("ops/SIGNING_KEY"));
+        RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+            .notifyUrl(url("/notify"), Optional.of("ops/SIGNING_KEY"))
+            .build();
     try (RunningServer server = RunningServer.start(config, clock)) {
       KeyturnClient root = server.client();
       root.put("ops/SIGNING_KEY", new PutSecretRequest("whsec-test-key", null, null, null, null));
@@ -141,8 +142,9 @@ class WebhookAndNotifyTest {
   @Test
   void webhookThatRefuses_rollsBackAndNotifiesTheFailure() throws Exception {
     ServerConfig config =
-        RunningServer.config(dir.resolve("data"), Optional.empty())
-            .withNotify(url("/notify"), Optional.empty());
+        RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+            .notifyUrl(url("/notify"), Optional.empty())
+            .build();
     try (RunningServer server = RunningServer.start(config, clock)) {
       KeyturnClient root = server.client();
       root.put("ops/SIGNING_KEY", new PutSecretRequest("k", null, null, null, null));

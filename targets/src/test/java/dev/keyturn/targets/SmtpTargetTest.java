@@ -74,20 +74,14 @@ class SmtpTargetTest {
             false,
             false);
     Rotation rotation =
-        new Rotation(
-            "rot_0000000000000002",
-            NAME,
-            RotationState.TEST,
-            0,
-            Instant.EPOCH,
-            Instant.EPOCH,
-            Instant.EPOCH,
-            Optional.of(2),
-            false,
-            "tok",
-            Optional.empty(),
-            Optional.empty(),
-            List.of());
+        Rotation.builder()
+            .id("rot_0000000000000002")
+            .secret(NAME)
+            .state(RotationState.TEST)
+            .startedAt(Instant.EPOCH)
+            .pendingVersion(Optional.of(2))
+            .requestedBy("tok")
+            .build();
     SecretValue pending =
         new SecretValue(
             NAME,

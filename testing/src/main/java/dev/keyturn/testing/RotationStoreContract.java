@@ -27,27 +27,30 @@ public abstract class RotationStoreContract extends StoreFixture {
   @Test
   void rotations_oneActivePerSecretAndTheirLifecycle() {
     RotationStore rotations = store.rotations();
-    Rotation first = rotation("rot_1", NAME, RotationState.CREATE, T0);
+    // What a start fixes (emergency, note, commands) is set here; a save changes the rest.
+    Rotation first =
+        rotation("rot_1", NAME, RotationState.CREATE, T0).toBuilder()
+            .emergency(true)
+            .note(Optional.of("key leaked in \"ci\" logs"))
+            .commands("sha256:0123abcd")
+            .build();
     rotations.start(first);
 
+    assertThat(rotations.rotation("rot_1")).contains(first);
     assertThatThrownBy(() -> rotations.start(rotation("rot_2", NAME, RotationState.CREATE, T0)))
         .isInstanceOf(KeyturnException.RotationInProgress.class)
         .hasMessageContaining("rot_1");
     Rotation saved =
-        new Rotation(
-            "rot_1",
-            NAME,
-            RotationState.SET,
-            2,
-            T0,
-            T0.plusSeconds(5),
-            T0.plusSeconds(9),
-            Optional.of(4),
-            false,
-            "tok",
-            Optional.of("set failed: x"),
-            Optional.of(4242L),
-            List.of(new Rotation.CheckResult("set command", false, 12, "exited with 1")));
+        first.toBuilder()
+            .state(RotationState.SET)
+            .attempt(2)
+            .updatedAt(T0.plusSeconds(5))
+            .nextAttemptAt(T0.plusSeconds(9))
+            .pendingVersion(Optional.of(4))
+            .reason(Optional.of("set failed: x"))
+            .process(Optional.of(4242L))
+            .checklist(List.of(new Rotation.CheckResult("set command", false, 12, "exited with 1")))
+            .build();
     rotations.save(saved);
 
     assertThat(rotations.rotation("rot_1")).contains(saved);

@@ -47,20 +47,13 @@ public abstract class StoreFixture {
   }
 
   protected static Rotation rotation(String id, SecretName name, RotationState state, Instant at) {
-    return new Rotation(
-        id,
-        name,
-        state,
-        0,
-        at,
-        at,
-        at,
-        Optional.empty(),
-        false,
-        "tok",
-        Optional.empty(),
-        Optional.empty(),
-        List.of());
+    return Rotation.builder()
+        .id(id)
+        .secret(name)
+        .state(state)
+        .startedAt(at)
+        .requestedBy("tok")
+        .build();
   }
 
   /** A manual rule without a schedule or target. */
