@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.api.AuditHeadResponse;
 import dev.keyturn.api.AuditListResponse;
 import dev.keyturn.api.AuditVerifyResponse;
+import dev.keyturn.api.BundleResponse;
 import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.ErrorResponse;
 import dev.keyturn.api.HealthResponse;
@@ -117,6 +118,25 @@ public final class KeyturnClient {
 
   public KeyringResponse keyring(String name) {
     return send("GET", "/v1/keyrings/" + name(name), null, KeyringResponse.class);
+  }
+
+  /**
+   * Every current value one level below {@code prefix} (a folder such as {@code app/dev}, or empty
+   * for the top level) that the token may read, in one request; secrets it may not read are left
+   * out. With {@code keyring}, each entry's {@code fallbacks} holds its pending value, then its
+   * previous ones newest first.
+   */
+  public BundleResponse bundle(String prefix, boolean keyring) {
+    requireNonNull(prefix, "prefix");
+    Map<String, String> query = new LinkedHashMap<>();
+    if (!prefix.isEmpty()) {
+      query.put(
+          "prefix", name(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix));
+    }
+    if (keyring) {
+      query.put("keyring", "true");
+    }
+    return send("GET", "/v1/bundles" + query(query), null, BundleResponse.class);
   }
 
   public HistoryResponse history(String name) {

@@ -277,6 +277,18 @@ final class ApiHandler extends Handler.Abstract {
                 "ok",
                 change.from().map(f -> f.wireName() + "->").orElse("") + change.to().wireName()));
       }
+      for (Exchange.Read read : exchange.reads) {
+        events.add(
+            new AuditEvent(
+                clock.instant(),
+                tokenId,
+                client,
+                "secret.read",
+                Optional.of(read.name().value()),
+                Optional.of(read.version()),
+                "ok",
+                read.detail()));
+      }
     }
     return events;
   }

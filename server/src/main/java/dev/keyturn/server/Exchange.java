@@ -44,6 +44,12 @@ final class Exchange {
   List<StageChange> changes = new ArrayList<>();
   String detail = "";
 
+  /** Secrets read besides the path's (a bundle's): each gets its own {@code secret.read} record. */
+  List<Read> reads = new ArrayList<>();
+
+  /** One version a route read and returned, with its audit record's detail. */
+  record Read(SecretName name, int version, String detail) {}
+
   /** Builds this request's audit records as they stand; set by the handler that serves it. */
   Function<Exchange, List<AuditEvent>> recorder = ex -> List.of();
 

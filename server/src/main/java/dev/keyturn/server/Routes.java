@@ -9,6 +9,7 @@ import static dev.keyturn.core.Capability.WRITE;
 import dev.keyturn.api.AuditHeadResponse;
 import dev.keyturn.api.AuditListResponse;
 import dev.keyturn.api.AuditVerifyResponse;
+import dev.keyturn.api.BundleResponse;
 import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.HistoryResponse;
 import dev.keyturn.api.KeyringResponse;
@@ -136,6 +137,17 @@ final class Routes {
             null,
             DeleteResponse.class,
             secrets::delete),
+        new Route(
+            "GET",
+            "/v1/bundles",
+            Tail.NONE,
+            "bundle.read",
+            Access.needs(READ, new Subject.Rows("prefix")),
+            "Every current value one level below ?prefix= that the token may read, each audited as"
+                + " a read; ?keyring=true adds each secret's other valid values (fallbacks).",
+            null,
+            BundleResponse.class,
+            secrets.bundles()::bundle),
         new Route(
             "GET",
             "/v1/keyrings/",

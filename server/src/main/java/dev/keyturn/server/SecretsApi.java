@@ -61,6 +61,8 @@ final class SecretsApi {
   /** Refuses a value the secret's rule does not allow a plain put to store (its target decides). */
   private final java.util.function.BiConsumer<SecretName, Plaintext> writeCheck;
 
+  private final BundlesApi bundles;
+
   SecretsApi(SecretService service, SecureRandom random, Clock clock, PageTokens pageTokens) {
     this(service, random, clock, pageTokens, (name, value) -> {});
   }
@@ -76,6 +78,12 @@ final class SecretsApi {
     this.clock = requireNonNull(clock, "clock");
     this.pageTokens = requireNonNull(pageTokens, "pageTokens");
     this.writeCheck = requireNonNull(writeCheck, "writeCheck");
+    this.bundles = new BundlesApi(service);
+  }
+
+  /** The bundle route, over the same service. */
+  BundlesApi bundles() {
+    return bundles;
   }
 
   WriteResponse put(Exchange ex) {

@@ -52,9 +52,9 @@ class RouteAccessTest {
 
   /**
    * One call per route, keyed by method and path template. Placeholders: {@code {name}} the subject
-   * secret, {@code {named}} another secret, {@code {rotation}} a rotation of the subject, {@code
-   * {token}} a token's id. The fixture's subject has version 1 retired, 2 previous (24 h) and 3
-   * current, a rule, and a finished rotation.
+   * secret, {@code {parent}} the folder it lies in, {@code {named}} another secret, {@code
+   * {rotation}} a rotation of the subject, {@code {token}} a token's id. The fixture's subject has
+   * version 1 retired, 2 previous (24 h) and 3 current, a rule, and a finished rotation.
    */
   static final Map<String, Example> EXAMPLES =
       Map.ofEntries(
@@ -71,6 +71,7 @@ class RouteAccessTest {
                   null,
                   Map.of("a retired version by number", new Example("?version=1", null)))),
           Map.entry("DELETE /v1/secrets/{name}", new Example("", null)),
+          Map.entry("GET /v1/bundles", new Example("?prefix={parent}", null)),
           Map.entry("GET /v1/keyrings/{name}", new Example("", null)),
           Map.entry("GET /v1/versions/{name}", new Example("", null)),
           Map.entry("GET /v1/metadata/{name}", new Example("", null)),
@@ -149,6 +150,7 @@ class RouteAccessTest {
   record Fixture(String name, String named, String rotation, String tokenId) {
     String fill(String text) {
       return text.replace("{name}", name)
+          .replace("{parent}", name.substring(0, name.lastIndexOf('/')))
           .replace("{named}", named)
           .replace("{rotation}", rotation)
           .replace("{token}", tokenId);
