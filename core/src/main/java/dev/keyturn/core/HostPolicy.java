@@ -24,6 +24,7 @@ import java.util.TreeSet;
  */
 public final class HostPolicy {
   private final Map<String, CommandSpec> commands;
+  private final Map<String, String> commandDigests;
   private final Set<Path> sqliteFiles;
   private final Outbound outbound;
 
@@ -36,6 +37,9 @@ public final class HostPolicy {
       }
     }
     this.commands = Map.copyOf(byName);
+    Map<String, String> digests = new TreeMap<>();
+    byName.forEach((name, spec) -> digests.put(name, declarationDigest(spec)));
+    this.commandDigests = java.util.Collections.unmodifiableMap(digests);
     Set<Path> files = new LinkedHashSet<>();
     for (Path p : sqliteFiles) {
       if (!p.isAbsolute()) {
@@ -89,40 +93,67 @@ public final class HostPolicy {
   /**
    * A digest of the declarations of {@code names} (sorted; an undeclared name counts as such), so
    * that nodes can tell whether they would run the same programs for one rotation. Empty when
-   * {@code names} is empty.
+   * {@code names} is empty. It is made from {@link #commandDigests}, so that the digest another
+   * node would compute can be told from what that node publishes ({@link #digest(Collection,
+   * Map)}).
    */
   public String digest(Collection<String> names) {
+    return digest(names, commandDigests);
+  }
+
+  /**
+   * The digest of {@code names} for a node whose declarations have the digests {@code declared} (a
+   * name it does not declare counts as such); empty when {@code names} is empty.
+   */
+  public static String digest(Collection<String> names, Map<String, String> declared) {
     if (names.isEmpty()) {
       return "";
     }
-    MessageDigest sha;
+    MessageDigest sha = sha256();
+    for (String name : new TreeSet<>(names)) {
+      field(sha, name);
+      field(sha, declared.getOrDefault(name, "-"));
+    }
+    return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
+  }
+
+  /**
+   * The digest of each declared command's declaration (argv or line, directory, user, timeout,
+   * environment), by name: what a node publishes, never the declarations' text.
+   */
+  public Map<String, String> commandDigests() {
+    return commandDigests;
+  }
+
+  /** The digest of every command this file declares: the one figure nodes compare at a glance. */
+  public String declaredDigest() {
+    return digest(commands.keySet());
+  }
+
+  private static String declarationDigest(CommandSpec c) {
+    MessageDigest sha = sha256();
+    field(sha, Integer.toString(c.argv().size()));
+    for (String arg : c.argv()) {
+      field(sha, arg);
+    }
+    field(sha, c.directory().isPresent() ? c.directory().get().toString() : "");
+    field(sha, c.user().orElse(""));
+    field(sha, Long.toString(c.timeout().toMillis()));
+    Map<String, String> env = new TreeMap<>(c.environment());
+    field(sha, Integer.toString(env.size()));
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      field(sha, e.getKey());
+      field(sha, e.getValue());
+    }
+    return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
+  }
+
+  private static MessageDigest sha256() {
     try {
-      sha = MessageDigest.getInstance("SHA-256");
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    for (String name : new TreeSet<>(names)) {
-      field(sha, name);
-      CommandSpec c = commands.get(name);
-      if (c == null) {
-        field(sha, "-");
-        continue;
-      }
-      field(sha, Integer.toString(c.argv().size()));
-      for (String arg : c.argv()) {
-        field(sha, arg);
-      }
-      field(sha, c.directory().isPresent() ? c.directory().get().toString() : "");
-      field(sha, c.user().orElse(""));
-      field(sha, Long.toString(c.timeout().toMillis()));
-      Map<String, String> env = new TreeMap<>(c.environment());
-      field(sha, Integer.toString(env.size()));
-      for (Map.Entry<String, String> e : env.entrySet()) {
-        field(sha, e.getKey());
-        field(sha, e.getValue());
-      }
-    }
-    return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
   }
 
   private static void field(MessageDigest sha, String value) {

@@ -41,6 +41,7 @@ public final class RotationEngine {
   private final HostPolicy host;
   private final RotationHooks hooks;
   private final RotationMoves moves;
+  private final CommandWaits waits;
   private final Retirements retirements;
   private final RotationSteps steps;
   private final TargetChecks checks;
@@ -93,6 +94,7 @@ public final class RotationEngine {
     this.host = wiring.host;
     this.hooks = new RotationHooks(wiring);
     this.moves = new RotationMoves(wiring, audit, this.hooks, onFinal);
+    this.waits = new CommandWaits(wiring, moves);
     this.retirements = new Retirements(wiring, moves);
     this.steps = new RotationSteps(wiring, moves, retirements, this.hooks);
     this.checks = new TargetChecks(wiring, retirements, this.hooks);
@@ -206,7 +208,10 @@ public final class RotationEngine {
     try {
       Optional<Rotation> waiting = otherCommands(id);
       if (waiting.isPresent()) {
-        return waiting.get();
+        return store
+            .rule(waiting.get().secret())
+            .map(entry -> waits.noted(waiting.get(), entry.rule()))
+            .orElse(waiting.get());
       }
       // Nodes sharing a store: one runs the step; a dead node's claim expires.
       Instant now = clock.instant();
@@ -255,6 +260,7 @@ public final class RotationEngine {
       return moves.fail(rotation, "the rotation rule was removed while the rotation ran");
     }
     RotationRule rule = entry.get().rule();
+    rotation = waits.resumed(rotation);
     long started = System.nanoTime();
     try {
       return steps.run(rotation, rule, started);

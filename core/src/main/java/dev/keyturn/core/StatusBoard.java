@@ -53,13 +53,18 @@ public final class StatusBoard {
     this.whyNotRunnable = requireNonNull(whyNotRunnable, "whyNotRunnable");
   }
 
-  /** Where a secret stands; {@code INVALID}: its rule is suspended (cannot run on this server). */
+  /**
+   * Where a secret stands; {@code INVALID}: its rule is suspended (cannot run on this server);
+   * {@code WAITING}: its rotation waits for a node whose commands match, and no live node has them
+   * ({@code rotation show} names the digest).
+   */
   public enum State {
     INVALID,
     OK,
     DUE,
     OVERDUE,
     ROTATING,
+    WAITING,
     FAILED,
     NO_RULE;
 
@@ -135,6 +140,9 @@ public final class StatusBoard {
     State state;
     if (rule.flatMap(whyNotRunnable).isPresent()) {
       state = State.INVALID;
+    } else if (active.isPresent()
+        && active.get().reason().filter(r -> r.startsWith(CommandWaits.PREFIX)).isPresent()) {
+      state = State.WAITING;
     } else if (active.isPresent()) {
       state = State.ROTATING;
     } else if (entry.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.NodeHeartbeat;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.audit.AuditChain;
@@ -171,9 +172,25 @@ public final class KeyturnServer implements AutoCloseable {
               },
               config.hostPolicy());
       suspendInvalidRules(engine, store, audit, clock);
+      // Published before the first rotation step, so other nodes see this node's commands.
+      NodeHeartbeat heartbeat =
+          new NodeHeartbeat(
+              store.rotations(),
+              Bootstrap.nodeId(config.dataDir(), random),
+              config.hostPolicy(),
+              clock);
+      heartbeat.beat();
       scheduler =
           new Scheduler(
-              engine, store.rotations(), store, audit, notifier, clock, Duration.ofSeconds(1), 4);
+              engine,
+              store.rotations(),
+              store,
+              audit,
+              notifier,
+              heartbeat,
+              clock,
+              Duration.ofSeconds(1),
+              4);
       TrustedProxies proxies = TrustedProxies.parse(config.trustProxy());
       RepeatedRefusals refusals = new RepeatedRefusals(audit, clock, Duration.ofMinutes(1));
       ApiHandler handler =

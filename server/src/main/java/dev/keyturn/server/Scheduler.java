@@ -40,6 +40,7 @@ final class Scheduler implements AutoCloseable {
   private final Store store;
   private final AuditLog audit;
   private final Notifier notifier;
+  private final dev.keyturn.core.NodeHeartbeat heartbeat;
   private static final Duration REVOKE_RETRY = Duration.ofMinutes(1);
   private final java.util.Map<SecretName, java.time.Instant> revokeRetryAt =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -58,9 +59,11 @@ final class Scheduler implements AutoCloseable {
       Store store,
       AuditLog audit,
       Notifier notifier,
+      dev.keyturn.core.NodeHeartbeat heartbeat,
       Clock clock,
       Duration interval,
       int concurrency) {
+    this.heartbeat = requireNonNull(heartbeat, "heartbeat");
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
     this.store = requireNonNull(store, "store");
@@ -93,8 +96,12 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** One pass: resume due steps, start due rules, retire expired previous versions. */
+  /**
+   * One pass: publish this node, resume due steps, start due rules, retire expired previous
+   * versions.
+   */
   void tick() {
+    heartbeat.beat();
     List<Future<?>> work = new ArrayList<>();
     for (Rotation r : rotations.runnable(clock.instant(), BATCH)) {
       work.add(workers.submit(() -> engine.runDue(r.id())));

@@ -147,6 +147,8 @@ class ScheduledRotationsTest {
             store,
             audit,
             new Notifier(Optional.empty(), Optional.empty(), secretsService, audit, clock),
+            new dev.keyturn.core.NodeHeartbeat(
+                store.rotations(), "node-test", dev.keyturn.core.HostPolicy.none(), clock),
             clock,
             Duration.ofSeconds(1),
             1);

@@ -1,6 +1,7 @@
 package dev.keyturn.store;
 
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.NodeRecord;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.RuleCodec;
@@ -382,5 +383,65 @@ final class JdbcRotationStore implements RotationStore {
     } else {
       ps.setNull(index, Types.BIGINT);
     }
+  }
+
+  @Override
+  public void heartbeat(NodeRecord node) {
+    StringBuilder commands = new StringBuilder();
+    node.commands()
+        .forEach((name, digest) -> commands.append(name).append('=').append(digest).append('\n'));
+    jdbc.write(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO nodes (id, host, pid, started_at, last_seen, digest, commands)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET host ="
+                  + " excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
+                  + " last_seen = excluded.last_seen, digest = excluded.digest, commands ="
+                  + " excluded.commands")) {
+        ps.setString(1, node.id());
+        ps.setString(2, node.host());
+        ps.setLong(3, node.pid());
+        ps.setLong(4, node.started().toEpochMilli());
+        ps.setLong(5, node.lastSeen().toEpochMilli());
+        ps.setString(6, node.digest());
+        ps.setString(7, commands.toString());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<NodeRecord> nodes(Instant since) {
+    return jdbc.read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT id, host, pid, started_at, last_seen, digest, commands FROM nodes"
+                  + " WHERE last_seen >= ? ORDER BY id")) {
+        ps.setLong(1, since.toEpochMilli());
+        List<NodeRecord> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            java.util.Map<String, String> commands = new java.util.TreeMap<>();
+            for (String line : rs.getString(7).split("\n")) {
+              int eq = line.indexOf('=');
+              if (eq > 0) {
+                commands.put(line.substring(0, eq), line.substring(eq + 1));
+              }
+            }
+            out.add(
+                new NodeRecord(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getLong(3),
+                    Instant.ofEpochMilli(rs.getLong(4)),
+                    Instant.ofEpochMilli(rs.getLong(5)),
+                    rs.getString(6),
+                    commands));
+          }
+        }
+        return out;
+      }
+    });
   }
 }

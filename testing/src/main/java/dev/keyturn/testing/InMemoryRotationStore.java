@@ -33,6 +33,8 @@ public final class InMemoryRotationStore implements RotationStore {
   }
 
   private final Object lock;
+  private final java.util.Map<String, dev.keyturn.core.NodeRecord> nodes =
+      new java.util.TreeMap<>();
   private TreeMap<String, StoredRule> rules = new TreeMap<>();
   private Map<String, Rotation> rotations = new LinkedHashMap<>();
   private Map<String, String> leaseOwner = new HashMap<>();
@@ -237,5 +239,19 @@ public final class InMemoryRotationStore implements RotationStore {
     rotations = new LinkedHashMap<>((Map<String, Rotation>) s.get(1));
     leaseOwner = new HashMap<>((Map<String, String>) s.get(2));
     leaseUntil = new HashMap<>((Map<String, Instant>) s.get(3));
+  }
+
+  @Override
+  public void heartbeat(dev.keyturn.core.NodeRecord node) {
+    synchronized (lock) {
+      nodes.put(node.id(), node);
+    }
+  }
+
+  @Override
+  public List<dev.keyturn.core.NodeRecord> nodes(java.time.Instant since) {
+    synchronized (lock) {
+      return nodes.values().stream().filter(n -> !n.lastSeen().isBefore(since)).toList();
+    }
   }
 }

@@ -153,4 +153,29 @@ public abstract class RotationStoreContract extends StoreFixture {
     assertThat(rotations.deleteRule(NAME)).isFalse();
     assertThat(rotations.rule(NAME)).isEmpty();
   }
+
+  @Test
+  void nodes_heartbeatsReplaceTheRow_andOnlyNodesSeenSinceAreListed() {
+    RotationStore rotations = store.rotations();
+    dev.keyturn.core.NodeRecord a =
+        new dev.keyturn.core.NodeRecord(
+            "node-a",
+            "host-a",
+            101,
+            T0,
+            T0,
+            "d1",
+            java.util.Map.of("reload", "0123abcd", "install-key", "4567ef01"));
+    dev.keyturn.core.NodeRecord b =
+        new dev.keyturn.core.NodeRecord(
+            "node-b", "host-b", 202, T0, T0.plusSeconds(30), "", java.util.Map.of());
+
+    rotations.heartbeat(a);
+    rotations.heartbeat(b);
+    rotations.heartbeat(a.seen(T0.plusSeconds(60)));
+
+    assertThat(rotations.nodes(T0)).containsExactly(a.seen(T0.plusSeconds(60)), b);
+    assertThat(rotations.nodes(T0.plusSeconds(31))).containsExactly(a.seen(T0.plusSeconds(60)));
+    assertThat(rotations.nodes(T0.plusSeconds(61))).isEmpty();
+  }
 }

@@ -648,6 +648,95 @@ class RotationEngineTest {
     assertThat(other.runDue(started.id()).state()).isEqualTo(RotationState.FINISHED);
   }
 
+  @Test
+  void rotationWhoseCommandsNoLiveNodeDeclares_saysSoNamingTheDigest_andIsAuditedOnce() {
+    dev.keyturn.core.HostPolicy mine =
+        new dev.keyturn.core.HostPolicy(
+            List.of(
+                new dev.keyturn.core.CommandSpec(
+                    "reload",
+                    List.of("true"),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Duration.ofSeconds(5),
+                    Map.of())),
+            List.of(),
+            dev.keyturn.core.Outbound.publicOnly());
+    dev.keyturn.core.HostPolicy theirs =
+        new dev.keyturn.core.HostPolicy(
+            List.of(
+                new dev.keyturn.core.CommandSpec(
+                    "reload",
+                    List.of("sh", "-c", "something else"),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Duration.ofSeconds(5),
+                    Map.of())),
+            List.of(),
+            dev.keyturn.core.Outbound.publicOnly());
+    RotationEngine other =
+        new RotationEngine(
+            secrets,
+            store.rotations(),
+            Map.of("fake", target),
+            Map.of("command", hook),
+            audit,
+            clock,
+            random,
+            "node-other",
+            ended::add,
+            theirs);
+    RotationEngine here =
+        new RotationEngine(
+            secrets,
+            store.rotations(),
+            Map.of("fake", target),
+            Map.of("command", hook),
+            audit,
+            clock,
+            random,
+            "node-here",
+            ended::add,
+            mine);
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            new HookSpec(HookSpec.Phase.AFTER_SET, "command", false, Map.of("command", "reload"))));
+    dev.keyturn.core.NodeHeartbeat otherBeat =
+        new dev.keyturn.core.NodeHeartbeat(store.rotations(), "node-other", theirs, clock);
+    otherBeat.beat();
+    Rotation started = other.start(NAME, Optional.empty(), false, "tok");
+    clock.advance(dev.keyturn.core.NodeRecord.LIVE.plusSeconds(1)); // the other node is gone
+    new dev.keyturn.core.NodeHeartbeat(store.rotations(), "node-here", mine, clock).beat();
+
+    Rotation once = here.runDue(started.id());
+    Rotation twice = here.runDue(started.id());
+
+    assertThat(twice.state()).isEqualTo(RotationState.CREATE);
+    assertThat(target.calls()).isEmpty();
+    assertThat(store.rotations().rotation(started.id()).orElseThrow().reason().orElseThrow())
+        .isEqualTo(once.reason().orElseThrow())
+        .startsWith("waits for a node whose commands match")
+        .contains(started.commands())
+        .doesNotContain("something else", "true");
+    assertThat(audit.records())
+        .filteredOn(rec -> rec.event().action().equals("rotation.waiting"))
+        .hasSize(1);
+    assertThat(
+            new dev.keyturn.core.StatusBoard(store.rotations(), secrets, clock)
+                .rows("", n -> true)
+                .get(0)
+                .state())
+        .isEqualTo(dev.keyturn.core.StatusBoard.State.WAITING);
+
+    // The node whose commands match comes back: it runs the rotation, and the reason goes.
+    otherBeat.beat();
+    Rotation finished = other.runDue(started.id());
+
+    assertThat(finished.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(finished.reason()).isEmpty();
+  }
+
   private Rotation runUntilFinal(String id) {
     Rotation r = engine.runDue(id);
     for (int i = 0; i < 50 && !r.state().isFinal(); i++) {

@@ -93,4 +93,10 @@ public interface RotationStore {
 
   /** The secret's rotations, newest first. */
   List<Rotation> history(SecretName secret, int limit);
+
+  /** Publishes {@code node} (inserted, or replacing the row with its id): a heartbeat. */
+  void heartbeat(dev.keyturn.core.NodeRecord node);
+
+  /** The nodes seen at or after {@code since}, by id. */
+  List<dev.keyturn.core.NodeRecord> nodes(Instant since);
 }
