@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * The entry point of the one runnable jar: {@code server} and the local {@code operator} commands
- * go to the server module, a plain {@code generate} to its framework-free fast path, every other
+ * go to the server module, a plain {@code generate} and the common commands ({@code get}, {@code
+ * put --stdin}, {@code ls}, {@code status}, help) to their framework-free fast paths, every other
  * command to the CLI. Keeps the CLI path free of the server's classes.
  */
 public final class Main {
@@ -26,6 +27,14 @@ public final class Main {
       }
       return;
     }
-    dev.keyturn.cli.KeyturnCli.main(args);
+    int code = dev.keyturn.cli.FastCli.run(args);
+    if (code == dev.keyturn.cli.FastCli.DECLINED) {
+      dev.keyturn.cli.KeyturnCli.main(args);
+      return;
+    }
+    System.out.flush();
+    if (code != 0) {
+      System.exit(code);
+    }
   }
 }

@@ -51,6 +51,17 @@ final class ExitCode {
     return ERROR;
   }
 
+  /** The one-line message for an error; for unexpected errors the type only, never the text. */
+  static String message(Throwable e) {
+    if (e instanceof KeyturnClientException || e instanceof KeyturnException) {
+      return e.getMessage();
+    }
+    if (e instanceof java.io.IOException) {
+      return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+    return "internal error (" + e.getClass().getName() + ")";
+  }
+
   /** The table as {@code keyturn help exit-codes} prints it. */
   static String table() {
     StringBuilder out = new StringBuilder("Exit codes of every keyturn command:\n\n");

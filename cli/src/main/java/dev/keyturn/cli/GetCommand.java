@@ -88,11 +88,7 @@ final class GetCommand extends ClientCommand implements Callable<Integer> {
     if (format != null && !format.equals("value")) {
       text = render(text, format);
     }
-    io().out().writeBytes(text.getBytes(StandardCharsets.UTF_8));
-    if (!raw) {
-      io().out().println();
-    }
-    io().out().flush();
+    Listings.value(io(), text, raw);
     return 0;
   }
 

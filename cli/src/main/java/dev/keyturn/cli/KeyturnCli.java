@@ -1,7 +1,5 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.client.KeyturnClientException;
-import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.KeyturnVersion;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -108,13 +106,7 @@ public final class KeyturnCli implements Runnable {
 
   /** The one-line message for an error; for unexpected errors the type only, never the text. */
   static String message(Throwable e) {
-    if (e instanceof KeyturnClientException || e instanceof KeyturnException) {
-      return e.getMessage();
-    }
-    if (e instanceof java.io.IOException) {
-      return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-    return "internal error (" + e.getClass().getName() + ")";
+    return ExitCode.message(e);
   }
 
   /** Prints {@code keyturn VERSION}. */

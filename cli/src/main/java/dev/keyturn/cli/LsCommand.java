@@ -35,15 +35,7 @@ final class LsCommand extends ClientCommand implements Callable<Integer> {
       printJson(new SecretListResponse(all, null));
       return 0;
     }
-    if (all.isEmpty()) {
-      io().err().println("no secrets" + (prefix.isEmpty() ? "" : " under '" + prefix + "'"));
-      return 0;
-    }
-    Table table = new Table("NAME", "CURRENT", "VERSIONS", "UPDATED");
-    for (SecretSummary s : all) {
-      table.row(s.name(), s.currentVersion(), s.versionCount(), s.updatedAt());
-    }
-    table.print(io().out());
+    Listings.secrets(io(), prefix, all);
     return 0;
   }
 }

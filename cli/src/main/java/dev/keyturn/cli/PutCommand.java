@@ -5,10 +5,6 @@ import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
 import dev.keyturn.core.KeyturnException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -106,7 +102,9 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
     } else {
       byte[] bytes = source.stdin ? io().in().readAllBytes() : readFile(source.file);
       String text =
-          utf8(trimNewline(bytes), source.stdin ? "standard input" : source.file.toString());
+          ValueInput.utf8(
+              ValueInput.trimNewline(bytes, keepNewline),
+              source.stdin ? "standard input" : source.file.toString());
       Arrays.fill(bytes, (byte) 0);
       request =
           type.equals("json")
@@ -139,41 +137,11 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
                 + " --stdin or --file for a real secret");
   }
 
-  private byte[] trimNewline(byte[] bytes) {
-    if (keepNewline) {
-      return bytes;
-    }
-    int end = bytes.length;
-    if (end > 0 && bytes[end - 1] == '\n') {
-      end--;
-      if (end > 0 && bytes[end - 1] == '\r') {
-        end--;
-      }
-    }
-    return Arrays.copyOf(bytes, end);
-  }
-
   private static byte[] readFile(Path file) throws IOException {
     try {
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new KeyturnException.InvalidInput(file + ": no such file");
-    }
-  }
-
-  private static String utf8(byte[] bytes, String source) {
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new KeyturnException.InvalidInput(
-          source
-              + " is not UTF-8 text; store binary material base64-encoded"
-              + " (e.g. base64 -w0 FILE | keyturn put NAME --stdin)");
     }
   }
 

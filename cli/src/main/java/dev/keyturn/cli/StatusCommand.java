@@ -1,7 +1,6 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.api.StatusResponse;
-import dev.keyturn.api.StatusRow;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,20 +27,7 @@ final class StatusCommand extends ClientCommand implements Callable<Integer> {
       printJson(status);
       return 0;
     }
-    Table table =
-        new Table(
-            "NAME", "OWNER", "STRATEGY", "LAST ROTATED", "NEXT DUE", "PREVIOUS UNTIL", "STATE");
-    for (StatusRow r : status.secrets()) {
-      table.row(
-          r.name(),
-          r.owner().isEmpty() ? null : r.owner(),
-          r.strategy(),
-          r.lastRotated(),
-          r.nextDue(),
-          r.graceUntil(),
-          r.state());
-    }
-    table.print(io().out());
+    Listings.status(io(), status);
     return 0;
   }
 }

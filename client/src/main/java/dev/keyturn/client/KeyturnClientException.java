@@ -30,7 +30,13 @@ public class KeyturnClientException extends RuntimeException {
     return code;
   }
 
-  static KeyturnClientException of(int status, String code, String message, String rotationId) {
+  /**
+   * The exception for an error answer: the subclass for {@code status}, with the server's code and
+   * message (and the rotation a 409 names). For callers that talk HTTP themselves, such as the
+   * CLI's fast path.
+   */
+  public static KeyturnClientException of(
+      int status, String code, String message, String rotationId) {
     return switch (status) {
       case 400 -> new BadRequest(code, message);
       case 401 -> new Unauthenticated(code, message);
@@ -102,7 +108,7 @@ public class KeyturnClientException extends RuntimeException {
 
   /** The server could not be reached at all. */
   public static final class ConnectionFailed extends KeyturnClientException {
-    ConnectionFailed(String message, Throwable cause) {
+    public ConnectionFailed(String message, Throwable cause) {
       super(0, "connection_failed", message, cause);
     }
   }

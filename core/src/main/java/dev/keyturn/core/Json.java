@@ -16,11 +16,11 @@ import java.util.regex.Pattern;
  * LinkedHashMap} (keys in order; a repeated key is refused), arrays as {@link List}, strings as
  * {@link String}, numbers as {@link Number} (their exact text), {@code true}/{@code false} as
  * {@link Boolean} and {@code null} as {@link #NULL}. Errors never quote the input: it may be a
- * secret.
+ * secret. Public for the CLI's framework-free fast path, which reads the server's answers with it.
  */
-final class Json {
+public final class Json {
   /** JSON {@code null}. */
-  static final Object NULL =
+  public static final Object NULL =
       new Object() {
         @Override
         public String toString() {
@@ -29,13 +29,13 @@ final class Json {
       };
 
   /** A JSON number, kept exactly as written. */
-  record Number(String text) {
+  public record Number(String text) {
     private static final Pattern GRAMMAR =
         Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
     private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]{0,8})");
 
     /** The number as an {@code int}, if it is a whole number in that range written plainly. */
-    java.util.OptionalInt intValue() {
+    public java.util.OptionalInt intValue() {
       return INTEGER.matcher(text).matches()
           ? java.util.OptionalInt.of(Integer.parseInt(text))
           : java.util.OptionalInt.empty();
@@ -57,7 +57,7 @@ final class Json {
    * @throws IllegalArgumentException if it is not valid UTF-8 JSON (the message names the offset,
    *     never the text)
    */
-  static Object parse(byte[] utf8) {
+  public static Object parse(byte[] utf8) {
     String text;
     try {
       text =
@@ -81,7 +81,7 @@ final class Json {
   }
 
   /** The compact JSON text of {@code value} (as {@link #parse} returns them). */
-  static String write(Object value) {
+  public static String write(Object value) {
     StringBuilder out = new StringBuilder();
     write(value, out);
     return out.toString();

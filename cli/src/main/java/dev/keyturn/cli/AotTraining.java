@@ -1,0 +1,149 @@
+package dev.keyturn.cli;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
+ * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls} and {@code
+ * status} through the same code as {@code keyturn} does, against a loopback responder in this JVM
+ * that answers as a server would. No server, data folder or fixed port is needed, so a build never
+ * waits for a server or collides with one. Prints nothing; exits non-zero if a command failed.
+ */
+public final class AotTraining {
+  private static final Map<String, String> ANSWERS =
+      Map.of(
+          "GET /v1/secrets/app/training/KEY",
+          "{\"name\":\"app/training/KEY\",\"version\":1,\"stage\":\"current\","
+              + "\"value\":\"0123456789abcdef\",\"created_at\":\"2026-01-01T00:00:00Z\"}",
+          "PUT /v1/secrets/app/training/KEY",
+          "{\"name\":\"app/training/KEY\",\"version\":2,\"stage\":\"current\","
+              + "\"created_at\":\"2026-01-01T00:00:00Z\",\"accept_until\":null}",
+          "GET /v1/secrets",
+          "{\"secrets\":[{\"name\":\"app/training/KEY\",\"current_version\":2,"
+              + "\"version_count\":2,\"updated_at\":\"2026-01-01T00:00:00Z\"}],"
+              + "\"next_page_token\":null}",
+          "GET /v1/status",
+          "{\"secrets\":[{\"name\":\"app/training/KEY\",\"owner\":\"\",\"strategy\":null,"
+              + "\"last_rotated\":\"2026-01-01T00:00:00Z\",\"next_due\":null,"
+              + "\"grace_until\":null,\"state\":\"no rule\",\"rotation_id\":null}]}");
+
+  private AotTraining() {}
+
+  public static void main(String[] args) throws IOException {
+    try (ServerSocket listener = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      Thread responder = new Thread(() -> answer(listener), "aot-training-responder");
+      responder.setDaemon(true);
+      responder.start();
+      Map<String, String> env =
+          Map.of(
+              "KEYTURN_ADDR",
+              "http://127.0.0.1:" + listener.getLocalPort(),
+              "KEYTURN_TOKEN",
+              "kt_training_only");
+      int failed = 0;
+      String[][] lines = {
+        {"--help"},
+        {"get", "app/training/KEY"},
+        {"put", "app/training/KEY", "--stdin"},
+        {"ls"},
+        {"status"},
+        {"get", "app/training/NONE"},
+      };
+      for (String[] line : lines) {
+        int code = FastCli.run(io(env), line);
+        if (code != (line[line.length - 1].endsWith("NONE") ? ExitCode.NOT_FOUND : 0)) {
+          failed++;
+        }
+      }
+      String[] generate = {"generate", "hex:32"};
+      PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+      failed +=
+          FastGenerate.handles(generate) && FastGenerate.run(generate, quiet, quiet) == 0 ? 0 : 1;
+      if (failed > 0) {
+        System.err.println("keyturn: AOT training: " + failed + " command(s) failed");
+        System.exit(1);
+      }
+    }
+  }
+
+  private static Io io(Map<String, String> env) {
+    PrintStream quiet =
+        new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+    return new Io(
+        new ByteArrayInputStream("training value\n".getBytes(StandardCharsets.UTF_8)),
+        quiet,
+        quiet,
+        env,
+        Path.of(System.getProperty("java.io.tmpdir")),
+        Path.of(System.getProperty("java.io.tmpdir")),
+        false);
+  }
+
+  private static void answer(ServerSocket listener) {
+    while (!listener.isClosed()) {
+      try (Socket socket = listener.accept()) {
+        InputStream in = socket.getInputStream();
+        String head = readHead(in);
+        String requestLine = head.substring(0, head.indexOf('\r'));
+        String[] parts = requestLine.split(" ");
+        String path =
+            parts[1].contains("?") ? parts[1].substring(0, parts[1].indexOf('?')) : parts[1];
+        int length = contentLength(head);
+        in.readNBytes(length);
+        String body = ANSWERS.get(parts[0] + " " + path);
+        int status = body == null ? 404 : 200;
+        if (body == null) {
+          body = "{\"error\":{\"code\":\"not_found\",\"message\":\"no secret " + path + "\"}}";
+        }
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String response =
+            "HTTP/1.1 "
+                + status
+                + (status == 200 ? " OK" : " Not Found")
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + bytes.length
+                + "\r\nConnection: close\r\n\r\n";
+        OutputStream out = socket.getOutputStream();
+        out.write(response.getBytes(StandardCharsets.ISO_8859_1));
+        out.write(bytes);
+        out.flush();
+      } catch (IOException | RuntimeException e) {
+        // the listener closed at the end of training, or a request to skip
+      }
+    }
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("closed");
+      }
+      head.write(b);
+      matched = (b == '\r' || b == '\n') && (matched % 2 == 0) == (b == '\r') ? matched + 1 : 0;
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  private static int contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+        return Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,239 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.client.KeyturnClientException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One HTTP/1.1 exchange over a plain socket, for the CLI's fast path ({@link FastCli}): a few
+ * classes instead of {@code java.net.http}'s several hundred. Only {@code http://}: {@link FastCli}
+ * hands {@code https://} to the full client. The caller has already applied the plain-HTTP rule
+ * (loopback, or {@code --insecure-http}). The token goes in the {@code Authorization} header only
+ * and appears in no message. Answers above {@link #MAX_BODY} bytes are refused; failures read as
+ * {@code KeyturnClient}'s do.
+ */
+final class PlainHttp {
+  static final int MAX_BODY = 16 << 20;
+  private static final int MAX_HEAD = 64 << 10;
+  private static final int TIMEOUT_MS = 30_000;
+
+  /** A status and a body. */
+  record Response(int status, byte[] body) {}
+
+  private final URI address;
+  private final String token;
+
+  PlainHttp(URI address, String token) {
+    this.address = address;
+    this.token = token;
+  }
+
+  URI address() {
+    return address;
+  }
+
+  /** Sends {@code method target} with an optional JSON {@code body}; returns the answer. */
+  Response send(String method, String target, byte[] body) {
+    int port = address.getPort() == -1 ? 80 : address.getPort();
+    String host = address.getHost();
+    String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(literal, port), TIMEOUT_MS);
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(TIMEOUT_MS);
+      StringBuilder head = new StringBuilder(256);
+      head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
+      head.append("Host: ").append(address.getRawAuthority()).append("\r\n");
+      head.append("Accept: application/json\r\n");
+      head.append("Authorization: Bearer ").append(token).append("\r\n");
+      head.append("Connection: close\r\n");
+      if (body != null) {
+        head.append("Content-Type: application/json\r\n");
+      }
+      head.append("Content-Length: ").append(body == null ? 0 : body.length).append("\r\n\r\n");
+      OutputStream out = socket.getOutputStream();
+      out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+      if (body != null) {
+        out.write(body);
+      }
+      out.flush();
+      return read(socket.getInputStream(), deadline);
+    } catch (ConnectException | UnknownHostException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "cannot connect to Keyturn at " + address + " (is the server running? set KEYTURN_ADDR)",
+          e);
+    } catch (SocketTimeoutException e) {
+      throw timeout(e);
+    } catch (IOException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "talking to Keyturn at " + address + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private KeyturnClientException timeout(Exception cause) {
+    return new KeyturnClientException.ConnectionFailed(
+        "Keyturn at " + address + " did not answer within " + TIMEOUT_MS / 1000 + " s", cause);
+  }
+
+  private Response read(InputStream socketIn, long deadline) throws IOException {
+    Reader in = new Reader(socketIn, deadline);
+    String status = in.line();
+    if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' ') {
+      throw new IOException("not an HTTP/1.1 answer");
+    }
+    int code = parseInt(status.substring(9, 12), 999);
+    long length = -1;
+    boolean chunked = false;
+    for (String line = in.line(); !line.isEmpty(); line = in.line()) {
+      int colon = line.indexOf(':');
+      if (colon <= 0) {
+        throw new IOException("malformed header in the answer");
+      }
+      String name = line.substring(0, colon).trim();
+      String value = line.substring(colon + 1).trim();
+      if (name.equalsIgnoreCase("Content-Length")) {
+        length = parseInt(value, -2);
+        if (length < 0) {
+          throw new IOException("malformed Content-Length in the answer");
+        }
+      } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
+        chunked = value.equalsIgnoreCase("chunked");
+        if (!chunked) {
+          throw new IOException("unsupported Transfer-Encoding " + value);
+        }
+      }
+    }
+    if (code < 100 || code > 599) {
+      throw new IOException("malformed status line in the answer");
+    }
+    ByteArrayOutputStream body = new ByteArrayOutputStream(length > 0 ? (int) length : 512);
+    if (chunked) {
+      for (int size = chunkSize(in.line()); size > 0; size = chunkSize(in.line())) {
+        in.copy(size, body);
+        if (!in.line().isEmpty()) {
+          throw new IOException("malformed chunk in the answer");
+        }
+      }
+      while (!in.line().isEmpty()) {
+        // trailer fields: ignored
+      }
+    } else if (length >= 0) {
+      in.copy(length, body);
+    } else {
+      in.copyToEnd(body);
+    }
+    return new Response(code, body.toByteArray());
+  }
+
+  private static int chunkSize(String line) throws IOException {
+    int semicolon = line.indexOf(';');
+    String hex = (semicolon < 0 ? line : line.substring(0, semicolon)).trim();
+    if (hex.isEmpty() || hex.length() > 7) {
+      throw new IOException("malformed chunk size in the answer");
+    }
+    try {
+      return Integer.parseInt(hex, 16);
+    } catch (NumberFormatException e) {
+      throw new IOException("malformed chunk size in the answer");
+    }
+  }
+
+  private static int parseInt(String text, int otherwise) {
+    if (text.isEmpty() || text.length() > 9) {
+      return otherwise;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+        return otherwise;
+      }
+    }
+    return Integer.parseInt(text);
+  }
+
+  /** Buffered reads with the size limits and the overall deadline. */
+  private final class Reader {
+    private final InputStream in;
+    private final long deadline;
+    private final byte[] buffer = new byte[8192];
+    private int at;
+    private int end;
+    private long total;
+
+    Reader(InputStream in, long deadline) {
+      this.in = in;
+      this.deadline = deadline;
+    }
+
+    private boolean fill() throws IOException {
+      if (System.nanoTime() - deadline > 0) {
+        throw new SocketTimeoutException();
+      }
+      int n = in.read(buffer);
+      if (n < 0) {
+        return false;
+      }
+      at = 0;
+      end = n;
+      total += n;
+      if (total > MAX_HEAD + (long) MAX_BODY + 64L * 1024) {
+        throw new IOException("the answer is larger than " + (MAX_BODY >> 20) + " MiB");
+      }
+      return true;
+    }
+
+    /** A line without its CRLF (or LF), at most {@link #MAX_HEAD} bytes. */
+    String line() throws IOException {
+      StringBuilder line = new StringBuilder();
+      while (true) {
+        if (at == end && !fill()) {
+          throw new IOException("the server closed the connection mid-answer");
+        }
+        byte b = buffer[at++];
+        if (b == '\n') {
+          int n = line.length();
+          return n > 0 && line.charAt(n - 1) == '\r' ? line.substring(0, n - 1) : line.toString();
+        }
+        if (line.length() >= MAX_HEAD) {
+          throw new IOException("a line of the answer is longer than " + MAX_HEAD + " bytes");
+        }
+        line.append((char) (b & 0xff));
+      }
+    }
+
+    void copy(long count, ByteArrayOutputStream out) throws IOException {
+      if (out.size() + count > MAX_BODY) {
+        throw new IOException("the answer is larger than " + (MAX_BODY >> 20) + " MiB");
+      }
+      long left = count;
+      while (left > 0) {
+        if (at == end && !fill()) {
+          throw new IOException("the server closed the connection mid-answer");
+        }
+        int n = (int) Math.min(left, end - at);
+        out.write(buffer, at, n);
+        at += n;
+        left -= n;
+      }
+    }
+
+    void copyToEnd(ByteArrayOutputStream out) throws IOException {
+      while (at < end || fill()) {
+        if (out.size() + (end - at) > MAX_BODY) {
+          throw new IOException("the answer is larger than " + (MAX_BODY >> 20) + " MiB");
+        }
+        out.write(buffer, at, end - at);
+        at = end;
+      }
+    }
+  }
+}
