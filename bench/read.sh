@@ -2,7 +2,8 @@
 # Secret reads over loopback against nginx serving a fixed response of the same size.
 # Keyturn: a real server on SQLite (WAL, synchronous=FULL), a scoped read token, every read
 # audited durably before its answer. Both measured with the same wrk settings after a warm-up.
-# Prints requests/s, p50 and p99 for each, and the ratio. Needs wrk and nginx (installed if
+# Prints requests/s, p50 and p99 for each, the ratio, and the server's resident memory at idle
+# (empty store, 5 s after it answers) and at its peak during the run (VmHWM). Needs wrk and nginx (installed if
 # missing, when run as root).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -33,6 +34,8 @@ trap cleanup EXIT
 kt_pid=$!
 export KEYTURN_ADDR="http://127.0.0.1:$kt_port" KEYTURN_TOKEN_FILE="$work/data/root.token"
 for _ in $(seq 1 60); do curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && break; sleep 0.5; done
+sleep 5
+rss_idle=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$kt_pid/status")
 "$repo/bin/keyturn" put bench/read/API_KEY --generate hex:32 >/dev/null
 token=$("$repo/bin/keyturn" token create --allow 'read:bench/read/*' --name bench 2>/dev/null)
 unset KEYTURN_TOKEN_FILE
@@ -75,5 +78,7 @@ echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
 run keyturn "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $token"
 run nginx "http://127.0.0.1:$ng_port/"
 awk -v k="$keyturn_rps" -v n="$nginx_rps" 'BEGIN { printf "ratio    %.2f x nginx\n", k / n }'
+rss_peak=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$kt_pid/status")
+echo "server resident memory: ${rss_idle} MB at idle (empty store), ${rss_peak} MB peak during the run (goal 100 / 256 MB; KEYTURN_JAVA_OPTS=${KEYTURN_JAVA_OPTS-})"
 audited=$(KEYTURN_TOKEN_FILE="$work/data/root.token" "$repo/bin/keyturn" audit checkpoint)
 echo "audit head after the run: ${audited%%:*} records (every read audited)"

@@ -134,7 +134,7 @@ class FastCliTest {
     assertThat(same("get", "--version", "1", "fast/get/A").out()).isEqualTo("first\n");
     same("get", "fast/get/A", "--version=01");
     same("get", "fast/get/A", "--stage", "current");
-    same("get", "fast/get/A", "--stage=previous");
+    same("get", "fast/get/A", "--stage=previous"); // none: the replaced version was retired (404)
     same("--addr", addr, "get", "fast/get/A");
     same("get", "fast/get/A", "--addr=" + addr + "/", "--insecure-http");
     assertThat(same("get", "fast/get/J").out()).contains("1.50");

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -24,19 +25,45 @@ import java.util.function.Function;
  * caches what it read: every write bumps the secret's generation before it drops the entry, and a
  * read caches its result only if the generation it started with is still current.
  *
- * <p>Thread-safe. Holds at most {@code limit} secrets; past that it starts over.
+ * <p>Thread-safe. Holds at most {@code maxEntries} secrets and about {@code maxBytes} bytes (the
+ * ciphertexts plus an estimate of {@value #ENTRY_BYTES} bytes a secret for its metadata); past
+ * either it starts over. {@link #size()} and {@link #bytes()} say what it holds now; the byte count
+ * is an estimate that concurrent writes may skew until the cache next starts over.
  */
 public final class CachingStore implements Store {
+  /** The estimated heap a cached secret's metadata takes, ciphertexts aside. */
+  static final int ENTRY_BYTES = 1024;
+
+  /** The default byte bound: small next to the server's default heap (bin/keyturn). */
+  public static final long DEFAULT_MAX_BYTES = 16L << 20;
+
   private final Store store;
   private final int limit;
+  private final long maxBytes;
+  private final AtomicLong bytes = new AtomicLong();
   private final Map<String, Entry> byName = new ConcurrentHashMap<>();
   private final Map<Long, Entry> byId = new ConcurrentHashMap<>();
   private final Map<String, Long> generations = new ConcurrentHashMap<>();
   private final SecretStore secrets = new CachedSecrets();
 
-  public CachingStore(Store store, int limit) {
+  public CachingStore(Store store, int maxEntries) {
+    this(store, maxEntries, DEFAULT_MAX_BYTES);
+  }
+
+  public CachingStore(Store store, int maxEntries, long maxBytes) {
     this.store = requireNonNull(store, "store");
-    this.limit = limit;
+    this.limit = maxEntries;
+    this.maxBytes = maxBytes;
+  }
+
+  /** The number of secrets cached now. */
+  public int size() {
+    return byName.size();
+  }
+
+  /** The estimated bytes cached now: ciphertexts, plus {@value #ENTRY_BYTES} a secret. */
+  public long bytes() {
+    return Math.max(0, bytes.get());
   }
 
   @Override
@@ -89,13 +116,19 @@ public final class CachingStore implements Store {
     Entry dropped = byName.remove(name);
     if (dropped != null) {
       byId.remove(dropped.secret.id());
+      bytes.addAndGet(-dropped.bytes.get());
     }
   }
 
+  private void startOver() {
+    byName.clear();
+    byId.clear();
+    bytes.set(0);
+  }
+
   private void remember(String name, long generation, StoredSecret secret) {
-    if (byName.size() >= limit) {
-      byName.clear();
-      byId.clear();
+    if (byName.size() >= limit || bytes.get() + ENTRY_BYTES > maxBytes) {
+      startOver();
     }
     byName.compute(
         name,
@@ -103,13 +136,14 @@ public final class CachingStore implements Store {
           if (generations.getOrDefault(name, 0L) != generation) {
             return old;
           }
-          Entry entry = new Entry(secret, new ConcurrentHashMap<>());
+          Entry entry = new Entry(secret, new ConcurrentHashMap<>(), new AtomicLong(ENTRY_BYTES));
           byId.put(secret.id(), entry);
+          bytes.addAndGet(ENTRY_BYTES - (old == null ? 0 : old.bytes.get()));
           return entry;
         });
   }
 
-  private record Entry(StoredSecret secret, Map<Integer, byte[]> ciphertexts) {}
+  private record Entry(StoredSecret secret, Map<Integer, byte[]> ciphertexts, AtomicLong bytes) {}
 
   /** The caching view of the store's secrets. */
   private final class CachedSecrets implements SecretStore {
@@ -148,7 +182,15 @@ public final class CachingStore implements Store {
       Optional<byte[]> loaded = store.secrets().ciphertext(secretId, version);
       if (loaded.isPresent()
           && generations.getOrDefault(entry.secret.name().value(), 0L) == generation) {
-        entry.ciphertexts.put(version, loaded.get().clone());
+        int size = loaded.get().length;
+        if (bytes.get() + size > maxBytes) {
+          startOver();
+          return loaded;
+        }
+        if (entry.ciphertexts.put(version, loaded.get().clone()) == null) {
+          entry.bytes.addAndGet(size);
+          bytes.addAndGet(size);
+        }
       }
       return loaded;
     }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Tests bin/keyturn without Maven or a JVM: a copy of the launcher in a temporary tree, a fake
+# JDK whose `java` records its arguments, and a fake mvnw that "builds" a jar. Checks that a stale
+# jar is rebuilt and its AOT cache made again, that the cache is passed only on the JDK that made
+# it, and which JVM flags each kind of command gets. Exits non-zero on the first failure.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd -P)
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+
+mkdir -p "$t/root/bin" "$t/root/.mvn" "$t/root/app/src/main" "$t/root/app/target" "$t/jdk/bin"
+cp "$repo/bin/keyturn" "$t/root/bin/keyturn"
+cp "$repo/.mvn/find-jdk.sh" "$t/root/.mvn/find-jdk.sh"
+echo '<project/>' > "$t/root/pom.xml"
+echo '<project/>' > "$t/root/app/pom.xml"
+echo 'class A {}' > "$t/root/app/src/main/A.java"
+cat > "$t/root/mvnw" <<'SH'
+#!/bin/sh
+echo "build $(date +%s%N)" > app/target/keyturn.jar
+echo built >> "$BUILDS"
+SH
+cat > "$t/jdk/bin/java" <<'SH'
+#!/bin/sh
+# Records the arguments; a training run (AOTCacheOutput) writes the cache file.
+for a in "$@"; do
+  case $a in -XX:AOTCacheOutput=*) echo cache > "${a#-XX:AOTCacheOutput=}" ;; esac
+done
+echo "$*" > "$CALLS"
+SH
+cp "$t/jdk/bin/java" "$t/jdk/bin/javac"
+chmod +x "$t/root/mvnw" "$t/jdk/bin/java" "$t/jdk/bin/javac"
+echo 'JAVA_VERSION="25.0.3"' > "$t/jdk/release"
+export JAVA_HOME="$t/jdk" BUILDS="$t/builds" CALLS="$t/calls"
+: > "$BUILDS"
+kt() { "$t/root/bin/keyturn" "$@" 2>/dev/null; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+builds() { wc -l < "$BUILDS" | tr -d ' '; }
+jar="$t/root/target/bin/keyturn.jar"
+aot="$t/root/target/bin/keyturn.aot"
+
+kt get app/x
+[ "$(builds)" = 1 ] || fail "first run builds the jar"
+[ -f "$aot" ] && [ "$(cat "$aot.jdk")" = "$JAVA_HOME" ] || fail "first run makes the AOT cache for this JDK"
+grep -q -- "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:AOTCache=$aot" "$CALLS" || fail "get: short flags and the cache: $(cat "$CALLS")"
+grep -q -- "-jar $jar get app/x" "$CALLS" || fail "get runs the jar"
+
+kt ls
+[ "$(builds)" = 1 ] || fail "a fresh jar is not rebuilt"
+
+sleep 1.1; touch "$t/root/app/src/main/A.java"
+echo old-cache > "$aot"
+kt status
+[ "$(builds)" = 2 ] || fail "a source newer than the jar rebuilds it"
+[ "$(cat "$aot")" = cache ] || fail "a rebuild trains a new AOT cache"
+
+echo /some/other/jdk > "$aot.jdk"
+kt get app/x
+grep -q -- "AOTCache" "$CALLS" && fail "a cache made by another JDK is not passed: $(cat "$CALLS")"
+printf '%s\n' "$JAVA_HOME" > "$aot.jdk"
+
+KEYTURN_JAVA_OPTS=-Xmx1g kt server --data d
+grep -q -- "-XX:+UseSerialGC -Xms16m -Xmx128m" "$CALLS" || fail "server: memory defaults: $(cat "$CALLS")"
+grep -q -- "TieredStopAtLevel\|AOTCache" "$CALLS" && fail "server: optimizing compiler, no CLI cache"
+grep -q -- "-XX:-UsePerfData -Xmx1g -jar" "$CALLS" || fail "server: KEYTURN_JAVA_OPTS comes last"
+
+for long in agent scan backup operator; do
+  kt "$long" x
+  grep -q -- "TieredStopAtLevel" "$CALLS" && fail "$long: optimizing compiler"
+done
+kt run --watch -- true
+grep -q -- "TieredStopAtLevel" "$CALLS" && fail "run --watch: optimizing compiler"
+for short in generate put rotate --help; do
+  kt "$short"
+  grep -q -- "TieredStopAtLevel=1" "$CALLS" || fail "$short: short flags"
+done
+echo "launcher: all checks passed"
