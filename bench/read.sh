@@ -30,7 +30,10 @@ cleanup() {
 trap cleanup EXIT
 
 "$repo/bin/keyturn" generate hex:1 >/dev/null   # builds the jar if needed
-"$repo/bin/keyturn" server --data "$work/data" --listen "127.0.0.1:$kt_port" >"$work/server.log" 2>&1 &
+# Every wrk connection comes from 127.0.0.1: let them all be in progress at once (the default
+# per-client limit, 32, would answer half of them 429 and measure the limiter).
+"$repo/bin/keyturn" server --data "$work/data" --listen "127.0.0.1:$kt_port" \
+  --max-requests-per-client $((connections * 2)) >"$work/server.log" 2>&1 &
 kt_pid=$!
 export KEYTURN_ADDR="http://127.0.0.1:$kt_port" KEYTURN_TOKEN_FILE="$work/data/root.token"
 for _ in $(seq 1 60); do curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && break; sleep 0.5; done

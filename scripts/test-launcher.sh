@@ -41,7 +41,7 @@ aot="$t/root/target/bin/keyturn.aot"
 kt get app/x
 [ "$(builds)" = 1 ] || fail "first run builds the jar"
 [ -f "$aot" ] && [ "$(cat "$aot.jdk")" = "$JAVA_HOME" ] || fail "first run makes the AOT cache for this JDK"
-grep -q -- "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:AOTCache=$aot" "$CALLS" || fail "get: short flags and the cache: $(cat "$CALLS")"
+grep -q -- "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -XX:AOTCache=$aot" "$CALLS" || fail "get: short flags and the cache: $(cat "$CALLS")"
 grep -q -- "-jar $jar get app/x" "$CALLS" || fail "get runs the jar"
 
 kt ls
@@ -59,9 +59,14 @@ grep -q -- "AOTCache" "$CALLS" && fail "a cache made by another JDK is not passe
 printf '%s\n' "$JAVA_HOME" > "$aot.jdk"
 
 KEYTURN_JAVA_OPTS=-Xmx1g kt server --data d
-grep -q -- "-XX:+UseSerialGC -Xms16m -Xmx128m" "$CALLS" || fail "server: memory defaults: $(cat "$CALLS")"
+grep -q -- "-XX:+UseSerialGC -Xms8m -Xmx128m" "$CALLS" || fail "server: memory defaults: $(cat "$CALLS")"
 grep -q -- "TieredStopAtLevel\|AOTCache" "$CALLS" && fail "server: optimizing compiler, no CLI cache"
-grep -q -- "-XX:-UsePerfData -Xmx1g -jar" "$CALLS" || fail "server: KEYTURN_JAVA_OPTS comes last"
+grep -q -- "-XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000 -Xmx1g -jar" "$CALLS" \
+  || fail "server: JDK 25 flags, then KEYTURN_JAVA_OPTS last: $(cat "$CALLS")"
+echo 'JAVA_VERSION="21.0.5"' > "$t/jdk/release"
+kt server
+grep -q -- "UseCompactObjectHeaders" "$CALLS" && fail "server on JDK 21: no JDK 25 flags"
+echo 'JAVA_VERSION="25.0.3"' > "$t/jdk/release"
 
 for long in agent scan backup operator; do
   kt "$long" x

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -46,7 +47,17 @@ public final class FastCli {
         && !args[0].equals("help")) {
       return DECLINED; // e.g. generate, token, rotate: not worth reading the environment
     }
-    return run(Io.system(), args);
+    // No terminal check: only login asks (System.console() loads the JDK's line editor).
+    Io io =
+        new Io(
+            System.in,
+            System.out,
+            System.err,
+            System.getenv(),
+            Path.of(System.getProperty("user.home")),
+            Path.of("").toAbsolutePath(),
+            false);
+    return run(io, args);
   }
 
   /** Runs {@code args} with {@code io} if this class answers them; else {@link #DECLINED}. */
