@@ -1,7 +1,9 @@
 package dev.keyturn.cli;
 
+import dev.keyturn.client.CaCertificates;
 import dev.keyturn.client.LoopbackHost;
 import dev.keyturn.core.KeyturnVersion;
+import dev.keyturn.core.Settings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 
 /**
  * The common commands without picocli, Jackson or {@code java.net.http}, which cost most of a
@@ -25,7 +28,7 @@ import java.util.Set;
  * <p>It answers only what it is sure to answer as {@link KeyturnCli} does, byte for byte, exit code
  * included; anything else is <em>declined</em> before any side effect (standard input unread,
  * nothing sent) and goes to {@link KeyturnCli}: other options and commands, {@code --json}, an
- * {@code https://} address or one it does not parse plainly, {@code KEYTURN_CACERT}, no token, a
+ * address it does not parse plainly, a {@code KEYTURN_CACERT} that cannot be read, no token, a
  * plain-HTTP address of another machine without {@code --insecure-http} (refused there). The
  * server's answers are read with core's JSON reader, and with the client's Jackson mapper whenever
  * they hold anything unusual, so that both paths fail alike.
@@ -105,17 +108,18 @@ public final class FastCli {
 
   /**
    * The connection {@link KeyturnCli} would make, or null when it would do something this class
-   * leaves to it (refuse, use TLS, a private CA, an unusual address, or have no token).
+   * leaves to it (refuse, report a setting it cannot read, an unusual address, or no token).
    */
   private static PlainHttp connection(Io io, Line line) {
-    Map<String, String> env = io.env();
-    if (has(env, "KEYTURN_CACERT") || has(env, "KEYTURN_CACERT_FILE")) {
-      return null;
-    }
     try {
       String address = ClientSettings.address(io, Optional.ofNullable(line.addr));
       URI uri = plainAddress(address);
-      if (uri == null || !line.insecureHttp && !LoopbackHost.is(uri.getHost())) {
+      boolean refused =
+          uri != null
+              && uri.getScheme().equals("http")
+              && !line.insecureHttp
+              && !LoopbackHost.is(uri.getHost());
+      if (uri == null || refused) {
         return null;
       }
       String token = ClientSettings.token(io).orElse(null);
@@ -128,23 +132,26 @@ public final class FastCli {
           return null;
         }
       }
-      return new PlainHttp(uri, token);
+      // read even for http://, as KeyturnCli does, so that a bad one fails there alike
+      Optional<String> caCert = new Settings(io.env()).get("KEYTURN_CACERT");
+      SSLContext tls =
+          caCert.isPresent()
+              ? CaCertificates.trusting(io.workingDir().resolve(caCert.get()))
+              : null;
+      return new PlainHttp(uri, token, tls);
     } catch (RuntimeException e) {
       return null; // a setting that cannot be read: KeyturnCli says so
     }
   }
 
-  private static boolean has(Map<String, String> env, String name) {
-    String value = env.get(name);
-    return value != null && !value.isEmpty();
-  }
-
-  /** {@code http://HOST[:PORT][/]} with a plain host name or address, else null. */
+  /** {@code http[s]://HOST[:PORT][/]} with a plain host name or address, else null. */
   static URI plainAddress(String address) {
-    if (!address.startsWith("http://")) {
+    String scheme =
+        address.startsWith("http://") ? "http" : address.startsWith("https://") ? "https" : null;
+    if (scheme == null) {
       return null;
     }
-    String authority = address.substring("http://".length());
+    String authority = address.substring(scheme.length() + "://".length());
     if (authority.endsWith("/")) {
       authority = authority.substring(0, authority.length() - 1);
     }
@@ -165,7 +172,7 @@ public final class FastCli {
         bracketed
             ? chars(host.substring(1, host.length() - 1), "0123456789abcdefABCDEF:.", false)
             : !host.isEmpty() && chars(host, ".-", true) && !host.startsWith("-");
-    return plain ? URI.create("http://" + authority) : null;
+    return plain ? URI.create(scheme + "://" + authority) : null;
   }
 
   private static boolean chars(String text, String allowed, boolean alphanumeric) {

@@ -12,14 +12,21 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
- * One HTTP/1.1 exchange over a plain socket, for the CLI's fast path ({@link FastCli}): a few
- * classes instead of {@code java.net.http}'s several hundred. Only {@code http://}: {@link FastCli}
- * hands {@code https://} to the full client. The caller has already applied the plain-HTTP rule
- * (loopback, or {@code --insecure-http}). The token goes in the {@code Authorization} header only
- * and appears in no message. Answers above {@link #MAX_BODY} bytes are refused; failures read as
- * {@code KeyturnClient}'s do.
+ * One HTTP/1.1 exchange over a socket, for the CLI's fast path ({@link FastCli}): a few classes
+ * instead of {@code java.net.http}'s several hundred. {@code https://} goes over TLS with the JDK's
+ * trust store or the given context ({@code KEYTURN_CACERT}), and the server's certificate must name
+ * the host (endpoint identification {@code HTTPS}, as {@code java.net.http} does); the request is
+ * written only after the handshake. The caller has already applied the plain-HTTP rule (loopback,
+ * or {@code --insecure-http}). The token goes in the {@code Authorization} header only and appears
+ * in no message. Answers above {@link #MAX_BODY} bytes are refused; failures read as {@code
+ * KeyturnClient}'s do.
  */
 final class PlainHttp {
   static final int MAX_BODY = 16 << 20;
@@ -31,10 +38,13 @@ final class PlainHttp {
 
   private final URI address;
   private final String token;
+  private final SSLContext tls;
 
-  PlainHttp(URI address, String token) {
+  /** {@code tls}: for {@code https://}, the context to use, or null for the JDK's default. */
+  PlainHttp(URI address, String token, SSLContext tls) {
     this.address = address;
     this.token = token;
+    this.tls = tls;
   }
 
   URI address() {
@@ -43,14 +53,16 @@ final class PlainHttp {
 
   /** Sends {@code method target} with an optional JSON {@code body}; returns the answer. */
   Response send(String method, String target, byte[] body) {
-    int port = address.getPort() == -1 ? 80 : address.getPort();
+    boolean https = address.getScheme().equals("https");
+    int port = address.getPort() != -1 ? address.getPort() : https ? 443 : 80;
     String host = address.getHost();
     String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(literal, port), TIMEOUT_MS);
-      socket.setTcpNoDelay(true);
-      socket.setSoTimeout(TIMEOUT_MS);
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(literal, port), TIMEOUT_MS);
+      plain.setTcpNoDelay(true);
+      plain.setSoTimeout(TIMEOUT_MS);
+      Socket socket = https ? handshake(plain, literal, port) : plain;
       StringBuilder head = new StringBuilder(256);
       head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
       head.append("Host: ").append(address.getRawAuthority()).append("\r\n");
@@ -74,10 +86,34 @@ final class PlainHttp {
           e);
     } catch (SocketTimeoutException e) {
       throw timeout(e);
+    } catch (SSLException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "TLS with Keyturn at "
+              + address
+              + " failed ("
+              + e.getMessage()
+              + "); for a private CA set KEYTURN_CACERT",
+          e);
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "TLS with Keyturn at " + address + " failed (" + e.getMessage() + ")", e);
     } catch (IOException e) {
       throw new KeyturnClientException.ConnectionFailed(
           "talking to Keyturn at " + address + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /** TLS over {@code plain}, the host name checked against the server's certificate. */
+  private SSLSocket handshake(Socket plain, String host, int port)
+      throws IOException, GeneralSecurityException {
+    SSLContext context = tls != null ? tls : SSLContext.getDefault();
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    socket.setSSLParameters(parameters);
+    socket.setSoTimeout(TIMEOUT_MS);
+    socket.startHandshake();
+    return socket;
   }
 
   private KeyturnClientException timeout(Exception cause) {

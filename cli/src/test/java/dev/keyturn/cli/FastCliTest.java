@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -263,9 +264,9 @@ class FastCliTest {
     declined(none, "--addr");
     // what KeyturnCli refuses or handles with other machinery
     declined(Map.of("KEYTURN_ADDR", "http://example.com:8270"), "get", "a");
-    declined(Map.of("KEYTURN_ADDR", "https://127.0.0.1:8270"), "get", "a");
     declined(Map.of("KEYTURN_ADDR", "http://user@127.0.0.1:8270"), "get", "a");
     declined(Map.of("KEYTURN_CACERT", "/nonexistent.pem"), "get", "a");
+    declined(Map.of("KEYTURN_CACERT_FILE", "/nonexistent"), "get", "a");
     declined(Map.of("KEYTURN_TOKEN_FILE", "/nonexistent"), "get", "a");
     declined(Map.of("KEYTURN_TOKEN", "with space"), "get", "a");
     declined(Map.of("KEYTURN_DATA", "/nonexistent"), "get", "a");
@@ -295,6 +296,66 @@ class FastCliTest {
     Run full = run(false, new byte[0], remote, "get", "a");
     assertThat(full.err()).contains("refusing to send the token");
     assertThat(full.code()).isEqualTo(ExitCode.ERROR);
+  }
+
+  @Test
+  void https_checksTheCertificateAndTheHostName_asTheFullClientDoes() throws Exception {
+    Path dir = work.resolve("tls");
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Files.createDirectories(dir);
+    Process openssl =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString(),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost")
+            .redirectErrorStream(true)
+            .start();
+    openssl.getInputStream().readAllBytes();
+    assertThat(openssl.waitFor()).isZero();
+    Path data = dir.resolve("data");
+    ServerConfig config =
+        ServerConfig.local(
+                data, "127.0.0.1", 0, "jdbc:sqlite:" + data.resolve("keyturn.db"), Optional.empty())
+            .toBuilder()
+            .tls(new ServerConfig.Tls(cert, key))
+            .build();
+    try (KeyturnServer tls = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom())) {
+      Map<String, String> env = new HashMap<>();
+      env.put("KEYTURN_TOKEN_FILE", data.resolve("root.token").toString());
+      env.put("KEYTURN_ADDR", "https://localhost:" + tls.port());
+      env.put("KEYTURN_CACERT", cert.toString());
+      run(false, "over tls\n".getBytes(StandardCharsets.UTF_8), env, "put", "tls/A", "--stdin");
+
+      assertThat(same(env, "get", "tls/A").out()).isEqualTo("over tls\n");
+      assertThat(same(env, "ls").out()).contains("tls/A");
+
+      env.put("KEYTURN_ADDR", "https://127.0.0.1:" + tls.port());
+      Run wrongName = same(env, "get", "tls/A");
+      assertThat(wrongName.code()).isEqualTo(ExitCode.ERROR);
+      assertThat(wrongName.err()).startsWith("keyturn: TLS with Keyturn at https://127.0.0.1:");
+
+      env.put("KEYTURN_ADDR", "https://localhost:" + tls.port());
+      env.remove("KEYTURN_CACERT");
+      Run untrusted = same(env, "get", "tls/A");
+      assertThat(untrusted.code()).isEqualTo(ExitCode.ERROR);
+      assertThat(untrusted.err()).contains("for a private CA set KEYTURN_CACERT");
+    }
   }
 
   @Test

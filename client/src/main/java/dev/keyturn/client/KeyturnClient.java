@@ -31,7 +31,6 @@ import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -40,19 +39,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -397,30 +390,8 @@ public final class KeyturnClient {
      * checked.
      */
     public Builder caCertificate(Path file) {
-      requireNonNull(file, "file");
-      try (InputStream in = Files.newInputStream(file)) {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        int i = 0;
-        for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-          trust.setCertificateEntry("ca-" + i++, cert);
-        }
-        if (i == 0) {
-          throw new IllegalArgumentException(file + " holds no PEM certificate");
-        }
-        TrustManagerFactory tmf =
-            TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        this.sslContext = Optional.of(context);
-        return this;
-      } catch (IOException e) {
-        throw new IllegalArgumentException(
-            "cannot read CA certificate " + file + ": " + e.getMessage());
-      } catch (GeneralSecurityException e) {
-        throw new IllegalArgumentException(file + " is not a PEM CA certificate");
-      }
+      this.sslContext = Optional.of(CaCertificates.trusting(file));
+      return this;
     }
 
     public Builder address(String address) {
