@@ -182,9 +182,11 @@ public final class Outbound {
     return new Socket() {
       @Override
       public void connect(SocketAddress endpoint, int timeout) throws IOException {
-        if (!(endpoint instanceof InetSocketAddress inet)
-            || inet.isUnresolved()
-            || !allows(host, inet.getAddress())) {
+        if (endpoint instanceof InetSocketAddress inet && inet.isUnresolved()) {
+          // The driver could not resolve the name: nothing to check, nothing sent.
+          throw new java.net.UnknownHostException("host not found");
+        }
+        if (!(endpoint instanceof InetSocketAddress inet) || !allows(host, inet.getAddress())) {
           throw new Refusal();
         }
         super.connect(endpoint, timeout);

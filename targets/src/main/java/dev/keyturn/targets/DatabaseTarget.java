@@ -104,6 +104,9 @@ abstract class DatabaseTarget implements Target {
       if (methodRefused(e)) {
         throw methodRefused(secret);
       }
+      if (NetworkFailure.of(e).isPresent()) {
+        throw new KeyturnException.TargetFailure(NetworkFailure.describe(where(secret), e));
+      }
       throw new KeyturnException.TargetFailure(
           "cannot use " + where(secret) + " as " + secret.username() + " (" + code(e) + ")");
     }
@@ -132,10 +135,19 @@ abstract class DatabaseTarget implements Target {
             + " password plugin (MariaDB) for this user");
   }
 
-  /** A failure of {@code what} in an admin session, with the server's error code. */
+  /**
+   * A failure of {@code what} in an admin session, with the server's error code, or in plain words
+   * when the connection failed ({@link NetworkFailure}).
+   */
   final KeyturnException.TargetFailure failed(DatabaseSecret admin, String what, SQLException e) {
     return new KeyturnException.TargetFailure(
-        "cannot " + what + " on " + where(admin) + " (" + code(e) + ")");
+        "cannot "
+            + what
+            + " on "
+            + where(admin)
+            + " ("
+            + NetworkFailure.of(e).orElseGet(() -> code(e))
+            + ")");
   }
 
   /** An open administrative connection; closing it ends the session. */

@@ -176,7 +176,7 @@ record Endpoint(
       return context.getSocketFactory();
     } catch (IOException | GeneralSecurityException e) {
       throw new KeyturnException.TargetFailure(
-          "cannot read the CA certificates of tls-ca (" + e.getClass().getSimpleName() + ")");
+          "cannot read the CA certificates of tls-ca (not a readable PEM file of certificates)");
     }
   }
 

@@ -28,9 +28,10 @@ import javax.net.ssl.SSLSocket;
  * when checked and another when connected: DNS rebinding). HTTPS verifies the certificate against
  * the URL's host name, with SNI. Redirects are not followed; the answer's body is never read.
  *
- * <p>Failures say {@code failed} with the HTTP status when one came, and nothing else: no exception
- * names, no "refused" versus "timed out", so that a rule cannot map a network through checklists.
- * Thread-safe (stateless).
+ * <p>Failures say {@code failed} with the HTTP status when one came, and otherwise only {@code no
+ * answer}, {@code host not found} or {@code TLS handshake failed} ({@link NetworkFailure}): no
+ * exception names, no "refused" versus "timed out", so that a rule cannot map a network through
+ * checklists. Thread-safe (stateless).
  */
 public final class HttpCall {
   private static final int MAX_STATUS_LINE = 8192;
@@ -67,8 +68,9 @@ public final class HttpCall {
    * @param signingKey when present, the request carries {@code X-Keyturn-Timestamp} and {@code
    *     X-Keyturn-Signature} over {@code timestamp + "." + body}
    * @throws KeyturnException.Forbidden if {@code outbound} allows no address of the host
-   * @throws KeyturnException.TargetFailure {@code "failed (no answer)"} for any network or TLS
-   *     failure
+   * @throws KeyturnException.TargetFailure {@code "failed (no answer)"} for a connection refused,
+   *     timed out or dropped, {@code "failed (host not found)"} or {@code "failed (TLS handshake
+   *     failed)"}
    */
   public static int send(
       String method,
@@ -113,7 +115,9 @@ public final class HttpCall {
       out.flush();
       return status(socket.getInputStream());
     } catch (IOException e) {
-      throw new KeyturnException.TargetFailure("failed (no answer)");
+      String why = NetworkFailure.of(e).orElse(NetworkFailure.UNREACHABLE);
+      throw new KeyturnException.TargetFailure(
+          why.equals(NetworkFailure.UNREACHABLE) ? "failed (no answer)" : "failed (" + why + ")");
     }
   }
 

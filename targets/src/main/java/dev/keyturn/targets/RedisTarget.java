@@ -442,18 +442,14 @@ public final class RedisTarget implements Target {
     return space < 0 ? message : message.substring(0, space);
   }
 
-  /** The innermost cause's class name (ConnectException, SSLHandshakeException): never a value. */
+  /** The plain words for a dropped or failed connection: never an exception's name. */
   private static String cause(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root.getClass().getSimpleName();
+    return NetworkFailure.of(e).orElse("connection lost");
   }
 
   private static KeyturnException.TargetFailure unreachable(DatabaseSecret secret, Exception e) {
     return new KeyturnException.TargetFailure(
-        "cannot reach " + DatabaseTarget.where(secret) + " (" + cause(e) + ")");
+        NetworkFailure.describe(DatabaseTarget.where(secret), e));
   }
 
   static String sha256(String password) {

@@ -112,8 +112,11 @@ public final class SmtpTarget implements Target {
           ? new KeyturnException.TargetFailure(message)
           : KeyturnException.TargetFailure.permanent(message);
     } catch (MessagingException e) {
+      String server = "the SMTP server " + host + ":" + port;
       throw new KeyturnException.TargetFailure(
-          "the SMTP server " + host + ":" + port + " failed (no answer)");
+          NetworkFailure.of(e).isPresent()
+              ? NetworkFailure.describe(server, e)
+              : server + " failed (no usable answer)");
     } finally {
       close(transport);
     }

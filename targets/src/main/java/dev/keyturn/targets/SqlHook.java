@@ -112,6 +112,10 @@ public final class SqlHook implements Hook {
       if (Outbound.isRefusal(e)) {
         throw Outbound.refused();
       }
+      if (NetworkFailure.of(e).isPresent()) {
+        throw new KeyturnException.TargetFailure(
+            "the statement failed: " + NetworkFailure.describe("the database", e));
+      }
       throw new KeyturnException.TargetFailure(
           "the statement failed (SQL state "
               + e.getSQLState()
