@@ -99,8 +99,15 @@ record Access(
               case CAPABILITY ->
                   switch (subject) {
                     case Subject.Everything e -> capability.orElseThrow().wireName() + ":*";
-                    case Subject.Rows r ->
+                    case Subject.Rows r when r.alternatives().isEmpty() ->
                         capability.orElseThrow().wireName() + " (rows filtered by it)";
+                    case Subject.Rows r ->
+                        java.util.stream.Stream.concat(
+                                    java.util.stream.Stream.of(capability.orElseThrow()),
+                                    r.alternatives().stream())
+                                .map(Capability::wireName)
+                                .collect(java.util.stream.Collectors.joining(" or "))
+                            + " (rows filtered by them)";
                     case Subject.Anywhere a ->
                         "an " + capability.orElseThrow().wireName() + " grant";
                     case Subject.Lookup l ->
@@ -135,11 +142,18 @@ record Access(
 
     /**
      * A list: the answer is 200 with the rows on whose secret the caller holds the capability
-     * (possibly none); {@code param} is the query parameter that narrows it.
+     * (possibly none), or one of the {@code alternatives}; {@code param} is the query parameter
+     * that narrows it.
      */
-    record Rows(String param) implements Subject {
+    record Rows(String param, List<Capability> alternatives) implements Subject {
       public Rows {
         requireNonNull(param, "param");
+        alternatives = List.copyOf(alternatives);
+      }
+
+      /** Rows filtered by the route's capability alone. */
+      public Rows(String param) {
+        this(param, List.of());
       }
     }
 

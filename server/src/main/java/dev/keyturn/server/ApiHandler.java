@@ -117,6 +117,14 @@ final class ApiHandler extends Handler.Abstract {
             ? CompletableFuture.<Void>completedFuture(null)
             : audit.appendAsync(outcome.events))
         .whenComplete((done, failure) -> {
+          if (outcome.body instanceof Streamed stream) {
+            if (failure == null) {
+              metrics.request(outcome.action, 200, System.nanoTime() - start);
+              stream.start(request, response, callback);
+              return;
+            }
+            stream.abandon();
+          }
           if (failure != null) {
             metrics.auditFailed();
             log.error(

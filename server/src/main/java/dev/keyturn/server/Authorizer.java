@@ -42,8 +42,13 @@ final class Authorizer {
       subject = Optional.of(ex.name());
     } else if (declared instanceof Subject.Lookup lookup) {
       subject = Optional.of(lookUp(caller, capability, lookup, ex));
-    } else if (declared instanceof Subject.Rows) {
-      ex.visible = name -> caller.can(capability, name);
+    } else if (declared instanceof Subject.Rows rows) {
+      java.util.List<Capability> or = rows.alternatives();
+      ex.visible =
+          or.isEmpty()
+              ? name -> caller.can(capability, name)
+              : name ->
+                  caller.can(capability, name) || or.stream().anyMatch(c -> caller.can(c, name));
     } else if (declared instanceof Subject.Everything) {
       if (!coversEveryName(caller, capability)) {
         throw new KeyturnException.Forbidden(

@@ -76,7 +76,7 @@ final class BundlesApi {
    * The prefix as a folder: empty (the top level) or a canonical name; one trailing {@code /} is
    * allowed.
    */
-  private static String folder(String raw) {
+  static String folder(String raw) {
     String prefix = raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw;
     if (prefix.isEmpty()) {
       return prefix;

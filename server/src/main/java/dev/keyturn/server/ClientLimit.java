@@ -30,6 +30,13 @@ import org.eclipse.jetty.util.Callback;
 final class ClientLimit extends Handler.Wrapper {
   static final String ACTION = "request.limited";
 
+  /**
+   * The request attribute holding a {@link Runnable} that gives the request's place back early: a
+   * long-lived stream runs it once it starts, so streams do not count against this limit (they have
+   * their own, {@code --max-streams}).
+   */
+  static final String RELEASE = "keyturn.client-limit.release";
+
   private final int max;
   private final TrustedProxies proxies;
   private final AuditLog audit;
@@ -67,6 +74,7 @@ final class ClientLimit extends Handler.Wrapper {
             release(client);
           }
         };
+    request.setAttribute(RELEASE, done);
     try {
       if (super.handle(request, response, Callback.from(done, callback))) {
         return true;

@@ -97,6 +97,11 @@ final class Exchange {
     return name.orElseThrow();
   }
 
+  /** The request itself, for a route that answers with a stream. */
+  Request request() {
+    return request;
+  }
+
   /** The path after the route's prefix, for routes keyed by id (tokens). */
   String pathTail() {
     return pathTail;
@@ -105,6 +110,12 @@ final class Exchange {
   /** Whether a list route may show a row about the secret {@code name}. */
   boolean visible(SecretName name) {
     return visible.test(name.value());
+  }
+
+  /** The request's header {@code name}, if given (the last one when given more than once). */
+  Optional<String> header(String name) {
+    List<String> values = request.getHeaders().getValuesList(name);
+    return values.isEmpty() ? Optional.empty() : Optional.of(values.get(values.size() - 1));
   }
 
   Optional<String> query(String key) {

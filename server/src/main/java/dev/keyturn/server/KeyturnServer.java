@@ -37,6 +37,7 @@ public final class KeyturnServer implements AutoCloseable {
   private final HttpListener http;
   private final Scheduler scheduler;
   private final Store store;
+  private final WatchHub watch;
   private final AuditLog audit;
   private final StoreLock lock;
   private final NodePresence presence;
@@ -45,6 +46,7 @@ public final class KeyturnServer implements AutoCloseable {
 
   private KeyturnServer(
       HttpListener http,
+      WatchHub watch,
       Scheduler scheduler,
       Store store,
       AuditLog audit,
@@ -53,6 +55,7 @@ public final class KeyturnServer implements AutoCloseable {
       int port,
       Optional<String> newRootToken) {
     this.http = http;
+    this.watch = watch;
     this.scheduler = scheduler;
     this.store = store;
     this.audit = audit;
@@ -125,6 +128,7 @@ public final class KeyturnServer implements AutoCloseable {
     AuditLog audit = null;
     Scheduler scheduler = null;
     HttpListener http = null;
+    WatchHub watch = null;
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
@@ -191,6 +195,13 @@ public final class KeyturnServer implements AutoCloseable {
               clock,
               Duration.ofSeconds(1),
               4);
+      watch =
+          new WatchHub(
+                  ((JdbcStore) store).changeEvents(),
+                  authenticator,
+                  clock,
+                  config.limits().maxStreams())
+              .start();
       TrustedProxies proxies = TrustedProxies.parse(config.trustProxy());
       RepeatedRefusals refusals = new RepeatedRefusals(audit, clock, Duration.ofMinutes(1));
       ApiHandler handler =
@@ -205,7 +216,8 @@ public final class KeyturnServer implements AutoCloseable {
                           engine::checkWrite),
                       new TokensApi(store, authenticator, clock, random),
                       new AuditApi(audit, new AuditVerifier(chain), clock),
-                      new RotationsApi(engine, store.rotations(), service, clock))),
+                      new RotationsApi(engine, store.rotations(), service, clock),
+                      new WatchApi(watch))),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
@@ -231,8 +243,12 @@ public final class KeyturnServer implements AutoCloseable {
           config.maskedStoreUrl(),
           rootKey.id(),
           chain.sealingKeyId());
-      return new KeyturnServer(http, scheduler, store, audit, lock, presence, port, rootToken);
+      return new KeyturnServer(
+          http, watch, scheduler, store, audit, lock, presence, port, rootToken);
     } catch (Exception e) {
+      if (watch != null) {
+        watch.close();
+      }
       if (http != null) {
         http.close();
       }
@@ -269,6 +285,7 @@ public final class KeyturnServer implements AutoCloseable {
   @Override
   public void close() {
     try {
+      watch.close();
       http.close();
     } finally {
       scheduler.close();

@@ -106,6 +106,12 @@ public final class Main implements Callable<Integer> {
   Integer maxRequestsPerClient;
 
   @Option(
+      names = "--max-streams",
+      paramLabel = "N",
+      description = "Open event streams (GET /v1/watch) this server holds (default 2000).")
+  Integer maxStreams;
+
+  @Option(
       names = "--header-timeout",
       paramLabel = "DURATION",
       description = "Time a client has to send a request's headers (default 10s).")
@@ -164,7 +170,8 @@ public final class Main implements Callable<Integer> {
                   authLockout,
                   notifyUrl,
                   notifySigningSecret,
-                  HttpLimits.of(maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate),
+                  HttpLimits.of(
+                      maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate, maxStreams),
                   configFile),
               Settings.fromEnvironment());
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());

@@ -261,6 +261,14 @@ final class OpenApi {
   }
 
   private static Map<String, Object> ok(Class<?> type, Map<String, Object> schemas) {
+    if (type == EventStream.class) {
+      return Map.of(
+          "description",
+          "A stream of Server-Sent Events: `version` events with JSON data {name, version, stage,"
+              + " at}, `reset` events, and comment lines; see docs/api.md.",
+          "content",
+          Map.of("text/event-stream", Map.of("schema", Map.of("type", "string"))));
+    }
     if (type == String.class) {
       return Map.of(
           "description",

@@ -85,7 +85,11 @@ final class Routes {
   }
 
   static List<Route> table(
-      SecretsApi secrets, TokensApi tokens, AuditApi audit, RotationsApi rotations) {
+      SecretsApi secrets,
+      TokensApi tokens,
+      AuditApi audit,
+      RotationsApi rotations,
+      WatchApi watch) {
     return List.of(
         new Route(
             "GET",
@@ -148,6 +152,18 @@ final class Routes {
             null,
             BundleResponse.class,
             secrets.bundles()::bundle),
+        new Route(
+            "GET",
+            "/v1/watch",
+            Tail.NONE,
+            "watch.open",
+            Access.needs(LIST, new Subject.Rows("prefix", List.of(READ))),
+            "Server-Sent Events: a version event (name, version, stage, at; never a value) for each"
+                + " stage change at or below ?prefix= that the token may list or read;"
+                + " Last-Event-ID replays the last 24 hours or sends reset.",
+            null,
+            EventStream.class,
+            watch::watch),
         new Route(
             "GET",
             "/v1/keyrings/",

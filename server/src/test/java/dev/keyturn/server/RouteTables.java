@@ -6,6 +6,7 @@ import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.store.JdbcStore;
 import dev.keyturn.testing.InMemoryStore;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -40,6 +41,23 @@ final class RouteTables {
             new SecretsApi(service, random, clock, new PageTokens(new byte[32], random, clock)),
             new TokensApi(store, new Authenticator(store.tokens(), clock), clock, random),
             new AuditApi(audit, new AuditVerifier(chain), clock),
-            new RotationsApi(engine, store.rotations(), service, clock)));
+            new RotationsApi(engine, store.rotations(), service, clock),
+            new WatchApi(
+                new WatchHub(
+                    JdbcStore.open("jdbc:sqlite:" + scratch() + "/routes.db", clock).changeEvents(),
+                    new Authenticator(store.tokens(), clock),
+                    clock,
+                    1))));
+  }
+
+  /** A folder for the store behind the watch route's (never started) hub. */
+  private static java.nio.file.Path scratch() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("routes");
+      dir.toFile().deleteOnExit();
+      return dir;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

@@ -55,6 +55,10 @@ final class RunningServer implements AutoCloseable {
         dataDir, "127.0.0.1", 0, "jdbc:sqlite:" + dataDir.resolve("keyturn.db"), rootKey);
   }
 
+  int port() {
+    return server.port();
+  }
+
   String url() {
     return "http://127.0.0.1:" + server.port();
   }
@@ -135,7 +139,7 @@ final class RunningServer implements AutoCloseable {
       }
       out.flush();
       InputStream in = socket.getInputStream();
-      String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      String response = readResponse(in);
       int split = response.indexOf("\r\n\r\n");
       String headers = response.substring(0, split);
       int status = Integer.parseInt(headers.substring(9, 12));
@@ -143,6 +147,27 @@ final class RunningServer implements AutoCloseable {
     } catch (IOException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /**
+   * The whole response; for an event stream (which does not end), up to the {@code : ready} comment
+   * that follows what the server replays.
+   */
+  private static String readResponse(InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+    byte[] buffer = new byte[8192];
+    int n;
+    while ((n = in.read(buffer)) >= 0) {
+      got.write(buffer, 0, n);
+      String text = got.toString(StandardCharsets.UTF_8);
+      int split = text.indexOf("\r\n\r\n");
+      if (split > 0
+          && text.substring(0, split).contains("text/event-stream")
+          && text.indexOf(": ready\n\n", split) > 0) {
+        break;
+      }
+    }
+    return got.toString(StandardCharsets.UTF_8);
   }
 
   @Override

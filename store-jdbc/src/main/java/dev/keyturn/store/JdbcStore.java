@@ -51,6 +51,7 @@ public final class JdbcStore implements Store {
   private final TokenStore tokens;
   private final RotationStore rotations;
   private final SettingStore settings;
+  private final ChangeEvents changeEvents;
   private volatile AuditChain chain;
 
   private JdbcStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
@@ -61,6 +62,12 @@ public final class JdbcStore implements Store {
     this.tokens = new JdbcTokenStore(pooled, dialect);
     this.rotations = new JdbcRotationStore(pooled);
     this.settings = new JdbcSettingStore(pooled);
+    this.changeEvents = new ChangeEvents(pooled, dialect, dataSource.getJdbcUrl());
+  }
+
+  /** The change events that every committed version change writes (for {@code GET /v1/watch}). */
+  public ChangeEvents changeEvents() {
+    return changeEvents;
   }
 
   /**

@@ -1,0 +1,252 @@
+package dev.keyturn.store;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.Version;
+import dev.keyturn.core.VersionSet;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stored change events behind {@code GET /v1/watch}: one row per version created or moved to
+ * another stage, written by {@link #record} in the transaction of the change, so an event exists
+ * exactly when its change committed. Event ids grow in commit order on every node: SQLite has one
+ * writer; on PostgreSQL each writing transaction takes a transaction-scoped advisory lock before it
+ * draws its id and holds it to its commit, and sends {@code NOTIFY keyturn_change}, which
+ * PostgreSQL delivers only if the transaction commits. Rows hold names, numbers and stages, never a
+ * value; the table is untrusted like the rest of the database (a forged row can only make watchers
+ * re-read what they may read). Thread-safe.
+ */
+public final class ChangeEvents {
+  /** The PostgreSQL channel every committed change notifies. */
+  static final String CHANNEL = "keyturn_change";
+
+  private static final Logger log = LoggerFactory.getLogger(ChangeEvents.class);
+  private static final long ORDER_LOCK = 0x6b747761746368L; // "ktwatch"
+  private static final String COLUMNS = "id, name, version, stage, at";
+
+  private final Jdbc jdbc;
+  private final Dialect dialect;
+  private final String jdbcUrl;
+
+  ChangeEvents(Jdbc jdbc, Dialect dialect, String jdbcUrl) {
+    this.jdbc = requireNonNull(jdbc, "jdbc");
+    this.dialect = requireNonNull(dialect, "dialect");
+    this.jdbcUrl = requireNonNull(jdbcUrl, "jdbcUrl");
+  }
+
+  /**
+   * Writes one event per version of {@code after} that is new or changed stage since {@code
+   * before}.
+   */
+  static void record(Connection c, Dialect dialect, VersionSet before, VersionSet after, long at)
+      throws SQLException {
+    List<Version> changed = new ArrayList<>();
+    for (Version v : after.versions()) {
+      Optional<Version> old = before.version(v.number());
+      if (old.isEmpty() || old.get().stage() != v.stage()) {
+        changed.add(v);
+      }
+    }
+    if (changed.isEmpty()) {
+      return;
+    }
+    if (dialect == Dialect.POSTGRESQL) {
+      try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, ORDER_LOCK);
+        lock.execute();
+      }
+      try (Statement notify = c.createStatement()) {
+        notify.execute("NOTIFY " + CHANNEL);
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO change_events (name, version, stage, at) VALUES (?, ?, ?, ?)")) {
+      for (Version v : changed) {
+        ps.setString(1, after.name().value());
+        ps.setInt(2, v.number());
+        ps.setString(3, v.stage().wireName());
+        ps.setLong(4, at);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /**
+   * Events after {@code id}, oldest first, at most {@code limit}, for names equal to {@code folder}
+   * or below {@code folder + "/"} (every name when {@code folder} is empty).
+   */
+  public List<ChangeEvent> after(long id, String folder, int limit) {
+    requireNonNull(folder, "folder");
+    return jdbc.read(c -> {
+      String sql = "SELECT " + COLUMNS + " FROM change_events WHERE id > ?";
+      if (!folder.isEmpty()) {
+        // Names use only ASCII characters below '~', so folder + "/~" bounds the range.
+        sql += " AND (name = ? OR (name > ? AND name < ?))";
+      }
+      try (PreparedStatement ps = c.prepareStatement(sql + " ORDER BY id LIMIT ?")) {
+        int i = 1;
+        ps.setLong(i++, id);
+        if (!folder.isEmpty()) {
+          ps.setString(i++, folder);
+          ps.setString(i++, folder + "/");
+          ps.setString(i++, folder + "/~");
+        }
+        ps.setInt(i, limit);
+        List<ChangeEvent> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(
+                new ChangeEvent(
+                    rs.getLong(1),
+                    rs.getString(2),
+                    rs.getInt(3),
+                    rs.getString(4),
+                    Instant.ofEpochMilli(rs.getLong(5))));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  /** The oldest and newest ids kept, or empty when no event is kept. */
+  public Optional<long[]> bounds() {
+    return jdbc.read(c -> {
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT MIN(id), MAX(id), COUNT(*) FROM change_events");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(3) == 0
+            ? Optional.empty()
+            : Optional.of(new long[] {rs.getLong(1), rs.getLong(2)});
+      }
+    });
+  }
+
+  /** Deletes events older than {@code cutoff}, always keeping the newest one (ids stay known). */
+  public int prune(Instant cutoff) {
+    return jdbc.write(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "DELETE FROM change_events WHERE at < ?"
+                  + " AND id < (SELECT MAX(id) FROM change_events)")) {
+        ps.setLong(1, cutoff.toEpochMilli());
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /** Whether other nodes can write events that this node learns of only by {@link #listen}. */
+  public boolean shared() {
+    return dialect == Dialect.POSTGRESQL;
+  }
+
+  /**
+   * On PostgreSQL, listens on its own connection for committed changes of any node and calls {@code
+   * changed} for each; when the connection drops it reconnects (after {@code backOff}), listens
+   * again and calls {@code relistened}, since notifications sent meanwhile are lost. On SQLite it
+   * does nothing. Close the result to stop.
+   */
+  public AutoCloseable listen(Runnable changed, Runnable relistened, Duration backOff) {
+    requireNonNull(changed, "changed");
+    requireNonNull(relistened, "relistened");
+    if (dialect != Dialect.POSTGRESQL) {
+      return () -> {};
+    }
+    Listener listener = new Listener(changed, relistened, backOff);
+    Thread thread = new Thread(listener, "keyturn-watch-listen");
+    thread.setDaemon(true);
+    thread.start();
+    return () -> {
+      listener.stopped = true;
+      thread.interrupt();
+      listener.closeConnection();
+      thread.join(5_000);
+    };
+  }
+
+  private final class Listener implements Runnable {
+    private final Runnable changed;
+    private final Runnable relistened;
+    private final Duration backOff;
+    private volatile boolean stopped;
+    private volatile Connection connection;
+
+    Listener(Runnable changed, Runnable relistened, Duration backOff) {
+      this.changed = changed;
+      this.relistened = relistened;
+      this.backOff = backOff;
+    }
+
+    @Override
+    public void run() {
+      boolean first = true;
+      while (!stopped) {
+        try {
+          Properties props = new Properties();
+          props.setProperty("ApplicationName", "keyturn-watch");
+          connection = DriverManager.getConnection(jdbcUrl, props);
+          try (Statement listen = connection.createStatement()) {
+            listen.execute("LISTEN " + CHANNEL);
+          }
+          if (!first) {
+            log.info("listening for changes again");
+            relistened.run();
+          }
+          first = false;
+          PGConnection pg = connection.unwrap(PGConnection.class);
+          while (!stopped) {
+            PGNotification[] got = pg.getNotifications(5_000);
+            if (got != null && got.length > 0) {
+              changed.run();
+            }
+          }
+        } catch (SQLException | RuntimeException e) {
+          if (stopped) {
+            return;
+          }
+          first = false;
+          log.warn(
+              "the change listener's connection failed ({}); listening again in {} ms",
+              e.getClass().getSimpleName(),
+              backOff.toMillis());
+          closeConnection();
+          try {
+            Thread.sleep(backOff.toMillis());
+          } catch (InterruptedException interrupted) {
+            return;
+          }
+        }
+      }
+      closeConnection();
+    }
+
+    void closeConnection() {
+      Connection c = connection;
+      if (c != null) {
+        try {
+          c.close();
+        } catch (SQLException e) {
+          // closing a broken connection: nothing more to do
+        }
+      }
+    }
+  }
+}
