@@ -10,8 +10,9 @@ import java.util.Set;
  * declarations of its rule's commands have the digest the rotation recorded ({@link
  * Rotation#commands}), and if no live node publishes such declarations ({@link NodeRecord}) it
  * would wait silently. The rotation's reason then says so, naming the digest (never the commands'
- * text), with one audit record ({@code rotation.waiting}); a node that runs it clears the reason.
- * Thread-safe.
+ * text), with one audit record ({@code rotation.waiting}) however many nodes notice at once (a
+ * conditional update of the reason, {@link RotationStore#noteReason}, in the audit record's unit of
+ * work); a node that runs it clears the reason. Thread-safe.
  */
 final class CommandWaits {
   /** How the reason of such a rotation starts. */
@@ -38,7 +39,14 @@ final class CommandWaits {
       return rotation;
     }
     Rotation noted = rotation.withReason(why.get());
-    moves.saveAudited(noted, "rotation.waiting", rotation.pendingVersion(), "waiting", why.get());
+    // Nodes that notice at the same moment: only the one whose update changed the row audits.
+    wiring.secrets.inTransaction(work -> {
+      if (work.rotations().noteReason(rotation.id(), why.get())) {
+        moves.audited(
+            work, noted, "rotation.waiting", rotation.pendingVersion(), "waiting", why.get());
+      }
+      return null;
+    });
     return noted;
   }
 

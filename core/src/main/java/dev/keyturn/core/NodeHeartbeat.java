@@ -43,6 +43,15 @@ public final class NodeHeartbeat {
     last = now;
   }
 
+  /**
+   * Removes this node's row, on a clean shutdown, so that status does not show a stopped node as
+   * live for {@link NodeRecord#LIVE}. A later {@link #beat} publishes it again.
+   */
+  public synchronized void leave() {
+    store.leave(self.id());
+    last = Instant.MIN;
+  }
+
   private static String hostName() {
     try {
       return InetAddress.getLocalHost().getHostName();

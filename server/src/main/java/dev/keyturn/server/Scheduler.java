@@ -216,5 +216,11 @@ final class Scheduler implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    try {
+      heartbeat.leave();
+    } catch (RuntimeException e) {
+      // The store may be gone already; the row then ages out after NodeRecord.LIVE.
+      log.warn("cannot remove this node from the nodes table: {}", SafeFailure.describe(e));
+    }
   }
 }

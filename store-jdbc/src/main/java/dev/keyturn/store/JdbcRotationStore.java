@@ -412,6 +412,34 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
+  public void leave(String id) {
+    jdbc.write(c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM nodes WHERE id = ?")) {
+        ps.setString(1, id);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public boolean noteReason(String id, String reason) {
+    // One statement: a second node's update waits for the first's row lock, then finds the reason
+    // already set and changes nothing.
+    return jdbc.write(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE rotations SET reason = ? WHERE id = ? AND active = 1"
+                  + " AND (reason IS NULL OR reason <> ?)")) {
+        ps.setString(1, reason);
+        ps.setString(2, id);
+        ps.setString(3, reason);
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
   public List<NodeRecord> nodes(Instant since) {
     return jdbc.read(c -> {
       try (PreparedStatement ps =

@@ -249,6 +249,25 @@ public final class InMemoryRotationStore implements RotationStore {
   }
 
   @Override
+  public void leave(String id) {
+    synchronized (lock) {
+      nodes.remove(id);
+    }
+  }
+
+  @Override
+  public boolean noteReason(String id, String reason) {
+    synchronized (lock) {
+      Rotation r = rotations.get(id);
+      if (r == null || r.state().isFinal() || r.reason().equals(Optional.of(reason))) {
+        return false;
+      }
+      rotations.put(id, r.toBuilder().reason(Optional.of(reason)).build());
+      return true;
+    }
+  }
+
+  @Override
   public List<dev.keyturn.core.NodeRecord> nodes(java.time.Instant since) {
     synchronized (lock) {
       return nodes.values().stream().filter(n -> !n.lastSeen().isBefore(since)).toList();

@@ -178,4 +178,39 @@ public abstract class RotationStoreContract extends StoreFixture {
     assertThat(rotations.nodes(T0.plusSeconds(31))).containsExactly(a.seen(T0.plusSeconds(60)));
     assertThat(rotations.nodes(T0.plusSeconds(61))).isEmpty();
   }
+
+  @Test
+  void nodes_leave_removesOnlyThatNodesRow() {
+    RotationStore rotations = store.rotations();
+    dev.keyturn.core.NodeRecord a =
+        new dev.keyturn.core.NodeRecord("node-a", "host-a", 101, T0, T0, "", java.util.Map.of());
+    dev.keyturn.core.NodeRecord b =
+        new dev.keyturn.core.NodeRecord("node-b", "host-b", 202, T0, T0, "", java.util.Map.of());
+    rotations.heartbeat(a);
+    rotations.heartbeat(b);
+
+    rotations.leave("node-a");
+    rotations.leave("node-unknown");
+
+    assertThat(rotations.nodes(T0)).containsExactly(b);
+  }
+
+  @Test
+  void noteReason_changesTheRowOnce_andNeverAFinishedRotation() {
+    RotationStore rotations = store.rotations();
+    Rotation r = rotation("rot_1", NAME, RotationState.SET, T0);
+    rotations.start(r);
+
+    boolean first = rotations.noteReason("rot_1", "waits for a node");
+    boolean second = rotations.noteReason("rot_1", "waits for a node");
+
+    assertThat(first).isTrue();
+    assertThat(second).as("the reason is that already").isFalse();
+    assertThat(rotations.rotation("rot_1").orElseThrow().reason()).contains("waits for a node");
+    assertThat(rotations.noteReason("rot_1", "waits for another node")).isTrue();
+    rotations.save(
+        rotations.rotation("rot_1").orElseThrow().toBuilder().state(RotationState.FAILED).build());
+    assertThat(rotations.noteReason("rot_1", "waits for a node")).isFalse();
+    assertThat(rotations.noteReason("rot_unknown", "waits for a node")).isFalse();
+  }
 }

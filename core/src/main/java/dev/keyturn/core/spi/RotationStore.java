@@ -99,4 +99,16 @@ public interface RotationStore {
 
   /** The nodes seen at or after {@code since}, by id. */
   List<dev.keyturn.core.NodeRecord> nodes(Instant since);
+
+  /** Removes node {@code id}'s row (a clean shutdown); nothing when there is none. */
+  void leave(String id);
+
+  /**
+   * Sets the reason of unfinished rotation {@code id} to {@code reason} unless it is that already,
+   * as one conditional update: of several nodes noting the same reason at once, exactly one gets
+   * {@code true} (and writes the audit record in the same unit of work).
+   *
+   * @return whether this call changed the rotation
+   */
+  boolean noteReason(String id, String reason);
 }
