@@ -132,6 +132,32 @@ public final class KeyturnClient {
     return send("GET", "/v1/bundles" + query(query), null, BundleResponse.class);
   }
 
+  /**
+   * Follows the change events of the secrets at or below {@code prefix} (a folder such as {@code
+   * app/dev}, or empty for every name) that the token may list or read, on a thread of its own,
+   * until closed; see {@link Watch} for reconnection and {@link WatchListener} for what is
+   * reported. With {@code lastEventId} (from {@link Watch#lastEventId} of an earlier watch) the
+   * server first replays what came after it, or sends a reset.
+   */
+  public Watch watch(String prefix, Optional<String> lastEventId, WatchListener listener) {
+    requireNonNull(prefix, "prefix");
+    requireNonNull(lastEventId, "lastEventId");
+    requireNonNull(listener, "listener");
+    Map<String, String> query = new LinkedHashMap<>();
+    if (!prefix.isEmpty()) {
+      query.put(
+          "prefix", name(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix));
+    }
+    return new Watch(
+            http,
+            address.resolve("/v1/watch" + query(query)),
+            token,
+            timeout,
+            lastEventId,
+            listener)
+        .start();
+  }
+
   public HistoryResponse history(String name) {
     return send("GET", "/v1/versions/" + name(name), null, HistoryResponse.class);
   }
