@@ -3,7 +3,7 @@
 # Keyturn: a real server on SQLite (WAL, synchronous=FULL), a scoped read token, every read
 # audited durably before its answer. Both measured with the same wrk settings after a warm-up.
 # Prints requests/s, p50 and p99 for each, the ratio, and the server's resident memory at idle
-# (empty store, 5 s after it answers) and at its peak during the run (VmHWM). Needs wrk and nginx (installed if
+# (empty store, 10 s after it first answers, start-up settled) and at its peak during the run (VmHWM). Needs wrk and nginx (installed if
 # missing, when run as root).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -37,7 +37,7 @@ trap cleanup EXIT
 kt_pid=$!
 export KEYTURN_ADDR="http://127.0.0.1:$kt_port" KEYTURN_TOKEN_FILE="$work/data/root.token"
 for _ in $(seq 1 60); do curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && break; sleep 0.5; done
-sleep 5
+sleep 10
 rss_idle=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$kt_pid/status")
 "$repo/bin/keyturn" put bench/read/API_KEY --generate hex:32 >/dev/null
 token=$("$repo/bin/keyturn" token create --allow 'read:bench/read/*' --name bench 2>/dev/null)
@@ -66,7 +66,9 @@ sleep 0.5
 run() { # run NAME URL [header]
   local name=$1 url=$2; shift 2
   wrk -t"$threads" -c"$connections" -d5s "$@" "$url" >/dev/null
+  [ "$name" = keyturn ] && ticks_before=$(cpu_ticks)
   wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "$url" > "$work/$name.out"
+  [ "$name" = keyturn ] && ticks_after=$(cpu_ticks)
   local rps p50 p99
   rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.out")
   p50=$(awk '$1=="50%" {print $2}' "$work/$name.out")
@@ -76,11 +78,18 @@ run() { # run NAME URL [header]
   eval "${name}_rps=$rps"
 }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$kt_pid/stat"; }
+ticks_before=0 ticks_after=0
 echo "command: $0 (wrk -t$threads -c$connections -d$duration after a 5 s warm-up; response $size bytes)"
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
 run keyturn "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $token"
 run nginx "http://127.0.0.1:$ng_port/"
 awk -v k="$keyturn_rps" -v n="$nginx_rps" 'BEGIN { printf "ratio    %.2f x nginx\n", k / n }'
+# The server's CPU time per read during the measured run: less sensitive to a busy machine than
+# the rate.
+reads=$(awk '/requests in/ {print $1}' "$work/keyturn.out")
+awk -v t=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" -v n="$reads" \
+  'BEGIN { printf "server CPU: %.0f ms per 1,000 reads (%d reads)\n", t * 1000 / hz / n * 1000, n }'
 rss_peak=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$kt_pid/status")
 echo "server resident memory: ${rss_idle} MB at idle (empty store), ${rss_peak} MB peak during the run (goal 100 / 256 MB; KEYTURN_JAVA_OPTS=${KEYTURN_JAVA_OPTS-})"
 audited=$(KEYTURN_TOKEN_FILE="$work/data/root.token" "$repo/bin/keyturn" audit checkpoint)
