@@ -1,5 +1,6 @@
 package dev.keyturn.core;
 
+import dev.keyturn.core.spi.Hook;
 import dev.keyturn.core.spi.RotationStore;
 import java.util.List;
 import java.util.Optional;
@@ -48,11 +49,48 @@ final class TargetChecks {
     hooks.validate(rule, read);
   }
 
-  /** See {@link RotationEngine#prepare}. */
+  /**
+   * See {@link RotationEngine#prepare}. The hosts the prepared rule names are held against the
+   * outbound list that applies to it, so that a scoped admin hears of a host the operator does not
+   * allow when setting the rule, not at its first rotation.
+   */
   RotationRule prepare(RotationRule rule) {
-    return wiring
-        .target(rule)
-        .prepare(rule, wiring.secrets.read(rule.secret(), Selector.current(), false));
+    RotationRule prepared =
+        wiring
+            .target(rule)
+            .prepare(rule, wiring.secrets.read(rule.secret(), Selector.current(), false));
+    Outbound outbound = wiring.outbound(prepared);
+    if (!outbound.isUnrestricted()) {
+      wiring
+          .target(prepared)
+          .destinations(prepared)
+          .forEach((key, host) -> allowed(outbound, "target setting '" + key + "'", host));
+      for (HookSpec spec : prepared.hooks()) {
+        Hook hook = wiring.hooks.get(spec.type());
+        if (hook != null) {
+          hook.destinations(spec)
+              .forEach(
+                  (key, host) -> allowed(outbound, spec.label() + " setting '" + key + "'", host));
+        }
+      }
+    }
+    return prepared;
+  }
+
+  /** Refuses {@code host} unless some address it resolves to now is on the outbound list. */
+  private static void allowed(Outbound outbound, String setting, String host) {
+    try {
+      outbound.requireSomeAddressAllowed(host);
+    } catch (KeyturnException.Forbidden | KeyturnException.TargetFailure e) {
+      throw new KeyturnException.InvalidInput(
+          setting
+              + ": "
+              + (e instanceof KeyturnException.Forbidden
+                  ? "the host is not on the operator's outbound list (outbound: allow in the"
+                      + " server's --config file); only an admin:* token may point a rule"
+                      + " elsewhere"
+                  : "the host is not found"));
+    }
   }
 
   /** See {@link RotationEngine#setup}. */

@@ -35,6 +35,14 @@ public final class HttpHook implements Hook {
   }
 
   @Override
+  public java.util.Map<String, String> destinations(HookSpec hook) {
+    String url = hook.settings().get("url");
+    return url == null
+        ? java.util.Map.of()
+        : java.util.Map.of("url", HttpCall.url(url, "an http hook's 'url'").getHost());
+  }
+
+  @Override
   public void validate(
       HookSpec hook, java.util.function.Function<SecretName, SecretValue> secrets) {
     dev.keyturn.core.SettingChecks checks =

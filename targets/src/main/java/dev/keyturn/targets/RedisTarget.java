@@ -85,6 +85,13 @@ public final class RedisTarget implements Target {
     DatabaseTarget.adminCredential(rule, secrets, TYPE);
   }
 
+  /** The pinned host (see {@link Endpoint#pin}). */
+  @Override
+  public java.util.Map<String, String> destinations(RotationRule rule) {
+    String host = rule.target().get(Endpoint.HOST);
+    return host == null ? java.util.Map.of() : java.util.Map.of(Endpoint.HOST, host);
+  }
+
   @Override
   public RotationRule prepare(RotationRule rule, SecretValue current) {
     DatabaseSecret value = DatabaseTarget.parse(current);

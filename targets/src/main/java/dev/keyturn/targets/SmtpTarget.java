@@ -1,6 +1,7 @@
 package dev.keyturn.targets;
 
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
 import jakarta.mail.AuthenticationFailedException;
@@ -42,6 +43,12 @@ public final class SmtpTarget implements Target {
               + rule.secret()
               + " --stdin");
     }
+  }
+
+  @Override
+  public java.util.Map<String, String> destinations(RotationRule rule) {
+    String host = rule.target().get("host");
+    return host == null ? java.util.Map.of() : java.util.Map.of("host", host);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.keyturn.targets;
 
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretValue;
 import dev.keyturn.core.spi.Target;
@@ -34,6 +35,18 @@ public final class WebhookTarget implements Target {
 
   public WebhookTarget(Clock clock) {
     this.clock = clock;
+  }
+
+  @Override
+  public java.util.Map<String, String> destinations(RotationRule rule) {
+    java.util.Map<String, String> hosts = new java.util.LinkedHashMap<>();
+    for (String key : java.util.List.of("url", "test-url")) {
+      String url = rule.target().get(key);
+      if (url != null) {
+        hosts.put(key, HttpCall.url(url, "target setting '" + key + "'").getHost());
+      }
+    }
+    return hosts;
   }
 
   @Override

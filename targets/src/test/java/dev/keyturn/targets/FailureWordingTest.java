@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.core.DatabaseSecret;
 import dev.keyturn.core.Generator;
+import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;
@@ -143,8 +144,45 @@ class FailureWordingTest {
             .getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * A scoped admin's rule is refused at set time when its host is off the operator's list; the
+   * check at connect time is what stops a name that resolves elsewhere later. Here the rule reaches
+   * the step (as such a name would) and nothing reaches the listener.
+   */
+  @org.junit.jupiter.api.Test
+  void webhookSmtpAndHttpHook_offTheOperatorsList_areRefusedAtConnect_andNothingArrives()
+      throws Exception {
+    try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.5"))) {
+      listener.setSoTimeout(200);
+      int port = listener.getLocalPort();
+      for (String type : List.of("smtp", "webhook")) {
+        assertThat(direct(type, "127.0.0.5", port, false, Outbound.publicOnly()))
+            .as(type)
+            .contains(Outbound.REFUSED);
+      }
+      HookSpec hook =
+          new HookSpec(
+              HookSpec.Phase.AFTER_SET,
+              "http",
+              true,
+              Map.of("url", "http://localhost:" + port + "/reload", "method", "GET"));
+      Throwable thrown =
+          org.assertj.core.api.Assertions.catchThrowable(() ->
+              new HttpHook(new FixedClock(Instant.EPOCH))
+                  .run(hook, null, null, n -> null, Outbound.publicOnly()));
+      assertThat(thrown).hasMessageContaining(Outbound.REFUSED);
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> listener.accept().close()))
+          .as("a connection reached the listener")
+          .isInstanceOf(java.net.SocketTimeoutException.class);
+    }
+  }
+
   /** The message a smtp or webhook target's step fails with (what the checklist shows). */
   private static String direct(String type, String host, int port, boolean tls) {
+    return direct(type, host, port, tls, Outbound.unrestricted());
+  }
+
+  private static String direct(String type, String host, int port, boolean tls, Outbound outbound) {
     SecretName name = SecretName.of("app/VALUE");
     Map<String, String> settings =
         type.equals("smtp")
@@ -217,7 +255,7 @@ class FailureWordingTest {
                         "f"),
                     Plaintext.ofUtf8("a-signing-key-of-some-length")),
             p -> {},
-            Outbound.unrestricted());
+            outbound);
     Target target =
         type.equals("smtp") ? new SmtpTarget() : new WebhookTarget(new FixedClock(Instant.EPOCH));
     Throwable thrown =

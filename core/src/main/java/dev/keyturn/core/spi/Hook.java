@@ -23,6 +23,14 @@ public interface Hook {
    */
   default void validate(HookSpec hook, Function<SecretName, SecretValue> secrets) {}
 
+  /**
+   * The hosts this hook makes the server connect to, each by the setting that names it, as far as
+   * its settings tell (see {@link Target#destinations}). The default: none.
+   */
+  default java.util.Map<String, String> destinations(HookSpec hook) {
+    return java.util.Map.of();
+  }
+
   void run(
       HookSpec hook,
       RotationRule rule,

@@ -32,6 +32,16 @@ public interface Target {
   }
 
   /**
+   * The hosts a rule prepared by {@link #prepare} makes the server connect to, each by the setting
+   * that names it (for a refusal that names the setting), as far as the settings tell. The rule
+   * check holds them against the operator's outbound list when the rule's author is not {@code
+   * admin:*}; the connection itself is checked again at connect time. The default: none.
+   */
+  default java.util.Map<String, String> destinations(RotationRule rule) {
+    return java.util.Map.of();
+  }
+
+  /**
    * Checks a rule that names this target against the secret's current value, and returns it with
    * the target's defaults filled in (so that {@code rotation show} tells what will happen).
    */
