@@ -1,6 +1,7 @@
 package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
+import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import dev.keyturn.api.ErrorCodes;
 import dev.keyturn.api.ErrorResponse;
@@ -29,6 +30,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Serves {@code /v1/...}: throttle, authenticate, authorize and dispatch through the {@link Routes}
@@ -37,9 +39,15 @@ import org.slf4j.LoggerFactory;
  * (DESIGN invariant 6). Secret names come from the raw request path, before any decoding or
  * normalization, and must already be canonical. Health, metrics and the API document need no token
  * and are not audited.
+ *
+ * <p>Every request gets an id ({@link RequestIds}), answered in {@code X-Request-Id}, set in the
+ * log's MDC while the request is served, and ended as {@code request=ID} on the detail of each of
+ * its audit records. Each audited request logs one line (logger {@code dev.keyturn.server.access})
+ * with its action, status and duration: never a path, a value or a token.
  */
 final class ApiHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+  private static final Logger access = LoggerFactory.getLogger("dev.keyturn.server.access");
   private static final String UNKNOWN = "request.unknown";
 
   private final List<Route> routes;
@@ -79,8 +87,20 @@ final class ApiHandler extends Handler.Abstract {
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
+    String requestId = RequestIds.of(request);
+    response.getHeaders().put(RequestIds.HEADER, requestId);
+    MDC.put(RequestIds.MDC_KEY, requestId);
+    try {
+      return handle(request, response, callback, requestId);
+    } finally {
+      MDC.remove(RequestIds.MDC_KEY);
+    }
+  }
+
+  private boolean handle(Request request, Response response, Callback callback, String requestId) {
     String path = request.getHttpURI().getPath();
     String method = request.getMethod();
+    long start = System.nanoTime();
     if (path != null && method.equals("GET")) {
       switch (path) {
         case "/v1/health" -> {
@@ -90,26 +110,24 @@ final class ApiHandler extends Handler.Abstract {
               200,
               json(new HealthResponse("ok", KeyturnVersion.get())),
               "application/json");
+          metrics.request("health", 200, System.nanoTime() - start);
           return true;
         }
         case "/metrics" -> {
-          send(
-              response,
-              callback,
-              200,
-              metrics.render().getBytes(StandardCharsets.UTF_8),
-              "text/plain; version=0.0.4; charset=utf-8");
+          byte[] text = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+          send(response, callback, 200, text, "text/plain; version=0.0.4; charset=utf-8");
+          metrics.request("metrics", 200, System.nanoTime() - start);
           return true;
         }
         case "/v1/openapi.json" -> {
           send(response, callback, 200, openApi, "application/json");
+          metrics.request("openapi", 200, System.nanoTime() - start);
           return true;
         }
         default -> {}
       }
     }
-    long start = System.nanoTime();
-    Outcome outcome = serve(request, path == null ? "" : path, method);
+    Outcome outcome = serve(request, path == null ? "" : path, method, requestId);
     // The answer leaves only once its audit records are durable: a change's records committed
     // with it; any other request's go to the group commit, and the thread is not held while it
     // runs: the answer is sent from the audit log's completion.
@@ -117,16 +135,24 @@ final class ApiHandler extends Handler.Abstract {
             ? CompletableFuture.<Void>completedFuture(null)
             : audit.appendAsync(outcome.events))
         .whenComplete((done, failure) -> {
+          // The group commit may complete this on its own thread.
+          MDC.put(RequestIds.MDC_KEY, requestId);
           if (outcome.body instanceof Streamed stream) {
             if (failure == null) {
-              metrics.request(outcome.action, 200, System.nanoTime() - start);
+              long elapsed = System.nanoTime() - start;
+              metrics.request(outcome.action, 200, elapsed);
+              access.info(
+                  "{} {} {}",
+                  kv("action", outcome.action),
+                  kv("status", 200),
+                  kv("duration_ms", elapsed / 1_000_000));
+              MDC.remove(RequestIds.MDC_KEY);
               stream.start(request, response, callback);
               return;
             }
             stream.abandon();
           }
           if (failure != null) {
-            metrics.auditFailed();
             log.error(
                 "audit append failed; refusing {} with 503: {}",
                 outcome.action,
@@ -134,10 +160,15 @@ final class ApiHandler extends Handler.Abstract {
             HttpError error = HttpError.unavailable();
             outcome.status = error.status();
             outcome.body = error.body();
-          } else {
-            metrics.auditAppended(outcome.events.size());
           }
-          metrics.request(outcome.action, outcome.status, System.nanoTime() - start);
+          long elapsed = System.nanoTime() - start;
+          metrics.request(outcome.action, outcome.status, elapsed);
+          access.info(
+              "{} {} {}",
+              kv("action", outcome.action),
+              kv("status", outcome.status),
+              kv("duration_ms", elapsed / 1_000_000));
+          MDC.remove(RequestIds.MDC_KEY);
           if (outcome.allow != null) {
             response.getHeaders().put(HttpHeader.ALLOW, outcome.allow);
           }
@@ -151,6 +182,7 @@ final class ApiHandler extends Handler.Abstract {
 
   /** What one request produced: status, body, and the audit action it was recorded under. */
   private static final class Outcome {
+    final String requestId;
     String action = UNKNOWN;
     int status = 200;
     Object body;
@@ -158,10 +190,19 @@ final class ApiHandler extends Handler.Abstract {
     long retryAfter;
     List<AuditEvent> events = List.of();
     boolean committed;
+
+    Outcome(String requestId) {
+      this.requestId = requestId;
+    }
+
+    /** {@code detail} with this request's id at its end. */
+    String detail(String detail) {
+      return (detail.isEmpty() ? "" : detail + " ") + "request=" + requestId;
+    }
   }
 
-  private Outcome serve(Request request, String path, String method) {
-    Outcome outcome = new Outcome();
+  private Outcome serve(Request request, String path, String method, String requestId) {
+    Outcome outcome = new Outcome(requestId);
     String client = proxies.client(request);
     Caller caller = null;
     Exchange exchange = null;
@@ -271,7 +312,7 @@ final class ApiHandler extends Handler.Abstract {
             secret,
             exchange == null ? Optional.empty() : exchange.version,
             result,
-            exchange == null || outcome.status >= 400 ? "" : exchange.detail));
+            outcome.detail(exchange == null || outcome.status >= 400 ? "" : exchange.detail)));
     if (exchange != null && outcome.status < 400) {
       for (StageChange change : exchange.changes) {
         events.add(
@@ -283,7 +324,9 @@ final class ApiHandler extends Handler.Abstract {
                 secret,
                 Optional.of(change.version()),
                 "ok",
-                change.from().map(f -> f.wireName() + "->").orElse("") + change.to().wireName()));
+                outcome.detail(
+                    change.from().map(f -> f.wireName() + "->").orElse("")
+                        + change.to().wireName())));
       }
       for (Exchange.Read read : exchange.reads) {
         events.add(

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.NodeHeartbeat;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretService;
+import dev.keyturn.core.StatusBoard;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
 import dev.keyturn.core.audit.LegacyTokenCreators;
@@ -16,6 +17,7 @@ import dev.keyturn.core.spi.Store;
 import dev.keyturn.store.JdbcStore;
 import dev.keyturn.store.NodePresence;
 import dev.keyturn.targets.Targets;
+import io.micrometer.core.instrument.Gauge;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,11 +36,15 @@ import org.slf4j.LoggerFactory;
 public final class KeyturnServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeyturnServer.class);
 
+  /** How old the status board behind the {@code keyturn_secrets} gauges may be at a scrape. */
+  static final Duration STATUS_GAUGES_MAX_AGE = Duration.ofSeconds(10);
+
   private final HttpListener http;
   private final Scheduler scheduler;
   private final Store store;
   private final WatchHub watch;
   private final AuditLog audit;
+  private final Metrics metrics;
   private final StoreLock lock;
   private final NodePresence presence;
   private final int port;
@@ -50,6 +56,7 @@ public final class KeyturnServer implements AutoCloseable {
       Scheduler scheduler,
       Store store,
       AuditLog audit,
+      Metrics metrics,
       StoreLock lock,
       NodePresence presence,
       int port,
@@ -59,6 +66,7 @@ public final class KeyturnServer implements AutoCloseable {
     this.scheduler = scheduler;
     this.store = store;
     this.audit = audit;
+    this.metrics = metrics;
     this.lock = lock;
     this.presence = presence;
     this.port = port;
@@ -126,6 +134,7 @@ public final class KeyturnServer implements AutoCloseable {
       throw e;
     }
     AuditLog audit = null;
+    Metrics metrics = new Metrics();
     Scheduler scheduler = null;
     HttpListener http = null;
     WatchHub watch = null;
@@ -133,7 +142,7 @@ public final class KeyturnServer implements AutoCloseable {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
       AuditChain chain = new AuditChain(rootKey);
-      audit = store.openAuditLog(chain);
+      audit = new MeteredAuditLog(store.openAuditLog(chain), metrics.registry());
       int resolved = new LegacyTokenCreators(chain).resolve(store.tokens(), audit);
       if (resolved > 0) {
         log.info(
@@ -141,7 +150,14 @@ public final class KeyturnServer implements AutoCloseable {
       }
       // The embedded store has no other writer, so reads can be served from memory (metadata and
       // ciphertexts only); several nodes on PostgreSQL read the database every time.
-      Store reads = embedded ? new CachingStore(store, 100_000) : store;
+      Store reads = store;
+      if (embedded) {
+        CachingStore cache = new CachingStore(store, 100_000);
+        Gauge.builder("keyturn.cache.secrets", cache, CachingStore::size)
+            .description("Secrets whose metadata and ciphertexts the read cache holds.")
+            .register(metrics.registry());
+        reads = cache;
+      }
       SecretService service = new SecretService(reads, new Envelope(rootKey, random), clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       Notifier notifier =
@@ -157,6 +173,7 @@ public final class KeyturnServer implements AutoCloseable {
               random,
               Bootstrap.nodeId(config.dataDir(), random),
               r -> {
+                metrics.rotationEnded(r);
                 log.info(
                     "rotation {} of {} ended {}{}",
                     r.id(),
@@ -184,6 +201,13 @@ public final class KeyturnServer implements AutoCloseable {
               config.hostPolicy(),
               clock);
       heartbeat.beat();
+      StatusGauges gauges =
+          new StatusGauges(
+              new StatusBoard(store.rotations(), service, clock, engine::whyNotRunnable),
+              clock,
+              STATUS_GAUGES_MAX_AGE,
+              metrics.registry());
+      metrics.beforeScrape(gauges::refreshIfStale);
       scheduler =
           new Scheduler(
               engine,
@@ -222,7 +246,7 @@ public final class KeyturnServer implements AutoCloseable {
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
               audit,
-              new Metrics(),
+              metrics,
               proxies,
               refusals,
               clock);
@@ -244,7 +268,7 @@ public final class KeyturnServer implements AutoCloseable {
           rootKey.id(),
           chain.sealingKeyId());
       return new KeyturnServer(
-          http, watch, scheduler, store, audit, lock, presence, port, rootToken);
+          http, watch, scheduler, store, audit, metrics, lock, presence, port, rootToken);
     } catch (Exception e) {
       if (watch != null) {
         watch.close();
@@ -259,6 +283,7 @@ public final class KeyturnServer implements AutoCloseable {
         audit.close();
       }
       store.close();
+      metrics.close();
       presence.close();
       lock.close();
       if (e instanceof RuntimeException re) {
@@ -291,6 +316,7 @@ public final class KeyturnServer implements AutoCloseable {
       scheduler.close();
       audit.close();
       store.close();
+      metrics.close();
       presence.close();
       lock.close();
     }

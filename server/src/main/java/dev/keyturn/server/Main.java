@@ -140,6 +140,13 @@ public final class Main implements Callable<Integer> {
               + " See docs/rules.md.")
   Path configFile;
 
+  @Option(
+      names = "--log-format",
+      paramLabel = "FORMAT",
+      description =
+          "Server log format: text (default) or json (one object a line, with request_id).")
+  String logFormat = "text";
+
   public static void main(String[] args) {
     int code = run(args);
     if (code != 0) {
@@ -155,7 +162,10 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     KeyturnServer server;
+    LogFormat format;
     try {
+      format = LogFormat.of(logFormat);
+      format.apply();
       ServerConfig config =
           ServerConfig.resolve(
               new ServerConfig.Flags(
@@ -175,7 +185,7 @@ public final class Main implements Callable<Integer> {
                   configFile),
               Settings.fromEnvironment());
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
-      server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir()));
+      server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir(), format));
     } catch (KeyturnException e) {
       System.err.println("keyturn server: " + e.getMessage());
       return 1;
@@ -185,8 +195,22 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  private static void announceRootToken(String token, Path dataDir) {
-    announceRootToken(token, dataDir, isTerminal(), System.out);
+  private static void announceRootToken(String token, Path dataDir, LogFormat format) {
+    boolean terminal = isTerminal();
+    if (format == LogFormat.JSON && !terminal) {
+      // One log line, so that every line of a JSON log parses; without a terminal the
+      // announcement never holds the token itself.
+      java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+      announceRootToken(
+          token,
+          dataDir,
+          false,
+          new PrintStream(text, true, java.nio.charset.StandardCharsets.UTF_8));
+      org.slf4j.LoggerFactory.getLogger(Main.class)
+          .info(text.toString(java.nio.charset.StandardCharsets.UTF_8).strip());
+      return;
+    }
+    announceRootToken(token, dataDir, terminal, System.out);
   }
 
   /**

@@ -33,7 +33,14 @@ class AuditTest {
               .records();
 
       assertThat(records)
-          .extracting(r -> r.action() + " " + r.version() + " " + r.result() + " " + r.detail())
+          .extracting(r ->
+              r.action()
+                  + " "
+                  + r.version()
+                  + " "
+                  + r.result()
+                  + " "
+                  + r.detail().replaceFirst("(^| )request=[0-9a-f]{24}$", ""))
           .containsExactly(
               "secret.write 1 ok ",
               "version.create 1 ok current",
@@ -45,6 +52,13 @@ class AuditTest {
               "secret.read null forbidden ",
               "secret.stage 1 ok ",
               "version.stage 1 ok previous->retired");
+      assertThat(records)
+          .as("every record names its request")
+          .allSatisfy(r -> assertThat(r.detail()).matches("(.* )?request=[0-9a-f]{24}"));
+      assertThat(requestId(records.get(1)))
+          .as("a write's records share its request id")
+          .isEqualTo(requestId(records.get(0)))
+          .isNotEqualTo(requestId(records.get(2)));
       assertThat(records.get(6).tokenId()).isEqualTo("-");
       assertThat(records).allSatisfy(r -> assertThat(r.client()).isEqualTo("127.0.0.1"));
       assertThat(records.toString()).doesNotContain("first").doesNotContain("second");
@@ -203,5 +217,9 @@ class AuditTest {
       assertThat(edited.ok()).isFalse();
       assertThat(edited.problemSeq()).isEqualTo(3);
     }
+  }
+
+  private static String requestId(AuditRecordInfo record) {
+    return record.detail().substring(record.detail().lastIndexOf("request=") + 8);
   }
 }
