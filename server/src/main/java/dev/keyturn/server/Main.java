@@ -165,7 +165,12 @@ public final class Main implements Callable<Integer> {
     LogFormat format;
     try {
       format = LogFormat.of(logFormat);
-      format.apply();
+    } catch (KeyturnException e) {
+      System.err.println("keyturn server: " + e.getMessage());
+      return 2;
+    }
+    format.apply();
+    try {
       ServerConfig config =
           ServerConfig.resolve(
               new ServerConfig.Flags(

@@ -122,6 +122,11 @@ class JsonLogTest {
     }
   }
 
+  @Test
+  void logFormat_otherThanTextOrJson_isAUsageError() {
+    assertThat(Main.run(new String[] {"--log-format", "xml"})).isEqualTo(2);
+  }
+
   private static HttpResponse<String> get(String url, String token, Optional<String> requestId)
       throws IOException, InterruptedException {
     HttpRequest.Builder request =

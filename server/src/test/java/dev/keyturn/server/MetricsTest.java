@@ -12,16 +12,23 @@ import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.Outbound;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.FixedClock;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * {@code GET /metrics} of a real server on a fake clock, read after real requests and rotations:
@@ -216,5 +223,54 @@ class MetricsTest {
     assertThat(after.status()).as("wrong tokens on /metrics cost no throttle").isEqualTo(200);
     assertThat(malformed.body()).doesNotContain(CANARY).doesNotContain(valid);
     assertThat(Scrape.parse(malformed.body()).value("keyturn_auth_throttled_total")).isZero();
+  }
+
+  @Test
+  void alertRules_useOnlyMetricsThatARealScrapeHas() throws Exception {
+    Path rules = Path.of("..", "docs", "prometheus", "keyturn-alerts.yml");
+    JsonNode groups = new YAMLMapper().readTree(Files.readString(rules)).path("groups");
+    Set<String> used = new TreeSet<>();
+    Pattern name = Pattern.compile("\\b(?:keyturn|jvm|process)_[a-z0-9_]+");
+    for (JsonNode group : groups) {
+      for (JsonNode rule : group.path("rules")) {
+        Matcher m = name.matcher(rule.path("expr").asString("") + rule.path("annotations"));
+        while (m.find()) {
+          used.add(m.group());
+        }
+      }
+    }
+    root.whoami();
+    Scrape scrape = Scrape.of(server);
+
+    assertThat(used).as("metrics the rules use").hasSizeGreaterThan(5);
+    assertThat(scrape.names()).containsAll(used);
+    String operations = Files.readString(Path.of("..", "docs", "operations.md"));
+    String file = Files.readString(rules);
+    assertThat(operations)
+        .as("docs/operations.md quotes the rules as checked in")
+        .contains(file.substring(file.indexOf("groups:")));
+  }
+
+  @Test
+  void operationsDoc_namesOnlyMetricsThatARealScrapeHas() throws Exception {
+    String operations = Files.readString(Path.of("..", "docs", "operations.md"));
+    Set<String> named = new TreeSet<>();
+    Matcher m =
+        Pattern.compile("`((?:keyturn|jvm|process|system)_[a-z0-9_]+)`").matcher(operations);
+    while (m.find()) {
+      named.add(m.group(1));
+    }
+    System.gc(); // so that a GC pause has been recorded
+    Eventually.waitFor(
+        Duration.ofSeconds(15),
+        () -> Scrape.of(server).names().contains("jvm_gc_pause_seconds_count"));
+    Scrape scrape = Scrape.of(server);
+
+    assertThat(named).hasSizeGreaterThan(20);
+    assertThat(named)
+        .allSatisfy(n ->
+            assertThat(scrape.names())
+                .as("a metric docs/operations.md names")
+                .anyMatch(s -> s.equals(n) || s.startsWith(n + "_")));
   }
 }
