@@ -338,7 +338,7 @@ final class ApiHandler extends Handler.Abstract {
                 Optional.of(read.name().value()),
                 Optional.of(read.version()),
                 "ok",
-                read.detail()));
+                outcome.detail(read.detail())));
       }
     }
     return events;

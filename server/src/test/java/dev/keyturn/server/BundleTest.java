@@ -163,6 +163,12 @@ class BundleTest {
             .client()
             .audit(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
             .records();
+    String requestId =
+        records.stream()
+            .filter(r -> r.tokenId().equals(whoAmI(client)) && r.action().equals("bundle.read"))
+            .map(r -> r.detail().substring(r.detail().lastIndexOf("request=") + 8))
+            .findFirst()
+            .orElseThrow();
     List<AuditRecordInfo> reads =
         records.stream()
             .filter(r -> r.tokenId().equals(whoAmI(client)) && r.action().equals("secret.read"))
@@ -170,8 +176,9 @@ class BundleTest {
     assertThat(reads)
         .extracting(AuditRecordInfo::secret, AuditRecordInfo::version, AuditRecordInfo::detail)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("app/dev/A", 1, "bundle"),
-            org.assertj.core.groups.Tuple.tuple("app/dev/DATABASE", 1, "bundle"));
+            org.assertj.core.groups.Tuple.tuple("app/dev/A", 1, "bundle request=" + requestId),
+            org.assertj.core.groups.Tuple.tuple(
+                "app/dev/DATABASE", 1, "bundle request=" + requestId));
     assertThat(records)
         .filteredOn(r -> r.tokenId().equals(whoAmI(client)))
         .extracting(AuditRecordInfo::action)

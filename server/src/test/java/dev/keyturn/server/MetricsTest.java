@@ -46,12 +46,13 @@ class MetricsTest {
     Path applied = dir.resolve("applied");
     server =
         RunningServer.start(
-            RunningServer.config(dir.resolve("data"), Optional.empty())
-                .withHostPolicy(
+            RunningServer.config(dir.resolve("data"), Optional.empty()).toBuilder()
+                .hostPolicy(
                     new HostPolicy(
                         List.of(command("apply", "cat > " + applied), command("refuse", "false")),
                         List.of(),
-                        Outbound.publicOnly())),
+                        Outbound.publicOnly()))
+                .build(),
             clock);
     root = server.client();
   }
@@ -264,6 +265,7 @@ class MetricsTest {
     Eventually.waitFor(
         Duration.ofSeconds(15),
         () -> Scrape.of(server).names().contains("jvm_gc_pause_seconds_count"));
+    root.whoami();
     Scrape scrape = Scrape.of(server);
 
     assertThat(named).hasSizeGreaterThan(20);
