@@ -172,8 +172,8 @@ public final class Main implements Callable<Integer> {
     format.apply();
     try {
       ServerConfig config =
-          ServerConfig.resolve(
-              new ServerConfig.Flags(
+          ServerFlags.resolve(
+              new ServerFlags(
                   data,
                   listen,
                   store,

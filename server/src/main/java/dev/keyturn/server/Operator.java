@@ -91,8 +91,8 @@ public final class Operator implements Runnable {
     public Integer call() {
       try {
         ServerConfig config =
-            ServerConfig.resolve(
-                new ServerConfig.Flags(
+            ServerFlags.resolve(
+                new ServerFlags(
                     data, null, store, null, null, false, null, null, null, null, null, null),
                 Settings.fromEnvironment());
         Path file = out != null ? out : config.dataDir().resolve(Bootstrap.ROOT_TOKEN_FILE);

@@ -274,8 +274,8 @@ class DataFolderTrustTest {
   }
 
   private ServerConfig resolveWithKeyFile(Path key) {
-    return ServerConfig.resolve(
-        new ServerConfig.Flags(
+    return ServerFlags.resolve(
+        new ServerFlags(
             dir.resolve("data"), null, null, null, null, false, null, null, null, null, null, null),
         new dev.keyturn.core.Settings(java.util.Map.of("KEYTURN_ROOT_KEY_FILE", key.toString())));
   }

@@ -16,13 +16,12 @@ import org.junit.jupiter.api.Test;
 
 class ServerConfigTest {
   private static final Path DIR = Path.of("/tmp/kt-config-test");
-  private static final ServerConfig.Flags NONE =
-      new ServerConfig.Flags(
-          null, null, null, null, null, false, null, null, null, null, null, null);
+  private static final ServerFlags NONE =
+      new ServerFlags(null, null, null, null, null, false, null, null, null, null, null, null);
 
   @Test
   void resolve_defaults() {
-    ServerConfig c = ServerConfig.resolve(flags(DIR, null), new Settings(Map.of()));
+    ServerConfig c = ServerFlags.resolve(flags(DIR, null), new Settings(Map.of()));
 
     assertThat(c.host()).isEqualTo("127.0.0.1");
     assertThat(c.port()).isEqualTo(8270);
@@ -40,8 +39,8 @@ class ServerConfigTest {
                 "KEYTURN_LISTEN", "127.0.0.2:9000",
                 "KEYTURN_STORE", "jdbc:postgresql://db/k?user=u&password=hunter2"));
 
-    ServerConfig fromEnv = ServerConfig.resolve(NONE, env);
-    ServerConfig fromFlag = ServerConfig.resolve(flags(DIR, "127.0.0.1:1234"), env);
+    ServerConfig fromEnv = ServerFlags.resolve(NONE, env);
+    ServerConfig fromFlag = ServerFlags.resolve(flags(DIR, "127.0.0.1:1234"), env);
 
     assertThat(fromEnv.port()).isEqualTo(9000);
     assertThat(fromEnv.toString()).doesNotContain("hunter2").contains("password=***");
@@ -52,18 +51,18 @@ class ServerConfigTest {
   void resolve_nonLoopbackWithoutTls_isRefusedUnlessInsecureHttp() {
     Settings env = new Settings(Map.of());
 
-    assertThatThrownBy(() -> ServerConfig.resolve(flags(DIR, "0.0.0.0:8270"), env))
+    assertThatThrownBy(() -> ServerFlags.resolve(flags(DIR, "0.0.0.0:8270"), env))
         .isInstanceOf(KeyturnException.InvalidInput.class)
         .hasMessageContaining("without TLS")
         .hasMessageContaining("--insecure-http");
     ServerConfig insecure =
-        ServerConfig.resolve(
-            new ServerConfig.Flags(
+        ServerFlags.resolve(
+            new ServerFlags(
                 DIR, "0.0.0.0:8270", null, null, null, true, null, null, null, null, null, null),
             env);
     ServerConfig tls =
-        ServerConfig.resolve(
-            new ServerConfig.Flags(
+        ServerFlags.resolve(
+            new ServerFlags(
                 DIR,
                 "0.0.0.0:8270",
                 null,
@@ -80,8 +79,8 @@ class ServerConfigTest {
 
     assertThat(insecure.host()).isEqualTo("0.0.0.0");
     assertThat(tls.tls()).isPresent();
-    assertThat(ServerConfig.resolve(flags(DIR, "[::1]:8270"), env).host()).isEqualTo("::1");
-    assertThat(ServerConfig.resolve(flags(DIR, "localhost:8270"), env).host())
+    assertThat(ServerFlags.resolve(flags(DIR, "[::1]:8270"), env).host()).isEqualTo("::1");
+    assertThat(ServerFlags.resolve(flags(DIR, "localhost:8270"), env).host())
         .isEqualTo("localhost");
   }
 
@@ -89,13 +88,13 @@ class ServerConfigTest {
   void resolve_badValues_areRefused() {
     Settings env = new Settings(Map.of());
 
-    assertThatThrownBy(() -> ServerConfig.resolve(flags(DIR, "nope"), env))
+    assertThatThrownBy(() -> ServerFlags.resolve(flags(DIR, "nope"), env))
         .hasMessageContaining("HOST:PORT");
-    assertThatThrownBy(() -> ServerConfig.resolve(flags(DIR, "127.0.0.1:99999"), env))
+    assertThatThrownBy(() -> ServerFlags.resolve(flags(DIR, "127.0.0.1:99999"), env))
         .hasMessageContaining("out of range");
     assertThatThrownBy(() ->
-            ServerConfig.resolve(
-                new ServerConfig.Flags(
+            ServerFlags.resolve(
+                new ServerFlags(
                     DIR,
                     null,
                     null,
@@ -111,8 +110,8 @@ class ServerConfigTest {
                 env))
         .hasMessageContaining("go together");
     assertThatThrownBy(() ->
-            ServerConfig.resolve(
-                new ServerConfig.Flags(
+            ServerFlags.resolve(
+                new ServerFlags(
                     DIR, null, null, null, null, false, null, 0, null, null, null, null),
                 env))
         .hasMessageContaining("at least 1");
@@ -122,8 +121,8 @@ class ServerConfigTest {
   void resolve_trustProxy_takesCidrListsFromFlagOrEnvironmentAndRefusesBadOnes() {
     Settings env = new Settings(Map.of("KEYTURN_TRUST_PROXY", "10.0.0.0/8, fd00::/8"));
 
-    ServerConfig fromEnv = ServerConfig.resolve(NONE, env);
-    ServerConfig none = ServerConfig.resolve(NONE, new Settings(Map.of()));
+    ServerConfig fromEnv = ServerFlags.resolve(NONE, env);
+    ServerConfig none = ServerFlags.resolve(NONE, new Settings(Map.of()));
 
     assertThat(fromEnv.trustProxy()).containsExactly("10.0.0.0/8, fd00::/8");
     assertThat(none.trustProxy()).isEmpty();
@@ -212,8 +211,8 @@ class ServerConfigTest {
     assertThat(minimal.tls()).isEmpty();
   }
 
-  private static ServerConfig.Flags flags(Path data, String listen) {
-    return new ServerConfig.Flags(
+  private static ServerFlags flags(Path data, String listen) {
+    return new ServerFlags(
         data, listen, null, null, null, false, null, null, null, null, null, null);
   }
 }
