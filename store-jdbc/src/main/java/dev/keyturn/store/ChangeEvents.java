@@ -23,13 +23,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The stored change events behind {@code GET /v1/watch}: one row per version created or moved to
- * another stage, written by {@link #record} in the transaction of the change, so an event exists
- * exactly when its change committed. Event ids grow in commit order on every node: SQLite has one
- * writer; on PostgreSQL each writing transaction takes a transaction-scoped advisory lock before it
- * draws its id and holds it to its commit, and sends {@code NOTIFY keyturn_change}, which
- * PostgreSQL delivers only if the transaction commits. Rows hold names, numbers and stages, never a
- * value; the table is untrusted like the rest of the database (a forged row can only make watchers
- * re-read what they may read). Thread-safe.
+ * another stage, written by {@link #write} in the transaction of the change, just before it
+ * commits, so an event exists exactly when its change committed. Event ids grow in commit order on
+ * every node: SQLite has one writer; on PostgreSQL each writing transaction takes a
+ * transaction-scoped advisory lock after its last row lock, draws its ids and holds the lock to its
+ * commit, and sends {@code NOTIFY keyturn_change}, which PostgreSQL delivers only if the
+ * transaction commits. Rows hold names, numbers and stages, never a value; the table is untrusted
+ * like the rest of the database (a forged row can only make watchers re-read what they may read).
+ * Thread-safe.
  */
 public final class ChangeEvents {
   /** The PostgreSQL channel every committed change notifies. */
@@ -49,20 +50,29 @@ public final class ChangeEvents {
     this.jdbcUrl = requireNonNull(jdbcUrl, "jdbcUrl");
   }
 
-  /**
-   * Writes one event per version of {@code after} that is new or changed stage since {@code
-   * before}.
-   */
-  static void record(Connection c, Dialect dialect, VersionSet before, VersionSet after, long at)
-      throws SQLException {
-    List<Version> changed = new ArrayList<>();
+  /** One event to write: version {@code version} of {@code name} is now in {@code stage}. */
+  record Pending(String name, int version, String stage, long at) {}
+
+  /** One event per version of {@code after} that is new or changed stage since {@code before}. */
+  static List<Pending> changes(VersionSet before, VersionSet after, long at) {
+    List<Pending> changed = new ArrayList<>();
     for (Version v : after.versions()) {
       Optional<Version> old = before.version(v.number());
       if (old.isEmpty() || old.get().stage() != v.stage()) {
-        changed.add(v);
+        changed.add(new Pending(after.name().value(), v.number(), v.stage().wireName(), at));
       }
     }
-    if (changed.isEmpty()) {
+    return changed;
+  }
+
+  /**
+   * Writes {@code events} in the caller's transaction. Call it last before the commit (before only
+   * the audit chain's lock): on PostgreSQL it takes the ordering lock, which is then held to the
+   * commit, so a transaction holding it never waits for a row lock, and two transactions cannot
+   * deadlock over it.
+   */
+  static void write(Connection c, Dialect dialect, List<Pending> events) throws SQLException {
+    if (events.isEmpty()) {
       return;
     }
     if (dialect == Dialect.POSTGRESQL) {
@@ -77,11 +87,11 @@ public final class ChangeEvents {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO change_events (name, version, stage, at) VALUES (?, ?, ?, ?)")) {
-      for (Version v : changed) {
-        ps.setString(1, after.name().value());
-        ps.setInt(2, v.number());
-        ps.setString(3, v.stage().wireName());
-        ps.setLong(4, at);
+      for (Pending e : events) {
+        ps.setString(1, e.name());
+        ps.setInt(2, e.version());
+        ps.setString(3, e.stage());
+        ps.setLong(4, e.at());
         ps.addBatch();
       }
       ps.executeBatch();

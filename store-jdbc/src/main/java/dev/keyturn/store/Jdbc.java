@@ -19,4 +19,10 @@ interface Jdbc {
 
   /** Runs {@code work} that writes: atomically, alone or as part of the enclosing unit. */
   <T> T write(Work<T> work);
+
+  /**
+   * Records change events of a write on {@code c}: at once when the write is a transaction of its
+   * own (it is about to commit), or just before the enclosing unit commits ({@link ChangeEvents}).
+   */
+  void changed(Connection c, java.util.List<ChangeEvents.Pending> events) throws SQLException;
 }

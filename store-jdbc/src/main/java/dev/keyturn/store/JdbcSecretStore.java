@@ -64,7 +64,7 @@ final class JdbcSecretStore implements SecretStore {
       SecretChange result = change.apply(before);
       result.checkFollows(before.versions());
       write(c, before, result, now);
-      ChangeEvents.record(c, dialect, before.versions(), result.after(), now);
+      jdbc.changed(c, ChangeEvents.changes(before.versions(), result.after(), now));
       return loadSecret(c, name, "").orElseThrow();
     });
   }

@@ -34,10 +34,12 @@ import org.flywaydb.core.Flyway;
  * The {@link Store} on JDBC: SQLite (the embedded default) or PostgreSQL (several nodes sharing one
  * database). Updates of one secret are serialized: SQLite opens every write transaction with {@code
  * BEGIN IMMEDIATE} (one writer at a time); PostgreSQL locks the secret's row with {@code SELECT ...
- * FOR UPDATE}. Audit records of a {@link UnitOfWork} are chained just before it commits, under the
- * lock the group-committing {@link AuditLog} takes (on PostgreSQL a transaction-scoped advisory
- * lock; SQLite's one writer), which is always the last lock a transaction takes. The schema is
- * migrated with Flyway when the store opens.
+ * FOR UPDATE}. Just before a {@link UnitOfWork} commits, its change events are written under the
+ * change-events ordering lock ({@link ChangeEvents}), then its audit records are chained under the
+ * lock the group-committing {@link AuditLog} takes (on PostgreSQL both are transaction-scoped
+ * advisory locks; SQLite has one writer): always the last two locks a transaction takes, in that
+ * order, so no transaction holding either waits for a row lock. The schema is migrated with Flyway
+ * when the store opens.
  *
  * <p>Thread-safe. SQL errors become {@link KeyturnException.Unavailable}; statements take values
  * only as parameters, so no error text carries one.
@@ -175,6 +177,8 @@ public final class JdbcStore implements Store {
       } finally {
         unit.open = false;
       }
+      // The two ordering locks, last and always in this order: change events, then the audit chain.
+      ChangeEvents.write(c, dialect, unit.changes);
       if (!unit.events.isEmpty()) {
         AuditChain sealing = chain;
         if (sealing == null) {
@@ -224,12 +228,18 @@ public final class JdbcStore implements Store {
     public <T> T write(Work<T> work) {
       return transaction(work);
     }
+
+    @Override
+    public void changed(Connection c, List<ChangeEvents.Pending> events) throws SQLException {
+      ChangeEvents.write(c, dialect, events);
+    }
   }
 
   /** One unit of work: every role on the unit's connection, audit events kept until commit. */
   private final class Unit implements UnitOfWork, Jdbc {
     private final Connection connection;
     private final List<AuditEvent> events = new ArrayList<>();
+    private final List<ChangeEvents.Pending> changes = new ArrayList<>();
     private final SecretStore secrets;
     private final TokenStore tokens;
     private final RotationStore rotations;
@@ -255,6 +265,12 @@ public final class JdbcStore implements Store {
       } catch (SQLException e) {
         throw unavailable(e);
       }
+    }
+
+    @Override
+    public void changed(Connection c, List<ChangeEvents.Pending> pending) {
+      requireOpen();
+      changes.addAll(pending);
     }
 
     @Override
