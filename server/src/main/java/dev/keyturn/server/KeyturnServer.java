@@ -224,7 +224,8 @@ public final class KeyturnServer implements AutoCloseable {
                   ((JdbcStore) store).changeEvents(),
                   authenticator,
                   clock,
-                  config.limits().maxStreams())
+                  config.limits().maxStreams(),
+                  Bootstrap.nodeId(config.dataDir(), random))
               .start();
       TrustedProxies proxies = TrustedProxies.parse(config.trustProxy());
       RepeatedRefusals refusals = new RepeatedRefusals(audit, clock, Duration.ofMinutes(1));

@@ -45,6 +45,7 @@ final class WatchHub implements AutoCloseable {
   private final Duration pollEvery;
   private final AtomicInteger reserved = new AtomicInteger();
   private final int maxStreams;
+  private final String node;
   private final Set<EventStream> streams = ConcurrentHashMap.newKeySet();
   private final Semaphore wake = new Semaphore(0);
   private final Object delivery = new Object();
@@ -55,8 +56,10 @@ final class WatchHub implements AutoCloseable {
   private volatile boolean closed;
   private long ticks;
 
-  WatchHub(ChangeEvents events, Authenticator authenticator, Clock clock, int maxStreams) {
+  WatchHub(
+      ChangeEvents events, Authenticator authenticator, Clock clock, int maxStreams, String node) {
     this.events = requireNonNull(events, "events");
+    this.node = requireNonNull(node, "node");
     this.authenticator = requireNonNull(authenticator, "authenticator");
     this.clock = requireNonNull(clock, "clock");
     this.maxStreams = maxStreams;
@@ -77,7 +80,7 @@ final class WatchHub implements AutoCloseable {
   WatchHub start() {
     delivered = events.bounds().map(b -> b[1]).orElse(0L);
     poller.start();
-    listener = events.listen(wake::release, this::relistened, Duration.ofSeconds(1));
+    listener = events.listen(node, wake::release, this::relistened, Duration.ofSeconds(1));
     timers.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
     return this;
   }

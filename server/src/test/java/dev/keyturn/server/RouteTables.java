@@ -47,7 +47,8 @@ final class RouteTables {
                     JdbcStore.open("jdbc:sqlite:" + scratch() + "/routes.db", clock).changeEvents(),
                     new Authenticator(store.tokens(), clock),
                     clock,
-                    1))));
+                    1,
+                    "node-routes"))));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

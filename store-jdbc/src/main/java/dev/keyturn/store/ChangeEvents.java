@@ -171,16 +171,20 @@ public final class ChangeEvents {
   /**
    * On PostgreSQL, listens on its own connection for committed changes of any node and calls {@code
    * changed} for each; when the connection drops it reconnects (after {@code backOff}), listens
-   * again and calls {@code relistened}, since notifications sent meanwhile are lost. On SQLite it
-   * does nothing. Close the result to stop.
+   * again and calls {@code relistened}, since notifications sent meanwhile are lost. The
+   * connection's {@code application_name} is {@code keyturn-watch NODE} (NODE: this server's node
+   * id), so an operator can tell the nodes' listeners apart. On SQLite it does nothing. Close the
+   * result to stop.
    */
-  public AutoCloseable listen(Runnable changed, Runnable relistened, Duration backOff) {
+  public AutoCloseable listen(
+      String node, Runnable changed, Runnable relistened, Duration backOff) {
+    requireNonNull(node, "node");
     requireNonNull(changed, "changed");
     requireNonNull(relistened, "relistened");
     if (dialect != Dialect.POSTGRESQL) {
       return () -> {};
     }
-    Listener listener = new Listener(changed, relistened, backOff);
+    Listener listener = new Listener("keyturn-watch " + node, changed, relistened, backOff);
     Thread thread = new Thread(listener, "keyturn-watch-listen");
     thread.setDaemon(true);
     thread.start();
@@ -193,13 +197,15 @@ public final class ChangeEvents {
   }
 
   private final class Listener implements Runnable {
+    private final String applicationName;
     private final Runnable changed;
     private final Runnable relistened;
     private final Duration backOff;
     private volatile boolean stopped;
     private volatile Connection connection;
 
-    Listener(Runnable changed, Runnable relistened, Duration backOff) {
+    Listener(String applicationName, Runnable changed, Runnable relistened, Duration backOff) {
+      this.applicationName = applicationName;
       this.changed = changed;
       this.relistened = relistened;
       this.backOff = backOff;
@@ -211,7 +217,7 @@ public final class ChangeEvents {
       while (!stopped) {
         try {
           Properties props = new Properties();
-          props.setProperty("ApplicationName", "keyturn-watch");
+          props.setProperty("ApplicationName", applicationName);
           connection = DriverManager.getConnection(jdbcUrl, props);
           try (Statement listen = connection.createStatement()) {
             listen.execute("LISTEN " + CHANNEL);
