@@ -227,6 +227,9 @@ public final class KeyturnServer implements AutoCloseable {
                   config.limits().maxStreams(),
                   Bootstrap.nodeId(config.dataDir(), random))
               .start();
+      Gauge.builder("keyturn.watch.streams", watch, WatchHub::open)
+          .description("Open event streams (GET /v1/watch) on this node.")
+          .register(metrics.registry());
       TrustedProxies proxies = TrustedProxies.parse(config.trustProxy());
       RepeatedRefusals refusals = new RepeatedRefusals(audit, clock, Duration.ofMinutes(1));
       ApiHandler handler =

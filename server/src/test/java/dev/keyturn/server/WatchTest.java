@@ -179,10 +179,12 @@ class WatchTest {
         open.add(s);
         s.untilReady();
       }
+      String metrics = server.raw("GET", "/metrics", null, null).body();
       RunningServer.Raw plain = server.raw("GET", "/v1/whoami", token, null);
       RunningServer.Raw streamFour = server.raw("GET", "/v1/watch?prefix=w7", token, null);
       RunningServer.Raw streamFive = server.raw("GET", "/v1/watch?prefix=w7", token, null);
 
+      assertThat(metrics).contains("\nkeyturn_watch_streams 3.0\n");
       assertThat(plain.status()).as("3 streams, cap of 2 requests per client").isEqualTo(200);
       assertThat(streamFour.status()).isEqualTo(200);
       assertThat(streamFive.status()).as(streamFive.body()).isEqualTo(429);
