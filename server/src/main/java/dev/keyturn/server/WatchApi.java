@@ -58,6 +58,9 @@ final class WatchApi {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         response.getHeaders().put("X-Accel-Buffering", "no");
+        // The connection ends with the stream: an idle kept-alive connection left behind would
+        // hold a stopping server until its stop timeout.
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
         EventStream[] holder = new EventStream[1];
         EventStream stream =
             new EventStream(
