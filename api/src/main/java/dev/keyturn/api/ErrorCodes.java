@@ -32,6 +32,12 @@ public final class ErrorCodes {
   /** 500: a stored ciphertext did not authenticate, or another internal fault. */
   public static final String INTERNAL = "internal";
 
+  /**
+   * 500: stored data failed an integrity check (a row changed or put back outside Keyturn); nothing
+   * was served, and the failure is logged and audited as {@code integrity.fail}.
+   */
+  public static final String INTEGRITY = "integrity";
+
   /** 503: the store or the audit log is unavailable; nothing was served. */
   public static final String UNAVAILABLE = "unavailable";
 

@@ -43,10 +43,10 @@ public class EnvelopeBenchmark {
   public void setUp() {
     SecureRandom random = new SecureRandom();
     envelope = new Envelope(RootKey.generate(random), random);
-    dataKey = envelope.unwrapDataKey(envelope.newWrappedDataKey(1, 1), 1, 1);
+    dataKey = envelope.unwrapDataKey(envelope.newWrappedDataKey(1, "s", 1), 1, "s", 1);
     value = new byte[size];
     random.nextBytes(value);
-    aad = Aad.forValue(1, 1);
+    aad = Aad.forValue(1, "s", 1);
     sealed = envelope.sealValue(dataKey, 1, value, aad);
   }
 

@@ -108,6 +108,29 @@ public class KeyturnException extends RuntimeException {
     }
   }
 
+  /**
+   * Stored data failed an integrity check: a row's MAC does not match, a row is older than the
+   * audit chain says (a replayed row), or a ciphertext does not open where its row says it should.
+   * The data was not served. {@link #object()} names the object (never a value).
+   */
+  public static final class IntegrityFailure extends KeyturnException {
+    private final String object;
+
+    public IntegrityFailure(String object, String message) {
+      super(object + ": " + message);
+      this.object = object;
+    }
+
+    public IntegrityFailure(String object, String message, Throwable cause) {
+      super(object + ": " + message, cause);
+      this.object = object;
+    }
+
+    public String object() {
+      return object;
+    }
+  }
+
   /** A dependency (the store, the disk) cannot serve the request now; retrying may work. */
   public static final class Unavailable extends KeyturnException {
     public Unavailable(String message, Throwable cause) {

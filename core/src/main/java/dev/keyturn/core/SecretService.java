@@ -96,10 +96,12 @@ public final class SecretService {
           if (secret.wrappedDataKey().isPresent()) {
             wrapped = secret.wrappedDataKey().get();
           } else {
-            wrapped = envelope.newWrappedDataKey(secret.id(), StoredSecret.DATA_KEY);
+            wrapped =
+                envelope.newWrappedDataKey(
+                    secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
             newWrapped = Optional.of(wrapped);
           }
-          SecretKey dataKey = dataKey(secret.id(), wrapped);
+          SecretKey dataKey = dataKey(secret, wrapped);
           int number = secret.versions().nextNumber();
           byte[] bytes = value.reveal();
           try {
@@ -115,7 +117,10 @@ public final class SecretService {
             VersionSet versions = secret.versions().add(version, grace, now);
             byte[] ciphertext =
                 envelope.sealValue(
-                    dataKey, StoredSecret.DATA_KEY, bytes, Aad.forValue(secret.id(), number));
+                    dataKey,
+                    StoredSecret.DATA_KEY,
+                    bytes,
+                    Aad.forValue(secret.id(), secret.name().value(), number));
             return new SecretChange(versions, Map.of(number, ciphertext), newWrapped, false);
           } finally {
             Arrays.fill(bytes, (byte) 0);
@@ -311,24 +316,37 @@ public final class SecretService {
             .secrets()
             .ciphertext(secret.id(), version.number())
             .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
-    byte[] plaintext =
-        envelope.openValue(
-            dataKey(secret.id(), wrapped), ciphertext, Aad.forValue(secret.id(), version.number()));
+    byte[] plaintext;
+    try {
+      plaintext =
+          envelope.openValue(
+              dataKey(secret, wrapped),
+              ciphertext,
+              Aad.forValue(secret.id(), secret.name().value(), version.number()));
+    } catch (KeyturnException.CryptoFailure e) {
+      // The root key was checked against the store's at start: a ciphertext or data key that
+      // does not open here was changed, or moved from another row or secret.
+      throw new KeyturnException.IntegrityFailure(
+          "secret " + label, "its ciphertext or data key does not authenticate", e);
+    }
     return new SecretValue(secret.name(), version, Plaintext.wrap(plaintext));
   }
 
-  private SecretKey dataKey(long secretId, byte[] wrapped) {
-    CachedDataKey cached = dataKeys.get(secretId);
-    if (cached != null && MessageDigest.isEqual(cached.wrapped, wrapped)) {
+  private SecretKey dataKey(StoredSecret secret, byte[] wrapped) {
+    CachedDataKey cached = dataKeys.get(secret.id());
+    if (cached != null
+        && cached.name.equals(secret.name().value())
+        && MessageDigest.isEqual(cached.wrapped, wrapped)) {
       return cached.key;
     }
-    SecretKey key = envelope.unwrapDataKey(wrapped, secretId, StoredSecret.DATA_KEY);
+    SecretKey key =
+        envelope.unwrapDataKey(wrapped, secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
     if (dataKeys.size() >= DATA_KEY_CACHE_LIMIT) {
       dataKeys.clear();
     }
-    dataKeys.put(secretId, new CachedDataKey(wrapped.clone(), key));
+    dataKeys.put(secret.id(), new CachedDataKey(secret.name().value(), wrapped.clone(), key));
     return key;
   }
 
-  private record CachedDataKey(byte[] wrapped, SecretKey key) {}
+  private record CachedDataKey(String name, byte[] wrapped, SecretKey key) {}
 }

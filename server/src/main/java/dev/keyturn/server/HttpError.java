@@ -44,6 +44,9 @@ record HttpError(int status, String code, String message, String rotationId) {
     if (e instanceof KeyturnException.Unavailable) {
       return unavailable();
     }
+    if (e instanceof KeyturnException.IntegrityFailure) {
+      return new HttpError(500, ErrorCodes.INTEGRITY, e.getMessage());
+    }
     if (e instanceof KeyturnException.CryptoFailure) {
       return new HttpError(500, ErrorCodes.INTERNAL, e.getMessage());
     }

@@ -140,9 +140,12 @@ public final class KeyturnServer implements AutoCloseable {
     WatchHub watch = null;
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
-      Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
       AuditChain chain = new AuditChain(rootKey);
       audit = new MeteredAuditLog(store.openAuditLog(chain), metrics.registry());
+      Envelope envelope = new Envelope(rootKey, random);
+      // Rows are checked (and, at the first start after the upgrade, migrated) before any is used.
+      store.protect(envelope);
+      Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
       int resolved = new LegacyTokenCreators(chain).resolve(store.tokens(), audit);
       if (resolved > 0) {
         log.info(
@@ -158,7 +161,7 @@ public final class KeyturnServer implements AutoCloseable {
             .register(metrics.registry());
         reads = cache;
       }
-      SecretService service = new SecretService(reads, new Envelope(rootKey, random), clock);
+      SecretService service = new SecretService(reads, envelope, clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       Notifier notifier =
           new Notifier(config.notifyUrl(), config.notifySigningSecret(), service, audit, clock);

@@ -6,6 +6,7 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Settings;
 import dev.keyturn.core.Tokens;
 import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
@@ -151,6 +152,7 @@ public final class Operator implements Runnable {
               TokenRecord.CreatorSource.RECORDED);
       Bootstrap.writeOwnerOnly(file, token + "\n", true);
       try (AuditLog audit = store.openAuditLog(new AuditChain(key))) {
+        store.protect(new Envelope(key, random));
         // The token and its record commit together: a token holding admin:* never exists
         // unaudited (invariant 9).
         store.inTransaction(work -> {

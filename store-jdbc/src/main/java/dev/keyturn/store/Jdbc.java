@@ -25,4 +25,10 @@ interface Jdbc {
    * own (it is about to commit), or just before the enclosing unit commits ({@link ChangeEvents}).
    */
   void changed(Connection c, java.util.List<ChangeEvents.Pending> events) throws SQLException;
+
+  /**
+   * Notes, from inside {@link #write} work, that protected {@code object} now has {@code
+   * generation}: the audit record that commits with the write carries it.
+   */
+  void wrote(String object, long generation);
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.integrity.Generations;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditQuery;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -41,8 +43,10 @@ final class JdbcAuditLog implements AuditLog {
   private static final int ROWS_PER_INSERT = 64;
   private static final long APPEND_TIMEOUT_SECONDS = 30;
   private static final long CHAIN_LOCK = 0x6b65797475726eL; // "keyturn"
-  private static final String COLUMNS =
-      "seq, time, token_id, client, action, secret, version, result, detail, key_id, mac";
+  static final String COLUMNS =
+      "seq, time, token_id, client, action, secret, version, result, detail, key_id, mac,"
+          + " generations";
+  private static final int FIELDS = 12;
 
   private final Jdbc jdbc;
   private final Dialect dialect;
@@ -176,7 +180,7 @@ final class JdbcAuditLog implements AuditLog {
       try (PreparedStatement ps = c.prepareStatement(insertSql(ROWS_PER_INSERT))) {
         for (; i + ROWS_PER_INSERT <= records.size(); i += ROWS_PER_INSERT) {
           for (int row = 0; row < ROWS_PER_INSERT; row++) {
-            bind(ps, row * 11, records.get(i + row));
+            bind(ps, row * FIELDS, records.get(i + row));
           }
           ps.executeUpdate();
         }
@@ -186,7 +190,7 @@ final class JdbcAuditLog implements AuditLog {
     if (rest > 0) {
       try (PreparedStatement ps = c.prepareStatement(insertSql(rest))) {
         for (int row = 0; row < rest; row++) {
-          bind(ps, row * 11, records.get(i + row));
+          bind(ps, row * FIELDS, records.get(i + row));
         }
         ps.executeUpdate();
       }
@@ -196,7 +200,7 @@ final class JdbcAuditLog implements AuditLog {
   private static String insertSql(int rows) {
     StringBuilder sql = new StringBuilder("INSERT INTO audit (" + COLUMNS + ") VALUES ");
     for (int i = 0; i < rows; i++) {
-      sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
     return sql.toString();
   }
@@ -222,6 +226,11 @@ final class JdbcAuditLog implements AuditLog {
     ps.setString(offset + 9, e.detail());
     ps.setString(offset + 10, r.keyId());
     ps.setBytes(offset + 11, r.mac());
+    if (e.generations().isEmpty()) {
+      ps.setNull(offset + 12, Types.VARCHAR);
+    } else {
+      ps.setString(offset + 12, Generations.encode(e.generations()));
+    }
   }
 
   @Override
@@ -325,7 +334,7 @@ final class JdbcAuditLog implements AuditLog {
     }
   }
 
-  private static List<AuditRecord> readAll(PreparedStatement ps) throws SQLException {
+  static List<AuditRecord> readAll(PreparedStatement ps) throws SQLException {
     List<AuditRecord> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
@@ -341,11 +350,21 @@ final class JdbcAuditLog implements AuditLog {
                 Optional.ofNullable(secret),
                 v,
                 rs.getString(8),
-                rs.getString(9));
+                rs.getString(9),
+                generations(rs.getString(12)));
         out.add(new AuditRecord(rs.getLong(1), event, rs.getString(10), rs.getBytes(11)));
       }
     }
     return out;
+  }
+
+  /** A record's generations; text that does not parse is kept out, so its MAC fails to verify. */
+  private static Map<String, Long> generations(String text) {
+    try {
+      return Generations.decode(text);
+    } catch (IllegalArgumentException e) {
+      return Map.of("(unreadable generations)", -1L);
+    }
   }
 
   private record Pending(List<AuditEvent> events, CompletableFuture<Void> done) {}

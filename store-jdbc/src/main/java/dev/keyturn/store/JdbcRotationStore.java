@@ -6,6 +6,7 @@ import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.SecretName;
+import dev.keyturn.core.integrity.Generations;
 import dev.keyturn.core.spi.RotationStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,34 +27,61 @@ final class JdbcRotationStore implements RotationStore {
       "id, secret, state, attempt, started_at, updated_at, next_attempt_at, pending_version,"
           + " emergency, requested_by, reason, process, checklist, note, commands";
 
-  private static final String RULE_COLUMNS = "secret, body, next_due, start_at";
+  private static final String RULE_COLUMNS = "secret, body, next_due, start_at, generation, mac";
 
   private static final int SQLITE_CONSTRAINT = 19;
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final Jdbc jdbc;
+  private final Integrity integrity;
 
-  JdbcRotationStore(Jdbc jdbc) {
+  JdbcRotationStore(Jdbc jdbc, Integrity integrity) {
     this.jdbc = jdbc;
+    this.integrity = integrity;
     RuleJson.warmUp();
   }
 
   @Override
   public void putRule(RuleEntry entry) {
     jdbc.write(c -> {
+      String secret = entry.rule().secret().value();
+      String body = RuleJson.write(entry.rule());
+      long generation = 0;
+      byte[] mac = null;
+      if (integrity.active()) {
+        String object = Generations.rule(secret);
+        generation = integrity.next(object, storedGeneration(c, secret));
+        mac = integrity.macs().rule(secret, body, generation);
+        jdbc.wrote(object, generation);
+      }
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT INTO rules (secret, body, next_due, start_at) VALUES (?, ?, ?, ?)"
+              "INSERT INTO rules (secret, body, next_due, start_at, generation, mac)"
+                  + " VALUES (?, ?, ?, ?, ?, ?)"
                   + " ON CONFLICT (secret) DO UPDATE SET body = excluded.body,"
-                  + " next_due = excluded.next_due, start_at = excluded.start_at")) {
-        ps.setString(1, entry.rule().secret().value());
-        ps.setString(2, RuleJson.write(entry.rule()));
+                  + " next_due = excluded.next_due, start_at = excluded.start_at,"
+                  + " generation = excluded.generation, mac = excluded.mac")) {
+        ps.setString(1, secret);
+        ps.setString(2, body);
         setMillis(ps, 3, entry.nextDue());
         setMillis(ps, 4, entry.startAt());
+        ps.setLong(5, generation);
+        ps.setBytes(6, mac);
         ps.executeUpdate();
       }
       return null;
     });
+  }
+
+  /** The generation in the secret's rule row; 0 when it has none. */
+  private static long storedGeneration(java.sql.Connection c, String secret) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT generation FROM rules WHERE secret = ?")) {
+      ps.setString(1, secret);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0;
+      }
+    }
   }
 
   @Override
@@ -70,10 +98,18 @@ final class JdbcRotationStore implements RotationStore {
   @Override
   public boolean deleteRule(SecretName secret) {
     return jdbc.write(c -> {
+      long stored = storedGeneration(c, secret.value());
+      boolean deleted;
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM rules WHERE secret = ?")) {
         ps.setString(1, secret.value());
-        return ps.executeUpdate() > 0;
+        deleted = ps.executeUpdate() > 0;
       }
+      if (deleted && integrity.active()) {
+        // The deletion is a write too: the rule row as it was can then not be put back.
+        String object = Generations.rule(secret.value());
+        jdbc.wrote(object, integrity.next(object, stored));
+      }
+      return deleted;
     });
   }
 
@@ -329,13 +365,25 @@ final class JdbcRotationStore implements RotationStore {
     ps.setInt(16, r.state().isFinal() ? 0 : 1);
   }
 
-  private static List<RuleEntry> rules(PreparedStatement ps) throws SQLException {
+  /** Reads rule rows, each checked against its MAC and the ledger once the store is protected. */
+  private List<RuleEntry> rules(PreparedStatement ps) throws SQLException {
     List<RuleEntry> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        SecretName secret = SecretName.of(rs.getString(1));
-        out.add(
-            new RuleEntry(RuleJson.read(secret, rs.getString(2)), millis(rs, 3), millis(rs, 4)));
+        String name = rs.getString(1);
+        String body = rs.getString(2);
+        if (integrity.active()) {
+          String label = "rule of " + name;
+          long generation = rs.getLong(5);
+          integrity.checkMac(
+              label,
+              integrity.macs().rule(name, body, generation),
+              rs.getBytes(6),
+              Optional.of(name));
+          integrity.checkGeneration(label, Generations.rule(name), generation, Optional.of(name));
+        }
+        SecretName secret = SecretName.of(name);
+        out.add(new RuleEntry(RuleJson.read(secret, body), millis(rs, 3), millis(rs, 4)));
       }
     }
     return out;

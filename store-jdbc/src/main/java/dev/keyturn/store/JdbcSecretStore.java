@@ -7,6 +7,8 @@ import dev.keyturn.core.Stage;
 import dev.keyturn.core.ValueType;
 import dev.keyturn.core.Version;
 import dev.keyturn.core.VersionSet;
+import dev.keyturn.core.integrity.Generations;
+import dev.keyturn.core.integrity.RowMacs;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.StoredSecret;
@@ -31,18 +33,20 @@ import java.util.function.Function;
  */
 final class JdbcSecretStore implements SecretStore {
   private static final String SECRET_COLUMNS =
-      "id, name, data_key, destroyed, created_at, updated_at";
+      "id, name, data_key, destroyed, created_at, updated_at, live, generation, mac";
   private static final String VERSION_COLUMNS =
       "secret_id, number, stage, value_type, created_at, created_by, accept_until, fingerprint";
 
   private final Jdbc jdbc;
   private final Dialect dialect;
   private final Clock clock;
+  private final Integrity integrity;
 
-  JdbcSecretStore(Jdbc jdbc, Dialect dialect, Clock clock) {
+  JdbcSecretStore(Jdbc jdbc, Dialect dialect, Clock clock, Integrity integrity) {
     this.jdbc = jdbc;
     this.dialect = dialect;
     this.clock = clock;
+    this.integrity = integrity;
   }
 
   @Override
@@ -51,6 +55,7 @@ final class JdbcSecretStore implements SecretStore {
     requireNonNull(change, "change");
     return jdbc.write(c -> {
       long now = clock.millis();
+      boolean inserted;
       try (PreparedStatement insert =
           c.prepareStatement(
               "INSERT INTO secrets (name, created_at, updated_at) VALUES (?, ?, ?)"
@@ -58,21 +63,28 @@ final class JdbcSecretStore implements SecretStore {
         insert.setString(1, name.value());
         insert.setLong(2, now);
         insert.setLong(3, now);
-        insert.executeUpdate();
+        inserted = insert.executeUpdate() == 1;
       }
-      StoredSecret before = loadSecret(c, name, dialect.forUpdate).orElseThrow();
-      SecretChange result = change.apply(before);
-      result.checkFollows(before.versions());
-      write(c, before, result, now);
-      jdbc.changed(c, ChangeEvents.changes(before.versions(), result.after(), now));
-      return loadSecret(c, name, "").orElseThrow();
+      // A row this transaction just inserted has nothing to verify yet.
+      Loaded before = load(c, name, dialect.forUpdate, !inserted).orElseThrow();
+      SecretChange result = change.apply(before.secret);
+      result.checkFollows(before.secret.versions());
+      write(c, before.secret, result, now);
+      jdbc.changed(c, ChangeEvents.changes(before.secret.versions(), result.after(), now));
+      if (integrity.active()) {
+        String object = Generations.secret(name.value());
+        long generation = integrity.next(object, before.generation);
+        seal(c, before.secret.id(), generation);
+        jdbc.wrote(object, generation);
+      }
+      return load(c, name, "", false).orElseThrow().secret;
     });
   }
 
   @Override
   public Optional<StoredSecret> find(SecretName name) {
     requireNonNull(name, "name");
-    return jdbc.read(c -> loadSecret(c, name, ""));
+    return jdbc.read(c -> load(c, name, "", true).map(Loaded::secret));
   }
 
   @Override
@@ -122,8 +134,14 @@ final class JdbcSecretStore implements SecretStore {
           }
         }
       }
-      Map<Long, List<Version>> versions = loadVersions(c, rows.stream().map(r -> r.id).toList());
-      return rows.stream().map(r -> r.toStored(versions.getOrDefault(r.id, List.of()))).toList();
+      Map<Long, List<VersionRow>> versions = loadVersions(c, rows.stream().map(r -> r.id).toList());
+      List<StoredSecret> out = new ArrayList<>();
+      for (SecretRow r : rows) {
+        List<VersionRow> of = versions.getOrDefault(r.id, List.of());
+        verify(r, of);
+        out.add(r.toStored(of));
+      }
+      return out;
     });
   }
 
@@ -221,7 +239,7 @@ final class JdbcSecretStore implements SecretStore {
     }
   }
 
-  private Optional<StoredSecret> loadSecret(Connection c, SecretName name, String lock)
+  private Optional<Loaded> load(Connection c, SecretName name, String lock, boolean verify)
       throws SQLException {
     SecretRow row;
     try (PreparedStatement ps =
@@ -234,20 +252,118 @@ final class JdbcSecretStore implements SecretStore {
         row = SecretRow.read(rs);
       }
     }
-    return Optional.of(
-        row.toStored(loadVersions(c, List.of(row.id)).getOrDefault(row.id, List.of())));
+    List<VersionRow> versions = loadVersions(c, List.of(row.id)).getOrDefault(row.id, List.of());
+    if (verify) {
+      verify(row, versions);
+    }
+    return Optional.of(new Loaded(row.toStored(versions), row.generation));
   }
 
-  private static Map<Long, List<Version>> loadVersions(Connection c, List<Long> ids)
+  /**
+   * Checks the secret row and every version row against their MACs, and the secret's generation
+   * against the ledger.
+   */
+  private void verify(SecretRow row, List<VersionRow> versions) {
+    if (!integrity.active()) {
+      return;
+    }
+    String label = "secret " + row.name;
+    List<byte[]> macs = new ArrayList<>();
+    for (VersionRow v : versions) {
+      byte[] expected = versionMac(row.id, row.name, v);
+      integrity.checkMac(label + "#" + v.version.number(), expected, v.mac, Optional.of(row.name));
+      macs.add(expected);
+    }
+    integrity.checkMac(label, secretMac(row, row.generation, macs), row.mac, Optional.of(row.name));
+    integrity.checkGeneration(
+        label, Generations.secret(row.name), row.generation, Optional.of(row.name));
+  }
+
+  /** Writes the MACs of the secret's rows as they now stand, at {@code generation}. */
+  private void seal(Connection c, long id, long generation) throws SQLException {
+    SecretRow row;
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT " + SECRET_COLUMNS + " FROM secrets WHERE id = ?")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        row = SecretRow.read(rs);
+      }
+    }
+    List<byte[]> macs = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("UPDATE versions SET mac = ? WHERE secret_id = ? AND number = ?")) {
+      for (VersionRow v : loadVersions(c, List.of(id)).getOrDefault(id, List.of())) {
+        byte[] mac = versionMac(id, row.name, v);
+        macs.add(mac);
+        if (!java.util.Arrays.equals(mac, v.mac)) {
+          ps.setBytes(1, mac);
+          ps.setLong(2, id);
+          ps.setInt(3, v.version.number());
+          ps.executeUpdate();
+        }
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement("UPDATE secrets SET generation = ?, mac = ? WHERE id = ?")) {
+      ps.setLong(1, generation);
+      ps.setBytes(2, secretMac(row, generation, macs));
+      ps.setLong(3, id);
+      ps.executeUpdate();
+    }
+  }
+
+  private byte[] versionMac(long secretId, String name, VersionRow row) {
+    return versionMac(integrity.macs(), secretId, name, row);
+  }
+
+  private byte[] secretMac(SecretRow row, long generation, List<byte[]> versionMacs) {
+    return secretMac(integrity.macs(), row, generation, versionMacs);
+  }
+
+  static byte[] versionMac(RowMacs macs, long secretId, String name, VersionRow row) {
+    Version v = row.version;
+    return macs.version(
+        secretId,
+        name,
+        v.number(),
+        v.stage().wireName(),
+        v.type().wireName(),
+        v.createdAt().toEpochMilli(),
+        v.createdBy(),
+        v.acceptUntil().map(Instant::toEpochMilli),
+        v.fingerprint(),
+        row.hasCiphertext);
+  }
+
+  static byte[] secretMac(RowMacs macs, SecretRow row, long generation, List<byte[]> versionMacs) {
+    return macs.secret(
+        row.id,
+        row.name,
+        generation,
+        row.destroyed,
+        row.live,
+        row.createdAt,
+        row.updatedAt,
+        Optional.ofNullable(row.dataKey),
+        versionMacs);
+  }
+
+  /** Every version of each secret in {@code ids}, in number order. */
+  static Map<Long, List<VersionRow>> loadVersions(Connection c, List<Long> ids)
       throws SQLException {
-    Map<Long, List<Version>> out = new HashMap<>();
+    Map<Long, List<VersionRow>> out = new HashMap<>();
     if (ids.isEmpty()) {
       return out;
     }
     String marks = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT " + VERSION_COLUMNS + " FROM versions WHERE secret_id IN (" + marks + ")")) {
+            "SELECT "
+                + VERSION_COLUMNS
+                + ", mac, ciphertext IS NOT NULL FROM versions WHERE secret_id IN ("
+                + marks
+                + ") ORDER BY secret_id, number")) {
       for (int i = 0; i < ids.size(); i++) {
         ps.setLong(i + 1, ids.get(i));
       }
@@ -265,7 +381,8 @@ final class JdbcSecretStore implements SecretStore {
                   rs.getString(6),
                   until,
                   rs.getString(8));
-          out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(v);
+          out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>())
+              .add(new VersionRow(v, rs.getBytes(9), rs.getBoolean(10)));
         }
       }
     }
@@ -287,8 +404,23 @@ final class JdbcSecretStore implements SecretStore {
     return out;
   }
 
-  private record SecretRow(
-      long id, String name, byte[] dataKey, boolean destroyed, long createdAt, long updatedAt) {
+  /** A secret as read, with the generation its row carries. */
+  private record Loaded(StoredSecret secret, long generation) {}
+
+  /** A version row as read: the version, its MAC, and whether its ciphertext is still there. */
+  record VersionRow(Version version, byte[] mac, boolean hasCiphertext) {}
+
+  /** A secret row as read. */
+  record SecretRow(
+      long id,
+      String name,
+      byte[] dataKey,
+      boolean destroyed,
+      long createdAt,
+      long updatedAt,
+      boolean live,
+      long generation,
+      byte[] mac) {
     static SecretRow read(ResultSet rs) throws SQLException {
       return new SecretRow(
           rs.getLong(1),
@@ -296,16 +428,19 @@ final class JdbcSecretStore implements SecretStore {
           rs.getBytes(3),
           rs.getInt(4) != 0,
           rs.getLong(5),
-          rs.getLong(6));
+          rs.getLong(6),
+          rs.getInt(7) != 0,
+          rs.getLong(8),
+          rs.getBytes(9));
     }
 
-    StoredSecret toStored(List<Version> versions) {
+    StoredSecret toStored(List<VersionRow> versions) {
       SecretName secretName = SecretName.of(name);
       return new StoredSecret(
           id,
           secretName,
           Optional.ofNullable(dataKey),
-          new VersionSet(secretName, versions),
+          new VersionSet(secretName, versions.stream().map(VersionRow::version).toList()),
           Instant.ofEpochMilli(createdAt),
           Instant.ofEpochMilli(updatedAt),
           destroyed);

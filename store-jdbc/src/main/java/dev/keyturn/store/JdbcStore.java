@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditWriter;
@@ -26,6 +27,9 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -45,24 +49,30 @@ import org.flywaydb.core.Flyway;
  * only as parameters, so no error text carries one.
  */
 public final class JdbcStore implements Store {
+  /** The action of the record that carries generations written with no record of their own. */
+  static final String WRITE_ACTION = "integrity.write";
+
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   private final Clock clock;
-  private final Jdbc pooled = new Pooled();
+  private final Pooled pooled = new Pooled();
+  private final Integrity integrity;
   private final SecretStore secrets;
   private final TokenStore tokens;
   private final RotationStore rotations;
   private final SettingStore settings;
   private final ChangeEvents changeEvents;
   private volatile AuditChain chain;
+  private volatile AuditLog auditLog;
 
   private JdbcStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.clock = clock;
-    this.secrets = new JdbcSecretStore(pooled, dialect, clock);
-    this.tokens = new JdbcTokenStore(pooled, dialect);
-    this.rotations = new JdbcRotationStore(pooled);
+    this.integrity = new Integrity(pooled, dialect, clock);
+    this.secrets = new JdbcSecretStore(pooled, dialect, clock, integrity);
+    this.tokens = new JdbcTokenStore(pooled, dialect, integrity);
+    this.rotations = new JdbcRotationStore(pooled, integrity);
     this.settings = new JdbcSettingStore(pooled);
     this.changeEvents = new ChangeEvents(pooled, dialect, dataSource.getJdbcUrl());
   }
@@ -108,6 +118,8 @@ public final class JdbcStore implements Store {
       Flyway.configure()
           .dataSource(dataSource)
           .locations(dialect.migrations)
+          // V7 (integrity) was numbered before V8 but lands after it: stores at V8 take it too.
+          .outOfOrder(true)
           .javaMigrations(new RuleDocumentsMigration())
           .loggers("slf4j")
           .load()
@@ -150,7 +162,21 @@ public final class JdbcStore implements Store {
   @Override
   public AuditLog openAuditLog(AuditChain chain) {
     this.chain = requireNonNull(chain, "chain");
-    return new JdbcAuditLog(pooled, dialect, chain);
+    AuditLog log = new JdbcAuditLog(pooled, dialect, chain);
+    this.auditLog = log;
+    return log;
+  }
+
+  @Override
+  public void protect(Envelope envelope) {
+    requireNonNull(envelope, "envelope");
+    AuditChain sealing = chain;
+    AuditLog log = auditLog;
+    if (sealing == null || log == null) {
+      throw new IllegalStateException("protect needs the audit log open");
+    }
+    new IntegrityMigration(dialect, clock, sealing, settings, pooled)
+        .protect(envelope, log, integrity);
   }
 
   @Override
@@ -169,25 +195,59 @@ public final class JdbcStore implements Store {
   @Override
   public <T> T inTransaction(Function<UnitOfWork, T> work) {
     requireNonNull(work, "work");
-    return transaction(c -> {
-      Unit unit = new Unit(c);
-      T result;
-      try {
-        result = work.apply(unit);
-      } finally {
-        unit.open = false;
+    Unit[] done = new Unit[1];
+    T out =
+        transaction(c -> {
+          Unit unit = new Unit(c);
+          T result;
+          try {
+            result = work.apply(unit);
+          } finally {
+            unit.open = false;
+          }
+          // The two ordering locks, last and always in this order: change events, then the
+          // audit chain.
+          ChangeEvents.write(c, dialect, unit.changes);
+          seal(c, unit.events, unit.generations);
+          done[0] = unit;
+          return result;
+        });
+    integrity.committed(done[0].generations);
+    return out;
+  }
+
+  /**
+   * Chains a transaction's audit records, the last one carrying the generations of the objects it
+   * wrote; a write with no record of its own gets one ({@code integrity.write}), so that every new
+   * generation is in the chain.
+   */
+  private void seal(Connection c, List<AuditEvent> events, Map<String, Long> generations)
+      throws SQLException {
+    List<AuditEvent> sealed = new ArrayList<>(events);
+    if (!generations.isEmpty()) {
+      if (sealed.isEmpty()) {
+        sealed.add(
+            new AuditEvent(
+                clock.instant(),
+                "-",
+                "store",
+                WRITE_ACTION,
+                Optional.empty(),
+                Optional.empty(),
+                "ok",
+                "generations of objects changed outside a request"));
       }
-      // The two ordering locks, last and always in this order: change events, then the audit chain.
-      ChangeEvents.write(c, dialect, unit.changes);
-      if (!unit.events.isEmpty()) {
-        AuditChain sealing = chain;
-        if (sealing == null) {
-          throw new IllegalStateException("audit records appended before the audit log was opened");
-        }
-        JdbcAuditLog.chainAndInsert(c, dialect, sealing, unit.events);
-      }
-      return result;
-    });
+      int last = sealed.size() - 1;
+      sealed.set(last, sealed.get(last).withGenerations(generations));
+    }
+    if (sealed.isEmpty()) {
+      return;
+    }
+    AuditChain sealing = chain;
+    if (sealing == null) {
+      throw new IllegalStateException("audit records appended before the audit log was opened");
+    }
+    JdbcAuditLog.chainAndInsert(c, dialect, sealing, sealed);
   }
 
   @Override
@@ -213,8 +273,13 @@ public final class JdbcStore implements Store {
     }
   }
 
-  /** Each read on a pooled connection; each write in a transaction of its own. */
+  /**
+   * Each read on a pooled connection; each write in a transaction of its own, committed with an
+   * audit record of the generations it wrote, if any.
+   */
   private final class Pooled implements Jdbc {
+    private final ThreadLocal<Map<String, Long>> writing = new ThreadLocal<>();
+
     @Override
     public <T> T read(Work<T> work) {
       try (Connection c = dataSource.getConnection()) {
@@ -226,7 +291,30 @@ public final class JdbcStore implements Store {
 
     @Override
     public <T> T write(Work<T> work) {
-      return transaction(work);
+      Map<String, Long> outer = writing.get();
+      Map<String, Long> generations = new TreeMap<>();
+      writing.set(generations);
+      try {
+        T out =
+            transaction(c -> {
+              T result = work.run(c);
+              seal(c, List.of(), generations);
+              return result;
+            });
+        integrity.committed(generations);
+        return out;
+      } finally {
+        writing.set(outer);
+      }
+    }
+
+    @Override
+    public void wrote(String object, long generation) {
+      Map<String, Long> generations = writing.get();
+      if (generations == null) {
+        throw new IllegalStateException("a generation was written outside a write");
+      }
+      generations.put(object, generation);
     }
 
     @Override
@@ -240,6 +328,7 @@ public final class JdbcStore implements Store {
     private final Connection connection;
     private final List<AuditEvent> events = new ArrayList<>();
     private final List<ChangeEvents.Pending> changes = new ArrayList<>();
+    private final Map<String, Long> generations = new TreeMap<>();
     private final SecretStore secrets;
     private final TokenStore tokens;
     private final RotationStore rotations;
@@ -247,9 +336,15 @@ public final class JdbcStore implements Store {
 
     Unit(Connection connection) {
       this.connection = connection;
-      this.secrets = new JdbcSecretStore(this, dialect, clock);
-      this.tokens = new JdbcTokenStore(this, dialect);
-      this.rotations = new JdbcRotationStore(this);
+      this.secrets = new JdbcSecretStore(this, dialect, clock, integrity);
+      this.tokens = new JdbcTokenStore(this, dialect, integrity);
+      this.rotations = new JdbcRotationStore(this, integrity);
+    }
+
+    @Override
+    public void wrote(String object, long generation) {
+      requireOpen();
+      generations.put(object, generation);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.keyturn.store;
 
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.integrity.Generations;
+import dev.keyturn.core.integrity.RowMacs;
 import dev.keyturn.core.spi.TokenLineage;
 import dev.keyturn.core.spi.TokenRecord;
 import dev.keyturn.core.spi.TokenStore;
@@ -18,13 +20,16 @@ import java.util.Optional;
 /** Tokens in the {@code tokens} table of a {@link JdbcStore}. Thread-safe. */
 final class JdbcTokenStore implements TokenStore {
   private static final String COLUMNS =
-      "id, hash, name, grants, created_at, expires_at, revoked_at, creator, creator_source";
+      "id, hash, name, grants, created_at, expires_at, revoked_at, creator, creator_source,"
+          + " generation, mac";
   private final Jdbc jdbc;
   private final Dialect dialect;
+  private final Integrity integrity;
 
-  JdbcTokenStore(Jdbc jdbc, Dialect dialect) {
+  JdbcTokenStore(Jdbc jdbc, Dialect dialect, Integrity integrity) {
     this.jdbc = jdbc;
     this.dialect = dialect;
+    this.integrity = integrity;
   }
 
   @Override
@@ -39,15 +44,23 @@ final class JdbcTokenStore implements TokenStore {
             c.prepareStatement(
                 "SELECT " + COLUMNS + " FROM tokens WHERE id = ?" + dialect.forUpdate)) {
           ps.setString(1, creator);
-          found = readAll(ps).stream().findFirst();
+          found = readAll(ps).stream().findFirst().map(Row::token);
         }
         if (found.isEmpty() || !found.get().validAt(token.createdAt())) {
           throw new KeyturnException.Unauthenticated("token " + creator + " is no longer valid");
         }
       }
+      long generation = 0;
+      byte[] mac = null;
+      if (integrity.active()) {
+        String object = Generations.token(token.id());
+        generation = integrity.next(object, 0);
+        mac = mac(integrity.macs(), token, generation);
+        jdbc.wrote(object, generation);
+      }
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT INTO tokens (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+              "INSERT INTO tokens (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, token.id());
         ps.setBytes(2, token.hash());
         ps.setString(3, token.name());
@@ -57,6 +70,8 @@ final class JdbcTokenStore implements TokenStore {
         setMillis(ps, 7, token.revokedAt());
         ps.setString(8, token.creator().orElse(null));
         ps.setString(9, token.creatorSource().wireName());
+        ps.setLong(10, generation);
+        ps.setBytes(11, mac);
         ps.executeUpdate();
       }
       return null;
@@ -69,17 +84,18 @@ final class JdbcTokenStore implements TokenStore {
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + COLUMNS + " FROM tokens WHERE hash = ?")) {
         ps.setBytes(1, hash);
-        return readAll(ps).stream().findFirst();
+        return readAll(ps).stream().findFirst().map(Row::token);
       }
     });
   }
 
-  private static List<TokenRecord> readAll(PreparedStatement ps) throws SQLException {
-    List<TokenRecord> out = new ArrayList<>();
+  /** Reads token rows, each checked against its MAC and the ledger once the store is protected. */
+  private List<Row> readAll(PreparedStatement ps) throws SQLException {
+    List<Row> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         String grants = rs.getString(4);
-        out.add(
+        TokenRecord token =
             new TokenRecord(
                 rs.getString(1),
                 rs.getString(3),
@@ -89,18 +105,74 @@ final class JdbcTokenStore implements TokenStore {
                 millis(rs, 6),
                 millis(rs, 7),
                 Optional.ofNullable(rs.getString(8)),
-                TokenRecord.CreatorSource.fromWire(rs.getString(9))));
+                TokenRecord.CreatorSource.fromWire(rs.getString(9)));
+        out.add(new Row(token, rs.getLong(10), rs.getBytes(11)));
       }
+    }
+    for (Row row : out) {
+      verify(row);
     }
     return out;
   }
+
+  private void verify(Row row) {
+    if (!integrity.active()) {
+      return;
+    }
+    String label = "token " + row.token.id();
+    integrity.checkMac(
+        label, mac(integrity.macs(), row.token, row.generation), row.mac, Optional.empty());
+    integrity.checkGeneration(
+        label, Generations.token(row.token.id()), row.generation, Optional.empty());
+  }
+
+  /** Writes {@code token} over its row at the next generation, with its MAC. */
+  private void rewrite(java.sql.Connection c, Row before, TokenRecord token) throws SQLException {
+    long generation = 0;
+    byte[] mac = null;
+    if (integrity.active()) {
+      String object = Generations.token(token.id());
+      generation = integrity.next(object, before.generation);
+      mac = mac(integrity.macs(), token, generation);
+      jdbc.wrote(object, generation);
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE tokens SET revoked_at = ?, creator = ?, creator_source = ?, generation = ?,"
+                + " mac = ? WHERE id = ?")) {
+      setMillis(ps, 1, token.revokedAt());
+      ps.setString(2, token.creator().orElse(null));
+      ps.setString(3, token.creatorSource().wireName());
+      ps.setLong(4, generation);
+      ps.setBytes(5, mac);
+      ps.setString(6, token.id());
+      ps.executeUpdate();
+    }
+  }
+
+  static byte[] mac(RowMacs macs, TokenRecord t, long generation) {
+    return macs.token(
+        t.id(),
+        t.hash(),
+        t.name(),
+        t.grants(),
+        t.createdAt().toEpochMilli(),
+        t.expiresAt().map(Instant::toEpochMilli),
+        t.revokedAt().map(Instant::toEpochMilli),
+        t.creator(),
+        t.creatorSource().wireName(),
+        generation);
+  }
+
+  /** A token row as read: the token, its generation and its MAC. */
+  private record Row(TokenRecord token, long generation, byte[] mac) {}
 
   @Override
   public List<TokenRecord> list() {
     return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + COLUMNS + " FROM tokens ORDER BY created_at, id")) {
-        return readAll(ps);
+        return readAll(ps).stream().map(Row::token).toList();
       }
     });
   }
@@ -115,28 +187,27 @@ final class JdbcTokenStore implements TokenStore {
           st.execute("LOCK TABLE tokens IN EXCLUSIVE MODE");
         }
       }
-      List<TokenRecord> all;
+      List<Row> rows;
       try (PreparedStatement ps =
           c.prepareStatement("SELECT " + COLUMNS + " FROM tokens ORDER BY created_at, id")) {
-        all = readAll(ps);
+        rows = readAll(ps);
       }
+      List<TokenRecord> all = rows.stream().map(Row::token).toList();
       List<String> ids = TokenLineage.toRevoke(all, id, at);
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")) {
-        for (String each : ids) {
-          ps.setLong(1, at.toEpochMilli());
-          ps.setString(2, each);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
+      java.util.Map<String, Row> byId = new java.util.HashMap<>();
+      rows.forEach(r -> byId.put(r.token.id(), r));
       List<TokenRecord> out = new ArrayList<>();
-      try (PreparedStatement ps =
-          c.prepareStatement("SELECT " + COLUMNS + " FROM tokens WHERE id = ?")) {
-        for (String each : ids) {
-          ps.setString(1, each);
-          out.addAll(readAll(ps));
+      for (String each : ids) {
+        Row row = byId.get(each);
+        if (row == null) {
+          continue;
+        }
+        if (row.token.revokedAt().isPresent()) {
+          out.add(row.token);
+        } else {
+          TokenRecord revoked = row.token.revoked(at);
+          rewrite(c, row, revoked);
+          out.add(revoked);
         }
       }
       return out;
@@ -147,14 +218,17 @@ final class JdbcTokenStore implements TokenStore {
   public void resolveCreator(
       String id, Optional<String> creator, TokenRecord.CreatorSource source) {
     jdbc.write(c -> {
+      Optional<Row> row;
       try (PreparedStatement ps =
           c.prepareStatement(
-              "UPDATE tokens SET creator = ?, creator_source = ?"
-                  + " WHERE id = ? AND creator_source = 'unresolved'")) {
-        ps.setString(1, creator.orElse(null));
-        ps.setString(2, source.wireName());
-        ps.setString(3, id);
-        ps.executeUpdate();
+              "SELECT "
+                  + COLUMNS
+                  + " FROM tokens WHERE id = ? AND creator_source = 'unresolved'")) {
+        ps.setString(1, id);
+        row = readAll(ps).stream().findFirst();
+      }
+      if (row.isPresent()) {
+        rewrite(c, row.get(), row.get().token.withCreator(creator, source));
       }
       return null;
     });

@@ -197,7 +197,7 @@ class SecretServiceTest {
     store.tamper(NAME, 2, v1);
 
     assertThatThrownBy(() -> service.read(NAME, Selector.current(), false))
-        .isInstanceOf(KeyturnException.CryptoFailure.class)
+        .isInstanceOf(KeyturnException.IntegrityFailure.class)
         .hasMessageNotContaining("one");
   }
 
@@ -211,7 +211,7 @@ class SecretServiceTest {
     store.tamper(NAME, 1, theirs);
 
     assertThatThrownBy(() -> service.read(NAME, Selector.current(), false))
-        .isInstanceOf(KeyturnException.CryptoFailure.class);
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
   }
 
   @Test
@@ -224,7 +224,7 @@ class SecretServiceTest {
     store.tamper(NAME, 1, ct);
 
     assertThatThrownBy(() -> service.read(NAME, Selector.current(), false))
-        .isInstanceOf(KeyturnException.CryptoFailure.class);
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.crypto.Aad;
 import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.integrity.Generations;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditRecord;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,12 @@ import javax.crypto.spec.SecretKeySpec;
  * (length-prefixed, see {@link Aad}); the first record follows 32 zero bytes. Editing, deleting or
  * reordering a record breaks every MAC from there on; deleting records from the end is caught
  * against a checkpoint kept elsewhere.
+ *
+ * <p>Two record formats: v1 (the fields above, as records were sealed before object generations
+ * existed) and v2, for a record that carries object generations, whose field list starts with the
+ * label {@code keyturn audit record v2} and ends with the generations ({@link
+ * dev.keyturn.core.integrity.Generations#encode}). A v1 field list starts with the sequence number,
+ * so the two cannot encode alike; adding or removing generations breaks the MAC.
  *
  * <p>Each record names the key that sealed it ({@code ak-...}), so records sealed before a root key
  * rotation stay verifiable with the old key. Thread-safe.
@@ -77,18 +84,33 @@ public final class AuditChain {
 
   private byte[] mac(String keyId, byte[] previous, long seq, AuditEvent e) {
     byte[] fields =
-        Aad.of(
-            Long.toString(seq),
-            keyId,
-            e.time().toString(),
-            e.tokenId(),
-            e.client(),
-            e.action(),
-            e.secret().orElse(""),
-            e.secret().isPresent() ? "1" : "0",
-            e.version().map(String::valueOf).orElse(""),
-            e.result(),
-            e.detail());
+        e.generations().isEmpty()
+            ? Aad.of(
+                Long.toString(seq),
+                keyId,
+                e.time().toString(),
+                e.tokenId(),
+                e.client(),
+                e.action(),
+                e.secret().orElse(""),
+                e.secret().isPresent() ? "1" : "0",
+                e.version().map(String::valueOf).orElse(""),
+                e.result(),
+                e.detail())
+            : Aad.of(
+                "keyturn audit record v2",
+                Long.toString(seq),
+                keyId,
+                e.time().toString(),
+                e.tokenId(),
+                e.client(),
+                e.action(),
+                e.secret().orElse(""),
+                e.secret().isPresent() ? "1" : "0",
+                e.version().map(String::valueOf).orElse(""),
+                e.result(),
+                e.detail(),
+                Generations.encode(e.generations()));
     Mac mac =
         macs.get()
             .computeIfAbsent(

@@ -24,13 +24,31 @@ public final class Aad {
     return out.toByteArray();
   }
 
-  /** The associated data that binds a value ciphertext to its secret and version. */
-  public static byte[] forValue(long secretId, int version) {
+  /** The associated data that binds a value ciphertext to its secret (id and name) and version. */
+  public static byte[] forValue(long secretId, String name, int version) {
+    return of("keyturn/value/v2", Long.toString(secretId), name, Integer.toString(version));
+  }
+
+  /** The associated data that binds a wrapped data key to its secret (id and name) and number. */
+  public static byte[] forDataKey(long secretId, String name, int dataKey) {
+    return of("keyturn/data-key/v2", Long.toString(secretId), name, Integer.toString(dataKey));
+  }
+
+  /** The associated data of the metadata key, wrapped by the root key. */
+  public static byte[] forMetadataKey() {
+    return of("keyturn/metadata-key/v1");
+  }
+
+  /**
+   * The associated data of value ciphertexts written before names were bound (id only). Read only
+   * by the migration that re-encrypts them at the first start after the upgrade.
+   */
+  public static byte[] legacyValue(long secretId, int version) {
     return of("keyturn/value/v1", Long.toString(secretId), Integer.toString(version));
   }
 
-  /** The associated data that binds a wrapped data key to its secret and data key number. */
-  public static byte[] forDataKey(long secretId, int dataKey) {
+  /** The associated data of data keys wrapped before names were bound; migration only. */
+  public static byte[] legacyDataKey(long secretId, int dataKey) {
     return of("keyturn/data-key/v1", Long.toString(secretId), Integer.toString(dataKey));
   }
 }

@@ -65,35 +65,61 @@ public final class Envelope {
     return rootKey.id();
   }
 
-  /** Makes a new random data key and returns it wrapped by the root key. */
-  public byte[] newWrappedDataKey(long secretId, int dataKey) {
+  /** Makes a new random data key and returns it wrapped by the root key, bound to its secret. */
+  public byte[] newWrappedDataKey(long secretId, String name, int dataKey) {
     byte[] key = new byte[32];
     random.nextBytes(key);
     try {
-      return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forDataKey(secretId, dataKey));
+      return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forDataKey(secretId, name, dataKey));
     } finally {
       Arrays.fill(key, (byte) 0);
     }
   }
 
   /** Unwraps a data key; throws {@link KeyturnException.CryptoFailure} if it does not open. */
-  public SecretKey unwrapDataKey(byte[] wrapped, long secretId, int dataKey) {
-    String keyId = keyId(wrapped);
-    if (!keyId.equals(rootKey.id())) {
-      throw new KeyturnException.CryptoFailure(
-          "data key of secret "
-              + secretId
-              + " is wrapped by root key "
-              + keyId
-              + ", but the loaded root key is "
-              + rootKey.id());
-    }
-    byte[] key = open(rootKey.aesKey(), wrapped, Aad.forDataKey(secretId, dataKey));
+  public SecretKey unwrapDataKey(byte[] wrapped, long secretId, String name, int dataKey) {
+    byte[] key = unwrap(wrapped, Aad.forDataKey(secretId, name, dataKey));
     try {
       return new SecretKeySpec(key, "AES");
     } finally {
       Arrays.fill(key, (byte) 0);
     }
+  }
+
+  /**
+   * Rewraps a data key wrapped before names were bound ({@link Aad#legacyDataKey}) so that it is
+   * bound to the secret's name too. For the migration at the first start after the upgrade.
+   */
+  public byte[] rebindDataKey(byte[] legacy, long secretId, String name, int dataKey) {
+    byte[] key = unwrap(legacy, Aad.legacyDataKey(secretId, dataKey));
+    try {
+      return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forDataKey(secretId, name, dataKey));
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** Wraps the store's metadata key (32 bytes) under the root key. */
+  public byte[] wrapMetadataKey(byte[] key) {
+    return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forMetadataKey());
+  }
+
+  /**
+   * Unwraps the store's metadata key; the caller owns (and should wipe) the result.
+   *
+   * @throws KeyturnException.CryptoFailure if it does not open under the loaded root key
+   */
+  public byte[] unwrapMetadataKey(byte[] wrapped) {
+    return unwrap(wrapped, Aad.forMetadataKey());
+  }
+
+  private byte[] unwrap(byte[] wrapped, byte[] aad) {
+    String keyId = keyId(wrapped);
+    if (!keyId.equals(rootKey.id())) {
+      throw new KeyturnException.CryptoFailure(
+          "a key is wrapped by root key " + keyId + ", but the loaded root key is " + rootKey.id());
+    }
+    return open(rootKey.aesKey(), wrapped, aad);
   }
 
   /** Seals a value under a data key, bound to {@code aad}. */

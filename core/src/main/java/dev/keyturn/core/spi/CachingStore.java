@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
@@ -89,6 +90,11 @@ public final class CachingStore implements Store {
   @Override
   public AuditLog openAuditLog(AuditChain chain) {
     return store.openAuditLog(chain);
+  }
+
+  @Override
+  public void protect(Envelope envelope) {
+    store.protect(envelope);
   }
 
   @Override

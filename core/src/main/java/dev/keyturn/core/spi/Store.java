@@ -1,6 +1,7 @@
 package dev.keyturn.core.spi;
 
 import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
 import java.util.function.Function;
 
 /**
@@ -27,6 +28,24 @@ public interface Store extends AutoCloseable {
    * close the log before the store.
    */
   AuditLog openAuditLog(AuditChain chain);
+
+  /**
+   * Starts protecting the rows whose fields decide access (secrets with their versions, tokens,
+   * rules) against edits and replays in the storage: every such row carries a MAC under the store's
+   * metadata key (wrapped by {@code envelope}'s root key) and a generation that the audit chain
+   * records; every read that relies on a row checks both and fails with {@link
+   * dev.keyturn.core.KeyturnException.IntegrityFailure} (logged at ERROR and audited as {@code
+   * integrity.fail}) when they do not hold. At the first start after the upgrade it migrates rows
+   * written before (re-encrypting values to name-bound associated data, adding MACs and generation
+   * 1) in one transaction, audited once as {@code integrity.migrate}. Call once, after {@link
+   * #openAuditLog} and before serving.
+   *
+   * <p>The default does nothing: for stores whose storage is not exposed (the in-memory fake).
+   *
+   * @throws dev.keyturn.core.KeyturnException.IntegrityFailure if the store cannot be trusted: its
+   *     metadata key is missing or does not open after its rows were protected
+   */
+  default void protect(Envelope envelope) {}
 
   /** True when the store holds no secret and no token: only then may a new root key be made. */
   boolean isEmpty();

@@ -1,0 +1,96 @@
+package dev.keyturn.core.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.spi.AuditRecord;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The highest generation of every protected object (see {@code
+ * dev.keyturn.core.integrity.Generations}), as the verified audit chain records it. Built at start
+ * by feeding it every record from the first ({@link #absorb}), kept up to date with the records
+ * appended since (this node's, and on a shared database other nodes', read from the last seen
+ * sequence number), and raised by rows that were read and verified. A row whose generation is below
+ * the ledger's is an older row replayed into the store.
+ *
+ * <p>Only a verified chain is believed: records must follow one another from sequence 1 with valid
+ * MACs; from the first one that does not, nothing more is absorbed and {@link #problem} says where
+ * the chain broke. Thread-safe.
+ */
+public final class GenerationLedger {
+  /** The action of the record that says the store's rows were first protected. */
+  public static final String MIGRATE_ACTION = "integrity.migrate";
+
+  private final AuditChain chain;
+  private final Map<String, Long> highest = new ConcurrentHashMap<>();
+  private long lastSeq;
+  private byte[] lastMac = AuditChain.GENESIS;
+  private String problem;
+  private long migratedAt;
+
+  public GenerationLedger(AuditChain chain) {
+    this.chain = requireNonNull(chain, "chain");
+  }
+
+  /**
+   * Takes in the next record of the chain. Returns false, and takes in nothing more, once a record
+   * does not follow the one before (a gap, a changed or unknown-key record).
+   */
+  public synchronized boolean absorb(AuditRecord record) {
+    if (problem != null) {
+      return false;
+    }
+    if (record.seq() <= lastSeq) {
+      return true; // already seen (a page read again)
+    }
+    if (record.seq() != lastSeq + 1) {
+      problem = "audit record " + (lastSeq + 1) + " is missing";
+      return false;
+    }
+    if (!chain.verifies(record, lastMac)) {
+      problem = "audit record " + record.seq() + " does not verify";
+      return false;
+    }
+    lastSeq = record.seq();
+    lastMac = record.mac();
+    record.event().generations().forEach(this::raise);
+    if (record.event().action().equals(MIGRATE_ACTION)
+        && record.event().result().equals("ok")
+        && migratedAt == 0) {
+      migratedAt = record.seq();
+    }
+    return true;
+  }
+
+  /** The highest generation known for {@code object}; 0 when none is. */
+  public long highest(String object) {
+    return highest.getOrDefault(object, 0L);
+  }
+
+  /** Records that {@code object} has reached {@code generation} (kept if higher). */
+  public void raise(String object, long generation) {
+    highest.merge(object, generation, Math::max);
+  }
+
+  /** The sequence number of the last record taken in; 0 before the first. */
+  public synchronized long lastSeq() {
+    return lastSeq;
+  }
+
+  /** Where the chain stopped verifying, if it did. */
+  public synchronized Optional<String> problem() {
+    return Optional.ofNullable(problem);
+  }
+
+  /** The sequence number of the verified {@link #MIGRATE_ACTION} record, if one was taken in. */
+  public synchronized Optional<Long> migratedAt() {
+    return migratedAt == 0 ? Optional.empty() : Optional.of(migratedAt);
+  }
+
+  /** How many objects the ledger knows. */
+  public int size() {
+    return highest.size();
+  }
+}

@@ -1,0 +1,180 @@
+package dev.keyturn.core.integrity;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.crypto.Aad;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * MACs over the rows whose fields decide who may read what and which value is current: HMAC-SHA256,
+ * under the store's metadata key, of a canonical encoding of the row. Each encoding is a list of
+ * length-prefixed fields ({@link Aad#of}) that starts with a label naming the row kind and the
+ * encoding's version ({@code keyturn/row/secret/v1} ...), so no row of one kind verifies as another
+ * and a later encoding can be told from this one. An absent field is written as an empty field and
+ * a presence flag, so absent and empty differ.
+ *
+ * <p>The secret row's MAC covers a digest of its versions' MACs in number order, so the versions
+ * are protected as a set: a version row deleted, added or replayed from an older state changes it.
+ * Every MAC covers the object's generation (for a version, its secret's), so an older row, even
+ * with its valid MAC of the time, is told apart from the current one by the generation ledger.
+ *
+ * <p>Thread-safe. Holds the key; {@link #destroy} zeroes it.
+ */
+public final class RowMacs {
+  public static final int KEY_LENGTH = 32;
+
+  private final byte[] key;
+  private final ThreadLocal<Mac> macs;
+
+  public RowMacs(byte[] key) {
+    if (key.length != KEY_LENGTH) {
+      throw new KeyturnException.CryptoFailure("the metadata key is not " + KEY_LENGTH + " bytes");
+    }
+    this.key = key.clone();
+    this.macs =
+        ThreadLocal.withInitial(() -> {
+          try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(this.key, "HmacSHA256"));
+            return mac;
+          } catch (GeneralSecurityException e) {
+            throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
+          }
+        });
+  }
+
+  /** One version row. */
+  public byte[] version(
+      long secretId,
+      String name,
+      int number,
+      String stage,
+      String type,
+      long createdAt,
+      String createdBy,
+      Optional<Long> acceptUntil,
+      String fingerprint,
+      boolean hasCiphertext) {
+    List<String> f = new ArrayList<>();
+    f.add("keyturn/row/version/v1");
+    f.add(Long.toString(secretId));
+    f.add(name);
+    f.add(Integer.toString(number));
+    f.add(stage);
+    f.add(type);
+    f.add(Long.toString(createdAt));
+    f.add(createdBy);
+    optional(f, acceptUntil.map(String::valueOf));
+    f.add(fingerprint);
+    f.add(hasCiphertext ? "1" : "0");
+    return mac(f);
+  }
+
+  /**
+   * One secret row, with its versions' MACs ({@link #version}) in version-number order.
+   *
+   * @param dataKey the wrapped data key as stored, if any
+   */
+  public byte[] secret(
+      long id,
+      String name,
+      long generation,
+      boolean destroyed,
+      boolean live,
+      long createdAt,
+      long updatedAt,
+      Optional<byte[]> dataKey,
+      List<byte[]> versionMacs) {
+    List<String> f = new ArrayList<>();
+    f.add("keyturn/row/secret/v1");
+    f.add(Long.toString(id));
+    f.add(name);
+    f.add(Long.toString(generation));
+    f.add(destroyed ? "1" : "0");
+    f.add(live ? "1" : "0");
+    f.add(Long.toString(createdAt));
+    f.add(Long.toString(updatedAt));
+    optional(f, dataKey.map(RowMacs::sha256Hex));
+    f.add(Integer.toString(versionMacs.size()));
+    MessageDigest digest = sha256();
+    versionMacs.forEach(digest::update);
+    f.add(HexFormat.of().formatHex(digest.digest()));
+    return mac(f);
+  }
+
+  /** One token row: who it is, what it may do, until when, and who made it. */
+  public byte[] token(
+      String id,
+      byte[] hash,
+      String name,
+      List<String> grants,
+      long createdAt,
+      Optional<Long> expiresAt,
+      Optional<Long> revokedAt,
+      Optional<String> creator,
+      String creatorSource,
+      long generation) {
+    List<String> f = new ArrayList<>();
+    f.add("keyturn/row/token/v1");
+    f.add(id);
+    f.add(HexFormat.of().formatHex(hash));
+    f.add(name);
+    f.add(Integer.toString(grants.size()));
+    f.addAll(grants);
+    f.add(Long.toString(createdAt));
+    optional(f, expiresAt.map(String::valueOf));
+    optional(f, revokedAt.map(String::valueOf));
+    optional(f, creator);
+    f.add(creatorSource);
+    f.add(Long.toString(generation));
+    return mac(f);
+  }
+
+  /** One rule row: the secret it belongs to and its whole stored document. */
+  public byte[] rule(String secret, String document, long generation) {
+    return mac(List.of("keyturn/row/rule/v1", secret, document, Long.toString(generation)));
+  }
+
+  /** Constant-time comparison; false when either is absent. */
+  public static boolean same(byte[] expected, byte[] actual) {
+    return expected != null && actual != null && MessageDigest.isEqual(expected, actual);
+  }
+
+  /** Zeroes the key held by this object. */
+  public void destroy() {
+    Arrays.fill(key, (byte) 0);
+  }
+
+  @Override
+  public String toString() {
+    return "RowMacs[redacted]";
+  }
+
+  private byte[] mac(List<String> fields) {
+    return macs.get().doFinal(Aad.of(fields.toArray(String[]::new)));
+  }
+
+  private static void optional(List<String> fields, Optional<String> value) {
+    fields.add(value.orElse(""));
+    fields.add(value.isPresent() ? "1" : "0");
+  }
+
+  private static String sha256Hex(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256().digest(bytes));
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("SHA-256 is not available", e);
+    }
+  }
+}
