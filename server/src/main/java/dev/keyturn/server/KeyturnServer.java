@@ -2,6 +2,7 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.NodeHeartbeat;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.SecretService;
@@ -146,7 +147,13 @@ public final class KeyturnServer implements AutoCloseable {
       // Rows are checked (and, at the first start after the upgrade, migrated) before any is used.
       store.protect(envelope);
       Optional<String> rootToken = Bootstrap.rootToken(store, config.dataDir(), random, clock);
-      int resolved = new LegacyTokenCreators(chain).resolve(store.tokens(), audit);
+      int resolved = 0;
+      try {
+        resolved = new LegacyTokenCreators(chain).resolve(store.tokens(), audit);
+      } catch (KeyturnException.IntegrityFailure e) {
+        // Logged and audited where it was found. The server still starts, so that the operator
+        // can see it; every request that relies on the row fails with it.
+      }
       if (resolved > 0) {
         log.info(
             "looked up the creators of {} tokens made before creators were recorded", resolved);

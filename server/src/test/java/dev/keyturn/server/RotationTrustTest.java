@@ -384,8 +384,14 @@ class RotationTrustTest {
     try (RunningServer server = RunningServer.start(data)) {
       server.client().put("app/dev/OLD", new PutSecretRequest("v1", null, null, null, null));
     }
+    dev.keyturn.core.crypto.RootKey key =
+        dev.keyturn.core.crypto.RootKey.fromBase64(
+            java.nio.file.Files.readString(data.resolve("root.key")));
     try (JdbcStore store =
         JdbcStore.open("jdbc:sqlite:" + data.resolve("keyturn.db"), Clock.systemUTC())) {
+      // The row as the first start after the upgrade leaves an older rule: protected as it was.
+      var audit = store.openAuditLog(new dev.keyturn.core.audit.AuditChain(key));
+      store.protect(new dev.keyturn.core.crypto.Envelope(key, new java.security.SecureRandom()));
       store
           .rotations()
           .putRule(
@@ -413,6 +419,7 @@ class RotationTrustTest {
                   false,
                   false),
               Optional.of(java.time.Instant.now().minusSeconds(60)));
+      audit.close();
     }
 
     try (RunningServer server = RunningServer.start(data)) {
