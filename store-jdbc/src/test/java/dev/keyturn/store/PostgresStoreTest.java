@@ -33,6 +33,40 @@ class PostgresStoreTest {
     return JdbcStore.open(url, new FixedClock(T0));
   }
 
+  /** As {@link #open}, with its rows integrity-protected, as a server opens it. */
+  JdbcStore openProtected() {
+    JdbcStore store = open();
+    dev.keyturn.core.crypto.RootKey key =
+        dev.keyturn.core.crypto.RootKey.generate(new java.security.SecureRandom());
+    store.openAuditLog(new dev.keyturn.core.audit.AuditChain(key));
+    store.protect(new dev.keyturn.core.crypto.Envelope(key, new java.security.SecureRandom()));
+    return store;
+  }
+
+  @Nested
+  class ProtectedSecrets extends SecretStoreContract {
+    @Override
+    protected Store newStore() {
+      return openProtected();
+    }
+  }
+
+  @Nested
+  class ProtectedTokens extends TokenStoreContract {
+    @Override
+    protected Store newStore() {
+      return openProtected();
+    }
+  }
+
+  @Nested
+  class ProtectedRotations extends RotationStoreContract {
+    @Override
+    protected Store newStore() {
+      return openProtected();
+    }
+  }
+
   @Nested
   class Secrets extends SecretStoreContract {
     @Override
