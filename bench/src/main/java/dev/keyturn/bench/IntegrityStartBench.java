@@ -19,8 +19,8 @@ import java.util.Optional;
 /**
  * What integrity protection adds to a server's start: opening the SQLite store and protecting it,
  * which verifies the whole audit chain to build the generation ledger. For each size given, writes
- * that many audit records (one in four carrying a generation, as a change's last record does),
- * then times three starts and prints the best and the median. Run by bench/integrity-start.sh.
+ * that many audit records (one in four carrying a generation, as a change's last record does), then
+ * times three starts and prints the best and the median. Run by bench/integrity-start.sh.
  */
 public final class IntegrityStartBench {
   private IntegrityStartBench() {}

@@ -117,6 +117,23 @@ final class Integrity {
     ledger.raise(object, generation);
   }
 
+  /**
+   * Checks that an object the audit chain records is not missing from its table.
+   *
+   * @throws KeyturnException.IntegrityFailure if the ledger knows a generation of it
+   */
+  void checkPresent(String label, String object, String secret) {
+    refresh();
+    if (ledger.highest(object) > 0) {
+      throw fail(
+          label,
+          "the audit chain records generation "
+              + ledger.highest(object)
+              + " of it, but its row is gone (it was deleted outside Keyturn)",
+          Optional.of(secret));
+    }
+  }
+
   /** An integrity failure, logged at ERROR and audited (each at most once a minute per object). */
   KeyturnException.IntegrityFailure fail(String label, String why, Optional<String> secret) {
     KeyturnException.IntegrityFailure failure = new KeyturnException.IntegrityFailure(label, why);

@@ -65,6 +65,9 @@ final class JdbcSecretStore implements SecretStore {
         insert.setLong(3, now);
         inserted = insert.executeUpdate() == 1;
       }
+      if (inserted && integrity.active()) {
+        integrity.checkPresent("secret " + name, Generations.secret(name.value()), name.value());
+      }
       // A row this transaction just inserted has nothing to verify yet.
       Loaded before = load(c, name, dialect.forUpdate, !inserted).orElseThrow();
       SecretChange result = change.apply(before.secret);
@@ -84,7 +87,15 @@ final class JdbcSecretStore implements SecretStore {
   @Override
   public Optional<StoredSecret> find(SecretName name) {
     requireNonNull(name, "name");
-    return jdbc.read(c -> load(c, name, "", true).map(Loaded::secret));
+    return jdbc.read(c -> {
+      Optional<StoredSecret> found = load(c, name, "", true).map(Loaded::secret);
+      if (found.isEmpty() && integrity.active()) {
+        // Keyturn never deletes a secret row (deleting retires its versions): one the audit
+        // chain knows and the table lacks was removed outside Keyturn.
+        integrity.checkPresent("secret " + name, Generations.secret(name.value()), name.value());
+      }
+      return found;
+    });
   }
 
   @Override

@@ -260,6 +260,18 @@ abstract class StoreIntegrityTest {
   }
 
   @Test
+  void secretRowsDeleted_readFailsInsteadOfNotFound() throws Exception {
+    put(PROD, "value-one", Duration.ZERO);
+
+    sql("DELETE FROM versions");
+    sql("DELETE FROM secrets");
+
+    assertThatThrownBy(() -> service.read(PROD, Selector.current(), false))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class)
+        .hasMessageContaining("row is gone");
+  }
+
+  @Test
   void macColumnCleared_readFails() throws Exception {
     put(PROD, "value-one", Duration.ZERO);
 
