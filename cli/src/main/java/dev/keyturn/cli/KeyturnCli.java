@@ -35,6 +35,8 @@ import picocli.CommandLine.ScopeType;
       RotateCommand.class,
       RotationsCommand.class,
       StatusCommand.class,
+      RunCommand.class,
+      RenderCommand.class,
       HelpCommand.class,
     },
     footer = {

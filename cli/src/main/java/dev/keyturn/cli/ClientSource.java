@@ -1,0 +1,82 @@
+package dev.keyturn.cli;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.BundleEntry;
+import dev.keyturn.api.KeyringEntry;
+import dev.keyturn.api.KeyringResponse;
+import dev.keyturn.api.SecretValueResponse;
+import dev.keyturn.api.WireJson;
+import dev.keyturn.cli.delivery.Fetched;
+import dev.keyturn.cli.delivery.SecretSource;
+import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.core.KeyturnException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The mapping's values from the server: a folder through {@code GET /v1/bundles} (one request), a
+ * single secret through its value or keyring route. A refusal is rethrown naming the secret.
+ */
+final class ClientSource implements SecretSource {
+  private final KeyturnClient client;
+
+  ClientSource(KeyturnClient client) {
+    this.client = requireNonNull(client, "client");
+  }
+
+  @Override
+  public List<Fetched> below(String prefix, boolean keyrings) {
+    List<BundleEntry> entries;
+    try {
+      entries = client.bundle(prefix, keyrings).secrets();
+    } catch (KeyturnClientException.Forbidden e) {
+      throw new KeyturnException.Forbidden("--path " + prefix + ": " + e.getMessage());
+    }
+    List<Fetched> out = new ArrayList<>();
+    for (BundleEntry e : entries) {
+      List<String> others = new ArrayList<>();
+      for (KeyringEntry k : e.fallbacks() == null ? List.<KeyringEntry>of() : e.fallbacks()) {
+        others.add(text(k.value()));
+      }
+      out.add(new Fetched(e.name(), text(e.value()), !e.value().isString(), others));
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<Fetched> one(String name, boolean keyring) {
+    try {
+      if (!keyring) {
+        SecretValueResponse v = client.get(name);
+        return Optional.of(new Fetched(name, text(v.value()), !v.value().isString(), List.of()));
+      }
+      KeyringResponse ring = client.keyring(name);
+      JsonNode current = null;
+      List<String> others = new ArrayList<>();
+      // The keyring is newest first: pending, current, then previous ones newest first.
+      for (KeyringEntry k : ring.versions()) {
+        if ("current".equals(k.stage())) {
+          current = k.value();
+        } else {
+          others.add(text(k.value()));
+        }
+      }
+      if (current == null) {
+        return Optional.empty();
+      }
+      return Optional.of(new Fetched(name, text(current), !current.isString(), others));
+    } catch (KeyturnClientException.NotFound e) {
+      return Optional.empty();
+    } catch (KeyturnClientException.Forbidden e) {
+      throw new KeyturnException.Forbidden(name + ": " + e.getMessage());
+    }
+  }
+
+  private static String text(JsonNode value) {
+    return value.isString() ? value.stringValue() : WireJson.mapper().writeValueAsString(value);
+  }
+}
