@@ -59,6 +59,7 @@ public final class Mapping {
           add(
               variables,
               variable,
+              false,
               secret,
               spec.keyrings() ? MappingSpec.Kind.KEYRING : MappingSpec.Kind.VALUE);
         }
@@ -90,22 +91,31 @@ public final class Mapping {
                 + " is not set");
         continue;
       }
-      add(variables, entry.variableName(), secret.get(), kind);
+      add(variables, entry.variableName(), entry.variable().isPresent(), secret.get(), kind);
     }
     return variables;
   }
 
+  /**
+   * @param named whether the person running the mapping gave the variable's name ({@code
+   *     NAME=VAR}); otherwise it comes from the secret's name, which any writer under a path
+   *     chooses, and {@link Variables#add} refuses the names that change how programs run
+   */
   private static void add(
-      Variables variables, String variable, Fetched secret, MappingSpec.Kind kind) {
+      Variables variables, String variable, boolean named, Fetched secret, MappingSpec.Kind kind) {
     switch (kind) {
-      case VALUE -> variables.add(variable, secret.name(), secret.reveal());
-      case URL, JDBC -> variables.add(variable, secret.name(), connectionUrl(secret, kind));
+      case VALUE -> variables.add(variable, named, secret.name(), secret.reveal());
+      case URL, JDBC -> variables.add(variable, named, secret.name(), connectionUrl(secret, kind));
       case KEYRING -> {
-        variables.add(variable, secret.name(), secret.reveal());
+        variables.add(variable, named, secret.name(), secret.reveal());
         variables.add(
-            variable + "_FALLBACKS", secret.name(), JSON.writeValueAsString(secret.others()));
+            variable + "_FALLBACKS",
+            named,
+            secret.name(),
+            JSON.writeValueAsString(secret.others()));
         variables.add(
             variable + "_OLD",
+            named,
             secret.name(),
             secret.others().isEmpty() ? "" : secret.others().get(0));
       }

@@ -3,7 +3,10 @@ package dev.keyturn.cli.delivery;
 import dev.keyturn.core.KeyturnException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -15,6 +18,74 @@ public final class Variables {
 
   private final Map<String, String> values = new LinkedHashMap<>();
   private final Map<String, String> sources = new LinkedHashMap<>();
+
+  /**
+   * Variables that change how a program, its shell, its dynamic loader or its runtime finds and
+   * runs code, whom it trusts or where its traffic goes (compared upper-cased): a writer under a
+   * mapped path could otherwise run code in every consumer by storing {@code app/LD_PRELOAD}.
+   */
+  private static final Set<String> GUARDED =
+      Set.of(
+          "PATH",
+          "IFS",
+          "ENV",
+          "BASH_ENV",
+          "SHELLOPTS",
+          "BASHOPTS",
+          "PS4",
+          "PROMPT_COMMAND",
+          "CDPATH",
+          "HOME",
+          "SHELL",
+          "CLASSPATH",
+          "JAVA_TOOL_OPTIONS",
+          "_JAVA_OPTIONS",
+          "JDK_JAVA_OPTIONS",
+          "NODE_OPTIONS",
+          "NODE_PATH",
+          "NODE_EXTRA_CA_CERTS",
+          "RUBYOPT",
+          "RUBYLIB",
+          "GCONV_PATH",
+          "HOSTALIASES",
+          "RESOLV_HOST_CONF",
+          "LOCALDOMAIN",
+          "NLSPATH",
+          "SSL_CERT_FILE",
+          "SSL_CERT_DIR",
+          "CURL_CA_BUNDLE",
+          "REQUESTS_CA_BUNDLE",
+          "HTTP_PROXY",
+          "HTTPS_PROXY",
+          "ALL_PROXY",
+          "NO_PROXY",
+          "FTP_PROXY",
+          "DOTNET_STARTUP_HOOKS",
+          "GLIBC_TUNABLES",
+          "TZDIR",
+          "TERMINFO",
+          "EDITOR",
+          "VISUAL",
+          "PAGER");
+
+  private static final List<String> GUARDED_PREFIXES =
+      List.of(
+          "LD_",
+          "DYLD_",
+          "BASH_FUNC_",
+          "PYTHON",
+          "PERL",
+          "GIT_",
+          "KEYTURN_",
+          "CORECLR_",
+          "COR_PROFILER",
+          "MALLOC_");
+
+  /** True if {@code name} changes how programs run (see {@link #GUARDED}). */
+  public static boolean guarded(String name) {
+    String upper = name.toUpperCase(Locale.ROOT);
+    return GUARDED.contains(upper) || GUARDED_PREFIXES.stream().anyMatch(upper::startsWith);
+  }
 
   /** True if {@code name} is a variable name every format and shell accepts. */
   public static boolean validName(String name) {
@@ -28,6 +99,27 @@ public final class Variables {
    *     names the secret(s), never a value
    */
   public void add(String variable, String secret, String value) {
+    add(variable, true, secret, value);
+  }
+
+  /**
+   * As {@link #add(String, String, String)}; a name that was not given by the person running the
+   * mapping ({@code named} false: it is the secret's last segment) may not be a {@linkplain
+   * #guarded guarded} one.
+   */
+  public void add(String variable, boolean named, String secret, String value) {
+    if (!named && guarded(variable)) {
+      throw new KeyturnException.InvalidInput(
+          secret
+              + ": refusing to set "
+              + variable
+              + " from a secret's name: it changes how programs run (loader, shell, runtime, CA"
+              + " or proxy), and anyone who may write under the path chooses the name; if it is"
+              + " meant, map it by name with --secret "
+              + secret
+              + "="
+              + variable);
+    }
     if (!validName(variable)) {
       throw new KeyturnException.InvalidInput(
           secret

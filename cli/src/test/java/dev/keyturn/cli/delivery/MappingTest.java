@@ -75,6 +75,76 @@ class MappingTest {
   }
 
   @Test
+  void namesThatChangeHowProgramsRun_takenFromASecretsName_areRefused_butMayBeMappedByName() {
+    // A writer under app/dev chooses the secret's name: LD_PRELOAD, BASH_ENV, PATH ... would let
+    // a value run code in every program started with the mapping.
+    for (String name :
+        List.of(
+            "LD_PRELOAD",
+            "ld_library_path",
+            "BASH_ENV",
+            "ENV",
+            "PATH",
+            "NODE_OPTIONS",
+            "PYTHONPATH",
+            "PERL5OPT",
+            "JAVA_TOOL_OPTIONS",
+            "BASH_FUNC_ls%%",
+            "GIT_SSH_COMMAND",
+            "KEYTURN_TOKEN",
+            "https_proxy",
+            "SSL_CERT_FILE",
+            "DYLD_INSERT_LIBRARIES",
+            "IFS")) {
+      if (!Variables.validName(name)) {
+        continue;
+      }
+      FakeSource hostile = new FakeSource().put("app/dev/" + name, "/tmp/evil.so");
+      for (boolean keyrings : List.of(false, true)) {
+        assertThatThrownBy(() ->
+                new Mapping(hostile, warnings::add)
+                    .resolve(new MappingSpec(List.of("app/dev"), List.of(), keyrings)))
+            .as(name)
+            .isInstanceOf(KeyturnException.InvalidInput.class)
+            .hasMessageContaining("app/dev/" + name + ": refusing to set " + name)
+            .hasMessageContaining("--secret app/dev/" + name + "=" + name)
+            .hasMessageNotContaining("evil");
+      }
+      // --secret NAME alone takes the name from the secret too
+      assertThatThrownBy(() ->
+              new Mapping(hostile, warnings::add)
+                  .resolve(
+                      new MappingSpec(
+                          List.of(),
+                          List.of(MappingSpec.Entry.parse("app/dev/" + name, false)),
+                          false)))
+          .as(name)
+          .isInstanceOf(KeyturnException.InvalidInput.class);
+      // the person running the mapping may name it
+      assertThat(
+              new Mapping(hostile, warnings::add)
+                  .resolve(
+                      new MappingSpec(
+                          List.of(),
+                          List.of(MappingSpec.Entry.parse("app/dev/" + name + "=" + name, false)),
+                          false))
+                  .reveal())
+          .containsEntry(name, "/tmp/evil.so");
+    }
+    // ordinary application settings are untouched, NODE_ENV and HOMEPAGE_URL included
+    FakeSource ordinary =
+        new FakeSource()
+            .put("app/dev/NODE_ENV", "production")
+            .put("app/dev/HOMEPAGE_URL", "https://example.com")
+            .put("app/dev/DATABASE_URL", "postgresql://db/app");
+    assertThat(
+            new Mapping(ordinary, warnings::add)
+                .resolve(new MappingSpec(List.of("app/dev"), List.of(), false))
+                .reveal())
+        .containsOnlyKeys("NODE_ENV", "HOMEPAGE_URL", "DATABASE_URL");
+  }
+
+  @Test
   void path_secretWhoseLastSegmentIsNoVariableName_isRefusedNamingIt() {
     assertThatThrownBy(() -> resolve(List.of("app/prod"), false))
         .isInstanceOf(KeyturnException.InvalidInput.class)
