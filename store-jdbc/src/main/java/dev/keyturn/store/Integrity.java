@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * ERROR log line and an {@code integrity.fail} audit record (both at most once a minute per object,
  * so that a tampered row read on every request cannot fill the disk). On PostgreSQL, where other
  * nodes append records, the ledger reads the chain on from its last record at most once a second
- * before a check. Thread-safe.
+ * before a check. If those records do not verify, the store is failed: generations recorded after
+ * the break are unknown, so every check from then on throws instead of trusting a stale ledger.
+ * Thread-safe.
  */
 final class Integrity {
   static final String FAIL_ACTION = "integrity.fail";
@@ -43,7 +45,7 @@ final class Integrity {
   private volatile GenerationLedger ledger;
   private volatile AuditLog audit;
   private volatile long tailedAt;
-  private volatile boolean tailBroken;
+  private volatile String broken;
 
   Integrity(Jdbc pooled, Dialect dialect, Clock clock) {
     this.pooled = pooled;
@@ -86,6 +88,7 @@ final class Integrity {
    * @throws KeyturnException.IntegrityFailure if it does not match
    */
   void checkMac(String label, byte[] expected, byte[] stored, Optional<String> secret) {
+    checkSound();
     if (!RowMacs.same(expected, stored)) {
       throw fail(
           label,
@@ -171,18 +174,47 @@ final class Integrity {
    * only writer, and its commits raise the ledger themselves.
    */
   void refresh() {
+    checkSound();
     long now = clock.millis();
     if (dialect == Dialect.SQLITE || now - tailedAt < TAIL_INTERVAL_MILLIS) {
       return;
     }
     tailedAt = now;
     tail();
+    checkSound();
+  }
+
+  /**
+   * Fails every check once the audit chain stopped verifying.
+   *
+   * @throws KeyturnException.IntegrityFailure if it did
+   */
+  void checkSound() {
+    String why = broken;
+    if (why != null) {
+      throw fail("audit log", why, Optional.empty());
+    }
+  }
+
+  /** Why the store is failed, if the audit chain stopped verifying. */
+  Optional<String> broken() {
+    return Optional.ofNullable(broken);
+  }
+
+  /** What an operator is told when the chain does not verify. */
+  static String brokenChain(String problem) {
+    return problem
+        + ": the audit chain is broken there, so the generations it records from that record on"
+        + " are unknown and rows put back from before them would not be caught; restore the"
+        + " database from a backup taken before the edit, or investigate the audit table from"
+        + " that record (keyturn audit verify reports the same record); see docs/security.md,"
+        + " \"Storage\"";
   }
 
   /** Reads the audit records appended since the ledger's last one into it. */
   void tail() {
     GenerationLedger l = ledger;
-    if (l == null || tailBroken) {
+    if (l == null || broken != null) {
       return;
     }
     synchronized (this) {
@@ -201,8 +233,8 @@ final class Integrity {
             });
         for (AuditRecord r : page) {
           if (!l.absorb(r)) {
-            tailBroken = true;
-            fail("audit log", l.problem().orElse("the chain does not verify"), Optional.empty());
+            broken = brokenChain(l.problem().orElse("the audit chain does not verify"));
+            fail("audit log", broken, Optional.empty());
             return;
           }
         }

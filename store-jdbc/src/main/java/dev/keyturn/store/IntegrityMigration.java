@@ -62,28 +62,22 @@ final class IntegrityMigration {
 
   void protect(Envelope envelope, AuditLog audit, Integrity integrity) {
     GenerationLedger ledger = Integrity.ledgerOf(chain, audit);
-    ledger
-        .problem()
-        .ifPresent(p ->
-            log.error(
-                "the audit chain does not verify ({}): generations recorded after that point are"
-                    + " not known, so rows older than them are not caught; run keyturn audit"
-                    + " verify",
-                p));
+    if (ledger.problem().isPresent()) {
+      // Protected rows are only as good as the generations the chain records: past a break, an
+      // older row put back (a revoked token) would pass. Before the migration, the rows may have
+      // been edited and must not be blessed. Either way the store does not open.
+      String why = Integrity.brokenChain(ledger.problem().get());
+      log.error("the store does not open: {}", why);
+      throw new KeyturnException.IntegrityFailure("audit log", why);
+    }
     boolean migrated = ledger.migratedAt().isPresent() || migrateRecordExists();
     RowMacs macs = new RowMacs(metadataKey(envelope, migrated));
     if (!migrated) {
-      if (ledger.problem().isPresent()) {
-        throw new KeyturnException.IntegrityFailure(
-            "audit log",
-            ledger.problem().get()
-                + ": the rows of a store whose audit chain does not verify are not protected as"
-                + " they stand (they may have been edited); run keyturn audit verify");
-      }
       pooled.write(c -> migrate(c, envelope, macs));
     }
     integrity.activate(macs, ledger, audit);
     integrity.tail();
+    integrity.checkSound();
   }
 
   private boolean migrateRecordExists() {

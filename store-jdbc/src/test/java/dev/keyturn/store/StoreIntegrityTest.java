@@ -76,7 +76,12 @@ abstract class StoreIntegrityTest {
     chain = new AuditChain(rootKey);
     audit = store.openAuditLog(chain);
     Envelope envelope = new Envelope(rootKey, random);
-    store.protect(envelope);
+    try {
+      store.protect(envelope);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
     service = new SecretService(store, envelope, clock);
   }
 
@@ -199,6 +204,69 @@ abstract class StoreIntegrityTest {
     assertThatThrownBy(() -> store.tokens().findByHash(Tokens.hash(token)))
         .isInstanceOf(KeyturnException.IntegrityFailure.class)
         .hasMessageContaining("generation");
+  }
+
+  // (e), with the audit record that carries the revocation's generation edited (one character)
+  @Test
+  void revokedTokenReplayedAndItsRevokeRecordEdited_startIsRefused() throws Exception {
+    String token = Tokens.newToken(random);
+    TokenRecord reader = revokedAndReplayed(token);
+    long revokeSeq = ((Number) row("SELECT MAX(seq) AS head FROM audit").get("head")).longValue();
+    editDetail(revokeSeq);
+
+    assertStartRefusedAt(revokeSeq);
+    assertRevokedTokenNeverAuthenticates(token, reader);
+  }
+
+  // (e), with an early record edited: a ledger emptied from there on would let any row back
+  @Test
+  void revokedTokenReplayedAndAnEarlyRecordEdited_startIsRefused() throws Exception {
+    String token = Tokens.newToken(random);
+    TokenRecord reader = revokedAndReplayed(token);
+    editDetail(1);
+
+    assertStartRefusedAt(1);
+    assertRevokedTokenNeverAuthenticates(token, reader);
+  }
+
+  /** Creates and revokes a token, stops, and puts back its row from before the revocation. */
+  private TokenRecord revokedAndReplayed(String token) throws Exception {
+    TokenRecord reader = token("reader", token, List.of("read:app/prod/*"));
+    store.inTransaction(work -> {
+      work.tokens().create(reader);
+      return null;
+    });
+    Map<String, Object> before = row("SELECT * FROM tokens WHERE id = ?", reader.id());
+    store.inTransaction(work -> work.tokens().revoke(reader.id(), T0.plusSeconds(5)));
+    close();
+    restore("tokens", "id", before);
+    return reader;
+  }
+
+  /** Changes one character of an audit record's detail. */
+  void editDetail(long seq) throws SQLException {
+    String detail = (String) row("SELECT detail FROM audit WHERE seq = ?", seq).get("detail");
+    String edited =
+        detail.isEmpty() ? "x" : (detail.charAt(0) == 'x' ? "y" : "x") + detail.substring(1);
+    sql("UPDATE audit SET detail = ? WHERE seq = ?", edited, seq);
+  }
+
+  private void assertStartRefusedAt(long seq) {
+    assertThatThrownBy(this::open)
+        .isInstanceOf(KeyturnException.IntegrityFailure.class)
+        .hasMessageContaining("audit record " + seq + " ")
+        .hasMessageContaining("keyturn audit verify")
+        .hasMessageContaining("docs/security.md");
+  }
+
+  /** Whatever the start did, the replayed token is never found valid. */
+  private void assertRevokedTokenNeverAuthenticates(String token, TokenRecord reader) {
+    if (store == null) {
+      return; // the start was refused: nothing serves the token
+    }
+    assertThatThrownBy(() -> store.tokens().findByHash(Tokens.hash(token)))
+        .as("token %s", reader.id())
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
   }
 
   // (f)
