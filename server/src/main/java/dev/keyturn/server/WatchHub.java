@@ -228,7 +228,14 @@ final class WatchHub implements AutoCloseable {
       for (EventStream stream : streams) {
         try {
           authenticator.authenticate(Optional.of(stream.authorization()));
-        } catch (KeyturnException.Unauthenticated e) {
+        } catch (RuntimeException e) {
+          // Revoked or expired, or the check itself failed (an integrity failure): either way the
+          // token is no longer known to be good, and the streams after this one are still checked.
+          if (!(e instanceof KeyturnException.Unauthenticated)) {
+            log.warn(
+                "a watch stream ended: its token could not be checked: {}",
+                SafeFailure.describe(e));
+          }
           stream.end();
           streams.remove(stream);
         }
