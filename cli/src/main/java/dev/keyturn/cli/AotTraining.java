@@ -15,10 +15,11 @@ import java.util.Map;
 
 /**
  * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
- * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls} and {@code
- * status} through the same code as {@code keyturn} does, against a loopback responder in this JVM
- * that answers as a server would. No server, data folder or fixed port is needed, so a build never
- * waits for a server or collides with one. Prints nothing; exits non-zero if a command failed.
+ * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
+ * status} and {@code run --path P -- true} through the same code as {@code keyturn} does, against a
+ * loopback responder in this JVM that answers as a server would. No server, data folder or fixed
+ * port is needed, so a build never waits for a server or collides with one. Prints nothing; exits
+ * non-zero if a command failed.
  */
 public final class AotTraining {
   private static final Map<String, String> ANSWERS =
@@ -33,6 +34,11 @@ public final class AotTraining {
           "{\"secrets\":[{\"name\":\"app/training/KEY\",\"current_version\":2,"
               + "\"version_count\":2,\"updated_at\":\"2026-01-01T00:00:00Z\"}],"
               + "\"next_page_token\":null}",
+          "GET /v1/bundles",
+          "{\"prefix\":\"app/training\",\"secrets\":[{\"name\":\"app/training/KEY\","
+              + "\"version\":2,\"stage\":\"current\",\"type\":\"string\","
+              + "\"value\":\"0123456789abcdef\",\"created_at\":\"2026-01-01T00:00:00Z\","
+              + "\"fallbacks\":null}]}",
           "GET /v1/status",
           "{\"secrets\":[{\"name\":\"app/training/KEY\",\"owner\":\"\",\"strategy\":null,"
               + "\"last_rotated\":\"2026-01-01T00:00:00Z\",\"next_due\":null,"
@@ -66,6 +72,9 @@ public final class AotTraining {
           failed++;
         }
       }
+      // run goes through picocli, Jackson and the JDK HTTP client; `true` is the training CMD
+      String[] run = {"run", "--path", "app/training", "--", "true"};
+      failed += KeyturnCli.run(io(env), run) == 0 ? 0 : 1;
       String[] generate = {"generate", "hex:32"};
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       failed +=

@@ -6,6 +6,7 @@ import dev.keyturn.cli.delivery.GitCheck;
 import dev.keyturn.cli.delivery.Mapping;
 import dev.keyturn.cli.delivery.SecretFolder;
 import dev.keyturn.cli.delivery.Variables;
+import dev.keyturn.client.KeyturnClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -69,9 +70,13 @@ final class RenderCommand extends ClientCommand implements Callable<Integer> {
       return usage("give --format FORMAT (or --files DIR)");
     }
     Optional<Format> f = Optional.ofNullable(format).map(Format::of);
-    Variables variables =
-        new Mapping(new ClientSource(client()), w -> io().err().println("keyturn: " + w))
-            .resolve(mapping.spec(io().workingDir()));
+    Variables variables;
+    // Closed at once: its idle selector thread would hold the JVM's exit ~300 ms.
+    try (KeyturnClient client = client()) {
+      variables =
+          new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
+              .resolve(mapping.spec(io().workingDir()));
+    }
     if (files != null) {
       writeFiles(io().workingDir().resolve(files), variables);
       return 0;

@@ -5,6 +5,7 @@ import dev.keyturn.cli.delivery.Mapping;
 import dev.keyturn.cli.delivery.SecretFolder;
 import dev.keyturn.cli.delivery.Supervisor;
 import dev.keyturn.cli.delivery.Variables;
+import dev.keyturn.client.KeyturnClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,9 +63,13 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
     if (filesOnDisk && files == null) {
       return usage("--files-on-disk goes with --files");
     }
-    Variables variables =
-        new Mapping(new ClientSource(client()), w -> io().err().println("keyturn: " + w))
-            .resolve(mapping.spec(io().workingDir()));
+    Variables variables;
+    // Closed before CMD starts: its idle selector thread would hold the JVM's exit ~300 ms.
+    try (KeyturnClient client = client()) {
+      variables =
+          new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
+              .resolve(mapping.spec(io().workingDir()));
+    }
     Map<String, String> environment = new HashMap<>();
     io().env()
         .forEach((k, v) -> {
