@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -62,24 +63,45 @@ public final class Supervisor {
     ProcessBuilder builder = new ProcessBuilder(command).inheritIO().directory(workingDir.toFile());
     builder.environment().clear();
     builder.environment().putAll(environment);
-    Process child;
-    try {
-      child = builder.start();
-    } catch (IOException e) {
-      String message = String.valueOf(e.getMessage());
-      if (message.contains("error=2,") || message.contains("error: 2 ")) {
-        throw new StartFailed(command.get(0) + ": command not found", 127);
-      }
-      throw new StartFailed(command.get(0) + ": cannot run it (" + message + ")", 126);
-    }
+    // The handlers go in before the child starts: a signal in between would otherwise meet the
+    // JVM's own (TERM, HUP and INT end the JVM and leave the child running). One that arrives
+    // before the child exists is kept and passed on once it does.
+    AtomicReference<Process> started = new AtomicReference<>();
+    List<String> early = new ArrayList<>();
     Map<Signal, SignalHandler> previous = new LinkedHashMap<>();
     try {
       for (String name : FORWARDED) {
         Signal signal = new Signal(name);
         SignalHandler forward =
-            name.equals("INT") && terminalInput ? s -> {} : s -> send(child, name);
+            name.equals("INT") && terminalInput
+                ? s -> {}
+                : s -> {
+                  synchronized (early) {
+                    if (started.get() == null) {
+                      early.add(name);
+                      return;
+                    }
+                  }
+                  send(started.get(), name);
+                };
         previous.put(signal, Signal.handle(signal, forward));
       }
+      Process child;
+      try {
+        child = builder.start();
+      } catch (IOException e) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("error=2,") || message.contains("error: 2 ")) {
+          throw new StartFailed(command.get(0) + ": command not found", 127);
+        }
+        throw new StartFailed(command.get(0) + ": cannot run it (" + message + ")", 126);
+      }
+      List<String> pending;
+      synchronized (early) {
+        started.set(child);
+        pending = List.copyOf(early);
+      }
+      pending.forEach(name -> send(child, name));
       return child.waitFor();
     } finally {
       previous.forEach(Signal::handle);
