@@ -16,10 +16,10 @@ import java.util.Map;
 /**
  * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
  * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
- * status} and {@code run --path P -- true} through the same code as {@code keyturn} does, against a
- * loopback responder in this JVM that answers as a server would. No server, data folder or fixed
- * port is needed, so a build never waits for a server or collides with one. Prints nothing; exits
- * non-zero if a command failed.
+ * status}, {@code run --path P -- true} and {@code run --secret NAME -- true} through the same code
+ * as {@code keyturn} does, against a loopback responder in this JVM that answers as a server would.
+ * No server, data folder or fixed port is needed, so a build never waits for a server or collides
+ * with one. Prints nothing; exits non-zero if a command failed.
  */
 public final class AotTraining {
   private static final Map<String, String> ANSWERS =
@@ -72,9 +72,11 @@ public final class AotTraining {
           failed++;
         }
       }
-      // run goes through picocli, Jackson and the JDK HTTP client; `true` is the training CMD
+      // `true` is the training CMD: run --path takes the fast path, run --secret picocli's
       String[] run = {"run", "--path", "app/training", "--", "true"};
-      failed += KeyturnCli.run(io(env), run) == 0 ? 0 : 1;
+      failed += FastCli.run(io(env), run) == 0 ? 0 : 1;
+      String[] runOne = {"run", "--secret", "app/training/KEY", "--", "true"};
+      failed += KeyturnCli.run(io(env), runOne) == 0 ? 0 : 1;
       String[] generate = {"generate", "hex:32"};
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       failed +=

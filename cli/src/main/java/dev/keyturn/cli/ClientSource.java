@@ -76,7 +76,7 @@ final class ClientSource implements SecretSource {
     }
   }
 
-  private static String text(JsonNode value) {
+  static String text(JsonNode value) {
     return value.isString() ? value.stringValue() : WireJson.mapper().writeValueAsString(value);
   }
 }

@@ -215,7 +215,7 @@ final class Commands {
   }
 
   /** The body of a 2xx answer; an error answer as the client's exception for it. */
-  private static byte[] ok(PlainHttp.Response response) {
+  static byte[] ok(PlainHttp.Response response) {
     int status = response.status();
     if (status >= 200 && status < 300) {
       return response.body();
@@ -247,7 +247,7 @@ final class Commands {
   }
 
   /** A 2xx body read as {@code KeyturnClient} reads it. */
-  private static <T> T jackson(byte[] body, Class<T> type) {
+  static <T> T jackson(byte[] body, Class<T> type) {
     try {
       return WireJson.mapper().readValue(body, type);
     } catch (tools.jackson.core.JacksonException e) {
@@ -257,7 +257,7 @@ final class Commands {
   }
 
   /** The body as a JSON object with exactly the keys {@code keys}, else null. */
-  private static Map<String, Object> object(byte[] body, Set<String> keys) {
+  static Map<String, Object> object(byte[] body, Set<String> keys) {
     Object parsed;
     try {
       parsed = Json.parse(body);
@@ -268,14 +268,14 @@ final class Commands {
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> fields(Object value, Set<String> keys) {
+  static Map<String, Object> fields(Object value, Set<String> keys) {
     if (value instanceof Map<?, ?> map && keys.containsAll(map.keySet())) {
       return (Map<String, Object>) map;
     }
     return null;
   }
 
-  private static boolean isInt(Object value) {
+  static boolean isInt(Object value) {
     return value instanceof Json.Number n && n.intValue().isPresent();
   }
 
@@ -283,7 +283,7 @@ final class Commands {
     return ((Json.Number) value).intValue().getAsInt();
   }
 
-  private static boolean stringOrNull(Object value) {
+  static boolean stringOrNull(Object value) {
     return value instanceof String || value == Json.NULL;
   }
 
@@ -292,7 +292,7 @@ final class Commands {
   }
 
   /** The secret name checked as {@code KeyturnClient} checks it before sending. */
-  private static String name(String name) {
+  static String name(String name) {
     boolean ok = !name.isEmpty() && name.length() <= 256;
     for (int i = 0; ok && i < name.length(); i++) {
       char c = name.charAt(i);

@@ -22,8 +22,9 @@ import javax.net.ssl.SSLContext;
  * The common commands without picocli, Jackson or {@code java.net.http}, which cost most of a
  * second to start (docs/performance.md): {@code get NAME [--raw] [--version N | --stage S]}, {@code
  * put NAME --stdin [--keep-newline] [--grace D] [--pending] [--type string]}, {@code ls [PREFIX]},
- * {@code status [PREFIX]}, each with {@code --addr URL} and {@code --insecure-http}, and {@code
- * keyturn}, {@code --help}, {@code -h}, {@code help}, {@code --version}, {@code -V}.
+ * {@code status [PREFIX]}, {@code run --path P -- CMD} ({@link FastRun}), each with {@code --addr
+ * URL} and {@code --insecure-http}, and {@code keyturn}, {@code --help}, {@code -h}, {@code help},
+ * {@code --version}, {@code -V}.
  *
  * <p>It answers only what it is sure to answer as {@link KeyturnCli} does, byte for byte, exit code
  * included; anything else is <em>declined</em> before any side effect (standard input unread,
@@ -46,6 +47,7 @@ public final class FastCli {
   public static int run(String[] args) {
     if (args.length > 0
         && !Commands.NAMES.contains(args[0])
+        && !args[0].equals("run")
         && !args[0].startsWith("-")
         && !args[0].equals("help")) {
       return DECLINED; // e.g. generate, token, rotate: not worth reading the environment
@@ -65,6 +67,9 @@ public final class FastCli {
 
   /** Runs {@code args} with {@code io} if this class answers them; else {@link #DECLINED}. */
   static int run(Io io, String... args) {
+    if (args.length > 0 && args[0].equals("run")) {
+      return FastRun.run(io, args);
+    }
     if (args.length == 0 || args.length == 1 && HELP.contains(args[0])) {
       io.out().print(usage());
       io.out().flush();
@@ -110,7 +115,7 @@ public final class FastCli {
    * The connection {@link KeyturnCli} would make, or null when it would do something this class
    * leaves to it (refuse, report a setting it cannot read, an unusual address, or no token).
    */
-  private static PlainHttp connection(Io io, Line line) {
+  static PlainHttp connection(Io io, Line line) {
     try {
       String address = ClientSettings.address(io, Optional.ofNullable(line.addr));
       URI uri = plainAddress(address);

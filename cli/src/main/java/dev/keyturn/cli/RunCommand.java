@@ -70,8 +70,18 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
           new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
               .resolve(mapping.spec(io().workingDir()));
     }
+    return start(io(), variables, command, files, filesOnDisk);
+  }
+
+  /**
+   * Starts {@code command} with {@code variables} (as values, or as {@code _FILE} files with {@code
+   * files}) and returns its exit code; shared with {@link FastRun}.
+   */
+  static int start(
+      Io io, Variables variables, List<String> command, String files, boolean filesOnDisk)
+      throws InterruptedException {
     Map<String, String> environment = new HashMap<>();
-    io().env()
+    io.env()
         .forEach((k, v) -> {
           if (!k.startsWith("KEYTURN_TOKEN")) {
             environment.put(k, v);
@@ -85,13 +95,14 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
         environment.putAll(variables.reveal());
       } else {
         if (files.isEmpty()) {
-          dir = SecretFolder.createInMemory(io().env());
+          dir = SecretFolder.createInMemory(io.env());
           created = true;
         } else {
-          dir = io().workingDir().resolve(files);
+          dir = io.workingDir().resolve(files);
           created = SecretFolder.prepare(dir);
           if (!filesOnDisk && !SecretFolder.inMemory(dir)) {
             return refuse(
+                io,
                 dir
                     + " is on a disk file system, where values outlive the run: use a folder in"
                     + " memory (tmpfs), or give --files-on-disk");
@@ -105,33 +116,32 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
           environment.put(v.getKey() + "_FILE", file.toString());
         }
       }
-      io().out().flush();
-      io().err().flush();
+      io.out().flush();
+      io.err().flush();
       try {
-        return Supervisor.run(
-            command, environment, io().workingDir(), Supervisor.stdinIsTerminal());
+        return Supervisor.run(command, environment, io.workingDir(), Supervisor.stdinIsTerminal());
       } catch (Supervisor.StartFailed e) {
-        io().err().println("keyturn: " + e.getMessage());
+        io.err().println("keyturn: " + e.getMessage());
         return e.exitCode();
       }
     } finally {
-      remove(written, created ? dir : null);
+      remove(io, written, created ? dir : null);
     }
   }
 
-  private void remove(List<Path> written, Path createdDir) {
+  private static void remove(Io io, List<Path> written, Path createdDir) {
     for (Path file : written) {
       try {
         Files.deleteIfExists(file);
       } catch (IOException e) {
-        io().err().println("keyturn: cannot remove " + file + ": " + e.getMessage());
+        io.err().println("keyturn: cannot remove " + file + ": " + e.getMessage());
       }
     }
     if (createdDir != null) {
       try {
         Files.deleteIfExists(createdDir);
       } catch (IOException e) {
-        io().err().println("keyturn: cannot remove " + createdDir + ": " + e.getMessage());
+        io.err().println("keyturn: cannot remove " + createdDir + ": " + e.getMessage());
       }
     }
   }
@@ -141,8 +151,8 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
     return ExitCode.USAGE;
   }
 
-  private int refuse(String message) {
-    io().err().println("keyturn: " + message);
+  private static int refuse(Io io, String message) {
+    io.err().println("keyturn: " + message);
     return ExitCode.ERROR;
   }
 }
