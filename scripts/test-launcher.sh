@@ -74,6 +74,12 @@ for long in agent scan backup operator; do
 done
 kt run --watch -- true
 grep -q -- "TieredStopAtLevel" "$CALLS" && fail "run --watch: optimizing compiler"
+kt run --path p --watch=1 -- true
+grep -q -- "TieredStopAtLevel" "$CALLS" && fail "run --watch=...: optimizing compiler"
+kt run --path p -- sh -c 'x --watch'
+grep -q -- "TieredStopAtLevel=1" "$CALLS" || fail "run: --watch after -- is CMD's, short flags"
+kt render --path p --format json
+grep -q -- "TieredStopAtLevel=1" "$CALLS" || fail "render: short flags"
 for short in generate put rotate --help; do
   kt "$short"
   grep -q -- "TieredStopAtLevel=1" "$CALLS" || fail "$short: short flags"
