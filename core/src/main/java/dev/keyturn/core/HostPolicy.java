@@ -19,17 +19,28 @@ import java.util.TreeSet;
 /**
  * What the operator lets rotations do on and from this host, read from the server's configuration
  * file at start and frozen: the commands rules may name, the SQLite files SQL hooks may open (and
- * back up), and the outbound policy for destinations scoped admins choose. Nothing here can be set
- * through the API (docs/security.md, "Who decides what"). Immutable and thread-safe.
+ * back up), the CA files database targets may trust ({@code tls-ca}), and the outbound policy for
+ * destinations scoped admins choose. Nothing here can be set through the API (docs/security.md,
+ * "Who decides what"). Immutable and thread-safe.
  */
 public final class HostPolicy {
   private final Map<String, CommandSpec> commands;
   private final Map<String, String> commandDigests;
   private final Set<Path> sqliteFiles;
+  private final Set<Path> caFiles;
   private final Outbound outbound;
 
+  /** A policy that declares no CA files. */
   public HostPolicy(
       Collection<CommandSpec> commands, Collection<Path> sqliteFiles, Outbound outbound) {
+    this(commands, sqliteFiles, List.of(), outbound);
+  }
+
+  public HostPolicy(
+      Collection<CommandSpec> commands,
+      Collection<Path> sqliteFiles,
+      Collection<Path> caFiles,
+      Outbound outbound) {
     Map<String, CommandSpec> byName = new TreeMap<>();
     for (CommandSpec c : commands) {
       if (byName.put(c.name(), c) != null) {
@@ -48,10 +59,20 @@ public final class HostPolicy {
       files.add(p.normalize());
     }
     this.sqliteFiles = Set.copyOf(files);
+    Set<Path> cas = new LinkedHashSet<>();
+    for (Path p : caFiles) {
+      if (!p.isAbsolute()) {
+        throw new KeyturnException.InvalidInput("tls-ca-files must be absolute paths");
+      }
+      cas.add(p.normalize());
+    }
+    this.caFiles = Set.copyOf(cas);
     this.outbound = requireNonNull(outbound, "outbound");
   }
 
-  /** No commands, no SQLite files, public destinations only: a server without a config file. */
+  /**
+   * No commands, no SQLite or CA files, public destinations only: a server without a config file.
+   */
   public static HostPolicy none() {
     return new HostPolicy(List.of(), List.of(), Outbound.publicOnly());
   }
@@ -84,6 +105,14 @@ public final class HostPolicy {
   /** Whether SQL hooks may open the SQLite file {@code file} (compared after normalizing). */
   public boolean sqliteFileDeclared(Path file) {
     return file.isAbsolute() && sqliteFiles.contains(file.normalize());
+  }
+
+  /**
+   * Whether a database target may trust the CAs of {@code file} ({@code tls-ca}; compared after
+   * normalizing). Nothing else may be opened for a rule's TLS.
+   */
+  public boolean caFileDeclared(Path file) {
+    return file.isAbsolute() && caFiles.contains(file.normalize());
   }
 
   public Outbound outbound() {

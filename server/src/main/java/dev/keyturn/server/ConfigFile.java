@@ -33,15 +33,17 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *     timeout: 30s                # optional, default 5m, at most 1h
  *     environment: {APP_ENV: production}
  * sqlite-files: [/srv/app/app.db] # the SQLite files sql hooks may open and back up
+ * tls-ca-files: [/etc/keyturn/db-ca.pem] # the CA files database targets' tls-ca may name
  * outbound:                       # where scoped admins' hooks, webhooks and targets may connect
  *   allow: [10.1.0.0/16, db.internal, "*.corp.example"]
  *   public: true                  # public addresses too (default true)
  * </pre>
  *
- * Without the file: no commands, no SQLite files, public destinations only.
+ * Without the file: no commands, no SQLite or CA files, public destinations only.
  */
 final class ConfigFile {
-  private static final Set<String> TOP = Set.of("commands", "sqlite-files", "outbound");
+  private static final Set<String> TOP =
+      Set.of("commands", "sqlite-files", "tls-ca-files", "outbound");
   private static final Set<String> COMMAND =
       Set.of("argv", "sh", "directory", "user", "timeout", "environment");
   private static final Set<String> OUTBOUND = Set.of("allow", "public");
@@ -93,6 +95,15 @@ final class ConfigFile {
       }
       files.add(p);
     }
+    List<Path> caFiles = new ArrayList<>();
+    for (String f : strings(root.path("tls-ca-files"), "tls-ca-files")) {
+      Path p = Path.of(f);
+      if (!p.isAbsolute() || !p.normalize().toString().equals(f)) {
+        throw new KeyturnException.InvalidInput(
+            "tls-ca-files: each entry must be an absolute, normalized path");
+      }
+      caFiles.add(p);
+    }
     Outbound outbound = Outbound.publicOnly();
     JsonNode o = root.path("outbound");
     if (!o.isMissingNode() && !o.isNull()) {
@@ -103,7 +114,7 @@ final class ConfigFile {
       }
       outbound = Outbound.of(strings(o.path("allow"), "outbound.allow"), pub.asBoolean(true));
     }
-    return new HostPolicy(commands, files, outbound);
+    return new HostPolicy(commands, files, caFiles, outbound);
   }
 
   private static CommandSpec command(String name, JsonNode node) {

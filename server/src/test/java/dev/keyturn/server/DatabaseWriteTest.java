@@ -211,6 +211,7 @@ class DatabaseWriteTest {
     assertThatThrownBy(
             () -> root.putRule(DB, rule(pg(Map.of("tls", "verify-full", "tls-ca", "/etc/passwd")))))
         .isInstanceOf(KeyturnClientException.BadRequest.class)
-        .hasMessageContaining("tls-ca must be");
+        .hasMessageContaining(
+            "tls-ca must name a CA file the server's configuration file declares");
   }
 }

@@ -489,7 +489,8 @@ class RotationTrustTest {
             "commands:\n  X Y:\n    sh: b\n", "a command's name",
             "commands:\n  x:\n    sh: b\n    timeout: 2h\n", "timeout must be between",
             "outbound:\n  allow: ['10.0.0.0/33']\n", "is not an address or a CIDR",
-            "sqlite-files: [relative.db]\n", "sqlite-files: each entry must be an absolute");
+            "sqlite-files: [relative.db]\n", "sqlite-files: each entry must be an absolute",
+            "tls-ca-files: [ca.pem]\n", "tls-ca-files: each entry must be an absolute");
     for (Map.Entry<String, String> c : cases.entrySet()) {
       Path file = dir.resolve("bad.yaml");
       Files.writeString(file, c.getKey());

@@ -50,6 +50,13 @@ abstract class DatabaseTarget implements Target {
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
   private final SecureRandom random = new SecureRandom();
 
+  /** The operator's declarations: the CA files {@code tls-ca} may name. */
+  final dev.keyturn.core.HostPolicy host;
+
+  DatabaseTarget(dev.keyturn.core.HostPolicy host) {
+    this.host = java.util.Objects.requireNonNull(host, "host");
+  }
+
   /** The canonical engine name this target serves: {@code postgresql}, {@code mariadb}. */
   abstract String engine();
 
@@ -245,7 +252,7 @@ abstract class DatabaseTarget implements Target {
               + " rotates with --strategy single-user or alternating-users");
     }
     adminName(rule);
-    Map<String, String> settings = Endpoint.pin(new LinkedHashMap<>(rule.target()), value);
+    Map<String, String> settings = Endpoint.pin(new LinkedHashMap<>(rule.target()), value, host);
     if (settings.get(Endpoint.DBNAME).isEmpty()) {
       throw new KeyturnException.InvalidInput("target " + rule.targetType() + " needs a dbname");
     }
@@ -349,7 +356,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void set(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule(), context.outbound());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
     int timeout = timeout(context.rule().target());
@@ -374,7 +381,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule(), context.outbound());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     int timeout = timeout(context.rule().target());
     if (!logsIn(where, pending, timeout)) {
@@ -403,7 +410,7 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void rollback(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule(), context.outbound());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
     int timeout = timeout(context.rule().target());
@@ -419,7 +426,7 @@ abstract class DatabaseTarget implements Target {
   @Override
   public List<String> setup(RevokeContext context) {
     RotationRule rule = context.rule();
-    Endpoint where = Endpoint.of(rule, context.outbound());
+    Endpoint where = Endpoint.of(rule, context.outbound(), host);
     DatabaseSecret current = pinned(rule, context.live().get(0));
     int timeout = timeout(rule.target());
     List<String> done = new ArrayList<>();

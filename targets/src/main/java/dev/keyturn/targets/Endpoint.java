@@ -1,6 +1,7 @@
 package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Outbound;
 import dev.keyturn.core.RotationRule;
@@ -27,7 +28,10 @@ import java.util.regex.Pattern;
  * @param port 1 to 65535
  * @param dbname the database ({@code ""} for Redis without a database number)
  * @param tls whether connections use TLS with the server's certificate and name verified
- * @param tlsCa a PEM file of the CAs to trust instead of the JVM's, when {@code tls}
+ * @param tlsCa a PEM file of the CAs to trust instead of the JVM's, when {@code tls}: one the
+ *     operator declares in the server's configuration file ({@code tls-ca-files}), never a path an
+ *     API caller or a stored value chooses (checked before any file is opened: {@link #pin}, and
+ *     {@link #of(RotationRule, Outbound, HostPolicy)} again at each connection)
  * @param outbound where connections to this endpoint may go: every connection is checked against it
  *     on the address the driver resolved, at connect time ({@code TargetContext#outbound}; not part
  *     of what the rule pins)
@@ -61,28 +65,35 @@ record Endpoint(
     if (!tls && tlsCa.isPresent()) {
       throw new KeyturnException.InvalidInput("tls-ca goes with tls=verify-full");
     }
-    tlsCa.ifPresent(Endpoint::requireCaFile);
     java.util.Objects.requireNonNull(outbound, "outbound");
   }
 
   /**
    * The rule's pinned identity, for checks that connect nowhere (connections under it reach public
-   * addresses only; steps use {@link #of(RotationRule, Outbound)}).
+   * addresses only and trust the JVM's CAs; steps use {@link #of(RotationRule, Outbound,
+   * HostPolicy)}).
    *
    * @throws KeyturnException.InvalidInput when the rule pins none (set before pinning existed)
    */
   static Endpoint of(RotationRule rule) {
-    return of(rule, Outbound.publicOnly());
+    return of(rule, Outbound.publicOnly(), HostPolicy.none(), false);
   }
 
   /**
    * The rule's pinned identity, connected to under {@code outbound} (the step's {@code
    * TargetContext#outbound}: the operator's list, or unrestricted for a rule an {@code admin:*}
-   * token set).
+   * token set), trusting the CA file of {@code tls-ca} only if {@code host} declares it (the rule
+   * is read from storage, which is not trusted).
    *
-   * @throws KeyturnException.InvalidInput when the rule pins none (set before pinning existed)
+   * @throws KeyturnException.InvalidInput when the rule pins none (set before pinning existed), or
+   *     names a CA file the server's configuration file does not declare
    */
-  static Endpoint of(RotationRule rule, Outbound outbound) {
+  static Endpoint of(RotationRule rule, Outbound outbound, HostPolicy host) {
+    return of(rule, outbound, host, true);
+  }
+
+  private static Endpoint of(
+      RotationRule rule, Outbound outbound, HostPolicy host, boolean checkCa) {
     Map<String, String> s = rule.target();
     if (!s.containsKey(HOST) || !s.containsKey(PORT) || !s.containsKey(TLS)) {
       throw new KeyturnException.InvalidInput(
@@ -97,7 +108,9 @@ record Endpoint(
         port(s.get(PORT)),
         s.getOrDefault(DBNAME, ""),
         tls(s.get(TLS)),
-        Optional.ofNullable(s.get(TLS_CA)),
+        Optional.ofNullable(s.get(TLS_CA))
+            .filter(ca -> checkCa)
+            .map(ca -> requireDeclared(ca, host)),
         outbound);
   }
 
@@ -105,9 +118,15 @@ record Endpoint(
    * Fills the pinned settings an admin did not give from the secret's current value, checks them,
    * and returns them. A TLS mode the value asks for ({@code sslmode}, {@code sslMode}: {@code
    * verify-full}, {@code verify-ca} or {@code disable}) is kept; otherwise TLS is on, except for a
-   * loopback host.
+   * loopback host. The CA is the JVM's, or {@code tls-ca}: a file {@code host} declares (the
+   * value's {@code sslrootcert} or {@code serverSslCert} is never taken for one: a {@code write}
+   * token sets the value).
+   *
+   * @throws KeyturnException.InvalidInput when {@code tls-ca} is not a declared, readable PEM file
+   *     of CA certificates (an undeclared one is never opened)
    */
-  static Map<String, String> pin(Map<String, String> settings, DatabaseSecret value) {
+  static Map<String, String> pin(
+      Map<String, String> settings, DatabaseSecret value, HostPolicy host) {
     settings.computeIfAbsent(HOST, k -> value.host());
     settings.computeIfAbsent(PORT, k -> Integer.toString(value.port()));
     settings.computeIfAbsent(DBNAME, k -> value.dbname());
@@ -126,11 +145,8 @@ record Endpoint(
     if (settings.getOrDefault(TLS_CA, "").isBlank() || settings.get(TLS).equals("disable")) {
       settings.remove(TLS_CA);
     }
-    if (settings.get(TLS).equals("verify-full") && !settings.containsKey(TLS_CA)) {
-      value
-          .extra("sslrootcert")
-          .or(() -> value.extra("serverSslCert"))
-          .ifPresent(ca -> settings.put(TLS_CA, ca));
+    if (settings.containsKey(TLS_CA) && settings.get(TLS).equals("verify-full")) {
+      requireCaFile(requireDeclared(settings.get(TLS_CA), host));
     }
     Endpoint checked =
         new Endpoint(
@@ -229,12 +245,25 @@ record Endpoint(
     }
   }
 
-  private static void requireCaFile(String path) {
-    String problem = "tls-ca must be the absolute path of a readable PEM file of CA certificates";
-    Path file = Path.of(path);
-    if (!file.isAbsolute()) {
-      throw new KeyturnException.InvalidInput(problem);
+  /** {@code path}, if {@code host} declares it; checked without opening it. */
+  private static String requireDeclared(String path, HostPolicy host) {
+    boolean declared;
+    try {
+      declared = host.caFileDeclared(Path.of(path));
+    } catch (java.nio.file.InvalidPathException e) {
+      declared = false;
     }
+    if (!declared) {
+      throw new KeyturnException.InvalidInput(
+          "tls-ca must name a CA file the server's configuration file declares (tls-ca-files:);"
+              + " ask the operator to declare it, or leave tls-ca out to trust the JVM's CAs");
+    }
+    return path;
+  }
+
+  private static void requireCaFile(String path) {
+    String problem = "tls-ca must be a readable PEM file of CA certificates";
+    Path file = Path.of(path);
     try (InputStream in = Files.newInputStream(file)) {
       if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
         throw new KeyturnException.InvalidInput(problem);

@@ -52,6 +52,16 @@ public final class MariaDbTarget extends DatabaseTarget {
       Pattern.compile("GRANT (.+) ON (.+) TO USER( WITH GRANT OPTION)?");
   private static final Pattern ROLE_GRANT = Pattern.compile("GRANT (`[^`]+`) TO USER");
 
+  /** A MariaDB target trusting no declared CA files (the JVM's CAs only). */
+  public MariaDbTarget() {
+    this(dev.keyturn.core.HostPolicy.none());
+  }
+
+  /** A MariaDB target whose rules' {@code tls-ca} may name the CA files {@code host} declares. */
+  public MariaDbTarget(dev.keyturn.core.HostPolicy host) {
+    super(host);
+  }
+
   @Override
   String engine() {
     return TYPE;

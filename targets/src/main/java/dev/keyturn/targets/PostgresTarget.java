@@ -32,6 +32,18 @@ import java.util.Properties;
 public final class PostgresTarget extends DatabaseTarget {
   public static final String TYPE = "postgresql";
 
+  /** A PostgreSQL target trusting no declared CA files (the JVM's CAs only). */
+  public PostgresTarget() {
+    this(dev.keyturn.core.HostPolicy.none());
+  }
+
+  /**
+   * A PostgreSQL target whose rules' {@code tls-ca} may name the CA files {@code host} declares.
+   */
+  public PostgresTarget(dev.keyturn.core.HostPolicy host) {
+    super(host);
+  }
+
   @Override
   String engine() {
     return TYPE;

@@ -1,6 +1,7 @@
 package dev.keyturn.targets;
 
 import dev.keyturn.core.DatabaseSecret;
+import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Outbound;
 import dev.keyturn.core.Plaintext;
@@ -62,6 +63,17 @@ public final class RedisTarget implements Target {
   public static final String TYPE = "redis";
   private static final List<String> PERSIST = List.of("auto", "acl-save", "config-rewrite", "none");
   private final SecureRandom random = new SecureRandom();
+  private final HostPolicy host;
+
+  /** A Redis target trusting no declared CA files (the JVM's CAs only). */
+  public RedisTarget() {
+    this(HostPolicy.none());
+  }
+
+  /** A Redis target whose rules' {@code tls-ca} may name the CA files {@code host} declares. */
+  public RedisTarget(HostPolicy host) {
+    this.host = java.util.Objects.requireNonNull(host, "host");
+  }
 
   @Override
   public void validate(
@@ -105,7 +117,7 @@ public final class RedisTarget implements Target {
               + " or single-user");
     }
     DatabaseTarget.adminName(rule);
-    Map<String, String> settings = Endpoint.pin(new LinkedHashMap<>(rule.target()), value);
+    Map<String, String> settings = Endpoint.pin(new LinkedHashMap<>(rule.target()), value, host);
     String user = settings.computeIfAbsent("username", k -> value.username());
     if (!user.equals(value.username())) {
       throw new KeyturnException.InvalidInput(
@@ -133,7 +145,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public void set(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule(), context.outbound());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     DatabaseSecret current = DatabaseTarget.current(context);
     int timeout = DatabaseTarget.timeout(context.rule().target());
@@ -160,7 +172,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
-    Endpoint where = Endpoint.of(context.rule(), context.outbound());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = DatabaseTarget.pinned(context.rule(), context.pending());
     if (!logsIn(where, pending, DatabaseTarget.timeout(context.rule().target()))) {
       throw DatabaseTarget.doesNotLogIn(pending);
@@ -173,7 +185,7 @@ public final class RedisTarget implements Target {
     int timeout = DatabaseTarget.timeout(context.rule().target());
     try (Jedis admin =
         admin(
-            Endpoint.of(context.rule(), context.outbound()),
+            Endpoint.of(context.rule(), context.outbound(), host),
             context.rule(),
             context.secrets(),
             timeout)) {
@@ -211,7 +223,7 @@ public final class RedisTarget implements Target {
     int timeout = DatabaseTarget.timeout(context.rule().target());
     try (Jedis admin =
         admin(
-            Endpoint.of(context.rule(), context.outbound()),
+            Endpoint.of(context.rule(), context.outbound(), host),
             context.rule(),
             context.secrets(),
             timeout)) {
@@ -241,7 +253,7 @@ public final class RedisTarget implements Target {
 
   @Override
   public List<String> setup(RevokeContext context) {
-    Endpoint where = Endpoint.of(context.rule(), context.outbound());
+    Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret current = DatabaseTarget.pinned(context.rule(), context.live().get(0));
     int timeout = DatabaseTarget.timeout(context.rule().target());
     List<String> done = new ArrayList<>();

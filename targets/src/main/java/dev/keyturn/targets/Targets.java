@@ -27,10 +27,13 @@ public final class Targets {
     return all(clock, HostPolicy.none());
   }
 
-  /** The targets, the command target running the commands {@code host} declares. */
+  /**
+   * The targets, the command target running the commands {@code host} declares and the database
+   * targets trusting the CA files it declares.
+   */
   public static Map<String, Target> all(java.time.Clock clock, HostPolicy host) {
-    PostgresTarget postgres = new PostgresTarget();
-    MariaDbTarget mariadb = new MariaDbTarget();
+    PostgresTarget postgres = new PostgresTarget(host);
+    MariaDbTarget mariadb = new MariaDbTarget(host);
     return Map.of(
         NoneTarget.TYPE,
         new NoneTarget(),
@@ -49,6 +52,6 @@ public final class Targets {
         "mysql",
         mariadb,
         RedisTarget.TYPE,
-        new RedisTarget());
+        new RedisTarget(host));
   }
 }

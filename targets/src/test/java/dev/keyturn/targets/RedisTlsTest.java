@@ -47,7 +47,16 @@ class RedisTlsTest {
   void createUser() throws IOException {
     assertThat(cli("ACL", "SETUSER", user, "reset", "on", ">initial-password", "~*", "+@all"))
         .isEqualTo("OK");
-    h = new RotationHarness(RedisTarget.TYPE, new RedisTarget());
+    // The operator declares the CA files rules may name (tls-ca-files: in the configuration file).
+    h =
+        new RotationHarness(
+            RedisTarget.TYPE,
+            new RedisTarget(
+                new HostPolicy(
+                    List.of(),
+                    List.of(),
+                    List.of(redis.caFile(), redis.otherCaFile()),
+                    Outbound.publicOnly())));
     h.put(RotationHarness.APP, secret(user, "initial-password"));
     h.put(RotationHarness.ADMIN, secret("default", ""));
   }
