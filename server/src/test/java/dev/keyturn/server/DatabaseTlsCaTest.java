@@ -88,9 +88,12 @@ class DatabaseTlsCaTest {
   @AfterEach
   void stop() throws Exception {
     server.close();
-    // Release the writer if nothing opened the FIFO, so that no thread outlives the test.
-    try (InputStream in = Files.newInputStream(bait)) {
-      in.readAllBytes();
+    // Release the writer if nothing opened the FIFO, so that no thread outlives the test. (Had the
+    // server opened it, it would have read to the writer's close, which follows baitOpened.)
+    if (!baitOpened.get()) {
+      try (InputStream in = Files.newInputStream(bait)) {
+        in.readAllBytes();
+      }
     }
     baitWriter.join();
   }
