@@ -71,6 +71,36 @@ final class EngineWiring {
     return context(rotation, rule, rotation.pendingVersion().orElseThrow());
   }
 
+  /**
+   * As {@link #context(Rotation, RotationRule)} for a step that hands the pending value to the
+   * target ({@code set}, {@code test}): the version the rotation row names must still be pending
+   * and made by this rotation. Rotation rows are not MAC-protected, version rows are; a row edited
+   * to name an older version would otherwise push a previous (possibly leaked) value to the target
+   * while Keyturn's current value stays the new one.
+   *
+   * @throws KeyturnException.IntegrityFailure when it is not
+   */
+  TargetContext pendingContext(Rotation rotation, RotationRule rule) {
+    TargetContext context = context(rotation, rule);
+    Version named = context.pending().version();
+    if (named.stage() != Stage.PENDING || !named.createdBy().equals(rotation.creatorTag())) {
+      context.pending().plaintext().destroy();
+      context.current().ifPresent(v -> v.plaintext().destroy());
+      throw new KeyturnException.IntegrityFailure(
+          "rotation " + rotation.id(),
+          "it names version "
+              + named.number()
+              + " of "
+              + rotation.secret()
+              + ", which is "
+              + named.stage().wireName()
+              + (named.stage() == Stage.PENDING ? " but was made by someone else" : "")
+              + ", not this rotation's pending version; the rotation row does not match the"
+              + " versions, so nothing is sent to the target");
+    }
+    return context;
+  }
+
   TargetContext context(Rotation rotation, RotationRule rule, int pendingVersion) {
     SecretValue pending = secrets.read(rotation.secret(), Selector.version(pendingVersion), true);
     Optional<SecretValue> current;

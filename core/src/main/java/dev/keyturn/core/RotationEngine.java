@@ -269,6 +269,9 @@ public final class RotationEngine {
       Rotation retry = rotation.waitUntil(now.plus(rule.backoff()), now).withReason(e.getMessage());
       store.save(retry);
       return retry;
+    } catch (KeyturnException.IntegrityFailure e) {
+      // The store's rows disagree: a retry cannot help, and a rollback would act on them.
+      return moves.fail(rotation, e.getMessage());
     } catch (RuntimeException e) {
       return moves.failedStep(rotation, rule, e, started);
     }

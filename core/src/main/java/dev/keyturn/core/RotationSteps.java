@@ -116,7 +116,7 @@ final class RotationSteps {
   }
 
   private Rotation set(Rotation rotation, RotationRule rule, long started) {
-    TargetContext context = wiring.context(rotation, rule);
+    TargetContext context = wiring.pendingContext(rotation, rule);
     Instant now = wiring.clock.instant();
     if (rule.strategy() == Strategy.OVERLAP && !rule.propagation().isZero()) {
       // Verifiers learn the new key first; signers switch only after the propagation delay.
@@ -151,7 +151,7 @@ final class RotationSteps {
 
   private Rotation test(Rotation rotation, RotationRule rule, long started) {
     killLeftover(rotation);
-    wiring.target(rule).test(wiring.context(rotation, rule));
+    wiring.target(rule).test(wiring.pendingContext(rotation, rule));
     Rotation done = rotation.checked(check("test " + rule.targetType(), true, started, ""));
     return moves.advance(done, RotationState.FINISH);
   }

@@ -222,6 +222,32 @@ class RotationEngineTest {
   }
 
   @Test
+  void rotationRowEditedToNameAnOlderVersion_failsLoudly_andTheTargetNeverSeesThatValue() {
+    // Rotation rows are not MAC-protected; version rows are. Someone with write access to the
+    // database points a rotation waiting to retry its set at version 1 (the current value): set
+    // would push it to the target while Keyturn kept the new one.
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    target.failSet(1, false);
+    String id = engine.start(NAME, Optional.empty(), false, "tok").id();
+    assertThat(engine.runDue(id).state()).isEqualTo(RotationState.SET);
+    Rotation waiting = store.rotations().rotation(id).orElseThrow();
+    store.rotations().save(waiting.toBuilder().pendingVersion(Optional.of(1)).build());
+    List<String> before = List.copyOf(target.calls());
+    clock.advance(Duration.ofSeconds(1));
+
+    Rotation r = engine.runDue(id);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow())
+        .contains("names version 1")
+        .contains("which is current")
+        .contains("nothing is sent to the target");
+    assertThat(target.calls()).isEqualTo(before);
+    assertThat(secrets.describe(NAME).versions().current().orElseThrow().number()).isEqualTo(1);
+    assertThat(secrets.describe(NAME).versions().pending().orElseThrow().number()).isEqualTo(2);
+  }
+
+  @Test
   void setRetry_testsFirstAndDoesNotSetTwice() {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
     target.failSet(1, true);
