@@ -111,9 +111,12 @@ final class WatchHub implements AutoCloseable {
 
   /**
    * Starts delivering to {@code stream}: first what it missed after {@code lastEventId} (or a
-   * {@code reset} when that id is unknown or older than what is kept), then every new event.
+   * {@code reset} when that id is unknown or older than what is kept), then every new event. Events
+   * committed before the stream opened are delivered first, so that they are among what is replayed
+   * before {@code ready} rather than following it live.
    */
   void attach(EventStream stream, Optional<String> lastEventId) {
+    deliverNew();
     synchronized (delivery) {
       if (lastEventId.isPresent()) {
         OptionalLong last = parse(lastEventId.get());
@@ -201,6 +204,9 @@ final class WatchHub implements AutoCloseable {
       }
       synchronized (delivery) {
         for (ChangeEvent event : batch) {
+          if (event.id() <= delivered) {
+            continue; // the poll thread and an attaching stream read the same batch
+          }
           for (EventStream stream : streams) {
             if (stream.wants(event)) {
               stream.version(event);
