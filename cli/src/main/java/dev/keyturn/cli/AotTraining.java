@@ -16,33 +16,53 @@ import java.util.Map;
 /**
  * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
  * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
- * status}, {@code run --path P -- true} and {@code run --secret NAME -- true} through the same code
- * as {@code keyturn} does, against a loopback responder in this JVM that answers as a server would.
- * No server, data folder or fixed port is needed, so a build never waits for a server or collides
- * with one. Prints nothing; exits non-zero if a command failed.
+ * status}, {@code run --path P -- true}, {@code run --secret NAME -- true}, {@code history} and
+ * {@code describe} (the last three through picocli, for every command that uses it) through the
+ * same code as {@code keyturn} does, against a loopback responder in this JVM that answers as a
+ * server would. No server, data folder or fixed port is needed, so a build never waits for a server
+ * or collides with one. Prints nothing; exits non-zero if a command failed.
  */
 public final class AotTraining {
   private static final Map<String, String> ANSWERS =
-      Map.of(
-          "GET /v1/secrets/app/training/KEY",
-          "{\"name\":\"app/training/KEY\",\"version\":1,\"stage\":\"current\","
-              + "\"value\":\"0123456789abcdef\",\"created_at\":\"2026-01-01T00:00:00Z\"}",
-          "PUT /v1/secrets/app/training/KEY",
-          "{\"name\":\"app/training/KEY\",\"version\":2,\"stage\":\"current\","
-              + "\"created_at\":\"2026-01-01T00:00:00Z\",\"accept_until\":null}",
-          "GET /v1/secrets",
-          "{\"secrets\":[{\"name\":\"app/training/KEY\",\"current_version\":2,"
-              + "\"version_count\":2,\"updated_at\":\"2026-01-01T00:00:00Z\"}],"
-              + "\"next_page_token\":null}",
-          "GET /v1/bundles",
-          "{\"prefix\":\"app/training\",\"secrets\":[{\"name\":\"app/training/KEY\","
-              + "\"version\":2,\"stage\":\"current\",\"type\":\"string\","
-              + "\"value\":\"0123456789abcdef\",\"created_at\":\"2026-01-01T00:00:00Z\","
-              + "\"fallbacks\":null}]}",
-          "GET /v1/status",
-          "{\"secrets\":[{\"name\":\"app/training/KEY\",\"owner\":\"\",\"strategy\":null,"
-              + "\"last_rotated\":\"2026-01-01T00:00:00Z\",\"next_due\":null,"
-              + "\"grace_until\":null,\"state\":\"no rule\",\"rotation_id\":null}]}");
+      Map.ofEntries(
+          Map.entry(
+              "GET /v1/secrets/app/training/KEY",
+              "{\"name\":\"app/training/KEY\",\"version\":1,\"stage\":\"current\","
+                  + "\"value\":\"0123456789abcdef\",\"created_at\":\"2026-01-01T00:00:00Z\"}"),
+          Map.entry(
+              "PUT /v1/secrets/app/training/KEY",
+              "{\"name\":\"app/training/KEY\",\"version\":2,\"stage\":\"current\","
+                  + "\"created_at\":\"2026-01-01T00:00:00Z\",\"accept_until\":null}"),
+          Map.entry(
+              "GET /v1/secrets",
+              "{\"secrets\":[{\"name\":\"app/training/KEY\",\"current_version\":2,"
+                  + "\"version_count\":2,\"updated_at\":\"2026-01-01T00:00:00Z\"}],"
+                  + "\"next_page_token\":null}"),
+          Map.entry(
+              "GET /v1/bundles",
+              "{\"prefix\":\"app/training\",\"secrets\":[{\"name\":\"app/training/KEY\","
+                  + "\"version\":2,\"stage\":\"current\",\"type\":\"string\","
+                  + "\"value\":\"0123456789abcdef\",\"created_at\":\"2026-01-01T00:00:00Z\","
+                  + "\"fallbacks\":null}]}"),
+          Map.entry(
+              "GET /v1/status",
+              "{\"secrets\":[{\"name\":\"app/training/KEY\",\"owner\":\"\",\"strategy\":null,"
+                  + "\"last_rotated\":\"2026-01-01T00:00:00Z\",\"next_due\":null,"
+                  + "\"grace_until\":null,\"state\":\"no rule\",\"rotation_id\":null}]}"),
+          // history and describe train the picocli commands that share the JDK HTTP client
+          Map.entry(
+              "GET /v1/versions/app/training/KEY",
+              "{\"name\":\"app/training/KEY\",\"versions\":[{\"version\":1,"
+                  + "\"stage\":\"current\",\"type\":\"string\","
+                  + "\"created_at\":\"2026-01-01T00:00:00Z\",\"created_by\":\"root\","
+                  + "\"accept_until\":null,\"fingerprint\":\"240f152c0379c56fefc3212067d46135\"}]}"),
+          Map.entry(
+              "GET /v1/metadata/app/training/KEY",
+              "{\"name\":\"app/training/KEY\",\"type\":\"string\",\"current_version\":1,"
+                  + "\"pending_version\":null,\"previous_version\":null,\"version_count\":1,"
+                  + "\"created_at\":\"2026-01-01T00:00:00Z\","
+                  + "\"updated_at\":\"2026-01-01T00:00:00Z\",\"deleted\":false,"
+                  + "\"destroyed\":false}"));
 
   private AotTraining() {}
 
@@ -77,6 +97,8 @@ public final class AotTraining {
       failed += FastCli.run(io(env), run) == 0 ? 0 : 1;
       String[] runOne = {"run", "--secret", "app/training/KEY", "--", "true"};
       failed += KeyturnCli.run(io(env), runOne) == 0 ? 0 : 1;
+      failed += KeyturnCli.run(io(env), "history", "app/training/KEY") == 0 ? 0 : 1;
+      failed += KeyturnCli.run(io(env), "describe", "app/training/KEY") == 0 ? 0 : 1;
       String[] generate = {"generate", "hex:32"};
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       failed +=

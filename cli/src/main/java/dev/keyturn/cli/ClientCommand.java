@@ -26,7 +26,7 @@ abstract class ClientCommand {
   }
 
   KeyturnClient client() {
-    return ClientSettings.client(io(), addr(), root().insecureHttp);
+    return root().opened(ClientSettings.client(io(), addr(), root().insecureHttp));
   }
 
   void printJson(Object response) {

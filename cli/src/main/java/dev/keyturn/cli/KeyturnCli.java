@@ -1,8 +1,12 @@
 package dev.keyturn.cli;
 
+import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.core.KeyturnVersion;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,27 +22,6 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = KeyturnCli.Version.class,
     description = "Generates, stores, rotates and audits secrets.",
-    subcommands = {
-      GenerateCommand.class,
-      PutCommand.class,
-      GetCommand.class,
-      LsCommand.class,
-      HistoryCommand.class,
-      DescribeCommand.class,
-      StageCommand.class,
-      RmCommand.class,
-      LoginCommand.class,
-      TokenCommand.class,
-      AuditCommand.class,
-      RotationCommand.class,
-      TargetCommand.class,
-      RotateCommand.class,
-      RotationsCommand.class,
-      StatusCommand.class,
-      RunCommand.class,
-      RenderCommand.class,
-      HelpCommand.class,
-    },
     footer = {
       "",
       "  server     Runs the Keyturn server (keyturn server --help).",
@@ -50,7 +33,40 @@ import picocli.CommandLine.ScopeType;
       "Exit codes: keyturn help exit-codes."
     })
 public final class KeyturnCli implements Runnable {
+  /**
+   * The commands, in the order help lists them. Only the one a command line names is built: picocli
+   * reads every option of every command it is given by reflection, which cost a short command about
+   * half a second.
+   */
+  static final List<Class<?>> COMMANDS =
+      List.of(
+          GenerateCommand.class,
+          PutCommand.class,
+          GetCommand.class,
+          LsCommand.class,
+          HistoryCommand.class,
+          DescribeCommand.class,
+          StageCommand.class,
+          RmCommand.class,
+          LoginCommand.class,
+          TokenCommand.class,
+          AuditCommand.class,
+          RotationCommand.class,
+          TargetCommand.class,
+          RotateCommand.class,
+          RotationsCommand.class,
+          StatusCommand.class,
+          RunCommand.class,
+          RenderCommand.class,
+          HelpCommand.class);
+
   final Io io;
+
+  /**
+   * The clients this command line opened, closed when it ends: an open JDK HTTP client keeps a
+   * selector thread that holds the JVM about 300 ms at exit.
+   */
+  private final List<KeyturnClient> opened = new ArrayList<>();
 
   @Option(
       names = "--addr",
@@ -82,7 +98,7 @@ public final class KeyturnCli implements Runnable {
 
   /** Runs one command line and returns its exit code. */
   static int run(Io io, String... args) {
-    CommandLine cli = new CommandLine(new KeyturnCli(io));
+    CommandLine cli = commandLine(io, args);
     cli.setOut(new PrintWriter(io.out(), true, StandardCharsets.UTF_8));
     cli.setErr(new PrintWriter(io.err(), true, StandardCharsets.UTF_8));
     cli.setParameterExceptionHandler((e, rest) -> {
@@ -94,12 +110,68 @@ public final class KeyturnCli implements Runnable {
       io.err().println("keyturn: " + message(e));
       return ExitCode.of(e);
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      ((KeyturnCli) cli.getCommand()).closeClients();
+    }
+  }
+
+  /**
+   * The command tree for a command line: the root and the one command the line names, or every
+   * command when it names none, {@code help}, or a word that is no command (so that help and
+   * picocli's suggestions see them all).
+   */
+  static CommandLine commandLine(Io io, String... args) {
+    CommandLine cli = new CommandLine(new KeyturnCli(io));
+    Optional<String> word = commandWord(args);
+    boolean one = word.isPresent() && !word.get().equals("help") && NAMES.contains(word.get());
+    for (Class<?> command : COMMANDS) {
+      if (!one || name(command).equals(word.get())) {
+        cli.addSubcommand(command);
+      }
+    }
+    return cli;
+  }
+
+  private static final List<String> NAMES = COMMANDS.stream().map(KeyturnCli::name).toList();
+
+  private static String name(Class<?> command) {
+    return command.getAnnotation(Command.class).name();
+  }
+
+  /** The first word that is not a root option or its value, if any comes before {@code --}. */
+  private static Optional<String> commandWord(String... args) {
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--")) {
+        return Optional.empty();
+      }
+      if (arg.equals("--addr")) {
+        i++;
+      } else if (!arg.startsWith("-")) {
+        return Optional.of(arg);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Registers a client to close when the command line ends; returns it. */
+  KeyturnClient opened(KeyturnClient client) {
+    opened.add(client);
+    return client;
+  }
+
+  private void closeClients() {
+    for (KeyturnClient client : opened) {
+      client.close();
+    }
+    opened.clear();
   }
 
   @Override
   public void run() {
-    new CommandLine(this).usage(io.out());
+    commandLine(io).usage(io.out());
   }
 
   private static String qualified(String command) {

@@ -49,7 +49,8 @@ final class LoginCommand extends ClientCommand implements Callable<Integer> {
     if (token.isEmpty()) {
       throw new KeyturnException.InvalidInput("no token given");
     }
-    KeyturnClient client = ClientSettings.client(io(), addr(), token, root().insecureHttp);
+    KeyturnClient client =
+        root().opened(ClientSettings.client(io(), addr(), token, root().insecureHttp));
     WhoAmIResponse who = client.whoami();
     Path file = ClientSettings.loginFile(io());
     ownerOnlyFolder(file.getParent());

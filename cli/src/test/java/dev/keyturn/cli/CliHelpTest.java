@@ -44,7 +44,7 @@ class CliHelpTest {
   /** Every command path below {@code keyturn}, e.g. [get], [token, create]. */
   private static List<List<String>> commandTree() {
     List<List<String>> paths = new ArrayList<>();
-    walk(new CommandLine(new KeyturnCli(Io.system())), new ArrayList<>(), paths);
+    walk(KeyturnCli.commandLine(Io.system()), new ArrayList<>(), paths);
     return paths;
   }
 
@@ -83,6 +83,24 @@ class CliHelpTest {
   }
 
   @Test
+  void commandLine_namingOneCommand_buildsOnlyIt_whileHelpAndUnknownWordsSeeAll() {
+    Io io = Io.system();
+
+    CommandLine one = KeyturnCli.commandLine(io, "--addr", "http://127.0.0.1:1", "describe", "a");
+    CommandLine help = KeyturnCli.commandLine(io, "help", "describe");
+    CommandLine unknown = KeyturnCli.commandLine(io, "descrbe", "a");
+    CommandLine afterDashes = KeyturnCli.commandLine(io, "--", "describe");
+
+    assertThat(one.getSubcommands()).containsOnlyKeys("describe");
+    assertThat(help.getSubcommands()).hasSize(KeyturnCli.COMMANDS.size());
+    assertThat(unknown.getSubcommands()).hasSize(KeyturnCli.COMMANDS.size());
+    assertThat(afterDashes.getSubcommands()).hasSize(KeyturnCli.COMMANDS.size());
+    assertThat(run("--addr", "http://127.0.0.1:1", "describe", "--help").out())
+        .startsWith("Usage: keyturn describe");
+    assertThat(run("descrbe", "a").err()).contains("Unmatched arguments").contains("'descrbe'");
+  }
+
+  @Test
   void commandList_showsWholeSentences_andPromisesNoDelivery() {
     Run top = run("help");
 
@@ -92,7 +110,7 @@ class CliHelpTest {
         .doesNotContain("deliver")
         .contains("machine: http://127.0.0.1:8270).");
     List<String> sentences = new ArrayList<>();
-    CommandLine root = new CommandLine(new KeyturnCli(Io.system()));
+    CommandLine root = KeyturnCli.commandLine(Io.system());
     collectFirstLines(root, sentences);
     assertThat(sentences)
         .isNotEmpty()
