@@ -4,12 +4,16 @@ import dev.keyturn.api.SecretSummary;
 import dev.keyturn.api.StatusResponse;
 import dev.keyturn.api.StatusRow;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The tables of {@code keyturn ls} and {@code keyturn status}, shared by the picocli commands and
  * {@link FastCli} so that both print the same bytes.
  */
 final class Listings {
+  /** Board states that need a person: the rotation cannot go on by itself. */
+  private static final Set<String> ATTENTION = Set.of("waiting", "failed", "invalid");
+
   private Listings() {}
 
   static void secrets(Io io, String prefix, List<SecretSummary> all) {
@@ -39,6 +43,24 @@ final class Listings {
           r.state());
     }
     table.print(io.out());
+    List<String> attention =
+        status.secrets().stream()
+            .filter(r -> ATTENTION.contains(r.state()))
+            .map(r -> r.name() + " (" + r.state() + ")")
+            .toList();
+    if (!attention.isEmpty()) {
+      // on standard error, so that scripts reading the table see the same lines as before
+      io.err()
+          .println(
+              "keyturn: "
+                  + (attention.size() <= 3
+                      ? String.join(", ", attention)
+                      : String.join(", ", attention.subList(0, 3))
+                          + " and "
+                          + (attention.size() - 3)
+                          + " more")
+                  + ": 'keyturn rotations NAME' shows why");
+    }
   }
 
   /** A value as {@code keyturn get} prints it: the text, then a newline unless raw. */

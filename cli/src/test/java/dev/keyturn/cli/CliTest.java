@@ -764,7 +764,7 @@ class CliTest {
   }
 
   @Test
-  void rotate_failedOrFinishedWithAFailedCheck_exits4() {
+  void rotate_failedOrFinishedWithAFailedCheck_exits4_andStatusPointsToTheReason() {
     run("put", "cli/rot/FAILS", "--value", "v1");
     run("put", "cli/rot/LATECHECK", "--value", "v1");
     run("rotation", "set", "cli/rot/FAILS", "--check", "after-set:command:fail", "--attempts", "1");
@@ -785,6 +785,13 @@ class CliTest {
         .isEqualTo(ExitCode.ROTATION_INCOMPLETE);
     assertThat(lateCheck.out()).contains("after-finish check command");
     assertThat(detached.code()).as(detached.err()).isZero();
+    Run board = run("status", "cli/rot/");
+    assertThat(board.code()).isZero();
+    assertThat(board.out()).contains("cli/rot/FAILS").doesNotContain("rotations NAME");
+    assertThat(board.err())
+        .contains("cli/rot/FAILS (failed)")
+        .contains("'keyturn rotations NAME' shows why")
+        .doesNotContain("cli/rot/DETACHED");
   }
 
   @Test
