@@ -1,20 +1,24 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.cli.delivery.AtomicFile;
+import dev.keyturn.cli.delivery.ChildEnvironment;
 import dev.keyturn.cli.delivery.Mapping;
+import dev.keyturn.cli.delivery.MappingSpec;
+import dev.keyturn.cli.delivery.OnChange;
 import dev.keyturn.cli.delivery.SecretFolder;
 import dev.keyturn.cli.delivery.Supervisor;
 import dev.keyturn.cli.delivery.Variables;
 import dev.keyturn.client.KeyturnClient;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.keyturn.core.Durations;
+import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,7 +35,9 @@ import picocli.CommandLine.Parameters;
           + " from CMD's environment. run exits with CMD's exit code (128+N after signal N),"
           + " 127 when CMD is not found, and passes SIGTERM, SIGHUP, SIGINT, SIGUSR1 and SIGUSR2"
           + " on to it (not SIGINT when standard input is a terminal, which sends Ctrl-C to CMD"
-          + " itself)."
+          + " itself).",
+      "With --watch, run follows changes to the mapped secrets and restarts CMD, or signals it,"
+          + " when a value changed (docs/delivery.md)."
     })
 final class RunCommand extends ClientCommand implements Callable<Integer> {
   @Mixin MappingOptions mapping = new MappingOptions();
@@ -52,6 +58,36 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
       description = "Allow a --files DIR on a disk file system (values then reach the disk).")
   boolean filesOnDisk;
 
+  @Option(
+      names = "--watch",
+      description =
+          "Follow changes to the mapped secrets and, when a value changed, restart CMD or send it"
+              + " a signal (--on-change). run then lasts as long as CMD.")
+  boolean watch;
+
+  @Option(
+      names = "--on-change",
+      paramLabel = "restart|signal:NAME",
+      description =
+          "With --watch: restart CMD (SIGTERM, SIGKILL after --stop-timeout, then a fresh start"
+              + " with the new values; the default), or rewrite its _FILE files and send it"
+              + " signal NAME (HUP, USR1, ...; needs --files).")
+  String onChange;
+
+  @Option(
+      names = "--splay",
+      paramLabel = "D",
+      description =
+          "With --watch: wait a random time between 0 and D after a change before re-reading"
+              + " (default 5s), so that instances do not all restart at once.")
+  String splay;
+
+  @Option(
+      names = "--stop-timeout",
+      paramLabel = "D",
+      description = "With --watch: SIGKILL a CMD still running D after SIGTERM (default 10s).")
+  String stopTimeout;
+
   @Parameters(paramLabel = "CMD", arity = "0..*", description = "The program and its arguments.")
   List<String> command = new ArrayList<>();
 
@@ -63,14 +99,54 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
     if (filesOnDisk && files == null) {
       return usage("--files-on-disk goes with --files");
     }
-    Variables variables;
-    // Closed before CMD starts: its idle selector thread would hold the JVM's exit ~300 ms.
-    try (KeyturnClient client = client()) {
-      variables =
-          new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
-              .resolve(mapping.spec(io().workingDir()));
+    if (!watch) {
+      for (String[] option :
+          new String[][] {
+            {"--on-change", onChange}, {"--splay", splay}, {"--stop-timeout", stopTimeout}
+          }) {
+        if (option[1] != null) {
+          return usage(option[0] + " goes with --watch");
+        }
+      }
+      Variables variables;
+      // Closed before CMD starts: its idle selector thread would hold the JVM's exit ~300 ms.
+      try (KeyturnClient client = client()) {
+        variables =
+            new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
+                .resolve(mapping.spec(io().workingDir()));
+      }
+      return start(io(), variables, command, files, filesOnDisk);
     }
-    return start(io(), variables, command, files, filesOnDisk);
+    WatchedRun.Settings settings;
+    try {
+      OnChange reaction = onChange == null ? OnChange.restart() : OnChange.parse(onChange);
+      if (reaction.signal().isPresent() && files == null) {
+        return usage(
+            "--on-change signal:"
+                + reaction.signal().get()
+                + " needs --files: a running program's environment cannot change, its files can");
+      }
+      settings =
+          new WatchedRun.Settings(
+              reaction,
+              duration("--splay", splay, "5s"),
+              duration("--stop-timeout", stopTimeout, "10s"));
+    } catch (KeyturnException.InvalidInput e) {
+      return usage(e.getMessage());
+    }
+    MappingSpec spec = mapping.spec(io().workingDir());
+    try (KeyturnClient client = client()) {
+      return new WatchedRun(io(), client, spec, settings, new SecureRandom())
+          .run(command, () -> environment(io(), files, filesOnDisk));
+    }
+  }
+
+  private static Duration duration(String option, String text, String fallback) {
+    try {
+      return Durations.parse(text == null ? fallback : text);
+    } catch (KeyturnException.InvalidInput e) {
+      throw new KeyturnException.InvalidInput(option + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -80,42 +156,8 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
   static int start(
       Io io, Variables variables, List<String> command, String files, boolean filesOnDisk)
       throws InterruptedException {
-    Map<String, String> environment = new HashMap<>();
-    io.env()
-        .forEach((k, v) -> {
-          if (!k.startsWith("KEYTURN_TOKEN")) {
-            environment.put(k, v);
-          }
-        });
-    List<Path> written = new ArrayList<>();
-    Path dir = null;
-    boolean created = false;
-    try {
-      if (files == null) {
-        environment.putAll(variables.reveal());
-      } else {
-        if (files.isEmpty()) {
-          dir = SecretFolder.createInMemory(io.env());
-          created = true;
-        } else {
-          dir = io.workingDir().resolve(files);
-          created = SecretFolder.prepare(dir);
-          if (!filesOnDisk && !SecretFolder.inMemory(dir)) {
-            return refuse(
-                io,
-                dir
-                    + " is on a disk file system, where values outlive the run: use a folder in"
-                    + " memory (tmpfs), or give --files-on-disk");
-          }
-        }
-        for (Map.Entry<String, String> v : variables.reveal().entrySet()) {
-          Path file = dir.resolve(v.getKey());
-          environment.remove(v.getKey());
-          AtomicFile.write(file, v.getValue().getBytes(StandardCharsets.UTF_8));
-          written.add(file);
-          environment.put(v.getKey() + "_FILE", file.toString());
-        }
-      }
+    try (ChildEnvironment child = environment(io, files, filesOnDisk)) {
+      Map<String, String> environment = child.apply(variables);
       io.out().flush();
       io.err().flush();
       try {
@@ -124,35 +166,39 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
         io.err().println("keyturn: " + e.getMessage());
         return e.exitCode();
       }
-    } finally {
-      remove(io, written, created ? dir : null);
     }
   }
 
-  private static void remove(Io io, List<Path> written, Path createdDir) {
-    for (Path file : written) {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        io.err().println("keyturn: cannot remove " + file + ": " + e.getMessage());
-      }
+  /**
+   * The child's environment: values as variables, or with {@code files} ("" for a new folder in
+   * memory) as {@code _FILE} files in a checked folder.
+   *
+   * @throws KeyturnException.InvalidInput when the folder is refused (nothing is left behind)
+   */
+  static ChildEnvironment environment(Io io, String files, boolean filesOnDisk) {
+    Consumer<String> errors = line -> io.err().println("keyturn: " + line);
+    if (files == null) {
+      return new ChildEnvironment(io.env(), Optional.empty(), false, errors);
     }
-    if (createdDir != null) {
-      try {
-        Files.deleteIfExists(createdDir);
-      } catch (IOException e) {
-        io.err().println("keyturn: cannot remove " + createdDir + ": " + e.getMessage());
-      }
+    if (files.isEmpty()) {
+      return new ChildEnvironment(
+          io.env(), Optional.of(SecretFolder.createInMemory(io.env())), true, errors);
     }
+    Path dir = io.workingDir().resolve(files);
+    boolean created = SecretFolder.prepare(dir);
+    ChildEnvironment child = new ChildEnvironment(io.env(), Optional.of(dir), created, errors);
+    if (!filesOnDisk && !SecretFolder.inMemory(dir)) {
+      child.close();
+      throw new KeyturnException.InvalidInput(
+          dir
+              + " is on a disk file system, where values outlive the run: use a folder in"
+              + " memory (tmpfs), or give --files-on-disk");
+    }
+    return child;
   }
 
   private int usage(String message) {
     io().err().println("keyturn: " + message + " (see 'keyturn run --help')");
     return ExitCode.USAGE;
-  }
-
-  private static int refuse(Io io, String message) {
-    io.err().println("keyturn: " + message);
-    return ExitCode.ERROR;
   }
 }

@@ -27,27 +27,27 @@ import java.util.concurrent.TimeUnit;
  */
 final class DeliveryFixture implements AutoCloseable {
   final Path work;
-  final KeyturnServer server;
+  KeyturnServer server;
   final String addr;
   final String rootToken;
   final KeyturnClient admin;
 
   DeliveryFixture(Path work) throws IOException {
     this.work = work;
-    Path data = work.resolve("keyturn-data");
-    server =
-        KeyturnServer.start(
-            ServerConfig.local(
-                data,
-                "127.0.0.1",
-                0,
-                "jdbc:sqlite:" + data.resolve("keyturn.db"),
-                Optional.empty()),
-            Clock.systemUTC(),
-            new SecureRandom());
+    server = serve(0);
     addr = "http://127.0.0.1:" + server.port();
-    rootToken = Files.readString(data.resolve("root.token")).strip();
+    rootToken = Files.readString(work.resolve("keyturn-data").resolve("root.token")).strip();
     admin = KeyturnClient.builder().address(addr).token(rootToken).build();
+  }
+
+  /** A server on this fixture's data folder, on {@code port} (0: any free one). */
+  KeyturnServer serve(int port) {
+    Path data = work.resolve("keyturn-data");
+    return KeyturnServer.start(
+        ServerConfig.local(
+            data, "127.0.0.1", port, "jdbc:sqlite:" + data.resolve("keyturn.db"), Optional.empty()),
+        Clock.systemUTC(),
+        new SecureRandom());
   }
 
   void put(String name, String value) {

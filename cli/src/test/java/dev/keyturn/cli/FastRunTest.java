@@ -130,6 +130,7 @@ class FastRunTest {
         List.of(
             List.of("run", "--secret", "app/fast/API_TOKEN", "--", "true"),
             List.of("run", "--path", "app/fast", "--files", "--", "true"),
+            List.of("run", "--path", "app/fast", "--watch", "--", "true"),
             List.of("run", "--path", "app/fast", "true"),
             List.of("run", "--path", "app/fast", "--"),
             List.of("run", "--", "true"),

@@ -121,6 +121,42 @@ public record MappingSpec(List<String> paths, List<Entry> entries, boolean keyri
     return new MappingSpec(allPaths, allEntries, keyrings || other.keyrings);
   }
 
+  /**
+   * Whether a change to secret {@code name} may change what this spec maps: it lies one level below
+   * a path, or an entry names it.
+   */
+  public boolean covers(String name) {
+    for (String path : paths) {
+      if (name.startsWith(path + "/") && name.indexOf('/', path.length() + 1) < 0) {
+        return true;
+      }
+    }
+    return entries.stream().anyMatch(e -> e.name().equals(name));
+  }
+
+  /**
+   * The folder one event stream follows to see every name this spec {@linkplain #covers covers}:
+   * the segments that every path and entry name share (empty for the top level).
+   */
+  public String watchFolder() {
+    List<String> all = new ArrayList<>(paths);
+    entries.forEach(e -> all.add(e.name()));
+    if (all.isEmpty()) {
+      return "";
+    }
+    String[] common = all.get(0).split("/");
+    int length = common.length;
+    for (String name : all) {
+      String[] segments = name.split("/");
+      int i = 0;
+      while (i < length && i < segments.length && segments[i].equals(common[i])) {
+        i++;
+      }
+      length = i;
+    }
+    return String.join("/", java.util.Arrays.copyOf(common, length));
+  }
+
   public boolean isEmpty() {
     return paths.isEmpty() && entries.isEmpty();
   }

@@ -149,6 +149,24 @@ public final class Variables {
     return Collections.unmodifiableMap(sources);
   }
 
+  /**
+   * Whether {@code other} holds the same variables with the same values; values are compared in
+   * constant time.
+   */
+  public boolean sameAs(Variables other) {
+    if (!values.keySet().equals(other.values.keySet())) {
+      return false;
+    }
+    boolean same = true;
+    for (Map.Entry<String, String> v : values.entrySet()) {
+      same &=
+          java.security.MessageDigest.isEqual(
+              v.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+              other.values.get(v.getKey()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return same;
+  }
+
   public boolean isEmpty() {
     return values.isEmpty();
   }
