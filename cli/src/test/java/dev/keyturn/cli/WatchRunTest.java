@@ -291,6 +291,33 @@ class WatchRunTest {
   }
 
   @Test
+  void failedReread_keepsChildOnItsValues_saysSoWithoutValue_retriesUntilItWorks()
+      throws Exception {
+    fx.put("app/w6/REQUIRED", CANARY + "r1");
+    fx.put("app/w6/OTHER", "o-1");
+    watch(
+        env("read:app/w6/*"),
+        "w6",
+        List.of("--splay", "0", "--path", "app/w6", "--secret", "app/w6/REQUIRED"),
+        false);
+
+    fx.admin.delete("app/w6/REQUIRED", false);
+    awaitStderr("cannot re-read the mapping (app/w6/REQUIRED: no such secret");
+    fx.put("app/w6/OTHER", "o-2");
+    awaitStderr("trying again in");
+    assertThat(log("w6")).containsExactly("start");
+    fx.put("app/w6/REQUIRED", CANARY + "r2");
+    awaitLog("w6", 2, "start");
+
+    assertThat(childEnv("w6"))
+        .containsEntry("REQUIRED", CANARY + "r2")
+        .containsEntry("OTHER", "o-2");
+    assertThat(stderr().lines().filter(l -> l.contains("cannot re-read")))
+        .allMatch(l -> l.startsWith("keyturn: "));
+    assertNoCanary(stderr() + Files.readString(out));
+  }
+
+  @Test
   void usageErrors_exit2_namingTheProblem_beforeAnythingStarts() throws Exception {
     Map<String, String> env = env("read:app/*");
     Path marker = work.resolve("usage-started");
