@@ -2,6 +2,7 @@ package dev.keyturn.cli;
 
 import dev.keyturn.client.KeyturnClientException;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.keyring.KeyringException;
 import java.util.List;
 
 /**
@@ -28,7 +29,7 @@ final class ExitCode {
           new Row(
               FOUND,
               "checked and found something (audit verify, and the verify, doctor, scan,"
-                  + " hmac verify and jwt verify commands)"),
+                  + " hmac verify and jwt verify commands; an invalid token for fernet decrypt)"),
           new Row(
               ROTATION_INCOMPLETE,
               "a rotation did not finish, or finished with a failed check or hook"),
@@ -39,6 +40,12 @@ final class ExitCode {
 
   /** The code for an error a command threw. */
   static int of(Throwable e) {
+    if (e instanceof KeyringException.MalformedSignature) {
+      return USAGE;
+    }
+    if (e instanceof KeyringException.InvalidToken) {
+      return FOUND;
+    }
     if (e instanceof KeyturnClientException.NotFound || e instanceof KeyturnException.NotFound) {
       return NOT_FOUND;
     }
@@ -53,7 +60,9 @@ final class ExitCode {
 
   /** The one-line message for an error; for unexpected errors the type only, never the text. */
   static String message(Throwable e) {
-    if (e instanceof KeyturnClientException || e instanceof KeyturnException) {
+    if (e instanceof KeyturnClientException
+        || e instanceof KeyturnException
+        || e instanceof KeyringException) {
       return e.getMessage();
     }
     if (e instanceof java.io.IOException) {

@@ -58,6 +58,9 @@ public final class KeyturnCli implements Runnable {
           StatusCommand.class,
           RunCommand.class,
           RenderCommand.class,
+          KeyringCommand.class,
+          HmacCommand.class,
+          FernetCommand.class,
           HelpCommand.class);
 
   final Io io;

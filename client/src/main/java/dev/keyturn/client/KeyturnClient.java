@@ -30,6 +30,8 @@ import dev.keyturn.api.TokenListResponse;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
+import dev.keyturn.keyring.FernetKeyring;
+import dev.keyturn.keyring.HmacKeyring;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -132,6 +134,25 @@ public final class KeyturnClient implements AutoCloseable {
 
   public KeyringResponse keyring(String name) {
     return send("GET", "/v1/keyrings/" + name(name), null, KeyringResponse.class);
+  }
+
+  /**
+   * The secret's HMAC keyring as it stands now (one request; fetch again to follow rotations).
+   *
+   * @throws dev.keyturn.keyring.KeyringException.InvalidKey when a version's value is JSON
+   */
+  public HmacKeyring hmacKeyring(String name) {
+    return HmacKeyring.of(name, KeyringVersions.of(keyring(name)));
+  }
+
+  /**
+   * The secret's Fernet keyring as it stands now (one request; fetch again to follow rotations).
+   *
+   * @throws dev.keyturn.keyring.KeyringException.InvalidKey naming a version that is not a Fernet
+   *     key
+   */
+  public FernetKeyring fernetKeyring(String name) {
+    return FernetKeyring.of(name, KeyringVersions.of(keyring(name)));
   }
 
   /**
