@@ -16,11 +16,12 @@ import java.util.Map;
 /**
  * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
  * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
- * status}, {@code run --path P -- true}, {@code run --secret NAME -- true}, {@code history} and
- * {@code describe} (the last three through picocli, for every command that uses it) through the
- * same code as {@code keyturn} does, against a loopback responder in this JVM that answers as a
- * server would. No server, data folder or fixed port is needed, so a build never waits for a server
- * or collides with one. Prints nothing; exits non-zero if a command failed.
+ * status}, {@code keyring}, {@code hmac sign|verify}, {@code fernet encrypt|decrypt}, {@code run
+ * --path P -- true}, {@code run --secret NAME -- true}, {@code history} and {@code describe} (the
+ * last three through picocli, for every command that uses it) through the same code as {@code
+ * keyturn} does, against a loopback responder in this JVM that answers as a server would. No
+ * server, data folder or fixed port is needed, so a build never waits for a server or collides with
+ * one. Prints nothing; exits non-zero if a command failed.
  */
 public final class AotTraining {
   private static final Map<String, String> ANSWERS =
@@ -62,7 +63,19 @@ public final class AotTraining {
                   + "\"pending_version\":null,\"previous_version\":null,\"version_count\":1,"
                   + "\"created_at\":\"2026-01-01T00:00:00Z\","
                   + "\"updated_at\":\"2026-01-01T00:00:00Z\",\"deleted\":false,"
-                  + "\"destroyed\":false}"));
+                  + "\"destroyed\":false}"),
+          Map.entry(
+              "GET /v1/keyrings/app/training/KEY",
+              "{\"name\":\"app/training/KEY\",\"versions\":[{\"version\":2,"
+                  + "\"stage\":\"current\",\"value\":\"0123456789abcdef\",\"accept_until\":null},"
+                  + "{\"version\":1,\"stage\":\"previous\",\"value\":\"fedcba9876543210\","
+                  + "\"accept_until\":\"2026-01-02T00:00:00Z\"}]}"),
+          Map.entry(
+              "GET /v1/keyrings/app/training/FERNET",
+              "{\"name\":\"app/training/FERNET\",\"versions\":[{\"version\":1,"
+                  + "\"stage\":\"current\","
+                  + "\"value\":\"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=\","
+                  + "\"accept_until\":null}]}"));
 
   private AotTraining() {}
 
@@ -85,6 +98,9 @@ public final class AotTraining {
         {"ls"},
         {"status"},
         {"get", "app/training/NONE"},
+        {"keyring", "app/training/KEY"},
+        {"hmac", "sign", "app/training/KEY", "--stdin"},
+        {"fernet", "encrypt", "app/training/FERNET", "--stdin"},
       };
       for (String[] line : lines) {
         int code = FastCli.run(io(env), line);
@@ -92,6 +108,11 @@ public final class AotTraining {
           failed++;
         }
       }
+      // no version made these: both exit 3 (checked, found nothing)
+      String[] verify = {"hmac", "verify", "app/training/KEY", "0".repeat(64), "--stdin"};
+      failed += FastCli.run(io(env), verify) == ExitCode.FOUND ? 0 : 1;
+      String[] decrypt = {"fernet", "decrypt", "app/training/FERNET", "--stdin"};
+      failed += FastCli.run(io(env), decrypt) == ExitCode.FOUND ? 0 : 1;
       // `true` is the training CMD: run --path takes the fast path, run --secret picocli's
       String[] run = {"run", "--path", "app/training", "--", "true"};
       failed += FastCli.run(io(env), run) == 0 ? 0 : 1;

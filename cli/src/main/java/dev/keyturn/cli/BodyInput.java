@@ -19,9 +19,9 @@ final class BodyInput {
   @Option(names = "--file", paramLabel = "FILE", description = "Read the input from FILE.")
   Path file;
 
-  /** The input, opened; the caller closes it. */
-  InputStream open(Io io) {
-    return open(io, stdin ? null : file);
+  /** The file to read, or null for standard input. */
+  Path file() {
+    return stdin ? null : file;
   }
 
   /** Standard input when {@code file} is null, else the file (relative to the working folder). */

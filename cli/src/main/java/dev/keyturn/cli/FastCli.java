@@ -48,6 +48,7 @@ public final class FastCli {
     if (args.length > 0
         && !Commands.NAMES.contains(args[0])
         && !args[0].equals("run")
+        && !FastKeyring.COMMANDS.contains(args[0])
         && !args[0].startsWith("-")
         && !args[0].equals("help")) {
       return DECLINED; // e.g. generate, token, rotate: not worth reading the environment
@@ -69,6 +70,9 @@ public final class FastCli {
   static int run(Io io, String... args) {
     if (args.length > 0 && args[0].equals("run")) {
       return FastRun.run(io, args);
+    }
+    if (args.length > 0 && FastKeyring.COMMANDS.contains(args[0])) {
+      return FastKeyring.run(io, args);
     }
     if (args.length == 0 || args.length == 1 && HELP.contains(args[0])) {
       io.out().print(usage());

@@ -1,13 +1,6 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.core.Durations;
-import dev.keyturn.keyring.FernetKeyring;
-import dev.keyturn.keyring.KeyringException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -28,9 +21,6 @@ import picocli.CommandLine.ParentCommand;
     },
     subcommands = {FernetCommand.Encrypt.class, FernetCommand.Decrypt.class})
 final class FernetCommand implements Runnable {
-  /** Token input larger than this is not a token worth reading into memory. */
-  static final int MAX_TOKEN = 64 << 20;
-
   @ParentCommand KeyturnCli root;
 
   @Override
@@ -51,14 +41,7 @@ final class FernetCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      FernetKeyring ring = client().fernetKeyring(name);
-      byte[] plaintext;
-      try (InputStream in = input.open(io())) {
-        plaintext = in.readAllBytes();
-      }
-      io().out().println(ring.encrypt(plaintext));
-      io().out().flush();
-      return ExitCode.OK;
+      return KeyringActions.encrypt(io(), () -> client().fernetKeyring(name), input.file());
     }
   }
 
@@ -87,26 +70,7 @@ final class FernetCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      Optional<Duration> maxAge =
-          ttl == null ? Optional.empty() : Optional.of(Durations.parse(ttl));
-      FernetKeyring ring = client().fernetKeyring(name);
-      String token = readToken(input.open(io()));
-      byte[] plaintext =
-          maxAge.isPresent() ? ring.decrypt(token, maxAge.get()) : ring.decrypt(token);
-      io().out().writeBytes(plaintext);
-      io().out().flush();
-      return ExitCode.OK;
-    }
-  }
-
-  /** The token text, without surrounding white space (echo's newline). */
-  static String readToken(InputStream in) throws IOException {
-    try (in) {
-      byte[] bytes = in.readNBytes(MAX_TOKEN + 1);
-      if (bytes.length > MAX_TOKEN) {
-        throw new KeyringException.InvalidToken();
-      }
-      return new String(bytes, StandardCharsets.ISO_8859_1).strip();
+      return KeyringActions.decrypt(io(), () -> client().fernetKeyring(name), ttl, input.file());
     }
   }
 }

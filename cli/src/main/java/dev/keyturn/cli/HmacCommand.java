@@ -1,13 +1,8 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.core.Json;
 import dev.keyturn.keyring.HmacAlgorithm;
 import dev.keyturn.keyring.HmacEncoding;
-import dev.keyturn.keyring.HmacKeyring;
-import dev.keyturn.keyring.VersionMatch;
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -76,12 +71,8 @@ final class HmacCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      HmacKeyring ring = client().hmacKeyring(name);
-      try (InputStream body = input.open(io())) {
-        io().out().println(encoding.encode(ring.sign(algorithm, body)));
-      }
-      io().out().flush();
-      return ExitCode.OK;
+      return KeyringActions.sign(
+          io(), () -> client().hmacKeyring(name), algorithm, encoding, input.file());
     }
   }
 
@@ -115,40 +106,8 @@ final class HmacCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      byte[] mac = HmacEncoding.decodeAny(signature, algorithm);
-      HmacKeyring ring = client().hmacKeyring(name);
-      Optional<VersionMatch> match;
-      try (InputStream body = input.open(io())) {
-        match = ring.verify(algorithm, body, mac);
-      }
-      return report(io(), name, match, json);
+      return KeyringActions.verify(
+          io(), name, signature, () -> client().hmacKeyring(name), algorithm, input.file(), json);
     }
-  }
-
-  /** Prints the outcome of a verification and returns its exit code. */
-  static int report(Io io, String name, Optional<VersionMatch> match, boolean json) {
-    if (json) {
-      String fields =
-          match
-              .map(m ->
-                  ",\"valid\":true,\"version\":"
-                      + m.version()
-                      + ",\"stage\":\""
-                      + m.stage().wireName()
-                      + "\"")
-              .orElse(",\"valid\":false");
-      io.out().println("{\"name\":" + Json.write(name) + fields + "}");
-    } else if (match.isPresent()) {
-      VersionMatch m = match.get();
-      io.out()
-          .println(
-              "valid: " + name + " version " + m.version() + " (" + m.stage().wireName() + ")");
-    }
-    io.out().flush();
-    if (match.isEmpty()) {
-      io.err().println("keyturn: " + name + ": the signature matches no version of the keyring");
-      return ExitCode.FOUND;
-    }
-    return ExitCode.OK;
   }
 }

@@ -1,8 +1,6 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.api.KeyringEntry;
 import dev.keyturn.api.KeyringResponse;
-import dev.keyturn.api.WireJson;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +13,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Prints a secret's keyring: the values a verifier or decrypter should accept now.",
       "The pending version, the current one and previous ones still in their grace window,"
-          + " newest first, with their values (needs read)."
+          + " newest first, with their values (needs read). A value with a line break or other"
+          + " control character is shown JSON-quoted."
     })
 final class KeyringCommand extends ClientCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME")
@@ -35,22 +34,7 @@ final class KeyringCommand extends ClientCommand implements Callable<Integer> {
       printJson(ring);
       return 0;
     }
-    Table table = new Table("VERSION", "STAGE", "ACCEPT UNTIL", "VALUE");
-    for (KeyringEntry e : ring.versions()) {
-      table.row(e.version(), e.stage(), e.acceptUntil(), cell(e));
-    }
-    table.print(io().out());
-    io().out().flush();
+    KeyringActions.table(io(), KeyringActions.rows(ring));
     return 0;
-  }
-
-  /** The value as {@code get} prints it, or JSON-quoted when it holds a line break or control. */
-  private static String cell(KeyringEntry e) {
-    String text =
-        e.value().isString()
-            ? e.value().stringValue()
-            : WireJson.mapper().writeValueAsString(e.value());
-    boolean plain = !text.isEmpty() && text.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
-    return plain ? text : WireJson.mapper().writeValueAsString(text);
   }
 }

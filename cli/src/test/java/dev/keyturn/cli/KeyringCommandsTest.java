@@ -63,6 +63,11 @@ class KeyringCommandsTest {
   }
 
   private static Run run(byte[] stdin, Map<String, String> env, String... args) {
+    return run(null, stdin, env, args);
+  }
+
+  /** {@code keyturn ARGS}: both paths when {@code fast} is null, else only the one it names. */
+  private static Run run(Boolean fast, byte[] stdin, Map<String, String> env, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> all = new HashMap<>(Map.of("KEYTURN_ADDR", fx.addr));
@@ -76,7 +81,10 @@ class KeyringCommandsTest {
             work.resolve("home"),
             work,
             false);
-    int code = FastCli.dispatch(io, args);
+    int code =
+        fast == null
+            ? FastCli.dispatch(io, args)
+            : fast ? FastCli.run(io, args) : KeyturnCli.run(io, args);
     String errText = err.toString(StandardCharsets.UTF_8);
     for (String canary :
         List.of(OLD, NEW, FERNET_OLD, FERNET_NEW, "canary-not-fernet", "canary-json")) {
@@ -339,5 +347,98 @@ class KeyringCommandsTest {
     assertThat(noFile.code()).isEqualTo(1);
     assertThat(noFile.err()).isEqualTo("keyturn: cannot read ../nope: no such file\n");
     assertThat(badTtl.code()).isEqualTo(1);
+  }
+
+  @Test
+  void fastPath_answersTheCommonForms_asPicocliDoes() throws Exception {
+    String name = "hooks/prod/REVALIDATE_SECRET";
+    byte[] body = bytes("payload\n");
+    String byOld = openssl(OLD, "sha256", body, false);
+    String token =
+        run(bytes("x"), "fernet", "encrypt", "hooks/prod/FERNET_KEY", "--stdin").text().strip();
+    String reader = fx.token("read:other/*");
+    Files.write(work.resolve("payload.txt"), body);
+    List<String[]> lines =
+        List.of(
+            new String[] {"keyring", name},
+            new String[] {"keyring", "hooks/prod/JSON"},
+            new String[] {"keyring", "hooks/prod/NOPE"},
+            new String[] {"hmac", "sign", name, "--stdin"},
+            new String[] {
+              "hmac",
+              "sign",
+              name,
+              "--file",
+              "payload.txt",
+              "--algorithm",
+              "sha512",
+              "--encoding",
+              "base64url"
+            },
+            new String[] {"hmac", "sign", "hooks/prod/JSON", "--stdin"},
+            new String[] {"hmac", "sign", "a;b", "--stdin"},
+            new String[] {"hmac", "sign", name, "--file", "missing.txt"},
+            new String[] {"hmac", "verify", name, byOld, "--stdin"},
+            new String[] {"hmac", "verify", name, byOld, "--stdin", "--json"},
+            new String[] {"hmac", "verify", name, "0".repeat(64), "--stdin", "--json"},
+            new String[] {"hmac", "verify", name, "zz", "--stdin"},
+            new String[] {"fernet", "decrypt", "hooks/prod/FERNET_KEY", "--stdin"},
+            new String[] {"fernet", "decrypt", "hooks/prod/FERNET_KEY", "--stdin", "--ttl", "1h"},
+            new String[] {"fernet", "decrypt", "hooks/prod/FERNET_KEY", "--stdin", "--ttl", "soon"},
+            new String[] {"fernet", "encrypt", "hooks/prod/NOT_FERNET", "--stdin"},
+            new String[] {"keyring", name, "--addr", fx.addr, "--insecure-http"});
+    for (Map<String, String> env :
+        List.of(Map.<String, String>of(), Map.of("KEYTURN_TOKEN", reader))) {
+      for (String[] args : lines) {
+        byte[] stdin = args[0].equals("fernet") ? bytes(token + "\n") : body;
+
+        Run fast = run(true, stdin, env, args);
+        Run full = run(false, stdin, env, args);
+
+        String line = String.join(" ", args);
+        assertThat(fast.code()).as("fast path declined " + line).isNotEqualTo(FastCli.DECLINED);
+        assertThat(fast.out()).as(line).isEqualTo(full.out());
+        assertThat(fast.err()).as(line).isEqualTo(full.err());
+        assertThat(fast.code()).as(line).isEqualTo(full.code());
+      }
+    }
+    Run encrypted =
+        run(true, bytes("x"), Map.of(), "fernet", "encrypt", "hooks/prod/FERNET_KEY", "--stdin");
+    assertThat(
+            run(
+                    false,
+                    encrypted.out(),
+                    Map.of(),
+                    "fernet",
+                    "decrypt",
+                    "hooks/prod/FERNET_KEY",
+                    "--stdin")
+                .text())
+        .isEqualTo("x");
+  }
+
+  @Test
+  void fastPath_declinesUnusualForms_beforeReadingOrSending() {
+    String name = "hooks/prod/REVALIDATE_SECRET";
+    for (String[] args :
+        List.of(
+            new String[] {"keyring", name, "--json"},
+            new String[] {"keyring", "--help"},
+            new String[] {"--addr", "http://127.0.0.1:1", "keyring", name},
+            new String[] {"hmac"},
+            new String[] {"hmac", "sign", name},
+            new String[] {"hmac", "sign", name, "--stdin", "--file", "x"},
+            new String[] {"hmac", "sign", name, "--stdin", "--stdin"},
+            new String[] {"hmac", "sign", name, "--stdin", "--algorithm", "md5"},
+            new String[] {"hmac", "sign", name, "--stdin", "--algorithm=sha512"},
+            new String[] {"hmac", "sign", "@args", "--stdin"},
+            new String[] {"hmac", "verify", name, "--stdin", "--", "-abc"},
+            new String[] {"fernet", "encrypt", name, "--stdin", "--ttl", "1h"})) {
+      Run r = run(true, bytes("unread"), Map.of(), args);
+
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(FastCli.DECLINED);
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err()).isEmpty();
+    }
   }
 }
