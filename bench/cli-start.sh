@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of the CLI's common commands, launcher included (hyperfine): `generate hex:32` with no
-# server, and `get`, `put --stdin`, `ls`, `status` and `--help` against a real server on loopback
+# server, and `get`, `put --stdin`, `ls`, `status`, `keyring`, `hmac sign`, `fernet decrypt` and
+# `--help` against a real server on loopback
 # (a throwaway data folder, a free port). Median of RUNS (15) runs after WARMUP (2) warm-ups each.
 # Goals: 150 ms for the server commands and --help, 100 ms for generate. Prints the load average
 # too: the machine is shared, so compare figures from one run. KEYTURN_CLI names another launcher
@@ -28,6 +29,8 @@ export KEYTURN_ADDR="http://127.0.0.1:$port" KEYTURN_TOKEN_FILE="$work/data/root
 for _ in $(seq 1 120); do curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && [ -s "$KEYTURN_TOKEN_FILE" ] && break; sleep 0.5; done
 bin/keyturn put bench/cli/API_KEY --generate hex:32 >/dev/null
 printf 'a value\n' > "$work/value"
+bin/keyturn put bench/cli/FERNET_KEY --generate fernet >/dev/null
+bin/keyturn fernet encrypt bench/cli/FERNET_KEY --file "$work/value" > "$work/token"
 
 echo "command: bench/cli-start.sh (hyperfine -N --warmup $warmup --runs $runs, $cli ..., server on 127.0.0.1)"
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -46,5 +49,8 @@ bench "get" 150 "$cli get bench/cli/API_KEY"
 bench "put --stdin" 150 "sh -c '$cli put bench/cli/PUT --stdin < $work/value'"
 bench "ls" 150 "$cli ls"
 bench "status" 150 "$cli status"
+bench "keyring" 150 "$cli keyring bench/cli/API_KEY"
+bench "hmac sign --file" 150 "$cli hmac sign bench/cli/API_KEY --file $work/value"
+bench "fernet decrypt --file" 150 "$cli fernet decrypt bench/cli/FERNET_KEY --file $work/token"
 bench "--help" 150 "$cli --help"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

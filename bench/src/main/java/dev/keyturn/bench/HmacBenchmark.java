@@ -5,13 +5,17 @@ import dev.keyturn.keyring.HmacKeyring;
 import dev.keyturn.keyring.KeyStage;
 import dev.keyturn.keyring.KeyVersion;
 import dev.keyturn.keyring.VersionMatch;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -19,6 +23,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -61,13 +66,40 @@ public class HmacBenchmark {
     signature = previous.sign(HmacAlgorithm.SHA256, body);
   }
 
+  /**
+   * CPU time of the benchmark thread and calls per iteration: the machine is shared, so wall-clock
+   * throughput understates what one core does, while {@code openssl speed} divides by CPU time.
+   */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class CpuTime {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    public long cpuNanos;
+    public long calls;
+    private long start;
+
+    @Setup(Level.Iteration)
+    public void begin() {
+      calls = 0;
+      cpuNanos = 0;
+      start = THREADS.getCurrentThreadCpuTime();
+    }
+
+    @TearDown(Level.Iteration)
+    public void end() {
+      cpuNanos = THREADS.getCurrentThreadCpuTime() - start;
+    }
+  }
+
   @Benchmark
-  public byte[] sign() {
+  public byte[] sign(CpuTime cpu) {
+    cpu.calls++;
     return ring.sign(HmacAlgorithm.SHA256, body);
   }
 
   @Benchmark
-  public Optional<VersionMatch> verify() {
+  public Optional<VersionMatch> verify(CpuTime cpu) {
+    cpu.calls++;
     return ring.verify(HmacAlgorithm.SHA256, body, signature);
   }
 }
