@@ -10,6 +10,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -30,7 +31,49 @@ public final class HmacKeyring {
   private final List<Key> keys;
   private final Optional<Key> current;
 
-  private record Key(VersionMatch id, SecretKeySpec spec) {}
+  /**
+   * A version's key, with one initialized {@link Mac} per algorithm made on first use and only ever
+   * cloned: a clone skips the provider lookup and the key set-up, which cost as much as hashing a 1
+   * KiB body. The prototypes are never updated, so cloning them from several threads is safe.
+   */
+  private static final class Key {
+    private final VersionMatch id;
+    private final SecretKeySpec spec;
+    private final AtomicReferenceArray<Mac> prototypes =
+        new AtomicReferenceArray<>(HmacAlgorithm.values().length);
+
+    Key(VersionMatch id, SecretKeySpec spec) {
+      this.id = id;
+      this.spec = spec;
+    }
+
+    VersionMatch id() {
+      return id;
+    }
+
+    Mac mac(HmacAlgorithm algorithm) {
+      Mac prototype = prototypes.get(algorithm.ordinal());
+      if (prototype == null) {
+        prototype = fresh(algorithm);
+        prototypes.compareAndSet(algorithm.ordinal(), null, prototype);
+      }
+      try {
+        return (Mac) prototype.clone();
+      } catch (CloneNotSupportedException e) {
+        return fresh(algorithm); // a provider whose Mac cannot be cloned
+      }
+    }
+
+    private Mac fresh(HmacAlgorithm algorithm) {
+      try {
+        Mac mac = Mac.getInstance(algorithm.jcaName());
+        mac.init(spec);
+        return mac;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(algorithm.jcaName() + " is not available in this JDK", e);
+      }
+    }
+  }
 
   private HmacKeyring(String name, List<Key> keys) {
     this.name = name;
@@ -130,14 +173,7 @@ public final class HmacKeyring {
   }
 
   private static Mac mac(HmacAlgorithm algorithm, Key key) {
-    requireNonNull(algorithm, "algorithm");
-    try {
-      Mac mac = Mac.getInstance(algorithm.jcaName());
-      mac.init(key.spec());
-      return mac;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(algorithm.jcaName() + " is not available in this JDK", e);
-    }
+    return key.mac(requireNonNull(algorithm, "algorithm"));
   }
 
   /**

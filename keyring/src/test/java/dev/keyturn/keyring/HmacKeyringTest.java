@@ -167,4 +167,31 @@ class HmacKeyringTest {
               "malformed signature: HMAC-SHA256 needs 64 hex digits or the base64 of 32 bytes");
     }
   }
+
+  @Test
+  void sign_fromManyThreadsAndRepeatedly_givesTheSameMac() throws Exception {
+    HmacKeyring ring =
+        ring(
+            KeyVersion.text(2, KeyStage.CURRENT, "now"),
+            KeyVersion.text(1, KeyStage.PREVIOUS, "old"));
+    byte[] body = bytes("shared body");
+    byte[] expected = ring.sign(HmacAlgorithm.SHA512, body);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+
+    for (int i = 0; i < 400; i++) {
+      results.add(
+          pool.submit(() ->
+              java.util.Arrays.equals(ring.sign(HmacAlgorithm.SHA512, body), expected)
+                  && ring.verify(HmacAlgorithm.SHA512, body, expected)
+                      .equals(Optional.of(new VersionMatch(2, KeyStage.CURRENT)))));
+    }
+
+    for (java.util.concurrent.Future<Boolean> r : results) {
+      assertThat(r.get()).isTrue();
+    }
+    pool.shutdown();
+    assertThat(ring.sign(HmacAlgorithm.SHA512, body)).isEqualTo(expected);
+  }
 }
