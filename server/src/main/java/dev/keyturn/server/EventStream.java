@@ -63,18 +63,28 @@ final class EventStream {
     return below && visible.test(name);
   }
 
-  void version(ChangeEvent event) {
+  /**
+   * The {@code version} message for {@code event}: built once per event and handed to every stream
+   * that {@linkplain #wants wants} it (a fan-out to a thousand streams serialized it a thousand
+   * times). The array is never written to.
+   */
+  static byte[] versionMessage(ChangeEvent event) {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("name", event.name());
     data.put("version", event.version());
     data.put("stage", event.stage());
     data.put("at", event.at().toString());
-    send(
-        "id: "
+    return ("id: "
             + event.id()
             + "\nevent: version\ndata: "
             + new String(WireJson.mapper().writeValueAsBytes(data), StandardCharsets.UTF_8)
-            + "\n\n");
+            + "\n\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Sends a message from {@link #versionMessage}. */
+  void version(byte[] message) {
+    send(ByteBuffer.wrap(message));
   }
 
   /** Tells the client to re-read everything it follows; {@code id} is where to resume from. */
@@ -87,7 +97,10 @@ final class EventStream {
   }
 
   private void send(String message) {
-    ByteBuffer bytes = ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8));
+    send(ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private void send(ByteBuffer bytes) {
     synchronized (this) {
       if (ending) {
         return;

@@ -167,7 +167,7 @@ final class WatchHub implements AutoCloseable {
             stream.reset(delivered);
             return;
           }
-          stream.version(event);
+          stream.version(EventStream.versionMessage(event));
         }
         from = event.id();
       }
@@ -207,9 +207,13 @@ final class WatchHub implements AutoCloseable {
           if (event.id() <= delivered) {
             continue; // the poll thread and an attaching stream read the same batch
           }
+          byte[] message = null;
           for (EventStream stream : streams) {
             if (stream.wants(event)) {
-              stream.version(event);
+              if (message == null) {
+                message = EventStream.versionMessage(event);
+              }
+              stream.version(message);
             }
           }
           delivered = event.id();
