@@ -2,6 +2,7 @@ package dev.keyturn.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.keyring.FernetKeyring;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
@@ -117,7 +118,7 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
       case BASE64 -> ascii(Base64.getEncoder().encodeToString(bytes(random, size)));
       case BASE64URL ->
           ascii(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(random, size)));
-      case FERNET -> ascii(Base64.getUrlEncoder().encodeToString(bytes(random, 32)));
+      case FERNET -> ascii(FernetKeyring.generateKey(random));
       case DJANGO -> ascii(chooseFrom(random, DJANGO_ALPHABET, 50));
       case PASSWORD -> ascii(password(random));
       case UUID -> ascii(randomUuid(random).toString());
