@@ -22,8 +22,9 @@ rb_cleanup() {
     for f in "$rb_work"/*.log; do echo "--- ${f##*/}" >&2; tail -n 20 "$f" >&2; done
     echo "magic-link-runbook: $rb_block FAILED" >&2
   fi
-  for p in "${rb_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${rb_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # What the blocks started (also when a block failed before its pid was noted), then the rest.
+  for p in $(jobs -p) "${rb_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in $(jobs -p) "${rb_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$rb_work"
 }
 trap rb_cleanup EXIT

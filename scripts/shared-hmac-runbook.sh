@@ -23,8 +23,9 @@ rb_cleanup() {
     done
     echo "shared-hmac-runbook: $rb_block FAILED" >&2
   fi
-  for p in "${rb_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${rb_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # What the blocks started (also when a block failed before its pid was noted), then the rest.
+  for p in $(jobs -p) "${rb_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in $(jobs -p) "${rb_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$rb_work"
 }
 trap rb_cleanup EXIT
