@@ -53,6 +53,7 @@ final class JdbcAuditLog implements AuditLog {
   private final AuditChain chain;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
+  private volatile List<Pending> inFlight = List.of();
   private volatile boolean closed;
 
   JdbcAuditLog(Jdbc jdbc, Dialect dialect, AuditChain chain) {
@@ -60,6 +61,7 @@ final class JdbcAuditLog implements AuditLog {
     this.dialect = dialect;
     this.chain = requireNonNull(chain, "chain");
     this.writer = Thread.ofPlatform().name("keyturn-audit").daemon(true).start(this::writeLoop);
+    Thread.ofPlatform().name("keyturn-audit-watchdog").daemon(true).start(this::watch);
   }
 
   @Override
@@ -88,9 +90,41 @@ final class JdbcAuditLog implements AuditLog {
       return CompletableFuture.failedFuture(
           new KeyturnException.Unavailable("the audit log is closed", null));
     }
-    Pending pending = new Pending(List.copyOf(events), new CompletableFuture<>());
+    Pending pending =
+        new Pending(List.copyOf(events), new CompletableFuture<>(), System.nanoTime());
     queue.add(pending);
-    return pending.done.orTimeout(APPEND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return pending.done;
+  }
+
+  /**
+   * Fails every append that has waited longer than the timeout, queued or in a write that hangs
+   * (its records may still be written later: a refused request recorded, never an answer without
+   * its record). One thread for all appends: a timer task per append cost more than the append.
+   */
+  private void watch() {
+    long limit = TimeUnit.SECONDS.toNanos(APPEND_TIMEOUT_SECONDS);
+    while (!(closed && !writer.isAlive())) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long now = System.nanoTime();
+      KeyturnException.Unavailable late =
+          new KeyturnException.Unavailable(
+              "the audit log did not answer in time", new TimeoutException());
+      for (Pending p : inFlight) {
+        if (now - p.queued > limit) {
+          p.done.completeExceptionally(late);
+        }
+      }
+      for (Pending p : queue) {
+        if (now - p.queued > limit) {
+          p.done.completeExceptionally(late);
+        }
+      }
+    }
   }
 
   private void writeLoop() {
@@ -114,6 +148,7 @@ final class JdbcAuditLog implements AuditLog {
           batch.add(next);
           events += next.events.size();
         }
+        inFlight = batch;
         try {
           write(batch);
           batch.forEach(p -> p.done.complete(null));
@@ -122,7 +157,8 @@ final class JdbcAuditLog implements AuditLog {
               new KeyturnException.Unavailable("the audit log could not be written", e);
           batch.forEach(p -> p.done.completeExceptionally(failure));
         }
-        batch.clear();
+        inFlight = List.of();
+        batch = new ArrayList<>();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -367,5 +403,5 @@ final class JdbcAuditLog implements AuditLog {
     }
   }
 
-  private record Pending(List<AuditEvent> events, CompletableFuture<Void> done) {}
+  private record Pending(List<AuditEvent> events, CompletableFuture<Void> done, long queued) {}
 }

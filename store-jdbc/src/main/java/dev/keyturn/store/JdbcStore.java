@@ -64,11 +64,14 @@ public final class JdbcStore implements Store {
   private final ChangeEvents changeEvents;
   private volatile AuditChain chain;
   private volatile AuditLog auditLog;
+  private final Optional<WalCheckpointer> checkpointer;
 
   private JdbcStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.clock = clock;
+    this.checkpointer =
+        dialect == Dialect.SQLITE ? Optional.of(new WalCheckpointer(dataSource)) : Optional.empty();
     this.integrity = new Integrity(pooled, dialect, clock);
     this.secrets = new JdbcSecretStore(pooled, dialect, clock, integrity);
     this.tokens = new JdbcTokenStore(pooled, dialect, integrity);
@@ -104,6 +107,9 @@ public final class JdbcStore implements Store {
       config.addDataSourceProperty("busy_timeout", "30000");
       config.addDataSourceProperty("foreign_keys", "true");
       config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      // Checkpoints run on a thread of their own (WalCheckpointer), not in the commit that
+      // crosses the threshold.
+      config.addDataSourceProperty("wal_autocheckpoint", "0");
       config.setMaximumPoolSize(8);
     } else {
       config.setMaximumPoolSize(16);
@@ -252,6 +258,7 @@ public final class JdbcStore implements Store {
 
   @Override
   public void close() {
+    checkpointer.ifPresent(WalCheckpointer::close);
     dataSource.close();
   }
 
