@@ -1,0 +1,14 @@
+package dev.keyturn.keyring;
+
+/**
+ * A token that a {@link JwtKeyring} refuses, with why: {@code alg: none}, a foreign algorithm, an
+ * unknown or retired {@code kid}, a bad signature, {@code exp} or {@code nbf} beyond the leeway, or
+ * a token that is not a signed JWT at all. The message never quotes the token.
+ */
+public final class JwtRejected extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public JwtRejected(String reason) {
+    super(reason);
+  }
+}
