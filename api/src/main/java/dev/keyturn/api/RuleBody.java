@@ -14,7 +14,8 @@ import java.util.Map;
  * the step when the hook fails) and the type's settings. {@code last_rotated} (an RFC 3339 time or
  * a date, {@code 2026-08-01}) records when a secret adopted from a runbook was last rotated by
  * hand; {@code catch_up} rotates a rule that is overdue when set at once rather than in its next
- * window. Absent fields take defaults.
+ * window. {@code jwks} is {@code public} for a key-pair secret whose public keys {@code GET
+ * /v1/jwks/{name}} serves, else {@code none}. Absent fields take defaults.
  */
 public record RuleBody(
     String generate,
@@ -33,7 +34,48 @@ public record RuleBody(
     String cron,
     String window,
     String lastRotated,
-    Boolean catchUp) {
+    Boolean catchUp,
+    String jwks) {
+
+  /** A rule without {@code jwks}. */
+  public RuleBody(
+      String generate,
+      String every,
+      String timezone,
+      String grace,
+      String strategy,
+      String propagation,
+      Map<String, String> target,
+      String owner,
+      String purpose,
+      String impact,
+      Integer attempts,
+      String backoff,
+      List<Map<String, String>> hooks,
+      String cron,
+      String window,
+      String lastRotated,
+      Boolean catchUp) {
+    this(
+        generate,
+        every,
+        timezone,
+        grace,
+        strategy,
+        propagation,
+        target,
+        owner,
+        purpose,
+        impact,
+        attempts,
+        backoff,
+        hooks,
+        cron,
+        window,
+        lastRotated,
+        catchUp,
+        null);
+  }
 
   /** A rule without {@code last_rotated} and {@code catch_up}. */
   public RuleBody(
@@ -68,6 +110,7 @@ public record RuleBody(
         hooks,
         cron,
         window,
+        null,
         null,
         null);
   }

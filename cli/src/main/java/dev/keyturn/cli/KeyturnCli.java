@@ -61,6 +61,7 @@ public final class KeyturnCli implements Runnable {
           KeyringCommand.class,
           HmacCommand.class,
           FernetCommand.class,
+          JwtCommand.class,
           HelpCommand.class);
 
   final Io io;

@@ -57,6 +57,9 @@ final class RotationCommand implements Runnable {
     if (Boolean.TRUE.equals(r.catchUp())) {
       table.row("catch up", "an overdue rotation starts at once");
     }
+    if ("public".equals(r.jwks())) {
+      table.row("jwks", "public: GET /v1/jwks/" + rule.name() + " serves the public keys");
+    }
     table.row("strategy", r.strategy());
     table.row("grace", r.grace());
     table.row("propagation", r.propagation());
@@ -234,6 +237,15 @@ final class RotationCommand implements Runnable {
             "If the rule is already overdue, rotate at once rather than in its next window.")
     boolean catchUp;
 
+    @Option(
+        names = "--jwks",
+        paramLabel = "public|none",
+        description =
+            "public: serve the public keys of the pending, current and previous versions as a JWK"
+                + " Set at GET /v1/jwks/NAME, with no token (rsa, ec and ed25519 generators only)."
+                + " Default none.")
+    String jwks;
+
     @Option(names = "--json", description = "Print as JSON.")
     boolean json;
 
@@ -296,7 +308,8 @@ final class RotationCommand implements Runnable {
                       cron,
                       window,
                       lastRotated,
-                      catchUp ? Boolean.TRUE : null));
+                      catchUp ? Boolean.TRUE : null,
+                      jwks));
       print(this, rule, json);
       return 0;
     }

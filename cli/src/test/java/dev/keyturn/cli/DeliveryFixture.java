@@ -67,13 +67,18 @@ final class DeliveryFixture implements AutoCloseable {
 
   /** {@code keyturn ARGS} in this JVM, from {@link #work}, with {@code env} over the defaults. */
   Run inProcess(Map<String, String> env, String... args) {
+    return inProcess(env, new byte[0], args);
+  }
+
+  /** {@code keyturn ARGS} in this JVM with {@code stdin} as its standard input. */
+  Run inProcess(Map<String, String> env, byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> all = new HashMap<>(Map.of("KEYTURN_ADDR", addr));
     all.putAll(env);
     Io io =
         new Io(
-            new ByteArrayInputStream(new byte[0]),
+            new ByteArrayInputStream(stdin),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             all,

@@ -110,6 +110,11 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
     return kind == Kind.MANUAL;
   }
 
+  /** True for {@code rsa}, {@code ec} and {@code ed25519}: the value is a private key. */
+  public boolean makesKeyPair() {
+    return kind == Kind.RSA || kind == Kind.EC || kind == Kind.ED25519;
+  }
+
   /** Makes a new value. */
   public Plaintext generate(SecureRandom random) {
     requireNonNull(random, "random");

@@ -28,6 +28,9 @@ import java.util.Optional;
  * @param setByGlobalAdmin whether the rule's author held {@code admin:*}: only then may its hooks,
  *     webhooks and targets reach destinations outside the operator's outbound allowlist
  *     (docs/security.md, "Who decides what")
+ * @param publishJwks whether {@code GET /v1/jwks/{name}} serves the public keys of the secret's
+ *     pending, current and previous versions ({@code --jwks public}); only for generators that make
+ *     private keys ({@code rsa}, {@code ec}, {@code ed25519})
  */
 public record RotationRule(
     SecretName secret,
@@ -46,7 +49,8 @@ public record RotationRule(
     List<HookSpec> hooks,
     Optional<LastRotated> lastRotated,
     boolean catchUp,
-    boolean setByGlobalAdmin) {
+    boolean setByGlobalAdmin,
+    boolean publishJwks) {
 
   public RotationRule {
     requireNonNull(secret, "secret");
@@ -74,6 +78,53 @@ public record RotationRule(
       throw new KeyturnException.InvalidInput(
           "the manual strategy goes with --generate manual, and only with it");
     }
+    if (publishJwks && !generator.makesKeyPair()) {
+      throw new KeyturnException.InvalidInput(
+          "--jwks public needs a generator that makes key pairs (rsa:N, ec:p256, ec:p384,"
+              + " ed25519): "
+              + generator.spec()
+              + " makes a secret with no public half");
+    }
+  }
+
+  /** A rule that publishes no JWK Set. */
+  public RotationRule(
+      SecretName secret,
+      Generator generator,
+      Optional<Schedule> schedule,
+      Duration grace,
+      Strategy strategy,
+      Duration propagation,
+      String targetType,
+      Map<String, String> target,
+      String owner,
+      String purpose,
+      String impact,
+      int attempts,
+      Duration backoff,
+      List<HookSpec> hooks,
+      Optional<LastRotated> lastRotated,
+      boolean catchUp,
+      boolean setByGlobalAdmin) {
+    this(
+        secret,
+        generator,
+        schedule,
+        grace,
+        strategy,
+        propagation,
+        targetType,
+        target,
+        owner,
+        purpose,
+        impact,
+        attempts,
+        backoff,
+        hooks,
+        lastRotated,
+        catchUp,
+        setByGlobalAdmin,
+        false);
   }
 
   /**
@@ -113,6 +164,7 @@ public record RotationRule(
     b.lastRotated = lastRotated;
     b.catchUp = catchUp;
     b.setByGlobalAdmin = setByGlobalAdmin;
+    b.publishJwks = publishJwks;
     return b;
   }
 
@@ -151,6 +203,7 @@ public record RotationRule(
     private Optional<LastRotated> lastRotated = Optional.empty();
     private boolean catchUp;
     private boolean setByGlobalAdmin;
+    private boolean publishJwks;
 
     private Builder(SecretName secret) {
       this.secret = requireNonNull(secret, "secret");
@@ -236,6 +289,11 @@ public record RotationRule(
       return this;
     }
 
+    public Builder publishJwks(boolean publishJwks) {
+      this.publishJwks = publishJwks;
+      return this;
+    }
+
     /**
      * @throws KeyturnException.InvalidInput naming the field that is wrong
      */
@@ -257,7 +315,8 @@ public record RotationRule(
           hooks,
           lastRotated,
           catchUp,
-          setByGlobalAdmin);
+          setByGlobalAdmin,
+          publishJwks);
     }
   }
 

@@ -21,9 +21,10 @@ import java.util.Optional;
  * <p>Document format 1: {@code {"format": 1, "generate", "schedule": {"every" | "cron", "window",
  * "timezone"}, "grace", "strategy", "propagation", "target": {"type", "settings": {}}, "owner",
  * "purpose", "impact", "attempts", "backoff", "hooks": [{"phase", "type", "check", "settings":
- * {}}], "last_rotated": {"version", "at"}, "catch_up", "set_by_global_admin"}}; {@code schedule}
- * and {@code last_rotated} are absent when the rule has none; a document without {@code
- * set_by_global_admin} (written before it existed) reads as set by a scoped admin.
+ * {}}], "last_rotated": {"version", "at"}, "catch_up", "set_by_global_admin", "jwks"}}; {@code
+ * schedule} and {@code last_rotated} are absent when the rule has none; a document without {@code
+ * set_by_global_admin} (written before it existed) reads as set by a scoped admin; {@code jwks} is
+ * {@code "public"} or {@code "none"}, and absent (written before it existed) reads as none.
  */
 public final class RuleCodec {
   /** The document format this code writes and reads. */
@@ -63,7 +64,16 @@ public final class RuleCodec {
             l -> out.put("last_rotated", Map.of("version", l.version(), "at", l.at().toString())));
     out.put("catch_up", rule.catchUp());
     out.put("set_by_global_admin", rule.setByGlobalAdmin());
+    out.put("jwks", rule.publishJwks() ? "public" : "none");
     return out;
+  }
+
+  private static boolean jwks(SecretName secret, String value) {
+    return switch (value) {
+      case "public" -> true;
+      case "none" -> false;
+      default -> throw bad(secret, "jwks");
+    };
   }
 
   /**
@@ -116,6 +126,7 @@ public final class RuleCodec {
         .catchUp(flag(secret, doc, "catch_up"))
         .setByGlobalAdmin(
             doc.get("set_by_global_admin") != null && flag(secret, doc, "set_by_global_admin"))
+        .publishJwks(doc.get("jwks") != null && jwks(secret, text(secret, doc, "jwks")))
         .build();
   }
 

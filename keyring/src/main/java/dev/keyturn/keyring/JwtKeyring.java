@@ -201,7 +201,7 @@ public final class JwtKeyring {
   public Verified verify(String token) {
     requireNonNull(token, "token");
     String[] parts = token.strip().split("\\.", -1);
-    if (parts.length != 3 || parts[2].isEmpty()) {
+    if (parts.length != 3) {
       throw new JwtRejected("not a signed JWT (header.payload.signature)");
     }
     JWSObject jws;
@@ -221,6 +221,9 @@ public final class JwtKeyring {
                 + name
                 + " signs with "
                 + algorithm.getName());
+      }
+      if (parts[2].isEmpty()) {
+        throw new JwtRejected("no signature");
       }
       jws = JWSObject.parse(token.strip());
     } catch (ParseException e) {

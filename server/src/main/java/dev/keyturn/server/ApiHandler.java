@@ -131,7 +131,7 @@ final class ApiHandler extends Handler.Abstract {
     // The answer leaves only once its audit records are durable: a change's records committed
     // with it; any other request's go to the group commit, and the thread is not held while it
     // runs: the answer is sent from the audit log's completion.
-    (outcome.committed
+    (outcome.committed || outcome.events.isEmpty()
             ? CompletableFuture.<Void>completedFuture(null)
             : audit.appendAsync(outcome.events))
         .whenComplete((done, failure) -> {
@@ -175,6 +175,16 @@ final class ApiHandler extends Handler.Abstract {
           if (outcome.retryAfter > 0) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(outcome.retryAfter));
           }
+          if (outcome.body instanceof PublicDocument document) {
+            send(
+                response,
+                callback,
+                outcome.status,
+                document.json(),
+                "application/json",
+                "public, max-age=" + document.maxAgeSeconds());
+            return;
+          }
           send(response, callback, outcome.status, json(outcome.body), "application/json");
         });
     return true;
@@ -207,6 +217,7 @@ final class ApiHandler extends Handler.Abstract {
     Caller caller = null;
     Exchange exchange = null;
     Optional<SecretName> name = Optional.empty();
+    boolean tokenless = false;
     try {
       Route route;
       try {
@@ -225,6 +236,7 @@ final class ApiHandler extends Handler.Abstract {
         name = SecretName.parse(tail);
       }
       boolean needsToken = route.access().kind() != Access.Kind.NO_TOKEN;
+      tokenless = !needsToken;
       if (needsToken) {
         refuseIfThrottled(client, outcome);
       }
@@ -236,7 +248,8 @@ final class ApiHandler extends Handler.Abstract {
           throw e;
         }
       }
-      if (route.tail() == Route.Tail.NAME && name.isEmpty()) {
+      if (route.tail() == Route.Tail.NAME && name.isEmpty() && needsToken) {
+        // A tokenless route answers every name it cannot serve alike, invalid ones included.
         name(tail);
       }
       exchange = new Exchange(request, caller, name, tail);
@@ -262,6 +275,12 @@ final class ApiHandler extends Handler.Abstract {
       }
     }
     outcome.committed = exchange != null && exchange.committed() && outcome.status < 400;
+    if (tokenless) {
+      // A tokenless route (GET /v1/jwks/) reveals nothing secret and reads or changes nothing a
+      // caller owns, like health and metrics: a record per fetch would let anyone fill the audit
+      // log. Its requests are counted in the metrics by action and status.
+      return outcome;
+    }
     outcome.events = events(outcome, caller, client, name, exchange);
     if (outcome.status == 429 || outcome.action.equals(UNKNOWN)) {
       // Refusals a client can repeat for nothing are counted, not each written.
@@ -359,9 +378,19 @@ final class ApiHandler extends Handler.Abstract {
 
   private static void send(
       Response response, Callback callback, int status, byte[] body, String type) {
+    send(response, callback, status, body, type, "no-store");
+  }
+
+  private static void send(
+      Response response,
+      Callback callback,
+      int status,
+      byte[] body,
+      String type,
+      String cacheControl) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
     response.write(true, ByteBuffer.wrap(body), callback);
   }
 }

@@ -255,7 +255,8 @@ public final class KeyturnServer implements AutoCloseable {
                       new TokensApi(store, authenticator, clock, random),
                       new AuditApi(audit, new AuditVerifier(chain), clock),
                       new RotationsApi(engine, store.rotations(), service, clock),
-                      new WatchApi(watch))),
+                      new WatchApi(watch),
+                      new JwksApi(service, store.rotations(), clock))),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),

@@ -245,7 +245,18 @@ final class RotationsApi {
         .backoff(body.backoff() == null ? Duration.ofSeconds(1) : Durations.parse(body.backoff()))
         .hooks(hooks(body.hooks()))
         .catchUp(Boolean.TRUE.equals(body.catchUp()))
+        .publishJwks(jwks(body.jwks()))
         .build();
+  }
+
+  private static boolean jwks(String wire) {
+    if (wire == null || wire.equals("none")) {
+      return false;
+    }
+    if (wire.equals("public")) {
+      return true;
+    }
+    throw HttpError.badRequest("jwks is public or none");
   }
 
   private static List<HookSpec> hooks(List<Map<String, String>> wire) {
@@ -287,7 +298,8 @@ final class RotationsApi {
             r.schedule().flatMap(Schedule::cron).orElse(null),
             r.schedule().flatMap(Schedule::window).orElse(null),
             r.lastRotated().map(l -> l.at().toString()).orElse(null),
-            r.catchUp()),
+            r.catchUp(),
+            r.publishJwks() ? "public" : "none"),
         entry.nextDue().map(Instant::toString).orElse(null));
   }
 

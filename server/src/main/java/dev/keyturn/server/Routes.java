@@ -12,6 +12,7 @@ import dev.keyturn.api.AuditVerifyResponse;
 import dev.keyturn.api.BundleResponse;
 import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.HistoryResponse;
+import dev.keyturn.api.JwkSetResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
@@ -89,7 +90,8 @@ final class Routes {
       TokensApi tokens,
       AuditApi audit,
       RotationsApi rotations,
-      WatchApi watch) {
+      WatchApi watch,
+      JwksApi jwks) {
     return List.of(
         new Route(
             "GET",
@@ -173,7 +175,19 @@ final class Routes {
             "Every value valid now, newest first, each with its stage.",
             null,
             KeyringResponse.class,
-            secrets::keyring),
+            ex -> secrets.keyring(ex, rotations::storedRule)),
+        new Route(
+            "GET",
+            "/v1/jwks/",
+            Tail.NAME,
+            "jwks.read",
+            Access.noToken(),
+            "The public keys (pending, current, previous) of a key-pair secret whose rule says"
+                + " jwks: public, as a JWK Set (kid, alg, use); Cache-Control: public, max-age=60."
+                + " Any other name gets the same 404. No token; not audited (nothing secret).",
+            null,
+            JwkSetResponse.class,
+            jwks::jwks),
         new Route(
             "GET",
             "/v1/versions/",

@@ -8,6 +8,7 @@ import dev.keyturn.api.KeyringEntry;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretSummary;
 import dev.keyturn.api.SecretValueResponse;
@@ -156,7 +157,9 @@ final class SecretsApi {
     }
   }
 
-  KeyringResponse keyring(Exchange ex) {
+  /** {@code name}'s keyring, with the generator and grace of its rule as {@code rules} finds it. */
+  KeyringResponse keyring(
+      Exchange ex, java.util.function.Function<SecretName, Optional<RuleBody>> rules) {
     SecretName name = ex.name();
     List<KeyringEntry> entries = new ArrayList<>();
     for (SecretValue value : service.keyring(name)) {
@@ -170,7 +173,12 @@ final class SecretsApi {
       }
     }
     ex.detail = "versions " + entries.stream().map(e -> String.valueOf(e.version())).toList();
-    return new KeyringResponse(name.value(), entries);
+    Optional<RuleBody> rule = rules.apply(name);
+    return new KeyringResponse(
+        name.value(),
+        entries,
+        rule.map(RuleBody::generate).orElse(null),
+        rule.map(RuleBody::grace).orElse(null));
   }
 
   HistoryResponse history(Exchange ex) {

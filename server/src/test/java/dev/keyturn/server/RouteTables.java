@@ -48,7 +48,8 @@ final class RouteTables {
                     new Authenticator(store.tokens(), clock),
                     clock,
                     1,
-                    "node-routes"))));
+                    "node-routes")),
+            new JwksApi(service, store.rotations(), clock)));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

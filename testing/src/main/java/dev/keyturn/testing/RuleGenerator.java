@@ -170,15 +170,19 @@ public final class RuleGenerator {
     List<BiConsumer<RotationRule.Builder, Integer>> generators = new ArrayList<>();
     for (String[] pair :
         List.of(
-            new String[] {"hex:32", "overlap"},
-            new String[] {"manual", "manual"},
-            new String[] {"password:24:exclude='\"\\", "single-user"},
-            new String[] {"base64url:24", "alternating-users"},
-            new String[] {"django", "overlap"},
-            new String[] {"rsa:2048", "overlap"},
-            new String[] {"fernet", "single-user"})) {
-      generators.add(
-          (b, i) -> b.generator(Generator.parse(pair[0])).strategy(Strategy.fromWire(pair[1])));
+            new String[] {"hex:32", "overlap", "none"},
+            new String[] {"manual", "manual", "none"},
+            new String[] {"password:24:exclude='\"\\", "single-user", "none"},
+            new String[] {"base64url:24", "alternating-users", "none"},
+            new String[] {"django", "overlap", "none"},
+            new String[] {"rsa:2048", "overlap", "public"},
+            new String[] {"fernet", "single-user", "none"},
+            new String[] {"ec:p384", "overlap", "none"},
+            new String[] {"ed25519", "overlap", "public"})) {
+      generators.add((b, i) ->
+          b.generator(Generator.parse(pair[0]))
+              .strategy(Strategy.fromWire(pair[1]))
+              .publishJwks(pair[2].equals("public")));
     }
     List<BiConsumer<RotationRule.Builder, Integer>> targets = new ArrayList<>();
     for (Map.Entry<String, Map<String, String>> t : targets()) {
@@ -195,7 +199,7 @@ public final class RuleGenerator {
     List<String> texts = List.of("", "devops", HOSTILE, "ünïcödé ☃", "line1\nline2\r\n");
     return List.of(
         Axis.of("schedule", schedules(), (b, v) -> b.schedule(cast(v))),
-        new Axis(Set.of("generator", "strategy"), generators),
+        new Axis(Set.of("generator", "strategy", "publishJwks"), generators),
         Axis.of("grace", durations, (b, v) -> b.grace((Duration) v)),
         Axis.of("propagation", durations.reversed(), (b, v) -> b.propagation((Duration) v)),
         new Axis(Set.of("targetType", "target"), targets),

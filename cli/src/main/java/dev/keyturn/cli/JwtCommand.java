@@ -1,0 +1,155 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.client.JwtKeyrings;
+import dev.keyturn.core.Durations;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.keyring.JwtKeyring;
+import dev.keyturn.keyring.JwtKeyringException;
+import dev.keyturn.keyring.JwtRejected;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code keyturn jwt sign|verify}: JSON Web Tokens under a secret's keyring ({@link JwtKeyring}),
+ * read with the {@code read} capability on the name. The secret's rotation rule sets the algorithm
+ * (its generator) and the longest lifetime (its grace).
+ */
+@Command(
+    name = "jwt",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Signs and verifies JSON Web Tokens with a secret's keyring.",
+      "The rule's generator sets the algorithm: hex, base64 and base64url secrets sign HS256"
+          + " (--alg HS384|HS512), rsa keys RS256 (--alg PS256), ec:p256 ES256, ec:p384 ES384,"
+          + " ed25519 EdDSA. The kid is the key's RFC 7638 thumbprint."
+    },
+    subcommands = {JwtCommand.Sign.class, JwtCommand.Verify.class})
+final class JwtCommand implements Runnable {
+  /** Largest token or claims document read. */
+  static final int MAX_INPUT = 256 * 1024;
+
+  @ParentCommand KeyturnCli root;
+
+  @Override
+  public void run() {
+    new picocli.CommandLine(this).usage(root.io.out());
+  }
+
+  /** Shared by the subcommands. */
+  abstract static class Sub extends ClientCommand {
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(
+        names = "--alg",
+        paramLabel = "ALG",
+        description =
+            "HS384 or HS512 for an HMAC secret, PS256 for an RSA key (default: the key's).")
+    String alg;
+
+    JwtKeyring keyring() {
+      try {
+        return JwtKeyrings.fetch(client(), name, Optional.ofNullable(alg), Clock.systemUTC());
+      } catch (JwtKeyringException e) {
+        throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
+      }
+    }
+  }
+
+  @Command(
+      name = "sign",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Prints a JWT of the claims, signed with the current version.",
+        "Adds iat, exp (now + --ttl) and the header's kid. A --ttl beyond the rule's grace is"
+            + " refused: the token would outlive the key that verifies it."
+      })
+  static final class Sign extends Sub implements Callable<Integer> {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Claims claims;
+
+    static final class Claims {
+      @Option(names = "--claims", paramLabel = "JSON", description = "The claims, a JSON object.")
+      String json;
+
+      @Option(
+          names = "--claims-file",
+          paramLabel = "FILE",
+          description = "A file holding the claims, a JSON object.")
+      Path file;
+    }
+
+    @Option(
+        names = "--ttl",
+        paramLabel = "DURATION",
+        description = "Lifetime, e.g. 15m (default 1h, or the rule's grace if shorter).")
+    String ttl;
+
+    @Override
+    public Integer call() throws IOException {
+      String document = claims.json != null ? claims.json : readFile(claims.file);
+      Optional<java.time.Duration> lifetime = Optional.ofNullable(ttl).map(Durations::parse);
+      JwtKeyring keyring = keyring();
+      String token;
+      try {
+        token = keyring.sign(document, lifetime);
+      } catch (JwtKeyringException e) {
+        throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
+      }
+      io().out().println(token);
+      return ExitCode.OK;
+    }
+
+    private static String readFile(Path file) throws IOException {
+      if (Files.size(file) > MAX_INPUT) {
+        throw new KeyturnException.InvalidInput(
+            "--claims-file is over " + MAX_INPUT / 1024 + " KiB");
+      }
+      return Files.readString(file, StandardCharsets.UTF_8);
+    }
+  }
+
+  @Command(
+      name = "verify",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Reads a JWT on standard input and prints its claims if the keyring accepts it.",
+        "Refused (exit 3, naming why): alg none, an algorithm other than the keyring's, a kid not"
+            + " in the keyring (unknown or retired), a bad signature, no exp, exp or nbf beyond 60"
+            + " s of leeway."
+      })
+  static final class Verify extends Sub implements Callable<Integer> {
+    @Override
+    public Integer call() throws IOException {
+      String token = readToken(io().in());
+      JwtKeyring keyring = keyring();
+      try {
+        io().out().println(keyring.verify(token).claimsJson());
+        return ExitCode.OK;
+      } catch (JwtRejected e) {
+        io().err().println("keyturn: token refused: " + e.getMessage());
+        return ExitCode.FOUND;
+      }
+    }
+
+    private static String readToken(InputStream in) throws IOException {
+      byte[] bytes = in.readNBytes(MAX_INPUT + 1);
+      if (bytes.length > MAX_INPUT) {
+        throw new KeyturnException.InvalidInput(
+            "the token on standard input is over " + MAX_INPUT / 1024 + " KiB");
+      }
+      return new String(bytes, StandardCharsets.US_ASCII).strip();
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.keyturn.client;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.KeyringEntry;
+import dev.keyturn.api.KeyringResponse;
+import dev.keyturn.keyring.JwtKeyring;
+import dev.keyturn.keyring.JwtKeyringException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A secret's {@link JwtKeyring} as the server's keyring gives it ({@code GET /v1/keyrings/{name}},
+ * which needs {@code read} on the name): every version valid now, the rule's generator (which sets
+ * the algorithm) and its grace (which bounds token lifetimes). Fetch a new one after a rotation (or
+ * on a watch event); the keyring itself never calls the server.
+ */
+public final class JwtKeyrings {
+  private static final Pattern PART = Pattern.compile("([0-9]{1,9})([dhms])");
+
+  private JwtKeyrings() {}
+
+  /**
+   * The keyring of {@code name}, signing and accepting {@code algorithm} if given, else the key
+   * type's default.
+   *
+   * @throws KeyturnClientException as {@link KeyturnClient#keyring} does
+   * @throws JwtKeyringException if the secret has no rotation rule, its generator makes no JWT key,
+   *     or a version is not the key its generator makes
+   */
+  public static JwtKeyring fetch(
+      KeyturnClient client, String name, Optional<String> algorithm, Clock clock) {
+    requireNonNull(client, "client");
+    requireNonNull(algorithm, "algorithm");
+    requireNonNull(clock, "clock");
+    KeyringResponse keyring = client.keyring(name);
+    if (keyring.generator() == null || keyring.grace() == null) {
+      throw new JwtKeyringException(
+          name
+              + " has no rotation rule: its generator sets the JWT algorithm and its grace bounds"
+              + " token lifetimes (keyturn rotation set "
+              + name
+              + " --generate ... --grace ...)");
+    }
+    List<JwtKeyring.Member> members = new ArrayList<>();
+    for (KeyringEntry entry : keyring.versions()) {
+      if (entry.value() == null || !entry.value().isString()) {
+        throw new JwtKeyringException(
+            "version " + entry.version() + " of " + name + " is a JSON value, not a key");
+      }
+      members.add(
+          JwtKeyring.Member.of(entry.version(), entry.stage(), entry.value().stringValue()));
+    }
+    return JwtKeyring.of(
+        name, keyring.generator(), grace(keyring.grace()), algorithm, members, clock);
+  }
+
+  /** A grace as the server writes it: {@code 0}, or {@code 1d2h3m4s} with any parts left out. */
+  static Duration grace(String text) {
+    if (text.equals("0")) {
+      return Duration.ZERO;
+    }
+    Matcher m = PART.matcher(text);
+    Duration total = Duration.ZERO;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      long n = Long.parseLong(m.group(1));
+      total =
+          total.plus(
+              switch (m.group(2)) {
+                case "d" -> Duration.ofDays(n);
+                case "h" -> Duration.ofHours(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofSeconds(n);
+              });
+      end = m.end();
+    }
+    if (end == 0 || end != text.length()) {
+      throw new KeyturnClientException(
+          200, "invalid_response", "the server's answer is not what this client expects");
+    }
+    return total;
+  }
+}
