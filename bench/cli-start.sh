@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Wall time of the CLI's common commands, launcher included (hyperfine): `generate hex:32` with no
-# server, and `get`, `put --stdin`, `ls`, `status`, `keyring`, `hmac sign`, `fernet decrypt` and
-# `--help` against a real server on loopback
+# server, and `get`, `put --stdin`, `ls`, `status`, `keyring`, `hmac sign`, `fernet decrypt`,
+# `--help` and `jwt sign` (full CLI, no fast path: no goal of its own, compare it with get) against
+# a real server on loopback
 # (a throwaway data folder, a free port). Median of RUNS (15) runs after WARMUP (2) warm-ups each.
 # Goals: 150 ms for the server commands and --help, 100 ms for generate. Prints the load average
 # too: the machine is shared, so compare figures from one run. KEYTURN_CLI names another launcher
@@ -28,6 +29,8 @@ kt_pid=$!
 export KEYTURN_ADDR="http://127.0.0.1:$port" KEYTURN_TOKEN_FILE="$work/data/root.token"
 for _ in $(seq 1 120); do curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && [ -s "$KEYTURN_TOKEN_FILE" ] && break; sleep 0.5; done
 bin/keyturn put bench/cli/API_KEY --generate hex:32 >/dev/null
+bin/keyturn put bench/cli/JWT_KEY --generate ec:p256 >/dev/null
+bin/keyturn rotation set bench/cli/JWT_KEY --generate ec:p256 --grace 1d >/dev/null
 printf 'a value\n' > "$work/value"
 bin/keyturn put bench/cli/FERNET_KEY --generate fernet >/dev/null
 bin/keyturn fernet encrypt bench/cli/FERNET_KEY --file "$work/value" > "$work/token"
@@ -53,4 +56,5 @@ bench "keyring" 150 "$cli keyring bench/cli/API_KEY"
 bench "hmac sign --file" 150 "$cli hmac sign bench/cli/API_KEY --file $work/value"
 bench "fernet decrypt --file" 150 "$cli fernet decrypt bench/cli/FERNET_KEY --file $work/token"
 bench "--help" 150 "$cli --help"
+bench "jwt sign (ES256)" - "$cli jwt sign bench/cli/JWT_KEY --claims {}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,6 @@
 package dev.keyturn.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 
@@ -15,7 +16,8 @@ import java.util.Map;
  * a date, {@code 2026-08-01}) records when a secret adopted from a runbook was last rotated by
  * hand; {@code catch_up} rotates a rule that is overdue when set at once rather than in its next
  * window. {@code jwks} is {@code public} for a key-pair secret whose public keys {@code GET
- * /v1/jwks/{name}} serves, else {@code none}. Absent fields take defaults.
+ * /v1/jwks/{name}} serves, else {@code none} (left out of answers then, so that a client that
+ * refuses unknown fields reads rules as before). Absent fields take defaults.
  */
 public record RuleBody(
     String generate,
@@ -35,7 +37,7 @@ public record RuleBody(
     String window,
     String lastRotated,
     Boolean catchUp,
-    String jwks) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String jwks) {
 
   /** A rule without {@code jwks}. */
   public RuleBody(

@@ -15,10 +15,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A secret's {@link JwtKeyring} as the server's keyring gives it ({@code GET /v1/keyrings/{name}},
- * which needs {@code read} on the name): every version valid now, the rule's generator (which sets
- * the algorithm) and its grace (which bounds token lifetimes). Fetch a new one after a rotation (or
- * on a watch event); the keyring itself never calls the server.
+ * A secret's {@link JwtKeyring} as the server's keyring gives it ({@code GET
+ * /v1/keyrings/{name}?rule=true}, which needs {@code read} on the name): every version valid now,
+ * the rule's generator (which sets the algorithm) and its grace (which bounds token lifetimes).
+ * Fetch a new one after a rotation (or on a watch event); the keyring itself never calls the
+ * server.
  */
 public final class JwtKeyrings {
   private static final Pattern PART = Pattern.compile("([0-9]{1,9})([dhms])");
@@ -38,7 +39,7 @@ public final class JwtKeyrings {
     requireNonNull(client, "client");
     requireNonNull(algorithm, "algorithm");
     requireNonNull(clock, "clock");
-    KeyringResponse keyring = client.keyring(name);
+    KeyringResponse keyring = client.keyringWithRule(name);
     if (keyring.generator() == null || keyring.grace() == null) {
       throw new JwtKeyringException(
           name

@@ -136,6 +136,11 @@ public final class KeyturnClient implements AutoCloseable {
     return send("GET", "/v1/keyrings/" + name(name), null, KeyringResponse.class);
   }
 
+  /** The keyring with its rule's {@code generator} and {@code grace} (null without a rule). */
+  public KeyringResponse keyringWithRule(String name) {
+    return send("GET", "/v1/keyrings/" + name(name) + "?rule=true", null, KeyringResponse.class);
+  }
+
   /**
    * The secret's HMAC keyring as it stands now (one request; fetch again to follow rotations).
    *

@@ -299,7 +299,7 @@ final class RotationsApi {
             r.schedule().flatMap(Schedule::window).orElse(null),
             r.lastRotated().map(l -> l.at().toString()).orElse(null),
             r.catchUp(),
-            r.publishJwks() ? "public" : "none"),
+            r.publishJwks() ? "public" : null),
         entry.nextDue().map(Instant::toString).orElse(null));
   }
 

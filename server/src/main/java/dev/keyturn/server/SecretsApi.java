@@ -157,7 +157,10 @@ final class SecretsApi {
     }
   }
 
-  /** {@code name}'s keyring, with the generator and grace of its rule as {@code rules} finds it. */
+  /**
+   * {@code name}'s keyring; with {@code ?rule=true}, the generator and grace of its rule as {@code
+   * rules} finds it.
+   */
   KeyringResponse keyring(
       Exchange ex, java.util.function.Function<SecretName, Optional<RuleBody>> rules) {
     SecretName name = ex.name();
@@ -173,7 +176,8 @@ final class SecretsApi {
       }
     }
     ex.detail = "versions " + entries.stream().map(e -> String.valueOf(e.version())).toList();
-    Optional<RuleBody> rule = rules.apply(name);
+    Optional<RuleBody> rule =
+        ex.query("rule").map("true"::equals).orElse(false) ? rules.apply(name) : Optional.empty();
     return new KeyringResponse(
         name.value(),
         entries,

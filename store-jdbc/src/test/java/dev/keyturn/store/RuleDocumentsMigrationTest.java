@@ -48,7 +48,7 @@ class RuleDocumentsMigrationTest {
     List<RotationRule> rules = new ArrayList<>();
     for (RotationRule r : RuleGenerator.rules("old/")) {
       // What the old form could hold: whole seconds, no '=' in a setting's name, no adoption
-      // time, no catch-up, no author's scope (such rules read as set by a scoped admin).
+      // time, no catch-up, no author's scope (such rules read as set by a scoped admin), no JWKS.
       Map<String, String> target = new LinkedHashMap<>(r.target());
       target.keySet().removeIf(k -> k.contains("="));
       rules.add(
@@ -60,6 +60,7 @@ class RuleDocumentsMigrationTest {
               .lastRotated(Optional.empty())
               .catchUp(false)
               .setByGlobalAdmin(false)
+              .publishJwks(false)
               .build());
     }
     try (Connection c = DriverManager.getConnection(url);
