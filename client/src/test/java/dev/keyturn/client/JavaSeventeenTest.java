@@ -44,7 +44,8 @@ class JavaSeventeenTest {
 
     assertThat(ended).as("the Java 17 run ended").isTrue();
     assertThat(process.exitValue()).as(output).isZero();
-    assertThat(output).isEqualTo("java 17: app/x#2 current, keyring of 2\n");
+    assertThat(output)
+        .isEqualTo("java 17: app/x#2 current, keyring of 2\njwt: RS256 ES256 ES384 EdDSA\n");
   }
 
   private static Optional<Path> java17() throws Exception {

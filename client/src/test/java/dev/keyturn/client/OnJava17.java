@@ -55,8 +55,47 @@ public final class OnJava17 {
               + value.stage()
               + ", keyring of "
               + keyring.versions().size());
+      System.out.println("jwt: " + jwtRoundTrips());
     } finally {
       server.stop(0);
     }
+  }
+
+  /**
+   * Signs and verifies a token and builds the JWK Set with keys of every asymmetric kind made on
+   * this runtime, as core's generators make them (PKCS#8 PEM without the public key).
+   */
+  private static String jwtRoundTrips() throws Exception {
+    StringBuilder out = new StringBuilder();
+    String[][] kinds = {
+      {"rsa:2048", "RSA", ""},
+      {"ec:p256", "EC", "secp256r1"},
+      {"ec:p384", "EC", "secp384r1"},
+      {"ed25519", "Ed25519", ""}
+    };
+    for (String[] kind : kinds) {
+      java.security.KeyPairGenerator generator =
+          java.security.KeyPairGenerator.getInstance(kind[1]);
+      if (!kind[2].isEmpty()) {
+        generator.initialize(new java.security.spec.ECGenParameterSpec(kind[2]));
+      }
+      String pem =
+          "-----BEGIN PRIVATE KEY-----\n"
+              + java.util.Base64.getMimeEncoder()
+                  .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
+              + "\n-----END PRIVATE KEY-----";
+      dev.keyturn.keyring.JwtKeyring ring =
+          dev.keyturn.keyring.JwtKeyring.of(
+              "app/jwt",
+              kind[0],
+              java.time.Duration.ofHours(1),
+              java.util.Optional.empty(),
+              java.util.List.of(dev.keyturn.keyring.JwtKeyring.Member.of(1, "current", pem)),
+              java.time.Clock.systemUTC());
+      String token = ring.sign("{}", java.util.Optional.empty());
+      boolean ok = ring.verify(token).version() == 1 && ring.jwks().contains(ring.kids().get(1));
+      out.append(ok ? ring.algorithm() : "FAILED-" + kind[0]).append(' ');
+    }
+    return out.toString().strip();
   }
 }

@@ -54,7 +54,8 @@ class RouteAccessTest {
    * One call per route, keyed by method and path template. Placeholders: {@code {name}} the subject
    * secret, {@code {parent}} the folder it lies in, {@code {named}} another secret, {@code
    * {rotation}} a rotation of the subject, {@code {token}} a token's id. The fixture's subject has
-   * version 1 retired, 2 previous (24 h) and 3 current, a rule, and a finished rotation.
+   * version 1 retired, 2 previous (24 h) and 3 current, a rule, and a finished rotation. {@code GET
+   * /v1/jwks/{name}} is called on the fixture's Ed25519 key, whose rule publishes its JWK Set.
    */
   static final Map<String, Example> EXAMPLES =
       Map.ofEntries(
@@ -74,6 +75,7 @@ class RouteAccessTest {
           Map.entry("GET /v1/bundles", new Example("?prefix={parent}", null)),
           Map.entry("GET /v1/watch", new Example("?prefix={parent}&last_event_id=0", null)),
           Map.entry("GET /v1/keyrings/{name}", new Example("", null)),
+          Map.entry("GET /v1/jwks/{name}", new Example("", null)),
           Map.entry("GET /v1/versions/{name}", new Example("", null)),
           Map.entry("GET /v1/metadata/{name}", new Example("", null)),
           Map.entry(
@@ -148,7 +150,7 @@ class RouteAccessTest {
   }
 
   /** A fresh subject secret and everything the examples refer to. */
-  record Fixture(String name, String named, String rotation, String tokenId) {
+  record Fixture(String name, String named, String rotation, String tokenId, String jwks) {
     String fill(String text) {
       return text.replace("{name}", name)
           .replace("{parent}", name.substring(0, name.lastIndexOf('/')))
@@ -182,7 +184,10 @@ class RouteAccessTest {
         asRoot("POST", "/v1/tokens", "{\"grants\":[\"read:" + name + "\"],\"ttl\":\"1h\"}")
             .get("id")
             .stringValue();
-    return new Fixture(name, named, rotation, tokenId);
+    String jwks = base + "/JWK";
+    asRoot("PUT", "/v1/secrets/" + jwks, "{\"generate\":\"ed25519\"}");
+    asRoot("PUT", "/v1/rules/" + jwks, "{\"generate\":\"ed25519\",\"jwks\":\"public\"}");
+    return new Fixture(name, named, rotation, tokenId, jwks);
   }
 
   private JsonNode asRoot(String method, String path, String body) {
@@ -372,7 +377,10 @@ class RouteAccessTest {
     String path =
         switch (route.tail()) {
           case NONE -> route.path();
-          case NAME -> route.path() + f.name() + route.suffix();
+          case NAME ->
+              route.path()
+                  + (route.path().equals("/v1/jwks/") ? f.jwks() : f.name())
+                  + route.suffix();
           case ID ->
               route.path()
                   + (route.access().subject() instanceof Subject.Lookup
