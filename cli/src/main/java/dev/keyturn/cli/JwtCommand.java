@@ -6,6 +6,7 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.JwtKeyringException;
 import dev.keyturn.keyring.JwtRejected;
+import dev.keyturn.keyring.KeyringException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +62,7 @@ final class JwtCommand implements Runnable {
     JwtKeyring keyring() {
       try {
         return JwtKeyrings.fetch(client(), name, Optional.ofNullable(alg), Clock.systemUTC());
-      } catch (JwtKeyringException e) {
+      } catch (KeyringException e) {
         throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
       }
     }
@@ -104,7 +105,7 @@ final class JwtCommand implements Runnable {
       String token;
       try {
         token = keyring.sign(document, lifetime);
-      } catch (JwtKeyringException e) {
+      } catch (JwtKeyringException | KeyringException.NoCurrentVersion e) {
         throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
       }
       io().out().println(token);

@@ -2,14 +2,11 @@ package dev.keyturn.client;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.keyturn.api.KeyringEntry;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.JwtKeyringException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,8 +28,8 @@ public final class JwtKeyrings {
    * type's default.
    *
    * @throws KeyturnClientException as {@link KeyturnClient#keyring} does
-   * @throws JwtKeyringException if the secret has no rotation rule, its generator makes no JWT key,
-   *     or a version is not the key its generator makes
+   * @throws dev.keyturn.keyring.KeyringException if the secret has no rotation rule, its generator
+   *     makes no JWT key, or a version is not the key its generator makes
    */
   public static JwtKeyring fetch(
       KeyturnClient client, String name, Optional<String> algorithm, Clock clock) {
@@ -48,17 +45,13 @@ public final class JwtKeyrings {
               + name
               + " --generate ... --grace ...)");
     }
-    List<JwtKeyring.Member> members = new ArrayList<>();
-    for (KeyringEntry entry : keyring.versions()) {
-      if (entry.value() == null || !entry.value().isString()) {
-        throw new JwtKeyringException(
-            "version " + entry.version() + " of " + name + " is a JSON value, not a key");
-      }
-      members.add(
-          JwtKeyring.Member.of(entry.version(), entry.stage(), entry.value().stringValue()));
-    }
     return JwtKeyring.of(
-        name, keyring.generator(), grace(keyring.grace()), algorithm, members, clock);
+        name,
+        keyring.generator(),
+        grace(keyring.grace()),
+        algorithm,
+        KeyringVersions.of(keyring),
+        clock);
   }
 
   /** A grace as the server writes it: {@code 0}, or {@code 1d2h3m4s} with any parts left out. */

@@ -32,6 +32,7 @@ import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
 import dev.keyturn.keyring.FernetKeyring;
 import dev.keyturn.keyring.HmacKeyring;
+import dev.keyturn.keyring.JwtKeyring;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -134,6 +135,18 @@ public final class KeyturnClient implements AutoCloseable {
 
   public KeyringResponse keyring(String name) {
     return send("GET", "/v1/keyrings/" + name(name), null, KeyringResponse.class);
+  }
+
+  /**
+   * The secret's JWT keyring as it stands now (one request; fetch again to follow rotations),
+   * signing and accepting {@code algorithm} if given, else the algorithm its key sets. Needs the
+   * secret's rotation rule: its generator sets the algorithm and its grace bounds token lifetimes.
+   *
+   * @throws dev.keyturn.keyring.KeyringException without a rule, for a generator that makes no JWT
+   *     key, or naming a version that is not the key its generator makes
+   */
+  public JwtKeyring jwtKeyring(String name, Optional<String> algorithm) {
+    return JwtKeyrings.fetch(this, name, algorithm, java.time.Clock.systemUTC());
   }
 
   /** The keyring with its rule's {@code generator} and {@code grace} (null without a rule). */

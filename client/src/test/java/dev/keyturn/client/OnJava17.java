@@ -90,7 +90,9 @@ public final class OnJava17 {
               kind[0],
               java.time.Duration.ofHours(1),
               java.util.Optional.empty(),
-              java.util.List.of(dev.keyturn.keyring.JwtKeyring.Member.of(1, "current", pem)),
+              java.util.List.of(
+                  dev.keyturn.keyring.KeyVersion.text(
+                      1, dev.keyturn.keyring.KeyStage.CURRENT, pem)),
               java.time.Clock.systemUTC());
       String token = ring.sign("{}", java.util.Optional.empty());
       boolean ok = ring.verify(token).version() == 1 && ring.jwks().contains(ring.kids().get(1));

@@ -33,7 +33,7 @@ import java.util.Optional;
  */
 final class JwtKey {
   final int version;
-  final String stage;
+  final KeyStage stage;
   final JWSAlgorithm algorithm;
   final String kid;
   final JWSSigner signer;
@@ -42,7 +42,7 @@ final class JwtKey {
 
   private JwtKey(
       int version,
-      String stage,
+      KeyStage stage,
       JWSAlgorithm algorithm,
       String kid,
       JWSSigner signer,
@@ -65,7 +65,7 @@ final class JwtKey {
    * @throws JwtKeyringException naming the version, never quoting the value
    */
   static JwtKey of(
-      JwtKeyType type, JWSAlgorithm algorithm, int version, String stage, String value) {
+      JwtKeyType type, JWSAlgorithm algorithm, int version, KeyStage stage, String value) {
     String what = "version " + version;
     try {
       return switch (type) {
@@ -117,7 +117,7 @@ final class JwtKey {
   }
 
   private static JwtKey hmac(
-      JWSAlgorithm algorithm, int version, String stage, String value, String what)
+      JWSAlgorithm algorithm, int version, KeyStage stage, String value, String what)
       throws JOSEException {
     // Nimbus keeps the array it is given, so it is not zeroed here.
     byte[] secret = value.getBytes(StandardCharsets.UTF_8);
@@ -158,6 +158,6 @@ final class JwtKey {
 
   @Override
   public String toString() {
-    return "JwtKey[#" + version + " " + stage + " " + algorithm + " kid=" + kid + "]";
+    return "JwtKey[#" + version + " " + stage.wireName() + " " + algorithm + " kid=" + kid + "]";
   }
 }

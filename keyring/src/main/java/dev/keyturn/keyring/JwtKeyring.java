@@ -67,29 +67,6 @@ public final class JwtKeyring {
     this.clock = clock;
   }
 
-  /** One keyring version handed to {@link #of}: number, stage and value. Never printed. */
-  public static final class Member {
-    final int version;
-    final String stage;
-    final String value;
-
-    private Member(int version, String stage, String value) {
-      this.version = version;
-      this.stage = requireNonNull(stage, "stage");
-      this.value = requireNonNull(value, "value");
-    }
-
-    /** Version {@code version} at {@code stage} ({@code pending}, {@code current}, ...). */
-    public static Member of(int version, String stage, String value) {
-      return new Member(version, stage, value);
-    }
-
-    @Override
-    public String toString() {
-      return "Member[#" + version + " " + stage + ", value=[redacted]]";
-    }
-  }
-
   /**
    * The keyring of secret {@code name}, made by {@code generator} (the rule's spec, e.g. {@code
    * rsa:2048}) and kept {@code grace} after each rotation, signing with {@code algorithm} if given
@@ -103,7 +80,7 @@ public final class JwtKeyring {
       String generator,
       Duration grace,
       Optional<String> algorithm,
-      List<Member> members,
+      List<KeyVersion> versions,
       Clock clock) {
     requireNonNull(name, "name");
     requireNonNull(generator, "generator");
@@ -113,8 +90,12 @@ public final class JwtKeyring {
     JwtKeyType type = JwtKeyType.of(generator);
     JWSAlgorithm alg = algorithm.map(type::algorithm).orElse(type.defaultAlgorithm());
     List<JwtKey> keys = new ArrayList<>();
-    for (Member m : members) {
-      keys.add(JwtKey.of(type, alg, m.version, m.stage, m.value));
+    for (KeyVersion v : versions) {
+      if (v.isJson()) {
+        throw new KeyringException.InvalidKey(
+            v.label(name) + " is a JSON value, not a " + type.description());
+      }
+      keys.add(JwtKey.of(type, alg, v.version(), v.stage(), v.reveal()));
     }
     return new JwtKeyring(name, type, alg, grace, List.copyOf(keys), clock);
   }
@@ -176,9 +157,10 @@ public final class JwtKeyring {
     }
     JwtKey key =
         keys.stream()
-            .filter(k -> k.stage.equals("current"))
+            .filter(k -> k.stage == KeyStage.CURRENT)
             .findFirst()
-            .orElseThrow(() -> new JwtKeyringException(name + " has no current version"));
+            .orElseThrow(
+                () -> new KeyringException.NoCurrentVersion(name + " has no current version"));
     long now = clock.instant().getEpochSecond();
     claims.put("iat", now);
     claims.put("exp", now + lifetime.toSeconds());
@@ -271,7 +253,7 @@ public final class JwtKeyring {
   }
 
   /** A token {@link #verify} accepted: its claims (JSON) and the version that verified it. */
-  public record Verified(String claimsJson, int version, String stage, String kid) {}
+  public record Verified(String claimsJson, int version, KeyStage stage, String kid) {}
 
   /**
    * The public keys (pending, current and previous) as a JWK Set document: {@code kid}, {@code

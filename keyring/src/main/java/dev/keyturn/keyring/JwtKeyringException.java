@@ -5,7 +5,7 @@ package dev.keyturn.keyring;
  * not the key its generator makes, an algorithm the key does not allow, claims that are not a JSON
  * object, a lifetime beyond the grace. Messages name versions and settings, never a value.
  */
-public final class JwtKeyringException extends RuntimeException {
+public final class JwtKeyringException extends KeyringException {
   private static final long serialVersionUID = 1L;
 
   public JwtKeyringException(String message) {

@@ -51,8 +51,7 @@ class JwtKeyringTest {
     return "-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----";
   }
 
-  private static JwtKeyring keyring(
-      String generator, Optional<String> alg, JwtKeyring.Member... m) {
+  private static JwtKeyring keyring(String generator, Optional<String> alg, KeyVersion... m) {
     return JwtKeyring.of("app/JWT", generator, Duration.ofHours(24), alg, List.of(m), CLOCK);
   }
 
@@ -72,7 +71,7 @@ class JwtKeyringTest {
     String value =
         generator.startsWith("hex") || generator.startsWith("base64") ? HEX : pem(generator);
     JwtKeyring ring =
-        keyring(generator, Optional.ofNullable(alg), JwtKeyring.Member.of(3, "current", value));
+        keyring(generator, Optional.ofNullable(alg), KeyVersion.text(3, KeyStage.CURRENT, value));
 
     String token = ring.sign("{\"sub\":\"alice\"}", Optional.of(Duration.ofMinutes(5)));
     JwtKeyring.Verified verified = ring.verify(token);
@@ -94,8 +93,8 @@ class JwtKeyringTest {
         keyring(
             generator,
             Optional.empty(),
-            JwtKeyring.Member.of(2, "pending", pem(generator)),
-            JwtKeyring.Member.of(1, "current", pem(generator)));
+            KeyVersion.text(2, KeyStage.PENDING, pem(generator)),
+            KeyVersion.text(1, KeyStage.CURRENT, pem(generator)));
 
     JWKSet set = JWKSet.parse(ring.jwks());
 
@@ -112,7 +111,8 @@ class JwtKeyringTest {
 
   @Test
   void jwks_hmacKeys_refused() {
-    JwtKeyring ring = keyring("hex:32", Optional.empty(), JwtKeyring.Member.of(1, "current", HEX));
+    JwtKeyring ring =
+        keyring("hex:32", Optional.empty(), KeyVersion.text(1, KeyStage.CURRENT, HEX));
 
     assertThatThrownBy(ring::jwks)
         .isInstanceOf(JwtKeyringException.class)
@@ -121,7 +121,8 @@ class JwtKeyringTest {
 
   @Test
   void verify_algNone_refused() {
-    JwtKeyring ring = keyring("hex:32", Optional.empty(), JwtKeyring.Member.of(1, "current", HEX));
+    JwtKeyring ring =
+        keyring("hex:32", Optional.empty(), KeyVersion.text(1, KeyStage.CURRENT, HEX));
     String header = b64("{\"alg\":\"none\",\"kid\":\"" + ring.kids().get(1) + "\"}");
     String payload = b64("{\"sub\":\"x\",\"exp\":" + (NOW.getEpochSecond() + 60) + "}");
 
@@ -135,7 +136,8 @@ class JwtKeyringTest {
   @Test
   void verify_hs256KeyedWithRsaPublicKey_refusedAsForeign() throws Exception {
     JwtKeyring ring =
-        keyring("rsa:2048", Optional.empty(), JwtKeyring.Member.of(1, "current", pem("rsa:2048")));
+        keyring(
+            "rsa:2048", Optional.empty(), KeyVersion.text(1, KeyStage.CURRENT, pem("rsa:2048")));
     String publicJwk = ring.jwks();
     JWSObject forged =
         new JWSObject(
@@ -152,10 +154,10 @@ class JwtKeyringTest {
   void verify_retiredKid_refused() throws Exception {
     String old = pem("ec:p256");
     JwtKeyring before =
-        keyring("ec:p256", Optional.empty(), JwtKeyring.Member.of(1, "current", old));
+        keyring("ec:p256", Optional.empty(), KeyVersion.text(1, KeyStage.CURRENT, old));
     String token = before.sign("{}", Optional.empty());
     JwtKeyring after =
-        keyring("ec:p256", Optional.empty(), JwtKeyring.Member.of(2, "current", pem("ec:p256")));
+        keyring("ec:p256", Optional.empty(), KeyVersion.text(2, KeyStage.CURRENT, pem("ec:p256")));
 
     assertThatThrownBy(() -> after.verify(token))
         .isInstanceOf(JwtRejected.class)
@@ -164,7 +166,8 @@ class JwtKeyringTest {
 
   @Test
   void verify_otherKeyUnderSameKid_badSignature() throws Exception {
-    JwtKeyring ring = keyring("hex:32", Optional.empty(), JwtKeyring.Member.of(1, "current", HEX));
+    JwtKeyring ring =
+        keyring("hex:32", Optional.empty(), KeyVersion.text(1, KeyStage.CURRENT, HEX));
     String token = ring.sign("{}", Optional.empty());
     String[] parts = token.split("\\.");
     String tampered =
@@ -181,7 +184,7 @@ class JwtKeyringTest {
 
   @Test
   void verify_expiredBeyondLeeway_refusedWithinLeewayAccepted() {
-    JwtKeyring.Member member = JwtKeyring.Member.of(1, "current", HEX);
+    KeyVersion member = KeyVersion.text(1, KeyStage.CURRENT, HEX);
     String token =
         JwtKeyring.of("a", "hex:32", Duration.ofHours(1), Optional.empty(), List.of(member), CLOCK)
             .sign("{}", Optional.of(Duration.ofMinutes(1)));
@@ -205,7 +208,8 @@ class JwtKeyringTest {
 
   @Test
   void sign_ttlBeyondGrace_refused() {
-    JwtKeyring ring = keyring("hex:32", Optional.empty(), JwtKeyring.Member.of(1, "current", HEX));
+    JwtKeyring ring =
+        keyring("hex:32", Optional.empty(), KeyVersion.text(1, KeyStage.CURRENT, HEX));
 
     assertThatThrownBy(() -> ring.sign("{}", Optional.of(Duration.ofHours(25))))
         .isInstanceOf(JwtKeyringException.class)
@@ -222,14 +226,14 @@ class JwtKeyringTest {
         .hasMessageContaining("signs with ES256");
     assertThatThrownBy(() ->
             keyring(
-                "ec:p384", Optional.empty(), JwtKeyring.Member.of(4, "current", pem("ec:p256"))))
+                "ec:p384", Optional.empty(), KeyVersion.text(4, KeyStage.CURRENT, pem("ec:p256"))))
         .isInstanceOf(JwtKeyringException.class)
         .hasMessage("version 4 is not an EC P-384 private key");
     assertThatThrownBy(() ->
             keyring(
                 "rsa:2048",
                 Optional.empty(),
-                JwtKeyring.Member.of(5, "current", "CANARY-not-a-key")))
+                KeyVersion.text(5, KeyStage.CURRENT, "CANARY-not-a-key")))
         .isInstanceOf(JwtKeyringException.class)
         .hasMessageNotContaining("CANARY");
   }

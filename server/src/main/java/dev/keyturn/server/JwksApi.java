@@ -7,9 +7,12 @@ import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.ValueType;
 import dev.keyturn.core.Version;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.keyring.JwtKeyring;
+import dev.keyturn.keyring.KeyStage;
+import dev.keyturn.keyring.KeyVersion;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -98,15 +101,17 @@ final class JwksApi {
   }
 
   private byte[] build(SecretName name, RotationRule rule) {
-    List<JwtKeyring.Member> members = new ArrayList<>();
+    List<KeyVersion> members = new ArrayList<>();
     List<SecretValue> values = service.keyring(name);
     try {
       for (SecretValue value : values) {
+        Version v = value.version();
+        String text = new String(value.plaintext().reveal(), StandardCharsets.UTF_8);
+        KeyStage stage = KeyStage.of(v.stage().wireName());
         members.add(
-            JwtKeyring.Member.of(
-                value.version().number(),
-                value.version().stage().wireName(),
-                new String(value.plaintext().reveal(), StandardCharsets.UTF_8)));
+            v.type() == ValueType.JSON
+                ? KeyVersion.json(v.number(), stage, text)
+                : KeyVersion.text(v.number(), stage, text));
       }
     } finally {
       values.forEach(v -> v.plaintext().destroy());
