@@ -184,20 +184,26 @@ final class JdbcAuditLog implements AuditLog {
   static void chainAndInsert(
       Connection c, Dialect dialect, AuditChain chain, List<AuditEvent> events)
       throws SQLException {
-    if (dialect == Dialect.POSTGRESQL) {
-      try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-        lock.setLong(1, CHAIN_LOCK);
-        lock.execute();
-      }
-    }
     long seq = 0;
     byte[] previous = AuditChain.GENESIS;
+    // On PostgreSQL the lock and the head go in one round trip: two statements, each with its own
+    // snapshot, the head's taken once the lock is held.
+    String head = "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1";
     try (PreparedStatement ps =
-            c.prepareStatement("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1");
-        ResultSet rs = ps.executeQuery()) {
-      if (rs.next()) {
-        seq = rs.getLong(1);
-        previous = rs.getBytes(2);
+        c.prepareStatement(
+            dialect == Dialect.POSTGRESQL ? "SELECT pg_advisory_xact_lock(?); " + head : head)) {
+      if (dialect == Dialect.POSTGRESQL) {
+        ps.setLong(1, CHAIN_LOCK);
+        ps.execute();
+        ps.getMoreResults();
+      } else {
+        ps.execute();
+      }
+      try (ResultSet rs = ps.getResultSet()) {
+        if (rs.next()) {
+          seq = rs.getLong(1);
+          previous = rs.getBytes(2);
+        }
       }
     }
     List<AuditRecord> records = new ArrayList<>();
