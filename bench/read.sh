@@ -5,8 +5,25 @@
 # Prints requests/s, p50 and p99 for each, the ratio, and the server's resident memory at idle
 # (empty store, 10 s after it first answers, start-up settled) and at its peak during the run (VmHWM). Needs wrk and nginx (installed if
 # missing, when run as root).
+# With --store postgresql, a second server on PostgreSQL (PG_URL, default the local server's test
+# database as postgres, in a schema of its own dropped at the end) is measured the same way in the
+# same run, and its rate printed as a ratio of the SQLite server's.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
+store=sqlite
+while [ $# -gt 0 ]; do
+  case $1 in
+    --store) store=${2:-}; shift 2 || shift ;;
+    --store=*) store=${1#--store=}; shift ;;
+    *) echo "usage: $0 [--store sqlite|postgresql]" >&2; exit 2 ;;
+  esac
+done
+case $store in
+  sqlite|postgresql) ;;
+  *) echo "--store: sqlite or postgresql, not '$store'" >&2; exit 2 ;;
+esac
+pg_url=${PG_URL:-jdbc:postgresql://127.0.0.1:5432/test?user=postgres}
+pg_port=${PG_KT_PORT:-18283}
 duration=${DURATION:-10s}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
@@ -25,9 +42,20 @@ cleanup() {
   set +e
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   [ -n "${kt_pid:-}" ] && kill "$kt_pid" 2>/dev/null && wait "$kt_pid" 2>/dev/null
+  [ -n "${pg_pid:-}" ] && kill "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null
+  [ -n "${pg_schema:-}" ] && PGOPTIONS="-c client_min_messages=warning" psql_run "DROP SCHEMA $pg_schema CASCADE" >/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
+# psql_run SQL: on the database PG_URL names (its host, port, database and user).
+psql_run() {
+  local rest=${pg_url#jdbc:postgresql://}
+  local hostport=${rest%%/*} db=${rest#*/}
+  db=${db%%\?*}
+  local user=postgres
+  case $pg_url in *user=*) user=${pg_url#*user=}; user=${user%%&*} ;; esac
+  psql -X -q -v ON_ERROR_STOP=1 -h "${hostport%:*}" -p "${hostport##*:}" -U "$user" -d "$db" -c "$1"
+}
 
 "$repo/bin/keyturn" generate hex:1 >/dev/null   # builds the jar if needed
 # Every wrk connection comes from 127.0.0.1: let them all be in progress at once (the default
@@ -42,6 +70,21 @@ rss_idle=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$kt_pid/status")
 "$repo/bin/keyturn" put bench/read/API_KEY --generate hex:32 >/dev/null
 token=$("$repo/bin/keyturn" token create --allow 'read:bench/read/*' --name bench 2>/dev/null)
 unset KEYTURN_TOKEN_FILE
+
+if [ "$store" = postgresql ]; then
+  pg_schema="kt_bench_$$_$(date +%s)"
+  psql_run "CREATE SCHEMA $pg_schema" >/dev/null
+  case $pg_url in *\?*) pg_store="$pg_url&currentSchema=$pg_schema" ;; *) pg_store="$pg_url?currentSchema=$pg_schema" ;; esac
+  "$repo/bin/keyturn" server --data "$work/pgdata" --listen "127.0.0.1:$pg_port" --store "$pg_store" \
+    --max-requests-per-client $((connections * 2)) >"$work/server-pg.log" 2>&1 &
+  pg_pid=$!
+  pg_addr="http://127.0.0.1:$pg_port"
+  for _ in $(seq 1 60); do curl -s -o /dev/null "$pg_addr/v1/health" && break; sleep 0.5; done
+  KEYTURN_ADDR=$pg_addr KEYTURN_TOKEN_FILE="$work/pgdata/root.token" \
+    "$repo/bin/keyturn" put bench/read/API_KEY --generate hex:32 >/dev/null
+  pg_token=$(KEYTURN_ADDR=$pg_addr KEYTURN_TOKEN_FILE="$work/pgdata/root.token" \
+    "$repo/bin/keyturn" token create --allow 'read:bench/read/*' --name bench 2>/dev/null)
+fi
 body=$(curl -s -H "Authorization: Bearer $token" "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY")
 size=${#body}
 
@@ -75,7 +118,7 @@ run() { # run NAME URL [header]
   p99=$(awk '$1=="99%" {print $2}' "$work/$name.out")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' "$work/$name.out")
   printf '%-8s %10s req/s   p50 %8s   p99 %8s  %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
-  eval "${name}_rps=$rps"
+  eval "${name//-/_}_rps=$rps"
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$kt_pid/stat"; }
@@ -83,8 +126,15 @@ ticks_before=0 ticks_after=0
 echo "command: $0 (wrk -t$threads -c$connections -d$duration after a 5 s warm-up; response $size bytes)"
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
 run keyturn "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $token"
+if [ "$store" = postgresql ]; then
+  run kt-pg "$pg_addr/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $pg_token"
+fi
 run nginx "http://127.0.0.1:$ng_port/"
 awk -v k="$keyturn_rps" -v n="$nginx_rps" 'BEGIN { printf "ratio    %.2f x nginx\n", k / n }'
+if [ "$store" = postgresql ]; then
+  awk -v p="$kt_pg_rps" -v k="$keyturn_rps" \
+    'BEGIN { printf "postgresql %.2f x sqlite (goal 0.8)\n", p / k }'
+fi
 # The server's CPU time per read during the measured run: less sensitive to a busy machine than
 # the rate.
 reads=$(awk '/requests in/ {print $1}' "$work/keyturn.out")

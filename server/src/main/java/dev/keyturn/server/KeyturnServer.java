@@ -13,8 +13,9 @@ import dev.keyturn.core.audit.LegacyTokenCreators;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
-import dev.keyturn.core.spi.CachingStore;
 import dev.keyturn.core.spi.Store;
+import dev.keyturn.store.ChangeEvents;
+import dev.keyturn.store.ChangeFeed;
 import dev.keyturn.store.JdbcStore;
 import dev.keyturn.store.NodePresence;
 import dev.keyturn.targets.Targets;
@@ -44,6 +45,7 @@ public final class KeyturnServer implements AutoCloseable {
   private final Scheduler scheduler;
   private final Store store;
   private final WatchHub watch;
+  private final Optional<ChangeFeed> feed;
   private final AuditLog audit;
   private final Metrics metrics;
   private final StoreLock lock;
@@ -54,6 +56,7 @@ public final class KeyturnServer implements AutoCloseable {
   private KeyturnServer(
       HttpListener http,
       WatchHub watch,
+      Optional<ChangeFeed> feed,
       Scheduler scheduler,
       Store store,
       AuditLog audit,
@@ -64,6 +67,7 @@ public final class KeyturnServer implements AutoCloseable {
       Optional<String> newRootToken) {
     this.http = http;
     this.watch = watch;
+    this.feed = feed;
     this.scheduler = scheduler;
     this.store = store;
     this.audit = audit;
@@ -115,7 +119,6 @@ public final class KeyturnServer implements AutoCloseable {
     requireNonNull(config, "config");
     Optional<TlsFiles.Loaded> tls = config.tls().map(t -> TlsFiles.load(t, random));
     Bootstrap.dataDir(config.dataDir());
-    boolean embedded = config.storeUrl().startsWith("jdbc:sqlite:");
     // Two servers on one SQLite file would each cache what the other changes: refuse.
     StoreLock lock = StoreLock.acquire(config.storeUrl());
     // On PostgreSQL, mark this node as running, so that operator commands know to refuse.
@@ -139,6 +142,7 @@ public final class KeyturnServer implements AutoCloseable {
     Scheduler scheduler = null;
     HttpListener http = null;
     WatchHub watch = null;
+    Optional<ChangeFeed> feed = Optional.empty();
     try {
       RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
       AuditChain chain = new AuditChain(rootKey);
@@ -158,16 +162,14 @@ public final class KeyturnServer implements AutoCloseable {
         log.info(
             "looked up the creators of {} tokens made before creators were recorded", resolved);
       }
-      // The embedded store has no other writer, so reads can be served from memory (metadata and
-      // ciphertexts only); several nodes on PostgreSQL read the database every time.
-      Store reads = store;
-      if (embedded) {
-        CachingStore cache = new CachingStore(store, 100_000);
-        Gauge.builder("keyturn.cache.secrets", cache, CachingStore::size)
-            .description("Secrets whose metadata and ciphertexts the read cache holds.")
-            .register(metrics.registry());
-        reads = cache;
+      // Reads are served from memory (metadata and ciphertexts only). The embedded store has no
+      // other writer; on PostgreSQL other nodes' writes reach the cache through the change feed.
+      ChangeEvents changes = ((JdbcStore) store).changeEvents();
+      String node = Bootstrap.nodeId(config.dataDir(), random);
+      if (changes.shared()) {
+        feed = Optional.of(changes.feed(node, Duration.ofSeconds(1), ReadCache.PING_EVERY));
       }
+      Store reads = ReadCache.over(store, feed, metrics.registry());
       SecretService service = new SecretService(reads, envelope, clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       Notifier notifier =
@@ -181,7 +183,7 @@ public final class KeyturnServer implements AutoCloseable {
               audit,
               clock,
               random,
-              Bootstrap.nodeId(config.dataDir(), random),
+              node,
               r -> {
                 metrics.rotationEnded(r);
                 log.info(
@@ -205,11 +207,7 @@ public final class KeyturnServer implements AutoCloseable {
       suspendInvalidRules(engine, store, audit, clock);
       // Published before the first rotation step, so other nodes see this node's commands.
       NodeHeartbeat heartbeat =
-          new NodeHeartbeat(
-              store.rotations(),
-              Bootstrap.nodeId(config.dataDir(), random),
-              config.hostPolicy(),
-              clock);
+          new NodeHeartbeat(store.rotations(), node, config.hostPolicy(), clock);
       heartbeat.beat();
       StatusGauges gauges =
           new StatusGauges(
@@ -230,13 +228,8 @@ public final class KeyturnServer implements AutoCloseable {
               Duration.ofSeconds(1),
               4);
       watch =
-          new WatchHub(
-                  ((JdbcStore) store).changeEvents(),
-                  authenticator,
-                  clock,
-                  config.limits().maxStreams(),
-                  Bootstrap.nodeId(config.dataDir(), random))
-              .start();
+          new WatchHub(changes, feed, authenticator, clock, config.limits().maxStreams()).start();
+      feed.ifPresent(ChangeFeed::start);
       Gauge.builder("keyturn.watch.streams", watch, WatchHub::open)
           .description("Open event streams (GET /v1/watch) on this node.")
           .register(metrics.registry());
@@ -283,8 +276,9 @@ public final class KeyturnServer implements AutoCloseable {
           rootKey.id(),
           chain.sealingKeyId());
       return new KeyturnServer(
-          http, watch, scheduler, store, audit, metrics, lock, presence, port, rootToken);
+          http, watch, feed, scheduler, store, audit, metrics, lock, presence, port, rootToken);
     } catch (Exception e) {
+      closeFeed(feed);
       if (watch != null) {
         watch.close();
       }
@@ -308,6 +302,16 @@ public final class KeyturnServer implements AutoCloseable {
     }
   }
 
+  private static void closeFeed(Optional<ChangeFeed> feed) {
+    try {
+      if (feed.isPresent()) {
+        feed.get().close();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   public int port() {
     return port;
   }
@@ -325,6 +329,7 @@ public final class KeyturnServer implements AutoCloseable {
   @Override
   public void close() {
     try {
+      closeFeed(feed);
       watch.close();
       http.close();
     } finally {

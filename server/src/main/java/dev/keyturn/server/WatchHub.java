@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.store.ChangeEvent;
 import dev.keyturn.store.ChangeEvents;
+import dev.keyturn.store.ChangeFeed;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,21 +46,28 @@ final class WatchHub implements AutoCloseable {
   private final Duration pollEvery;
   private final AtomicInteger reserved = new AtomicInteger();
   private final int maxStreams;
-  private final String node;
+  private final Optional<ChangeFeed> feed;
   private final Set<EventStream> streams = ConcurrentHashMap.newKeySet();
   private final Semaphore wake = new Semaphore(0);
   private final Object delivery = new Object();
   private final ScheduledExecutorService timers;
   private final Thread poller;
-  private AutoCloseable listener = () -> {};
   private volatile long delivered;
   private volatile boolean closed;
   private long ticks;
 
+  /**
+   * A hub reading {@code events}, woken by {@code feed} (the node's change feed, on PostgreSQL; its
+   * owner starts and closes it).
+   */
   WatchHub(
-      ChangeEvents events, Authenticator authenticator, Clock clock, int maxStreams, String node) {
+      ChangeEvents events,
+      Optional<ChangeFeed> feed,
+      Authenticator authenticator,
+      Clock clock,
+      int maxStreams) {
     this.events = requireNonNull(events, "events");
-    this.node = requireNonNull(node, "node");
+    this.feed = requireNonNull(feed, "feed");
     this.authenticator = requireNonNull(authenticator, "authenticator");
     this.clock = requireNonNull(clock, "clock");
     this.maxStreams = maxStreams;
@@ -80,7 +88,19 @@ final class WatchHub implements AutoCloseable {
   WatchHub start() {
     delivered = events.bounds().map(b -> b[1]).orElse(0L);
     poller.start();
-    listener = events.listen(node, wake::release, this::relistened, Duration.ofSeconds(1));
+    feed.ifPresent(f ->
+        f.subscribe(
+            new ChangeFeed.Subscriber() {
+              @Override
+              public void notified(Optional<String> name) {
+                wake.release();
+              }
+
+              @Override
+              public void relistened() {
+                WatchHub.this.relistened();
+              }
+            }));
     timers.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
     return this;
   }
@@ -268,11 +288,6 @@ final class WatchHub implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    try {
-      listener.close();
-    } catch (Exception e) {
-      log.warn("the change listener did not stop cleanly: {}", SafeFailure.describe(e));
-    }
     timers.shutdownNow();
     poller.interrupt();
     for (EventStream stream : streams) {

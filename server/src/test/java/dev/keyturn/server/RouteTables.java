@@ -45,10 +45,10 @@ final class RouteTables {
             new WatchApi(
                 new WatchHub(
                     JdbcStore.open("jdbc:sqlite:" + scratch() + "/routes.db", clock).changeEvents(),
+                    java.util.Optional.empty(),
                     new Authenticator(store.tokens(), clock),
                     clock,
-                    1,
-                    "node-routes")),
+                    1)),
             new JwksApi(service, store.rotations(), clock)));
   }
 

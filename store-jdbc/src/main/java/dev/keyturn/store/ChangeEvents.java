@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.Version;
 import dev.keyturn.core.VersionSet;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,11 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Properties;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The stored change events behind {@code GET /v1/watch}: one row per version created or moved to
@@ -28,15 +22,15 @@ import org.slf4j.LoggerFactory;
  * every node: SQLite has one writer; on PostgreSQL each writing transaction takes a
  * transaction-scoped advisory lock after its last row lock, draws its ids and holds the lock to its
  * commit, and sends {@code NOTIFY keyturn_change}, which PostgreSQL delivers only if the
- * transaction commits. Rows hold names, numbers and stages, never a value; the table is untrusted
- * like the rest of the database (a forged row can only make watchers re-read what they may read).
- * Thread-safe.
+ * transaction commits; every write of a secret also sends its name there ({@link #secretWritten}),
+ * for the other nodes' read caches. Rows hold names, numbers and stages, never a value; the table
+ * is untrusted like the rest of the database (a forged row can only make watchers re-read what they
+ * may read). Thread-safe.
  */
 public final class ChangeEvents {
   /** The PostgreSQL channel every committed change notifies. */
   static final String CHANNEL = "keyturn_change";
 
-  private static final Logger log = LoggerFactory.getLogger(ChangeEvents.class);
   private static final long ORDER_LOCK = 0x6b747761746368L; // "ktwatch"
   private static final String COLUMNS = "id, name, version, stage, at";
 
@@ -169,100 +163,33 @@ public final class ChangeEvents {
   }
 
   /**
-   * On PostgreSQL, listens on its own connection for committed changes of any node and calls {@code
-   * changed} for each; when the connection drops it reconnects (after {@code backOff}), listens
-   * again and calls {@code relistened}, since notifications sent meanwhile are lost. The
-   * connection's {@code application_name} is {@code keyturn-watch NODE} (NODE: this server's node
-   * id), so an operator can tell the nodes' listeners apart. On SQLite it does nothing. Close the
-   * result to stop.
+   * On PostgreSQL, the feed of every node's committed changes on a listening connection of its own
+   * (not started), named for {@code node}; it reconnects {@code backOff} after a failure and pings
+   * itself every {@code pingEvery} ({@link ChangeFeed}).
+   *
+   * @throws IllegalStateException on SQLite, where this node is the only writer
    */
-  public AutoCloseable listen(
-      String node, Runnable changed, Runnable relistened, Duration backOff) {
-    requireNonNull(node, "node");
-    requireNonNull(changed, "changed");
-    requireNonNull(relistened, "relistened");
+  public ChangeFeed feed(String node, Duration backOff, Duration pingEvery) {
     if (dialect != Dialect.POSTGRESQL) {
-      return () -> {};
+      throw new IllegalStateException("only a shared store has a change feed");
     }
-    Listener listener = new Listener("keyturn-watch " + node, changed, relistened, backOff);
-    Thread thread = new Thread(listener, "keyturn-watch-listen");
-    thread.setDaemon(true);
-    thread.start();
-    return () -> {
-      listener.stopped = true;
-      thread.interrupt();
-      listener.closeConnection();
-      thread.join(5_000);
-    };
+    return new ChangeFeed(jdbcUrl, node, backOff, pingEvery);
   }
 
-  private final class Listener implements Runnable {
-    private final String applicationName;
-    private final Runnable changed;
-    private final Runnable relistened;
-    private final Duration backOff;
-    private volatile boolean stopped;
-    private volatile Connection connection;
-
-    Listener(String applicationName, Runnable changed, Runnable relistened, Duration backOff) {
-      this.applicationName = applicationName;
-      this.changed = changed;
-      this.relistened = relistened;
-      this.backOff = backOff;
+  /**
+   * On PostgreSQL, announces in the caller's transaction that secret {@code name} was written, so
+   * that other nodes drop it from their read caches once the transaction commits (PostgreSQL sends
+   * nothing for a transaction that rolls back). Every write of a secret row calls it, whether or
+   * not a version changed stage.
+   */
+  static void secretWritten(Connection c, Dialect dialect, String name) throws SQLException {
+    if (dialect != Dialect.POSTGRESQL) {
+      return;
     }
-
-    @Override
-    public void run() {
-      boolean first = true;
-      while (!stopped) {
-        try {
-          Properties props = new Properties();
-          props.setProperty("ApplicationName", applicationName);
-          connection = DriverManager.getConnection(jdbcUrl, props);
-          try (Statement listen = connection.createStatement()) {
-            listen.execute("LISTEN " + CHANNEL);
-          }
-          if (!first) {
-            log.info("listening for changes again");
-            relistened.run();
-          }
-          first = false;
-          PGConnection pg = connection.unwrap(PGConnection.class);
-          while (!stopped) {
-            PGNotification[] got = pg.getNotifications(5_000);
-            if (got != null && got.length > 0) {
-              changed.run();
-            }
-          }
-        } catch (SQLException | RuntimeException e) {
-          if (stopped) {
-            return;
-          }
-          first = false;
-          log.warn(
-              "the change listener's connection failed ({}); listening again in {} ms",
-              e.getClass().getSimpleName(),
-              backOff.toMillis());
-          closeConnection();
-          try {
-            Thread.sleep(backOff.toMillis());
-          } catch (InterruptedException interrupted) {
-            return;
-          }
-        }
-      }
-      closeConnection();
-    }
-
-    void closeConnection() {
-      Connection c = connection;
-      if (c != null) {
-        try {
-          c.close();
-        } catch (SQLException e) {
-          // closing a broken connection: nothing more to do
-        }
-      }
+    try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+      notify.setString(1, CHANNEL);
+      notify.setString(2, name);
+      notify.execute();
     }
   }
 }

@@ -74,6 +74,7 @@ final class JdbcSecretStore implements SecretStore {
       result.checkFollows(before.secret.versions());
       write(c, before.secret, result, now);
       jdbc.changed(c, ChangeEvents.changes(before.secret.versions(), result.after(), now));
+      ChangeEvents.secretWritten(c, dialect, name.value());
       if (integrity.active()) {
         String object = Generations.secret(name.value());
         long generation = integrity.next(object, before.generation);
