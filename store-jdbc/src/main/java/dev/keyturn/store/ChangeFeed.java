@@ -127,7 +127,14 @@ public final class ChangeFeed implements AutoCloseable {
         if (stopped) {
           return;
         }
-        subscribers.forEach(Subscriber::lost);
+        for (Subscriber s : subscribers) {
+          try {
+            s.lost();
+          } catch (RuntimeException failed) {
+            // The next subscriber must still hear it, and this thread must go on listening.
+            log.warn("a change subscriber failed on a lost connection", failed);
+          }
+        }
         first = false;
         log.warn(
             "the change listener's connection failed ({}); listening again in {} ms",
@@ -158,7 +165,11 @@ public final class ChangeFeed implements AutoCloseable {
       } else if (sent != NEVER && now - sent > STALLED_MILLIS * 1_000_000) {
         throw new SQLException("the listening connection's ping did not come back");
       }
-      long waitMillis = Math.max(1, (lastSent + pingEveryNanos - System.nanoTime()) / 1_000_000);
+      // While a ping is out, its return (or any notification) ends the wait.
+      long waitMillis =
+          sent != NEVER
+              ? pingEvery.toMillis()
+              : Math.max(1, (lastSent + pingEveryNanos - System.nanoTime()) / 1_000_000);
       PGNotification[] got = pg.getNotifications((int) Math.min(waitMillis, pingEvery.toMillis()));
       if (got == null) {
         continue;
