@@ -45,6 +45,11 @@ final class Ed25519Jws implements JWSSigner, JWSVerifier {
   public boolean verify(JWSHeader header, byte[] signingInput, Base64URL signature)
       throws JOSEException {
     check(header);
+    if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
+      // RFC 7515 4.1.11: a critical parameter this verifier does not understand fails the token,
+      // as Nimbus's own verifiers (RSA, EC, HMAC) do with their default policy.
+      return false;
+    }
     try {
       Signature verifier = Signature.getInstance("Ed25519");
       verifier.initVerify(publicKey);

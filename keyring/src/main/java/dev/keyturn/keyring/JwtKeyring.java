@@ -45,6 +45,9 @@ public final class JwtKeyring {
   /** Lifetime of a token when none is asked for, if the grace allows it. */
   public static final Duration DEFAULT_TTL = Duration.ofHours(1);
 
+  /** Latest epoch second accepted in a time claim (9999-12-31T23:59:59Z). */
+  private static final long LAST_EPOCH_SECOND = 253_402_300_799L;
+
   private final String name;
   private final JwtKeyType type;
   private final JWSAlgorithm algorithm;
@@ -237,14 +240,14 @@ public final class JwtKeyring {
     }
     Instant now = clock.instant();
     Instant exp =
-        epoch(claims.get("exp"))
+        epoch("exp", claims.get("exp"))
             .orElseThrow(() -> new JwtRejected("no exp claim: a token must expire"));
     if (now.isAfter(exp.plus(LEEWAY))) {
       throw new JwtRejected("expired at " + exp + " (leeway " + LEEWAY.toSeconds() + "s)");
     }
     if (claims.containsKey("nbf")) {
       Instant nbf =
-          epoch(claims.get("nbf")).orElseThrow(() -> new JwtRejected("nbf is not a number"));
+          epoch("nbf", claims.get("nbf")).orElseThrow(() -> new JwtRejected("nbf is not a number"));
       if (now.isBefore(nbf.minus(LEEWAY))) {
         throw new JwtRejected("not valid before " + nbf + " (leeway " + LEEWAY.toSeconds() + "s)");
       }
@@ -273,8 +276,14 @@ public final class JwtKeyring {
     return JSONObjectUtils.toJSONString(new JWKSet(published).toJSONObject(true));
   }
 
-  private static Optional<Instant> epoch(Object value) {
+  private static Optional<Instant> epoch(String claim, Object value) {
     if (value instanceof Number n) {
+      // Bounded so that Instant and the leeway arithmetic cannot overflow: a signed token with a
+      // huge exp or nbf is refused as a token, not thrown as a DateTimeException.
+      double seconds = n.doubleValue();
+      if (!(seconds >= -LAST_EPOCH_SECOND && seconds <= LAST_EPOCH_SECOND)) {
+        throw new JwtRejected(claim + " is out of range");
+      }
       return Optional.of(Instant.ofEpochSecond(n.longValue()));
     }
     return Optional.empty();
