@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +55,8 @@ class CliTest {
                             command("reloaded", "test -f " + work.resolve("reloaded")),
                             command("reload-yaml", "touch " + work.resolve("yaml-reloaded")),
                             command("ok", "true"),
-                            command("fail", "false")),
+                            command("fail", "false"),
+                            command("slow", "sleep 13")),
                         java.util.List.of(),
                         dev.keyturn.core.Outbound.publicOnly()))
                 .build(),
@@ -792,6 +795,26 @@ class CliTest {
         .contains("cli/rot/FAILS (failed)")
         .contains("'keyturn rotations NAME' shows why")
         .doesNotContain("cli/rot/DETACHED");
+  }
+
+  @Test
+  void rotate_checkSlowerThanTheRequestWindow_answersBeforeItEnds_andRotateWaitsForTheOutcome() {
+    run("put", "cli/rot/SLOW", "--value", "v1");
+    run("rotation", "set", "cli/rot/SLOW", "--check", "after-set:command:slow");
+
+    Run detached = run("rotate", "cli/rot/SLOW", "--detach");
+
+    // the rotate request answers after at most 10 s while the 13 s check still runs, so a
+    // check slower than the client's HTTP timeout can no longer cut the answer off
+    assertThat(detached.code()).as(detached.err()).isZero();
+    assertThat(detached.out()).startsWith("rot_");
+    assertThat(run("rotations", "cli/rot/SLOW").out()).doesNotContain("finished");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> run("rotations", "cli/rot/SLOW").out().contains("finished"));
+    Run again = run("rotate", "cli/rot/SLOW");
+    assertThat(again.code()).as(again.out() + again.err()).isZero();
+    assertThat(again.out()).contains("finished");
   }
 
   @Test

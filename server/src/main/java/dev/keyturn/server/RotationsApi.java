@@ -34,12 +34,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The rule, rotation and status routes, and the one place where they map between wire records and
  * the domain. Who may call them is declared in {@link Routes}.
  */
 final class RotationsApi {
+  /** How long a rotate request waits for the rotation's steps before it answers. */
+  static final Duration IN_REQUEST = Duration.ofSeconds(10);
+
+  private static final ExecutorService STEPS =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rotation-steps-", 0).factory());
+
   private final RotationEngine engine;
   private final RotationStore rotations;
   private final RuleService rules;
@@ -130,11 +142,35 @@ final class RotationsApi {
       }
       Rotation started = engine.start(name, value, emergency, note, ex.caller.tokenId());
       ex.detail = started.id() + (emergency ? " emergency" : "");
-      // Steps that can run now run in this request; waits (back-off, propagation) go on in the
+      // Steps that can run now run at once; waits (back-off, propagation) go on in the
       // scheduler, and the caller polls GET /v1/rotations/{id}.
-      return info(engine.runDue(started.id()));
+      return info(runAWhile(started));
     } finally {
       value.ifPresent(Plaintext::destroy);
+    }
+  }
+
+  /**
+   * Runs the steps of a rotation that can run now, answering with its state after at most {@link
+   * #IN_REQUEST}: a slow target or check (an SMTP server that never answers takes its whole
+   * timeout, 30 s by default, per attempt) goes on in the background, so the caller's HTTP timeout
+   * never cuts the answer off while the rotation runs on unseen.
+   */
+  private Rotation runAWhile(Rotation started) {
+    CompletableFuture<Rotation> run =
+        CompletableFuture.supplyAsync(() -> engine.runDue(started.id()), STEPS);
+    try {
+      return run.get(IN_REQUEST.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      return rotations.rotation(started.id()).orElse(started);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException failure) {
+        throw failure;
+      }
+      throw new IllegalStateException("rotation " + started.id() + " failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return rotations.rotation(started.id()).orElse(started);
     }
   }
 
