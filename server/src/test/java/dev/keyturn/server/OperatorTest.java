@@ -166,19 +166,40 @@ class OperatorTest {
         assertThat(out).doesNotExist();
       }
 
-      String id = Operator.issue(config, out, clock(), random());
+      String id = onceReleased(() -> Operator.issue(config, out, clock(), random()));
 
       try (NodePresence held = NodePresence.exclusive(url)) {
         assertThatThrownBy(() -> RunningServer.start(config, Clock.systemUTC()))
             .isInstanceOf(KeyturnException.Conflict.class)
             .hasMessageContaining("operator command");
       }
-      try (RunningServer node = RunningServer.start(config, Clock.systemUTC())) {
+      try (RunningServer node =
+          onceReleased(() -> RunningServer.start(config, Clock.systemUTC()))) {
         String token = Files.readString(out).strip();
         assertThat(node.client(token).whoami().tokenId()).isEqualTo(id);
       }
     } finally {
       execute(base, "DROP SCHEMA " + schema + " CASCADE");
+    }
+  }
+
+  /**
+   * Runs {@code action} until the store lock of a session that just closed is released: PostgreSQL
+   * ends a closed session's backend, and frees its advisory locks, a moment after the client closes
+   * it, so an operator command started right after a server stopped may still see it.
+   */
+  private static <T> T onceReleased(java.util.function.Supplier<T> action)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      try {
+        return action.get();
+      } catch (KeyturnException.Conflict e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 
