@@ -201,6 +201,15 @@ public final class RotationEngine {
 
   /** Runs the rotation's current step if it is due; returns the rotation after it. */
   public Rotation step(String id) {
+    return claimAndStep(id, false);
+  }
+
+  /**
+   * Runs the rotation's step under this node's claim, and with {@code onward} the steps after it
+   * while they are due, under the same claim (renewed when half of it is gone): one claim and one
+   * release per run instead of one per step.
+   */
+  private Rotation claimAndStep(String id, boolean onward) {
     if (!stepping.add(id)) {
       // A request and the scheduler may both try; one runs the step, the other reports.
       return store.rotation(id).orElseThrow();
@@ -208,24 +217,57 @@ public final class RotationEngine {
     try {
       Optional<Rotation> waiting = otherCommands(id);
       if (waiting.isPresent()) {
-        return store
-            .rule(waiting.get().secret())
-            .map(entry -> waits.noted(waiting.get(), entry.rule()))
-            .orElse(waiting.get());
+        return noted(waiting.get());
       }
       // Nodes sharing a store: one runs the step; a dead node's claim expires.
-      Instant now = clock.instant();
-      if (!store.claim(id, node, now, now.plus(CLAIM))) {
+      Instant claimed = clock.instant();
+      if (!store.claim(id, node, claimed, claimed.plus(CLAIM))) {
         return store.rotation(id).orElseThrow();
       }
       try {
-        return stepOnce(id);
+        Rotation before = stepOnce(id);
+        while (onward && dueAgain(before)) {
+          waiting = otherCommands(id);
+          if (waiting.isPresent()) {
+            return noted(waiting.get());
+          }
+          Instant now = clock.instant();
+          if (now.isAfter(claimed.plus(CLAIM.dividedBy(2)))) {
+            if (!store.claim(id, node, now, now.plus(CLAIM))) {
+              return store.rotation(id).orElseThrow();
+            }
+            claimed = now;
+          }
+          Rotation after = stepOnce(id);
+          if (!progressed(before, after)) {
+            return after;
+          }
+          before = after;
+        }
+        return before;
       } finally {
         store.release(id, node);
       }
     } finally {
       stepping.remove(id);
     }
+  }
+
+  private Rotation noted(Rotation waiting) {
+    return store
+        .rule(waiting.secret())
+        .map(entry -> waits.noted(waiting, entry.rule()))
+        .orElse(waiting);
+  }
+
+  private boolean dueAgain(Rotation rotation) {
+    return !rotation.state().isFinal() && !rotation.nextAttemptAt().isAfter(clock.instant());
+  }
+
+  private static boolean progressed(Rotation before, Rotation after) {
+    return after.state() != before.state()
+        || after.attempt() != before.attempt()
+        || !after.updatedAt().equals(before.updatedAt());
   }
 
   /**
@@ -282,15 +324,11 @@ public final class RotationEngine {
     Rotation after = store.rotation(id).orElseThrow();
     while (true) {
       Rotation before = after;
-      after = step(id);
+      after = claimAndStep(id, true);
       if (after.state().isFinal() || after.nextAttemptAt().isAfter(clock.instant())) {
         return after;
       }
-      boolean progressed =
-          after.state() != before.state()
-              || after.attempt() != before.attempt()
-              || !after.updatedAt().equals(before.updatedAt());
-      if (progressed) {
+      if (progressed(before, after)) {
         continue;
       }
       if (!stepping.contains(id)) {

@@ -36,14 +36,15 @@ import org.flywaydb.core.Flyway;
 
 /**
  * The {@link Store} on JDBC: SQLite (the embedded default) or PostgreSQL (several nodes sharing one
- * database). Updates of one secret are serialized: SQLite opens every write transaction with {@code
- * BEGIN IMMEDIATE} (one writer at a time); PostgreSQL locks the secret's row with {@code SELECT ...
- * FOR UPDATE}. Just before a {@link UnitOfWork} commits, its change events are written under the
- * change-events ordering lock ({@link ChangeEvents}), then its audit records are chained under the
- * lock the group-committing {@link AuditLog} takes (on PostgreSQL both are transaction-scoped
- * advisory locks; SQLite has one writer): always the last two locks a transaction takes, in that
- * order, so no transaction holding either waits for a row lock. The schema is migrated with Flyway
- * when the store opens.
+ * database). Updates of one secret are serialized: on SQLite every write transaction of this
+ * process runs in turn on the one connection of a {@link GroupCommit} (opened with {@code BEGIN
+ * IMMEDIATE}, so other processes wait too), which commits several of them with one fsync;
+ * PostgreSQL locks the secret's row with {@code SELECT ... FOR UPDATE}. Just before a {@link
+ * UnitOfWork} commits, its change events are written under the change-events ordering lock ({@link
+ * ChangeEvents}), then its audit records are chained under the lock the group-committing {@link
+ * AuditLog} takes (on PostgreSQL both are transaction-scoped advisory locks; SQLite has one
+ * writer): always the last two locks a transaction takes, in that order, so no transaction holding
+ * either waits for a row lock. The schema is migrated with Flyway when the store opens.
  *
  * <p>Thread-safe. SQL errors become {@link KeyturnException.Unavailable}; statements take values
  * only as parameters, so no error text carries one.
@@ -62,6 +63,7 @@ public final class JdbcStore implements Store {
   private final RotationStore rotations;
   private final SettingStore settings;
   private final ChangeEvents changeEvents;
+  private final GroupCommit groupCommit;
   private volatile AuditChain chain;
   private volatile AuditLog auditLog;
   private final Optional<WalCheckpointer> checkpointer;
@@ -78,6 +80,7 @@ public final class JdbcStore implements Store {
     this.rotations = new JdbcRotationStore(pooled, integrity);
     this.settings = new JdbcSettingStore(pooled);
     this.changeEvents = new ChangeEvents(pooled, dialect, dataSource.getJdbcUrl());
+    this.groupCommit = new GroupCommit(dataSource);
   }
 
   /** The change events that every committed version change writes (for {@code GET /v1/watch}). */
@@ -263,6 +266,14 @@ public final class JdbcStore implements Store {
   }
 
   private <T> T transaction(Jdbc.Work<T> work) {
+    if (dialect == Dialect.SQLITE && !groupCommit.heldByCurrentThread()) {
+      // SQLite has one writer: one in-process queue for it, and one fsync per group of writes.
+      try {
+        return groupCommit.run(work);
+      } catch (SQLException e) {
+        throw unavailable(e);
+      }
+    }
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
