@@ -163,6 +163,28 @@ final class RotationSteps {
     Duration grace = graceAtFinish(rotation, rule, at, nextDue);
     VersionSet versions = wiring.secrets.describe(rotation.secret()).versions();
     Version now = versions.version(version).orElseThrow();
+    boolean revokes = grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS;
+    if (!revokes && !hasHooks(rule, HookSpec.Phase.AFTER_FINISH)) {
+      // Nothing runs between the stage move and the end: both commit in one unit of work.
+      Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
+      wiring.secrets.inTransaction(work -> {
+        if (now.stage() == Stage.PENDING) {
+          moves.auditedMove(work, rotation, version, Stage.CURRENT, grace);
+        }
+        work.rotations().setNextDue(rotation.secret(), nextDue);
+        work.rotations().save(finished);
+        moves.audited(
+            work,
+            finished,
+            "rotation.finish",
+            Optional.of(version),
+            "ok",
+            finishDetail(rule, grace));
+        return null;
+      });
+      moves.announce(finished);
+      return finished;
+    }
     // The stage moves, their audit records and the next due date commit together.
     wiring.secrets.inTransaction(work -> {
       if (now.stage() == Stage.PENDING) {
@@ -180,7 +202,7 @@ final class RotationSteps {
       return null;
     });
     Rotation done = rotation;
-    if (grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS) {
+    if (revokes) {
       done = retirements.revokeAfterFinish(done, rule);
     }
     Rotation finished;
@@ -197,17 +219,21 @@ final class RotationSteps {
               + " is current; roll back with keyturn stage if needed)");
     }
     moves.saveAudited(
-        finished,
-        "rotation.finish",
-        Optional.of(version),
-        "ok",
-        grace.isZero()
-            ? "old retired"
-            : rule.strategy() == Strategy.ALTERNATING_USERS
-                ? "previous valid until the next rotation"
-                : "grace " + Durations.format(grace));
+        finished, "rotation.finish", Optional.of(version), "ok", finishDetail(rule, grace));
     moves.announce(finished);
     return finished;
+  }
+
+  private static String finishDetail(RotationRule rule, Duration grace) {
+    return grace.isZero()
+        ? "old retired"
+        : rule.strategy() == Strategy.ALTERNATING_USERS
+            ? "previous valid until the next rotation"
+            : "grace " + Durations.format(grace);
+  }
+
+  private static boolean hasHooks(RotationRule rule, HookSpec.Phase phase) {
+    return rule.hooks().stream().anyMatch(h -> h.phase() == phase);
   }
 
   /**

@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
 final class IntegrityMigration {
   static final String METADATA_KEY_SETTING = "metadata-key";
   private static final Logger log = LoggerFactory.getLogger(IntegrityMigration.class);
+
+  /** The record that says rule MACs cover the due dates of every rule row. */
+  static final String RULES_MIGRATE_ACTION = "integrity.migrate-rules";
+
   private static final long MIGRATION_LOCK = 0x6b74696e74656772L; // "ktintegr"
 
   private final Dialect dialect;
@@ -78,18 +82,22 @@ final class IntegrityMigration {
     integrity.activate(macs, ledger, audit);
     integrity.tail();
     integrity.checkSound();
+    protectRuleDueDates(macs, audit, integrity);
   }
 
   private boolean migrateRecordExists() {
+    return actionRecorded(GenerationLedger.MIGRATE_ACTION);
+  }
+
+  private boolean actionRecorded(String action) {
     return pooled.read(c -> {
       try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT COUNT(*) FROM audit WHERE action = '"
-                      + GenerationLedger.MIGRATE_ACTION
-                      + "'");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1) > 0;
+          c.prepareStatement("SELECT COUNT(*) FROM audit WHERE action = ?")) {
+        ps.setString(1, action);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getLong(1) > 0;
+        }
       }
     });
   }
@@ -321,22 +329,99 @@ final class IntegrityMigration {
   }
 
   private static void migrateRules(Connection c, RowMacs macs, int[] counts) throws SQLException {
-    List<String[]> rules = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT secret, body FROM rules");
+    for (RuleRow rule : ruleRows(c)) {
+      writeRuleMac(c, macs, rule, 1);
+      counts[4]++;
+    }
+  }
+
+  /** A rule row's fields that its MAC covers. */
+  private record RuleRow(
+      String secret,
+      String body,
+      Optional<Instant> nextDue,
+      Optional<Instant> startAt,
+      long generation,
+      byte[] mac) {}
+
+  private static List<RuleRow> ruleRows(Connection c) throws SQLException {
+    List<RuleRow> rules = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT secret, body, next_due, start_at, generation, mac FROM rules");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        rules.add(new String[] {rs.getString(1), rs.getString(2)});
+        rules.add(
+            new RuleRow(
+                rs.getString(1),
+                rs.getString(2),
+                millis(rs, 3),
+                millis(rs, 4),
+                rs.getLong(5),
+                rs.getBytes(6)));
       }
     }
+    return rules;
+  }
+
+  private static void writeRuleMac(Connection c, RowMacs macs, RuleRow rule, long generation)
+      throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("UPDATE rules SET generation = 1, mac = ? WHERE secret = ?")) {
-      for (String[] rule : rules) {
-        ps.setBytes(1, macs.rule(rule[0], rule[1], 1));
-        ps.setString(2, rule[0]);
-        ps.executeUpdate();
-        counts[4]++;
-      }
+        c.prepareStatement("UPDATE rules SET generation = ?, mac = ? WHERE secret = ?")) {
+      ps.setLong(1, generation);
+      ps.setBytes(
+          2, macs.rule(rule.secret(), rule.body(), rule.nextDue(), rule.startAt(), generation));
+      ps.setString(3, rule.secret());
+      ps.executeUpdate();
     }
+  }
+
+  /**
+   * Once per store protected before rule MACs covered the due dates: every rule row whose MAC
+   * (which covered its document only) and generation check out gets a MAC over its due dates too,
+   * and the next generation, so that from then on an edited due date is caught. At that moment the
+   * due dates are trusted as they stand, as the first protection trusted every row. A row that does
+   * not check out stops the start. Marked done by one {@code integrity.migrate-rules} record.
+   */
+  private void protectRuleDueDates(RowMacs macs, AuditLog audit, Integrity integrity) {
+    if (actionRecorded(RULES_MIGRATE_ACTION)) {
+      return;
+    }
+    int[] upgraded = new int[1];
+    pooled.write(c -> {
+      for (RuleRow rule : ruleRows(c)) {
+        byte[] current =
+            macs.rule(
+                rule.secret(), rule.body(), rule.nextDue(), rule.startAt(), rule.generation());
+        if (RowMacs.same(current, rule.mac())) {
+          continue; // protected first by this version: its MAC covers the due dates already
+        }
+        String label = "rule of " + rule.secret();
+        String object = dev.keyturn.core.integrity.Generations.rule(rule.secret());
+        integrity.checkMac(
+            label,
+            macs.rule(rule.secret(), rule.body(), rule.generation()),
+            rule.mac(),
+            Optional.of(rule.secret()));
+        integrity.checkGeneration(label, object, rule.generation(), Optional.of(rule.secret()));
+        long generation = integrity.next(object, rule.generation());
+        writeRuleMac(c, macs, rule, generation);
+        pooled.wrote(object, generation);
+        upgraded[0]++;
+      }
+      return null;
+    });
+    audit.append(
+        List.of(
+            new AuditEvent(
+                clock.instant(),
+                "-",
+                "store",
+                RULES_MIGRATE_ACTION,
+                Optional.empty(),
+                Optional.empty(),
+                "ok",
+                "rule MACs cover the due dates: " + upgraded[0] + " rows upgraded")));
   }
 
   private static Optional<Instant> millis(ResultSet rs, int index) throws SQLException {

@@ -51,7 +51,7 @@ final class JdbcRotationStore implements RotationStore {
       if (integrity.active()) {
         String object = Generations.rule(secret);
         generation = integrity.next(object, storedGeneration(c, secret));
-        mac = integrity.macs().rule(secret, body, generation);
+        mac = integrity.macs().rule(secret, body, entry.nextDue(), entry.startAt(), generation);
         jdbc.wrote(object, generation);
       }
       try (PreparedStatement ps =
@@ -162,26 +162,78 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public void setNextDue(SecretName secret, Optional<Instant> nextDue) {
-    update("UPDATE rules SET next_due = ?, start_at = ? WHERE secret = ?", 2, secret, nextDue);
+    setDue(secret, Optional.of(nextDue), nextDue);
   }
 
   @Override
   public void setStartAt(SecretName secret, Optional<Instant> startAt) {
-    update("UPDATE rules SET start_at = ? WHERE secret = ?", 1, secret, startAt);
+    setDue(secret, Optional.empty(), startAt);
   }
 
-  /** Runs {@code sql}, whose parameters are {@code at} {@code times} times, then the secret. */
-  private void update(String sql, int times, SecretName secret, Optional<Instant> at) {
+  /**
+   * Sets the rule's start (and, when given, its due date). Once the store is protected the row's
+   * MAC covers both, so the row is read and checked first (a rewrite must not bless an edit), then
+   * written back with the next generation.
+   */
+  private void setDue(
+      SecretName secret, Optional<Optional<Instant>> nextDue, Optional<Instant> startAt) {
     jdbc.write(c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        for (int i = 1; i <= times; i++) {
-          setMillis(ps, i, at);
+      if (!integrity.active()) {
+        String sql =
+            nextDue.isPresent()
+                ? "UPDATE rules SET next_due = ?, start_at = ? WHERE secret = ?"
+                : "UPDATE rules SET start_at = ? WHERE secret = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          int i = 1;
+          if (nextDue.isPresent()) {
+            setMillis(ps, i++, nextDue.get());
+          }
+          setMillis(ps, i++, startAt);
+          ps.setString(i, secret.value());
+          ps.executeUpdate();
         }
-        ps.setString(times + 1, secret.value());
+        return null;
+      }
+      Optional<StoredRule> stored = storedRule(c, secret);
+      if (stored.isEmpty()) {
+        return null;
+      }
+      StoredRule row = stored.get();
+      Optional<Instant> due = nextDue.orElse(row.nextDue());
+      String object = Generations.rule(secret.value());
+      long generation = integrity.next(object, row.generation());
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE rules SET next_due = ?, start_at = ?, generation = ?, mac = ?"
+                  + " WHERE secret = ?")) {
+        setMillis(ps, 1, due);
+        setMillis(ps, 2, startAt);
+        ps.setLong(3, generation);
+        ps.setBytes(4, integrity.macs().rule(secret.value(), row.body(), due, startAt, generation));
+        ps.setString(5, secret.value());
         ps.executeUpdate();
       }
+      jdbc.wrote(object, generation);
       return null;
     });
+  }
+
+  /** A rule row as stored, checked against its MAC and the ledger. */
+  private record StoredRule(String body, Optional<Instant> nextDue, long generation) {}
+
+  private Optional<StoredRule> storedRule(java.sql.Connection c, SecretName secret)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT " + RULE_COLUMNS + " FROM rules WHERE secret = ?")) {
+      ps.setString(1, secret.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        check(rs);
+        return Optional.of(new StoredRule(rs.getString(2), millis(rs, 3), rs.getLong(5)));
+      }
+    }
   }
 
   @Override
@@ -373,20 +425,29 @@ final class JdbcRotationStore implements RotationStore {
         String name = rs.getString(1);
         String body = rs.getString(2);
         if (integrity.active()) {
-          String label = "rule of " + name;
-          long generation = rs.getLong(5);
-          integrity.checkMac(
-              label,
-              integrity.macs().rule(name, body, generation),
-              rs.getBytes(6),
-              Optional.of(name));
-          integrity.checkGeneration(label, Generations.rule(name), generation, Optional.of(name));
+          check(rs);
         }
         SecretName secret = SecretName.of(name);
         out.add(new RuleEntry(RuleJson.read(secret, body), millis(rs, 3), millis(rs, 4)));
       }
     }
     return out;
+  }
+
+  /**
+   * Checks the rule row at {@code rs} ({@link #RULE_COLUMNS}) against its MAC, which covers its due
+   * dates, and the ledger's generation.
+   */
+  private void check(ResultSet rs) throws SQLException {
+    String name = rs.getString(1);
+    String label = "rule of " + name;
+    long generation = rs.getLong(5);
+    integrity.checkMac(
+        label,
+        integrity.macs().rule(name, rs.getString(2), millis(rs, 3), millis(rs, 4), generation),
+        rs.getBytes(6),
+        Optional.of(name));
+    integrity.checkGeneration(label, Generations.rule(name), generation, Optional.of(name));
   }
 
   private static Optional<Instant> millis(ResultSet rs, int column) throws SQLException {

@@ -312,6 +312,81 @@ abstract class StoreIntegrityTest {
   }
 
   @Test
+  void ruleDueDateEditedToNow_dueQueryFailsAndStartsNothing() throws Exception {
+    RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(30))));
+      return null;
+    });
+    assertThat(store.rotations().dueRules(T0, 10)).isEmpty();
+
+    sql("UPDATE rules SET next_due = ?, start_at = ?", T0.toEpochMilli(), T0.toEpochMilli());
+
+    assertThatThrownBy(() -> store.rotations().dueRules(T0, 10))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class)
+        .hasMessageContaining("rule of " + PROD.value());
+  }
+
+  @Test
+  void ruleDueDateMovedAway_readFails() throws Exception {
+    RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(30))));
+      return null;
+    });
+
+    sql("UPDATE rules SET next_due = NULL, start_at = NULL");
+
+    assertThatThrownBy(() -> store.rotations().rule(PROD))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+    assertThatThrownBy(() -> store.rotations().rules("", 10))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+  }
+
+  @Test
+  void setNextDue_afterRestart_readsBackCheckedAndDue() throws Exception {
+    RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(30))));
+      return null;
+    });
+
+    store.inTransaction(work -> {
+      work.rotations().setNextDue(PROD, Optional.of(T0.minusSeconds(5)));
+      return null;
+    });
+    store.rotations().setStartAt(PROD, Optional.of(T0.minusSeconds(1)));
+    restart();
+
+    assertThat(store.rotations().rule(PROD).orElseThrow().nextDue()).contains(T0.minusSeconds(5));
+    assertThat(store.rotations().dueRules(T0, 10))
+        .singleElement()
+        .satisfies(e -> assertThat(e.startAt()).contains(T0.minusSeconds(1)));
+  }
+
+  @Test
+  void setNextDue_onEditedRuleRow_failsAndDoesNotBlessTheEdit() throws Exception {
+    RotationRule rule =
+        RotationRule.builder(PROD)
+            .owner("team-a")
+            .targetType("postgresql")
+            .target(Map.of("host", "db.internal", "username", "app"))
+            .build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(30))));
+      return null;
+    });
+    sql("UPDATE rules SET body = replace(body, 'db.internal', 'evil.example')");
+
+    assertThatThrownBy(
+            () -> store.rotations().setNextDue(PROD, Optional.of(T0.plus(Duration.ofDays(60)))))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+
+    assertThatThrownBy(() -> store.rotations().rule(PROD))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+  }
+
+  @Test
   void deletedRuleRowPutBack_readFails() throws Exception {
     RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
     store.inTransaction(work -> {

@@ -4,6 +4,7 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.crypto.Aad;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -137,9 +138,33 @@ public final class RowMacs {
     return mac(f);
   }
 
-  /** One rule row: the secret it belongs to and its whole stored document. */
+  /**
+   * One rule row as it was protected before its due dates were: the secret it belongs to and its
+   * whole stored document. Checked only for rows that have not been written since.
+   */
   public byte[] rule(String secret, String document, long generation) {
     return mac(List.of("keyturn/row/rule/v1", secret, document, Long.toString(generation)));
+  }
+
+  /**
+   * One rule row: the secret it belongs to, its whole stored document, when it is next due and when
+   * its rotation starts (epoch milliseconds, {@code -} for none), so that an edited row can neither
+   * start a rotation early nor be shown as not due.
+   */
+  public byte[] rule(
+      String secret,
+      String document,
+      Optional<Instant> nextDue,
+      Optional<Instant> startAt,
+      long generation) {
+    return mac(
+        List.of(
+            "keyturn/row/rule/v2",
+            secret,
+            document,
+            nextDue.map(t -> Long.toString(t.toEpochMilli())).orElse("-"),
+            startAt.map(t -> Long.toString(t.toEpochMilli())).orElse("-"),
+            Long.toString(generation)));
   }
 
   /** Constant-time comparison; false when either is absent. */
