@@ -387,6 +387,27 @@ final class IntegrityMigration {
     if (actionRecorded(RULES_MIGRATE_ACTION)) {
       return;
     }
+    int upgraded = upgradeRuleMacs(macs, integrity);
+    audit.append(
+        List.of(
+            new AuditEvent(
+                clock.instant(),
+                "-",
+                "store",
+                RULES_MIGRATE_ACTION,
+                Optional.empty(),
+                Optional.empty(),
+                "ok",
+                "rule MACs cover the due dates: " + upgraded + " rows upgraded")));
+  }
+
+  /**
+   * Gives every rule row whose MAC does not cover its due dates yet one that does (see {@link
+   * #protectRuleDueDates}), in one transaction; returns how many.
+   *
+   * @throws KeyturnException.IntegrityFailure if such a row fails its old MAC or generation
+   */
+  int upgradeRuleMacs(RowMacs macs, Integrity integrity) {
     int[] upgraded = new int[1];
     pooled.write(c -> {
       for (RuleRow rule : ruleRows(c)) {
@@ -411,17 +432,7 @@ final class IntegrityMigration {
       }
       return null;
     });
-    audit.append(
-        List.of(
-            new AuditEvent(
-                clock.instant(),
-                "-",
-                "store",
-                RULES_MIGRATE_ACTION,
-                Optional.empty(),
-                Optional.empty(),
-                "ok",
-                "rule MACs cover the due dates: " + upgraded[0] + " rows upgraded")));
+    return upgraded[0];
   }
 
   private static Optional<Instant> millis(ResultSet rs, int index) throws SQLException {

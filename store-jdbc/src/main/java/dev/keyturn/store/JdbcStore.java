@@ -143,6 +143,16 @@ public final class JdbcStore implements Store {
     }
   }
 
+  /** For tests of the integrity migrations: this store's protection and its writer. */
+  IntegrityMigration integrityMigration() {
+    return new IntegrityMigration(dialect, clock, chain, settings, pooled);
+  }
+
+  /** For tests of the integrity migrations: this store's protection. */
+  Integrity integrity() {
+    return integrity;
+  }
+
   /** The pool, for tests that look at connection settings. */
   DataSource dataSource() {
     return dataSource;

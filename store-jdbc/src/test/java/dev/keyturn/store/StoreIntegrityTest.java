@@ -387,6 +387,52 @@ abstract class StoreIntegrityTest {
   }
 
   @Test
+  void ruleRowProtectedBeforeDueDates_upgradeCoversThemAndTheOldMacNoLongerPasses()
+      throws Exception {
+    RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(30))));
+      return null;
+    });
+    Map<String, Object> row = row("SELECT * FROM rules WHERE secret = ?", PROD.value());
+    long generation = ((Number) row.get("generation")).longValue();
+    byte[] oldMac =
+        store.integrity().macs().rule(PROD.value(), (String) row.get("body"), generation);
+    sql("UPDATE rules SET mac = ?", oldMac);
+    assertThatThrownBy(() -> store.rotations().rule(PROD))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+
+    int upgraded =
+        store.integrityMigration().upgradeRuleMacs(store.integrity().macs(), store.integrity());
+    restart();
+
+    assertThat(upgraded).isEqualTo(1);
+    assertThat(store.rotations().rule(PROD).orElseThrow().nextDue())
+        .contains(T0.plus(Duration.ofDays(30)));
+    sql("UPDATE rules SET next_due = ?, start_at = ?", T0.toEpochMilli(), T0.toEpochMilli());
+    assertThatThrownBy(() -> store.rotations().dueRules(T0, 10))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+  }
+
+  @Test
+  void ruleRowWithOldMacAndEditedDocument_upgradeRefusesIt() throws Exception {
+    RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.of(T0.plus(Duration.ofDays(30))));
+      return null;
+    });
+    Map<String, Object> row = row("SELECT * FROM rules WHERE secret = ?", PROD.value());
+    long generation = ((Number) row.get("generation")).longValue();
+    sql(
+        "UPDATE rules SET mac = ?, body = replace(body, 'team-a', 'team-b')",
+        store.integrity().macs().rule(PROD.value(), (String) row.get("body"), generation));
+
+    assertThatThrownBy(() ->
+            store.integrityMigration().upgradeRuleMacs(store.integrity().macs(), store.integrity()))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+  }
+
+  @Test
   void deletedRuleRowPutBack_readFails() throws Exception {
     RotationRule rule = RotationRule.builder(PROD).owner("team-a").build();
     store.inTransaction(work -> {
