@@ -55,6 +55,9 @@ public final class RotationEngine {
   /** Rotations a thread of this node is stepping now; a second caller leaves them alone. */
   private final Set<String> stepping = ConcurrentHashMap.newKeySet();
 
+  /** When this node claimed the rotations it started to run at once ({@link #startToRun}). */
+  private final Map<String, Instant> claimedAtStart = new ConcurrentHashMap<>();
+
   public RotationEngine(
       SecretService secrets,
       RotationStore store,
@@ -145,6 +148,31 @@ public final class RotationEngine {
       boolean emergency,
       Optional<String> note,
       String requestedBy) {
+    return start(name, supplied, emergency, note, requestedBy, false);
+  }
+
+  /**
+   * As {@link #start(SecretName, Optional, boolean, Optional, String)}, for a caller that runs the
+   * rotation's steps at once ({@link #runDue}): the start takes this node's claim on it in the same
+   * unit of work, so its first step needs no claim of its own. Should this node stop before, other
+   * nodes resume the rotation when the claim expires.
+   */
+  public Rotation startToRun(
+      SecretName name,
+      Optional<Plaintext> supplied,
+      boolean emergency,
+      Optional<String> note,
+      String requestedBy) {
+    return start(name, supplied, emergency, note, requestedBy, true);
+  }
+
+  private Rotation start(
+      SecretName name,
+      Optional<Plaintext> supplied,
+      boolean emergency,
+      Optional<String> note,
+      String requestedBy,
+      boolean claim) {
     RotationRule rule = ruleOf(name);
     if (note.isPresent()) {
       Rotation.checkNote(note.get());
@@ -184,10 +212,20 @@ public final class RotationEngine {
             .build();
     // With a supplied value the rotation is first seen already past create, holding its pending
     // version: a scheduler tick between two units would find it in create with no value to make.
-    return secrets.inTransaction(work -> {
-      moves.start(work, rotation);
-      return supplied.isPresent() ? steps.createPending(work, rotation, supplied.get()) : rotation;
-    });
+    Rotation started =
+        secrets.inTransaction(work -> {
+          moves.start(work, rotation);
+          if (claim) {
+            work.rotations().claim(rotation.id(), node, now, now.plus(CLAIM));
+          }
+          return supplied.isPresent()
+              ? steps.createPending(work, rotation, supplied.get())
+              : rotation;
+        });
+    if (claim) {
+      claimedAtStart.put(rotation.id(), now);
+    }
+    return started;
   }
 
   private RotationRule ruleOf(SecretName name) {
@@ -220,18 +258,23 @@ public final class RotationEngine {
         return noted(waiting.get());
       }
       // Nodes sharing a store: one runs the step; a dead node's claim expires.
-      Instant claimed = clock.instant();
-      if (!store.claim(id, node, claimed, claimed.plus(CLAIM))) {
-        return store.rotation(id).orElseThrow();
+      Instant claimed = claimedAtStart.remove(id);
+      Instant now = clock.instant();
+      if (claimed == null || now.isAfter(claimed.plus(CLAIM.dividedBy(2)))) {
+        claimed = now;
+        if (!store.claim(id, node, now, now.plus(CLAIM))) {
+          return store.rotation(id).orElseThrow();
+        }
       }
+      Rotation before = null;
       try {
-        Rotation before = stepOnce(id);
+        before = stepOnce(id);
         while (onward && dueAgain(before)) {
           waiting = otherCommands(id);
           if (waiting.isPresent()) {
             return noted(waiting.get());
           }
-          Instant now = clock.instant();
+          now = clock.instant();
           if (now.isAfter(claimed.plus(CLAIM.dividedBy(2)))) {
             if (!store.claim(id, node, now, now.plus(CLAIM))) {
               return store.rotation(id).orElseThrow();
@@ -239,14 +282,18 @@ public final class RotationEngine {
             claimed = now;
           }
           Rotation after = stepOnce(id);
-          if (!progressed(before, after)) {
+          boolean moved = progressed(before, after);
+          before = after;
+          if (!moved) {
             return after;
           }
-          before = after;
         }
         return before;
       } finally {
-        store.release(id, node);
+        // A rotation that ended under this claim gave it up with its last save.
+        if (before == null || !before.state().isFinal() || before.updatedAt().isBefore(claimed)) {
+          store.release(id, node);
+        }
       }
     } finally {
       stepping.remove(id);

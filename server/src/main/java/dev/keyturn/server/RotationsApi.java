@@ -140,7 +140,7 @@ final class RotationsApi {
         SuppliedValues.check(
             rotations.rule(name).map(RotationStore.RuleEntry::rule), secrets, name, value.get());
       }
-      Rotation started = engine.start(name, value, emergency, note, ex.caller.tokenId());
+      Rotation started = engine.startToRun(name, value, emergency, note, ex.caller.tokenId());
       ex.detail = started.id() + (emergency ? " emergency" : "");
       // Steps that can run now run at once; waits (back-off, propagation) go on in the
       // scheduler, and the caller polls GET /v1/rotations/{id}.

@@ -165,7 +165,8 @@ final class Scheduler implements AutoCloseable {
 
   private void startDue(SecretName name) {
     try {
-      Rotation started = engine.start(name, Optional.empty(), false, "scheduler");
+      Rotation started =
+          engine.startToRun(name, Optional.empty(), false, Optional.empty(), "scheduler");
       engine.runDue(started.id());
     } catch (KeyturnException.RotationInProgress e) {
       // another node started it first

@@ -308,7 +308,10 @@ final class JdbcRotationStore implements RotationStore {
       try (PreparedStatement ps =
           c.prepareStatement(
               "UPDATE rotations SET state = ?, attempt = ?, updated_at = ?, next_attempt_at = ?,"
-                  + " pending_version = ?, reason = ?, process = ?, checklist = ?, active = ?"
+                  + " pending_version = ?, reason = ?, process = ?, checklist = ?, active = ?,"
+                  // An ended rotation needs no claim: its last save gives it up.
+                  + " lease_owner = CASE WHEN ? = 1 THEN lease_owner END,"
+                  + " lease_until = CASE WHEN ? = 1 THEN lease_until END"
                   + " WHERE id = ?")) {
         ps.setString(1, r.state().wireName());
         ps.setInt(2, r.attempt());
@@ -326,8 +329,11 @@ final class JdbcRotationStore implements RotationStore {
           ps.setNull(7, Types.BIGINT);
         }
         ps.setString(8, RuleCodec.encodeChecklist(r.checklist()));
-        ps.setInt(9, r.state().isFinal() ? 0 : 1);
-        ps.setString(10, r.id());
+        int active = r.state().isFinal() ? 0 : 1;
+        ps.setInt(9, active);
+        ps.setInt(10, active);
+        ps.setInt(11, active);
+        ps.setString(12, r.id());
         if (ps.executeUpdate() != 1) {
           throw new KeyturnException.NotFound("rotation " + r.id() + " does not exist");
         }

@@ -180,6 +180,10 @@ public final class InMemoryRotationStore implements RotationStore {
         throw new KeyturnException.NotFound("rotation " + rotation.id() + " does not exist");
       }
       rotations.put(rotation.id(), rotation);
+      if (rotation.state().isFinal()) {
+        leaseOwner.remove(rotation.id());
+        leaseUntil.remove(rotation.id());
+      }
     }
   }
 

@@ -97,6 +97,31 @@ public abstract class RotationStoreContract extends StoreFixture {
   }
 
   @Test
+  void rotations_saveOfAnEndedRotation_givesUpItsClaim() {
+    RotationStore rotations = store.rotations();
+    Rotation running = rotation("rot_8", NAME, RotationState.FINISH, T0);
+    rotations.start(running);
+    assertThat(rotations.claim("rot_8", "node-a", T0, T0.plusSeconds(600))).isTrue();
+
+    rotations.save(running.moveTo(RotationState.FINISHED, T0.plusSeconds(1)));
+
+    assertThat(rotations.claim("rot_8", "node-b", T0.plusSeconds(2), T0.plusSeconds(60))).isTrue();
+  }
+
+  @Test
+  void rotations_claimInTheStartsUnit_holdsAgainstOtherNodes() {
+    store.inTransaction(work -> {
+      work.rotations().start(rotation("rot_7", NAME, RotationState.CREATE, T0));
+      return work.rotations().claim("rot_7", "node-a", T0, T0.plusSeconds(600));
+    });
+
+    assertThat(store.rotations().claim("rot_7", "node-b", T0.plusSeconds(1), T0.plusSeconds(60)))
+        .isFalse();
+    assertThat(store.rotations().claim("rot_7", "node-a", T0.plusSeconds(1), T0.plusSeconds(60)))
+        .isTrue();
+  }
+
+  @Test
   void rules_putReadListDueAndDelete() {
     RotationStore rotations = store.rotations();
     RotationRule rule =

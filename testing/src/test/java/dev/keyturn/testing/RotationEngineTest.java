@@ -95,6 +95,41 @@ class RotationEngineTest {
   }
 
   @Test
+  void startToRun_claimsInTheStart_otherNodesWaitAndItEndsWithNoClaimLeft() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    RotationEngine other =
+        new RotationEngine(
+            secrets,
+            store.rotations(),
+            Map.of("fake", target),
+            Map.of(),
+            audit,
+            clock,
+            random,
+            "node-other",
+            ended::add);
+
+    Rotation started = engine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok");
+    Rotation elsewhere = other.step(started.id());
+    Rotation finished = engine.runDue(started.id());
+
+    assertThat(elsewhere.state()).isEqualTo(RotationState.CREATE);
+    assertThat(finished.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(target.calls()).containsExactly("set#2", "test#2");
+    assertThat(store.rotations().claim(started.id(), "node-other", T0, T0.plusSeconds(60)))
+        .as("the finish gave the claim up")
+        .isTrue();
+    assertThat(audit.records())
+        .extracting(rec -> rec.event().action())
+        .containsSubsequence(
+            "rotation.start",
+            "rotation.create",
+            "rotation.set",
+            "rotation.test",
+            "rotation.finish");
+  }
+
+  @Test
   void rotation_createsPendingSetsTestsAndFinishesWithGrace() {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
 

@@ -80,7 +80,7 @@ public interface RotationStore {
   /** Gives up {@code node}'s claim on rotation {@code id}. */
   void release(String id, String node);
 
-  /** Persists a rotation's new state. */
+  /** Persists a rotation's new state; a rotation that ended gives up any claim on it. */
   void save(Rotation rotation);
 
   Optional<Rotation> rotation(String id);
