@@ -122,7 +122,10 @@ public final class RotateBenchmark {
         pool,
         names,
         name -> {
-          var r = engine.runDue(engine.start(name, Optional.empty(), false, "bench").id());
+          // As the scheduler does: start with this node's claim, then run the steps.
+          var r =
+              engine.runDue(
+                  engine.startToRun(name, Optional.empty(), false, Optional.empty(), "bench").id());
           if (r.state() == RotationState.FINISHED) {
             finished.incrementAndGet();
           }

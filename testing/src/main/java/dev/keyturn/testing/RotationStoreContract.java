@@ -103,7 +103,7 @@ public abstract class RotationStoreContract extends StoreFixture {
     rotations.start(running);
     assertThat(rotations.claim("rot_8", "node-a", T0, T0.plusSeconds(600))).isTrue();
 
-    rotations.save(running.moveTo(RotationState.FINISHED, T0.plusSeconds(1)));
+    rotations.save(rotation("rot_8", NAME, RotationState.FINISHED, T0.plusSeconds(1)));
 
     assertThat(rotations.claim("rot_8", "node-b", T0.plusSeconds(2), T0.plusSeconds(60))).isTrue();
   }
