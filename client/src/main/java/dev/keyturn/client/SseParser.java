@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * LF or CRLF, even across chunks; {@code id}, {@code event} and {@code data} fields (several {@code
  * data} lines joined by LF); a line starting with {@code :} is a comment; a blank line dispatches.
  * An event with no data is not dispatched, but its {@code id} is kept. A line longer than {@link
- * #MAX_LINE} bytes is an error. Not thread-safe.
+ * #MAX_LINE} bytes, or an event whose data reaches {@link #MAX_LINE} characters, is an error. Not
+ * thread-safe.
  */
 final class SseParser {
   static final int MAX_LINE = 1 << 20;
@@ -39,7 +40,7 @@ final class SseParser {
   /**
    * Parses {@code bytes}, calling the sink for each complete event or comment.
    *
-   * @throws IllegalStateException when a line is longer than {@link #MAX_LINE}
+   * @throws IllegalStateException when a line or an event is longer than {@link #MAX_LINE}
    */
   void feed(ByteBuffer bytes) {
     while (bytes.hasRemaining()) {
@@ -83,6 +84,10 @@ final class SseParser {
         type = value;
         break;
       case "data":
+        if (data.length() + value.length() >= MAX_LINE) {
+          // A stream that never ends its event would otherwise grow it until the heap runs out.
+          throw new IllegalStateException("an event stream event is longer than " + MAX_LINE);
+        }
         if (hasData) {
           data.append('\n');
         }

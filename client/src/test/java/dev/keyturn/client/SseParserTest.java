@@ -81,4 +81,21 @@ class SseParserTest {
     assertThatThrownBy(() -> parser.feed(ByteBuffer.wrap(big)))
         .isInstanceOf(IllegalStateException.class);
   }
+
+  @Test
+  void manyDataLinesWithoutABlankLine_pastTheLimit_isAnError() {
+    // Each line is short; a hostile stream that never ends its event must not grow it forever.
+    String line = "data: " + "a".repeat(64 * 1024) + "\n";
+    byte[] chunk = line.getBytes(StandardCharsets.UTF_8);
+
+    assertThatThrownBy(
+            () -> {
+              for (int i = 0; i <= SseParser.MAX_LINE / (64 * 1024) + 1; i++) {
+                parser.feed(ByteBuffer.wrap(chunk));
+              }
+            })
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("event");
+    assertThat(got).isEmpty();
+  }
 }
