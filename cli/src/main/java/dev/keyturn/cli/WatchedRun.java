@@ -126,10 +126,8 @@ final class WatchedRun implements WatchListener {
           try {
             fresh = mapping.resolve(spec);
           } catch (KeyturnException | KeyturnClientException e) {
-            Duration wait =
-                retry.dividedBy(2).plusMillis(random.nextLong(retry.toMillis() / 2 + 1));
-            retry =
-                retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
+            Duration wait = jittered(retry);
+            retry = doubled(retry);
             say(
                 "cannot re-read the mapping ("
                     + ExitCode.message(e)
@@ -139,19 +137,35 @@ final class WatchedRun implements WatchListener {
             scheduled = true;
             continue;
           }
-          retry = FIRST_RETRY;
           if (fresh.sameAs(current)) {
+            retry = FIRST_RETRY;
             say("no mapped value changed; CMD keeps running");
             continue;
           }
           Optional<String> signal = settings.onChange().signal();
           if (signal.isPresent()) {
-            environment.apply(fresh);
+            try {
+              environment.apply(fresh);
+            } catch (KeyturnException e) {
+              // The folder cannot be written (gone, full): CMD is not signalled, and run goes on
+              // supervising it rather than ending and leaving it behind.
+              Duration wait = jittered(retry);
+              retry = doubled(retry);
+              say(
+                  ExitCode.message(e)
+                      + "; CMD keeps its values and is not signalled; trying again in "
+                      + seconds(wait));
+              due = System.nanoTime() + wait.toNanos();
+              scheduled = true;
+              continue;
+            }
+            retry = FIRST_RETRY;
             current = fresh;
             say("a mapped value changed; files rewritten, sending SIG" + signal.get());
             supervisor.signal(signal.get());
             continue;
           }
+          retry = FIRST_RETRY;
           say("a mapped value changed; restarting CMD");
           int code =
               supervisor.stop(
@@ -234,6 +248,15 @@ final class WatchedRun implements WatchListener {
     } catch (RuntimeException e) {
       return ExitCode.message(e);
     }
+  }
+
+  /** A random wait in [retry/2, retry]: instances that failed together do not retry together. */
+  private Duration jittered(Duration retry) {
+    return retry.dividedBy(2).plusMillis(random.nextLong(retry.toMillis() / 2 + 1));
+  }
+
+  private static Duration doubled(Duration retry) {
+    return retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
   }
 
   private static String seconds(Duration d) {

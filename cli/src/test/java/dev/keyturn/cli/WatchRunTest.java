@@ -73,6 +73,8 @@ class WatchRunTest {
   @AfterEach
   void end() {
     if (run != null && run.isAlive()) {
+      // SIGKILL cannot be passed on: end CMD first, or it outlives the test run.
+      run.descendants().forEach(ProcessHandle::destroyForcibly);
       run.destroyForcibly();
     }
   }
@@ -215,6 +217,39 @@ class WatchRunTest {
     try (var left = Files.list(Path.of(env.get("XDG_RUNTIME_DIR")))) {
       assertThat(left).isEmpty();
     }
+    assertNoCanary(stderr() + Files.readString(out));
+  }
+
+  @Test
+  void signalHup_filesCannotBeRewritten_childKeepsRunningUnderRun_saysSoWithoutValue()
+      throws Exception {
+    fx.put("app/w7/SECRET_KEY", CANARY + "old");
+    Map<String, String> env = env("read:app/w7/*");
+    watch(
+        env,
+        "w7",
+        List.of("--splay", "0s", "--files", "--on-change", "signal:HUP", "--path", "app/w7"),
+        false);
+    // The folder vanishes under run (a cleaner, an operator): the next rewrite cannot happen.
+    try (var dirs = Files.list(Path.of(env.get("XDG_RUNTIME_DIR")))) {
+      for (Path dir : dirs.toList()) {
+        try (var files = Files.list(dir)) {
+          for (Path f : files.toList()) {
+            Files.delete(f);
+          }
+        }
+        Files.delete(dir);
+      }
+    }
+
+    fx.put("app/w7/SECRET_KEY", CANARY + "new");
+    awaitStderr("cannot write");
+
+    // run still supervises CMD: the child is neither signalled with unwritten files nor orphaned.
+    assertThat(run.isAlive()).as(this::stderr).isTrue();
+    assertThat(log("w7")).containsExactly("start");
+    assertThat(endRun("TERM")).isEqualTo(42);
+    assertThat(log("w7")).containsExactly("start", "TERM");
     assertNoCanary(stderr() + Files.readString(out));
   }
 
