@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Turns an {@code Authorization: Bearer} header into a {@link Caller}. The token is hashed once
@@ -31,6 +32,9 @@ final class Authenticator {
   private final TokenStore tokens;
   private final Clock clock;
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  // Bumped by every forget: a lookup that was in flight during one does not cache what it read,
+  // which may predate the revocation.
+  private final AtomicLong forgets = new AtomicLong();
 
   Authenticator(TokenStore tokens, Clock clock) {
     this.tokens = requireNonNull(tokens, "tokens");
@@ -60,6 +64,7 @@ final class Authenticator {
     if (cached != null && cached.loadedAt.plus(CACHE_TTL).isAfter(now)) {
       record = cached.record;
     } else {
+      long forgotten = forgets.get();
       record =
           tokens
               .findByHash(HexFormat.of().parseHex(key))
@@ -67,7 +72,9 @@ final class Authenticator {
       if (cache.size() >= CACHE_LIMIT) {
         cache.clear();
       }
-      cache.put(key, new Cached(record, now));
+      Cached loaded = new Cached(record, now);
+      // Checked under the key's lock: a forget's remove, which follows its bump, comes after this.
+      cache.compute(key, (k, old) -> forgets.get() == forgotten ? loaded : old);
     }
     if (!record.validAt(now)) {
       throw new KeyturnException.Unauthenticated(
@@ -84,6 +91,7 @@ final class Authenticator {
 
   /** Drops {@code token} from the cache, so that its revocation applies to the next request. */
   void forget(TokenRecord token) {
+    forgets.incrementAndGet();
     cache.remove(HexFormat.of().formatHex(token.hash()));
   }
 
