@@ -17,12 +17,12 @@ import java.util.Map;
  * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
  * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
  * status}, {@code keyring}, {@code hmac sign|verify}, {@code fernet encrypt|decrypt}, {@code run
- * --path P -- true}, {@code run --secret NAME -- true}, {@code history}, {@code describe}, {@code
- * jwt sign} and {@code jwt verify} (an HMAC key; the token read is refused, exit 3) (the last five
- * through picocli, for every command that uses it) through the same code as {@code keyturn} does,
- * against a loopback responder in this JVM that answers as a server would. No server, data folder
- * or fixed port is needed, so a build never waits for a server or collides with one. Prints
- * nothing; exits non-zero if a command failed.
+ * --path P -- true}, {@code jwt sign} and {@code jwt verify} (an HMAC key; the token read is
+ * refused, exit 3), {@code run --secret NAME -- true}, {@code history} and {@code describe} (the
+ * last three through picocli, for every command that uses it) through the same code as {@code
+ * keyturn} does, against a loopback responder in this JVM that answers as a server would. No
+ * server, data folder or fixed port is needed, so a build never waits for a server or collides with
+ * one. Prints nothing; exits non-zero if a command failed.
  */
 public final class AotTraining {
   private static final Map<String, String> ANSWERS =
@@ -128,9 +128,9 @@ public final class AotTraining {
       failed += KeyturnCli.run(io(env), "history", "app/training/KEY") == 0 ? 0 : 1;
       failed += KeyturnCli.run(io(env), "describe", "app/training/KEY") == 0 ? 0 : 1;
       String[] jwtSign = {"jwt", "sign", "app/training/JWT", "--claims", "{\"sub\":\"training\"}"};
-      failed += KeyturnCli.run(io(env), jwtSign) == 0 ? 0 : 1;
+      failed += FastCli.run(io(env), jwtSign) == 0 ? 0 : 1;
       String[] jwtVerify = {"jwt", "verify", "app/training/JWT"};
-      failed += KeyturnCli.run(io(env), jwtVerify) == ExitCode.FOUND ? 0 : 1;
+      failed += FastCli.run(io(env), jwtVerify) == ExitCode.FOUND ? 0 : 1;
       String[] generate = {"generate", "hex:32"};
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       failed +=

@@ -18,16 +18,17 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code keyring NAME}, {@code hmac sign|verify} and {@code fernet encrypt|decrypt} without
- * picocli, Jackson or {@code java.net.http} (docs/performance.md): the same {@link KeyringActions}
- * as the picocli commands, with the keyring fetched over {@link PlainHttp} and read with core's
- * JSON reader (with the client's Jackson mapper and {@link KeyringVersions} when the answer holds
- * anything unusual, so that both paths fail alike). Options in the {@code --name=value} form,
- * {@code --}, {@code @FILE}, {@code keyring --json}, repeated or unknown options and missing or
- * conflicting arguments are declined before anything is read or sent, and picocli answers them.
+ * {@code keyring NAME}, {@code hmac sign|verify} and {@code fernet encrypt|decrypt} (and, through
+ * {@link FastJwt}, {@code jwt sign|verify}) without picocli, Jackson or {@code java.net.http}
+ * (docs/performance.md): the same {@link KeyringActions} as the picocli commands, with the keyring
+ * fetched over {@link PlainHttp} and read with core's JSON reader (with the client's Jackson mapper
+ * and {@link KeyringVersions} when the answer holds anything unusual, so that both paths fail
+ * alike). Options in the {@code --name=value} form, {@code --}, {@code @FILE}, {@code keyring
+ * --json}, repeated or unknown options and missing or conflicting arguments are declined before
+ * anything is read or sent, and picocli answers them.
  */
 final class FastKeyring {
-  static final Set<String> COMMANDS = Set.of("keyring", "hmac", "fernet");
+  static final Set<String> COMMANDS = Set.of("keyring", "hmac", "fernet", "jwt");
 
   private static final Map<String, Set<String>> FLAGS =
       Map.of(
@@ -43,12 +44,16 @@ final class FastKeyring {
           "verify", Set.of("--file", "--algorithm"),
           "encrypt", Set.of("--file"),
           "decrypt", Set.of("--file", "--ttl"));
+  private static final Set<String> KEYRING_KEYS = Set.of("name", "versions");
   private static final Set<String> ENTRY_KEYS = Set.of("version", "stage", "value", "accept_until");
 
   private FastKeyring() {}
 
   /** Runs {@code args} ({@code args[0]} is one of {@link #COMMANDS}) or returns DECLINED. */
   static int run(Io io, String[] args) {
+    if (args[0].equals("jwt")) {
+      return FastJwt.run(io, args);
+    }
     boolean sub = !args[0].equals("keyring");
     if (sub
         && (args.length < 2
@@ -152,7 +157,7 @@ final class FastKeyring {
   }
 
   private static int keyring(Io io, byte[] body) {
-    List<Map<String, Object>> entries = entries(body);
+    List<Map<String, Object>> entries = entries(body, KEYRING_KEYS);
     List<String[]> rows = new ArrayList<>();
     for (Map<String, Object> e : entries == null ? List.<Map<String, Object>>of() : entries) {
       if (!(e.get("value") instanceof String text) || !KeyringActions.plain(text)) {
@@ -177,7 +182,15 @@ final class FastKeyring {
 
   /** The versions as {@link KeyringVersions} reads them from the same answer. */
   private static List<KeyVersion> versions(byte[] body) {
-    List<Map<String, Object>> entries = entries(body);
+    return versions(body, KEYRING_KEYS);
+  }
+
+  /**
+   * The versions as {@link KeyringVersions} reads them from an answer whose object has no keys but
+   * {@code keys}.
+   */
+  static List<KeyVersion> versions(byte[] body, Set<String> keys) {
+    List<Map<String, Object>> entries = entries(body, keys);
     if (entries == null || entries.isEmpty()) {
       return KeyringVersions.of(Commands.jackson(body, KeyringResponse.class));
     }
@@ -195,8 +208,8 @@ final class FastKeyring {
   }
 
   /** The entries of an answer of the usual shape, else null. */
-  private static List<Map<String, Object>> entries(byte[] body) {
-    Map<String, Object> o = Commands.object(body, Set.of("name", "versions"));
+  private static List<Map<String, Object>> entries(byte[] body, Set<String> keys) {
+    Map<String, Object> o = Commands.object(body, keys);
     if (o == null || !(o.get("name") instanceof String) || !(o.get("versions") instanceof List)) {
       return null;
     }

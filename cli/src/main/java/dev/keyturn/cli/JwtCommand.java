@@ -10,11 +10,11 @@ import dev.keyturn.keyring.KeyringException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,6 +47,49 @@ final class JwtCommand implements Runnable {
     new picocli.CommandLine(this).usage(root.io.out());
   }
 
+  /**
+   * {@code jwt sign}: the claims ({@code json}, else the file's), signed under {@code keyring}'s
+   * current version for {@code ttl} (null: the default). Shared by this command and {@link
+   * FastJwt}, which fetch the keyring differently.
+   */
+  static int sign(
+      Io io, String name, Supplier<JwtKeyring> keyring, String json, Path file, String ttl)
+      throws IOException {
+    String document = json != null ? json : Sign.readFile(io, file);
+    Optional<java.time.Duration> lifetime = Optional.ofNullable(ttl).map(Durations::parse);
+    JwtKeyring ring = keyring.get();
+    String token;
+    try {
+      token = ring.sign(document, lifetime);
+    } catch (JwtKeyringException | KeyringException.NoCurrentVersion e) {
+      throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
+    }
+    io.out().println(token);
+    return ExitCode.OK;
+  }
+
+  /** {@code jwt verify}: the token on standard input checked by {@code keyring}. */
+  static int verify(Io io, Supplier<JwtKeyring> keyring) throws IOException {
+    String token = Verify.readToken(io.in());
+    JwtKeyring ring = keyring.get();
+    try {
+      io.out().println(ring.verify(token).claimsJson());
+      return ExitCode.OK;
+    } catch (JwtRejected e) {
+      io.err().println("keyturn: token refused: " + e.getMessage());
+      return ExitCode.FOUND;
+    }
+  }
+
+  /** The keyring {@code fetch} gives, a secret that makes no JWT keyring as a usage error. */
+  static JwtKeyring keyring(String name, Supplier<JwtKeyring> fetch) {
+    try {
+      return fetch.get();
+    } catch (KeyringException e) {
+      throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
+    }
+  }
+
   /** Shared by the subcommands. */
   abstract static class Sub extends ClientCommand {
     @Parameters(paramLabel = "NAME")
@@ -60,11 +103,9 @@ final class JwtCommand implements Runnable {
     String alg;
 
     JwtKeyring keyring() {
-      try {
-        return JwtKeyrings.fetch(client(), name, Optional.ofNullable(alg), Clock.systemUTC());
-      } catch (KeyringException e) {
-        throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
-      }
+      return JwtCommand.keyring(
+          name,
+          () -> JwtKeyrings.fetch(client(), name, Optional.ofNullable(alg), Clock.systemUTC()));
     }
   }
 
@@ -99,25 +140,21 @@ final class JwtCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      String document = claims.json != null ? claims.json : readFile(claims.file);
-      Optional<java.time.Duration> lifetime = Optional.ofNullable(ttl).map(Durations::parse);
-      JwtKeyring keyring = keyring();
-      String token;
-      try {
-        token = keyring.sign(document, lifetime);
-      } catch (JwtKeyringException | KeyringException.NoCurrentVersion e) {
-        throw new KeyturnException.InvalidInput(name + ": " + e.getMessage());
-      }
-      io().out().println(token);
-      return ExitCode.OK;
+      return sign(io(), name, this::keyring, claims.json, claims.file, ttl);
     }
 
-    private static String readFile(Path file) throws IOException {
-      if (Files.size(file) > MAX_INPUT) {
-        throw new KeyturnException.InvalidInput(
-            "--claims-file is over " + MAX_INPUT / 1024 + " KiB");
+    /** The claims file (relative to the working folder), at most {@link #MAX_INPUT} bytes. */
+    private static String readFile(Io io, Path file) {
+      try (InputStream in = BodyInput.open(io, file)) {
+        byte[] bytes = in.readNBytes(MAX_INPUT + 1);
+        if (bytes.length > MAX_INPUT) {
+          throw new KeyturnException.InvalidInput(
+              "--claims-file is over " + MAX_INPUT / 1024 + " KiB");
+        }
+        return new String(bytes, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new KeyturnException.InvalidInput("cannot read " + file + ": " + e.getMessage());
       }
-      return Files.readString(file, StandardCharsets.UTF_8);
     }
   }
 
@@ -133,15 +170,7 @@ final class JwtCommand implements Runnable {
   static final class Verify extends Sub implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
-      String token = readToken(io().in());
-      JwtKeyring keyring = keyring();
-      try {
-        io().out().println(keyring.verify(token).claimsJson());
-        return ExitCode.OK;
-      } catch (JwtRejected e) {
-        io().err().println("keyturn: token refused: " + e.getMessage());
-        return ExitCode.FOUND;
-      }
+      return verify(io(), this::keyring);
     }
 
     private static String readToken(InputStream in) throws IOException {

@@ -72,6 +72,14 @@ final class DeliveryFixture implements AutoCloseable {
 
   /** {@code keyturn ARGS} in this JVM with {@code stdin} as its standard input. */
   Run inProcess(Map<String, String> env, byte[] stdin, String... args) {
+    return inProcess(false, env, stdin, args);
+  }
+
+  /**
+   * {@code keyturn ARGS} in this JVM through {@link FastCli#run} when {@code fast} (its code is
+   * {@link FastCli#DECLINED} if it declined), else through picocli.
+   */
+  Run inProcess(boolean fast, Map<String, String> env, byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> all = new HashMap<>(Map.of("KEYTURN_ADDR", addr));
@@ -85,7 +93,7 @@ final class DeliveryFixture implements AutoCloseable {
             work.resolve("home"),
             work,
             false);
-    int code = KeyturnCli.run(io, args);
+    int code = fast ? FastCli.run(io, args) : KeyturnCli.run(io, args);
     return new Run(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }

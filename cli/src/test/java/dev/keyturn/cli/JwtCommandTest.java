@@ -375,6 +375,73 @@ class JwtCommandTest {
     assertThat(noClaims.code()).isEqualTo(ExitCode.USAGE);
   }
 
+  @Test
+  void fastPath_answersAsPicocliDoes_andDeclinesWhatItIsNotSureOf() throws Exception {
+    String name = "jwt/fast/KEY";
+    secret(name, "ed25519", false);
+    secret("jwt/fast/HS", "hex:32", false);
+    fx.admin.put("jwt/fast/NORULE", new PutSecretRequest(null, null, "hex:32", null, null));
+    Files.writeString(work.resolve("claims.json"), "{\"sub\":\"file\"}");
+    Map<String, String> elsewhere = Map.of("KEYTURN_TOKEN", fx.token("read:other/*"));
+    String signed = sign(name, "--claims", "{\"sub\":\"alice\"}");
+    byte[] token = (signed + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] forged =
+        (signed.substring(0, signed.length() - 4) + "AAAA\n").getBytes(StandardCharsets.UTF_8);
+    List<String[]> lines =
+        List.of(
+            new String[] {"jwt", "verify", name},
+            new String[] {"jwt", "verify", "jwt/fast/HS"},
+            new String[] {"jwt", "verify", "jwt/fast/NORULE"},
+            new String[] {"jwt", "verify", "jwt/fast/NONE"},
+            new String[] {"jwt", "verify", name, "--alg", "HS256"},
+            new String[] {"jwt", "sign", name, "--claims", "[1]"},
+            new String[] {"jwt", "sign", name, "--claims", "{}", "--ttl", "25h"},
+            new String[] {"jwt", "sign", name, "--claims", "{}", "--ttl", "soon"},
+            new String[] {"jwt", "sign", name, "--claims-file", "missing.json"},
+            new String[] {"jwt", "sign", "jwt/fast/NORULE", "--claims", "{}"},
+            new String[] {"jwt", "sign", "a;b", "--claims", "{}"});
+    for (Map<String, String> env : List.of(reader, elsewhere)) {
+      for (String[] args : lines) {
+        for (byte[] stdin : List.of(token, forged)) {
+          DeliveryFixture.Run fast = fx.inProcess(true, env, stdin, args);
+          DeliveryFixture.Run full = fx.inProcess(false, env, stdin, args);
+
+          String line = String.join(" ", args);
+          assertThat(fast.code()).as("declined " + line).isNotEqualTo(FastCli.DECLINED);
+          assertThat(fast.out()).as(line).isEqualTo(full.out());
+          assertThat(fast.err()).as(line).isEqualTo(full.err());
+          assertThat(fast.code()).as(line).isEqualTo(full.code());
+        }
+      }
+    }
+    // a token the fast path signs is one picocli's verify accepts, with the file's claims
+    DeliveryFixture.Run fromFile =
+        fx.inProcess(
+            true, reader, new byte[0], "jwt", "sign", name, "--claims-file", "claims.json");
+    assertThat(fromFile.code()).as(fromFile.err()).isZero();
+    assertThat(verify(name, fromFile.out().strip()).out()).contains("\"sub\":\"file\"");
+
+    for (String[] args :
+        List.of(
+            new String[] {"jwt"},
+            new String[] {"jwt", "decode", name},
+            new String[] {"jwt", "sign", name},
+            new String[] {"jwt", "sign", name, "--claims", "{}", "--claims-file", "claims.json"},
+            new String[] {"jwt", "sign", name, "--claims={}"},
+            new String[] {"jwt", "sign", name, "--claims", "{}", "--ttl", "1h", "--ttl", "2h"},
+            new String[] {"jwt", "sign", name, "--claims", "-1"},
+            new String[] {"jwt", "sign", "@args", "--claims", "{}"},
+            new String[] {"jwt", "verify", name, "--json"},
+            new String[] {"jwt", "verify", name, "--", "x"},
+            new String[] {"jwt", "verify", name, "--help"})) {
+      DeliveryFixture.Run r = fx.inProcess(true, reader, token, args);
+
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(FastCli.DECLINED);
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err()).isEmpty();
+    }
+  }
+
   private static List<String> kids(String jwks) throws Exception {
     return JWKSet.parse(jwks).getKeys().stream().map(JWK::getKeyID).toList();
   }

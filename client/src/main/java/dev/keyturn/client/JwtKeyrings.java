@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.JwtKeyringException;
+import dev.keyturn.keyring.KeyVersion;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,7 +39,27 @@ public final class JwtKeyrings {
     requireNonNull(algorithm, "algorithm");
     requireNonNull(clock, "clock");
     KeyringResponse keyring = client.keyringWithRule(name);
-    if (keyring.generator() == null || keyring.grace() == null) {
+    return of(
+        name, keyring.generator(), keyring.grace(), algorithm, KeyringVersions.of(keyring), clock);
+  }
+
+  /**
+   * The keyring of {@code name} from the parts of the server's answer: the rule's {@code generator}
+   * and {@code grace} (null when the secret has no rule) and the versions.
+   *
+   * @throws dev.keyturn.keyring.KeyringException as {@link #fetch} does
+   */
+  public static JwtKeyring of(
+      String name,
+      String generator,
+      String grace,
+      Optional<String> algorithm,
+      List<KeyVersion> versions,
+      Clock clock) {
+    requireNonNull(name, "name");
+    requireNonNull(algorithm, "algorithm");
+    requireNonNull(clock, "clock");
+    if (generator == null || grace == null) {
       throw new JwtKeyringException(
           name
               + " has no rotation rule: its generator sets the JWT algorithm and its grace bounds"
@@ -45,13 +67,7 @@ public final class JwtKeyrings {
               + name
               + " --generate ... --grace ...)");
     }
-    return JwtKeyring.of(
-        name,
-        keyring.generator(),
-        grace(keyring.grace()),
-        algorithm,
-        KeyringVersions.of(keyring),
-        clock);
+    return JwtKeyring.of(name, generator, grace(grace), algorithm, versions, clock);
   }
 
   /** A grace as the server writes it: {@code 0}, or {@code 1d2h3m4s} with any parts left out. */
