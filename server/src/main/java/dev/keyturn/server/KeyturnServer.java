@@ -43,6 +43,7 @@ public final class KeyturnServer implements AutoCloseable {
 
   private final HttpListener http;
   private final Scheduler scheduler;
+  private final IntegritySweeper sweeper;
   private final Store store;
   private final WatchHub watch;
   private final Optional<ChangeFeed> feed;
@@ -58,6 +59,7 @@ public final class KeyturnServer implements AutoCloseable {
       WatchHub watch,
       Optional<ChangeFeed> feed,
       Scheduler scheduler,
+      IntegritySweeper sweeper,
       Store store,
       AuditLog audit,
       Metrics metrics,
@@ -69,6 +71,7 @@ public final class KeyturnServer implements AutoCloseable {
     this.watch = watch;
     this.feed = feed;
     this.scheduler = scheduler;
+    this.sweeper = sweeper;
     this.store = store;
     this.audit = audit;
     this.metrics = metrics;
@@ -140,6 +143,7 @@ public final class KeyturnServer implements AutoCloseable {
     AuditLog audit = null;
     Metrics metrics = new Metrics();
     Scheduler scheduler = null;
+    IntegritySweeper sweeper = null;
     HttpListener http = null;
     WatchHub watch = null;
     Optional<ChangeFeed> feed = Optional.empty();
@@ -266,6 +270,9 @@ public final class KeyturnServer implements AutoCloseable {
               refusals,
               tls);
       scheduler.start();
+      sweeper =
+          new IntegritySweeper(store, notifier, clock, metrics.registry())
+              .start(IntegritySweeper.FIRST, IntegritySweeper.EVERY);
       int port = http.port();
       log.info(
           "Keyturn listening on {}://{}:{} (store {}, root key {}, audit key {})",
@@ -276,7 +283,8 @@ public final class KeyturnServer implements AutoCloseable {
           rootKey.id(),
           chain.sealingKeyId());
       return new KeyturnServer(
-          http, watch, feed, scheduler, store, audit, metrics, lock, presence, port, rootToken);
+          http, watch, feed, scheduler, sweeper, store, audit, metrics, lock, presence, port,
+          rootToken);
     } catch (Exception e) {
       closeFeed(feed);
       if (watch != null) {
@@ -287,6 +295,9 @@ public final class KeyturnServer implements AutoCloseable {
       }
       if (scheduler != null) {
         scheduler.close();
+      }
+      if (sweeper != null) {
+        sweeper.close();
       }
       if (audit != null) {
         audit.close();
@@ -334,6 +345,7 @@ public final class KeyturnServer implements AutoCloseable {
       http.close();
     } finally {
       scheduler.close();
+      sweeper.close();
       audit.close();
       store.close();
       metrics.close();

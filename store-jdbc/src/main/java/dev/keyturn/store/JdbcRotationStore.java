@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Rules and rotations in the {@code rules} and {@code rotations} tables of a {@link JdbcStore}. A
@@ -438,6 +439,36 @@ final class JdbcRotationStore implements RotationStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Checks the rule rows after {@code after} (by secret name, at most {@code limit}) one by one,
+   * for {@link IntegritySweep}: a failing row is reported to {@code failed} and the rest still
+   * checked.
+   */
+  IntegritySweep.Page sweepPage(String after, int limit, Consumer<String> failed) {
+    return jdbc.read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT " + RULE_COLUMNS + " FROM rules WHERE secret > ? ORDER BY secret LIMIT ?")) {
+        ps.setString(1, after);
+        ps.setInt(2, limit);
+        int rows = 0;
+        String last = null;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows++;
+            last = rs.getString(1);
+            try {
+              check(rs);
+            } catch (KeyturnException.IntegrityFailure e) {
+              failed.accept(e.object());
+            }
+          }
+        }
+        return new IntegritySweep.Page(rows, last);
+      }
+    });
   }
 
   /**

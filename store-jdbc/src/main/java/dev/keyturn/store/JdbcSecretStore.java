@@ -2,6 +2,7 @@ package dev.keyturn.store;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Stage;
 import dev.keyturn.core.ValueType;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -269,6 +271,37 @@ final class JdbcSecretStore implements SecretStore {
       verify(row, versions);
     }
     return Optional.of(new Loaded(row.toStored(versions), row.generation));
+  }
+
+  /**
+   * Checks the secret rows after {@code after} (by name, deleted ones too, at most {@code limit})
+   * with their version rows, one secret at a time, for {@link IntegritySweep}: a failing secret is
+   * reported to {@code failed} and the rest still checked.
+   */
+  IntegritySweep.Page sweepPage(String after, int limit, Consumer<String> failed) {
+    return jdbc.read(c -> {
+      List<SecretRow> rows = new ArrayList<>();
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT " + SECRET_COLUMNS + " FROM secrets WHERE name > ? ORDER BY name LIMIT ?")) {
+        ps.setString(1, after);
+        ps.setInt(2, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows.add(SecretRow.read(rs));
+          }
+        }
+      }
+      Map<Long, List<VersionRow>> versions = loadVersions(c, rows.stream().map(r -> r.id).toList());
+      for (SecretRow r : rows) {
+        try {
+          verify(r, versions.getOrDefault(r.id, List.of()));
+        } catch (KeyturnException.IntegrityFailure e) {
+          failed.accept(e.object());
+        }
+      }
+      return new IntegritySweep.Page(rows.size(), rows.isEmpty() ? null : rows.getLast().name);
+    });
   }
 
   /**

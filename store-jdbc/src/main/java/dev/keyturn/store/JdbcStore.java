@@ -58,9 +58,9 @@ public final class JdbcStore implements Store {
   private final Clock clock;
   private final Pooled pooled = new Pooled();
   private final Integrity integrity;
-  private final SecretStore secrets;
-  private final TokenStore tokens;
-  private final RotationStore rotations;
+  private final JdbcSecretStore secrets;
+  private final JdbcTokenStore tokens;
+  private final JdbcRotationStore rotations;
   private final SettingStore settings;
   private final ChangeEvents changeEvents;
   private final GroupCommit groupCommit;
@@ -184,6 +184,14 @@ public final class JdbcStore implements Store {
     AuditLog log = new JdbcAuditLog(pooled, dialect, chain);
     this.auditLog = log;
     return log;
+  }
+
+  @Override
+  public SweepResult sweep() {
+    if (!integrity.active()) {
+      return Store.super.sweep();
+    }
+    return IntegritySweep.run(List.of(secrets::sweepPage, tokens::sweepPage, rotations::sweepPage));
   }
 
   @Override

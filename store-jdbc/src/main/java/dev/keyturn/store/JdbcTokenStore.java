@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** Tokens in the {@code tokens} table of a {@link JdbcStore}. Thread-safe. */
 final class JdbcTokenStore implements TokenStore {
@@ -91,6 +92,41 @@ final class JdbcTokenStore implements TokenStore {
 
   /** Reads token rows, each checked against its MAC and the ledger once the store is protected. */
   private List<Row> readAll(PreparedStatement ps) throws SQLException {
+    List<Row> out = parse(ps);
+    for (Row row : out) {
+      verify(row);
+    }
+    return out;
+  }
+
+  /**
+   * Checks the token rows after {@code after} (by id, at most {@code limit}) one by one, for {@link
+   * IntegritySweep}: a failing row is reported to {@code failed} and the rest still checked.
+   */
+  IntegritySweep.Page sweepPage(String after, int limit, Consumer<String> failed) {
+    List<Row> rows =
+        jdbc.read(c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT " + COLUMNS + " FROM tokens WHERE id > ? ORDER BY id LIMIT ?")) {
+            ps.setString(1, after);
+            ps.setInt(2, limit);
+            return parse(ps);
+          }
+        });
+    for (Row row : rows) {
+      try {
+        verify(row);
+      } catch (KeyturnException.IntegrityFailure e) {
+        failed.accept(e.object());
+      }
+    }
+    return new IntegritySweep.Page(
+        rows.size(), rows.isEmpty() ? null : rows.get(rows.size() - 1).token.id());
+  }
+
+  /** Token rows as stored, unchecked. */
+  private static List<Row> parse(PreparedStatement ps) throws SQLException {
     List<Row> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
@@ -108,9 +144,6 @@ final class JdbcTokenStore implements TokenStore {
                 TokenRecord.CreatorSource.fromWire(rs.getString(9)));
         out.add(new Row(token, rs.getLong(10), rs.getBytes(11)));
       }
-    }
-    for (Row row : out) {
-      verify(row);
     }
     return out;
   }

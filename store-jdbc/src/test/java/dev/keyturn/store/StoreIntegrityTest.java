@@ -18,6 +18,7 @@ import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditQuery;
 import dev.keyturn.core.spi.AuditRecord;
+import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.TokenRecord;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.FixedClock;
@@ -515,6 +516,77 @@ abstract class StoreIntegrityTest {
     assertThat(records.get(1).event().generations()).containsEntry("secret:" + PROD.value(), 2L);
     assertThat(new dev.keyturn.core.audit.AuditVerifier(chain).verify(audit, Optional.empty()).ok())
         .isTrue();
+  }
+
+  @Test
+  void sweep_cleanStore_checksEveryRowPastThePageSize_andFindsNothing() throws Exception {
+    put(PROD, "old-value", Duration.ZERO);
+    put(PROD, "new-value", Duration.ofHours(1));
+    TokenRecord reader = token("reader", Tokens.newToken(random), List.of("read:app/dev/*"));
+    int rules = IntegritySweep.PAGE * 2 + 7;
+    store.inTransaction(work -> {
+      work.tokens().create(reader);
+      for (int i = 0; i < rules; i++) {
+        work.rotations()
+            .putRule(
+                RotationRule.builder(SecretName.of("sweep/r" + i)).build(),
+                Optional.of(T0.plus(Duration.ofDays(i + 1))));
+      }
+      return null;
+    });
+    long tokens = store.tokens().count();
+
+    Store.SweepResult result = store.sweep();
+
+    assertThat(result.failures()).isEmpty();
+    assertThat(result.rows()).isEqualTo(1 + tokens + rules);
+    restart();
+    assertThat(store.sweep()).isEqualTo(result);
+  }
+
+  @Test
+  void sweep_findsRowsEditedSoThatNoReadTouchesThem_andGoesOnPastEachFailure() throws Exception {
+    put(PROD, "old-value", Duration.ZERO);
+    put(PROD, "new-value", Duration.ofHours(1));
+    put(DEV, "dev-value", Duration.ZERO);
+    TokenRecord reader = token("reader", Tokens.newToken(random), List.of("read:app/dev/*"));
+    store.inTransaction(work -> {
+      work.tokens().create(reader);
+      for (int i = 0; i < IntegritySweep.PAGE + 10; i++) {
+        work.rotations()
+            .putRule(
+                RotationRule.builder(SecretName.of("sweep/r" + String.format("%04d", i))).build(),
+                Optional.of(T0.plus(Duration.ofDays(30))));
+      }
+      return null;
+    });
+    // Out of the due query for good, the old password accepted for a century, a reader made admin:
+    // no indexed query returns these rows, so only a read by name would have found them.
+    sql(
+        "UPDATE rules SET next_due = NULL, start_at = NULL WHERE secret IN (?, ?)",
+        "sweep/r0003",
+        "sweep/r0507");
+    sql(
+        "UPDATE versions SET accept_until = accept_until + 3155760000000 WHERE number = 1"
+            + " AND secret_id = (SELECT id FROM secrets WHERE name = ?)",
+        PROD.value());
+    sql("UPDATE tokens SET grants = 'admin:*' WHERE id = ?", reader.id());
+    assertThat(store.rotations().dueRules(T0.plus(Duration.ofDays(3650)), 1000))
+        .hasSize(IntegritySweep.PAGE + 8);
+
+    Store.SweepResult result = store.sweep();
+
+    assertThat(result.failures())
+        .containsExactlyInAnyOrder(
+            "secret " + PROD.value() + "#1",
+            "token " + reader.id(),
+            "rule of sweep/r0003",
+            "rule of sweep/r0507");
+    assertThat(result.rows()).isEqualTo(2 + store.tokens().count() + IntegritySweep.PAGE + 10);
+    assertFailureAudited(null);
+    assertThat(failures())
+        .extracting(r -> r.event().secret().orElse("-"))
+        .contains(PROD.value(), "sweep/r0003", "sweep/r0507");
   }
 
   // --- helpers

@@ -149,6 +149,12 @@ public final class CachingStore implements Store {
     store.protect(envelope);
   }
 
+  /** Sweeps the store underneath: a cached secret is checked as stored, not as cached. */
+  @Override
+  public SweepResult sweep() {
+    return store.sweep();
+  }
+
   @Override
   public boolean isEmpty() {
     return store.isEmpty();

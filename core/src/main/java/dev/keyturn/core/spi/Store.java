@@ -47,6 +47,28 @@ public interface Store extends AutoCloseable {
    */
   default void protect(Envelope envelope) {}
 
+  /** What {@link #sweep} found: the rows it checked, and the objects whose rows failed. */
+  record SweepResult(long rows, java.util.List<String> failures) {
+    public SweepResult {
+      failures = java.util.List.copyOf(failures);
+    }
+  }
+
+  /**
+   * Checks every row {@link #protect} protects (secrets with their versions, deleted ones too;
+   * tokens; rules) against its MAC and generation, as a read of it would, from the storage itself,
+   * past any cache. Reads check only the rows they touch: this finds a row edited so that no read
+   * touches it (a rule whose due date was moved to never drops out of the due query). A failing row
+   * does not stop the sweep; each failure is logged and audited as a read's is. Call outside a unit
+   * of work.
+   *
+   * <p>The default checks nothing: for stores whose storage is not exposed (the in-memory fake),
+   * and stores not yet protected.
+   */
+  default SweepResult sweep() {
+    return new SweepResult(0, java.util.List.of());
+  }
+
   /** True when the store holds no secret and no token: only then may a new root key be made. */
   boolean isEmpty();
 
