@@ -62,6 +62,7 @@ public final class KeyturnCli implements Runnable {
           HmacCommand.class,
           FernetCommand.class,
           JwtCommand.class,
+          RootKeyCommand.class,
           HelpCommand.class);
 
   final Io io;

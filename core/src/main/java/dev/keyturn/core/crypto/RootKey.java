@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -56,6 +57,43 @@ public final class RootKey {
   /** The file form: base64 and a newline. */
   public String toBase64Line() {
     return Base64.getEncoder().encodeToString(key) + "\n";
+  }
+
+  /**
+   * Splits the key's file form (its base64, without the newline) into {@code shares} Shamir shares
+   * in ssss's format ({@link Shamir}), any {@code threshold} of which rebuild it: {@code
+   * ssss-combine -t K} prints the line a root key file holds.
+   */
+  public List<String> split(int shares, int threshold, SecureRandom random) {
+    byte[] text = Base64.getEncoder().encode(key);
+    try {
+      return Shamir.split(text, shares, threshold, random);
+    } finally {
+      Arrays.fill(text, (byte) 0);
+    }
+  }
+
+  /**
+   * The key that {@code shares} (as many as the split's threshold) rebuild.
+   *
+   * @throws KeyturnException.InvalidInput for malformed shares, or shares that rebuild no root key
+   *     (too few, or from different splits); shares that rebuild another key give that key, so
+   *     compare its {@link #id()}
+   */
+  public static RootKey fromShares(List<String> shares) {
+    byte[] text = Shamir.combine(shares);
+    try {
+      byte[] key = Base64.getDecoder().decode(text);
+      if (key.length != LENGTH) {
+        Arrays.fill(key, (byte) 0);
+        throw new KeyturnException.InvalidInput("the shares do not rebuild a root key");
+      }
+      return new RootKey(key);
+    } catch (IllegalArgumentException e) {
+      throw new KeyturnException.InvalidInput("the shares do not rebuild a root key");
+    } finally {
+      Arrays.fill(text, (byte) 0);
+    }
   }
 
   /** A 32-byte subkey for one purpose (HMAC-SHA256 of the label under the root key). */
