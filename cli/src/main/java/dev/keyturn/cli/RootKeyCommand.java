@@ -24,7 +24,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "root-key",
     mixinStandardHelpOptions = true,
-    description = "Root key custody: split the root key into Shamir shares (ssss's format).",
+    description = "Splits the root key into Shamir shares, as ssss-split does.",
     subcommands = {RootKeyCommand.Split.class})
 final class RootKeyCommand implements Runnable {
   @ParentCommand KeyturnCli root;

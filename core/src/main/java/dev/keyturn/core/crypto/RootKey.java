@@ -81,7 +81,15 @@ public final class RootKey {
    *     compare its {@link #id()}
    */
   public static RootKey fromShares(List<String> shares) {
-    byte[] text = Shamir.combine(shares);
+    return fromSecret(Shamir.combine(shares));
+  }
+
+  /** As {@link #fromShares}, from parsed shares (left as they are). */
+  public static RootKey fromParsedShares(List<Shamir.Share> shares) {
+    return fromSecret(Shamir.combineShares(shares));
+  }
+
+  private static RootKey fromSecret(byte[] text) {
     try {
       byte[] key = Base64.getDecoder().decode(text);
       if (key.length != LENGTH) {

@@ -3,6 +3,7 @@ package dev.keyturn.core.crypto;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.KeyturnException;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,22 +31,77 @@ import java.util.regex.Pattern;
 public final class Shamir {
   public static final int MAX_SHARES = 255;
   private static final Pattern SHARE =
-      Pattern.compile("(?:[^-\\s]{1,128}-)?0*([1-9][0-9]{0,2})-([0-9a-fA-F]{2,256})");
+      Pattern.compile("^\\s*(?:[^-\\s]{1,128}-)?0*([1-9][0-9]{0,2})-([0-9a-fA-F]{2,256})\\s*$");
 
   private Shamir() {}
 
   /**
-   * One parsed share.
-   *
-   * @param index the x coordinate, 1 to {@link #MAX_SHARES}
-   * @param degree the field's degree in bits: 4 times the number of hex digits
+   * One share taken apart: its index (the x coordinate, 1 to {@link #MAX_SHARES}), the field's
+   * degree in bits (4 times the number of hex digits) and its value, which {@link #destroy} zeroes.
+   * {@code toString} shows the index only.
    */
-  public record Share(int index, int degree) {
+  public static final class Share {
+    private final int index;
+    private final int degree;
+    private final byte[] value;
+
+    private Share(int index, int degree, byte[] value) {
+      this.index = index;
+      this.degree = degree;
+      this.value = value;
+    }
+
     /**
-     * Parses {@code [TOKEN-]i-HEX}; throws {@link KeyturnException.InvalidInput} naming no part.
+     * Parses {@code [TOKEN-]i-HEX} (surrounding white space ignored).
+     *
+     * @throws KeyturnException.InvalidInput naming no part of the text
      */
-    public static Share parse(String share) {
-      return new Parsed(share).share;
+    public static Share parse(CharSequence text) {
+      requireNonNull(text, "share");
+      Matcher m = SHARE.matcher(text);
+      if (!m.find() || (m.end(2) - m.start(2)) % 2 != 0) {
+        throw new KeyturnException.InvalidInput(
+            "a share is INDEX-HEX as ssss-split prints it (index 1 to "
+                + MAX_SHARES
+                + ", an even number of hex digits)");
+      }
+      int index = Integer.parseInt(m.group(1));
+      if (index > MAX_SHARES) {
+        throw new KeyturnException.InvalidInput("a share's index is 1 to " + MAX_SHARES);
+      }
+      int digits = m.end(2) - m.start(2);
+      byte[] value = new byte[digits / 2];
+      for (int i = 0; i < value.length; i++) {
+        int at = m.start(2) + 2 * i;
+        value[i] =
+            (byte)
+                (Character.digit(text.charAt(at), 16) << 4
+                    | Character.digit(text.charAt(at + 1), 16));
+      }
+      return new Share(index, 4 * digits, value);
+    }
+
+    public int index() {
+      return index;
+    }
+
+    public int degree() {
+      return degree;
+    }
+
+    /** Whether {@code other} is the same share (same index and value), in constant time. */
+    public boolean sameAs(Share other) {
+      return index == other.index && MessageDigest.isEqual(value, other.value);
+    }
+
+    /** Zeroes the value. */
+    public void destroy() {
+      Arrays.fill(value, (byte) 0);
+    }
+
+    @Override
+    public String toString() {
+      return "Share[" + index + "]";
     }
   }
 
@@ -115,14 +171,24 @@ public final class Shamir {
    */
   public static byte[] combine(List<String> shares) {
     requireNonNull(shares, "shares");
-    if (shares.size() < 2) {
+    List<Share> parsed = new ArrayList<>();
+    try {
+      for (String share : shares) {
+        parsed.add(Share.parse(share));
+      }
+      return combineShares(parsed);
+    } finally {
+      parsed.forEach(Share::destroy);
+    }
+  }
+
+  /** As {@link #combine}, from parsed shares (which it leaves as they are). */
+  public static byte[] combineShares(List<Share> parsed) {
+    requireNonNull(parsed, "shares");
+    if (parsed.size() < 2) {
       throw new KeyturnException.InvalidInput("at least 2 shares are needed");
     }
-    List<Parsed> parsed = new ArrayList<>();
-    for (String s : shares) {
-      parsed.add(new Parsed(s));
-    }
-    int degree = parsed.get(0).share.degree();
+    int degree = parsed.get(0).degree;
     BinaryField field;
     try {
       field = new BinaryField(degree);
@@ -134,16 +200,16 @@ public final class Shamir {
     long[][] ys = new long[k][];
     try {
       for (int i = 0; i < k; i++) {
-        Parsed p = parsed.get(i);
-        if (p.share.degree() != degree) {
+        Share p = parsed.get(i);
+        if (p.degree != degree) {
           throw new KeyturnException.InvalidInput("the shares have different lengths");
         }
         for (int j = 0; j < i; j++) {
-          if (parsed.get(j).share.index() == p.share.index()) {
-            throw new KeyturnException.InvalidInput("two shares have index " + p.share.index());
+          if (parsed.get(j).index == p.index) {
+            throw new KeyturnException.InvalidInput("two shares have index " + p.index);
           }
         }
-        xs[i] = field.ofInt(p.share.index());
+        xs[i] = field.ofInt(p.index);
         ys[i] = field.fromBytes(p.value);
         // Take off the x^K term ssss's split adds.
         long[] power = field.ofInt(1);
@@ -166,9 +232,6 @@ public final class Shamir {
       Arrays.fill(bytes, (byte) 0);
       return out;
     } finally {
-      for (Parsed p : parsed) {
-        Arrays.fill(p.value, (byte) 0);
-      }
       for (long[] y : ys) {
         if (y != null) {
           Arrays.fill(y, 0);
@@ -196,28 +259,5 @@ public final class Shamir {
       Arrays.fill(term, 0);
     }
     return sum;
-  }
-
-  /** A share taken apart; {@code value} is the caller's to zero. */
-  private static final class Parsed {
-    final Share share;
-    final byte[] value;
-
-    Parsed(String text) {
-      requireNonNull(text, "share");
-      Matcher m = SHARE.matcher(text.strip());
-      if (!m.matches() || m.group(2).length() % 2 != 0) {
-        throw new KeyturnException.InvalidInput(
-            "a share is INDEX-HEX as ssss-split prints it (index 1 to "
-                + MAX_SHARES
-                + ", an even number of hex digits)");
-      }
-      int index = Integer.parseInt(m.group(1));
-      if (index > MAX_SHARES) {
-        throw new KeyturnException.InvalidInput("a share's index is 1 to " + MAX_SHARES);
-      }
-      this.share = new Share(index, 4 * m.group(2).length());
-      this.value = HexFormat.of().parseHex(m.group(2));
-    }
   }
 }
