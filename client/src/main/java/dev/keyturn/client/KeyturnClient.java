@@ -8,6 +8,8 @@ import dev.keyturn.api.AuditVerifyResponse;
 import dev.keyturn.api.BundleResponse;
 import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.ErrorResponse;
+import dev.keyturn.api.FingerprintRequest;
+import dev.keyturn.api.FingerprintResponse;
 import dev.keyturn.api.HealthResponse;
 import dev.keyturn.api.HistoryResponse;
 import dev.keyturn.api.KeyringResponse;
@@ -45,6 +47,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -190,6 +193,22 @@ public final class KeyturnClient implements AutoCloseable {
       query.put("keyring", "true");
     }
     return send("GET", "/v1/bundles" + query(query), null, BundleResponse.class);
+  }
+
+  /**
+   * Keyed digests of every pending, current and previous value at or below {@code prefix} (empty
+   * for every name) that the token may read, in the {@code encodings} given ({@code raw}, {@code
+   * base64}, {@code url}; empty for all), for a leak scan; never a value. Each version digested is
+   * audited as a read. Keep the answer in memory only: its short windows can be guessed offline.
+   */
+  public FingerprintResponse fingerprints(String prefix, List<String> encodings) {
+    requireNonNull(prefix, "prefix");
+    requireNonNull(encodings, "encodings");
+    return send(
+        "POST",
+        "/v1/fingerprints",
+        new FingerprintRequest(prefix, encodings.isEmpty() ? null : encodings),
+        FingerprintResponse.class);
   }
 
   /**

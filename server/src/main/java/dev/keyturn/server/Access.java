@@ -143,17 +143,26 @@ record Access(
     /**
      * A list: the answer is 200 with the rows on whose secret the caller holds the capability
      * (possibly none), or one of the {@code alternatives}; {@code param} is the query parameter
-     * that narrows it.
+     * that narrows it, or with {@code inBody} the body's field.
      */
-    record Rows(String param, List<Capability> alternatives) implements Subject {
+    record Rows(String param, List<Capability> alternatives, boolean inBody) implements Subject {
       public Rows {
         requireNonNull(param, "param");
         alternatives = List.copyOf(alternatives);
       }
 
+      public Rows(String param, List<Capability> alternatives) {
+        this(param, alternatives, false);
+      }
+
       /** Rows filtered by the route's capability alone. */
       public Rows(String param) {
-        this(param, List.of());
+        this(param, List.of(), false);
+      }
+
+      /** Rows filtered by the route's capability alone, narrowed by a field of the body. */
+      static Rows byBodyField(String field) {
+        return new Rows(field, List.of(), true);
       }
     }
 

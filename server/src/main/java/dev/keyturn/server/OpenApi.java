@@ -185,7 +185,7 @@ final class OpenApi {
               "schema",
               Map.of("type", "string")));
     }
-    if (access.subject() instanceof Access.Subject.Rows rows) {
+    if (access.subject() instanceof Access.Subject.Rows rows && !rows.inBody()) {
       parameters.add(
           Map.of(
               "name",

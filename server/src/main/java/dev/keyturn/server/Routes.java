@@ -11,6 +11,8 @@ import dev.keyturn.api.AuditListResponse;
 import dev.keyturn.api.AuditVerifyResponse;
 import dev.keyturn.api.BundleResponse;
 import dev.keyturn.api.DeleteResponse;
+import dev.keyturn.api.FingerprintRequest;
+import dev.keyturn.api.FingerprintResponse;
 import dev.keyturn.api.HistoryResponse;
 import dev.keyturn.api.JwkSetResponse;
 import dev.keyturn.api.KeyringResponse;
@@ -154,6 +156,19 @@ final class Routes {
             null,
             BundleResponse.class,
             secrets.bundles()::bundle),
+        new Route(
+            "POST",
+            "/v1/fingerprints",
+            Tail.NONE,
+            "fingerprints.read",
+            Access.needs(READ, Subject.Rows.byBodyField("prefix")),
+            "Keyed digests (under a key made for this request) of every pending, current and"
+                + " previous value at or below the body's prefix that the token may read, and of"
+                + " their short windows, for leak scans; never a value; each version audited as a"
+                + " read; secrets it may not read are counted, not named.",
+            FingerprintRequest.class,
+            FingerprintResponse.class,
+            secrets.fingerprints()::fingerprints),
         new Route(
             "GET",
             "/v1/watch",

@@ -63,6 +63,7 @@ final class SecretsApi {
   private final java.util.function.BiConsumer<SecretName, Plaintext> writeCheck;
 
   private final BundlesApi bundles;
+  private final FingerprintsApi fingerprints;
 
   SecretsApi(SecretService service, SecureRandom random, Clock clock, PageTokens pageTokens) {
     this(service, random, clock, pageTokens, (name, value) -> {});
@@ -80,6 +81,12 @@ final class SecretsApi {
     this.pageTokens = requireNonNull(pageTokens, "pageTokens");
     this.writeCheck = requireNonNull(writeCheck, "writeCheck");
     this.bundles = new BundlesApi(service);
+    this.fingerprints = new FingerprintsApi(service, random);
+  }
+
+  /** The fingerprint route, over the same service. */
+  FingerprintsApi fingerprints() {
+    return fingerprints;
   }
 
   /** The bundle route, over the same service. */

@@ -73,6 +73,7 @@ class RouteAccessTest {
                   Map.of("a retired version by number", new Example("?version=1", null)))),
           Map.entry("DELETE /v1/secrets/{name}", new Example("", null)),
           Map.entry("GET /v1/bundles", new Example("?prefix={parent}", null)),
+          Map.entry("POST /v1/fingerprints", new Example("", "{\"prefix\":\"{parent}\"}")),
           Map.entry("GET /v1/watch", new Example("?prefix={parent}&last_event_id=0", null)),
           Map.entry("GET /v1/keyrings/{name}", new Example("", null)),
           Map.entry("GET /v1/jwks/{name}", new Example("", null)),
@@ -389,7 +390,9 @@ class RouteAccessTest {
                   + route.suffix();
         };
     String query = f.fill(example.query());
-    if (route.access().subject() instanceof Subject.Rows rows && query.isEmpty()) {
+    if (route.access().subject() instanceof Subject.Rows rows
+        && !rows.inBody()
+        && query.isEmpty()) {
       query = "?" + rows.param() + "=" + f.name();
     }
     byte[] body =

@@ -1,0 +1,23 @@
+package dev.keyturn.api;
+
+import java.util.List;
+
+/**
+ * One version of a {@link FingerprintResponse}: its name, number, stage and {@code type}, the
+ * value's length in bytes and {@code digest} (base64 HMAC-SHA256 of the stored bytes under the
+ * request's key), and the {@code patterns} a scan looks for (none for a value shorter than 8 bytes,
+ * which is not searched).
+ */
+public record FingerprintVersion(
+    String name,
+    int version,
+    String stage,
+    String type,
+    int length,
+    String digest,
+    List<FingerprintPattern> patterns) {
+
+  public FingerprintVersion {
+    patterns = List.copyOf(patterns);
+  }
+}

@@ -1,0 +1,253 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
+
+import dev.keyturn.api.AuditRecordInfo;
+import dev.keyturn.api.FingerprintPattern;
+import dev.keyturn.api.FingerprintResponse;
+import dev.keyturn.api.FingerprintVersion;
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.WireJson;
+import dev.keyturn.core.LeakDigests;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code POST /v1/fingerprints}: digests of every pending, current and previous version the token
+ * may read at or below the prefix, recomputed here from the known values under the returned key;
+ * unreadable secrets counted, never named; a read audited per version; no value anywhere.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FingerprintsTest {
+  private static final String CANARY = "canary-fp-5d1e07";
+
+  @TempDir static Path dir;
+  private RunningServer server;
+
+  @BeforeAll
+  void start() {
+    server = RunningServer.start(dir.resolve("data"));
+    put("app/dev/SIGNING", CANARY + "-1", null, null);
+    put("app/dev/SIGNING", CANARY + "-2", null, null);
+    put("app/dev/SIGNING", CANARY + "-3", "24h", null);
+    put("app/dev/SIGNING", CANARY + "-4", null, "pending");
+    put("app/dev/SHORT", "abc", null, null);
+    put("app/dev/deep/NESTED", CANARY + "-nested", null, null);
+    put("app/prod/OTHER", CANARY + "-prod", null, null);
+    put("app/dev/GONE", CANARY + "-gone", null, null);
+    server.client().delete("app/dev/GONE", false);
+    server
+        .client()
+        .put(
+            "app/dev/DATABASE",
+            new PutSecretRequest(
+                null,
+                WireJson.mapper()
+                    .readTree(
+                        "{\"host\":\"db.example\",\"user\":\"app\",\"password\":\""
+                            + CANARY
+                            + "/pw+\"}"),
+                null,
+                null,
+                null));
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  private void put(String name, String value, String grace, String stage) {
+    server.client().put(name, new PutSecretRequest(value, null, null, grace, stage));
+  }
+
+  private RunningServer.Raw post(String token, String body) {
+    return server.raw("POST", "/v1/fingerprints", token, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private FingerprintResponse fingerprints(String token, String body) {
+    RunningServer.Raw r = post(token, body);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).doesNotContain(CANARY);
+    return WireJson.mapper().readValue(r.body(), FingerprintResponse.class);
+  }
+
+  private static String b64(byte[] bytes) {
+    return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  @Test
+  void reader_getsDigestsOfPendingCurrentAndPreviousThatMatchTheValues() {
+    String reader = server.token("read:app/dev/*");
+
+    FingerprintResponse answer = fingerprints(reader, "{\"prefix\":\"app\"}");
+
+    assertThat(answer.prefix()).isEqualTo("app");
+    assertThat(answer.unreadable()).as("app/prod/OTHER").isEqualTo(1);
+    assertThat(answer.versions())
+        .extracting(
+            FingerprintVersion::name, FingerprintVersion::version, FingerprintVersion::stage)
+        .containsExactly(
+            tuple("app/dev/DATABASE", 1, "current"),
+            tuple("app/dev/SHORT", 1, "current"),
+            tuple("app/dev/SIGNING", 4, "pending"),
+            tuple("app/dev/SIGNING", 3, "current"),
+            tuple("app/dev/SIGNING", 2, "previous"),
+            tuple("app/dev/deep/NESTED", 1, "current"));
+    LeakDigests digests = new LeakDigests(Base64.getDecoder().decode(answer.key()));
+    FingerprintVersion current = answer.versions().get(3);
+    byte[] value = (CANARY + "-3").getBytes(StandardCharsets.UTF_8);
+    assertThat(current.length()).isEqualTo(value.length);
+    assertThat(current.digest()).isEqualTo(b64(digests.digest(value, 0, value.length)));
+    FingerprintPattern raw = current.patterns().get(0);
+    assertThat(raw.encoding()).isEqualTo("raw");
+    assertThat(raw.field()).isNull();
+    assertThat(raw.window()).isEqualTo(8);
+    assertThat(raw.windows()).isEqualTo(b64(digests.windows(value)));
+    assertThat(Base64.getDecoder().decode(raw.windows())).hasSize(4 * (value.length - 7));
+    assertThat(current.patterns())
+        .extracting(FingerprintPattern::encoding)
+        .as("the value has no byte a URL must escape")
+        .containsExactly("raw", "base64", "base64+1", "base64+2");
+    byte[] blob =
+        Base64.getEncoder().encode(("x" + CANARY + "-3yz").getBytes(StandardCharsets.UTF_8));
+    FingerprintPattern shifted = current.patterns().get(2);
+    assertThat(shifted.encoding()).isEqualTo("base64+1");
+    boolean found = false;
+    for (int at = 0; at + shifted.length() <= blob.length; at++) {
+      found |= b64(digests.digest(blob, at, shifted.length())).equals(shifted.digest());
+    }
+    assertThat(found)
+        .as("the base64+1 string occurs in a blob holding the value at offset 1")
+        .isTrue();
+  }
+
+  @Test
+  void shortValue_hasADigestButNoPatterns() {
+    FingerprintResponse answer =
+        fingerprints(server.token("read:app/dev/SHORT"), "{\"prefix\":\"app/dev\"}");
+
+    assertThat(answer.versions())
+        .singleElement()
+        .satisfies(v -> {
+          assertThat(v.name()).isEqualTo("app/dev/SHORT");
+          assertThat(v.length()).isEqualTo(3);
+          assertThat(v.patterns()).isEmpty();
+        });
+    assertThat(answer.unreadable()).isEqualTo(3);
+  }
+
+  @Test
+  void jsonValue_isSearchedByItsPasswordField() {
+    FingerprintResponse answer =
+        fingerprints(
+            server.token("read:app/dev/DATABASE"),
+            "{\"prefix\":\"app/dev\",\"encodings\":[\"raw\",\"url\"]}");
+
+    FingerprintVersion db = answer.versions().get(0);
+    LeakDigests digests = new LeakDigests(Base64.getDecoder().decode(answer.key()));
+    byte[] password = (CANARY + "/pw+").getBytes(StandardCharsets.UTF_8);
+    byte[] encoded = (CANARY + "%2Fpw%2B").getBytes(StandardCharsets.UTF_8);
+    assertThat(db.type()).isEqualTo("json");
+    assertThat(db.patterns())
+        .extracting(
+            FingerprintPattern::field, FingerprintPattern::encoding, FingerprintPattern::digest)
+        .containsExactly(
+            tuple("password", "raw", b64(digests.digest(password, 0, password.length))),
+            tuple("password", "url", b64(digests.digest(encoded, 0, encoded.length))));
+  }
+
+  @Test
+  void eachRequest_hasItsOwnKey() {
+    String body = "{\"prefix\":\"app/dev/deep\"}";
+
+    FingerprintResponse one = fingerprints(server.rootToken(), body);
+    FingerprintResponse two = fingerprints(server.rootToken(), body);
+
+    assertThat(one.key()).isNotEqualTo(two.key());
+    assertThat(one.versions().get(0).digest()).isNotEqualTo(two.versions().get(0).digest());
+  }
+
+  @Test
+  void tokenWithoutRead_getsCountsOnly() {
+    String lister = server.token("list:*", "write:*", "rotate:*");
+
+    RunningServer.Raw r = post(lister, "{\"prefix\":\"\"}");
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body()).doesNotContain(CANARY).doesNotContain("app/dev");
+    FingerprintResponse answer = WireJson.mapper().readValue(r.body(), FingerprintResponse.class);
+    assertThat(answer.versions()).isEmpty();
+    assertThat(answer.unreadable()).isEqualTo(5);
+  }
+
+  @Test
+  void readOnAnotherPrefix_getsNothingOfThisOne() {
+    String elsewhere = server.token("read:app/prod/*", "admin:other/*");
+
+    FingerprintResponse answer = fingerprints(elsewhere, "{\"prefix\":\"app/dev\"}");
+
+    assertThat(answer.versions()).isEmpty();
+    assertThat(answer.unreadable()).isEqualTo(4);
+  }
+
+  @Test
+  void hostileOrBadBody_is400() {
+    for (String body :
+        List.of(
+            "{\"prefix\":\"app/../x\"}",
+            "{\"prefix\":\"app//dev\"}",
+            "{\"prefix\":\"/app\"}",
+            "{\"prefix\":\"app/%0A\"}",
+            "{\"prefix\":\"x'; DROP TABLE secrets;--\"}",
+            "{\"prefix\":\"app\\r\\nX-Injected: 1\"}",
+            "{\"prefix\":\"app\",\"encodings\":[\"rot13\"]}",
+            "{\"prefix\":\"app\",\"encodings\":[]}",
+            "{\"prefix\":\"app\",\"value\":\"x\"}",
+            "[]")) {
+      RunningServer.Raw r = post(server.rootToken(), body);
+
+      assertThat(r.status()).as(body + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("\"error\"").doesNotContain("DROP").doesNotContain("Injected");
+    }
+  }
+
+  @Test
+  void eachVersion_isAuditedAsARead() {
+    String reader = server.token("read:app/dev/SIGNING");
+
+    fingerprints(reader, "{\"prefix\":\"app/dev\"}");
+
+    String tokenId = server.client(reader).whoami().tokenId();
+    List<AuditRecordInfo> records =
+        server
+            .client()
+            .audit(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
+            .records()
+            .stream()
+            .filter(r -> r.tokenId().equals(tokenId))
+            .toList();
+    assertThat(records)
+        .filteredOn(r -> r.action().equals("secret.read"))
+        .extracting(AuditRecordInfo::secret, AuditRecordInfo::version)
+        .containsExactly(
+            tuple("app/dev/SIGNING", 4), tuple("app/dev/SIGNING", 3), tuple("app/dev/SIGNING", 2));
+    assertThat(records)
+        .filteredOn(r -> r.action().equals("secret.read"))
+        .allSatisfy(r -> assertThat(r.detail()).startsWith("fingerprints request="));
+    assertThat(records)
+        .filteredOn(r -> r.action().equals("fingerprints.read"))
+        .singleElement()
+        .satisfies(r -> assertThat(r.detail()).startsWith("prefix=app/dev secrets=1 versions=3"));
+    assertThat(records.toString()).doesNotContain(CANARY);
+  }
+}
