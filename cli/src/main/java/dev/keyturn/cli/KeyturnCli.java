@@ -58,6 +58,7 @@ public final class KeyturnCli implements Runnable {
           StatusCommand.class,
           RunCommand.class,
           RenderCommand.class,
+          ScanCommand.class,
           KeyringCommand.class,
           HmacCommand.class,
           FernetCommand.class,
