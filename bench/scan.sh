@@ -145,7 +145,7 @@ kt_hits() { python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))[
 scan() { "$repo/bin/keyturn" scan --threads "$1" --no-patterns --encodings raw --prefix bench --format json "$corpus"; }
 
 echo "command: bench/scan.sh"
-echo "machine: $(nproc) cores, $(rg --version | head -1), java $("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | cut -d'"' -f2), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, $(rg --version 2>/dev/null | sed -n 1p), java $("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | cut -d'"' -f2), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 warm
 scan 1 > "$work/out" 2> "$work/err" || true
 clean=$(kt_hits)
