@@ -41,6 +41,14 @@ final class FingerprintsApi {
   /** The most versions one answer holds; a bigger prefix is refused rather than cut. */
   static final int MAX_VERSIONS = 30_000;
 
+  /**
+   * The most digest bytes (window digests, mostly: four bytes per byte of each encoded string) one
+   * answer holds, about what 30,000 versions of 64 bytes make. Values may be 512 KiB, each giving
+   * some 16 MiB of window digests in all encodings, so a bigger answer is refused rather than
+   * built: a token that may write and read a few names must not make the server hold gigabytes.
+   */
+  static final long MAX_DIGEST_BYTES = 64L * 1024 * 1024;
+
   private static final int SCAN_BATCH = 1000;
   private static final List<String> FIELD_WORDS =
       List.of("password", "passwd", "pass", "pwd", "secret", "token", "key");
@@ -65,6 +73,7 @@ final class FingerprintsApi {
     List<FingerprintVersion> out = new ArrayList<>();
     int unreadable = 0;
     int secrets = 0;
+    long held = 0;
     Optional<String> after = Optional.empty();
     while (true) {
       List<StoredSecret> batch = service.list(under, after, SCAN_BATCH);
@@ -90,7 +99,17 @@ final class FingerprintsApi {
           secrets++;
           for (SecretValue value : values) {
             Version v = value.version();
-            out.add(version(s.name().value(), value, digests, encodings));
+            FingerprintVersion made = version(s.name().value(), value, digests, encodings);
+            held += size(made);
+            if (held > MAX_DIGEST_BYTES) {
+              throw HttpError.badRequest(
+                  "the digests of the values below '"
+                      + prefix
+                      + "' exceed "
+                      + MAX_DIGEST_BYTES / (1024 * 1024)
+                      + " MiB; narrow it");
+            }
+            out.add(made);
             ex.reads.add(new Exchange.Read(s.name(), v.number(), "fingerprints"));
           }
         } finally {
@@ -114,6 +133,15 @@ final class FingerprintsApi {
     String wireKey = Base64.getEncoder().encodeToString(key);
     Arrays.fill(key, (byte) 0);
     return new FingerprintResponse(prefix, wireKey, out, unreadable);
+  }
+
+  /** About the bytes one version's digests take in the answer (before base64). */
+  private static long size(FingerprintVersion v) {
+    long bytes = 64 + v.digest().length();
+    for (FingerprintPattern p : v.patterns()) {
+      bytes += 64 + p.digest().length() + p.windows().length();
+    }
+    return bytes;
   }
 
   private static Set<LeakEncoding> encodings(List<String> families) {

@@ -222,6 +222,40 @@ class FingerprintsTest {
   }
 
   @Test
+  void digestsBeyondTheBudget_are400_notHeldInMemory() {
+    // A token that may write and read its own folder stores large values (each 512 KiB gives some
+    // 16 MiB of window digests): one request for them must not make the server build them all.
+    String writer = server.token("write:big/*", "read:big/*");
+    java.util.Random random = new java.util.Random(7);
+    String alphabet = "/+=&?:@ abcdefXYZ0123";
+    int perValue = dev.keyturn.core.SecretService.MAX_VALUE_BYTES;
+    // Four digest bytes per byte of each of at least four encoded strings, as base64.
+    int count = (int) (FingerprintsApi.MAX_DIGEST_BYTES * 3 / (4L * perValue * 4 * 4)) + 1;
+    try {
+      for (int i = 0; i < count; i++) {
+        StringBuilder value = new StringBuilder(perValue);
+        for (int j = 0; j < perValue; j++) {
+          value.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        server
+            .client(writer)
+            .put("big/V" + i, new PutSecretRequest(value.toString(), null, null, null, null));
+      }
+      String body = "{\"prefix\":\"big\"}";
+
+      RunningServer.Raw r = post(writer, body);
+
+      assertThat(r.status()).as("%d bytes answered", r.body().length()).isEqualTo(400);
+      assertThat(r.body()).contains("narrow").hasSizeLessThan(1000);
+      assertThat(fingerprints(server.token("read:big/V0"), body).versions()).hasSize(1);
+    } finally {
+      for (int i = 0; i < count; i++) {
+        server.client().delete("big/V" + i, false);
+      }
+    }
+  }
+
+  @Test
   void eachVersion_isAuditedAsARead() {
     String reader = server.token("read:app/dev/SIGNING");
 
