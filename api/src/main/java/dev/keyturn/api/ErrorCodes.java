@@ -42,4 +42,10 @@ public final class ErrorCodes {
   public static final String UNAVAILABLE = "unavailable";
 
   private ErrorCodes() {}
+
+  /**
+   * 503: the server started sealed ({@code --unseal-shares}) and has no root key yet; only health
+   * and {@code POST /v1/unseal} answer until enough root key shares are submitted.
+   */
+  public static final String SEALED = "sealed";
 }

@@ -77,9 +77,19 @@ final class ClientSettings {
     return client(io, addrFlag, token.get(), insecureHttp);
   }
 
+  /** A client with the token found as for {@link #client(Io, Optional, boolean)}, or none. */
+  static KeyturnClient anyTokenClient(Io io, Optional<String> addrFlag, boolean insecureHttp) {
+    return client(io, addrFlag, token(io), insecureHttp);
+  }
+
   /** A client for {@code token} (for login, which checks a token before saving it). */
   static KeyturnClient client(
       Io io, Optional<String> addrFlag, String token, boolean insecureHttp) {
+    return client(io, addrFlag, Optional.of(token), insecureHttp);
+  }
+
+  private static KeyturnClient client(
+      Io io, Optional<String> addrFlag, Optional<String> token, boolean insecureHttp) {
     String address = address(io, addrFlag);
     KeyturnClient.Builder builder;
     try {
@@ -97,7 +107,8 @@ final class ClientSettings {
               + " over plain HTTP: anyone on the network path could read it and use it. Use"
               + " https://, or give --insecure-http if that path is private");
     }
-    builder.token(token).insecureHttp(insecureHttp);
+    token.ifPresent(builder::token);
+    builder.insecureHttp(insecureHttp);
     Optional<String> caCert = new Settings(io.env()).get("KEYTURN_CACERT");
     if (caCert.isPresent()) {
       try {

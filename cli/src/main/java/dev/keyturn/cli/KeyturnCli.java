@@ -64,6 +64,7 @@ public final class KeyturnCli implements Runnable {
           FernetCommand.class,
           JwtCommand.class,
           RootKeyCommand.class,
+          UnsealCommand.class,
           HelpCommand.class);
 
   final Io io;

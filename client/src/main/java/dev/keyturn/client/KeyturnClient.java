@@ -111,6 +111,15 @@ public final class KeyturnClient implements AutoCloseable {
     return send("GET", "/v1/health", null, HealthResponse.class);
   }
 
+  /** Submits one root key share to a sealed server ({@code POST /v1/unseal}); needs no token. */
+  public dev.keyturn.api.SealStatus unseal(String share) {
+    return send(
+        "POST",
+        "/v1/unseal",
+        new dev.keyturn.api.UnsealRequest(requireNonNull(share, "share")),
+        dev.keyturn.api.SealStatus.class);
+  }
+
   public WhoAmIResponse whoami() {
     return send("GET", "/v1/whoami", null, WhoAmIResponse.class);
   }

@@ -148,7 +148,16 @@ public final class KeyturnServer implements AutoCloseable {
     WatchHub watch = null;
     Optional<ChangeFeed> feed = Optional.empty();
     try {
-      RootKey rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
+      Optional<SealedStart> sealed = Optional.empty();
+      RootKey rootKey;
+      if (SealedStart.applies(config)) {
+        sealed = Optional.of(SealedStart.listen(config, store, clock, tls));
+        http = sealed.get().http();
+        rootKey = sealed.get().awaitKey();
+        log.info("unsealed: the shares rebuilt root key {}", rootKey.id());
+      } else {
+        rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
+      }
       AuditChain chain = new AuditChain(rootKey);
       audit = new MeteredAuditLog(store.openAuditLog(chain), metrics.registry());
       Envelope envelope = new Envelope(rootKey, random);
@@ -238,7 +247,11 @@ public final class KeyturnServer implements AutoCloseable {
           .description("Open event streams (GET /v1/watch) on this node.")
           .register(metrics.registry());
       TrustedProxies proxies = TrustedProxies.parse(config.trustProxy());
-      RepeatedRefusals refusals = new RepeatedRefusals(audit, clock, Duration.ofMinutes(1));
+      AuditLog opened = audit;
+      RepeatedRefusals refusals =
+          sealed
+              .map(SealedStart::refusals)
+              .orElseGet(() -> new RepeatedRefusals(opened, clock, Duration.ofMinutes(1)));
       ApiHandler handler =
           new ApiHandler(
               routes.apply(
@@ -262,13 +275,22 @@ public final class KeyturnServer implements AutoCloseable {
               proxies,
               refusals,
               clock);
-      http =
-          HttpListener.start(
-              config,
-              new ClientLimit(
-                  handler, config.limits().maxRequestsPerClient(), proxies, audit, refusals, clock),
-              refusals,
-              tls);
+      if (sealed.isPresent()) {
+        sealed.get().open(handler, audit);
+      } else {
+        http =
+            HttpListener.start(
+                config,
+                new ClientLimit(
+                    handler,
+                    config.limits().maxRequestsPerClient(),
+                    proxies,
+                    audit,
+                    refusals,
+                    clock),
+                refusals,
+                tls);
+      }
       scheduler.start();
       sweeper =
           new IntegritySweeper(store, notifier, clock, metrics.registry())

@@ -141,6 +141,15 @@ public final class Main implements Callable<Integer> {
   Path configFile;
 
   @Option(
+      names = "--unseal-shares",
+      paramLabel = "K",
+      description =
+          "When no root key is given (KEYTURN_ROOT_KEY[_FILE]) or in DATA/root.key, start sealed:"
+              + " answer only health and POST /v1/unseal until K shares of the root key (keyturn"
+              + " root-key split) rebuild it; 'keyturn unseal' submits them.")
+  Integer unsealShares;
+
+  @Option(
       names = "--log-format",
       paramLabel = "FORMAT",
       description =
@@ -171,7 +180,7 @@ public final class Main implements Callable<Integer> {
     }
     format.apply();
     try {
-      ServerConfig config =
+      ServerConfig resolved =
           ServerFlags.resolve(
               new ServerFlags(
                   data,
@@ -189,6 +198,8 @@ public final class Main implements Callable<Integer> {
                       maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate, maxStreams),
                   configFile),
               Settings.fromEnvironment());
+      ServerConfig config =
+          unsealShares == null ? resolved : resolved.toBuilder().unsealShares(unsealShares).build();
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
       server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir(), format));
     } catch (KeyturnException e) {

@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param notifyUrl where rotation outcomes and overdue secrets are announced (Slack-style JSON)
  * @param notifySigningSecret the secret whose value signs those calls
  * @param limits how much of the HTTP listener one client may hold
+ * @param unsealShares when above 0 and no root key is given or in the data folder, the server
+ *     starts sealed and opens once this many root key shares rebuild the key ({@link SealedStart})
  * @param hostPolicy what the configuration file ({@code --config}) declares: commands rules may
  *     name, SQLite files SQL hooks may open, and where scoped admins' rules may connect
  */
@@ -38,7 +40,8 @@ public record ServerConfig(
     Optional<String> notifyUrl,
     Optional<String> notifySigningSecret,
     HttpLimits limits,
-    dev.keyturn.core.HostPolicy hostPolicy) {
+    dev.keyturn.core.HostPolicy hostPolicy,
+    int unsealShares) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
   static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
   static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
@@ -63,6 +66,9 @@ public record ServerConfig(
     }
     notifySigningSecret.ifPresent(dev.keyturn.core.SecretName::of);
     requireNonNull(hostPolicy, "hostPolicy");
+    if (unsealShares != 0 && (unsealShares < 2 || unsealShares > 255)) {
+      throw new KeyturnException.InvalidInput("--unseal-shares is 2 to 255");
+    }
     if (authFailureLimit < 1) {
       throw new KeyturnException.InvalidInput("the auth failure limit must be at least 1");
     }
@@ -101,7 +107,8 @@ public record ServerConfig(
         .authThrottle(authFailureLimit, authLockout)
         .notifyUrl(notifyUrl, notifySigningSecret)
         .limits(limits)
-        .hostPolicy(hostPolicy);
+        .hostPolicy(hostPolicy)
+        .unsealShares(unsealShares);
   }
 
   /**
@@ -122,6 +129,7 @@ public record ServerConfig(
     private Optional<String> notifySigningSecret = Optional.empty();
     private HttpLimits limits = HttpLimits.DEFAULT;
     private dev.keyturn.core.HostPolicy hostPolicy = dev.keyturn.core.HostPolicy.none();
+    private int unsealShares;
 
     private Builder() {}
 
@@ -196,6 +204,12 @@ public record ServerConfig(
       return this;
     }
 
+    /** Start sealed, asking for this many root key shares, when no root key is at hand. */
+    public Builder unsealShares(int unsealShares) {
+      this.unsealShares = unsealShares;
+      return this;
+    }
+
     /** What a configuration file declares. */
     public Builder hostPolicy(dev.keyturn.core.HostPolicy hostPolicy) {
       this.hostPolicy = hostPolicy;
@@ -228,7 +242,8 @@ public record ServerConfig(
           notifyUrl,
           notifySigningSecret,
           limits,
-          hostPolicy);
+          hostPolicy,
+          unsealShares);
     }
   }
 

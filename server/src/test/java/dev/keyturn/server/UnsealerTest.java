@@ -1,0 +1,123 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.crypto.RootKey;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Shares held by a sealed server: junk cannot keep it sealed, floods are bounded and throttled. */
+class UnsealerTest {
+  private final SecureRandom random = new SecureRandom();
+  private final RootKey key = RootKey.generate(random);
+  private final List<String> shares = key.split(5, 3, random);
+  private final MutableClock clock = new MutableClock();
+
+  private String junk(int index) {
+    byte[] value = new byte[44];
+    random.nextBytes(value);
+    return index + "-" + HexFormat.of().formatHex(value);
+  }
+
+  @Test
+  void twoShares_doNotOpen_theThirdDoes_andEveryShareIsForgotten() {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    assertThat(unsealer.submit("a", shares.get(0)).sealed()).isTrue();
+    assertThat(unsealer.submit("b", shares.get(3)).sealed()).isTrue();
+    assertThat(unsealer.opened()).isNotDone();
+    Unsealer.Progress open = unsealer.submit("c", shares.get(4));
+    assertThat(open.sealed()).isFalse();
+    assertThat(open.held()).isZero();
+    assertThat(unsealer.opened().join().sameAs(key)).isTrue();
+  }
+
+  @Test
+  void junkWithTheSameIndexes_andDuplicates_doNotKeepItSealed() {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    for (int i = 1; i <= 5; i++) {
+      unsealer.submit("attacker", junk(i));
+    }
+    unsealer.submit("a", shares.get(1));
+    assertThat(unsealer.submit("a", shares.get(1)).held()).isEqualTo(6);
+    unsealer.submit("b", shares.get(2));
+    assertThat(unsealer.opened()).isNotDone();
+    assertThat(unsealer.submit("c", shares.get(0)).sealed()).isFalse();
+  }
+
+  @Test
+  void aFlood_isBounded_oldestDropped_andThrottledPerAddress() {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    int capacity = unsealer.capacity();
+    assertThat(capacity).isBetween(3, 200);
+    for (int i = 0; i < capacity + 10; i++) {
+      if (i % Unsealer.PER_CLIENT_PER_MINUTE == 0) {
+        clock.advance(Duration.ofSeconds(61));
+      }
+      unsealer.submit("flood", junk(1 + i % 255));
+    }
+    assertThat(unsealer.progress().held()).isEqualTo(capacity);
+    for (int i = 0; i < Unsealer.PER_CLIENT_PER_MINUTE; i++) {
+      unsealer.submit("busy", junk(7));
+    }
+    assertThatThrownBy(() -> unsealer.submit("busy", shares.get(0)))
+        .isInstanceOf(Unsealer.Throttled.class);
+    // Another address is not held back, and the real shares still open it.
+    unsealer.submit("x", shares.get(0));
+    unsealer.submit("y", shares.get(1));
+    assertThat(unsealer.submit("z", shares.get(2)).sealed()).isFalse();
+  }
+
+  @Test
+  void sharesOfAnotherKey_orMalformed_areRefusedOrIgnored() {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    List<String> other = RootKey.generate(random).split(3, 3, random);
+    for (String s : other) {
+      assertThat(unsealer.submit("a", s).sealed()).isTrue();
+    }
+    assertThatThrownBy(() -> unsealer.submit("a", "1-00112233"))
+        .isInstanceOf(KeyturnException.InvalidInput.class)
+        .hasMessageNotContaining("00112233");
+    assertThatThrownBy(() -> unsealer.submit("a", "junk"))
+        .isInstanceOf(KeyturnException.InvalidInput.class);
+    assertThat(unsealer.opened()).isNotDone();
+  }
+
+  @Test
+  void capacity_keepsTheWorkPerShareBounded() {
+    assertThat(Unsealer.capacity(2)).isEqualTo(510);
+    assertThat(Unsealer.capacity(3)).isBetween(90, 110);
+    assertThat(Unsealer.capacity(5)).isBetween(15, 30);
+    assertThat(Unsealer.capacity(20)).isGreaterThanOrEqualTo(20);
+  }
+
+  private static final class MutableClock extends Clock {
+    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}
