@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
     name = "unseal",
     mixinStandardHelpOptions = true,
     description = {
-      "Submits one root key share (keyturn root-key split) to a server started sealed.",
+      "Submits one root key share to a server started sealed.",
+      "The share is one line of keyturn root-key split.",
       "Read at a prompt that does not echo, or with --stdin from standard input. Prints how many"
           + " shares the server holds, or that it is open."
     })
