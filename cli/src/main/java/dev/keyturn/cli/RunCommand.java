@@ -12,6 +12,7 @@ import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,7 +136,11 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
       return usage(e.getMessage());
     }
     MappingSpec spec = mapping.spec(io().workingDir());
-    try (KeyturnClient client = client()) {
+    try (KeyturnClient client = client();
+        TokenRenewer renewer =
+            new TokenRenewer(
+                    client, line -> io().err().println("keyturn: " + line), Clock.systemUTC())
+                .start()) {
       return new WatchedRun(io(), client, spec, settings, new SecureRandom())
           .run(command, () -> environment(io(), files, filesOnDisk));
     }

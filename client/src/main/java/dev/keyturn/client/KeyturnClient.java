@@ -29,6 +29,7 @@ import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.TokenInfo;
 import dev.keyturn.api.TokenListResponse;
+import dev.keyturn.api.TokenRenewed;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
@@ -122,6 +123,16 @@ public final class KeyturnClient implements AutoCloseable {
 
   public WhoAmIResponse whoami() {
     return send("GET", "/v1/whoami", null, WhoAmIResponse.class);
+  }
+
+  /**
+   * Renews this client's own token by its original lifetime, never past the expiry of the token
+   * that made it ({@code POST /v1/tokens/self/renew}).
+   *
+   * @throws KeyturnClientException with code {@code conflict} for a token that does not expire
+   */
+  public TokenRenewed renewToken() {
+    return send("POST", "/v1/tokens/self/renew", null, TokenRenewed.class);
   }
 
   public WriteResponse put(String name, PutSecretRequest request) {

@@ -32,6 +32,7 @@ import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.TokenInfo;
 import dev.keyturn.api.TokenListResponse;
+import dev.keyturn.api.TokenRenewed;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.api.WriteResponse;
 import dev.keyturn.server.Access.Subject;
@@ -254,6 +255,17 @@ final class Routes {
             TokenCreateRequest.class,
             TokenCreated.class,
             tokens::createOrphan),
+        new Route(
+            "POST",
+            "/v1/tokens/self/renew",
+            Tail.NONE,
+            "token.renew",
+            Access.anyToken(),
+            "Extends the calling token (only it) by its original lifetime, never past the expiry of"
+                + " the token that made it; 409 for a token that does not expire.",
+            null,
+            TokenRenewed.class,
+            tokens::renew),
         new Route(
             "GET",
             "/v1/tokens",

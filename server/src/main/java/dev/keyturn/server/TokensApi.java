@@ -6,6 +6,7 @@ import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.TokenInfo;
 import dev.keyturn.api.TokenListResponse;
+import dev.keyturn.api.TokenRenewed;
 import dev.keyturn.core.Caller;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.Grant;
@@ -98,6 +99,28 @@ final class TokensApi {
     });
     return new TokenCreated(
         record.id(), token, name, record.grants(), now.toString(), expires.toString());
+  }
+
+  /**
+   * {@code POST /v1/tokens/self/renew}: extends the calling token, and only it, by its original
+   * lifetime, never past its creator's expiry; the renewal and its audit record commit together. A
+   * token without expiry gets 409.
+   */
+  TokenRenewed renew(Exchange ex) {
+    String id = ex.caller.tokenId();
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    TokenRecord renewed =
+        store.inTransaction(work -> {
+          TokenRecord r = work.tokens().renew(id, now);
+          ex.detail = "renewed " + id + " until " + r.expiresAt().orElseThrow();
+          work.audit().append(ex.changeRecords());
+          return r;
+        });
+    authenticator.forget(renewed);
+    Duration lifetime = renewed.originalLifetime().orElseThrow();
+    Instant expires = renewed.expiresAt().orElseThrow();
+    return new TokenRenewed(
+        id, expires.toString(), lifetime.toSeconds(), expires.isBefore(now.plus(lifetime)));
   }
 
   TokenListResponse list(Exchange ex) {

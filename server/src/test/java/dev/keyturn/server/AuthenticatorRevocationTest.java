@@ -77,6 +77,12 @@ class AuthenticatorRevocationTest {
     }
 
     @Override
+    public TokenRecord renew(String id, Instant at) {
+      stored = stored.renewed(at, Optional.empty());
+      return stored;
+    }
+
+    @Override
     public void resolveCreator(
         String id, Optional<String> creator, TokenRecord.CreatorSource source) {}
 

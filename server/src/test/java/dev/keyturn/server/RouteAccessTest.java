@@ -98,6 +98,7 @@ class RouteAccessTest {
           Map.entry(
               "POST /v1/tokens/orphan",
               new Example("", "{\"grants\":[\"read:{name}\"],\"ttl\":\"1h\"}")),
+          Map.entry("POST /v1/tokens/self/renew", new Example("", null)),
           Map.entry("GET /v1/tokens", new Example("", null)),
           Map.entry("DELETE /v1/tokens/{id}", new Example("", null)),
           Map.entry(

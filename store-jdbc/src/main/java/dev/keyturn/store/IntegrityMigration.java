@@ -300,7 +300,7 @@ final class IntegrityMigration {
     try (PreparedStatement ps =
             c.prepareStatement(
                 "SELECT id, hash, name, grants, created_at, expires_at, revoked_at, creator,"
-                    + " creator_source FROM tokens");
+                    + " creator_source, lifetime_ms FROM tokens");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         String grants = rs.getString(4);
@@ -314,7 +314,8 @@ final class IntegrityMigration {
                 millis(rs, 6),
                 millis(rs, 7),
                 Optional.ofNullable(rs.getString(8)),
-                TokenRecord.CreatorSource.fromWire(rs.getString(9))));
+                TokenRecord.CreatorSource.fromWire(rs.getString(9)),
+                millis(rs, 10).map(l -> java.time.Duration.ofMillis(l.toEpochMilli()))));
       }
     }
     try (PreparedStatement ps =

@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,7 +23,7 @@ import java.util.function.Consumer;
 final class JdbcTokenStore implements TokenStore {
   private static final String COLUMNS =
       "id, hash, name, grants, created_at, expires_at, revoked_at, creator, creator_source,"
-          + " generation, mac";
+          + " generation, mac, lifetime_ms";
   private final Jdbc jdbc;
   private final Dialect dialect;
   private final Integrity integrity;
@@ -61,7 +62,7 @@ final class JdbcTokenStore implements TokenStore {
       }
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT INTO tokens (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+              "INSERT INTO tokens (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, token.id());
         ps.setBytes(2, token.hash());
         ps.setString(3, token.name());
@@ -73,6 +74,7 @@ final class JdbcTokenStore implements TokenStore {
         ps.setString(9, token.creatorSource().wireName());
         ps.setLong(10, generation);
         ps.setBytes(11, mac);
+        setLifetime(ps, 12, token.lifetime());
         ps.executeUpdate();
       }
       return null;
@@ -141,7 +143,8 @@ final class JdbcTokenStore implements TokenStore {
                 millis(rs, 6),
                 millis(rs, 7),
                 Optional.ofNullable(rs.getString(8)),
-                TokenRecord.CreatorSource.fromWire(rs.getString(9)));
+                TokenRecord.CreatorSource.fromWire(rs.getString(9)),
+                millis(rs, 12).map(l -> Duration.ofMillis(l.toEpochMilli())));
         out.add(new Row(token, rs.getLong(10), rs.getBytes(11)));
       }
     }
@@ -172,13 +175,15 @@ final class JdbcTokenStore implements TokenStore {
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE tokens SET revoked_at = ?, creator = ?, creator_source = ?, generation = ?,"
-                + " mac = ? WHERE id = ?")) {
+                + " mac = ?, expires_at = ?, lifetime_ms = ? WHERE id = ?")) {
       setMillis(ps, 1, token.revokedAt());
       ps.setString(2, token.creator().orElse(null));
       ps.setString(3, token.creatorSource().wireName());
       ps.setLong(4, generation);
       ps.setBytes(5, mac);
-      ps.setString(6, token.id());
+      setMillis(ps, 6, token.expiresAt());
+      setLifetime(ps, 7, token.lifetime());
+      ps.setString(8, token.id());
       ps.executeUpdate();
     }
   }
@@ -194,6 +199,7 @@ final class JdbcTokenStore implements TokenStore {
         t.revokedAt().map(Instant::toEpochMilli),
         t.creator(),
         t.creatorSource().wireName(),
+        t.lifetime().map(Duration::toMillis),
         generation);
   }
 
@@ -268,6 +274,40 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
+  public TokenRecord renew(String id, Instant at) {
+    return jdbc.write(c -> {
+      // PostgreSQL: FOR UPDATE takes a ROW SHARE lock, which a revocation's EXCLUSIVE table lock
+      // excludes, so a renewal and a revocation never interleave. SQLite serializes every write.
+      Optional<Row> row = lockedRow(c, id);
+      if (row.isEmpty()) {
+        throw new KeyturnException.NotFound("token " + id + " does not exist");
+      }
+      TokenRecord token = row.get().token;
+      Optional<Instant> creatorExpiry = Optional.empty();
+      Optional<String> creatorId = token.effectiveCreator();
+      if (creatorId.isPresent() && token.validAt(at)) {
+        Optional<TokenRecord> creator = lockedRow(c, creatorId.get()).map(Row::token);
+        if (creator.isEmpty() || !creator.get().validAt(at)) {
+          throw new KeyturnException.Unauthenticated(
+              "token " + id + ": its creator is no longer valid");
+        }
+        creatorExpiry = creator.get().expiresAt();
+      }
+      TokenRecord renewed = token.renewed(at, creatorExpiry);
+      rewrite(c, row.get(), renewed);
+      return renewed;
+    });
+  }
+
+  private Optional<Row> lockedRow(java.sql.Connection c, String id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT " + COLUMNS + " FROM tokens WHERE id = ?" + dialect.forUpdate)) {
+      ps.setString(1, id);
+      return readAll(ps).stream().findFirst();
+    }
+  }
+
+  @Override
   public long count() {
     return jdbc.read(c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM tokens");
@@ -285,6 +325,11 @@ final class JdbcTokenStore implements TokenStore {
     } else {
       ps.setNull(index, Types.BIGINT);
     }
+  }
+
+  private static void setLifetime(PreparedStatement ps, int index, Optional<Duration> value)
+      throws SQLException {
+    setMillis(ps, index, value.map(d -> Instant.ofEpochMilli(d.toMillis())));
   }
 
   private static Optional<Instant> millis(ResultSet rs, int index) throws SQLException {

@@ -167,6 +167,28 @@ abstract class StoreIntegrityTest {
     assertFailureAudited(null);
   }
 
+  @Test
+  void renewedTokenRowWithItsLifetimeStretched_isRefused() throws Exception {
+    String token = Tokens.newToken(random);
+    TokenRecord reader = token("reader", token, List.of("read:app/dev/*"));
+    store.inTransaction(work -> {
+      work.tokens().create(reader);
+      return null;
+    });
+    store.tokens().renew(reader.id(), T0.plus(Duration.ofDays(20)));
+    assertThat(store.tokens().findByHash(Tokens.hash(token)).orElseThrow().expiresAt())
+        .contains(T0.plus(Duration.ofDays(50)));
+
+    sql("UPDATE tokens SET lifetime_ms = ? WHERE id = ?", 3650L * 86_400_000L, reader.id());
+
+    assertThatThrownBy(() -> store.tokens().findByHash(Tokens.hash(token)))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class)
+        .hasMessageContaining(reader.id());
+    sql("UPDATE tokens SET lifetime_ms = NULL WHERE id = ?", reader.id());
+    assertThatThrownBy(() -> store.tokens().findByHash(Tokens.hash(token)))
+        .isInstanceOf(KeyturnException.IntegrityFailure.class);
+  }
+
   // (e)
   @Test
   void revokedTokenRowReplacedByItsOlderRow_isRefused() throws Exception {

@@ -81,6 +81,29 @@ final class InMemoryTokenStore implements TokenStore {
   }
 
   @Override
+  public TokenRecord renew(String id, Instant at) {
+    synchronized (lock) {
+      TokenRecord token = byId.get(id);
+      if (token == null) {
+        throw new KeyturnException.NotFound("token " + id + " does not exist");
+      }
+      Optional<Instant> creatorExpiry = Optional.empty();
+      Optional<String> creatorId = token.effectiveCreator();
+      if (creatorId.isPresent() && token.validAt(at)) {
+        TokenRecord creator = byId.get(creatorId.get());
+        if (creator == null || !creator.validAt(at)) {
+          throw new KeyturnException.Unauthenticated(
+              "token " + id + ": its creator is no longer valid");
+        }
+        creatorExpiry = creator.expiresAt();
+      }
+      TokenRecord renewed = token.renewed(at, creatorExpiry);
+      byId.put(id, renewed);
+      return renewed;
+    }
+  }
+
+  @Override
   public long count() {
     synchronized (lock) {
       return byId.size();

@@ -156,4 +156,73 @@ public abstract class TokenStoreContract extends StoreFixture {
     assertThat(b.creator()).contains("tok_root");
     assertThat(b.creatorSource()).isEqualTo(TokenRecord.CreatorSource.RECORDED);
   }
+
+  @Test
+  void tokens_renew_extendsByTheOriginalLifetimeEachTime() {
+    store.tokens().create(admin("tok_root"));
+    store.tokens().create(expiring("tok_a", "tok_root", T0.plus(Duration.ofHours(3))));
+
+    TokenRecord first = store.tokens().renew("tok_a", T0.plus(Duration.ofHours(2)));
+    TokenRecord second = store.tokens().renew("tok_a", T0.plus(Duration.ofHours(4)));
+
+    assertThat(first.expiresAt()).contains(T0.plus(Duration.ofHours(5)));
+    assertThat(second.expiresAt()).contains(T0.plus(Duration.ofHours(7)));
+    TokenRecord stored = store.tokens().findByHash(bytes("tok_a")).orElseThrow();
+    assertThat(stored.expiresAt()).contains(T0.plus(Duration.ofHours(7)));
+    assertThat(stored.originalLifetime()).contains(Duration.ofHours(3));
+    assertThat(stored.createdAt()).isEqualTo(T0);
+    assertThat(stored.validAt(T0.plus(Duration.ofHours(6)))).isTrue();
+  }
+
+  @Test
+  void tokens_renew_neverPassesTheCreatorsExpiry() {
+    store.tokens().create(admin("tok_root"));
+    store.tokens().create(expiring("tok_p", "tok_root", T0.plus(Duration.ofHours(5))));
+    store.tokens().create(expiring("tok_c", "tok_p", T0.plus(Duration.ofHours(4))));
+
+    TokenRecord capped = store.tokens().renew("tok_c", T0.plus(Duration.ofMinutes(210)));
+
+    assertThat(capped.expiresAt()).contains(T0.plus(Duration.ofHours(5)));
+    assertThat(store.tokens().findByHash(bytes("tok_c")).orElseThrow().expiresAt())
+        .contains(T0.plus(Duration.ofHours(5)));
+  }
+
+  @Test
+  void tokens_renew_revokedExpiredUnknownOrNeverExpiring_isRefusedAndChangesNothing() {
+    store.tokens().create(admin("tok_root"));
+    store.tokens().create(admin("tok_other"));
+    store.tokens().create(expiring("tok_r", "tok_root", T0.plus(Duration.ofHours(3))));
+    store.tokens().create(expiring("tok_e", "tok_root", T0.plus(Duration.ofHours(1))));
+    store.tokens().revoke("tok_r", T0.plusSeconds(10));
+
+    assertThatThrownBy(() -> store.tokens().renew("tok_r", T0.plusSeconds(20)))
+        .isInstanceOf(KeyturnException.Unauthenticated.class);
+    assertThatThrownBy(() -> store.tokens().renew("tok_e", T0.plus(Duration.ofHours(2))))
+        .isInstanceOf(KeyturnException.Unauthenticated.class);
+    assertThatThrownBy(() -> store.tokens().renew("tok_root", T0))
+        .isInstanceOf(KeyturnException.Conflict.class)
+        .hasMessageContaining("does not expire");
+    assertThatThrownBy(() -> store.tokens().renew("tok_none", T0))
+        .isInstanceOf(KeyturnException.NotFound.class);
+
+    assertThat(store.tokens().findByHash(bytes("tok_r")).orElseThrow().expiresAt())
+        .contains(T0.plus(Duration.ofHours(3)));
+    assertThat(store.tokens().findByHash(bytes("tok_e")).orElseThrow().expiresAt())
+        .contains(T0.plus(Duration.ofHours(1)));
+    assertThat(store.tokens().findByHash(bytes("tok_root")).orElseThrow().expiresAt()).isEmpty();
+  }
+
+  /** A token made by {@code creator} at T0, valid until {@code expires}; its hash is its id. */
+  private static TokenRecord expiring(String id, String creator, java.time.Instant expires) {
+    return new TokenRecord(
+        id,
+        id,
+        bytes(id),
+        List.of("read:*"),
+        T0,
+        Optional.of(expires),
+        Optional.empty(),
+        Optional.of(creator),
+        TokenRecord.CreatorSource.RECORDED);
+  }
 }

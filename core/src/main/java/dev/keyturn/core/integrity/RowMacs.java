@@ -122,8 +122,39 @@ public final class RowMacs {
       Optional<String> creator,
       String creatorSource,
       long generation) {
+    return token(
+        id,
+        hash,
+        name,
+        grants,
+        createdAt,
+        expiresAt,
+        revokedAt,
+        creator,
+        creatorSource,
+        Optional.empty(),
+        generation);
+  }
+
+  /**
+   * One token row with its recorded lifetime (milliseconds; set by its first renewal). A row
+   * without one is MACed as before lifetimes existed, one with one under its own label, so that
+   * neither can pass for the other.
+   */
+  public byte[] token(
+      String id,
+      byte[] hash,
+      String name,
+      List<String> grants,
+      long createdAt,
+      Optional<Long> expiresAt,
+      Optional<Long> revokedAt,
+      Optional<String> creator,
+      String creatorSource,
+      Optional<Long> lifetime,
+      long generation) {
     List<String> f = new ArrayList<>();
-    f.add("keyturn/row/token/v1");
+    f.add(lifetime.isPresent() ? "keyturn/row/token/v2" : "keyturn/row/token/v1");
     f.add(id);
     f.add(HexFormat.of().formatHex(hash));
     f.add(name);
@@ -134,6 +165,7 @@ public final class RowMacs {
     optional(f, revokedAt.map(String::valueOf));
     optional(f, creator);
     f.add(creatorSource);
+    lifetime.ifPresent(l -> f.add(Long.toString(l)));
     f.add(Long.toString(generation));
     return mac(f);
   }

@@ -3,6 +3,8 @@ package dev.keyturn.core.spi;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.Grant;
+import dev.keyturn.core.KeyturnException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -14,7 +16,12 @@ import java.util.Optional;
  * orphans ({@code token create --orphan}). Revoking a token revokes every token it made, directly
  * or through others. The token itself is never stored.
  *
+ * <p>A token with an expiry may be renewed ({@link #renewed}): its expiry moves to the renewal time
+ * plus its original lifetime, never past its creator's expiry. The original lifetime is {@code
+ * expiresAt - createdAt} until the first renewal, which records it in {@code lifetime}.
+ *
  * @param creatorSource how {@code creator} is known: see {@link CreatorSource}
+ * @param lifetime the original lifetime, recorded at the first renewal; empty before
  */
 public record TokenRecord(
     String id,
@@ -25,7 +32,8 @@ public record TokenRecord(
     Optional<Instant> expiresAt,
     Optional<Instant> revokedAt,
     Optional<String> creator,
-    CreatorSource creatorSource) {
+    CreatorSource creatorSource,
+    Optional<Duration> lifetime) {
 
   /** The id of the token a first start makes. */
   public static final String ROOT_ID = "root";
@@ -62,6 +70,77 @@ public record TokenRecord(
     requireNonNull(revokedAt, "revokedAt");
     requireNonNull(creator, "creator");
     requireNonNull(creatorSource, "creatorSource");
+    requireNonNull(lifetime, "lifetime");
+    if (lifetime.isPresent() && (expiresAt.isEmpty() || !lifetime.get().isPositive())) {
+      throw new IllegalArgumentException("token " + id + ": a lifetime needs a positive expiry");
+    }
+  }
+
+  /** A token that has never been renewed. */
+  public TokenRecord(
+      String id,
+      String name,
+      byte[] hash,
+      List<String> grants,
+      Instant createdAt,
+      Optional<Instant> expiresAt,
+      Optional<Instant> revokedAt,
+      Optional<String> creator,
+      CreatorSource creatorSource) {
+    this(
+        id,
+        name,
+        hash,
+        grants,
+        createdAt,
+        expiresAt,
+        revokedAt,
+        creator,
+        creatorSource,
+        Optional.empty());
+  }
+
+  /** The lifetime a renewal adds: the recorded one, else {@code expiresAt - createdAt}. */
+  public Optional<Duration> originalLifetime() {
+    return lifetime.or(() -> expiresAt.map(e -> Duration.between(createdAt, e)));
+  }
+
+  /**
+   * This token renewed at {@code now}: it expires at {@code now} plus its original lifetime, or at
+   * {@code creatorExpiry} if that comes first, and never earlier than it did.
+   *
+   * @param creatorExpiry the expiry of the token that made it; empty for none or no expiry
+   * @throws KeyturnException.Unauthenticated if it is not valid at {@code now}
+   * @throws KeyturnException.Conflict if it does not expire
+   */
+  public TokenRecord renewed(Instant now, Optional<Instant> creatorExpiry) {
+    if (!validAt(now)) {
+      throw new KeyturnException.Unauthenticated(
+          "token " + id + (revokedAt.isPresent() ? " is revoked" : " has expired"));
+    }
+    if (expiresAt.isEmpty()) {
+      throw new KeyturnException.Conflict(
+          "token " + id + " does not expire; there is nothing to renew");
+    }
+    Duration original = originalLifetime().orElseThrow();
+    Instant until = now.plus(original);
+    if (creatorExpiry.isPresent() && creatorExpiry.get().isBefore(until)) {
+      until = creatorExpiry.get();
+    }
+    if (until.isBefore(expiresAt.get())) {
+      until = expiresAt.get();
+    }
+    return new TokenRecord(
+        id,
+        name,
+        hash,
+        grants,
+        createdAt,
+        Optional.of(until),
+        revokedAt,
+        creator,
+        creatorSource,
+        Optional.of(original));
   }
 
   /** True if the token may be used at {@code now}: not revoked and not expired. */
@@ -89,12 +168,21 @@ public record TokenRecord(
     return revokedAt.isPresent()
         ? this
         : new TokenRecord(
-            id, name, hash, grants, createdAt, expiresAt, Optional.of(at), creator, creatorSource);
+            id,
+            name,
+            hash,
+            grants,
+            createdAt,
+            expiresAt,
+            Optional.of(at),
+            creator,
+            creatorSource,
+            lifetime);
   }
 
   /** This token with its creator looked up. */
   public TokenRecord withCreator(Optional<String> creator, CreatorSource source) {
     return new TokenRecord(
-        id, name, hash, grants, createdAt, expiresAt, revokedAt, creator, source);
+        id, name, hash, grants, createdAt, expiresAt, revokedAt, creator, source, lifetime);
   }
 }

@@ -39,5 +39,17 @@ public interface TokenStore {
    */
   void resolveCreator(String id, Optional<String> creator, TokenRecord.CreatorSource source);
 
+  /**
+   * Renews token {@code id} at {@code at} ({@link TokenRecord#renewed}), capped by its creator's
+   * expiry as stored now, in one transaction that excludes revocations.
+   *
+   * @return the token as stored after the call
+   * @throws dev.keyturn.core.KeyturnException.NotFound if there is no such token
+   * @throws dev.keyturn.core.KeyturnException.Unauthenticated if it, or its creator, is not valid
+   *     at {@code at}
+   * @throws dev.keyturn.core.KeyturnException.Conflict if it does not expire
+   */
+  TokenRecord renew(String id, Instant at);
+
   long count();
 }
