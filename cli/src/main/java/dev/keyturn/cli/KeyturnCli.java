@@ -59,6 +59,7 @@ public final class KeyturnCli implements Runnable {
           RunCommand.class,
           RenderCommand.class,
           ScanCommand.class,
+          AgentCommand.class,
           KeyringCommand.class,
           HmacCommand.class,
           FernetCommand.class,

@@ -28,6 +28,16 @@ public final class AtomicFile {
    * @throws KeyturnException.InvalidInput when the folder cannot be written; nothing changed then
    */
   public static void write(Path target, byte[] bytes) {
+    write(target, bytes, tmp -> {});
+  }
+
+  /** What to do to the temporary file (mode, owner) before it is renamed in place. */
+  public interface Prepare {
+    void apply(Path tmp) throws IOException;
+  }
+
+  /** As {@link #write(Path, byte[])}, with {@code prepare} applied before the rename. */
+  public static void write(Path target, byte[] bytes, Prepare prepare) {
     Path dir = target.toAbsolutePath().getParent();
     Path tmp = null;
     try {
@@ -46,6 +56,7 @@ public final class AtomicFile {
         }
         out.force(true);
       }
+      prepare.apply(tmp);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       tmp = null;
       try (FileChannel folder = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -55,6 +55,17 @@ public final class MapFile {
     } catch (IOException e) {
       throw new KeyturnException.InvalidInput("cannot read " + file + ": " + e.getMessage());
     }
+    return parse(bytes, file.toString());
+  }
+
+  /**
+   * Reads a mapping in the map file's schema from {@code bytes} (YAML or JSON), as found in {@code
+   * where} (named in every error).
+   *
+   * @throws KeyturnException.InvalidInput naming {@code where} and what is wrong
+   */
+  public static MappingSpec parse(byte[] bytes, String where) {
+    Object file = where;
     Body body;
     try {
       body = YAML.readValue(bytes, Body.class);
