@@ -5,6 +5,9 @@ public final class ErrorCodes {
   /** 400: malformed JSON, a bad field, a bad generator spec or duration. */
   public static final String INVALID_REQUEST = "invalid_request";
 
+  /** 400: a value a hygiene check refuses (a placeholder); {@code check} names the check. */
+  public static final String PLACEHOLDER_VALUE = "placeholder_value";
+
   /** 400: a secret name that is not canonical. */
   public static final String INVALID_NAME = "invalid_name";
 

@@ -6,10 +6,21 @@ import tools.jackson.databind.JsonNode;
  * Body of {@code PUT /v1/secrets/{name}}: exactly one of {@code value} (text), {@code value_json}
  * (a JSON object) or {@code generate} (a generator spec such as {@code hex:32}). {@code grace} is a
  * duration ({@code 24h}) during which the replaced version stays valid as {@code previous}; {@code
- * stage} is {@code current} (the default) or {@code pending}.
+ * stage} is {@code current} (the default) or {@code pending}. A supplied value that is a
+ * placeholder is refused unless {@code allow_placeholder} is true (docs/doctor.md).
  */
 public record PutSecretRequest(
-    String value, JsonNode valueJson, String generate, String grace, String stage) {
+    String value,
+    JsonNode valueJson,
+    String generate,
+    String grace,
+    String stage,
+    Boolean allowPlaceholder) {
+
+  public PutSecretRequest(
+      String value, JsonNode valueJson, String generate, String grace, String stage) {
+    this(value, valueJson, generate, grace, stage, null);
+  }
 
   /** Never shows the value. */
   @Override
@@ -22,6 +33,8 @@ public record PutSecretRequest(
         + grace
         + ", stage="
         + stage
+        + ", allowPlaceholder="
+        + allowPlaceholder
         + "]";
   }
 }

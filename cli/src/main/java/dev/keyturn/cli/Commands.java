@@ -100,22 +100,29 @@ final class Commands {
       Arrays.fill(json, (byte) 0);
     }
     Map<String, Object> o =
-        object(body, Set.of("name", "version", "stage", "created_at", "accept_until"));
+        object(body, Set.of("name", "version", "stage", "created_at", "accept_until", "warnings"));
     String version;
     String stage;
+    List<String> warnings;
     if (o != null
         && stringOrNull(o.get("name"))
         && isInt(o.get("version"))
         && stringOrNull(o.get("stage"))
         && stringOrNull(o.get("created_at"))
-        && stringOrNull(o.get("accept_until"))) {
+        && stringOrNull(o.get("accept_until"))
+        && strings(o.getOrDefault("warnings", List.of()))) {
       version = Integer.toString(((Json.Number) o.get("version")).intValue().getAsInt());
       stage = o.get("stage") == Json.NULL ? "null" : (String) o.get("stage");
+      @SuppressWarnings("unchecked")
+      List<String> w = (List<String>) o.getOrDefault("warnings", List.of());
+      warnings = w;
     } else {
       WriteResponse written = jackson(body, WriteResponse.class);
       version = Integer.toString(written.version());
       stage = written.stage();
+      warnings = written.warnings();
     }
+    PutCommand.warn(io, secret, warnings);
     io.out().println(secret + ": version " + version + " is " + stage);
     return ExitCode.OK;
   }
@@ -222,11 +229,14 @@ final class Commands {
     }
     Map<String, Object> o = object(response.body(), Set.of("error"));
     Map<String, Object> e =
-        o == null ? null : fields(o.get("error"), Set.of("code", "message", "rotation_id"));
+        o == null
+            ? null
+            : fields(o.get("error"), Set.of("code", "message", "rotation_id", "check"));
     if (e != null
         && e.get("code") instanceof String code
         && e.get("message") instanceof String message
-        && (!e.containsKey("rotation_id") || e.get("rotation_id") instanceof String)) {
+        && (!e.containsKey("rotation_id") || e.get("rotation_id") instanceof String)
+        && (!e.containsKey("check") || e.get("check") instanceof String)) {
       throw KeyturnClientException.of(status, code, message, (String) e.get("rotation_id"));
     }
     // as KeyturnClient reads it
@@ -273,6 +283,10 @@ final class Commands {
       return (Map<String, Object>) map;
     }
     return null;
+  }
+
+  static boolean strings(Object value) {
+    return value instanceof List<?> list && list.stream().allMatch(String.class::isInstance);
   }
 
   static boolean isInt(Object value) {

@@ -85,6 +85,13 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as JSON.")
   boolean json;
 
+  @Option(
+      names = "--allow-placeholder",
+      description =
+          "Store the value even if it looks like a placeholder (CHANGE_ME, <your-key>,"
+              + " django-insecure-...); the server audits it (docs/doctor.md).")
+  boolean allowPlaceholder;
+
   @Override
   public Integer call() throws IOException {
     if (!type.equals("string") && !type.equals("json")) {
@@ -93,12 +100,13 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
     PutSecretRequest request;
     String stage = pending ? "pending" : null;
     if (source.generate != null) {
-      request = new PutSecretRequest(null, null, source.generate, grace, stage);
+      request = new PutSecretRequest(null, null, source.generate, grace, stage, allow());
     } else if (source.value != null) {
-      request = new PutSecretRequest(source.value, null, null, grace, stage);
+      request = new PutSecretRequest(source.value, null, null, grace, stage, allow());
     } else if (source.valueJson != null) {
       request =
-          new PutSecretRequest(null, object(source.valueJson, "--value-json"), null, grace, stage);
+          new PutSecretRequest(
+              null, object(source.valueJson, "--value-json"), null, grace, stage, allow());
     } else {
       byte[] bytes = source.stdin ? io().in().readAllBytes() : readFile(source.file);
       String text =
@@ -113,19 +121,38 @@ final class PutCommand extends ClientCommand implements Callable<Integer> {
                   object(text, source.stdin ? "standard input" : source.file.toString()),
                   null,
                   grace,
-                  stage)
-              : new PutSecretRequest(text, null, null, grace, stage);
+                  stage,
+                  allow())
+              : new PutSecretRequest(text, null, null, grace, stage, allow());
     }
     if (source.value != null || source.valueJson != null) {
       warnVisible(source.value != null ? "--value" : "--value-json");
     }
     WriteResponse written = client().put(name, request);
+    warn(io(), name, written.warnings());
     if (json) {
       printJson(written);
     } else {
       io().out().println(name + ": version " + written.version() + " is " + written.stage());
     }
     return 0;
+  }
+
+  /** One stderr line per hygiene check a stored value failed: the check's id, never the value. */
+  static void warn(Io io, String name, java.util.List<String> warnings) {
+    for (String warning : warnings) {
+      io.err()
+          .println(
+              "keyturn: warning: "
+                  + name
+                  + ": the stored value fails the hygiene check "
+                  + warning
+                  + " (see docs/doctor.md)");
+    }
+  }
+
+  private Boolean allow() {
+    return allowPlaceholder ? Boolean.TRUE : null;
   }
 
   private void warnVisible(String option) {

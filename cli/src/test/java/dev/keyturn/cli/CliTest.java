@@ -527,7 +527,7 @@ class CliTest {
 
   @Test
   void rotateManual_readsTheValueFromStdin() {
-    run("put", "cli/rot/SMTP", "--value", "old-password");
+    run("put", "cli/rot/SMTP", "--value", "old-pw-1");
     run(
         "rotation",
         "set",

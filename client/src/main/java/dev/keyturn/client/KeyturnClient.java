@@ -12,6 +12,7 @@ import dev.keyturn.api.FingerprintRequest;
 import dev.keyturn.api.FingerprintResponse;
 import dev.keyturn.api.HealthResponse;
 import dev.keyturn.api.HistoryResponse;
+import dev.keyturn.api.HygieneResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
@@ -229,6 +230,19 @@ public final class KeyturnClient implements AutoCloseable {
         "/v1/fingerprints",
         new FingerprintRequest(prefix, encodings.isEmpty() ? null : encodings),
         FingerprintResponse.class);
+  }
+
+  /**
+   * The hygiene findings of the current values at or below {@code prefix} that the token may read
+   * ({@code GET /v1/hygiene}): check ids and the names of secrets with equal values, never a value.
+   */
+  public HygieneResponse hygiene(String prefix) {
+    requireNonNull(prefix, "prefix");
+    Map<String, String> query = new LinkedHashMap<>();
+    if (!prefix.isEmpty()) {
+      query.put("prefix", prefix);
+    }
+    return send("GET", "/v1/hygiene" + query(query), null, HygieneResponse.class);
   }
 
   /**

@@ -76,6 +76,24 @@ public class KeyturnException extends RuntimeException {
     }
   }
 
+  /**
+   * A value was refused by a hygiene check ({@link ValueChecks}): a placeholder. {@link #check()}
+   * is the check's stable id; the message names the secret and the check, never the value.
+   */
+  public static final class RefusedValue extends KeyturnException {
+    private final String check;
+
+    public RefusedValue(String message, String check) {
+      super(message);
+      this.check = check;
+    }
+
+    /** The stable id of the check that refused the value, e.g. {@code value.placeholder}. */
+    public String check() {
+      return check;
+    }
+  }
+
   /** The input is malformed: a bad name, spec, duration or value. */
   public static final class InvalidInput extends KeyturnException {
     public InvalidInput(String message) {

@@ -8,15 +8,19 @@ import dev.keyturn.core.KeyturnException;
  * KeyturnException}s name objects and states, never values, so they are passed on; anything else
  * becomes a generic 500 whose details stay in the server log.
  */
-record HttpError(int status, String code, String message, String rotationId) {
+record HttpError(int status, String code, String message, String rotationId, String check) {
 
   HttpError(int status, String code, String message) {
-    this(status, code, message, null);
+    this(status, code, message, null, null);
+  }
+
+  HttpError(int status, String code, String message, String rotationId) {
+    this(status, code, message, rotationId, null);
   }
 
   /** The JSON error body. */
   dev.keyturn.api.ErrorResponse body() {
-    return dev.keyturn.api.ErrorResponse.of(code, message, rotationId);
+    return dev.keyturn.api.ErrorResponse.of(code, message, rotationId, check);
   }
 
   static HttpError of(Throwable e) {
@@ -25,6 +29,9 @@ record HttpError(int status, String code, String message, String rotationId) {
     }
     if (e instanceof KeyturnException.RotationInProgress r) {
       return new HttpError(409, ErrorCodes.CONFLICT, e.getMessage(), r.rotationId());
+    }
+    if (e instanceof KeyturnException.RefusedValue r) {
+      return new HttpError(400, ErrorCodes.PLACEHOLDER_VALUE, e.getMessage(), null, r.check());
     }
     if (e instanceof KeyturnException.InvalidInput) {
       return new HttpError(400, ErrorCodes.INVALID_REQUEST, e.getMessage());

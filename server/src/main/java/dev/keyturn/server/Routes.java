@@ -14,6 +14,7 @@ import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.FingerprintRequest;
 import dev.keyturn.api.FingerprintResponse;
 import dev.keyturn.api.HistoryResponse;
+import dev.keyturn.api.HygieneResponse;
 import dev.keyturn.api.JwkSetResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
@@ -170,6 +171,19 @@ final class Routes {
             FingerprintRequest.class,
             FingerprintResponse.class,
             secrets.fingerprints()::fingerprints),
+        new Route(
+            "GET",
+            "/v1/hygiene",
+            Tail.NONE,
+            "hygiene.check",
+            Access.needs(READ, new Subject.Rows("prefix")),
+            "The current values at or below ?prefix= that the token may read, checked for"
+                + " placeholders and weakness (check ids, docs/doctor.md) and compared with each"
+                + " other under a keyed fingerprint that never leaves the server: names equal"
+                + " ones, never a value. Each value checked is audited as a read.",
+            null,
+            HygieneResponse.class,
+            secrets.hygiene()::check),
         new Route(
             "GET",
             "/v1/watch",

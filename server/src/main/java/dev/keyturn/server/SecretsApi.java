@@ -64,6 +64,7 @@ final class SecretsApi {
 
   private final BundlesApi bundles;
   private final FingerprintsApi fingerprints;
+  private final HygieneApi hygiene;
 
   SecretsApi(SecretService service, SecureRandom random, Clock clock, PageTokens pageTokens) {
     this(service, random, clock, pageTokens, (name, value) -> {});
@@ -75,6 +76,20 @@ final class SecretsApi {
       Clock clock,
       PageTokens pageTokens,
       java.util.function.BiConsumer<SecretName, Plaintext> writeCheck) {
+    this(service, random, clock, pageTokens, writeCheck, randomKey(random));
+  }
+
+  /**
+   * @param hygieneKey the key of the store-wide value fingerprints {@link HygieneApi} compares
+   */
+  SecretsApi(
+      SecretService service,
+      SecureRandom random,
+      Clock clock,
+      PageTokens pageTokens,
+      java.util.function.BiConsumer<SecretName, Plaintext> writeCheck,
+      byte[] hygieneKey) {
+    this.hygiene = new HygieneApi(service, hygieneKey);
     this.service = requireNonNull(service, "service");
     this.random = requireNonNull(random, "random");
     this.clock = requireNonNull(clock, "clock");
@@ -87,6 +102,17 @@ final class SecretsApi {
   /** The fingerprint route, over the same service. */
   FingerprintsApi fingerprints() {
     return fingerprints;
+  }
+
+  private static byte[] randomKey(SecureRandom random) {
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    return key;
+  }
+
+  /** The hygiene route, over the same service. */
+  HygieneApi hygiene() {
+    return hygiene;
   }
 
   /** The bundle route, over the same service. */
@@ -109,18 +135,26 @@ final class SecretsApi {
     }
     Plaintext value;
     ValueType type = ValueType.STRING;
+    boolean allowPlaceholder = Boolean.TRUE.equals(request.allowPlaceholder());
+    PutChecks.Outcome checked = new PutChecks.Outcome(List.of(), List.of());
     if (request.value() != null) {
+      checked = PutChecks.text(name, request.value(), allowPlaceholder);
       value = Plaintext.ofUtf8(request.value());
     } else if (valueJson != null) {
       if (!valueJson.isObject()) {
         throw HttpError.badRequest("value_json must be a JSON object");
       }
+      checked = PutChecks.json(name, valueJson, allowPlaceholder);
       value = Plaintext.wrap(json.writeValueAsBytes(valueJson));
       type = ValueType.JSON;
     } else {
       value = Generator.parse(request.generate()).generate(random);
       ex.detail = "generated";
     }
+    if (!checked.detail().isEmpty()) {
+      ex.detail = checked.detail();
+    }
+    List<String> warnings = checked.warnings();
     Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
     Stage stage = request.stage() == null ? Stage.CURRENT : Stage.fromWire(request.stage());
     Plaintext supplied = value;
@@ -133,7 +167,14 @@ final class SecretsApi {
               work ->
                   service.put(work, name, supplied, givenType, grace, stage, ex.caller.tokenId()),
               r -> Optional.of(r.newest().number()));
-      return written(ex, result, result.newest());
+      WriteResponse answer = written(ex, result, result.newest());
+      return new WriteResponse(
+          answer.name(),
+          answer.version(),
+          answer.stage(),
+          answer.createdAt(),
+          answer.acceptUntil(),
+          warnings);
     } finally {
       value.destroy();
     }

@@ -388,7 +388,7 @@ class RotationApiTest {
 
   @Test
   void manualRotation_takesTheSuppliedValue() {
-    root.put("app/SMTP_PASSWORD", new PutSecretRequest("old-app-password", null, null, null, null));
+    root.put("app/SMTP_PASSWORD", new PutSecretRequest("old-app-pw-1", null, null, null, null));
     root.putRule(
         "app/SMTP_PASSWORD",
         new RuleBody(
@@ -418,8 +418,7 @@ class RotationApiTest {
     smtp.start();
     try {
       smtp.setUser("app@example.com", "app", "new-app-password");
-      root.put(
-          "app/SMTP_PASSWORD", new PutSecretRequest("old-app-password", null, null, null, null));
+      root.put("app/SMTP_PASSWORD", new PutSecretRequest("old-app-pw-1", null, null, null, null));
       root.putRule(
           "app/SMTP_PASSWORD",
           new RuleBody(
