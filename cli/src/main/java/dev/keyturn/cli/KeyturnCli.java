@@ -58,6 +58,7 @@ public final class KeyturnCli implements Runnable {
           StatusCommand.class,
           RunCommand.class,
           RenderCommand.class,
+          DoctorCommand.class,
           ScanCommand.class,
           AgentCommand.class,
           KeyringCommand.class,
