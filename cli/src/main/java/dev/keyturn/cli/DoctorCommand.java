@@ -147,7 +147,7 @@ final class DoctorCommand extends ClientCommand implements Callable<Integer> {
     List<Inspection.Expected> expected = new ArrayList<>();
     vars.forEach(v -> expected.add(new Inspection.Expected(v, true)));
     optionalVars.forEach(v -> expected.add(new Inspection.Expected(v, false)));
-    List<Inspection.Managed> managed = new ArrayList<>();
+    List<Inspection.Managed> mappedValues = new ArrayList<>();
     boolean mapped = mappingGiven();
     if (mapped) {
       MappingSpec spec = mapping.spec(io().workingDir());
@@ -167,10 +167,10 @@ final class DoctorCommand extends ClientCommand implements Callable<Integer> {
               .toList();
       for (Map.Entry<String, String> v : variables.reveal().entrySet()) {
         expected.add(new Inspection.Expected(v.getKey(), !optional.contains(v.getKey())));
-        managed.add(new Inspection.Managed(sources.get(v.getKey()), v.getKey(), v.getValue()));
+        mappedValues.add(new Inspection.Managed(sources.get(v.getKey()), v.getKey(), v.getValue()));
       }
     }
-    Inspection inspection = new Inspection(io().workingDir(), expected, managed, extra);
+    Inspection inspection = new Inspection(io().workingDir(), expected, mappedValues, extra);
     Targets.read(io().workingDir(), targets, inspection);
     if (env) {
       Targets.environment(io().env(), inspection);

@@ -87,8 +87,9 @@ class DjangoW009Test {
       if (!flagged) {
         missed.add("candidate #" + i + " (length " + candidates.get(i).length() + ")");
       }
-      assertThat(r.out() + r.err())
-          .doesNotContain(candidates.get(i).length() >= 8 ? candidates.get(i) : "\u0000");
+      if (candidates.get(i).length() > "django-insecure-".length()) {
+        assertThat(r.out() + r.err()).doesNotContain(candidates.get(i));
+      }
     }
 
     assertThat(warned).as("candidates Django warns about").isGreaterThan(candidates.size() / 3);

@@ -171,8 +171,9 @@ class DoctorCommandTest {
         .contains("error file-var.empty API_TOKEN .env.files:2")
         .contains("error file-var.missing SECRET_KEY .env.files:3")
         .contains("warning var.file-and-value JWT_SECRET .env.files:5")
-        .contains("value.duplicate")
-        .doesNotContain("var.missing")
+        .contains("error value.duplicate DB_PASSWORD run/db_password: the same value as JWT_SECRET")
+        .doesNotContain("error var.missing")
+        .doesNotContain("_FILE .env.files")
         .doesNotContain("CANARY");
   }
 

@@ -123,9 +123,17 @@ public final class Inspection {
       if (a.reveal().isEmpty()) {
         continue;
       }
-      for (ValueChecks.Check check : ValueChecks.all(a.variable(), a.reveal(), extra)) {
+      boolean secret = secret(a.variable());
+      List<ValueChecks.Check> failed =
+          secret
+              ? ValueChecks.all(a.variable(), a.reveal(), extra)
+              : ValueChecks.placeholder(a.reveal(), extra);
+      for (ValueChecks.Check check : failed) {
         findings.add(
             Finding.error(check.id(), a.variable(), display(a.location()), check.describe()));
+      }
+      if (!secret) {
+        continue;
       }
       if (a.origin() == Assignment.Origin.UNIT_INLINE) {
         findings.add(
@@ -286,8 +294,19 @@ public final class Inspection {
             base, text, target.toString(), Optional.of(target), Assignment.Origin.ENV_FILE));
   }
 
+  /** Whether placeholder checks apply: an expected, mapped or secret-named variable. */
   private boolean checks(String variable) {
-    return expected.containsKey(variable) || ValueChecks.sensitive(variable);
+    return !variable.endsWith("_FILE") && (expected.containsKey(variable) || secret(variable));
+  }
+
+  /**
+   * Whether all value checks apply (weakness, sharing, inline in a unit): a secret-named or mapped
+   * variable. An expected {@code DB_PORT=5432} is checked for placeholders only.
+   */
+  private boolean secret(String variable) {
+    return !variable.endsWith("_FILE")
+        && (ValueChecks.sensitive(variable)
+            || managed.stream().anyMatch(m -> m.variable().equals(variable)));
   }
 
   private static boolean same(String a, String b) {
