@@ -29,9 +29,10 @@ import picocli.CommandLine.Parameters;
     name = "doctor",
     mixinStandardHelpOptions = true,
     description = {
-      "Checks env files, folders (their .env* files), systemd units and its own environment for"
-          + " missing, placeholder, weak, shared and stale secrets, open modes and files git could"
-          + " commit.",
+      "Checks env files, folders, units and stored secrets for hygiene.",
+      "Env files, folders (their .env* files), systemd units and its own environment: missing,"
+          + " placeholder, weak, shared and stale secrets, open modes and files git could commit;"
+          + " with --managed, the stored secrets the token may read.",
       "Findings name a check id, a variable and file:line, never a value. Exit 0: no errors;"
           + " 3: errors found; 1: could not run; 2: bad usage."
     })
