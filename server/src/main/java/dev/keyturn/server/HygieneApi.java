@@ -100,11 +100,11 @@ final class HygieneApi {
     List<HygieneRow> rows = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : checks.entrySet()) {
       List<String> sameAs = List.copyOf(same.getOrDefault(e.getKey(), Set.of()));
-      if (!e.getValue().isEmpty() || !sameAs.isEmpty()) {
-        rows.add(new HygieneRow(e.getKey(), versions.get(e.getKey()), e.getValue(), sameAs));
-      }
+      rows.add(new HygieneRow(e.getKey(), versions.get(e.getKey()), e.getValue(), sameAs));
     }
-    ex.detail = "prefix=" + prefix + " checked=" + checked + " findings=" + rows.size();
+    long findings =
+        rows.stream().filter(r -> !r.checks().isEmpty() || !r.sameAs().isEmpty()).count();
+    ex.detail = "prefix=" + prefix + " checked=" + checked + " with findings=" + findings;
     return new HygieneResponse(prefix, checked, rows);
   }
 

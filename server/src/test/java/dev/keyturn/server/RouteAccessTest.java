@@ -74,6 +74,7 @@ class RouteAccessTest {
           Map.entry("DELETE /v1/secrets/{name}", new Example("", null)),
           Map.entry("GET /v1/bundles", new Example("?prefix={parent}", null)),
           Map.entry("POST /v1/fingerprints", new Example("", "{\"prefix\":\"{parent}\"}")),
+          Map.entry("GET /v1/hygiene", new Example("?prefix={parent}", null)),
           Map.entry("GET /v1/watch", new Example("?prefix={parent}&last_event_id=0", null)),
           Map.entry("GET /v1/keyrings/{name}", new Example("", null)),
           Map.entry("GET /v1/jwks/{name}", new Example("", null)),
