@@ -702,7 +702,7 @@ class CliTest {
 
   @Test
   void putValue_warnsThatPsAndHistorySeeIt() {
-    Run value = run("put", "cli/warn/A", "--value", "demo-value-1");
+    Run value = run("put", "cli/warn/A", "--value", "demo-value-1-Xq9#Lm2!Kp7@Wz4");
     Run json = run("put", "cli/warn/B", "--value-json", "{\"k\":1}");
     Run generated = run("put", "cli/warn/C", "--generate", "hex:8");
 
