@@ -65,6 +65,9 @@ public final class ValueChecks {
 
   private static final String DJANGO_INSECURE = "django-insecure-";
   private static final Pattern NATURAL_WORD = Pattern.compile("[A-Za-z]+[0-9]*|[0-9]+");
+  private static final Pattern DESCRIPTIVE_WORD = Pattern.compile("[a-z]{3,}|[A-Z]{3,}");
+  private static final Pattern UNIFORM_WORD =
+      Pattern.compile("(?:[a-z]{2,}|[A-Z]{2,}|[A-Z][a-z]+)[0-9]*");
   private static final List<String> SENSITIVE_PARTS =
       List.of("SECRET", "KEY", "TOKEN", "SALT", "PASS", "PWD");
 
@@ -130,7 +133,10 @@ public final class ValueChecks {
       found.add(Check.DJANGO_INSECURE);
     }
     String trimmed = value.strip();
-    if (trimmed.length() >= 2 && trimmed.startsWith("<") && trimmed.endsWith(">")) {
+    if (trimmed.length() >= 2
+        && trimmed.startsWith("<")
+        && trimmed.endsWith(">")
+        && describes(trimmed.substring(1, trimmed.length() - 1))) {
       found.add(Check.ANGLE_BRACKETS);
     }
     if (extra.isPresent() && extra.get().matcher(value).find()) {
@@ -288,6 +294,29 @@ public final class ValueChecks {
       }
     }
     return false;
+  }
+
+  /**
+   * Whether the text inside {@code <>} describes a value ({@code your-paystack-key}, {@code db
+   * password}, {@code TOKEN}): one word of three letters or more in one case, or words of two
+   * letters or more (optionally followed by digits) in one case each, split at {@code -}, {@code
+   * _}, space or {@code .}. A random password that happens to start with {@code <} and end with
+   * {@code >} does not.
+   */
+  private static boolean describes(String inside) {
+    if (DESCRIPTIVE_WORD.matcher(inside).matches()) {
+      return true;
+    }
+    String[] words = inside.split("[-_ .]", -1);
+    if (words.length < 2) {
+      return false;
+    }
+    for (String w : words) {
+      if (!UNIFORM_WORD.matcher(w).matches()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean anyMatches(String text) {

@@ -34,7 +34,7 @@ class GeneratorHygieneTest {
     "password:8, false",
     "password:32, true",
     "password:1024, false",
-    "password:32:exclude=!#$%&()*+,./:;<=>?@[]^{|}~, true",
+    "'password:32:exclude=!#$%&()*+,./:;<=>?@[]^{|}~', true",
     "uuid, true",
     "ed25519, true",
     "ec:p256, true",

@@ -68,7 +68,9 @@ class ValueChecksTest {
   void placeholder_angleBrackets_isFound() {
     assertThat(ValueChecks.placeholder("<your-paystack-key>")).contains(Check.ANGLE_BRACKETS);
     assertThat(ValueChecks.placeholder("<db password>")).contains(Check.ANGLE_BRACKETS);
+    assertThat(ValueChecks.placeholder("<TOKEN>")).contains(Check.ANGLE_BRACKETS);
     assertThat(ValueChecks.placeholder("a<b>")).doesNotContain(Check.ANGLE_BRACKETS);
+    assertThat(ValueChecks.placeholder("<aB3$x9Q>")).doesNotContain(Check.ANGLE_BRACKETS);
   }
 
   @Test
