@@ -51,6 +51,7 @@ public final class KeyturnCli implements Runnable {
           LoginCommand.class,
           TokenCommand.class,
           AuditCommand.class,
+          BackupCommand.class,
           RotationCommand.class,
           TargetCommand.class,
           RotateCommand.class,

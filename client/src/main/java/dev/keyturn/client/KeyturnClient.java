@@ -16,6 +16,7 @@ import dev.keyturn.api.HygieneResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RestoreResponse;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RotationListResponse;
@@ -38,6 +39,7 @@ import dev.keyturn.keyring.FernetKeyring;
 import dev.keyturn.keyring.HmacKeyring;
 import dev.keyturn.keyring.JwtKeyring;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -402,6 +404,117 @@ public final class KeyturnClient implements AutoCloseable {
         "/v1/secrets/" + name(name) + (destroy ? "?destroy=true" : ""),
         null,
         DeleteResponse.class);
+  }
+
+  /**
+   * Opens {@code POST /v1/backups} for the folder {@code prefix} (empty: every secret) and returns
+   * the backup document as it streams in; the caller reads it to the end and closes it. The
+   * document holds values: encrypt it as it is read, never write it out in the clear.
+   */
+  public InputStream backup(String prefix) {
+    requireNonNull(prefix, "prefix");
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                address.resolve(
+                    "/v1/backups" + (prefix.isEmpty() ? "" : query(Map.of("prefix", prefix)))))
+            .timeout(timeout)
+            .header("Accept", "application/json")
+            .POST(HttpRequest.BodyPublishers.noBody());
+    token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+    HttpResponse<InputStream> response =
+        exchange(request, HttpResponse.BodyHandlers.ofInputStream());
+    if (response.statusCode() == 200) {
+      return response.body();
+    }
+    byte[] body;
+    try (InputStream in = response.body()) {
+      body = in.readNBytes(64 * 1024);
+    } catch (IOException e) {
+      body = new byte[0];
+    }
+    throw failure(response.statusCode(), body);
+  }
+
+  /**
+   * Sends a backup document to {@code POST /v1/restores}: every secret below {@code prefix} is
+   * planned and (unless {@code dryRun}) restored; see {@link RestoreResponse}. The document holds
+   * values; the caller zeroes its array afterwards.
+   *
+   * @param restoreTimeout how long the server may take (a large restore takes a while)
+   */
+  public RestoreResponse restore(
+      byte[] document,
+      String prefix,
+      boolean dryRun,
+      boolean asCurrent,
+      Optional<String> grace,
+      Duration restoreTimeout) {
+    requireNonNull(document, "document");
+    Map<String, String> query = new LinkedHashMap<>();
+    if (!prefix.isEmpty()) {
+      query.put("prefix", prefix);
+    }
+    if (dryRun) {
+      query.put("dry_run", "true");
+    }
+    if (asCurrent) {
+      query.put("as_current", "true");
+    }
+    grace.ifPresent(g -> query.put("grace", g));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(address.resolve("/v1/restores" + query(query)))
+            .timeout(restoreTimeout)
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(document));
+    token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+    HttpResponse<byte[]> response = exchange(request, HttpResponse.BodyHandlers.ofByteArray());
+    if (response.statusCode() == 200) {
+      try {
+        return json.readValue(response.body(), RestoreResponse.class);
+      } catch (JacksonException e) {
+        throw new KeyturnClientException(
+            200, "invalid_response", "the server's answer is not what this client expects");
+      }
+    }
+    throw failure(response.statusCode(), response.body());
+  }
+
+  private <B> HttpResponse<B> exchange(
+      HttpRequest.Builder request, HttpResponse.BodyHandler<B> handler) {
+    try {
+      return http.send(request.build(), handler);
+    } catch (ConnectException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "cannot connect to Keyturn at " + address + " (is the server running? set KEYTURN_ADDR)",
+          e);
+    } catch (HttpTimeoutException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "Keyturn at " + address + " did not answer in time", e);
+    } catch (IOException e) {
+      throw new KeyturnClientException.ConnectionFailed(
+          "talking to Keyturn at " + address + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyturnClientException.ConnectionFailed("interrupted", e);
+    }
+  }
+
+  private KeyturnClientException failure(int status, byte[] body) {
+    String code = "http_" + status;
+    String message = "HTTP " + status;
+    String rotationId = null;
+    try {
+      ErrorResponse error = json.readValue(body, ErrorResponse.class);
+      if (error.error() != null) {
+        code = error.error().code();
+        message = error.error().message();
+        rotationId = error.error().rotationId();
+      }
+    } catch (JacksonException e) {
+      // Not a Keyturn error body.
+    }
+    return KeyturnClientException.of(status, code, message, rotationId);
   }
 
   private <T> T send(String method, String path, Object body, Class<T> type) {

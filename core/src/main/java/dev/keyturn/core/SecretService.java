@@ -170,6 +170,98 @@ public final class SecretService {
     return decrypt(secret, version);
   }
 
+  /**
+   * Opens one version of {@code secret}, a metadata snapshot taken earlier (a backup lists first
+   * and reads after its audit records are durable), whatever its stage.
+   *
+   * @throws KeyturnException.NotFound if the version was destroyed since the snapshot
+   */
+  public SecretValue open(StoredSecret secret, Version version) {
+    requireNonNull(secret, "secret");
+    requireNonNull(version, "version");
+    return decrypt(secret, version);
+  }
+
+  /**
+   * Creates {@code name} with exactly {@code versions} (their numbers, stages, times and grace
+   * windows as given) and {@code values}, one per version: what a restore does for a secret that
+   * does not exist. The store's fingerprints are computed here under the new data key; the
+   * versions' own fingerprints are ignored.
+   *
+   * @throws KeyturnException.Conflict if {@code name} already has versions (history is never
+   *     rewritten)
+   * @throws KeyturnException.InvalidInput if a value is empty, too large or not UTF-8, or the
+   *     versions do not form a valid set
+   */
+  public WriteResult restore(
+      UnitOfWork work, SecretName name, List<Version> versions, Map<Integer, Plaintext> values) {
+    requireNonNull(name, "name");
+    requireNonNull(versions, "versions");
+    requireNonNull(values, "values");
+    if (versions.isEmpty()) {
+      throw new KeyturnException.InvalidInput(name + ": a restored secret needs a version");
+    }
+    for (Version v : versions) {
+      Plaintext value = values.get(v.number());
+      if (value == null || value.isEmpty() || value.length() > MAX_VALUE_BYTES) {
+        throw new KeyturnException.InvalidInput(
+            name + "#" + v.number() + ": the value is missing, empty or too large");
+      }
+      value.revealUtf8();
+    }
+    return update(
+        work,
+        name,
+        secret -> {
+          if (!secret.versions().versions().isEmpty()) {
+            throw new KeyturnException.Conflict(
+                name + " already exists; a restore never rewrites its history");
+          }
+          byte[] wrapped =
+              secret.wrappedDataKey().isPresent()
+                  ? secret.wrappedDataKey().get()
+                  : envelope.newWrappedDataKey(
+                      secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
+          SecretKey dataKey = dataKey(secret, wrapped);
+          List<Version> stored = new ArrayList<>(versions.size());
+          Map<Integer, byte[]> ciphertexts = new java.util.HashMap<>();
+          for (Version v : versions) {
+            byte[] bytes = values.get(v.number()).reveal();
+            try {
+              stored.add(
+                  new Version(
+                      v.number(),
+                      v.stage(),
+                      v.type(),
+                      v.createdAt(),
+                      v.createdBy(),
+                      v.acceptUntil(),
+                      envelope.fingerprint(dataKey, bytes)));
+              ciphertexts.put(
+                  v.number(),
+                  envelope.sealValue(
+                      dataKey,
+                      StoredSecret.DATA_KEY,
+                      bytes,
+                      Aad.forValue(secret.id(), secret.name().value(), v.number())));
+            } finally {
+              Arrays.fill(bytes, (byte) 0);
+            }
+          }
+          VersionSet set;
+          try {
+            set = new VersionSet(name, stored);
+          } catch (IllegalArgumentException e) {
+            throw new KeyturnException.InvalidInput(e.getMessage());
+          }
+          return new SecretChange(
+              set,
+              ciphertexts,
+              secret.wrappedDataKey().isPresent() ? Optional.empty() : Optional.of(wrapped),
+              false);
+        });
+  }
+
   /** The values valid now, newest first: pending, current, previous inside their grace window. */
   public List<SecretValue> keyring(SecretName name) {
     StoredSecret secret = find(name);

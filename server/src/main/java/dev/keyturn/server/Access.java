@@ -108,6 +108,11 @@ record Access(
                                 .map(Capability::wireName)
                                 .collect(java.util.stream.Collectors.joining(" or "))
                             + " (rows filtered by them)";
+                    case Subject.Folder f ->
+                        capability.orElseThrow().wireName()
+                            + " on every name below ?"
+                            + f.param()
+                            + "=";
                     case Subject.Anywhere a ->
                         "an " + capability.orElseThrow().wireName() + " grant";
                     case Subject.Lookup l ->
@@ -163,6 +168,17 @@ record Access(
       /** Rows filtered by the route's capability alone, narrowed by a field of the body. */
       static Rows byBodyField(String field) {
         return new Rows(field, List.of(), true);
+      }
+    }
+
+    /**
+     * Every name below the folder that the query parameter {@code param} gives (every name when it
+     * is absent or empty): a grant covering {@code capability:FOLDER/*}. A folder that is not a
+     * canonical name is a 400.
+     */
+    record Folder(String param) implements Subject {
+      public Folder {
+        requireNonNull(param, "param");
       }
     }
 

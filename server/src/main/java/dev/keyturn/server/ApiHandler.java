@@ -253,6 +253,7 @@ final class ApiHandler extends Handler.Abstract {
         name(tail);
       }
       exchange = new Exchange(request, caller, name, tail);
+      exchange.client = client;
       // The route's declaration decides access, here and nowhere else (DESIGN invariant 10).
       Optional<SecretName> subject = Authorizer.authorize(route.access(), exchange);
       if (name.isEmpty()) {

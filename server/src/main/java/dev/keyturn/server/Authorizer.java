@@ -49,6 +49,21 @@ final class Authorizer {
               ? name -> caller.can(capability, name)
               : name ->
                   caller.can(capability, name) || or.stream().anyMatch(c -> caller.can(c, name));
+    } else if (declared instanceof Subject.Folder folder) {
+      String under = BundlesApi.folder(ex.query(folder.param()).orElse(""));
+      Grant below = new Grant(capability, under.isEmpty() ? "*" : under + "/*");
+      if (caller.grants().stream().noneMatch(g -> g.covers(below))) {
+        throw new KeyturnException.Forbidden(
+            "token "
+                + caller.tokenId()
+                + " lacks "
+                + capability.wireName()
+                + " on every name below '"
+                + under
+                + "' (a grant covering "
+                + below
+                + ")");
+      }
     } else if (declared instanceof Subject.Everything) {
       if (!coversEveryName(caller, capability)) {
         throw new KeyturnException.Forbidden(

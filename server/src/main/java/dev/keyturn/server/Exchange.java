@@ -35,6 +35,9 @@ final class Exchange {
         throw new IllegalStateException("this route does not filter rows");
       };
 
+  /** The client's address as the audit records it; set by {@link ApiHandler}. */
+  String client = "-";
+
   /** Set by {@link Authorizer}: whether the caller holds the route's elevated capability. */
   boolean elevated;
 
@@ -149,14 +152,37 @@ final class Exchange {
     return Optional.of(JsonBody.parse(body, type));
   }
 
+  /**
+   * The body parsed by {@code parser}, read once (at most {@code limit} bytes) and parsed once
+   * however often it is asked for (an access requirement and the handler share it). The raw bytes
+   * are zeroed after parsing: they may hold values.
+   */
+  <T> T parsedBody(long limit, Class<T> type, Function<byte[], T> parser) {
+    if (parsed == null) {
+      byte[] raw = readBody(limit);
+      try {
+        parsed = parser.apply(raw);
+      } finally {
+        java.util.Arrays.fill(raw, (byte) 0);
+      }
+    }
+    return type.cast(parsed);
+  }
+
+  private Object parsed;
+
   private byte[] readBody() {
-    if (request.getLength() > MAX_BODY) {
+    return readBody(MAX_BODY);
+  }
+
+  private byte[] readBody(long limit) {
+    if (request.getLength() > limit) {
       throw HttpError.tooLarge();
     }
     try {
       InputStream in = Request.asInputStream(request);
-      byte[] body = in.readNBytes(MAX_BODY + 1);
-      if (body.length > MAX_BODY) {
+      byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+      if (body.length > limit) {
         throw HttpError.tooLarge();
       }
       return body;

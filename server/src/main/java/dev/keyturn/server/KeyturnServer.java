@@ -2,6 +2,9 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.backup.BackupDocument;
+import dev.keyturn.backup.BackupWriter;
+import dev.keyturn.backup.Restorer;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.NodeHeartbeat;
 import dev.keyturn.core.RotationEngine;
@@ -267,7 +270,14 @@ public final class KeyturnServer implements AutoCloseable {
                       new AuditApi(audit, new AuditVerifier(chain), clock),
                       new RotationsApi(engine, store.rotations(), service, clock),
                       new WatchApi(watch),
-                      new JwksApi(service, store.rotations(), clock))),
+                      new JwksApi(service, store.rotations(), clock),
+                      new BackupsApi(
+                          new BackupWriter(service, store.rotations()),
+                          new Restorer(service, clock),
+                          () ->
+                              new BackupDocument.Header(
+                                  clock.instant(), node, rootKey.id(), auditHead(opened), ""),
+                          clock))),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
@@ -334,6 +344,11 @@ public final class KeyturnServer implements AutoCloseable {
       }
       throw new IllegalStateException("the HTTP listener did not start: " + e.getMessage(), e);
     }
+  }
+
+  /** The audit log's head as a checkpoint (SEQ:MAC), if it has a record. */
+  static Optional<String> auditHead(AuditLog audit) {
+    return audit.head().map(h -> h.seq() + ":" + h.macHex());
   }
 
   private static void closeFeed(Optional<ChangeFeed> feed) {

@@ -185,6 +185,21 @@ final class OpenApi {
               "schema",
               Map.of("type", "string")));
     }
+    if (access.subject() instanceof Access.Subject.Folder folder) {
+      parameters.add(
+          Map.of(
+              "name",
+              folder.param(),
+              "in",
+              "query",
+              "required",
+              false,
+              "description",
+              "A folder (a canonical name, or empty for every name); the route acts on the names"
+                  + " below it.",
+              "schema",
+              Map.of("type", "string")));
+    }
     if (access.subject() instanceof Access.Subject.Rows rows && !rows.inBody()) {
       parameters.add(
           Map.of(
@@ -301,6 +316,10 @@ final class OpenApi {
     }
     if (c == JsonNode.class) {
       return Map.of("description", "a string, or a JSON object for structured values");
+    }
+    if (c == BackupDocumentStream.class) {
+      return Map.of(
+          "type", "object", "description", "a backup document (format keyturn-backup, version 1)");
     }
     if (c.isRecord()) {
       if (!schemas.containsKey(c.getSimpleName())) {

@@ -138,4 +138,11 @@ final class Requirements {
       throw HttpError.badRequest("the setting " + setting + " must name a secret");
     }
   }
+
+  /** A restore needs admin on every secret of its document below its ?prefix=. */
+  static List<Need> restoreNames(Exchange ex) {
+    return BackupsApi.restoreSelection(ex).stream()
+        .<Need>map(s -> new Need.Holds(ADMIN, s.name()))
+        .toList();
+  }
 }

@@ -19,6 +19,7 @@ import dev.keyturn.api.JwkSetResponse;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.RestoreResponse;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RotationListResponse;
@@ -79,6 +80,7 @@ final class Routes {
             case Subject.Everything e -> route.tail() != Route.Tail.NAME;
             case Subject.Rows r -> route.tail() == Route.Tail.NONE;
             case Subject.Anywhere a -> route.tail() == Route.Tail.NONE;
+            case Subject.Folder f -> route.tail() == Route.Tail.NONE;
             case Subject.Nothing n -> true;
           };
       if (!fits) {
@@ -95,7 +97,8 @@ final class Routes {
       AuditApi audit,
       RotationsApi rotations,
       WatchApi watch,
-      JwksApi jwks) {
+      JwksApi jwks,
+      BackupsApi backups) {
     return List.of(
         new Route(
             "GET",
@@ -392,6 +395,38 @@ final class Routes {
             null,
             StatusResponse.class,
             rotations::status),
+        new Route(
+            "POST",
+            "/v1/backups",
+            Tail.NONE,
+            "backup.create",
+            Access.needs(ADMIN, new Subject.Folder("prefix")),
+            "Streams the backup document (docs/backup.md) of every secret below ?prefix=:"
+                + " each non-retired version with its value and SHA-256; each secret is audited as"
+                + " a read of those versions. The caller encrypts it.",
+            null,
+            BackupDocumentStream.class,
+            backups::backup),
+        new Route(
+            "POST",
+            "/v1/restores",
+            Tail.NONE,
+            "backup.restore",
+            Access.needs(ADMIN, new Subject.Anywhere())
+                .and(
+                    new Access.Extra(
+                        "each secret the backup holds below ?prefix=",
+                        ADMIN,
+                        Access.On.NAMED,
+                        Requirements::restoreNames)),
+            "Restores a backup document (the body, up to 512 MiB): checks all of it first, then"
+                + " creates missing secrets with their versions, leaves unchanged ones, reports"
+                + " changed ones (?as_current=true makes the backup's value current, the present"
+                + " one previous for ?grace=, default 24h), one transaction per secret;"
+                + " ?dry_run=true only plans.",
+            BackupDocumentStream.class,
+            RestoreResponse.class,
+            backups::restore),
         new Route(
             "GET",
             "/v1/audit/verify",

@@ -57,6 +57,33 @@ class RouteAccessTest {
    * version 1 retired, 2 previous (24 h) and 3 current, a rule, and a finished rotation. {@code GET
    * /v1/jwks/{name}} is called on the fixture's Ed25519 key, whose rule publishes its JWK Set.
    */
+  private static final String RESTORED_VERSION =
+      "\"versions\":[{\"version\":1,\"stage\":\"current\",\"type\":\"string\","
+          + "\"created_at\":\"2026-01-01T00:00:00Z\",\"created_by\":\"t\",\"accept_until\":null,"
+          + "\"value\":\"x\",\"sha256\":"
+          + "\"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\"}]";
+
+  private static final String RESTORE_HEADER =
+      "{\"format\":\"keyturn-backup\",\"format_version\":1,"
+          + "\"created_at\":\"2026-01-01T00:00:00Z\",\"server_id\":\"s\",\"root_key_id\":\"r\","
+          + "\"audit_checkpoint\":null,\"prefix\":\"\",\"secrets\":[";
+
+  /** A backup document (docs/backup.md) of the subject alone: restoring it changes nothing. */
+  private static final String RESTORE_ONE =
+      RESTORE_HEADER
+          + "{\"name\":\"{name}\",\"rule\":null,"
+          + RESTORED_VERSION
+          + "}],\"secret_count\":1}";
+
+  /** A backup document of the subject and another secret. */
+  private static final String RESTORE_TWO =
+      RESTORE_HEADER
+          + "{\"name\":\"{name}\",\"rule\":null,"
+          + RESTORED_VERSION
+          + "},{\"name\":\"{named}\",\"rule\":null,"
+          + RESTORED_VERSION
+          + "}],\"secret_count\":2}";
+
   static final Map<String, Example> EXAMPLES =
       Map.ofEntries(
           Map.entry("GET /v1/health", new Example("", null)),
@@ -131,7 +158,16 @@ class RouteAccessTest {
           Map.entry("GET /v1/status", new Example("", null)),
           Map.entry("GET /v1/audit/verify", new Example("", null)),
           Map.entry("GET /v1/audit/head", new Example("", null)),
-          Map.entry("GET /v1/audit", new Example("", null)));
+          Map.entry("GET /v1/audit", new Example("", null)),
+          Map.entry("POST /v1/backups", new Example("?prefix={parent}", null)),
+          Map.entry(
+              "POST /v1/restores",
+              new Example(
+                  "?dry_run=true",
+                  RESTORE_ONE,
+                  Map.of(
+                      "each secret the backup holds below ?prefix=",
+                      new Example("", RESTORE_TWO)))));
 
   @TempDir static Path dir;
   private RunningServer server;
@@ -311,6 +347,9 @@ class RouteAccessTest {
 
   /** The name a grant must cover for the route: its subject, or every name. */
   private static String scope(Access access, Fixture f) {
+    if (access.subject() instanceof Subject.Folder) {
+      return f.name().substring(0, f.name().lastIndexOf('/')) + "/*";
+    }
     return access.subject() instanceof Subject.Everything ? "*" : f.name();
   }
 

@@ -49,7 +49,14 @@ final class RouteTables {
                     new Authenticator(store.tokens(), clock),
                     clock,
                     1)),
-            new JwksApi(service, store.rotations(), clock)));
+            new JwksApi(service, store.rotations(), clock),
+            new BackupsApi(
+                new dev.keyturn.backup.BackupWriter(service, store.rotations()),
+                new dev.keyturn.backup.Restorer(service, clock),
+                () ->
+                    new dev.keyturn.backup.BackupDocument.Header(
+                        clock.instant(), "node-test", root.id(), java.util.Optional.empty(), ""),
+                clock)));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

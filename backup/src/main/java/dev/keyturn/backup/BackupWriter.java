@@ -1,0 +1,217 @@
+package dev.keyturn.backup;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RuleCodec;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.spi.RotationStore;
+import dev.keyturn.core.spi.StoredSecret;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.core.JsonGenerator;
+
+/**
+ * Writes a backup document (see {@link BackupDocument}) as a stream: the secrets under a prefix are
+ * listed first ({@link #snapshot}, metadata only, so that the caller can audit exactly what will be
+ * read), then each version is decrypted, written and forgotten, one at a time. Nothing is buffered
+ * whole; where the stream goes (an HTTP answer, an OpenPGP encrypting stream) is the caller's
+ * choice. Thread-safe.
+ */
+public final class BackupWriter {
+  private static final int BATCH = 1000;
+
+  private final SecretService service;
+  private final RotationStore rules;
+
+  public BackupWriter(SecretService service, RotationStore rules) {
+    this.service = requireNonNull(service, "service");
+    this.rules = requireNonNull(rules, "rules");
+  }
+
+  /** One secret as the backup will hold it: its metadata and the versions to include. */
+  public record Entry(StoredSecret secret, List<Version> versions) {
+    public Entry {
+      requireNonNull(secret, "secret");
+      versions = List.copyOf(versions);
+    }
+
+    public SecretName name() {
+      return secret.name();
+    }
+  }
+
+  /**
+   * The prefix as a folder: empty (everything) or a canonical secret name whose descendants are
+   * backed up.
+   *
+   * @throws KeyturnException.InvalidInput if it is neither
+   */
+  public static String folder(String prefix) {
+    requireNonNull(prefix, "prefix");
+    String trimmed = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+    return trimmed.isEmpty() ? "" : SecretName.of(trimmed).value();
+  }
+
+  /**
+   * The secrets below {@code folder} with their non-retired versions at {@code now} (previous
+   * versions whose grace ended count as retired), in name order; secrets with none are left out.
+   */
+  public List<Entry> snapshot(String folder, Instant now) {
+    String under = folder.isEmpty() ? "" : folder + "/";
+    List<Entry> entries = new ArrayList<>();
+    Optional<String> after = Optional.empty();
+    while (true) {
+      List<StoredSecret> batch = service.list(under, after, BATCH);
+      for (StoredSecret s : batch) {
+        List<Version> live =
+            s.versions().expire(now).versions().stream()
+                .filter(v -> v.stage() != Stage.RETIRED)
+                .toList();
+        if (!live.isEmpty() && s.wrappedDataKey().isPresent()) {
+          entries.add(new Entry(s, live));
+        }
+      }
+      if (batch.size() < BATCH) {
+        return entries;
+      }
+      after = Optional.of(batch.get(batch.size() - 1).name().value());
+    }
+  }
+
+  /**
+   * Writes the document for {@code entries} to {@code out} (left open).
+   *
+   * @throws KeyturnException.NotFound if a version was destroyed after the snapshot; the document
+   *     is then left unfinished, which every reader refuses
+   */
+  public void write(OutputStream out, BackupDocument.Header header, List<Entry> entries) {
+    requireNonNull(out, "out");
+    requireNonNull(header, "header");
+    try (JsonGenerator json = BackupJson.MAPPER.createGenerator(out)) {
+      start(json, header);
+      for (Entry entry : entries) {
+        secret(json, entry);
+      }
+      end(json, entries.size());
+    }
+  }
+
+  /**
+   * The document of {@code secrets} already read (one file per secret of {@code backup create
+   * --each}), in memory; the caller zeroes it.
+   */
+  public static byte[] document(BackupDocument.Header header, List<BackupSecret> secrets) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (JsonGenerator json = BackupJson.MAPPER.createGenerator(out)) {
+      start(json, header);
+      for (BackupSecret secret : secrets) {
+        json.writeStartObject();
+        json.writeStringProperty("name", secret.name().value());
+        json.writeName("rule");
+        if (secret.rule().isPresent()) {
+          json.writePOJO(secret.rule().get());
+        } else {
+          json.writeNull();
+        }
+        json.writeName("versions");
+        json.writeStartArray();
+        for (BackupVersion v : secret.versions()) {
+          byte[] bytes = v.value().reveal();
+          try {
+            version(json, v.metadata(), bytes);
+          } finally {
+            Arrays.fill(bytes, (byte) 0);
+          }
+        }
+        json.writeEndArray();
+        json.writeEndObject();
+      }
+      end(json, secrets.size());
+    }
+    return out.toByteArray();
+  }
+
+  private static void end(JsonGenerator json, int count) {
+    json.writeEndArray();
+    json.writeNumberProperty("secret_count", count);
+    json.writeEndObject();
+  }
+
+  private static void start(JsonGenerator json, BackupDocument.Header header) {
+    {
+      json.writeStartObject();
+      json.writeStringProperty("format", BackupDocument.FORMAT);
+      json.writeNumberProperty("format_version", BackupDocument.VERSION);
+      json.writeStringProperty("created_at", header.createdAt().toString());
+      json.writeStringProperty("server_id", header.serverId());
+      json.writeStringProperty("root_key_id", header.rootKeyId());
+      json.writeName("audit_checkpoint");
+      if (header.auditCheckpoint().isPresent()) {
+        json.writeString(header.auditCheckpoint().get());
+      } else {
+        json.writeNull();
+      }
+      json.writeStringProperty("prefix", header.prefix());
+      json.writeName("secrets");
+      json.writeStartArray();
+    }
+  }
+
+  private static void version(JsonGenerator json, Version v, byte[] bytes) {
+    json.writeStartObject();
+    json.writeNumberProperty("version", v.number());
+    json.writeStringProperty("stage", v.stage().wireName());
+    json.writeStringProperty("type", v.type().wireName());
+    json.writeStringProperty("created_at", v.createdAt().toString());
+    json.writeStringProperty("created_by", v.createdBy());
+    json.writeName("accept_until");
+    if (v.acceptUntil().isPresent()) {
+      json.writeString(v.acceptUntil().get().toString());
+    } else {
+      json.writeNull();
+    }
+    json.writeName("value");
+    json.writeString(new String(bytes, StandardCharsets.UTF_8));
+    json.writeStringProperty("sha256", HexFormat.of().formatHex(BackupDocument.sha256(bytes)));
+    json.writeEndObject();
+  }
+
+  private void secret(JsonGenerator json, Entry entry) {
+    json.writeStartObject();
+    json.writeStringProperty("name", entry.name().value());
+    json.writeName("rule");
+    Optional<Map<String, Object>> rule =
+        rules.rule(entry.name()).map(r -> RuleCodec.toDocument(r.rule()));
+    if (rule.isPresent()) {
+      json.writePOJO(rule.get());
+    } else {
+      json.writeNull();
+    }
+    json.writeName("versions");
+    json.writeStartArray();
+    for (Version v : entry.versions()) {
+      SecretValue value = service.open(entry.secret(), v);
+      byte[] bytes = value.plaintext().reveal();
+      try {
+        version(json, v, bytes);
+      } finally {
+        Arrays.fill(bytes, (byte) 0);
+        value.plaintext().destroy();
+      }
+    }
+    json.writeEndArray();
+    json.writeEndObject();
+  }
+}

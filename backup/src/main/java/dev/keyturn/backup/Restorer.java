@@ -1,0 +1,217 @@
+package dev.keyturn.backup;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.Selector;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.Version;
+import dev.keyturn.core.WriteResult;
+import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.StoredSecret;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+
+/**
+ * Restores a checked {@link BackupDocument} into a store, secret by secret. {@link #plan} decides
+ * for each secret, writing nothing: a missing secret is created with its versions, numbers, stages
+ * and grace windows; a secret whose current value is the backup's (compared by decrypting) is left
+ * as it is; a secret whose current value differs (or that was deleted since) is reported as changed
+ * and left alone, unless {@code asCurrent} makes the backup's value a new current version (the
+ * present one stays as previous for the grace given). {@link #apply} carries out one step in one
+ * transaction with its audit records. History is never rewritten. Thread-safe.
+ */
+public final class Restorer {
+  /** What a restore does with one secret. */
+  public enum Action {
+    /** Missing here: created with the backup's versions. */
+    CREATE,
+    /** Its current value is the backup's: nothing to do. */
+    UNCHANGED,
+    /** Changed (or deleted) since the backup: reported and left alone. */
+    CHANGED,
+    /** Changed since the backup: the backup's value becomes a new current version. */
+    AS_CURRENT;
+
+    public String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Whether the step writes. */
+    public boolean writes() {
+      return this == CREATE || this == AS_CURRENT;
+    }
+  }
+
+  /** One secret's step: what will be (or was) done, and why, in words without a value. */
+  public record Step(SecretName name, Action action, String detail) {
+    public Step {
+      requireNonNull(name, "name");
+      requireNonNull(action, "action");
+      requireNonNull(detail, "detail");
+    }
+  }
+
+  private final SecretService service;
+  private final Clock clock;
+
+  public Restorer(SecretService service, Clock clock) {
+    this.service = requireNonNull(service, "service");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /** The secrets of {@code backup} below {@code folder} (empty: all), in the backup's order. */
+  public static List<BackupSecret> selected(BackupDocument backup, String folder) {
+    String under = folder.isEmpty() ? "" : folder + "/";
+    return backup.secrets().stream().filter(s -> s.name().value().startsWith(under)).toList();
+  }
+
+  /** Decides each secret's step; writes nothing. */
+  public List<Step> plan(BackupDocument backup, List<BackupSecret> secrets, boolean asCurrent) {
+    Duration age = Duration.between(backup.header().createdAt(), clock.instant());
+    String ageText = "backup " + Durations.text(age.isNegative() ? Duration.ZERO : age) + " old";
+    List<Step> steps = new ArrayList<>(secrets.size());
+    for (BackupSecret secret : secrets) {
+      steps.add(step(secret, asCurrent, ageText));
+    }
+    return steps;
+  }
+
+  private Step step(BackupSecret secret, boolean asCurrent, String age) {
+    SecretName name = secret.name();
+    Optional<StoredSecret> stored;
+    try {
+      stored = Optional.of(service.describe(name));
+    } catch (KeyturnException.NotFound e) {
+      stored = Optional.empty();
+    }
+    if (stored.isEmpty()) {
+      return new Step(
+          name,
+          Action.CREATE,
+          secret.versions().size()
+              + " version"
+              + (secret.versions().size() == 1 ? "" : "s")
+              + " "
+              + numbers(secret));
+    }
+    Optional<BackupVersion> wanted = secret.current();
+    Optional<Version> live = stored.get().versions().current();
+    if (wanted.isEmpty()) {
+      return new Step(name, Action.UNCHANGED, "exists; the backup holds no current version of it");
+    }
+    if (live.isPresent()) {
+      SecretValue value = service.read(name, Selector.current(), false);
+      try {
+        if (value.plaintext().sameAs(wanted.get().value())) {
+          return new Step(
+              name, Action.UNCHANGED, "current #" + live.get().number() + " is the backup's");
+        }
+      } finally {
+        value.plaintext().destroy();
+      }
+    }
+    String why =
+        live.map(v ->
+                "current #"
+                    + v.number()
+                    + " (made "
+                    + v.createdAt()
+                    + ") differs from the backup's #"
+                    + wanted.get().metadata().number())
+            .orElse("deleted since the backup");
+    return asCurrent
+        ? new Step(
+            name, Action.AS_CURRENT, why + "; " + age + "; the backup's value becomes current")
+        : new Step(name, Action.CHANGED, why + "; " + age + "; left alone (--as-current)");
+  }
+
+  /**
+   * Carries out one step in its own transaction, with the records {@code records} makes (given the
+   * step and the newest version it created), as {@code actor}, and returns the step as done. A step
+   * that writes nothing does nothing.
+   *
+   * @throws KeyturnException.Conflict if the secret was created or changed since the plan
+   */
+  public Step apply(
+      Step step,
+      BackupSecret secret,
+      Duration grace,
+      String actor,
+      BiFunction<Step, Integer, List<AuditEvent>> records) {
+    requireNonNull(step, "step");
+    requireNonNull(secret, "secret");
+    if (!step.name().equals(secret.name())) {
+      throw new IllegalArgumentException("the step is not for " + secret.name());
+    }
+    return switch (step.action()) {
+      case UNCHANGED, CHANGED -> step;
+      case CREATE ->
+          service.inTransaction(work -> {
+            List<Version> versions = new ArrayList<>();
+            Map<Integer, dev.keyturn.core.Plaintext> values = new HashMap<>();
+            for (BackupVersion v : secret.versions()) {
+              versions.add(v.metadata());
+              values.put(v.metadata().number(), v.value());
+            }
+            WriteResult result = service.restore(work, step.name(), versions, values);
+            work.audit().append(records.apply(step, result.newest().number()));
+            return step;
+          });
+      case AS_CURRENT ->
+          service.inTransaction(work -> {
+            BackupVersion v = secret.current().orElseThrow();
+            WriteResult result =
+                service.put(
+                    work, step.name(), v.value(), v.metadata().type(), grace, Stage.CURRENT, actor);
+            work.audit().append(records.apply(step, result.newest().number()));
+            return step;
+          });
+    };
+  }
+
+  private static String numbers(BackupSecret secret) {
+    StringBuilder out = new StringBuilder();
+    for (BackupVersion v : secret.versions()) {
+      out.append(out.isEmpty() ? "" : ", ")
+          .append('#')
+          .append(v.metadata().number())
+          .append(' ')
+          .append(v.metadata().stage().wireName());
+    }
+    return "(" + out + ")";
+  }
+
+  /** Durations in words for the plan ({@code 3d 4h}, {@code 12m}). */
+  static final class Durations {
+    private Durations() {}
+
+    static String text(Duration d) {
+      long days = d.toDays();
+      long hours = d.toHoursPart();
+      long minutes = d.toMinutesPart();
+      if (days > 0) {
+        return days + "d " + hours + "h";
+      }
+      if (hours > 0) {
+        return hours + "h " + minutes + "m";
+      }
+      return Math.max(minutes, 0) + "m";
+    }
+  }
+
+  /** The time the plan was made, for the caller's report. */
+  public Instant now() {
+    return clock.instant();
+  }
+}

@@ -1,0 +1,341 @@
+package dev.keyturn.cli;
+
+import dev.keyturn.api.RestoreResponse;
+import dev.keyturn.api.RestoreStep;
+import dev.keyturn.backup.BackupDocument;
+import dev.keyturn.backup.BackupSecret;
+import dev.keyturn.backup.BackupWriter;
+import dev.keyturn.backup.OpenPgp;
+import dev.keyturn.core.KeyturnException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code keyturn backup create|restore|verify|drill}. */
+@Command(
+    name = "backup",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Backups that plain gpg opens: one OpenPGP message (AES-256, integrity-protected) holding a",
+      "versioned JSON document of every non-retired version of the secrets below a prefix.",
+      "A passphrase comes from --passphrase-file or the terminal, never a flag. See docs/backup.md."
+    },
+    subcommands = {
+      BackupCommand.Create.class,
+      BackupCommand.Restore.class,
+      BackupCommand.Verify.class
+    })
+final class BackupCommand implements Runnable {
+  @ParentCommand KeyturnCli root;
+
+  @Override
+  public void run() {
+    new picocli.CommandLine(this).usage(root.io.out());
+  }
+
+  /** Where a new backup goes. */
+  static final class Destination {
+    @Option(names = "--out", paramLabel = "FILE", description = "The backup file to write.")
+    Path out;
+
+    @Option(
+        names = "--out-dir",
+        paramLabel = "DIR",
+        description = "With --each: a folder for one file per secret (DIR/NAME.pgp).")
+    Path outDir;
+  }
+
+  /** How a new backup is encrypted. */
+  static final class Encryption {
+    @Option(
+        names = "--passphrase-file",
+        paramLabel = "FILE",
+        description = "Its first line is the passphrase (as gpg --passphrase-file reads it).")
+    Path passphraseFile;
+
+    @Option(
+        names = "--recipient",
+        paramLabel = "PUBKEY.asc",
+        description =
+            "Encrypt to this public key (gpg --export --armor), RSA or Curve25519; repeatable.")
+    List<Path> recipients;
+
+    @Option(names = "--passphrase", description = "Type the passphrase at the terminal (no echo).")
+    boolean prompt;
+  }
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Writes a backup of the secrets below --prefix (needs admin on every name below it).",
+        "Encrypted with a passphrase (--passphrase-file, or typed) or to --recipient keys; written",
+        "under a temporary name and renamed into place, mode 600; never replaces a file.",
+        "gpg opens it: gpg --decrypt FILE."
+      })
+  static final class Create extends ClientCommand implements Callable<Integer> {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Destination destination;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Encryption encryption;
+
+    @Option(names = "--prefix", paramLabel = "P", description = "Only the secrets below P.")
+    String prefix = "";
+
+    @Option(names = "--each", description = "One file per secret (with --out-dir).")
+    boolean each;
+
+    @Override
+    public Integer call() {
+      if (each != (destination.outDir != null)) {
+        throw new KeyturnException.InvalidInput(
+            "--each goes with --out-dir, and --out-dir with --each");
+      }
+      String folder = BackupWriter.folder(prefix);
+      Encryption how = encryption == null ? new Encryption() : encryption;
+      Optional<List<PGPPublicKey>> keys =
+          how.recipients == null
+              ? Optional.empty()
+              : Optional.of(
+                  how.recipients.stream().flatMap(p -> OpenPgp.recipients(p).stream()).toList());
+      char[] passphrase =
+          keys.isPresent() ? null : BackupFiles.passphrase(io(), how.passphraseFile, true);
+      byte[] document = null;
+      BackupDocument checked = null;
+      try {
+        document = download(folder);
+        // Checked whole before anything is written: a file that would not restore is no backup.
+        checked = BackupDocument.parse(document);
+        SecureRandom random = new SecureRandom();
+        if (!each) {
+          byte[] whole = document;
+          BackupFiles.writeAtomically(
+              destination.out, out -> encrypt(out, whole, keys, passphrase, random));
+          io().out()
+              .println(
+                  "wrote "
+                      + destination.out
+                      + ": "
+                      + checked.secrets().size()
+                      + " secrets, "
+                      + checked.versionCount()
+                      + " versions");
+          return ExitCode.OK;
+        }
+        int files = 0;
+        for (BackupSecret secret : checked.secrets()) {
+          byte[] one = BackupWriter.document(checked.header(), List.of(secret));
+          try {
+            Path file = destination.outDir.resolve(secret.name().value() + ".pgp");
+            BackupFiles.writeAtomically(file, out -> encrypt(out, one, keys, passphrase, random));
+            files++;
+          } finally {
+            Arrays.fill(one, (byte) 0);
+          }
+        }
+        io().out().println("wrote " + files + " files below " + destination.outDir);
+        return ExitCode.OK;
+      } finally {
+        if (document != null) {
+          Arrays.fill(document, (byte) 0);
+        }
+        if (checked != null) {
+          checked.destroy();
+        }
+        if (passphrase != null) {
+          Arrays.fill(passphrase, '\0');
+        }
+      }
+    }
+
+    private byte[] download(String folder) {
+      ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 20);
+      try (InputStream in = client().backup(folder)) {
+        in.transferTo(buffer);
+      } catch (IOException e) {
+        throw new KeyturnException.Unavailable("the backup stream broke off: " + e.getMessage(), e);
+      }
+      return buffer.toByteArray();
+    }
+
+    private static void encrypt(
+        OutputStream out,
+        byte[] document,
+        Optional<List<PGPPublicKey>> keys,
+        char[] passphrase,
+        SecureRandom random) {
+      try (OutputStream sealed =
+          keys.isPresent()
+              ? OpenPgp.encryptToRecipients(out, keys.get(), random)
+              : OpenPgp.encryptWithPassphrase(out, passphrase, OpenPgp.DEFAULT_S2K_COUNT, random)) {
+        sealed.write(document);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Command(
+      name = "restore",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Restores a backup (FILE, or - for a document on standard input, as from gpg -d FILE |).",
+        "Checks all of it first and writes nothing unless it is sound; needs admin on each name.",
+        "Missing secrets are created with their versions; unchanged ones are skipped; changed ones",
+        "are reported and left alone unless --as-current. History is never rewritten."
+      })
+  static final class Restore extends ClientCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The backup file, or - for standard input.")
+    String file;
+
+    @Option(names = "--prefix", paramLabel = "P", description = "Only the secrets below P.")
+    String prefix = "";
+
+    @Option(names = "--dry-run", description = "Print the plan; write nothing.")
+    boolean dryRun;
+
+    @Option(
+        names = "--as-current",
+        description =
+            "For a secret changed since the backup: make the backup's value a new current version"
+                + " (the present one stays as previous for --grace).")
+    boolean asCurrent;
+
+    @Option(
+        names = "--grace",
+        paramLabel = "DURATION",
+        description = "With --as-current: how long the replaced value stays valid (default 24h).")
+    String grace;
+
+    @Option(
+        names = "--passphrase-file",
+        paramLabel = "FILE",
+        description = "Its first line is the passphrase; else it is asked at the terminal.")
+    Path passphraseFile;
+
+    @Option(names = "--json", description = "Print the plan and outcome as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      String folder = BackupWriter.folder(prefix);
+      byte[] document =
+          BackupFiles.read(io(), file, () -> BackupFiles.passphrase(io(), passphraseFile, false));
+      try {
+        BackupDocument.parse(document).destroy();
+        RestoreResponse response =
+            client()
+                .restore(
+                    document,
+                    folder,
+                    dryRun,
+                    asCurrent,
+                    Optional.ofNullable(grace),
+                    Duration.ofMinutes(30));
+        if (json) {
+          printJson(response);
+          return ExitCode.OK;
+        }
+        for (RestoreStep step : response.steps()) {
+          io().out()
+              .println(String.format("%-10s %s: %s", step.action(), step.name(), step.detail()));
+        }
+        io().out()
+            .println(
+                (response.dryRun() ? "dry run, nothing written: " : "")
+                    + response.created()
+                    + " created, "
+                    + response.asCurrent()
+                    + " made current, "
+                    + response.unchanged()
+                    + " unchanged, "
+                    + response.changed()
+                    + " changed since the backup and left alone (backup of "
+                    + response.backupCreatedAt()
+                    + ")");
+        return ExitCode.OK;
+      } finally {
+        Arrays.fill(document, (byte) 0);
+      }
+    }
+  }
+
+  @Command(
+      name = "verify",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Checks a backup without a server: the passphrase opens it, its integrity code holds, its",
+        "format is valid and every value matches its SHA-256. Exit 0 only then."
+      })
+  static final class Verify extends ClientCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The backup file, or - for standard input.")
+    String file;
+
+    @Option(
+        names = "--passphrase-file",
+        paramLabel = "FILE",
+        description = "Its first line is the passphrase; else it is asked at the terminal.")
+    Path passphraseFile;
+
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      BackupDocument backup;
+      try {
+        byte[] document =
+            BackupFiles.read(io(), file, () -> BackupFiles.passphrase(io(), passphraseFile, false));
+        try {
+          backup = BackupDocument.parse(document);
+        } finally {
+          Arrays.fill(document, (byte) 0);
+        }
+      } catch (KeyturnException.CryptoFailure | KeyturnException.InvalidInput e) {
+        // A backup that cannot be trusted is what verify looks for: exit 3, like other checks.
+        io().err().println("keyturn: " + e.getMessage());
+        return ExitCode.FOUND;
+      }
+      try {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("ok", true);
+        summary.put("created_at", backup.header().createdAt().toString());
+        summary.put("server_id", backup.header().serverId());
+        summary.put("root_key_id", backup.header().rootKeyId());
+        summary.put("audit_checkpoint", backup.header().auditCheckpoint().orElse(null));
+        summary.put("prefix", backup.header().prefix());
+        summary.put("secrets", backup.secrets().size());
+        summary.put("versions", backup.versionCount());
+        if (json) {
+          printJson(summary);
+        } else {
+          List<String> lines = new ArrayList<>();
+          summary.forEach((k, v) -> lines.add(k + ": " + v));
+          lines.forEach(io().out()::println);
+        }
+        return ExitCode.OK;
+      } finally {
+        backup.destroy();
+      }
+    }
+  }
+}
