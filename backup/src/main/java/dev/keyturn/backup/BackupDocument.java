@@ -155,11 +155,10 @@ public final class BackupDocument {
     }
     List<BackupSecret> secrets = new ArrayList<>(list.size());
     Set<SecretName> seen = new HashSet<>();
-    String under = prefix.isEmpty() ? "" : prefix + "/";
     try {
       for (JsonNode node : list) {
         BackupSecret secret = secret(node);
-        if (!secret.name().value().startsWith(under)) {
+        if (!prefix.isEmpty() && !secret.name().value().startsWith(prefix + "/")) {
           throw invalid(secret.name() + " lies outside the backup's prefix '" + prefix + "'");
         }
         if (!seen.add(secret.name())) {

@@ -53,8 +53,8 @@ public final class BackupWriter {
   }
 
   /**
-   * The prefix as a folder: empty (everything) or a canonical secret name whose descendants are
-   * backed up.
+   * The prefix as a folder: empty (everything) or a canonical secret name, whose descendants are
+   * backed up (not a secret of that name itself: admin on the folder does not cover it).
    *
    * @throws KeyturnException.InvalidInput if it is neither
    */
@@ -64,17 +64,27 @@ public final class BackupWriter {
     return trimmed.isEmpty() ? "" : SecretName.of(trimmed).value();
   }
 
+  /** Whether {@code name} is {@code folder} itself or lies below it (every name for ""). */
+  public static boolean within(String name, String folder) {
+    return folder.isEmpty()
+        || name.equals(folder)
+        || (name.startsWith(folder) && name.charAt(folder.length()) == '/');
+  }
+
   /**
-   * The secrets below {@code folder} with their non-retired versions at {@code now} (previous
-   * versions whose grace ended count as retired), in name order; secrets with none are left out.
+   * The secrets below {@code folder} (every one for ""), with their non-retired versions at {@code
+   * now} (previous versions whose grace ended count as retired), in name order; secrets with none
+   * are left out.
    */
   public List<Entry> snapshot(String folder, Instant now) {
-    String under = folder.isEmpty() ? "" : folder + "/";
     List<Entry> entries = new ArrayList<>();
     Optional<String> after = Optional.empty();
     while (true) {
-      List<StoredSecret> batch = service.list(under, after, BATCH);
+      List<StoredSecret> batch = service.list(folder, after, BATCH);
       for (StoredSecret s : batch) {
+        if (!folder.isEmpty() && !s.name().value().startsWith(folder + "/")) {
+          continue;
+        }
         List<Version> live =
             s.versions().expire(now).versions().stream()
                 .filter(v -> v.stage() != Stage.RETIRED)

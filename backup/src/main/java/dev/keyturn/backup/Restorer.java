@@ -70,10 +70,14 @@ public final class Restorer {
     this.clock = requireNonNull(clock, "clock");
   }
 
-  /** The secrets of {@code backup} below {@code folder} (empty: all), in the backup's order. */
+  /**
+   * The secrets of {@code backup} named {@code folder} or below it (empty: all), in the backup's
+   * order.
+   */
   public static List<BackupSecret> selected(BackupDocument backup, String folder) {
-    String under = folder.isEmpty() ? "" : folder + "/";
-    return backup.secrets().stream().filter(s -> s.name().value().startsWith(under)).toList();
+    return backup.secrets().stream()
+        .filter(s -> BackupWriter.within(s.name().value(), folder))
+        .toList();
   }
 
   /** Decides each secret's step; writes nothing. */

@@ -86,7 +86,7 @@ final class BackupCommand implements Runnable {
       name = "create",
       mixinStandardHelpOptions = true,
       description = {
-        "Writes a backup of the secrets below --prefix (needs admin on every name below it).",
+        "Writes a backup of the secrets below the folder --prefix (admin on every name below it).",
         "Encrypted with a passphrase (--passphrase-file, or typed) or to --recipient keys; written",
         "under a temporary name and renamed into place, mode 600; never replaces a file.",
         "gpg opens it: gpg --decrypt FILE."
@@ -98,7 +98,10 @@ final class BackupCommand implements Runnable {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Encryption encryption;
 
-    @Option(names = "--prefix", paramLabel = "P", description = "Only the secrets below P.")
+    @Option(
+        names = "--prefix",
+        paramLabel = "P",
+        description = "Only the secrets below the folder P (P/...); default all.")
     String prefix = "";
 
     @Option(names = "--each", description = "One file per secret (with --out-dir).")
@@ -207,7 +210,10 @@ final class BackupCommand implements Runnable {
     @Parameters(paramLabel = "FILE", description = "The backup file, or - for standard input.")
     String file;
 
-    @Option(names = "--prefix", paramLabel = "P", description = "Only the secrets below P.")
+    @Option(
+        names = "--prefix",
+        paramLabel = "P",
+        description = "Only the secret P and those below it (P/...): one secret by its name.")
     String prefix = "";
 
     @Option(names = "--dry-run", description = "Print the plan; write nothing.")

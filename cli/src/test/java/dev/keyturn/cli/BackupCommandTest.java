@@ -469,10 +469,20 @@ class BackupCommandTest {
     Files.write(clear, plain);
 
     Run piped =
-        run(target, token("b"), plain, "backup", "restore", "-", "--prefix", "app", "--dry-run");
+        run(
+            target,
+            token("b"),
+            plain,
+            "backup",
+            "restore",
+            "-",
+            "--prefix",
+            "app/s0001",
+            "--dry-run");
     Run fromFile = run(target, token("b"), new byte[0], "backup", "restore", clear.toString());
 
     assertThat(piped.code()).as(piped.err()).isZero();
+    assertThat(piped.out()).contains("0 created, 0 made current, 1 unchanged, 0 changed");
     assertThat(fromFile.code()).isNotZero();
     assertThat(fromFile.err()).contains("in the clear");
     Files.delete(clear);

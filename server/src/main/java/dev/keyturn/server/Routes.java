@@ -401,7 +401,7 @@ final class Routes {
             Tail.NONE,
             "backup.create",
             Access.needs(ADMIN, new Subject.Folder("prefix")),
-            "Streams the backup document (docs/backup.md) of every secret below ?prefix=:"
+            "Streams the backup document (docs/backup.md) of every secret below the folder ?prefix=:"
                 + " each non-retired version with its value and SHA-256; each secret is audited as"
                 + " a read of those versions. The caller encrypts it.",
             null,
@@ -415,7 +415,7 @@ final class Routes {
             Access.needs(ADMIN, new Subject.Anywhere())
                 .and(
                     new Access.Extra(
-                        "each secret the backup holds below ?prefix=",
+                        "each secret it restores (?prefix=)",
                         ADMIN,
                         Access.On.NAMED,
                         Requirements::restoreNames)),

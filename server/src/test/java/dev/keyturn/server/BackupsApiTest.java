@@ -99,7 +99,8 @@ class BackupsApiTest {
     String app = new String(backupOf(appAdmin, "app"), StandardCharsets.UTF_8);
     assertThat(app).contains("app/db/PASSWORD").contains("app/web/KEY").doesNotContain("other/x");
     assertThat(new String(backupOf(partAdmin, "app/db"), StandardCharsets.UTF_8))
-        .contains(CANARY + "app/db/PASSWORD");
+        .contains(CANARY + "app/db/PASSWORD")
+        .doesNotContain("app/web");
   }
 
   private static void read(KeyturnClient client, String prefix) {

@@ -165,9 +165,7 @@ class RouteAccessTest {
               new Example(
                   "?dry_run=true",
                   RESTORE_ONE,
-                  Map.of(
-                      "each secret the backup holds below ?prefix=",
-                      new Example("", RESTORE_TWO)))));
+                  Map.of("each secret it restores (?prefix=)", new Example("", RESTORE_TWO)))));
 
   @TempDir static Path dir;
   private RunningServer server;
