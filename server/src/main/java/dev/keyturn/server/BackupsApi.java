@@ -45,6 +45,9 @@ final class BackupsApi {
   /** The largest restore body: bigger backups are restored in parts with {@code prefix}. */
   static final long MAX_RESTORE_BODY = 512L * 1024 * 1024;
 
+  /** How many secrets one restore writes at a time. */
+  private static final int APPLY_THREADS = 8;
+
   private final BackupWriter writer;
   private final Restorer restorer;
   private final Supplier<BackupDocument.Header> header;
@@ -126,20 +129,50 @@ final class BackupsApi {
       selected.forEach(s -> byName.put(s.name(), s));
       List<RestoreStep> steps = new ArrayList<>(plan.size());
       int[] counts = new int[Restorer.Action.values().length];
-      for (Restorer.Step step : plan) {
-        counts[step.action().ordinal()]++;
-        boolean done = false;
-        if (!dryRun && step.action().writes()) {
-          restorer.apply(
-              step,
-              byName.get(step.name()),
-              grace,
-              ex.caller.tokenId(),
-              (s, newest) -> List.of(record(ex, s, newest, backup)));
-          done = true;
+      List<java.util.concurrent.Future<Boolean>> applied = new ArrayList<>(plan.size());
+      // Secrets are restored side by side, each in its own transaction: concurrent commits share
+      // the store's group commit (one fsync for many) instead of paying one each in a row.
+      try (java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(
+              APPLY_THREADS, Thread.ofVirtual().name("restore-", 0).factory())) {
+        for (Restorer.Step step : plan) {
+          counts[step.action().ordinal()]++;
+          if (dryRun || !step.action().writes()) {
+            applied.add(java.util.concurrent.CompletableFuture.completedFuture(false));
+            continue;
+          }
+          applied.add(
+              pool.submit(() -> {
+                restorer.apply(
+                    step,
+                    byName.get(step.name()),
+                    grace,
+                    ex.caller.tokenId(),
+                    (s, newest) -> List.of(record(ex, s, newest, backup)));
+                return true;
+              }));
         }
-        steps.add(
-            new RestoreStep(step.name().value(), step.action().wireName(), step.detail(), done));
+      }
+      for (int i = 0; i < plan.size(); i++) {
+        Restorer.Step step = plan.get(i);
+        boolean done;
+        String detail = step.detail();
+        try {
+          done = applied.get(i).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof KeyturnException.Conflict conflict)) {
+            throw e.getCause() instanceof RuntimeException r
+                ? r
+                : new IllegalStateException("restore of " + step.name() + " failed", e.getCause());
+          }
+          // Created or changed since the plan: left as it is, and said so.
+          done = false;
+          detail = detail + "; not restored: " + conflict.getMessage();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new KeyturnException.Unavailable("the restore was interrupted", e);
+        }
+        steps.add(new RestoreStep(step.name().value(), step.action().wireName(), detail, done));
       }
       ex.detail =
           (dryRun ? "dry-run " : "")

@@ -146,29 +146,36 @@ class BackupsApiTest {
 
   @Test
   void restore_needsAdminOnEveryNameItWouldWrite_andWritesNothingOtherwise() throws IOException {
+    for (String name : List.of("rst/db/PASSWORD", "rst/web/KEY", "rsx/x/KEY")) {
+      root.put(name, new PutSecretRequest(CANARY + name, null, null, null, null));
+    }
     byte[] all = backupOf(root, "");
-    root.delete("app/web/KEY", true);
-    root.delete("other/x/KEY", true);
+    root.delete("rst/web/KEY", true);
+    root.delete("rsx/x/KEY", true);
     KeyturnClient reader = withGrants("read:*", "write:*");
-    KeyturnClient appAdmin = withGrants("admin:app/*");
-    KeyturnClient otherAdmin = withGrants("admin:other/*");
-    int before = root.list("", Optional.empty()).secrets().size();
+    KeyturnClient rstAdmin = withGrants("admin:rst/*");
+    KeyturnClient rsxAdmin = withGrants("admin:rsx/*");
+    String before = root.list("r", Optional.empty()).secrets().toString();
 
-    int asReader = status(() -> restore(reader, all, ""));
-    int asAppAdminForAll = status(() -> restore(appAdmin, all, ""));
-    int asOtherAdminForApp = status(() -> restore(otherAdmin, all, "app"));
-    int afterRefusals = root.list("", Optional.empty()).secrets().size();
-    RestoreResponse app = restore(appAdmin, all, "app");
+    int asReader = status(() -> restore(reader, all, "rst"));
+    int asRstAdminForAll = status(() -> restore(rstAdmin, all, ""));
+    int asRsxAdminForRst = status(() -> restore(rsxAdmin, all, "rst"));
+    String afterRefusals = root.list("r", Optional.empty()).secrets().toString();
+    RestoreResponse rst = restore(rstAdmin, all, "rst");
+    RestoreResponse one = restore(rsxAdmin, all, "rsx/x/KEY");
 
     assertThat(asReader).isEqualTo(403);
-    assertThat(asAppAdminForAll).isEqualTo(403);
-    assertThat(asOtherAdminForApp).isEqualTo(403);
+    assertThat(asRstAdminForAll).isEqualTo(403);
+    assertThat(asRsxAdminForRst).isEqualTo(403);
     assertThat(afterRefusals).isEqualTo(before);
-    // app/web/KEY was deleted (its versions retired): changed since the backup, left alone.
-    assertThat(app.steps())
+    // rst/web/KEY was deleted (its versions retired): changed since the backup, left alone.
+    assertThat(rst.steps())
         .extracting(s -> s.name() + " " + s.action())
-        .containsExactly("app/db/PASSWORD unchanged", "app/web/KEY changed");
-    assertThat(root.list("other/", Optional.empty()).secrets()).isEmpty();
+        .containsExactly("rst/db/PASSWORD unchanged", "rst/web/KEY changed");
+    assertThat(one.steps())
+        .extracting(s -> s.name() + " " + s.action())
+        .containsExactly("rsx/x/KEY changed");
+    assertThat(root.list("rsx/", Optional.empty()).secrets()).isEmpty();
     java.util.Arrays.fill(all, (byte) 0);
   }
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Backup and restore of 100,000 secrets of 64 bytes (issue 17): the time of `keyturn backup create`
+# from a server holding them, and of `keyturn backup restore` of that file into an empty server,
+# beside the floor: `sqlite3 .backup` of the same store piped through `gpg --symmetric`.
+# Goals: backup at most 2x the floor and under 10 s; restore under 30 s.
+#
+# The 100,000 secrets are put into the first server by restoring a document made here (values are
+# 64 random hex characters, never on disk: python3 writes the document to the CLI's standard input),
+# so that populating it takes one request. Servers listen on free ports, never 8270.
+# Usage: bench/backup.sh [SECRETS]   (default 100000)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd -P)
+count=${1:-100000}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+
+"$repo/bin/keyturn" --version >/dev/null  # builds the jar once, outside the timings
+start() { # start NAME: a server in $work/NAME on a free port; sets addr
+  local port; port=$(free_port)
+  mkdir -p "$work/$1"
+  (cd "$work/$1" && KEYTURN_LISTEN=127.0.0.1:$port exec "$repo/bin/keyturn" server > server.log 2>&1) &
+  pids+=($!)
+  addr=http://127.0.0.1:$port
+  for _ in $(seq 1 120); do curl -s -o /dev/null "$addr/v1/health" && return 0; sleep 0.5; done
+  cat "$work/$1/server.log" >&2; echo "backup bench: the server $1 did not start" >&2; exit 1
+}
+kt() { # kt NAME ARGS...: the CLI against server NAME with its root token
+  local name=$1; shift
+  KEYTURN_ADDR=$(cat "$work/$name/addr") KEYTURN_TOKEN_FILE="$work/$name/keyturn-data/root.token" \
+    "$repo/bin/keyturn" "$@"
+}
+start a; echo "$addr" > "$work/a/addr"
+start b; echo "$addr" > "$work/b/addr"
+printf '%s\n' "bench passphrase, not a secret" > "$work/pass"
+
+python3 - "$count" <<'PY' | kt a backup restore - >/dev/null
+import hashlib, json, secrets, sys
+n = int(sys.argv[1])
+out = sys.stdout
+out.write('{"format":"keyturn-backup","format_version":1,"created_at":"2026-11-28T00:00:00Z",'
+          '"server_id":"bench","root_key_id":"bench","audit_checkpoint":null,"prefix":"","secrets":[')
+for i in range(n):
+    value = secrets.token_hex(32)
+    sha = hashlib.sha256(value.encode()).hexdigest()
+    out.write(("," if i else "") + json.dumps({
+        "name": f"bench/app{i // 1000:03d}/S{i:06d}", "rule": None,
+        "versions": [{"version": 1, "stage": "current", "type": "string",
+                      "created_at": "2026-11-28T00:00:00Z", "created_by": "bench",
+                      "accept_until": None, "value": value, "sha256": sha}]},
+        separators=(",", ":")))
+out.write('],"secret_count":%d}' % n)
+PY
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+t0=$(now)
+kt a backup create --out "$work/backup.pgp" --passphrase-file "$work/pass" >/dev/null
+t1=$(now)
+create=$(elapsed "$t0" "$t1")
+
+t0=$(now)
+sqlite3 "$work/a/keyturn-data/keyturn.db" ".backup '$work/floor.db'"
+gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$work/pass" --symmetric \
+  --cipher-algo AES256 -o "$work/floor.db.gpg" < "$work/floor.db"
+t1=$(now)
+floor=$(elapsed "$t0" "$t1")
+rm -f "$work/floor.db"
+
+t0=$(now)
+kt b backup restore "$work/backup.pgp" --passphrase-file "$work/pass" >/dev/null
+t1=$(now)
+restore=$(elapsed "$t0" "$t1")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+restored=$(kt b backup create --out "$work/check.pgp" --passphrase-file "$work/pass" | grep -o '[0-9]* secrets')
+echo "command: bench/backup.sh $count"
+echo "secrets: $count of 64 bytes; backup file $(stat -c %s "$work/backup.pgp") bytes; floor file $(stat -c %s "$work/floor.db.gpg") bytes"
+echo "backup create: ${create} s   (floor sqlite3 .backup | gpg --symmetric: ${floor} s; ratio $(python3 -c "print(f'{$create / $floor:.1f}')")x; goal <= 2x and < 10 s)"
+echo "backup restore into an empty server: ${restore} s   (goal < 30 s); the new server holds ${restored}"
+echo "load average before: $load_before; after: $load_after ($(nproc) cores)"
