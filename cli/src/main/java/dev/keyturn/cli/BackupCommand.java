@@ -34,9 +34,10 @@ import picocli.CommandLine.ParentCommand;
     name = "backup",
     mixinStandardHelpOptions = true,
     description = {
-      "Backups that plain gpg opens: one OpenPGP message (AES-256, integrity-protected) holding a",
-      "versioned JSON document of every non-retired version of the secrets below a prefix.",
-      "A passphrase comes from --passphrase-file or the terminal, never a flag. See docs/backup.md."
+      "Writes, checks and restores backups that plain gpg opens.",
+      "A backup is one OpenPGP message (AES-256, integrity-protected) holding a versioned JSON",
+      "document of every non-retired version of the secrets below a prefix. A passphrase comes",
+      "from --passphrase-file or the terminal, never a flag. See docs/backup.md."
     },
     subcommands = {
       BackupCommand.Create.class,
@@ -289,8 +290,9 @@ final class BackupCommand implements Runnable {
       name = "verify",
       mixinStandardHelpOptions = true,
       description = {
-        "Checks a backup without a server: the passphrase opens it, its integrity code holds, its",
-        "format is valid and every value matches its SHA-256. Exit 0 only then."
+        "Checks a backup without a server; exit 0 only when it is sound.",
+        "Sound: the passphrase opens it, its integrity code holds, its format is valid and every",
+        "value matches its SHA-256. Exit 3 otherwise."
       })
   static final class Verify extends ClientCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "The backup file, or - for standard input.")

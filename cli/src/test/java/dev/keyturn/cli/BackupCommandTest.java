@@ -366,7 +366,7 @@ class BackupCommandTest {
     assertThat(again.out()).contains("0 created, 0 made current, 999 unchanged, 1 changed");
     assertThat(again.out())
         .containsPattern(
-            "changed +app/s0003: current #2 \\(made [^)]+\\) differs from the backup's #1; backup 0m old");
+            "changed +app/s0003: current #2 \\(made [^)]+\\) differs from the backup's #1; backup [0-9]+m old");
     assertThat(left.versions()).hasSize(2);
     assertThat(asCurrent.out()).contains("0 created, 1 made current, 999 unchanged");
     assertThat(after.versions().get(0).version()).isEqualTo(3);
