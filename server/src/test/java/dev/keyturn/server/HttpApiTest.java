@@ -287,7 +287,9 @@ class HttpApiTest {
       assertThat(r.body()).contains("\"code\":\"invalid_request\"").doesNotContain(canary);
     }
     assertThat(server.raw("PUT", "/v1/secrets/http/bad/K", token, unknown).body())
-        .contains("unknown field; this route takes generate, grace, stage, value, value_json");
+        .contains(
+            "unknown field; this route takes allow_placeholder, generate, grace, stage, value,"
+                + " value_json");
     assertThat(server.raw("PUT", "/v1/secrets/http/bad/K", token, badSpec).status()).isEqualTo(400);
     assertThat(server.raw("PUT", "/v1/secrets/http/bad/K", token, new byte[0]).status())
         .isEqualTo(400);
