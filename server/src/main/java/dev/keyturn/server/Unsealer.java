@@ -20,10 +20,15 @@ import java.util.concurrent.CompletableFuture;
  * The root key shares submitted to a sealed server, until some {@code threshold} of them rebuild
  * the key whose id the store records. Every new share is tried with every {@code threshold - 1} of
  * the others held, so junk shares sent by anyone cannot keep the server sealed; shares are held
- * only as zeroable bytes, at most {@link #capacity} of them (the oldest is dropped for a new one,
- * so a flood of junk is forgotten rather than keeping real shares out), each client address may
- * submit {@link #PER_CLIENT_PER_MINUTE} a minute, and every share is zeroed once the key is found.
- * Thread-safe.
+ * only as zeroable bytes, at most {@link #capacity} of them, each client address may submit {@link
+ * #PER_CLIENT_PER_MINUTE} a minute, and every share is zeroed once the key is found.
+ *
+ * <p>When a new share finds the room full, a share is dropped from the address that holds the most
+ * (of those, the one that sent last), its oldest, never the new share itself: so a flood from one
+ * address, or from fewer addresses than the room has places, pushes out its own junk, not the
+ * shares custodians sent minutes or hours before. (Dropping the oldest share of all let one address
+ * at the throttle's pace empty the room of real shares in a minute or two, for K = 5 and more, and
+ * so keep the server sealed.) Thread-safe.
  */
 final class Unsealer {
   static final int PER_CLIENT_PER_MINUTE = 20;
@@ -33,6 +38,9 @@ final class Unsealer {
 
   private static final int ROOT_KEY_SHARE_BITS = 8 * 44;
   private static final int MAX_CLIENTS = 10_000;
+
+  /** A share held, with the address that sent it and when (a submission count). */
+  private record Held(Shamir.Share share, String client, long at) {}
 
   /** Where unsealing stands, for the answer to a submission and for health. */
   record Progress(boolean sealed, int held, int threshold) {}
@@ -48,8 +56,9 @@ final class Unsealer {
   private final String keyId;
   private final Clock clock;
   private final int capacity;
-  private final Deque<Shamir.Share> held = new ArrayDeque<>();
+  private final Deque<Held> held = new ArrayDeque<>();
   private final Map<String, Deque<Instant>> recent = new HashMap<>();
+  private long submissions;
   private final CompletableFuture<RootKey> opened = new CompletableFuture<>();
 
   Unsealer(int threshold, String keyId, Clock clock) {
@@ -112,26 +121,63 @@ final class Unsealer {
       throw new KeyturnException.InvalidInput(
           "a root key share has " + ROOT_KEY_SHARE_BITS / 4 + " hex digits after its index");
     }
-    for (Shamir.Share h : held) {
-      if (h.sameAs(share)) {
+    for (Held h : held) {
+      if (h.share().sameAs(share)) {
         share.destroy();
         return progress();
       }
     }
-    if (held.size() >= capacity) {
-      held.removeFirst().destroy();
+    Held added = new Held(share, client, ++submissions);
+    held.addLast(added);
+    if (held.size() > capacity) {
+      dropOne(added);
     }
-    held.addLast(share);
     if (held.size() >= threshold) {
       tryWith(share);
     }
     return progress();
   }
 
+  /**
+   * Drops the oldest share of the address holding the most shares (of those, the one whose latest
+   * share came last), never {@code added}.
+   */
+  private void dropOne(Held added) {
+    Map<String, Integer> count = new HashMap<>();
+    Map<String, Long> last = new HashMap<>();
+    for (Held h : held) {
+      count.merge(h.client(), 1, Integer::sum);
+      last.merge(h.client(), h.at(), Math::max);
+    }
+    Held victim = null;
+    for (Held h : held) {
+      if (h == added) {
+        continue;
+      }
+      if (victim == null || worse(h.client(), victim.client(), count, last)) {
+        victim = h; // the first (oldest) share of each address is met first
+      }
+    }
+    if (victim != null) {
+      held.remove(victim);
+      victim.share().destroy();
+    }
+  }
+
+  private static boolean worse(
+      String a, String b, Map<String, Integer> count, Map<String, Long> last) {
+    int c = Integer.compare(count.get(a), count.get(b));
+    return c > 0 || c == 0 && last.get(a) > last.get(b);
+  }
+
   /** Tries every {@code threshold - 1} of the other shares held together with {@code share}. */
   private void tryWith(Shamir.Share share) {
-    List<Shamir.Share> others = new ArrayList<>(held);
-    others.remove(share);
+    List<Shamir.Share> others = new ArrayList<>(held.size());
+    for (Held h : held) {
+      if (h.share() != share) {
+        others.add(h.share());
+      }
+    }
     int[] pick = new int[threshold - 1];
     for (int i = 0; i < pick.length; i++) {
       pick[i] = i;
@@ -146,7 +192,7 @@ final class Unsealer {
         try {
           RootKey key = RootKey.fromParsedShares(subset);
           if (key.id().equals(keyId)) {
-            held.forEach(Shamir.Share::destroy);
+            held.forEach(h -> h.share().destroy());
             held.clear();
             recent.clear();
             opened.complete(key);

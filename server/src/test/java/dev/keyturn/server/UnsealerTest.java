@@ -76,6 +76,25 @@ class UnsealerTest {
   }
 
   @Test
+  void oneAddressFlooding_doesNotPushOutTheCustodiansShares() {
+    List<String> five = key.split(5, 5, random);
+    Unsealer unsealer = new Unsealer(5, key.id(), clock);
+    for (int i = 0; i < 4; i++) {
+      unsealer.submit("custodian-" + i, five.get(i));
+      // Junk from one address at the throttle's pace, for the minutes until the next custodian.
+      clock.advance(Duration.ofSeconds(61));
+      for (int j = 0; j < unsealer.capacity(); j++) {
+        if (j > 0 && j % Unsealer.PER_CLIENT_PER_MINUTE == 0) {
+          clock.advance(Duration.ofSeconds(61));
+        }
+        unsealer.submit("attacker", junk(1 + random.nextInt(255)));
+      }
+    }
+
+    assertThat(unsealer.submit("custodian-last", five.get(4)).sealed()).isFalse();
+  }
+
+  @Test
   void sharesOfAnotherKey_orMalformed_areRefusedOrIgnored() {
     Unsealer unsealer = new Unsealer(3, key.id(), clock);
     List<String> other = RootKey.generate(random).split(3, 3, random);
