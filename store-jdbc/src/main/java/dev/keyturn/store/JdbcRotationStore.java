@@ -450,8 +450,12 @@ final class JdbcRotationStore implements RotationStore {
     return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT " + RULE_COLUMNS + " FROM rules WHERE secret > ? ORDER BY secret LIMIT ?")) {
-        ps.setString(1, after);
+              "SELECT "
+                  + RULE_COLUMNS
+                  + " FROM rules WHERE secret "
+                  + IntegritySweep.after(after)
+                  + " ORDER BY secret LIMIT ?")) {
+        ps.setString(1, after == null ? "" : after);
         ps.setInt(2, limit);
         int rows = 0;
         String last = null;

@@ -283,8 +283,12 @@ final class JdbcSecretStore implements SecretStore {
       List<SecretRow> rows = new ArrayList<>();
       try (PreparedStatement ps =
           c.prepareStatement(
-              "SELECT " + SECRET_COLUMNS + " FROM secrets WHERE name > ? ORDER BY name LIMIT ?")) {
-        ps.setString(1, after);
+              "SELECT "
+                  + SECRET_COLUMNS
+                  + " FROM secrets WHERE name "
+                  + IntegritySweep.after(after)
+                  + " ORDER BY name LIMIT ?")) {
+        ps.setString(1, after == null ? "" : after);
         ps.setInt(2, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

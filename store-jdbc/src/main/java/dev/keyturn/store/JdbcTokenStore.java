@@ -110,8 +110,12 @@ final class JdbcTokenStore implements TokenStore {
         jdbc.read(c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT " + COLUMNS + " FROM tokens WHERE id > ? ORDER BY id LIMIT ?")) {
-            ps.setString(1, after);
+                  "SELECT "
+                      + COLUMNS
+                      + " FROM tokens WHERE id "
+                      + IntegritySweep.after(after)
+                      + " ORDER BY id LIMIT ?")) {
+            ps.setString(1, after == null ? "" : after);
             ps.setInt(2, limit);
             return parse(ps);
           }
