@@ -25,7 +25,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$pgbin/initdb" ] || { echo "database-runbook: no PostgreSQL server packages (initdb)" >&2; exit 1; }
 chmod 711 "$work"  # the postgres user must reach its folder
 mkdir -p "$pgdir"
-printf '%s\n' admin-password-from-your-vault > "$pgdir/pwfile"
+printf '%s\n' Vq7-admin-from-vault-Lp3 > "$pgdir/pwfile"
 [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$pgdir"
 chmod 700 "$pgdir"
 as_postgres "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=scram-sha-256 \
@@ -36,10 +36,10 @@ as_postgres "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
   -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" start > /dev/null
 
 # What runbook B starts from: an app user with a password and a table it owns.
-PGPASSWORD=admin-password-from-your-vault psql -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres \
-  -c "CREATE ROLE leather_api LOGIN PASSWORD 'the-password-in-env-production-today'" \
+PGPASSWORD=Vq7-admin-from-vault-Lp3 psql -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+  -c "CREATE ROLE leather_api LOGIN PASSWORD 'Kd2-live-in-env-production-Rw8'" \
   -c "CREATE DATABASE leather_api OWNER leather_api"
-PGPASSWORD=the-password-in-env-production-today psql -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U leather_api -d leather_api \
+PGPASSWORD=Kd2-live-in-env-production-Rw8 psql -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U leather_api -d leather_api \
   -c "CREATE TABLE posts (id int PRIMARY KEY, body text)"
 if PGPASSWORD=wrong-password psql -qX -h 127.0.0.1 -p "$port" -U leather_api -d leather_api -c 'SELECT 1' >/dev/null 2>&1; then
   echo "database-runbook: the scratch cluster accepted a wrong password" >&2; exit 1
@@ -80,7 +80,7 @@ if psql -qX "$leaked" -c 'SELECT 1' >/dev/null 2>&1; then
   echo "database-runbook: the leaked login still works after the emergency rotation" >&2; exit 1
 fi
 psql -qX -v ON_ERROR_STOP=1 "$(url)" -c 'INSERT INTO posts VALUES (1, $$after the emergency$$)' >/dev/null
-if grep -q 'admin-password-from-your-vault\|the-password-in-env-production-today' server.log; then
+if grep -q 'Vq7-admin-from-vault-Lp3\|Kd2-live-in-env-production-Rw8' server.log; then
   echo "database-runbook: a password reached the server log" >&2; exit 1
 fi
 echo "database-runbook: ok"
