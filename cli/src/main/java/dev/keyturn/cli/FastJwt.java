@@ -8,8 +8,6 @@ import dev.keyturn.keyring.KeyVersion;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,36 +36,13 @@ final class FastJwt {
       return FastCli.DECLINED;
     }
     String action = args[1];
-    FastCli.Line line = new FastCli.Line();
-    List<String> positionals = new ArrayList<>();
-    Map<String, String> values = new HashMap<>();
-    for (int i = 2; i < args.length; i++) {
-      String arg = args[i];
-      if (arg.isEmpty() || arg.startsWith("@") || arg.startsWith("--") && arg.contains("=")) {
-        return FastCli.DECLINED;
-      }
-      if (arg.equals("--insecure-http") && !line.insecureHttp) {
-        line.insecureHttp = true;
-      } else if (arg.equals("--addr") || VALUES.get(action).contains(arg)) {
-        if (i + 1 == args.length) {
-          return FastCli.DECLINED;
-        }
-        String value = args[++i];
-        if (value.isEmpty() || value.startsWith("-") || value.startsWith("@")) {
-          return FastCli.DECLINED;
-        }
-        if (arg.equals("--addr") ? line.addr != null : values.put(arg, value) != null) {
-          return FastCli.DECLINED;
-        }
-        if (arg.equals("--addr")) {
-          line.addr = value;
-        }
-      } else if (arg.startsWith("-")) {
-        return FastCli.DECLINED;
-      } else {
-        positionals.add(arg);
-      }
+    FastKeyring.Options options = FastKeyring.Options.parse(args, 2, Set.of(), VALUES.get(action));
+    if (options == null) {
+      return FastCli.DECLINED;
     }
+    FastCli.Line line = options.line;
+    List<String> positionals = options.positionals;
+    Map<String, String> values = options.values;
     boolean sign = action.equals("sign");
     if (positionals.size() != 1
         || sign && values.containsKey("--claims") == values.containsKey("--claims-file")) {

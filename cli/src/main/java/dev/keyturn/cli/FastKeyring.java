@@ -62,41 +62,14 @@ final class FastKeyring {
       return FastCli.DECLINED;
     }
     String action = sub ? args[1] : "keyring";
-    FastCli.Line line = new FastCli.Line();
-    List<String> positionals = new ArrayList<>();
-    Set<String> flags = new java.util.HashSet<>();
-    Map<String, String> values = new HashMap<>();
-    for (int i = sub ? 2 : 1; i < args.length; i++) {
-      String arg = args[i];
-      if (arg.isEmpty() || arg.startsWith("@") || arg.startsWith("--") && arg.contains("=")) {
-        return FastCli.DECLINED;
-      }
-      if (arg.equals("--insecure-http") && !line.insecureHttp) {
-        line.insecureHttp = true;
-      } else if (FLAGS.get(action).contains(arg)) {
-        if (!flags.add(arg)) {
-          return FastCli.DECLINED;
-        }
-      } else if (arg.equals("--addr") || VALUES.get(action).contains(arg)) {
-        if (i + 1 == args.length) {
-          return FastCli.DECLINED;
-        }
-        String value = args[++i];
-        if (value.isEmpty() || value.startsWith("-") || value.startsWith("@")) {
-          return FastCli.DECLINED;
-        }
-        if (arg.equals("--addr") ? line.addr != null : values.put(arg, value) != null) {
-          return FastCli.DECLINED;
-        }
-        if (arg.equals("--addr")) {
-          line.addr = value;
-        }
-      } else if (arg.startsWith("-")) {
-        return FastCli.DECLINED;
-      } else {
-        positionals.add(arg);
-      }
+    Options options = Options.parse(args, sub ? 2 : 1, FLAGS.get(action), VALUES.get(action));
+    if (options == null) {
+      return FastCli.DECLINED;
     }
+    FastCli.Line line = options.line;
+    List<String> positionals = options.positionals;
+    Set<String> flags = options.flags;
+    Map<String, String> values = options.values;
     boolean input = !action.equals("keyring");
     if (positionals.size() != (action.equals("verify") ? 2 : 1)
         || input && flags.contains("--stdin") == values.containsKey("--file")) {
@@ -154,6 +127,55 @@ final class FastKeyring {
 
   private static byte[] fetch(PlainHttp http, String name) {
     return Commands.ok(http.send("GET", "/v1/keyrings/" + Commands.name(name), null));
+  }
+
+  /**
+   * A keyring command's options after its name: flags in {@code flagNames}, options with a value in
+   * {@code valueNames}, {@code --addr URL}, {@code --insecure-http} and positionals. Shared with
+   * {@link FastJwt}.
+   */
+  static final class Options {
+    final FastCli.Line line = new FastCli.Line();
+    final List<String> positionals = new ArrayList<>();
+    final Set<String> flags = new java.util.HashSet<>();
+    final Map<String, String> values = new HashMap<>();
+
+    /** The options of {@code args} from {@code from}, or null when they are to be declined. */
+    static Options parse(String[] args, int from, Set<String> flagNames, Set<String> valueNames) {
+      Options o = new Options();
+      for (int i = from; i < args.length; i++) {
+        String arg = args[i];
+        if (arg.isEmpty() || arg.startsWith("@") || arg.startsWith("--") && arg.contains("=")) {
+          return null;
+        }
+        if (arg.equals("--insecure-http") && !o.line.insecureHttp) {
+          o.line.insecureHttp = true;
+        } else if (flagNames.contains(arg)) {
+          if (!o.flags.add(arg)) {
+            return null;
+          }
+        } else if (arg.equals("--addr") || valueNames.contains(arg)) {
+          if (i + 1 == args.length) {
+            return null;
+          }
+          String value = args[++i];
+          if (value.isEmpty() || value.startsWith("-") || value.startsWith("@")) {
+            return null;
+          }
+          if (arg.equals("--addr") ? o.line.addr != null : o.values.put(arg, value) != null) {
+            return null;
+          }
+          if (arg.equals("--addr")) {
+            o.line.addr = value;
+          }
+        } else if (arg.startsWith("-")) {
+          return null;
+        } else {
+          o.positionals.add(arg);
+        }
+      }
+      return o;
+    }
   }
 
   private static int keyring(Io io, byte[] body) {
