@@ -393,6 +393,170 @@ class ScanCommandTest {
   }
 
   @Test
+  void rotateYes_retiresAFoundPreviousVersionAndLeavesTheCurrentOne() throws Exception {
+    String name = "scan/prev/HMAC";
+    assertThat(run(work, "put", name, "--generate", "hex:32").code()).isZero();
+    Run rule =
+        run(
+            work,
+            "rotation",
+            "set",
+            name,
+            "--generate",
+            "hex:32",
+            "--every",
+            "90d",
+            "--grace",
+            "24h");
+    assertThat(rule.code()).as(rule.err()).isZero();
+    String old = run(work, "get", name).out().strip();
+    Run rotate = run(work, "rotate", name);
+    assertThat(rotate.code()).as(rotate.err()).isZero();
+    assertThat(stages(name)).containsEntry(1, "previous").containsEntry(2, "current");
+    write(tree.resolve("old.env"), "HMAC=" + old + "\n");
+
+    Run r = run(tree, "scan", "--prefix", "scan/prev", "--rotate", "--yes");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.err()).contains(name + "#1 (previous): retired");
+    assertThat(stages(name))
+        .as("the old version is retired, the current one is not rotated")
+        .containsExactlyInAnyOrderEntriesOf(Map.of(1, "retired", 2, "current"));
+    assertThat(r.all()).doesNotContain(old);
+  }
+
+  @Test
+  void rotateYes_cancelsTheRotationOfAFoundPendingVersionAndStartsAnEmergencyOne()
+      throws Exception {
+    String name = "scan/pend/JWT_KEY";
+    assertThat(run(work, "put", name, "--generate", "hex:32").code()).isZero();
+    Run rule =
+        run(
+            work,
+            "rotation",
+            "set",
+            name,
+            "--generate",
+            "hex:32",
+            "--every",
+            "90d",
+            "--grace",
+            "1h",
+            "--propagation",
+            "1h");
+    assertThat(rule.code()).as(rule.err()).isZero();
+    Run started = run(work, "rotate", name, "--detach");
+    assertThat(started.code()).as(started.err()).isZero();
+    awaitStage(name, 2, "pending");
+    String pending = run(work, "get", name, "--version", "2").out().strip();
+    write(tree.resolve("k8s/secret.yaml"), "data:\n  key: " + pending + "\n");
+
+    Run r = run(tree, "scan", "--prefix", "scan/pend", "--rotate", "--yes");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.err())
+        .contains(name + "#2 (pending): rotation")
+        .contains("cancelled")
+        .contains(name + ": emergency rotation")
+        .contains("finished");
+    Map<Integer, String> stages = stages(name);
+    assertThat(stages.get(2))
+        .as("the leaked pending value never becomes current")
+        .isEqualTo("retired");
+    assertThat(stages.get(3)).isEqualTo("current");
+    assertThat(stages.get(1)).isNotEqualTo("current");
+    assertThat(r.all()).doesNotContain(pending);
+  }
+
+  @Test
+  void rotateYes_listsWhatAPersonMustRunForManualAndRulelessSecretsAndGoesOn() throws Exception {
+    String manual = "scan/hand/SMTP_PASSWORD";
+    String ruleless = "scan/hand/LEGACY_TOKEN";
+    String rotated = "scan/hand/WEBHOOK";
+    put(manual, "Xq7vR2mK9pL4sT8wZ3nB6cF1hJ5dG0yE-manual");
+    put(ruleless, "Mb4nV8cX2zL6kJ0hG5fD9sA3pO7iU1yT-legacy");
+    assertThat(run(work, "put", rotated, "--generate", "hex:32").code()).isZero();
+    Run manualRule =
+        run(work, "rotation", "set", manual, "--generate", "manual", "--strategy", "manual");
+    assertThat(manualRule.code()).as(manualRule.err()).isZero();
+    Run rule = run(work, "rotation", "set", rotated, "--generate", "hex:32", "--every", "90d");
+    assertThat(rule.code()).as(rule.err()).isZero();
+    String webhook = run(work, "get", rotated).out().strip();
+    write(
+        tree.resolve("leak.env"),
+        "SMTP_PASSWORD=Xq7vR2mK9pL4sT8wZ3nB6cF1hJ5dG0yE-manual\n"
+            + "LEGACY_TOKEN=Mb4nV8cX2zL6kJ0hG5fD9sA3pO7iU1yT-legacy\n"
+            + "WEBHOOK="
+            + webhook
+            + "\n");
+
+    Run r = run(tree, "scan", "--prefix", "scan/hand", "--rotate", "--yes");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.err())
+        .contains(manual + ": rotated by hand; run: keyturn rotate " + manual + " --emergency")
+        .contains(ruleless + ": has no rotation rule; store a new value")
+        .contains(rotated + ": emergency rotation")
+        .contains("finished");
+    assertThat(stages(manual)).containsExactlyEntriesOf(Map.of(1, "current"));
+    assertThat(stages(ruleless)).containsExactlyEntriesOf(Map.of(1, "current"));
+    assertThat(stages(rotated)).containsEntry(2, "current");
+    assertThat(r.all())
+        .doesNotContain("Xq7vR2mK9pL4sT8wZ3nB6cF1hJ5dG0yE")
+        .doesNotContain("Mb4nV8cX2zL6kJ0hG5fD9sA3pO7iU1yT")
+        .doesNotContain(webhook);
+  }
+
+  @Test
+  void rotateYes_withoutTheRotateGrant_reportsTheRefusalAndRotatesNothing() throws Exception {
+    String name = "scan/nogrant/API_KEY";
+    assertThat(run(work, "put", name, "--generate", "hex:32").code()).isZero();
+    Run rule = run(work, "rotation", "set", name, "--generate", "hex:32", "--every", "90d");
+    assertThat(rule.code()).as(rule.err()).isZero();
+    String value = run(work, "get", name).out().strip();
+    write(tree.resolve("app.env"), "API_KEY=" + value + "\n");
+    Run token = run(work, "token", "create", "--allow", "read:scan/nogrant/*", "--ttl", "1h");
+    assertThat(token.code()).as(token.err()).isZero();
+    Path tokenFile = home.resolve("reader.token");
+    Files.writeString(tokenFile, token.out().strip());
+
+    Run r =
+        runWith(
+            tree,
+            Map.of("KEYTURN_TOKEN_FILE", tokenFile.toString()),
+            "scan",
+            "--prefix",
+            "scan/nogrant",
+            "--rotate",
+            "--yes");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.err()).contains(name + ": emergency rotation refused");
+    assertThat(stages(name)).containsExactlyEntriesOf(Map.of(1, "current"));
+    assertThat(r.all()).doesNotContain(value);
+  }
+
+  private Map<Integer, String> stages(String name) throws Exception {
+    Run history = run(work, "history", name, "--json");
+    assertThat(history.code()).as(history.err()).isZero();
+    Map<Integer, String> stages = new HashMap<>();
+    for (JsonNode v : WireJson.mapper().readTree(history.out()).get("versions")) {
+      stages.put(v.get("version").intValue(), v.get("stage").stringValue());
+    }
+    return stages;
+  }
+
+  private void awaitStage(String name, int version, String stage) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!stage.equals(stages(name).get(version))) {
+      assertThat(System.nanoTime())
+          .as(name + "#" + version + " never " + stage)
+          .isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  @Test
   void otherPrefixOrNoReadGrant_findsNothingAndCountsUnreadable() throws Exception {
     String value = CANARY + "-other-prefix";
     put("scan/adv/KEY", value);

@@ -118,8 +118,11 @@ final class RotationSteps {
   private Rotation set(Rotation rotation, RotationRule rule, long started) {
     TargetContext context = wiring.pendingContext(rotation, rule);
     Instant now = wiring.clock.instant();
-    if (rule.strategy() == Strategy.OVERLAP && !rule.propagation().isZero()) {
-      // Verifiers learn the new key first; signers switch only after the propagation delay.
+    if (!rotation.emergency()
+        && rule.strategy() == Strategy.OVERLAP
+        && !rule.propagation().isZero()) {
+      // Verifiers learn the new key first; signers switch only after the propagation delay. An
+      // emergency waits for nobody: the old value is leaked, so it must stop being used now.
       Instant ready = context.pending().version().createdAt().plus(rule.propagation());
       if (ready.isAfter(now)) {
         Rotation waiting = rotation.waitUntil(ready, now);

@@ -224,6 +224,21 @@ class RotationEngineTest {
   }
 
   @Test
+  void emergency_doesNotWaitForThePropagationDelay() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ofHours(1)));
+    Rotation started = engine.start(NAME, Optional.empty(), true, "tok");
+
+    Rotation done = engine.runDue(started.id());
+
+    assertThat(done.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(secrets.keyring(NAME))
+        .as("the leaked value is retired at once, not kept for the grace window")
+        .extracting(v -> v.version().stage())
+        .containsExactly(Stage.CURRENT);
+    assertThat(text(secrets.read(NAME, Selector.current(), false))).isNotEqualTo("initial");
+  }
+
+  @Test
   void secondRotation_whileOneRuns_isRefusedWithItsId() {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ofMinutes(5)));
     Rotation first = engine.start(NAME, Optional.empty(), false, "tok");
