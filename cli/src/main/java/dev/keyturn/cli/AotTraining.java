@@ -1,5 +1,6 @@
 package dev.keyturn.cli;
 
+import dev.keyturn.core.LeakDigests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,7 +11,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.Map;
 
 /**
@@ -18,15 +21,20 @@ import java.util.Map;
  * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
  * status}, {@code keyring}, {@code hmac sign|verify}, {@code fernet encrypt|decrypt}, {@code run
  * --path P -- true}, {@code jwt sign} and {@code jwt verify} (an HMAC key; the token read is
- * refused, exit 3), {@code run --secret NAME -- true}, {@code history} and {@code describe} (the
- * last three through picocli, for every command that uses it) through the same code as {@code
- * keyturn} does, against a loopback responder in this JVM that answers as a server would. No
- * server, data folder or fixed port is needed, so a build never waits for a server or collides with
- * one. Prints nothing; exits non-zero if a command failed.
+ * refused, exit 3), {@code run --secret NAME -- true}, {@code history}, {@code describe} and {@code
+ * scan} of a file holding a managed value, as the bench runs it and with patterns (the last four
+ * through picocli, for every command that uses it) through the same code as {@code keyturn} does,
+ * against a loopback responder in this JVM that answers as a server would. No server, data folder
+ * or fixed port is needed, so a build never waits for a server or collides with one. Prints
+ * nothing; exits non-zero if a command failed.
  */
 public final class AotTraining {
+  /** The managed value of the {@code scan} training: 25 bytes, so 8-byte windows. */
+  private static final String SCAN_VALUE = "training-scan-0123456789a";
+
   private static final Map<String, String> ANSWERS =
       Map.ofEntries(
+          Map.entry("POST /v1/fingerprints", fingerprints()),
           Map.entry(
               "GET /v1/keyrings/app/training/JWT",
               "{\"name\":\"app/training/JWT\",\"versions\":[{\"version\":1,"
@@ -131,6 +139,7 @@ public final class AotTraining {
       failed += FastCli.run(io(env), jwtSign) == 0 ? 0 : 1;
       String[] jwtVerify = {"jwt", "verify", "app/training/JWT"};
       failed += FastCli.run(io(env), jwtVerify) == ExitCode.FOUND ? 0 : 1;
+      failed += scan(env);
       String[] generate = {"generate", "hex:32"};
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       failed +=
@@ -140,6 +149,62 @@ public final class AotTraining {
         System.exit(1);
       }
     }
+  }
+
+  /**
+   * {@code scan} of a folder holding the training value once (exit 3, found), as {@code
+   * bench/scan.sh} runs it and with the default patterns and encodings; returns the failures.
+   */
+  private static int scan(Map<String, String> env) throws IOException {
+    Path folder = Files.createTempDirectory("keyturn-aot-scan");
+    Path file = folder.resolve("app.env");
+    try {
+      Files.writeString(file, "# training\nKEY=" + SCAN_VALUE + "\n" + "x = 1\n".repeat(4096));
+      String[] bench = {
+        "scan",
+        "--threads",
+        "1",
+        "--no-patterns",
+        "--encodings",
+        "raw",
+        "--prefix",
+        "app/training",
+        "--format",
+        "json",
+        folder.toString()
+      };
+      int failed = KeyturnCli.run(io(env), bench) == ExitCode.FOUND ? 0 : 1;
+      String[] plain = {"scan", "--prefix", "app/training", folder.toString()};
+      return failed + (KeyturnCli.run(io(env), plain) == ExitCode.FOUND ? 0 : 1);
+    } finally {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(folder);
+    }
+  }
+
+  /** The fingerprint answer for {@link #SCAN_VALUE}, under a fixed key (nothing here is secret). */
+  private static String fingerprints() {
+    byte[] key = new byte[LeakDigests.KEY_BYTES];
+    LeakDigests digests = new LeakDigests(key);
+    byte[] value = SCAN_VALUE.getBytes(StandardCharsets.UTF_8);
+    Base64.Encoder b64 = Base64.getEncoder();
+    String digest = b64.encodeToString(digests.digest(value, 0, value.length));
+    return "{\"prefix\":\"app/training\",\"key\":\""
+        + b64.encodeToString(key)
+        + "\",\"versions\":[{\"name\":\"app/training/KEY\",\"version\":1,"
+        + "\"stage\":\"current\",\"type\":\"string\",\"length\":"
+        + value.length
+        + ",\"digest\":\""
+        + digest
+        + "\",\"patterns\":[{\"field\":null,\"encoding\":\"raw\",\"length\":"
+        + value.length
+        + ",\"digest\":\""
+        + digest
+        + "\",\"window\":"
+        + LeakDigests.windowWidth(value.length)
+        + ",\"windows\":\""
+        + b64.encodeToString(digests.windows(value))
+        + "\"}]}],\"unreadable\":0}";
   }
 
   private static Io io(Map<String, String> env) {

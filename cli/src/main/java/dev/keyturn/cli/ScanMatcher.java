@@ -60,14 +60,19 @@ final class ScanMatcher {
         int yw = (int) (q >>> 32);
         int ylo = (int) q;
         int yhi = (int) (((y >>> 32) ^ k0) * k1);
-        long any =
-            (wideFilter[xw >>> wideShift] & (1L << (xw >>> wideBitShift)))
-                | (narrowFilter[xlo >>> narrowShift] & (1L << (xlo >>> narrowBitShift)))
-                | (narrowFilter[xhi >>> narrowShift] & (1L << (xhi >>> narrowBitShift)))
-                | (wideFilter[yw >>> wideShift] & (1L << (yw >>> wideBitShift)))
-                | (narrowFilter[ylo >>> narrowShift] & (1L << (ylo >>> narrowBitShift)))
-                | (narrowFilter[yhi >>> narrowShift] & (1L << (yhi >>> narrowBitShift)));
-        if (any != 0) {
+        long mxw = ScanWindows.mask(xw, wideBitShift);
+        long mxlo = ScanWindows.mask(xlo, narrowBitShift);
+        long mxhi = ScanWindows.mask(xhi, narrowBitShift);
+        long myw = ScanWindows.mask(yw, wideBitShift);
+        long mylo = ScanWindows.mask(ylo, narrowBitShift);
+        long myhi = ScanWindows.mask(yhi, narrowBitShift);
+        // Non-short-circuit |: one branch for the six probes, almost never taken.
+        if ((wideFilter[xw >>> wideShift] & mxw) == mxw
+            | (narrowFilter[xlo >>> narrowShift] & mxlo) == mxlo
+            | (narrowFilter[xhi >>> narrowShift] & mxhi) == mxhi
+            | (wideFilter[yw >>> wideShift] & myw) == myw
+            | (narrowFilter[ylo >>> narrowShift] & mylo) == mylo
+            | (narrowFilter[yhi >>> narrowShift] & myhi) == myhi) {
           word(buffer, n, i, base, hits);
           word(buffer, n, i + 8, base, hits);
         }
@@ -83,10 +88,10 @@ final class ScanMatcher {
       for (; i + 16 <= n; i += 16) {
         int xw = (int) (((buffer.getLong(i) ^ k0) * k1) >>> 32);
         int yw = (int) (((buffer.getLong(i + 8) ^ k0) * k1) >>> 32);
-        long any =
-            (wideFilter[xw >>> wideShift] & (1L << (xw >>> wideBitShift)))
-                | (wideFilter[yw >>> wideShift] & (1L << (yw >>> wideBitShift)));
-        if (any != 0) {
+        long mxw = ScanWindows.mask(xw, wideBitShift);
+        long myw = ScanWindows.mask(yw, wideBitShift);
+        if ((wideFilter[xw >>> wideShift] & mxw) == mxw
+            | (wideFilter[yw >>> wideShift] & myw) == myw) {
           word(buffer, n, i, base, hits);
           word(buffer, n, i + 8, base, hits);
         }
