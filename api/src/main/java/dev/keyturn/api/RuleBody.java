@@ -17,7 +17,10 @@ import java.util.Map;
  * hand; {@code catch_up} rotates a rule that is overdue when set at once rather than in its next
  * window. {@code jwks} is {@code public} for a key-pair secret whose public keys {@code GET
  * /v1/jwks/{name}} serves, else {@code none} (left out of answers then, so that a client that
- * refuses unknown fields reads rules as before). Absent fields take defaults.
+ * refuses unknown fields reads rules as before). {@code propagation} is a duration, or {@code
+ * consumers:D} to wait at most D until every live consumer accepts the new value; {@code
+ * consumer_deadline} is how long past its grace window a version that a live consumer still uses is
+ * kept (default one more grace; left out when not set). Absent fields take defaults.
  */
 public record RuleBody(
     String generate,
@@ -37,7 +40,50 @@ public record RuleBody(
     String window,
     String lastRotated,
     Boolean catchUp,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String jwks) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String jwks,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String consumerDeadline) {
+
+  /** A rule whose consumer deadline is the default (one more grace). */
+  public RuleBody(
+      String generate,
+      String every,
+      String timezone,
+      String grace,
+      String strategy,
+      String propagation,
+      Map<String, String> target,
+      String owner,
+      String purpose,
+      String impact,
+      Integer attempts,
+      String backoff,
+      List<Map<String, String>> hooks,
+      String cron,
+      String window,
+      String lastRotated,
+      Boolean catchUp,
+      String jwks) {
+    this(
+        generate,
+        every,
+        timezone,
+        grace,
+        strategy,
+        propagation,
+        target,
+        owner,
+        purpose,
+        impact,
+        attempts,
+        backoff,
+        hooks,
+        cron,
+        window,
+        lastRotated,
+        catchUp,
+        jwks,
+        null);
+  }
 
   /** A rule without {@code jwks}. */
   public RuleBody(
@@ -76,6 +122,7 @@ public record RuleBody(
         window,
         lastRotated,
         catchUp,
+        null,
         null);
   }
 

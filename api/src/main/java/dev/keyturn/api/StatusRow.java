@@ -1,9 +1,13 @@
 package dev.keyturn.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
 /**
  * One row of the status board: who owns the secret, how it rotates, when it last did and is next
  * due, until when the previous value is accepted, and its state: {@code ok}, {@code due}, {@code
- * overdue}, {@code rotating} or {@code failed}.
+ * overdue}, {@code rotating}, {@code waiting} or {@code failed}. A {@code waiting} row caused by
+ * consumers names them in {@code waiting_for} (left out when empty).
  */
 public record StatusRow(
     String name,
@@ -13,4 +17,19 @@ public record StatusRow(
     String nextDue,
     String graceUntil,
     String state,
-    String rotationId) {}
+    String rotationId,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> waitingFor) {
+
+  /** A row that waits for no consumer. */
+  public StatusRow(
+      String name,
+      String owner,
+      String strategy,
+      String lastRotated,
+      String nextDue,
+      String graceUntil,
+      String state,
+      String rotationId) {
+    this(name, owner, strategy, lastRotated, nextDue, graceUntil, state, rotationId, List.of());
+  }
+}

@@ -53,8 +53,17 @@ final class Agent implements WatchListener {
   private final CountDownLatch answered = new CountDownLatch(1);
   private final Object lock = new Object();
   private final Set<AgentConfig.Output> dirty = new LinkedHashSet<>(); // guarded by lock
+  private final ConsumerRegistration registration;
+  private final Map<String, List<Variables.Holding>> held = new java.util.TreeMap<>();
 
-  Agent(Io io, KeyturnClient client, AgentConfig config, AgentCache cache, RandomGenerator random) {
+  Agent(
+      Io io,
+      KeyturnClient client,
+      AgentConfig config,
+      AgentCache cache,
+      RandomGenerator random,
+      ConsumerRegistration registration) {
+    this.registration = requireNonNull(registration, "registration");
     this.io = requireNonNull(io, "io");
     this.client = requireNonNull(client, "client");
     this.config = requireNonNull(config, "config");
@@ -148,6 +157,7 @@ final class Agent implements WatchListener {
         OutputFiles.write(output, rendered);
         say(key + ": rewrote the applied values (the file had changed); no reload");
       }
+      holding(key, variables);
       return true;
     }
     if (entry.isPresent() && digest.equals(entry.get().rejected())) {
@@ -158,6 +168,7 @@ final class Agent implements WatchListener {
       cache.put(key, variables, digest, null);
       cache.save();
       say(key + ": up to date");
+      holding(key, variables);
       return true;
     }
     OutputFiles.write(output, rendered);
@@ -193,7 +204,37 @@ final class Agent implements WatchListener {
     cache.put(key, variables, digest, null);
     cache.save();
     say(key + ": applied" + (output.reload().isPresent() ? " (reloaded, checked)" : ""));
+    holding(key, variables);
     return true;
+  }
+
+  /**
+   * Notes the versions output {@code key} now delivers and reports what the agent holds: for each
+   * secret the oldest version an output still uses, and every version an output delivers. Values
+   * from the local cache carry no version numbers and change nothing.
+   */
+  private void holding(String key, Variables variables) {
+    if (variables.holdings().isEmpty()) {
+      return;
+    }
+    held.put(key, variables.holdings());
+    Map<String, Variables.Holding> merged = new java.util.LinkedHashMap<>();
+    for (List<Variables.Holding> list : held.values()) {
+      for (Variables.Holding h : list) {
+        Variables.Holding old = merged.get(h.secret());
+        if (old == null) {
+          merged.put(h.secret(), h);
+        } else {
+          Set<Integer> accepting = new LinkedHashSet<>(old.accepting());
+          accepting.addAll(h.accepting());
+          merged.put(
+              h.secret(),
+              new Variables.Holding(
+                  h.secret(), Math.min(old.using(), h.using()), List.copyOf(accepting)));
+        }
+      }
+    }
+    registration.hold(List.copyOf(merged.values()));
   }
 
   private boolean check(AgentConfig.Output output) throws InterruptedException {

@@ -46,8 +46,18 @@ final class AgentCommand extends ClientCommand implements Callable<Integer> {
         TokenRenewer renewer =
             new TokenRenewer(
                     client, line -> io().err().println("keyturn agent: " + line), Clock.systemUTC())
+                .start();
+        ConsumerRegistration registration =
+            new ConsumerRegistration(
+                    client,
+                    ConsumerRegistration.defaultId("agent"),
+                    ConsumerRegistration.label(
+                        ConsumerRegistration.host() + ": agent " + config.getFileName()),
+                    "agent",
+                    ConsumerRegistration.DEFAULT_TTL,
+                    line -> io().err().println("keyturn agent: " + line))
                 .start()) {
-      return new Agent(io(), client, settings, cache, new SecureRandom()).run();
+      return new Agent(io(), client, settings, cache, new SecureRandom(), registration).run();
     }
   }
 }

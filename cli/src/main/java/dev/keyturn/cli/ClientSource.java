@@ -39,10 +39,14 @@ final class ClientSource implements SecretSource {
     List<Fetched> out = new ArrayList<>();
     for (BundleEntry e : entries) {
       List<String> others = new ArrayList<>();
+      List<Integer> numbers = new ArrayList<>();
       for (KeyringEntry k : e.fallbacks() == null ? List.<KeyringEntry>of() : e.fallbacks()) {
         others.add(text(k.value()));
+        numbers.add(k.version());
       }
-      out.add(new Fetched(e.name(), text(e.value()), !e.value().isString(), others));
+      out.add(
+          new Fetched(
+              e.name(), text(e.value()), !e.value().isString(), others, e.version(), numbers));
     }
     return out;
   }
@@ -52,23 +56,30 @@ final class ClientSource implements SecretSource {
     try {
       if (!keyring) {
         SecretValueResponse v = client.get(name);
-        return Optional.of(new Fetched(name, text(v.value()), !v.value().isString(), List.of()));
+        return Optional.of(
+            new Fetched(
+                name, text(v.value()), !v.value().isString(), List.of(), v.version(), List.of()));
       }
       KeyringResponse ring = client.keyring(name);
       JsonNode current = null;
+      int number = 0;
       List<String> others = new ArrayList<>();
+      List<Integer> numbers = new ArrayList<>();
       // The keyring is newest first: pending, current, then previous ones newest first.
       for (KeyringEntry k : ring.versions()) {
         if ("current".equals(k.stage())) {
           current = k.value();
+          number = k.version();
         } else {
           others.add(text(k.value()));
+          numbers.add(k.version());
         }
       }
       if (current == null) {
         return Optional.empty();
       }
-      return Optional.of(new Fetched(name, text(current), !current.isString(), others));
+      return Optional.of(
+          new Fetched(name, text(current), !current.isString(), others, number, numbers));
     } catch (KeyturnClientException.NotFound e) {
       return Optional.empty();
     } catch (KeyturnClientException.Forbidden e) {

@@ -57,6 +57,7 @@ public final class KeyturnCli implements Runnable {
           RotateCommand.class,
           RotationsCommand.class,
           StatusCommand.class,
+          ConsumersCommand.class,
           RunCommand.class,
           RenderCommand.class,
           DoctorCommand.class,

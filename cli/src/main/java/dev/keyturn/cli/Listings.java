@@ -46,7 +46,14 @@ final class Listings {
     List<String> attention =
         status.secrets().stream()
             .filter(r -> ATTENTION.contains(r.state()))
-            .map(r -> r.name() + " (" + r.state() + ")")
+            .map(r ->
+                r.name()
+                    + " ("
+                    + r.state()
+                    + (r.waitingFor() == null || r.waitingFor().isEmpty()
+                        ? ""
+                        : " for consumers " + String.join(" ", r.waitingFor()))
+                    + ")")
             .toList();
     if (!attention.isEmpty()) {
       // on standard error, so that scripts reading the table see the same lines as before

@@ -63,6 +63,9 @@ final class RotationCommand implements Runnable {
     table.row("strategy", r.strategy());
     table.row("grace", r.grace());
     table.row("propagation", r.propagation());
+    if (r.consumerDeadline() != null) {
+      table.row("consumer deadline", r.consumerDeadline());
+    }
     table.row("target", r.target());
     table.row("owner", r.owner().isEmpty() ? null : r.owner());
     table.row("purpose", r.purpose().isEmpty() ? null : r.purpose());
@@ -121,8 +124,19 @@ final class RotationCommand implements Runnable {
     @Option(
         names = "--propagation",
         paramLabel = "DURATION",
-        description = "overlap: how long verifiers accept the new value before signers use it.")
+        description =
+            "overlap: how long verifiers accept the new value before signers use it;"
+                + " consumers:D waits (any strategy) until every live consumer accepts it, at"
+                + " most D.")
     String propagation;
+
+    @Option(
+        names = "--consumer-deadline",
+        paramLabel = "DURATION",
+        description =
+            "How long past its grace a version a live consumer still uses is kept (default: one"
+                + " more grace).")
+    String consumerDeadline;
 
     @Option(
         names = "--target",
@@ -309,7 +323,8 @@ final class RotationCommand implements Runnable {
                       window,
                       lastRotated,
                       catchUp ? Boolean.TRUE : null,
-                      jwks));
+                      jwks,
+                      consumerDeadline));
       print(this, rule, json);
       return 0;
     }

@@ -89,6 +89,22 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
       description = "With --watch: SIGKILL a CMD still running D after SIGTERM (default 10s).")
   String stopTimeout;
 
+  @Option(
+      names = "--consumer-id",
+      paramLabel = "ID",
+      description =
+          "With --watch: the id it registers as a consumer under (default run.HOST.PID); an id"
+              + " belongs to the token that registered it.")
+  String consumerId;
+
+  @Option(
+      names = "--consumer-ttl",
+      paramLabel = "D",
+      description =
+          "With --watch: how long the registration stays live without a heartbeat (10s to 1h,"
+              + " default 90s); heartbeats go every third of it.")
+  String consumerTtl;
+
   @Parameters(paramLabel = "CMD", arity = "0..*", description = "The program and its arguments.")
   List<String> command = new ArrayList<>();
 
@@ -103,7 +119,11 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
     if (!watch) {
       for (String[] option :
           new String[][] {
-            {"--on-change", onChange}, {"--splay", splay}, {"--stop-timeout", stopTimeout}
+            {"--on-change", onChange},
+            {"--splay", splay},
+            {"--stop-timeout", stopTimeout},
+            {"--consumer-id", consumerId},
+            {"--consumer-ttl", consumerTtl}
           }) {
         if (option[1] != null) {
           return usage(option[0] + " goes with --watch");
@@ -119,7 +139,17 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
       return start(io(), variables, command, files, filesOnDisk);
     }
     WatchedRun.Settings settings;
+    Duration ttl;
     try {
+      ttl = duration("--consumer-ttl", consumerTtl, "90s");
+      if (ttl.compareTo(Duration.ofSeconds(10)) < 0
+          || ttl.compareTo(Duration.ofHours(1)) > 0
+          || ttl.toMillis() % 1000 != 0) {
+        return usage("--consumer-ttl is whole seconds from 10s to 1h");
+      }
+      if (consumerId != null && !consumerId.matches("[A-Za-z0-9._-]{1,64}")) {
+        return usage("--consumer-id is 1 to 64 of A-Z a-z 0-9 . _ -");
+      }
       OnChange reaction = onChange == null ? OnChange.restart() : OnChange.parse(onChange);
       if (reaction.signal().isPresent() && files == null) {
         return usage(
@@ -140,8 +170,21 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
         TokenRenewer renewer =
             new TokenRenewer(
                     client, line -> io().err().println("keyturn: " + line), Clock.systemUTC())
+                .start();
+        ConsumerRegistration registration =
+            new ConsumerRegistration(
+                    client,
+                    consumerId == null ? ConsumerRegistration.defaultId("run") : consumerId,
+                    ConsumerRegistration.label(
+                        // The program's name only: arguments could carry anything.
+                        ConsumerRegistration.host()
+                            + ": "
+                            + java.nio.file.Path.of(command.get(0)).getFileName()),
+                    "run",
+                    ttl,
+                    line -> io().err().println("keyturn: " + line))
                 .start()) {
-      return new WatchedRun(io(), client, spec, settings, new SecureRandom())
+      return new WatchedRun(io(), client, spec, settings, new SecureRandom(), registration)
           .run(command, () -> environment(io(), files, filesOnDisk));
     }
   }

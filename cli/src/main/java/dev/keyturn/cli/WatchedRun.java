@@ -59,9 +59,16 @@ final class WatchedRun implements WatchListener {
   private final Object lock = new Object();
   private String changed; // guarded by lock: why to re-read, when something happened since the last
   private volatile boolean streaming;
+  private final ConsumerRegistration registration;
 
   WatchedRun(
-      Io io, KeyturnClient client, MappingSpec spec, Settings settings, RandomGenerator random) {
+      Io io,
+      KeyturnClient client,
+      MappingSpec spec,
+      Settings settings,
+      RandomGenerator random,
+      ConsumerRegistration registration) {
+    this.registration = requireNonNull(registration, "registration");
     this.io = requireNonNull(io, "io");
     this.client = requireNonNull(client, "client");
     this.spec = requireNonNull(spec, "spec");
@@ -86,6 +93,7 @@ final class WatchedRun implements WatchListener {
         // waiting for ': ready' or a first failure
       }
       Variables current = mapping.resolve(spec);
+      registration.hold(current.holdings());
       try (ChildEnvironment environment = environments.get();
           Supervisor supervisor =
               new Supervisor(command, io.workingDir(), Supervisor.stdinIsTerminal())) {
@@ -138,6 +146,7 @@ final class WatchedRun implements WatchListener {
             continue;
           }
           if (fresh.sameAs(current)) {
+            registration.hold(fresh.holdings());
             retry = FIRST_RETRY;
             say("no mapped value changed; CMD keeps running");
             continue;
@@ -163,6 +172,7 @@ final class WatchedRun implements WatchListener {
             current = fresh;
             say("a mapped value changed; files rewritten, sending SIG" + signal.get());
             supervisor.signal(signal.get());
+            registration.hold(fresh.holdings());
             continue;
           }
           retry = FIRST_RETRY;
@@ -180,6 +190,7 @@ final class WatchedRun implements WatchListener {
           }
           current = fresh;
           child = started(supervisor, environment.apply(current));
+          registration.hold(current.holdings());
         }
       } catch (Supervisor.StartFailed e) {
         say(e.getMessage());

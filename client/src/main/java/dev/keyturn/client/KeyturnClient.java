@@ -345,6 +345,34 @@ public final class KeyturnClient implements AutoCloseable {
     return send("GET", "/v1/status" + query(query), null, StatusResponse.class);
   }
 
+  /**
+   * Registers the consumer {@code id} or sends its heartbeat ({@code PUT /v1/consumers/{id}}); the
+   * id belongs to this client's token from then on.
+   */
+  public dev.keyturn.api.ConsumerInfo putConsumer(
+      String id, dev.keyturn.api.ConsumerRequest request) {
+    return send(
+        "PUT",
+        "/v1/consumers/" + consumerId(id),
+        requireNonNull(request, "request"),
+        dev.keyturn.api.ConsumerInfo.class);
+  }
+
+  /** The consumer {@code id}, registered by this client's token, departs. */
+  public dev.keyturn.api.ConsumerDeparted deleteConsumer(String id) {
+    return send(
+        "DELETE", "/v1/consumers/" + consumerId(id), null, dev.keyturn.api.ConsumerDeparted.class);
+  }
+
+  /** The live consumers of {@code name}, with the versions of it they hold. */
+  public dev.keyturn.api.ConsumerListResponse consumers(String name) {
+    return send(
+        "GET",
+        "/v1/consumers" + query(Map.of("secret", name(name))),
+        null,
+        dev.keyturn.api.ConsumerListResponse.class);
+  }
+
   public TokenCreated createToken(TokenCreateRequest request) {
     return send("POST", "/v1/tokens", requireNonNull(request, "request"), TokenCreated.class);
   }
@@ -587,6 +615,15 @@ public final class KeyturnClient implements AutoCloseable {
           "invalid secret name: use letters, digits, '.', '_', '-' and '/' (at most 256)");
     }
     return name;
+  }
+
+  private static String consumerId(String id) {
+    requireNonNull(id, "id");
+    if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new KeyturnClientException.BadRequest(
+          "invalid_request", "a consumer id is 1 to 64 of A-Z a-z 0-9 . _ -");
+    }
+    return id;
   }
 
   private static String id(String id) {

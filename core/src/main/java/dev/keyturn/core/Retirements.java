@@ -3,10 +3,12 @@ package dev.keyturn.core;
 import static dev.keyturn.core.RotationHooks.check;
 import static dev.keyturn.core.RotationHooks.describe;
 
+import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -116,14 +118,39 @@ final class Retirements {
    * previous and the next call tries again).
    */
   WriteResult retireExpired(SecretName name) {
+    if (!wiring.secrets.hasRetirable(name)) {
+      // Every ended grace window is held by a live consumer: nothing to revoke or retire yet.
+      return new WriteResult(wiring.secrets.describe(name), List.of());
+    }
     Optional<RotationStore.RuleEntry> entry = wiring.store.rule(name);
     if (entry.isPresent()) {
       RotationRule rule = entry.get().rule();
       wiring.target(rule).revoke(revokeContext(rule, name));
     }
     return wiring.secrets.inTransaction(work -> {
-      WriteResult result = wiring.secrets.retireExpired(work, name);
-      work.audit().append(result.auditEvents(wiring.clock.instant(), "scheduler", "engine"));
+      Holds[] holds = new Holds[1];
+      WriteResult result = wiring.secrets.retireExpired(work, name, holds);
+      Instant now = wiring.clock.instant();
+      work.audit().append(result.auditEvents(now, "scheduler", "engine"));
+      holds[0]
+          .overdue()
+          .forEach((version, users) -> {
+            if (result.version(version).stage() == Stage.RETIRED) {
+              work.audit()
+                  .append(
+                      List.of(
+                          new AuditEvent(
+                              now,
+                              "scheduler",
+                              "engine",
+                              "consumer.deadline",
+                              Optional.of(name.value()),
+                              Optional.of(version),
+                              "ok",
+                              "retired at its consumer deadline; still used by "
+                                  + String.join(" ", users))));
+            }
+          });
       return result;
     });
   }

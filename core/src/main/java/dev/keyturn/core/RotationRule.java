@@ -31,6 +31,12 @@ import java.util.Optional;
  * @param publishJwks whether {@code GET /v1/jwks/{name}} serves the public keys of the secret's
  *     pending, current and previous versions ({@code --jwks public}); only for generators that make
  *     private keys ({@code rsa}, {@code ec}, {@code ed25519})
+ * @param consumerDeadline how long past its grace window a previous version that a live consumer
+ *     still uses is kept from retirement (and an alternating-users rotation waits for such a
+ *     consumer before changing its user's password); absent: one more {@code grace}
+ * @param propagationWaitsForConsumers whether {@code propagation} is an upper bound ({@code
+ *     --propagation consumers:D}): the set step waits, at most that long after the new value was
+ *     stored, until every live consumer accepts it; else it is a fixed delay (overlap only)
  */
 public record RotationRule(
     SecretName secret,
@@ -50,7 +56,9 @@ public record RotationRule(
     Optional<LastRotated> lastRotated,
     boolean catchUp,
     boolean setByGlobalAdmin,
-    boolean publishJwks) {
+    boolean publishJwks,
+    Optional<Duration> consumerDeadline,
+    boolean propagationWaitsForConsumers) {
 
   public RotationRule {
     requireNonNull(secret, "secret");
@@ -67,6 +75,14 @@ public record RotationRule(
     requireNonNull(backoff, "backoff");
     hooks = List.copyOf(hooks);
     requireNonNull(lastRotated, "lastRotated");
+    requireNonNull(consumerDeadline, "consumerDeadline");
+    if (consumerDeadline.filter(Duration::isNegative).isPresent()) {
+      throw new KeyturnException.InvalidInput("the consumer deadline must not be negative");
+    }
+    if (propagationWaitsForConsumers && propagation.isZero()) {
+      throw new KeyturnException.InvalidInput(
+          "--propagation consumers:D needs a duration D above zero, the longest wait");
+    }
     if (grace.isNegative() || propagation.isNegative() || backoff.isNegative()) {
       throw new KeyturnException.InvalidInput(
           "grace, propagation and backoff must not be negative");
@@ -85,6 +101,49 @@ public record RotationRule(
               + generator.spec()
               + " makes a secret with no public half");
     }
+  }
+
+  /** A rule whose retirement waits one more grace for consumers, with a fixed propagation. */
+  public RotationRule(
+      SecretName secret,
+      Generator generator,
+      Optional<Schedule> schedule,
+      Duration grace,
+      Strategy strategy,
+      Duration propagation,
+      String targetType,
+      Map<String, String> target,
+      String owner,
+      String purpose,
+      String impact,
+      int attempts,
+      Duration backoff,
+      List<HookSpec> hooks,
+      Optional<LastRotated> lastRotated,
+      boolean catchUp,
+      boolean setByGlobalAdmin,
+      boolean publishJwks) {
+    this(
+        secret,
+        generator,
+        schedule,
+        grace,
+        strategy,
+        propagation,
+        targetType,
+        target,
+        owner,
+        purpose,
+        impact,
+        attempts,
+        backoff,
+        hooks,
+        lastRotated,
+        catchUp,
+        setByGlobalAdmin,
+        publishJwks,
+        Optional.empty(),
+        false);
   }
 
   /** A rule that publishes no JWK Set. */
@@ -165,6 +224,8 @@ public record RotationRule(
     b.catchUp = catchUp;
     b.setByGlobalAdmin = setByGlobalAdmin;
     b.publishJwks = publishJwks;
+    b.consumerDeadline = consumerDeadline;
+    b.propagationWaitsForConsumers = propagationWaitsForConsumers;
     return b;
   }
 
@@ -204,6 +265,8 @@ public record RotationRule(
     private boolean catchUp;
     private boolean setByGlobalAdmin;
     private boolean publishJwks;
+    private Optional<Duration> consumerDeadline = Optional.empty();
+    private boolean propagationWaitsForConsumers;
 
     private Builder(SecretName secret) {
       this.secret = requireNonNull(secret, "secret");
@@ -294,6 +357,16 @@ public record RotationRule(
       return this;
     }
 
+    public Builder consumerDeadline(Optional<Duration> consumerDeadline) {
+      this.consumerDeadline = consumerDeadline;
+      return this;
+    }
+
+    public Builder propagationWaitsForConsumers(boolean waits) {
+      this.propagationWaitsForConsumers = waits;
+      return this;
+    }
+
     /**
      * @throws KeyturnException.InvalidInput naming the field that is wrong
      */
@@ -316,13 +389,22 @@ public record RotationRule(
           lastRotated,
           catchUp,
           setByGlobalAdmin,
-          publishJwks);
+          publishJwks,
+          consumerDeadline,
+          propagationWaitsForConsumers);
     }
   }
 
   /** This rule as set by an author who held {@code admin:*} ({@code true}) or not. */
   public RotationRule withGlobalAdmin(boolean global) {
     return toBuilder().setByGlobalAdmin(global).build();
+  }
+
+  /**
+   * How long past a grace window a version a live consumer uses is kept: one more grace unless set.
+   */
+  public Duration consumerDeadlineOrDefault() {
+    return consumerDeadline.orElse(grace);
   }
 
   /** Where this rule's hooks, webhooks and targets may connect under {@code operator}'s policy. */

@@ -24,6 +24,7 @@ final class RotationSteps {
   private final RotationMoves moves;
   private final Retirements retirements;
   private final RotationHooks hooks;
+  private final ConsumerWaits consumerWaits;
 
   RotationSteps(
       EngineWiring wiring, RotationMoves moves, Retirements retirements, RotationHooks hooks) {
@@ -31,6 +32,7 @@ final class RotationSteps {
     this.moves = moves;
     this.retirements = retirements;
     this.hooks = hooks;
+    this.consumerWaits = new ConsumerWaits(wiring, moves);
   }
 
   /** Runs the rotation's current step; a final rotation comes back as it is. */
@@ -118,9 +120,16 @@ final class RotationSteps {
   private Rotation set(Rotation rotation, RotationRule rule, long started) {
     TargetContext context = wiring.pendingContext(rotation, rule);
     Instant now = wiring.clock.instant();
+    Version pendingVersion = context.pending().version();
+    Optional<Rotation> held = consumerWaits.waiting(rotation, rule, pendingVersion);
+    if (held.isPresent()) {
+      return held.get();
+    }
+    rotation = consumerWaits.proceeding(rotation, rule, pendingVersion);
     if (!rotation.emergency()
         && rule.strategy() == Strategy.OVERLAP
-        && !rule.propagation().isZero()) {
+        && !rule.propagation().isZero()
+        && !rule.propagationWaitsForConsumers()) {
       // Verifiers learn the new key first; signers switch only after the propagation delay. An
       // emergency waits for nobody: the old value is leaked, so it must stop being used now.
       Instant ready = context.pending().version().createdAt().plus(rule.propagation());

@@ -24,7 +24,9 @@ import java.util.Optional;
  * {}}], "last_rotated": {"version", "at"}, "catch_up", "set_by_global_admin", "jwks"}}; {@code
  * schedule} and {@code last_rotated} are absent when the rule has none; a document without {@code
  * set_by_global_admin} (written before it existed) reads as set by a scoped admin; {@code jwks} is
- * {@code "public"} or {@code "none"}, and absent (written before it existed) reads as none.
+ * {@code "public"} or {@code "none"}, and absent (written before it existed) reads as none; {@code
+ * consumer_deadline} (a duration) and {@code propagation_waits_for} ({@code "consumers"}) are
+ * written only when set.
  */
 public final class RuleCodec {
   /** The document format this code writes and reads. */
@@ -65,7 +67,22 @@ public final class RuleCodec {
     out.put("catch_up", rule.catchUp());
     out.put("set_by_global_admin", rule.setByGlobalAdmin());
     out.put("jwks", rule.publishJwks() ? "public" : "none");
+    // Written only when set, so that documents of rules without them stay as they were.
+    rule.consumerDeadline().ifPresent(d -> out.put("consumer_deadline", d.toString()));
+    if (rule.propagationWaitsForConsumers()) {
+      out.put("propagation_waits_for", "consumers");
+    }
     return out;
+  }
+
+  private static boolean waitsFor(SecretName secret, Object value) {
+    if (value == null) {
+      return false;
+    }
+    if ("consumers".equals(value)) {
+      return true;
+    }
+    throw bad(secret, "propagation_waits_for");
   }
 
   private static boolean jwks(SecretName secret, String value) {
@@ -127,6 +144,11 @@ public final class RuleCodec {
         .setByGlobalAdmin(
             doc.get("set_by_global_admin") != null && flag(secret, doc, "set_by_global_admin"))
         .publishJwks(doc.get("jwks") != null && jwks(secret, text(secret, doc, "jwks")))
+        .consumerDeadline(
+            doc.get("consumer_deadline") == null
+                ? Optional.empty()
+                : Optional.of(duration(secret, doc, "consumer_deadline")))
+        .propagationWaitsForConsumers(waitsFor(secret, doc.get("propagation_waits_for")))
         .build();
   }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.crypto.Aad;
 import dev.keyturn.core.crypto.Envelope;
+import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.StoredSecret;
@@ -17,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.crypto.SecretKey;
@@ -114,7 +116,8 @@ public final class SecretService {
                     actor,
                     Optional.empty(),
                     envelope.fingerprint(dataKey, bytes));
-            VersionSet versions = secret.versions().add(version, grace, now);
+            VersionSet versions =
+                secret.versions().add(version, grace, now, holds(work, secret, now).held());
             byte[] ciphertext =
                 envelope.sealValue(
                     dataKey,
@@ -137,7 +140,9 @@ public final class SecretService {
    */
   public SecretValue read(SecretName name, Selector selector, boolean allowRetired) {
     StoredSecret secret = find(name);
-    VersionSet versions = secret.versions().expire(clock.instant());
+    Instant now = clock.instant();
+    Set<Integer> held = holds(secret, now).held();
+    VersionSet versions = secret.versions().expire(now, held);
     Version version;
     if (selector.version().isPresent()) {
       int number = selector.version().get();
@@ -160,7 +165,7 @@ public final class SecretService {
           switch (stage) {
             case CURRENT -> versions.current();
             case PENDING -> versions.pending();
-            case PREVIOUS -> versions.newestPrevious(clock.instant());
+            case PREVIOUS -> versions.newestPrevious(now, held);
             case RETIRED -> Optional.empty();
           };
       version =
@@ -262,10 +267,14 @@ public final class SecretService {
         });
   }
 
-  /** The values valid now, newest first: pending, current, previous inside their grace window. */
+  /**
+   * The values valid now, newest first: pending, current, previous inside their grace window or
+   * held past it by a live consumer ({@link #holds}).
+   */
   public List<SecretValue> keyring(SecretName name) {
     StoredSecret secret = find(name);
-    List<Version> valid = secret.versions().keyring(clock.instant());
+    Instant now = clock.instant();
+    List<Version> valid = secret.versions().keyring(now, holds(secret, now).held());
     if (valid.isEmpty()) {
       throw new KeyturnException.NotFound(name + " has no valid version");
     }
@@ -276,14 +285,18 @@ public final class SecretService {
     return out;
   }
 
-  /** The secret's metadata with stages as they stand now (expired grace windows shown retired). */
+  /**
+   * The secret's metadata with stages as they stand now (expired grace windows shown retired, but
+   * for versions a live consumer holds).
+   */
   public StoredSecret describe(SecretName name) {
     StoredSecret secret = find(name);
+    Instant now = clock.instant();
     return new StoredSecret(
         secret.id(),
         secret.name(),
         secret.wrappedDataKey(),
-        secret.versions().expire(clock.instant()),
+        secret.versions().expire(now, holds(secret, now).held()),
         secret.createdAt(),
         secret.updatedAt(),
         secret.destroyed());
@@ -325,14 +338,15 @@ public final class SecretService {
         name,
         secret -> {
           requireExisting(secret);
-          VersionSet versions = secret.versions().expire(now);
+          Set<Integer> held = holds(work, secret, now).held();
+          VersionSet versions = secret.versions().expire(now, held);
           if (!mayRollBack
               && stage == Stage.CURRENT
               && versions.version(number).map(v -> v.stage() == Stage.PREVIOUS).orElse(false)) {
             throw new KeyturnException.Forbidden(
                 name + "#" + number + ": previous -> current needs the admin capability");
           }
-          return SecretChange.stages(secret.versions().move(number, stage, grace, now));
+          return SecretChange.stages(secret.versions().move(number, stage, grace, now, held));
         });
   }
 
@@ -363,8 +377,72 @@ public final class SecretService {
    * as retired; this makes it durable (and visible in the audit log).
    */
   public WriteResult retireExpired(UnitOfWork work, SecretName name) {
+    return retireExpired(work, name, new Holds[1]);
+  }
+
+  /**
+   * As {@link #retireExpired(UnitOfWork, SecretName)}, but for the versions live consumers hold
+   * ({@link #holds}); {@code seen[0]} is set to the holds it judged by, whose {@code overdue}
+   * versions it retired although consumers still use them.
+   */
+  public WriteResult retireExpired(UnitOfWork work, SecretName name, Holds[] seen) {
     Instant now = clock.instant();
-    return update(work, name, secret -> SecretChange.stages(secret.versions().expire(now)));
+    return update(
+        work,
+        name,
+        secret -> {
+          Holds holds = holds(work, secret, now);
+          seen[0] = holds;
+          return SecretChange.stages(secret.versions().expire(now, holds.held()));
+        });
+  }
+
+  /**
+   * Which previous versions of {@code name}, past their grace window, live consumers still use
+   * ({@link Holds}); {@link Holds#NONE} when no grace window has ended.
+   */
+  public Holds holds(SecretName name) {
+    return holds(find(name), clock.instant());
+  }
+
+  /**
+   * True if some previous version of {@code name} would retire now: its grace window has ended and
+   * no live consumer holds it (or its consumer deadline has passed).
+   */
+  public boolean hasRetirable(SecretName name) {
+    StoredSecret secret = find(name);
+    Instant now = clock.instant();
+    VersionSet versions = secret.versions();
+    return versions.anyExpired(now) && versions.expire(now, holds(secret, now).held()) != versions;
+  }
+
+  /** The live consumers that name {@code name}, in id order. */
+  public List<Consumer> consumers(SecretName name) {
+    requireNonNull(name, "name");
+    Instant now = clock.instant();
+    return store.consumers().naming(name).stream().filter(c -> c.liveAt(now)).toList();
+  }
+
+  private Holds holds(StoredSecret secret, Instant now) {
+    if (!secret.versions().anyExpired(now)) {
+      return Holds.NONE;
+    }
+    return Holds.of(
+        secret.versions(),
+        store.consumers().naming(secret.name()),
+        store.rotations().rule(secret.name()).map(RotationStore.RuleEntry::rule),
+        now);
+  }
+
+  private static Holds holds(UnitOfWork work, StoredSecret secret, Instant now) {
+    if (!secret.versions().anyExpired(now)) {
+      return Holds.NONE;
+    }
+    return Holds.of(
+        secret.versions(),
+        work.consumers().naming(secret.name()),
+        work.rotations().rule(secret.name()).map(RotationStore.RuleEntry::rule),
+        now);
   }
 
   private static WriteResult update(

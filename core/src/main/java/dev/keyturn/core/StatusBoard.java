@@ -56,7 +56,9 @@ public final class StatusBoard {
   /**
    * Where a secret stands; {@code INVALID}: its rule is suspended (cannot run on this server);
    * {@code WAITING}: its rotation waits for a node whose commands match, and no live node has them
-   * ({@code rotation show} names the digest).
+   * ({@code rotation show} names the digest), or for consumers ({@code --propagation consumers:D},
+   * alternating users), or a previous version past its grace window is kept from retirement by live
+   * consumers that still use it; {@link Row#waitingFor} names those consumers.
    */
   public enum State {
     INVALID,
@@ -81,6 +83,7 @@ public final class StatusBoard {
    * @param lastRotated when the current version was made, or the time recorded on adoption
    * @param graceUntil until when the newest previous version is accepted
    * @param rotationId the running rotation, else the last one
+   * @param waitingFor the consumers that a {@code waiting} row waits for, in id order
    */
   public record Row(
       SecretName name,
@@ -89,7 +92,24 @@ public final class StatusBoard {
       Optional<Instant> nextDue,
       Optional<Instant> graceUntil,
       State state,
-      Optional<String> rotationId) {}
+      Optional<String> rotationId,
+      List<String> waitingFor) {
+    public Row {
+      waitingFor = List.copyOf(waitingFor);
+    }
+
+    /** A row that waits for no consumer. */
+    public Row(
+        SecretName name,
+        Optional<RotationRule> rule,
+        Optional<Instant> lastRotated,
+        Optional<Instant> nextDue,
+        Optional<Instant> graceUntil,
+        State state,
+        Optional<String> rotationId) {
+      this(name, rule, lastRotated, nextDue, graceUntil, state, rotationId, List.of());
+    }
+  }
 
   /** The rows under {@code prefix} that {@code visible} lets the viewer see, in name order. */
   public List<Row> rows(String prefix, Predicate<SecretName> visible) {
@@ -129,6 +149,14 @@ public final class StatusBoard {
       secret = Optional.empty();
     }
     Optional<Version> current = secret.flatMap(s -> s.versions().current());
+    Holds holds = secret.isPresent() ? secrets.holds(name) : Holds.NONE;
+    Optional<String> consumerWait =
+        rotations
+            .active(name)
+            .flatMap(Rotation::reason)
+            .filter(r -> r.startsWith(ConsumerWaits.PREFIX));
+    List<String> waitingFor =
+        consumerWait.isPresent() ? ConsumerWaits.laggards(consumerWait.get()) : holds.laggards();
     Optional<Instant> graceUntil =
         secret.flatMap(s -> s.versions().newestPrevious(now)).flatMap(Version::acceptUntil);
     Optional<RotationRule> rule = entry.map(RuleEntry::rule);
@@ -142,6 +170,8 @@ public final class StatusBoard {
       state = State.INVALID;
     } else if (active.isPresent()
         && active.get().reason().filter(r -> r.startsWith(CommandWaits.PREFIX)).isPresent()) {
+      state = State.WAITING;
+    } else if (!waitingFor.isEmpty()) {
       state = State.WAITING;
     } else if (active.isPresent()) {
       state = State.ROTATING;
@@ -163,6 +193,7 @@ public final class StatusBoard {
         nextDue,
         graceUntil,
         state,
-        active.map(Rotation::id).or(() -> last.stream().findFirst().map(Rotation::id)));
+        active.map(Rotation::id).or(() -> last.stream().findFirst().map(Rotation::id)),
+        state == State.WAITING ? waitingFor : List.of());
   }
 }

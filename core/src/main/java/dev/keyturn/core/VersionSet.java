@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * All versions of one secret, and the one place where stage rules are checked. Like a Tink keyset,
@@ -56,8 +57,16 @@ public record VersionSet(SecretName name, List<Version> versions) {
 
   /** The newest previous version whose grace window is still open at {@code now}. */
   public Optional<Version> newestPrevious(Instant now) {
+    return newestPrevious(now, Set.of());
+  }
+
+  /**
+   * The newest previous version whose grace window is still open at {@code now}, or that is {@code
+   * held} by a live consumer past it.
+   */
+  public Optional<Version> newestPrevious(Instant now, Set<Integer> held) {
     return versions.stream()
-        .filter(v -> v.stage() == Stage.PREVIOUS && !v.expiredAt(now))
+        .filter(v -> v.stage() == Stage.PREVIOUS && !gone(v, now, held))
         .max(Comparator.comparingInt(Version::number));
   }
 
@@ -76,22 +85,45 @@ public record VersionSet(SecretName name, List<Version> versions) {
    * one, and previous versions inside their grace window, newest first.
    */
   public List<Version> keyring(Instant now) {
+    return keyring(now, Set.of());
+  }
+
+  /** As {@link #keyring(Instant)}, with the previous versions {@code held} by live consumers. */
+  public List<Version> keyring(Instant now, Set<Integer> held) {
     return versions.stream()
-        .filter(v -> v.stage() != Stage.RETIRED && !v.expiredAt(now))
+        .filter(v -> v.stage() != Stage.RETIRED && !gone(v, now, held))
         .sorted(NEWEST_FIRST)
         .toList();
   }
 
   /** Retires every previous version whose grace window has ended at {@code now}. */
   public VersionSet expire(Instant now) {
-    if (versions.stream().noneMatch(v -> v.expiredAt(now))) {
+    return expire(now, Set.of());
+  }
+
+  /**
+   * Retires every previous version whose grace window has ended at {@code now}, but those {@code
+   * held} by live consumers (numbers of versions past their grace window; see {@link Holds}).
+   */
+  public VersionSet expire(Instant now, Set<Integer> held) {
+    requireNonNull(held, "held");
+    if (versions.stream().noneMatch(v -> gone(v, now, held))) {
       return this;
     }
     return new VersionSet(
         name,
         versions.stream()
-            .map(v -> v.expiredAt(now) ? v.withStage(Stage.RETIRED, Optional.empty()) : v)
+            .map(v -> gone(v, now, held) ? v.withStage(Stage.RETIRED, Optional.empty()) : v)
             .toList());
+  }
+
+  /** True if some previous version's grace window has ended at {@code now}, held or not. */
+  public boolean anyExpired(Instant now) {
+    return versions.stream().anyMatch(v -> v.expiredAt(now));
+  }
+
+  private static boolean gone(Version v, Instant now, Set<Integer> held) {
+    return v.expiredAt(now) && !held.contains(v.number());
   }
 
   /**
@@ -100,12 +132,17 @@ public record VersionSet(SecretName name, List<Version> versions) {
    * {@code retired} when {@code grace} is zero.
    */
   public VersionSet add(Version version, Duration grace, Instant now) {
+    return add(version, grace, now, Set.of());
+  }
+
+  /** As {@link #add(Version, Duration, Instant)}, keeping the previous versions {@code held}. */
+  public VersionSet add(Version version, Duration grace, Instant now, Set<Integer> held) {
     requireNonNull(version, "version");
     if (version.number() != nextNumber()) {
       throw new IllegalArgumentException(
           name + ": new version must be #" + nextNumber() + ", not #" + version.number());
     }
-    List<Version> next = new ArrayList<>(expire(now).versions);
+    List<Version> next = new ArrayList<>(expire(now, held).versions);
     switch (version.stage()) {
       case CURRENT -> demoteCurrent(next, grace, now);
       case PENDING -> {
@@ -132,8 +169,15 @@ public record VersionSet(SecretName name, List<Version> versions) {
    * version must take its place.
    */
   public VersionSet move(int number, Stage target, Duration grace, Instant now) {
+    return move(number, target, grace, now, Set.of());
+  }
+
+  /**
+   * As {@link #move(int, Stage, Duration, Instant)}, keeping the previous versions {@code held}.
+   */
+  public VersionSet move(int number, Stage target, Duration grace, Instant now, Set<Integer> held) {
     requireNonNull(target, "target");
-    VersionSet live = expire(now);
+    VersionSet live = expire(now, held);
     Version version =
         live.version(number)
             .orElseThrow(

@@ -91,6 +91,15 @@ final class Exchange {
     return recorder.apply(this);
   }
 
+  /**
+   * Says that this request is not audited although it succeeded: a consumer's heartbeat that
+   * changed nothing but the time (issue 18: registrations and departures are audited, heartbeats
+   * are not). A refused or failed request is audited all the same.
+   */
+  void unaudited() {
+    committed = true;
+  }
+
   /** True once a route took {@link #changeRecords} into its change's unit of work. */
   boolean committed() {
     return committed;

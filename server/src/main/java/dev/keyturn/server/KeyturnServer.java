@@ -277,7 +277,8 @@ public final class KeyturnServer implements AutoCloseable {
                           () ->
                               new BackupDocument.Header(
                                   clock.instant(), node, rootKey.id(), auditHead(opened), ""),
-                          clock))),
+                          clock),
+                      new ConsumersApi(reads, service, clock))),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),

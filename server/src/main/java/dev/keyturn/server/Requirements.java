@@ -52,6 +52,25 @@ final class Requirements {
           On.NAMED,
           ex -> namedSecrets(ex.body(RuleBody.class)));
 
+  /** A consumer reports what it holds only of secrets its token may read. */
+  static final Extra CONSUMER_SECRETS =
+      new Extra(
+          "each secret the consumer names",
+          READ,
+          On.NAMED,
+          ex ->
+              ConsumersApi.named(ex.body(dev.keyturn.api.ConsumerRequest.class)).stream()
+                  .<Need>map(n -> new Need.Holds(READ, n))
+                  .toList());
+
+  /** Who holds which versions of a secret is shown to those who may read it. */
+  static final Extra LISTED_SECRET =
+      new Extra(
+          "the secret listed (?secret=)",
+          READ,
+          On.NAMED,
+          ex -> List.of(new Need.Holds(READ, ConsumersApi.listed(ex))));
+
   /** Creating a token is delegation: the caller can only hand out what it holds. */
   static final Extra NEW_GRANTS =
       new Extra(

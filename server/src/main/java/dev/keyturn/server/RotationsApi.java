@@ -218,7 +218,8 @@ final class RotationsApi {
         r.nextDue().map(Instant::toString).orElse(null),
         r.graceUntil().map(Instant::toString).orElse(null),
         r.state().wireName(),
-        r.rotationId().orElse(null));
+        r.rotationId().orElse(null),
+        r.waitingFor());
   }
 
   /** The secret that rotation {@code id} rotates, if the rotation exists. */
@@ -270,8 +271,13 @@ final class RotationsApi {
         .schedule(schedule)
         .grace(body.grace() == null ? Duration.ZERO : Durations.parse(body.grace()))
         .strategy(strategy)
-        .propagation(
-            body.propagation() == null ? Duration.ZERO : Durations.parse(body.propagation()))
+        .propagation(propagation(body.propagation()))
+        .propagationWaitsForConsumers(
+            body.propagation() != null && body.propagation().startsWith(CONSUMERS))
+        .consumerDeadline(
+            body.consumerDeadline() == null
+                ? Optional.empty()
+                : Optional.of(Durations.parse(body.consumerDeadline())))
         .targetType(type == null ? "none" : type)
         .target(target)
         .owner(body.owner() == null ? "" : body.owner())
@@ -283,6 +289,16 @@ final class RotationsApi {
         .catchUp(Boolean.TRUE.equals(body.catchUp()))
         .publishJwks(jwks(body.jwks()))
         .build();
+  }
+
+  /** How {@code --propagation} says that the set step waits for consumers: {@code consumers:D}. */
+  private static final String CONSUMERS = "consumers:";
+
+  private static Duration propagation(String wire) {
+    if (wire == null) {
+      return Duration.ZERO;
+    }
+    return Durations.parse(wire.startsWith(CONSUMERS) ? wire.substring(CONSUMERS.length()) : wire);
   }
 
   private static boolean jwks(String wire) {
@@ -323,7 +339,7 @@ final class RotationsApi {
             r.schedule().map(s -> s.zone().getId()).orElse(null),
             Durations.format(r.grace()),
             r.strategy().wireName(),
-            Durations.format(r.propagation()),
+            (r.propagationWaitsForConsumers() ? CONSUMERS : "") + Durations.format(r.propagation()),
             target,
             r.owner(),
             r.purpose(),
@@ -335,7 +351,8 @@ final class RotationsApi {
             r.schedule().flatMap(Schedule::window).orElse(null),
             r.lastRotated().map(l -> l.at().toString()).orElse(null),
             r.catchUp(),
-            r.publishJwks() ? "public" : null),
+            r.publishJwks() ? "public" : null,
+            r.consumerDeadline().map(Durations::format).orElse(null)),
         entry.nextDue().map(Instant::toString).orElse(null));
   }
 

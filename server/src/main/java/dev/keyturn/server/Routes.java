@@ -10,6 +10,10 @@ import dev.keyturn.api.AuditHeadResponse;
 import dev.keyturn.api.AuditListResponse;
 import dev.keyturn.api.AuditVerifyResponse;
 import dev.keyturn.api.BundleResponse;
+import dev.keyturn.api.ConsumerDeparted;
+import dev.keyturn.api.ConsumerInfo;
+import dev.keyturn.api.ConsumerListResponse;
+import dev.keyturn.api.ConsumerRequest;
 import dev.keyturn.api.DeleteResponse;
 import dev.keyturn.api.FingerprintRequest;
 import dev.keyturn.api.FingerprintResponse;
@@ -79,7 +83,7 @@ final class Routes {
             case Subject.Lookup l -> route.tail() == Route.Tail.ID;
             case Subject.Everything e -> route.tail() != Route.Tail.NAME;
             case Subject.Rows r -> route.tail() == Route.Tail.NONE;
-            case Subject.Anywhere a -> route.tail() == Route.Tail.NONE;
+            case Subject.Anywhere a -> route.tail() != Route.Tail.NAME;
             case Subject.Folder f -> route.tail() == Route.Tail.NONE;
             case Subject.Nothing n -> true;
           };
@@ -98,7 +102,8 @@ final class Routes {
       RotationsApi rotations,
       WatchApi watch,
       JwksApi jwks,
-      BackupsApi backups) {
+      BackupsApi backups,
+      ConsumersApi consumers) {
     return List.of(
         new Route(
             "GET",
@@ -251,6 +256,41 @@ final class Routes {
             StageRequest.class,
             WriteResponse.class,
             secrets::stage),
+        new Route(
+            "PUT",
+            "/v1/consumers/",
+            Tail.ID,
+            "consumer.register",
+            Access.needs(READ, new Subject.Anywhere()).and(Requirements.CONSUMER_SECRETS),
+            "Registers a consumer (id: 1 to 64 of A-Z a-z 0-9 . _ -) or sends its heartbeat: the"
+                + " versions it uses and accepts of each secret it names, live for ttl_seconds (10"
+                + " to 3600). An id belongs to the token that registered it; another token gets"
+                + " 409. Registrations and changes are audited, heartbeats are not.",
+            ConsumerRequest.class,
+            ConsumerInfo.class,
+            consumers::put),
+        new Route(
+            "DELETE",
+            "/v1/consumers/",
+            Tail.ID,
+            "consumer.depart",
+            Access.anyToken(),
+            "The calling token's consumer departs (removed: false when there was none); another"
+                + " token's gets 409.",
+            null,
+            ConsumerDeparted.class,
+            consumers::delete),
+        new Route(
+            "GET",
+            "/v1/consumers",
+            Tail.NONE,
+            "consumer.list",
+            Access.needs(READ, new Subject.Anywhere()).and(Requirements.LISTED_SECRET),
+            "The live consumers that name ?secret=, each with the versions of it that it uses and"
+                + " accepts.",
+            null,
+            ConsumerListResponse.class,
+            consumers::list),
         new Route(
             "POST",
             "/v1/tokens",

@@ -213,12 +213,18 @@ final class SecretsApi {
       Exchange ex, java.util.function.Function<SecretName, Optional<RuleBody>> rules) {
     SecretName name = ex.name();
     List<KeyringEntry> entries = new ArrayList<>();
-    for (SecretValue value : service.keyring(name)) {
+    List<SecretValue> values = service.keyring(name);
+    dev.keyturn.core.Holds holds = service.holds(name);
+    for (SecretValue value : values) {
       try {
         Version v = value.version();
         entries.add(
             new KeyringEntry(
-                v.number(), v.stage().wireName(), valueNode(value), time(v.acceptUntil())));
+                v.number(),
+                v.stage().wireName(),
+                valueNode(value),
+                time(v.acceptUntil()),
+                holds.heldBy(v.number())));
       } finally {
         value.plaintext().destroy();
       }

@@ -56,7 +56,8 @@ final class RouteTables {
                 () ->
                     new dev.keyturn.backup.BackupDocument.Header(
                         clock.instant(), "node-test", root.id(), java.util.Optional.empty(), ""),
-                clock)));
+                clock),
+            new ConsumersApi(store, service, clock)));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

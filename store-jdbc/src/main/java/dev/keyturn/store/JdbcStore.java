@@ -10,6 +10,7 @@ import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditWriter;
+import dev.keyturn.core.spi.ConsumerStore;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.SettingStore;
@@ -62,6 +63,7 @@ public final class JdbcStore implements Store {
   private final JdbcTokenStore tokens;
   private final JdbcRotationStore rotations;
   private final SettingStore settings;
+  private final JdbcConsumerStore consumers;
   private final ChangeEvents changeEvents;
   private final GroupCommit groupCommit;
   private volatile AuditChain chain;
@@ -79,6 +81,7 @@ public final class JdbcStore implements Store {
     this.tokens = new JdbcTokenStore(pooled, dialect, integrity);
     this.rotations = new JdbcRotationStore(pooled, integrity);
     this.settings = new JdbcSettingStore(pooled);
+    this.consumers = new JdbcConsumerStore(pooled, integrity);
     this.changeEvents = new ChangeEvents(pooled, dialect, dataSource.getJdbcUrl());
     this.groupCommit = new GroupCommit(dataSource);
   }
@@ -176,6 +179,11 @@ public final class JdbcStore implements Store {
   @Override
   public SettingStore settings() {
     return settings;
+  }
+
+  @Override
+  public ConsumerStore consumers() {
+    return consumers;
   }
 
   @Override
@@ -368,6 +376,7 @@ public final class JdbcStore implements Store {
     private final SecretStore secrets;
     private final TokenStore tokens;
     private final RotationStore rotations;
+    private final ConsumerStore consumers;
     private boolean open = true;
 
     Unit(Connection connection) {
@@ -375,6 +384,7 @@ public final class JdbcStore implements Store {
       this.secrets = new JdbcSecretStore(this, dialect, clock, integrity);
       this.tokens = new JdbcTokenStore(this, dialect, integrity);
       this.rotations = new JdbcRotationStore(this, integrity);
+      this.consumers = new JdbcConsumerStore(this, integrity);
     }
 
     @Override
@@ -417,6 +427,11 @@ public final class JdbcStore implements Store {
     @Override
     public RotationStore rotations() {
       return rotations;
+    }
+
+    @Override
+    public ConsumerStore consumers() {
+      return consumers;
     }
 
     @Override

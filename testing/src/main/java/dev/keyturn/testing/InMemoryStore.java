@@ -6,6 +6,7 @@ import dev.keyturn.core.SecretName;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.spi.AuditRecord;
 import dev.keyturn.core.spi.AuditWriter;
+import dev.keyturn.core.spi.ConsumerStore;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.SecretStore;
 import dev.keyturn.core.spi.SettingStore;
@@ -32,6 +33,7 @@ public final class InMemoryStore implements Store {
   private final InMemoryTokenStore tokens = new InMemoryTokenStore(lock);
   private final InMemoryRotationStore rotations = new InMemoryRotationStore(lock);
   private final Settings settings = new Settings();
+  private final InMemoryConsumerStore consumers = new InMemoryConsumerStore(lock);
   private final List<AuditRecord> auditRecords = new ArrayList<>();
   private AuditChain chain;
 
@@ -60,6 +62,11 @@ public final class InMemoryStore implements Store {
   }
 
   @Override
+  public InMemoryConsumerStore consumers() {
+    return consumers;
+  }
+
+  @Override
   public InMemoryAuditLog openAuditLog(AuditChain chain) {
     synchronized (lock) {
       this.chain = requireNonNull(chain, "chain");
@@ -81,6 +88,7 @@ public final class InMemoryStore implements Store {
       Object secretsBefore = secrets.snapshot();
       Object tokensBefore = tokens.snapshot();
       Object rotationsBefore = rotations.snapshot();
+      Object consumersBefore = consumers.snapshot();
       int auditBefore = auditRecords.size();
       Unit unit = new Unit();
       try {
@@ -89,6 +97,7 @@ public final class InMemoryStore implements Store {
         secrets.restore(secretsBefore);
         tokens.restore(tokensBefore);
         rotations.restore(rotationsBefore);
+        consumers.restore(consumersBefore);
         auditRecords.subList(auditBefore, auditRecords.size()).clear();
         throw e;
       } finally {
@@ -124,6 +133,12 @@ public final class InMemoryStore implements Store {
     public RotationStore rotations() {
       requireOpen();
       return rotations;
+    }
+
+    @Override
+    public ConsumerStore consumers() {
+      requireOpen();
+      return consumers;
     }
 
     @Override

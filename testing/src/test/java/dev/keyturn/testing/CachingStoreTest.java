@@ -249,6 +249,11 @@ class CachingStoreTest {
     }
 
     @Override
+    public dev.keyturn.core.spi.ConsumerStore consumers() {
+      return store.consumers();
+    }
+
+    @Override
     public AuditLog openAuditLog(dev.keyturn.core.audit.AuditChain chain) {
       return store.openAuditLog(chain);
     }

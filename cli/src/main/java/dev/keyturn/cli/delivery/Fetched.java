@@ -14,12 +14,41 @@ public final class Fetched {
   private final String value;
   private final boolean json;
   private final List<String> others;
+  private final int version;
+  private final List<Integer> otherVersions;
 
+  /** A secret whose version numbers are not known (as a fake source gives it). */
   public Fetched(String name, String value, boolean json, List<String> others) {
+    this(name, value, json, others, 0, List.of());
+  }
+
+  /**
+   * @param version the current value's version number
+   * @param otherVersions the numbers of {@code others}, in the same order
+   */
+  public Fetched(
+      String name,
+      String value,
+      boolean json,
+      List<String> others,
+      int version,
+      List<Integer> otherVersions) {
     this.name = requireNonNull(name, "name");
     this.value = requireNonNull(value, "value");
     this.json = json;
     this.others = List.copyOf(others);
+    this.version = version;
+    this.otherVersions = List.copyOf(otherVersions);
+  }
+
+  /** The current value's version number; 0 when the source did not say. */
+  public int version() {
+    return version;
+  }
+
+  /** The version numbers of {@link #others}, in the same order. */
+  public List<Integer> otherVersions() {
+    return otherVersions;
   }
 
   public String name() {

@@ -103,6 +103,14 @@ public final class Mapping {
    */
   private static void add(
       Variables variables, String variable, boolean named, Fetched secret, MappingSpec.Kind kind) {
+    if (secret.version() > 0) {
+      List<Integer> delivered = new java.util.ArrayList<>();
+      if (kind == MappingSpec.Kind.KEYRING) {
+        delivered.add(secret.version());
+        delivered.addAll(secret.otherVersions());
+      }
+      variables.held(secret.name(), secret.version(), delivered);
+    }
     switch (kind) {
       case VALUE -> variables.add(variable, named, secret.name(), secret.reveal());
       case URL, JDBC -> variables.add(variable, named, secret.name(), connectionUrl(secret, kind));

@@ -18,6 +18,36 @@ public final class Variables {
 
   private final Map<String, String> values = new LinkedHashMap<>();
   private final Map<String, String> sources = new LinkedHashMap<>();
+  private final Map<String, Holding> holdings = new LinkedHashMap<>();
+
+  /**
+   * The versions of one secret the variables carry: {@code using} the current one, {@code
+   * accepting} every version delivered (a keyring's), for the consumer registration.
+   */
+  public record Holding(String secret, int using, List<Integer> accepting) {
+    public Holding {
+      accepting = List.copyOf(accepting);
+    }
+  }
+
+  /**
+   * Notes that the variables carry version {@code using} of {@code secret} (and {@code accepting}).
+   */
+  public void held(String secret, int using, List<Integer> accepting) {
+    Holding old = holdings.get(secret);
+    java.util.Set<Integer> all = new java.util.LinkedHashSet<>(accepting);
+    if (old != null) {
+      all.addAll(old.accepting());
+    }
+    holdings.put(secret, new Holding(secret, using, List.copyOf(all)));
+  }
+
+  /**
+   * The versions the variables carry, by secret, in mapping order (versions only, never values).
+   */
+  public List<Holding> holdings() {
+    return List.copyOf(holdings.values());
+  }
 
   /**
    * Variables that change how a program, its shell, its dynamic loader or its runtime finds and

@@ -199,6 +199,33 @@ public final class RowMacs {
             Long.toString(generation)));
   }
 
+  /**
+   * One consumer row: its id, the token that owns it, what it holds ({@code
+   * Consumer#encodeHoldings}) and when it stops being live (epoch milliseconds), so that an edited
+   * row can neither hold a version longer nor pass for another token's consumer.
+   */
+  public byte[] consumer(
+      String id,
+      String owner,
+      String name,
+      String kind,
+      String holdings,
+      long ttlMillis,
+      long registeredAt,
+      long lastSeen) {
+    return mac(
+        List.of(
+            "keyturn/row/consumer/v1",
+            id,
+            owner,
+            name,
+            kind,
+            holdings,
+            Long.toString(ttlMillis),
+            Long.toString(registeredAt),
+            Long.toString(lastSeen)));
+  }
+
   /** Constant-time comparison; false when either is absent. */
   public static boolean same(byte[] expected, byte[] actual) {
     return expected != null && actual != null && MessageDigest.isEqual(expected, actual);

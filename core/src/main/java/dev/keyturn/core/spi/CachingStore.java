@@ -140,6 +140,11 @@ public final class CachingStore implements Store {
   }
 
   @Override
+  public ConsumerStore consumers() {
+    return store.consumers();
+  }
+
+  @Override
   public AuditLog openAuditLog(AuditChain chain) {
     return store.openAuditLog(chain);
   }
@@ -351,6 +356,11 @@ public final class CachingStore implements Store {
     @Override
     public RotationStore rotations() {
       return unit.rotations();
+    }
+
+    @Override
+    public ConsumerStore consumers() {
+      return unit.consumers();
     }
 
     @Override

@@ -22,6 +22,8 @@ public interface Store extends AutoCloseable {
 
   SettingStore settings();
 
+  ConsumerStore consumers();
+
   /**
    * Opens the audit log kept in the same store, sealing records with {@code chain}; units of work
    * seal theirs with the same chain. Call once, before appending audit records in a unit of work;

@@ -16,6 +16,8 @@ public interface UnitOfWork {
 
   RotationStore rotations();
 
+  ConsumerStore consumers();
+
   /** Appends audit records that commit with this unit's changes. */
   AuditWriter audit();
 }

@@ -1,0 +1,197 @@
+package dev.keyturn.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.keyturn.api.ConsumerDeparted;
+import dev.keyturn.api.ConsumerHolding;
+import dev.keyturn.api.ConsumerInfo;
+import dev.keyturn.api.ConsumerListResponse;
+import dev.keyturn.api.ConsumerRequest;
+import dev.keyturn.core.Consumer;
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.spi.Store;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /v1/consumers}: processes that report which versions of which secrets they hold, so that a
+ * previous version is not retired while a live one still uses it (docs/api.md, "Consumers"). An id
+ * belongs to the token that registered it: another token gets 409, so a development token cannot
+ * overwrite a production consumer's holdings. Registrations, changes of what a consumer holds and
+ * departures are audited with the change in one transaction; a heartbeat that changes nothing but
+ * the time is not audited. Thread-safe.
+ */
+final class ConsumersApi {
+  /** How long past its ttl a registration is kept before it is purged (its id then free). */
+  static final Duration PURGE_AFTER = Duration.ofDays(1);
+
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  private final Store store;
+  private final SecretService secrets;
+  private final Clock clock;
+
+  ConsumersApi(Store store, SecretService secrets, Clock clock) {
+    this.store = requireNonNull(store, "store");
+    this.secrets = requireNonNull(secrets, "secrets");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /** The secrets a registration names, each a canonical name (a 400 otherwise). */
+  static List<SecretName> named(ConsumerRequest body) {
+    if (body.secrets() == null || body.secrets().isEmpty()) {
+      throw HttpError.badRequest("secrets names at least one secret");
+    }
+    if (body.secrets().size() > Consumer.MAX_SECRETS) {
+      throw HttpError.badRequest("a consumer names at most " + Consumer.MAX_SECRETS + " secrets");
+    }
+    List<SecretName> names = new ArrayList<>();
+    for (ConsumerHolding h : body.secrets()) {
+      if (h == null || h.name() == null) {
+        throw HttpError.badRequest("every entry of secrets needs a name");
+      }
+      names.add(
+          SecretName.parse(h.name())
+              .orElseThrow(() -> HttpError.badRequest("secrets must name canonical secrets")));
+    }
+    return names;
+  }
+
+  /** The secret {@code ?secret=} names (a 400 when it is missing or not canonical). */
+  static SecretName listed(Exchange ex) {
+    return ex.query("secret")
+        .flatMap(SecretName::parse)
+        .orElseThrow(() -> HttpError.badRequest("?secret= must name a secret"));
+  }
+
+  /** {@code PUT /v1/consumers/{id}}: registers, changes or keeps alive the caller's consumer. */
+  ConsumerInfo put(Exchange ex) {
+    String id = id(ex);
+    ConsumerRequest body = ex.body(ConsumerRequest.class);
+    Consumer.Kind kind = Consumer.Kind.fromWire(body.kind() == null ? "" : body.kind());
+    if (body.ttlSeconds() == null) {
+      throw HttpError.badRequest("ttl_seconds is required (10 to 3600)");
+    }
+    if (body.name() == null) {
+      throw HttpError.badRequest("name is required");
+    }
+    List<SecretName> names = named(body);
+    List<Consumer.Holding> holdings = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      ConsumerHolding h = body.secrets().get(i);
+      if (h.using() == null) {
+        throw HttpError.badRequest(names.get(i) + ": using is required");
+      }
+      if (h.accepting() != null && h.accepting().stream().anyMatch(v -> v == null)) {
+        throw HttpError.badRequest(names.get(i) + ": accepting holds version numbers");
+      }
+      holdings.add(
+          new Consumer.Holding(
+              names.get(i), h.using(), h.accepting() == null ? List.of() : h.accepting()));
+    }
+    String owner = ex.caller.tokenId();
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Duration ttl = Duration.ofSeconds(body.ttlSeconds());
+    boolean[] quiet = new boolean[1];
+    Consumer saved =
+        store.inTransaction(work -> {
+          Optional<Consumer> old = work.consumers().consumer(id);
+          if (old.isPresent() && !old.get().owner().equals(owner)) {
+            throw new KeyturnException.Conflict(
+                "consumer " + id + " belongs to another token; choose another id");
+          }
+          Consumer next =
+              old.map(o -> o.heartbeat(body.name(), kind, holdings, ttl, now))
+                  .orElseGet(
+                      () -> new Consumer(id, owner, body.name(), kind, holdings, ttl, now, now));
+          work.consumers().save(next);
+          if (old.isPresent() && old.get().liveAt(now) && old.get().sameHoldings(next)) {
+            quiet[0] = true;
+            return next;
+          }
+          work.consumers().purge(now.minus(PURGE_AFTER));
+          ex.detail =
+              (old.isPresent() && old.get().liveAt(now) ? "updated" : "registered")
+                  + " consumer "
+                  + id
+                  + " ("
+                  + kind.wireName()
+                  + ", ttl "
+                  + ttl.toSeconds()
+                  + "s) holding "
+                  + String.join(", ", holdings.stream().map(Consumer.Holding::describe).toList());
+          work.audit().append(ex.changeRecords());
+          return next;
+        });
+    if (quiet[0]) {
+      ex.unaudited();
+    }
+    return info(saved, saved.holdings());
+  }
+
+  /** {@code DELETE /v1/consumers/{id}}: the caller's consumer departs (200 if it was not there). */
+  ConsumerDeparted delete(Exchange ex) {
+    String id = id(ex);
+    String owner = ex.caller.tokenId();
+    boolean removed =
+        store.inTransaction(work -> {
+          Optional<Consumer> old = work.consumers().consumer(id);
+          if (old.isEmpty()) {
+            return false;
+          }
+          if (!old.get().owner().equals(owner)) {
+            throw new KeyturnException.Conflict("consumer " + id + " belongs to another token");
+          }
+          work.consumers().remove(id);
+          ex.detail = "consumer " + id + " departed";
+          work.audit().append(ex.changeRecords());
+          return true;
+        });
+    return new ConsumerDeparted(id, removed);
+  }
+
+  /**
+   * {@code GET /v1/consumers?secret=}: the live consumers naming the secret, each with its holding
+   * of that secret only (the others may be secrets the caller cannot read).
+   */
+  ConsumerListResponse list(Exchange ex) {
+    SecretName name = listed(ex);
+    ex.detail = "secret=" + name;
+    List<ConsumerInfo> out = new ArrayList<>();
+    for (Consumer c : secrets.consumers(name)) {
+      out.add(info(c, List.of(c.holding(name).orElseThrow())));
+    }
+    return new ConsumerListResponse(name.value(), out);
+  }
+
+  private static String id(Exchange ex) {
+    String id = ex.pathTail();
+    if (!ID.matcher(id).matches()) {
+      throw HttpError.badRequest("a consumer id is 1 to 64 of A-Z a-z 0-9 . _ -");
+    }
+    return id;
+  }
+
+  private static ConsumerInfo info(Consumer c, List<Consumer.Holding> holdings) {
+    return new ConsumerInfo(
+        c.id(),
+        c.name(),
+        c.kind().wireName(),
+        c.owner(),
+        holdings.stream()
+            .map(h -> new ConsumerHolding(h.secret().value(), h.using(), h.accepting()))
+            .toList(),
+        (int) c.ttl().toSeconds(),
+        c.registeredAt().toString(),
+        c.lastSeen().toString(),
+        c.expiresAt().toString());
+  }
+}
