@@ -2,6 +2,7 @@ package dev.keyturn.store;
 
 import dev.keyturn.core.spi.Store;
 import dev.keyturn.testing.AuditLogContract;
+import dev.keyturn.testing.ConsumerStoreContract;
 import dev.keyturn.testing.FixedClock;
 import dev.keyturn.testing.RotationStoreContract;
 import dev.keyturn.testing.SecretStoreContract;
@@ -41,6 +42,22 @@ class PostgresStoreTest {
     store.openAuditLog(new dev.keyturn.core.audit.AuditChain(key));
     store.protect(new dev.keyturn.core.crypto.Envelope(key, new java.security.SecureRandom()));
     return store;
+  }
+
+  @Nested
+  class Consumers extends ConsumerStoreContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class ProtectedConsumers extends ConsumerStoreContract {
+    @Override
+    protected Store newStore() {
+      return openProtected();
+    }
   }
 
   @Nested

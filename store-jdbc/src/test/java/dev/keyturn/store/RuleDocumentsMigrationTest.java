@@ -48,7 +48,8 @@ class RuleDocumentsMigrationTest {
     List<RotationRule> rules = new ArrayList<>();
     for (RotationRule r : RuleGenerator.rules("old/")) {
       // What the old form could hold: whole seconds, no '=' in a setting's name, no adoption
-      // time, no catch-up, no author's scope (such rules read as set by a scoped admin), no JWKS.
+      // time, no catch-up, no author's scope (such rules read as set by a scoped admin), no JWKS,
+      // no consumer deadline or consumer propagation.
       Map<String, String> target = new LinkedHashMap<>(r.target());
       target.keySet().removeIf(k -> k.contains("="));
       rules.add(
@@ -56,6 +57,8 @@ class RuleDocumentsMigrationTest {
               .target(target)
               .grace(whole(r.grace()))
               .propagation(whole(r.propagation()))
+              .propagationWaitsForConsumers(false)
+              .consumerDeadline(Optional.empty())
               .backoff(whole(r.backoff()))
               .lastRotated(Optional.empty())
               .catchUp(false)

@@ -10,6 +10,7 @@ import dev.keyturn.core.spi.SecretChange;
 import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.StoredSecret;
 import dev.keyturn.testing.AuditLogContract;
+import dev.keyturn.testing.ConsumerStoreContract;
 import dev.keyturn.testing.FixedClock;
 import dev.keyturn.testing.RotationStoreContract;
 import dev.keyturn.testing.SecretStoreContract;
@@ -48,6 +49,22 @@ class SqliteStoreTest {
     store.openAuditLog(new dev.keyturn.core.audit.AuditChain(key));
     store.protect(new dev.keyturn.core.crypto.Envelope(key, new java.security.SecureRandom()));
     return store;
+  }
+
+  @Nested
+  class Consumers extends ConsumerStoreContract {
+    @Override
+    protected Store newStore() {
+      return open();
+    }
+  }
+
+  @Nested
+  class ProtectedConsumers extends ConsumerStoreContract {
+    @Override
+    protected Store newStore() {
+      return openProtected();
+    }
   }
 
   @Nested
@@ -119,6 +136,34 @@ class SqliteStoreTest {
     @Override
     protected Store newStore() {
       return open();
+    }
+  }
+
+  @Test
+  void consumerRow_editedOutsideKeyturn_holdsNothing() throws Exception {
+    try (JdbcStore jdbc = openProtected()) {
+      dev.keyturn.core.SecretName name = dev.keyturn.core.SecretName.of("app/prod/KEY");
+      jdbc.consumers()
+          .save(
+              new dev.keyturn.core.Consumer(
+                  "c1",
+                  "tok_a",
+                  "web-1",
+                  dev.keyturn.core.Consumer.Kind.RUN,
+                  List.of(new dev.keyturn.core.Consumer.Holding(name, 3, List.of())),
+                  Duration.ofSeconds(90),
+                  T0,
+                  T0));
+      assertThat(jdbc.consumers().naming(name)).hasSize(1);
+
+      // Someone with the database file keeps the consumer live for a year, or takes it over.
+      try (Connection c = jdbc.dataSource().getConnection();
+          java.sql.Statement st = c.createStatement()) {
+        st.executeUpdate("UPDATE consumers SET last_seen = last_seen + 31536000000");
+      }
+
+      assertThat(jdbc.consumers().naming(name)).isEmpty();
+      assertThat(jdbc.consumers().consumer("c1")).isEmpty();
     }
   }
 

@@ -201,7 +201,23 @@ public final class RuleGenerator {
         Axis.of("schedule", schedules(), (b, v) -> b.schedule(cast(v))),
         new Axis(Set.of("generator", "strategy", "publishJwks"), generators),
         Axis.of("grace", durations, (b, v) -> b.grace((Duration) v)),
-        Axis.of("propagation", durations.reversed(), (b, v) -> b.propagation((Duration) v)),
+        new Axis(
+            Set.of("propagation", "propagationWaitsForConsumers"),
+            List.of(
+                (b, i) -> b.propagation(Duration.ofSeconds(5_400)),
+                (b, i) -> b.propagation(Duration.ofMinutes(10)).propagationWaitsForConsumers(true),
+                (b, i) -> b.propagation(Duration.ZERO),
+                (b, i) -> b.propagation(Duration.ofNanos(1)).propagationWaitsForConsumers(true),
+                (b, i) -> b.propagation(Duration.ofDays(36_500)),
+                (b, i) -> b.propagation(Duration.ofMillis(1500)))),
+        Axis.of(
+            "consumerDeadline",
+            List.of(
+                Optional.empty(),
+                Optional.of(Duration.ofHours(2)),
+                Optional.of(Duration.ZERO),
+                Optional.of(Duration.ofMillis(1500))),
+            (b, v) -> b.consumerDeadline(cast(v))),
         new Axis(Set.of("targetType", "target"), targets),
         Axis.of("owner", texts, (b, v) -> b.owner((String) v)),
         Axis.of("purpose", texts.reversed(), (b, v) -> b.purpose((String) v)),

@@ -10,6 +10,14 @@ class InMemoryStoreTest {
   }
 
   @Nested
+  class Consumers extends ConsumerStoreContract {
+    @Override
+    protected Store newStore() {
+      return InMemoryStoreTest.newStore();
+    }
+  }
+
+  @Nested
   class Secrets extends SecretStoreContract {
     @Override
     protected Store newStore() {
