@@ -114,7 +114,9 @@ record Access(
                             + f.param()
                             + "=";
                     case Subject.Anywhere a ->
-                        "an " + capability.orElseThrow().wireName() + " grant";
+                        (capability.orElseThrow() == Capability.ADMIN ? "an " : "a ")
+                            + capability.orElseThrow().wireName()
+                            + " grant";
                     case Subject.Lookup l ->
                         capability.orElseThrow().wireName() + " on the " + l.what() + "'s secret";
                     default -> capability.orElseThrow().wireName();

@@ -66,6 +66,30 @@ class CanaryTest {
                 .raw("PUT", "/v1/secrets/canary/C", token, body.getBytes(StandardCharsets.UTF_8))
                 .body());
       }
+      // Consumers hold names and version numbers only (issue 18 item 2).
+      client.putConsumer(
+          "web-1.run",
+          new dev.keyturn.api.ConsumerRequest(
+              "web-1: app",
+              "run",
+              List.of(
+                  new dev.keyturn.api.ConsumerHolding("canary/A", 1, List.of()),
+                  new dev.keyturn.api.ConsumerHolding("canary/B", 2, List.of(2, 1))),
+              90));
+      assertThat(client.consumers("canary/B").consumers()).hasSize(1);
+      errorBodies.add(
+          server
+              .raw(
+                  "PUT",
+                  "/v1/consumers/web-2",
+                  token,
+                  ("{\"name\":\"x\",\"kind\":\""
+                          + canary
+                          + "\",\"secrets\":[{\"name\":\"canary/A\",\"using\":1}],"
+                          + "\"ttl_seconds\":90}")
+                      .getBytes(StandardCharsets.UTF_8))
+              .body());
+      client.deleteConsumer("web-1.run");
       errorBodies.add(server.raw("GET", "/v1/secrets/" + canary + "/%2e", token, null).body());
       errorBodies.add(server.raw("GET", "/v1/secrets/x", canary, null).body());
 

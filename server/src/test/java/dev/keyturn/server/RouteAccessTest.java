@@ -127,6 +127,26 @@ class RouteAccessTest {
               "POST /v1/tokens/orphan",
               new Example("", "{\"grants\":[\"read:{name}\"],\"ttl\":\"1h\"}")),
           Map.entry("POST /v1/tokens/self/renew", new Example("", null)),
+          Map.entry(
+              "PUT /v1/consumers/{id}",
+              new Example(
+                  "",
+                  "{\"name\":\"n\",\"kind\":\"run\",\"ttl_seconds\":90,"
+                      + "\"secrets\":[{\"name\":\"{name}\",\"using\":3,\"accepting\":[3]}]}",
+                  Map.of(
+                      "each secret the consumer names",
+                      new Example(
+                          "",
+                          "{\"name\":\"n\",\"kind\":\"run\",\"ttl_seconds\":90,"
+                              + "\"secrets\":[{\"name\":\"{name}\",\"using\":3},"
+                              + "{\"name\":\"{named}\",\"using\":1}]}")))),
+          Map.entry("DELETE /v1/consumers/{id}", new Example("", null)),
+          Map.entry(
+              "GET /v1/consumers",
+              new Example(
+                  "?secret={name}",
+                  null,
+                  Map.of("the secret listed (?secret=)", new Example("?secret={named}", null)))),
           Map.entry("GET /v1/tokens", new Example("", null)),
           Map.entry("DELETE /v1/tokens/{id}", new Example("", null)),
           Map.entry(
