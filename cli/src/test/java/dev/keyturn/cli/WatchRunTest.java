@@ -170,6 +170,66 @@ class WatchRunTest {
     assertThat(text).doesNotContain("canary-w9");
   }
 
+  /** The live consumers of {@code name} as {@code keyturn consumers NAME --json} prints them. */
+  private static tools.jackson.databind.JsonNode consumers(String name) {
+    DeliveryFixture.Run listed =
+        fx.inProcess(Map.of("KEYTURN_TOKEN", fx.rootToken), "consumers", name, "--json");
+    assertThat(listed.code()).as(listed.err()).isZero();
+    return JsonMapper.builder().build().readTree(listed.out()).get("consumers");
+  }
+
+  @Test
+  void watch_registersAsConsumer_movesWithTheRotationAndDepartsWhenItEnds() throws Exception {
+    fx.put("app/w9/API_KEY", CANARY + "1");
+    watch(
+        env("read:app/*"),
+        "w9",
+        List.of(
+            "--splay",
+            "0",
+            "--keyring",
+            "--consumer-id",
+            "w9.test",
+            "--consumer-ttl",
+            "30s",
+            "--path",
+            "app/w9"),
+        false);
+    awaitStderr("registered as consumer w9.test holding app/w9/API_KEY#1");
+
+    DeliveryFixture.Run table =
+        fx.inProcess(Map.of("KEYTURN_TOKEN", fx.rootToken), "consumers", "app/w9/API_KEY");
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out()).contains("w9.test").contains("run").contains("python3");
+    tools.jackson.databind.JsonNode first = consumers("app/w9/API_KEY").get(0);
+    assertThat(first.get("id").stringValue()).isEqualTo("w9.test");
+    assertThat(first.get("kind").stringValue()).isEqualTo("run");
+    assertThat(first.get("ttl_seconds").intValue()).isEqualTo(30);
+    assertThat(first.get("secrets").get(0).get("using").intValue()).isEqualTo(1);
+
+    fx.put("app/w9/API_KEY", CANARY + "2", "1h", null);
+    awaitLog("w9", 2, "start");
+    await("the registration moves to #2")
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(() -> {
+          tools.jackson.databind.JsonNode held =
+              consumers("app/w9/API_KEY").get(0).get("secrets").get(0);
+          assertThat(held.get("using").intValue()).isEqualTo(2);
+          assertThat(held.get("accepting").toString()).isEqualTo("[2,1]");
+        });
+
+    assertThat(endRun("TERM")).isEqualTo(42);
+
+    assertThat(consumers("app/w9/API_KEY")).isEmpty();
+    String audit =
+        fx.inProcess(Map.of("KEYTURN_TOKEN", fx.rootToken), "audit", "--json", "--since", "1h")
+            .out();
+    assertThat(audit).contains("consumer.register").contains("consumer.depart").contains("w9.test");
+    assertNoCanary(audit);
+    assertNoCanary(stderr() + Files.readString(out));
+  }
+
   @Test
   void put_restartsChildWithNewValue_sameValueAndOtherNamesDoNot_termEndsRun() throws Exception {
     fx.put("app/w1/API_KEY", CANARY + "1");
