@@ -268,6 +268,25 @@ class AgentTest {
       delays.add(said.get(said.size() - 1).replaceAll(".*reloading in ", ""));
     }
     assertThat(new HashSet<>(delays)).hasSize(3);
+    await("the three agents are consumers holding #2")
+        .atMost(PATIENCE)
+        .untilAsserted(() -> {
+          DeliveryFixture.Run listed =
+              fx.inProcess(
+                  Map.of("KEYTURN_TOKEN", fx.rootToken), "consumers", "app/ag2/SHARED", "--json");
+          assertThat(listed.code()).as(listed.err()).isZero();
+          tools.jackson.databind.JsonNode consumers =
+              tools.jackson.databind.json.JsonMapper.builder()
+                  .build()
+                  .readTree(listed.out())
+                  .get("consumers");
+          assertThat(consumers).hasSize(3);
+          for (tools.jackson.databind.JsonNode c : consumers) {
+            assertThat(c.get("kind").stringValue()).isEqualTo("agent");
+            assertThat(c.get("id").stringValue()).startsWith("agent.");
+            assertThat(c.get("secrets").get(0).get("using").intValue()).isEqualTo(2);
+          }
+        });
   }
 
   @Test
