@@ -605,6 +605,45 @@ class CliTest {
   }
 
   @Test
+  void rotationSet_consumerDeadlineAndConsumersPropagation_areShownAsStored() {
+    run("put", "cli/rot/CONSUMED", "--value", "v1");
+
+    Run set =
+        run(
+            "rotation",
+            "set",
+            "cli/rot/CONSUMED",
+            "--grace",
+            "1h",
+            "--propagation",
+            "consumers:10m",
+            "--consumer-deadline",
+            "2h");
+    Run shown = run("rotation", "show", "cli/rot/CONSUMED", "--json");
+    Run bad =
+        run(
+            "rotation",
+            "set",
+            "cli/rot/CONSUMED",
+            "--propagation",
+            "consumers:0s",
+            "--grace",
+            "1h");
+    Run badDeadline = run("rotation", "set", "cli/rot/CONSUMED", "--consumer-deadline", "soon");
+
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(set.out()).contains("consumers:10m").contains("consumer deadline").contains("2h");
+    assertThat(shown.out())
+        .contains("\"propagation\":\"consumers:10m\"")
+        .contains("\"consumer_deadline\":\"2h\"");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("consumers:D");
+    assertThat(badDeadline.code()).isEqualTo(1);
+    assertThat(run("rotation", "show", "cli/rot/CONSUMED", "--json").out())
+        .contains("\"consumer_deadline\":\"2h\"");
+  }
+
+  @Test
   void rotationSet_fromAYamlFile() throws Exception {
     Path marker = work.resolve("yaml-reloaded");
     Path rule = work.resolve("rule.yaml");

@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
 final class Scheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
   private static final int BATCH = 200;
+
+  /** The most secrets held by consumers that the retirement query asks for beyond its batch. */
+  private static final int MAX_HELD = 10_000;
+
   static final Duration OVERDUE = Duration.ofHours(1);
 
   private final RotationEngine engine;
@@ -42,6 +46,10 @@ final class Scheduler implements AutoCloseable {
   private final Notifier notifier;
   private final dev.keyturn.core.NodeHeartbeat heartbeat;
   private static final Duration REVOKE_RETRY = Duration.ofMinutes(1);
+
+  /** The secrets whose ended grace windows live consumers held at the last tick (loop thread). */
+  private java.util.Set<SecretName> held = java.util.Set.of();
+
   private final java.util.Map<SecretName, java.time.Instant> revokeRetryAt =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Set<String> announcedOverdue =
@@ -133,9 +141,22 @@ final class Scheduler implements AutoCloseable {
         log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
       }
     }
-    for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), BATCH)) {
-      retireExpired(name);
+    // Secrets whose ended grace windows live consumers hold come back from the query at every
+    // tick: it asks for that many more, so that they never crowd out the others.
+    int asked = BATCH + Math.min(held.size(), MAX_HELD);
+    java.util.Set<SecretName> stillHeld = new java.util.HashSet<>();
+    int retired = 0;
+    for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), asked)) {
+      if (retired >= BATCH) {
+        break;
+      }
+      if (retireExpired(name)) {
+        stillHeld.add(name);
+      } else {
+        retired++;
+      }
     }
+    held = stillHeld;
     announceOverdue();
   }
 
@@ -175,15 +196,17 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
-  private void retireExpired(SecretName name) {
+  /** Retires what expired of {@code name}; true when live consumers hold all of it. */
+  private boolean retireExpired(SecretName name) {
     java.time.Instant retryAt = revokeRetryAt.get(name);
     if (retryAt != null && retryAt.isAfter(clock.instant())) {
-      return;
+      return false;
     }
     try {
       // The engine commits the stage moves with their audit records.
-      engine.retireExpired(name);
+      boolean nothing = engine.retireExpired(name).changes().isEmpty();
       revokeRetryAt.remove(name);
+      return nothing;
     } catch (RuntimeException e) {
       // The target could not revoke the expired value: it stays previous; retried in a minute.
       revokeRetryAt.put(name, clock.instant().plus(REVOKE_RETRY));
@@ -199,6 +222,7 @@ final class Scheduler implements AutoCloseable {
                   Optional.empty(),
                   "failed",
                   SafeFailure.describe(e))));
+      return false;
     }
   }
 
