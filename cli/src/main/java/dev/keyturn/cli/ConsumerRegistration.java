@@ -162,7 +162,7 @@ final class ConsumerRegistration implements AutoCloseable {
             stopped = true;
             depart();
           })
-          .get(10, TimeUnit.SECONDS);
+          .get(5, TimeUnit.SECONDS);
     } catch (Exception e) {
       // Departing is best effort: the registration goes stale after its ttl.
     }

@@ -77,7 +77,9 @@ final class JwksApi {
               .map(RotationStore.RuleEntry::rule)
               .filter(RotationRule::publishJwks)
               .orElseThrow(JwksApi::notPublished);
-      List<Version> valid = service.describe(name).versions().keyring(clock.instant());
+      // Versions that live consumers still sign with past their grace stay published.
+      List<Version> valid =
+          service.describe(name).versions().keyring(clock.instant(), service.holds(name).held());
       String state = rule.generator().spec() + " " + rule.grace() + " " + stateOf(valid);
       synchronized (cache) {
         Built built = cache.get(name);
