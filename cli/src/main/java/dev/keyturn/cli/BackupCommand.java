@@ -42,7 +42,8 @@ import picocli.CommandLine.ParentCommand;
     subcommands = {
       BackupCommand.Create.class,
       BackupCommand.Restore.class,
-      BackupCommand.Verify.class
+      BackupCommand.Verify.class,
+      BackupDrillCommand.class
     })
 final class BackupCommand implements Runnable {
   @ParentCommand KeyturnCli root;

@@ -57,7 +57,8 @@ class ScanMatcherTest {
               "string",
               value.length,
               b64(digests.digest(value, 0, value.length)),
-              patterns));
+              patterns,
+              null));
     }
     return new FingerprintResponse("", b64(key), versions, 0);
   }

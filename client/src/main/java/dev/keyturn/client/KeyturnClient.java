@@ -235,6 +235,20 @@ public final class KeyturnClient implements AutoCloseable {
   }
 
   /**
+   * As {@link #fingerprints}, but each version's value digest alone (with its stage and {@code
+   * accept_until}), without the patterns a scan needs: what {@code keyturn backup drill} compares a
+   * backup with. Each version digested is audited as a read.
+   */
+  public FingerprintResponse valueDigests(String prefix) {
+    requireNonNull(prefix, "prefix");
+    return send(
+        "POST",
+        "/v1/fingerprints",
+        new FingerprintRequest(prefix, null, false),
+        FingerprintResponse.class);
+  }
+
+  /**
    * The hygiene findings of the current values at or below {@code prefix} that the token may read
    * ({@code GET /v1/hygiene}): check ids and the names of secrets with equal values, never a value.
    */

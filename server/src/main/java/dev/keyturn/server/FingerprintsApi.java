@@ -42,6 +42,12 @@ final class FingerprintsApi {
   static final int MAX_VERSIONS = 30_000;
 
   /**
+   * The most versions one answer without patterns holds (each some 200 bytes of JSON): a drill of a
+   * large backup asks for value digests alone.
+   */
+  static final int MAX_DIGEST_ONLY_VERSIONS = 250_000;
+
+  /**
    * The most digest bytes (window digests, mostly: four bytes per byte of each encoded string) one
    * answer holds, about what 30,000 versions of 64 bytes make. Values may be 512 KiB, each giving
    * some 16 MiB of window digests in all encodings, so a bigger answer is refused rather than
@@ -66,6 +72,8 @@ final class FingerprintsApi {
     FingerprintRequest request = ex.body(FingerprintRequest.class);
     String prefix = BundlesApi.folder(request.prefix() == null ? "" : request.prefix());
     Set<LeakEncoding> encodings = encodings(request.encodings());
+    boolean withPatterns = request.withPatterns();
+    int maxVersions = withPatterns ? MAX_VERSIONS : MAX_DIGEST_ONLY_VERSIONS;
     byte[] key = new byte[LeakDigests.KEY_BYTES];
     random.nextBytes(key);
     LeakDigests digests = new LeakDigests(key);
@@ -92,14 +100,15 @@ final class FingerprintsApi {
           continue; // deleted: nothing valid to find
         }
         try {
-          if (out.size() + values.size() > MAX_VERSIONS) {
+          if (out.size() + values.size() > maxVersions) {
             throw HttpError.badRequest(
-                "more than " + MAX_VERSIONS + " versions lie below '" + prefix + "'; narrow it");
+                "more than " + maxVersions + " versions lie below '" + prefix + "'; narrow it");
           }
           secrets++;
           for (SecretValue value : values) {
             Version v = value.version();
-            FingerprintVersion made = version(s.name().value(), value, digests, encodings);
+            FingerprintVersion made =
+                version(s.name().value(), value, digests, withPatterns ? encodings : Set.of());
             held += size(made);
             if (held > MAX_DIGEST_BYTES) {
               throw HttpError.badRequest(
@@ -173,7 +182,9 @@ final class FingerprintsApi {
     byte[] bytes = value.plaintext().reveal();
     try {
       List<FingerprintPattern> patterns = new ArrayList<>();
-      if (v.type() == ValueType.JSON) {
+      if (encodings.isEmpty()) {
+        // Value digests alone (a drill): no patterns.
+      } else if (v.type() == ValueType.JSON) {
         for (Map.Entry<String, byte[]> field : passwordFields(bytes)) {
           try {
             patterns(field.getKey(), field.getValue(), digests, encodings, patterns);
@@ -191,7 +202,8 @@ final class FingerprintsApi {
           v.type().wireName(),
           bytes.length,
           base64(digests.digest(bytes, 0, bytes.length)),
-          patterns);
+          patterns,
+          v.acceptUntil().map(Object::toString).orElse(null));
     } finally {
       Arrays.fill(bytes, (byte) 0);
     }

@@ -174,7 +174,8 @@ final class Routes {
             Access.needs(READ, Subject.Rows.byBodyField("prefix")),
             "Keyed digests (under a key made for this request) of every pending, current and"
                 + " previous value at or below the body's prefix that the token may read, and of"
-                + " their short windows, for leak scans; never a value; each version audited as a"
+                + " their short windows, for leak scans (value digests alone with patterns=false,"
+                + " for backup drills); never a value; each version audited as a"
                 + " read; secrets it may not read are counted, not named.",
             FingerprintRequest.class,
             FingerprintResponse.class,

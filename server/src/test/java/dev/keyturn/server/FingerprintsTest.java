@@ -86,6 +86,29 @@ class FingerprintsTest {
   }
 
   @Test
+  void withoutPatterns_givesEachValueDigestWithItsStageAndAcceptUntilOnly() {
+    String reader = server.token("read:app/dev/*");
+
+    FingerprintResponse answer =
+        fingerprints(reader, "{\"prefix\":\"app/dev\",\"patterns\":false}");
+
+    assertThat(answer.versions()).hasSize(6).allSatisfy(v -> assertThat(v.patterns()).isEmpty());
+    FingerprintVersion previous = answer.versions().get(4);
+    assertThat(previous.stage()).isEqualTo("previous");
+    assertThat(previous.acceptUntil()).isNotNull();
+    assertThat(
+            java.time.Duration.between(
+                java.time.Instant.now(), java.time.Instant.parse(previous.acceptUntil())))
+        .isBetween(java.time.Duration.ofHours(23), java.time.Duration.ofHours(25));
+    assertThat(answer.versions())
+        .filteredOn(v -> !v.stage().equals("previous"))
+        .allSatisfy(v -> assertThat(v.acceptUntil()).isNull());
+    LeakDigests digests = new LeakDigests(Base64.getDecoder().decode(answer.key()));
+    byte[] value = (CANARY + "-2").getBytes(StandardCharsets.UTF_8);
+    assertThat(previous.digest()).isEqualTo(b64(digests.digest(value, 0, value.length)));
+  }
+
+  @Test
   void reader_getsDigestsOfPendingCurrentAndPreviousThatMatchTheValues() {
     String reader = server.token("read:app/dev/*");
 
