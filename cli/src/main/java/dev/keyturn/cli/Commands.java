@@ -197,8 +197,8 @@ final class Commands {
           "rotation_id");
 
   private static StatusResponse statusOf(byte[] body) {
-    Map<String, Object> o = object(body, Set.of("secrets"));
-    if (o != null && o.get("secrets") instanceof List<?> list) {
+    Map<String, Object> o = object(body, Set.of("secrets", "backups"));
+    if (o != null && o.get("backups") == null && o.get("secrets") instanceof List<?> list) {
       List<StatusRow> rows = new ArrayList<>();
       for (Object item : list) {
         Map<String, Object> r = fields(item, Set.copyOf(STATUS_FIELDS));

@@ -43,6 +43,9 @@ final class Listings {
           r.state());
     }
     table.print(io.out());
+    if (status.backups() != null) {
+      backups(io, status.backups());
+    }
     List<String> attention =
         status.secrets().stream()
             .filter(r -> ATTENTION.contains(r.state()))
@@ -67,6 +70,33 @@ final class Listings {
                           + (attention.size() - 3)
                           + " more")
                   + ": 'keyturn rotations NAME' shows why");
+    }
+  }
+
+  /** The server's scheduled backups, one line under the board (a failure also on stderr). */
+  private static void backups(Io io, dev.keyturn.api.BackupScheduleStatus b) {
+    io.out()
+        .println(
+            "scheduled backups: "
+                + b.state()
+                + ", every "
+                + b.every()
+                + ", last "
+                + (b.lastSuccess() == null
+                    ? "none yet"
+                    : b.lastSuccess() + " (" + b.lastFile() + ")")
+                + ", next "
+                + b.nextAt()
+                + ", "
+                + b.kept()
+                + " of "
+                + b.keep()
+                + " kept in "
+                + b.dir());
+    if (b.state().equals("failing")) {
+      io.err()
+          .println(
+              "keyturn: the scheduled backup failed at " + b.lastFailure() + ": " + b.lastError());
     }
   }
 

@@ -47,6 +47,7 @@ public final class KeyturnServer implements AutoCloseable {
   private final HttpListener http;
   private final Scheduler scheduler;
   private final IntegritySweeper sweeper;
+  private final Optional<ScheduledBackups> backups;
   private final Store store;
   private final WatchHub watch;
   private final Optional<ChangeFeed> feed;
@@ -63,6 +64,7 @@ public final class KeyturnServer implements AutoCloseable {
       Optional<ChangeFeed> feed,
       Scheduler scheduler,
       IntegritySweeper sweeper,
+      Optional<ScheduledBackups> backups,
       Store store,
       AuditLog audit,
       Metrics metrics,
@@ -75,6 +77,7 @@ public final class KeyturnServer implements AutoCloseable {
     this.feed = feed;
     this.scheduler = scheduler;
     this.sweeper = sweeper;
+    this.backups = backups;
     this.store = store;
     this.audit = audit;
     this.metrics = metrics;
@@ -147,6 +150,7 @@ public final class KeyturnServer implements AutoCloseable {
     Metrics metrics = new Metrics();
     Scheduler scheduler = null;
     IntegritySweeper sweeper = null;
+    Optional<ScheduledBackups> backups = Optional.empty();
     HttpListener http = null;
     WatchHub watch = null;
     Optional<ChangeFeed> feed = Optional.empty();
@@ -243,6 +247,26 @@ public final class KeyturnServer implements AutoCloseable {
               clock,
               Duration.ofSeconds(1),
               4);
+      AuditLog audited = audit;
+      backups =
+          config
+              .backups()
+              .map(schedule ->
+                  new ScheduledBackups(
+                      schedule,
+                      new BackupWriter(service, store.rotations()),
+                      () ->
+                          new BackupDocument.Header(
+                              clock.instant(), node, rootKey.id(), auditHead(audited), ""),
+                      audited,
+                      notifier,
+                      clock,
+                      random,
+                      metrics.registry()));
+      if (backups.isEmpty()) {
+        ScheduledBackups.unscheduled(metrics.registry());
+      }
+      Optional<ScheduledBackups> scheduled = backups;
       watch =
           new WatchHub(changes, feed, authenticator, clock, config.limits().maxStreams()).start();
       feed.ifPresent(ChangeFeed::start);
@@ -268,7 +292,12 @@ public final class KeyturnServer implements AutoCloseable {
                           rootKey.derive(HygieneApi.KEY_LABEL)),
                       new TokensApi(store, authenticator, clock, random),
                       new AuditApi(audit, new AuditVerifier(chain), clock),
-                      new RotationsApi(engine, store.rotations(), service, clock),
+                      new RotationsApi(
+                          engine,
+                          store.rotations(),
+                          service,
+                          clock,
+                          () -> scheduled.map(ScheduledBackups::status)),
                       new WatchApi(watch),
                       new JwksApi(service, store.rotations(), clock),
                       new BackupsApi(
@@ -307,6 +336,7 @@ public final class KeyturnServer implements AutoCloseable {
       sweeper =
           new IntegritySweeper(store, notifier, clock, metrics.registry())
               .start(IntegritySweeper.FIRST, IntegritySweeper.EVERY);
+      backups.ifPresent(ScheduledBackups::start);
       int port = http.port();
       log.info(
           "Keyturn listening on {}://{}:{} (store {}, root key {}, audit key {})",
@@ -317,8 +347,8 @@ public final class KeyturnServer implements AutoCloseable {
           rootKey.id(),
           chain.sealingKeyId());
       return new KeyturnServer(
-          http, watch, feed, scheduler, sweeper, store, audit, metrics, lock, presence, port,
-          rootToken);
+          http, watch, feed, scheduler, sweeper, backups, store, audit, metrics, lock, presence,
+          port, rootToken);
     } catch (Exception e) {
       closeFeed(feed);
       if (watch != null) {
@@ -333,6 +363,7 @@ public final class KeyturnServer implements AutoCloseable {
       if (sweeper != null) {
         sweeper.close();
       }
+      backups.ifPresent(ScheduledBackups::close);
       if (audit != null) {
         audit.close();
       }
@@ -385,6 +416,7 @@ public final class KeyturnServer implements AutoCloseable {
     } finally {
       scheduler.close();
       sweeper.close();
+      backups.ifPresent(ScheduledBackups::close);
       audit.close();
       store.close();
       metrics.close();

@@ -150,6 +150,38 @@ public final class Main implements Callable<Integer> {
   Integer unsealShares;
 
   @Option(
+      names = "--backup-dir",
+      paramLabel = "DIR",
+      description =
+          "Write scheduled backups here (keyturn-backup-YYYYMMDDTHHMMSSZ.pgp, UTC, mode 600),"
+              + " encrypted to --backup-recipient keys. See docs/backup.md.")
+  Path backupDir;
+
+  @Option(
+      names = "--backup-every",
+      paramLabel = "DURATION",
+      description = "How often (default 24h).")
+  String backupEvery;
+
+  @Option(
+      names = "--backup-keep",
+      paramLabel = "N",
+      description = "How many scheduled backups are kept; older ones are deleted (default 14).")
+  Integer backupKeep;
+
+  @Option(
+      names = "--backup-recipient",
+      paramLabel = "PUBKEY.asc",
+      description =
+          "Encrypt scheduled backups to this public key (gpg --export --armor); repeatable. Public"
+              + " keys only: the server never holds what opens its backups.")
+  java.util.List<Path> backupRecipients;
+
+  // Refused with the reason: a server that held the passphrase could open every backup it wrote.
+  @Option(names = "--backup-passphrase-file", paramLabel = "FILE", hidden = true)
+  Path backupPassphraseFile;
+
+  @Option(
       names = "--log-format",
       paramLabel = "FORMAT",
       description =
@@ -198,8 +230,14 @@ public final class Main implements Callable<Integer> {
                       maxRequestsPerClient, headerTimeout, idleTimeout, minRequestRate, maxStreams),
                   configFile),
               Settings.fromEnvironment());
-      ServerConfig config =
-          unsealShares == null ? resolved : resolved.toBuilder().unsealShares(unsealShares).build();
+      ServerConfig.Builder builder = resolved.toBuilder();
+      if (unsealShares != null) {
+        builder.unsealShares(unsealShares);
+      }
+      builder.backups(
+          BackupSchedule.of(
+              backupDir, backupEvery, backupKeep, backupRecipients, backupPassphraseFile != null));
+      ServerConfig config = builder.build();
       server = KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom());
       server.newRootToken().ifPresent(token -> announceRootToken(token, config.dataDir(), format));
     } catch (KeyturnException e) {

@@ -2,6 +2,7 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.api.BackupScheduleStatus;
 import dev.keyturn.api.CheckInfo;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
@@ -53,12 +54,24 @@ final class RotationsApi {
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rotation-steps-", 0).factory());
 
   private final RotationEngine engine;
+  private final java.util.function.Supplier<Optional<ScheduledBackups.Status>> backups;
   private final RotationStore rotations;
   private final RuleService rules;
   private final StatusBoard board;
   private final SecretService secrets;
 
   RotationsApi(RotationEngine engine, RotationStore rotations, SecretService secrets, Clock clock) {
+    this(engine, rotations, secrets, clock, Optional::empty);
+  }
+
+  /** As above, with the scheduled backups the status board shows. */
+  RotationsApi(
+      RotationEngine engine,
+      RotationStore rotations,
+      SecretService secrets,
+      Clock clock,
+      java.util.function.Supplier<Optional<ScheduledBackups.Status>> backups) {
+    this.backups = requireNonNull(backups, "backups");
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
     this.secrets = requireNonNull(secrets, "secrets");
@@ -206,7 +219,25 @@ final class RotationsApi {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
     return new StatusResponse(
-        board.rows(prefix, ex::visible).stream().map(RotationsApi::row).toList());
+        board.rows(prefix, ex::visible).stream().map(RotationsApi::row).toList(),
+        // Server-wide, so shown to a caller that may list every name, never to a scoped one.
+        Authorizer.coversEveryName(ex.caller, dev.keyturn.core.Capability.LIST)
+            ? backups.get().map(RotationsApi::backups).orElse(null)
+            : null);
+  }
+
+  private static BackupScheduleStatus backups(ScheduledBackups.Status s) {
+    return new BackupScheduleStatus(
+        s.schedule().dir().toString(),
+        dev.keyturn.core.Durations.format(s.schedule().every()),
+        s.schedule().keep(),
+        s.state(),
+        s.lastSuccess().map(Instant::toString).orElse(null),
+        s.lastFile().orElse(null),
+        s.lastFailure().map(Instant::toString).orElse(null),
+        s.lastError().orElse(null),
+        s.nextAt().map(Instant::toString).orElse(null),
+        s.kept());
   }
 
   private static StatusRow row(StatusBoard.Row r) {

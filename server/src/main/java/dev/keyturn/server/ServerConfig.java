@@ -26,6 +26,7 @@ import java.util.Optional;
  *     starts sealed and opens once this many root key shares rebuild the key ({@link SealedStart})
  * @param hostPolicy what the configuration file ({@code --config}) declares: commands rules may
  *     name, SQLite files SQL hooks may open, and where scoped admins' rules may connect
+ * @param backups scheduled backups ({@code --backup-dir} and the flags with it), checked at start
  */
 public record ServerConfig(
     Path dataDir,
@@ -41,7 +42,8 @@ public record ServerConfig(
     Optional<String> notifySigningSecret,
     HttpLimits limits,
     dev.keyturn.core.HostPolicy hostPolicy,
-    int unsealShares) {
+    int unsealShares,
+    Optional<BackupSchedule> backups) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
   static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
   static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
@@ -66,6 +68,7 @@ public record ServerConfig(
     }
     notifySigningSecret.ifPresent(dev.keyturn.core.SecretName::of);
     requireNonNull(hostPolicy, "hostPolicy");
+    requireNonNull(backups, "backups");
     if (unsealShares != 0 && (unsealShares < 2 || unsealShares > 255)) {
       throw new KeyturnException.InvalidInput("--unseal-shares is 2 to 255");
     }
@@ -108,7 +111,8 @@ public record ServerConfig(
         .notifyUrl(notifyUrl, notifySigningSecret)
         .limits(limits)
         .hostPolicy(hostPolicy)
-        .unsealShares(unsealShares);
+        .unsealShares(unsealShares)
+        .backups(backups);
   }
 
   /**
@@ -130,8 +134,15 @@ public record ServerConfig(
     private HttpLimits limits = HttpLimits.DEFAULT;
     private dev.keyturn.core.HostPolicy hostPolicy = dev.keyturn.core.HostPolicy.none();
     private int unsealShares;
+    private Optional<BackupSchedule> backups = Optional.empty();
 
     private Builder() {}
+
+    /** Write scheduled backups as {@code backups} says (empty: none). */
+    public Builder backups(Optional<BackupSchedule> backups) {
+      this.backups = backups;
+      return this;
+    }
 
     public Builder dataDir(Path dataDir) {
       this.dataDir = dataDir;
@@ -243,7 +254,8 @@ public record ServerConfig(
           notifySigningSecret,
           limits,
           hostPolicy,
-          unsealShares);
+          unsealShares,
+          backups);
     }
   }
 
