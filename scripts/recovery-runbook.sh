@@ -3,9 +3,10 @@
 # folder with a gpg home of its own (GNUPGHOME): block 0 starts `bin/keyturn server` there. The
 # only change to the doc's commands: the server listens on a free port (KEYTURN_LISTEN,
 # KEYTURN_ADDR), never 8270. Blocks run in this shell, so that the server they start stays a job
-# of it; between blocks it checks what the runbook promises: backups that verify and that gpg
-# opens, mode 600, one file per secret for the offline key; the stored credential lost with its
-# key and back after the one-secret restore; everything back in a fresh server with a new root
+# of it; between blocks it checks what the runbook promises: backups that verify, that gpg
+# opens and that a drill finds identical to the live server, mode 600, one file per secret for
+# the offline key; the stored credential lost with its key and back after the one-secret
+# restore; everything back in a fresh server with a new root
 # key; the offline copies opening without the passphrase; and no value in any file but the
 # encrypted ones and the store. CI runs it after the tests; VERBOSE=1 shows what each block printed.
 set -euo pipefail
@@ -63,6 +64,8 @@ for i in $(seq 1 "$rb_blocks"); do
     3)
       grep -q '^ok: true' "$rb_block.out" || fail "backup verify did not say ok"
       grep -q '^2 secrets$' "$rb_block.out" || fail "gpg did not open the backup"
+      grep -q '0 missing, 0 changed, 0 extra: the backup would bring back exactly what is live$' "$rb_block.out" \
+        || fail "the drill did not find the backup identical to the live server"
       ;;
     4)
       grep -q 'the credential no longer opens' "$rb_block.out" || fail "the credential still opened without its key"
