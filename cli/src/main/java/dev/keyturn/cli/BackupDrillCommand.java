@@ -1,6 +1,8 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.backup.BackupDocument;
+import dev.keyturn.core.Capability;
+import dev.keyturn.core.Grant;
 import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -56,6 +58,7 @@ final class BackupDrillCommand extends ClientCommand implements Callable<Integer
     }
     BackupDrill.Outcome outcome;
     try {
+      requireReadBelow(backup.header().prefix());
       outcome =
           new BackupDrill(temporaryFolder(), Clock.systemUTC(), new SecureRandom())
               .run(backup, prefix -> client().valueDigests(prefix));
@@ -108,6 +111,34 @@ final class BackupDrillCommand extends ClientCommand implements Callable<Integer
                       : "the backup would not bring back what is live"));
     }
     return same ? ExitCode.OK : ExitCode.FOUND;
+  }
+
+  /**
+   * Refuses, before any work, a token whose grants do not cover read on every name below {@code
+   * prefix}: the drill must see every live secret there, those made since the backup included, to
+   * tell that the backup would bring back exactly what is live.
+   */
+  private void requireReadBelow(String prefix) {
+    Grant needed = new Grant(Capability.READ, prefix.isEmpty() ? "*" : prefix + "/*");
+    List<String> grants = client().whoami().grants();
+    boolean covered = false;
+    for (String text : grants) {
+      try {
+        covered |= Grant.ofStored(text).covers(needed);
+      } catch (KeyturnException.InvalidInput e) {
+        // A grant this CLI does not know cannot be relied on.
+      }
+    }
+    if (!covered) {
+      throw new KeyturnException.Forbidden(
+          "a drill of the backup of '"
+              + prefix
+              + "' needs read on every name below it (a grant covering "
+              + needed
+              + ", such as "
+              + (prefix.isEmpty() ? "read:* or admin:*" : needed + " or admin:" + prefix + "/*")
+              + "), to see every live secret there");
+    }
   }
 
   /** {@code TMPDIR} when set (as mktemp reads it), else the JVM's temporary folder. */

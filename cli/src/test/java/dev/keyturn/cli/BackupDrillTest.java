@@ -2,6 +2,7 @@ package dev.keyturn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.api.FingerprintResponse;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.WireJson;
@@ -347,6 +348,47 @@ class BackupDrillTest {
   }
 
   @Test
+  void drill_whenTheServerCountsUnreadableSecrets_isRefused() throws Exception {
+    populate("hidden");
+    Path file = backup("hidden");
+    byte[] plain;
+    try (Gpg gpg = Gpg.in(work.resolve("g3"))) {
+      plain =
+          gpg.run(
+                  Files.readAllBytes(file),
+                  "--pinentry-mode",
+                  "loopback",
+                  "--passphrase-file",
+                  passphrase.toString(),
+                  "--decrypt")
+              .out();
+    }
+    BackupDocument backup = BackupDocument.parse(plain);
+    Path parent = Files.createDirectories(work.resolve("tmp-hidden"));
+
+    Throwable refused =
+        org.assertj.core.api.Assertions.catchThrowable(() ->
+            new BackupDrill(parent, Clock.systemUTC(), new SecureRandom())
+                .run(
+                    backup,
+                    prefix -> {
+                      FingerprintResponse all = admin.valueDigests(prefix);
+                      return new FingerprintResponse(
+                          all.prefix(), all.key(), all.versions().subList(0, 1), 3);
+                    }));
+
+    assertThat(refused)
+        .isInstanceOf(dev.keyturn.core.KeyturnException.Forbidden.class)
+        .hasMessage(
+            "the token may not read 3 live secrets below 'hidden': a drill needs read on every"
+                + " name the backup covers");
+    try (var left = Files.list(parent)) {
+      assertThat(left.toList()).isEmpty();
+    }
+    backup.destroy();
+  }
+
+  @Test
   void drill_withoutReadOnEveryName_isRefusedAndSaysWhy() throws Exception {
     populate("scoped");
     Path file = backup("scoped");
@@ -369,7 +411,8 @@ class BackupDrillTest {
       assertThat(run.err().lines().toList()).as(grant).hasSize(1);
     });
     assertThat(refused.get("read:scoped/PLAIN").err())
-        .contains("may not read 3 live secrets below 'scoped'");
+        .startsWith("keyturn: a drill of the backup of 'scoped' needs read on every name below it")
+        .contains("read:scoped/*");
     assertThat(allowed.code()).as(allowed.err()).isZero();
   }
 }
