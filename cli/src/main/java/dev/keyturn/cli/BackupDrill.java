@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -109,8 +110,7 @@ final class BackupDrill {
    * @throws KeyturnException.Forbidden if the token may not read some live secret below the prefix
    *     (the drill cannot tell whether the backup holds it as it is)
    */
-  Outcome run(
-      BackupDocument backup, java.util.function.Function<String, FingerprintResponse> live) {
+  Outcome run(BackupDocument backup, Function<String, FingerprintResponse> live) {
     Path dir = temporaryFolder(parent);
     try {
       return restoreAndCompare(backup, dir, live);
@@ -120,9 +120,7 @@ final class BackupDrill {
   }
 
   private Outcome restoreAndCompare(
-      BackupDocument backup,
-      Path dir,
-      java.util.function.Function<String, FingerprintResponse> live) {
+      BackupDocument backup, Path dir, Function<String, FingerprintResponse> live) {
     RootKey rootKey = RootKey.generate(random);
     try (JdbcStore store = JdbcStore.open("jdbc:sqlite:" + dir.resolve("drill.db"), clock)) {
       store.openAuditLog(new AuditChain(rootKey));
