@@ -213,17 +213,15 @@ final class RotationsApi {
     return info(engine.runDue(r.id()));
   }
 
-  StatusResponse status(Exchange ex) {
+  /** The board, with this server's scheduled backups when {@code withBackups}. */
+  StatusResponse status(Exchange ex, boolean withBackups) {
     String prefix = ex.query("prefix").orElse("");
     if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
     return new StatusResponse(
         board.rows(prefix, ex::visible).stream().map(RotationsApi::row).toList(),
-        // Server-wide, so shown to a caller that may list every name, never to a scoped one.
-        Authorizer.coversEveryName(ex.caller, dev.keyturn.core.Capability.LIST)
-            ? backups.get().map(RotationsApi::backups).orElse(null)
-            : null);
+        withBackups ? backups.get().map(RotationsApi::backups).orElse(null) : null);
   }
 
   private static BackupScheduleStatus backups(ScheduledBackups.Status s) {

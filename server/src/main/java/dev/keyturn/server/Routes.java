@@ -432,10 +432,12 @@ final class Routes {
             Tail.NONE,
             "status.read",
             Access.needs(LIST, new Subject.Rows("prefix")),
-            "The status board: owner, strategy, last rotated, next due, grace, state.",
+            "The status board: owner, strategy, last rotated, next due, grace, state; and this"
+                + " server's scheduled backups, for a caller that may list every name.",
             null,
             StatusResponse.class,
-            rotations::status),
+            // The scheduled backups are server-wide: shown to list:* (or admin:*) only.
+            ex -> rotations.status(ex, Authorizer.coversEveryName(ex.caller, LIST))),
         new Route(
             "POST",
             "/v1/backups",
