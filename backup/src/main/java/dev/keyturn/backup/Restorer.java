@@ -12,6 +12,7 @@ import dev.keyturn.core.Version;
 import dev.keyturn.core.WriteResult;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.StoredSecret;
+import dev.keyturn.core.spi.UnitOfWork;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -82,13 +83,30 @@ public final class Restorer {
 
   /** Decides each secret's step; writes nothing. */
   public List<Step> plan(BackupDocument backup, List<BackupSecret> secrets, boolean asCurrent) {
-    Duration age = Duration.between(backup.header().createdAt(), clock.instant());
+    return plan(backup.header(), secrets, asCurrent);
+  }
+
+  /** Decides each secret's step; writes nothing. */
+  public List<Step> plan(
+      BackupDocument.Header header, List<BackupSecret> secrets, boolean asCurrent) {
+    Duration age = Duration.between(header.createdAt(), clock.instant());
     String ageText = "backup " + Durations.text(age.isNegative() ? Duration.ZERO : age) + " old";
     List<Step> steps = new ArrayList<>(secrets.size());
     for (BackupSecret secret : secrets) {
       steps.add(step(secret, asCurrent, ageText));
     }
     return steps;
+  }
+
+  private static Step create(BackupSecret secret) {
+    return new Step(
+        secret.name(),
+        Action.CREATE,
+        secret.versions().size()
+            + " version"
+            + (secret.versions().size() == 1 ? "" : "s")
+            + " "
+            + numbers(secret));
   }
 
   private Step step(BackupSecret secret, boolean asCurrent, String age) {
@@ -100,14 +118,7 @@ public final class Restorer {
       stored = Optional.empty();
     }
     if (stored.isEmpty()) {
-      return new Step(
-          name,
-          Action.CREATE,
-          secret.versions().size()
-              + " version"
-              + (secret.versions().size() == 1 ? "" : "s")
-              + " "
-              + numbers(secret));
+      return create(secret);
     }
     Optional<BackupVersion> wanted = secret.current();
     Optional<Version> live = stored.get().versions().current();
@@ -153,35 +164,80 @@ public final class Restorer {
       Duration grace,
       String actor,
       BiFunction<Step, Integer, List<AuditEvent>> records) {
-    requireNonNull(step, "step");
-    requireNonNull(secret, "secret");
-    if (!step.name().equals(secret.name())) {
-      throw new IllegalArgumentException("the step is not for " + secret.name());
+    applyTogether(List.of(step), List.of(secret), grace, actor, records);
+    return step;
+  }
+
+  /**
+   * Carries out several steps in one transaction (one commit for many secrets), each as {@link
+   * #apply} would: if any of them fails, none is written, so no secret is ever half-restored. A
+   * caller that gets a {@link KeyturnException.Conflict} retries the steps one by one to learn
+   * which secret changed.
+   *
+   * @param secrets the secret of each step, in the same order
+   */
+  public void applyTogether(
+      List<Step> steps,
+      List<BackupSecret> secrets,
+      Duration grace,
+      String actor,
+      BiFunction<Step, Integer, List<AuditEvent>> records) {
+    requireNonNull(steps, "steps");
+    requireNonNull(secrets, "secrets");
+    requireNonNull(actor, "actor");
+    requireNonNull(records, "records");
+    if (steps.size() != secrets.size()) {
+      throw new IllegalArgumentException("one secret per step");
     }
-    return switch (step.action()) {
-      case UNCHANGED, CHANGED -> step;
-      case CREATE ->
-          service.inTransaction(work -> {
-            List<Version> versions = new ArrayList<>();
-            Map<Integer, dev.keyturn.core.Plaintext> values = new HashMap<>();
-            for (BackupVersion v : secret.versions()) {
-              versions.add(v.metadata());
-              values.put(v.metadata().number(), v.value());
-            }
-            WriteResult result = service.restore(work, step.name(), versions, values);
-            work.audit().append(records.apply(step, result.newest().number()));
-            return step;
-          });
-      case AS_CURRENT ->
-          service.inTransaction(work -> {
-            BackupVersion v = secret.current().orElseThrow();
-            WriteResult result =
-                service.put(
-                    work, step.name(), v.value(), v.metadata().type(), grace, Stage.CURRENT, actor);
-            work.audit().append(records.apply(step, result.newest().number()));
-            return step;
-          });
-    };
+    for (int i = 0; i < steps.size(); i++) {
+      if (!steps.get(i).name().equals(secrets.get(i).name())) {
+        throw new IllegalArgumentException("the step is not for " + secrets.get(i).name());
+      }
+    }
+    if (steps.stream().noneMatch(s -> s.action().writes())) {
+      return;
+    }
+    service.inTransaction(work -> {
+      Instant now = clock.instant();
+      for (int i = 0; i < steps.size(); i++) {
+        applyIn(work, steps.get(i), secrets.get(i), grace, actor, records, now);
+      }
+      return null;
+    });
+  }
+
+  private void applyIn(
+      UnitOfWork work,
+      Step step,
+      BackupSecret secret,
+      Duration grace,
+      String actor,
+      BiFunction<Step, Integer, List<AuditEvent>> records,
+      Instant now) {
+    switch (step.action()) {
+      case UNCHANGED, CHANGED -> {}
+      case CREATE -> {
+        List<Version> versions = new ArrayList<>();
+        Map<Integer, dev.keyturn.core.Plaintext> values = new HashMap<>();
+        for (BackupVersion v : secret.versions()) {
+          Version m = v.metadata();
+          // The store records who wrote each version and when: the restoring token, now. The
+          // backup's creator and time are the document's word, not the store's (docs/backup.md).
+          versions.add(
+              new Version(m.number(), m.stage(), m.type(), now, actor, m.acceptUntil(), ""));
+          values.put(m.number(), v.value());
+        }
+        WriteResult result = service.restore(work, step.name(), versions, values);
+        work.audit().append(records.apply(step, result.newest().number()));
+      }
+      case AS_CURRENT -> {
+        BackupVersion v = secret.current().orElseThrow();
+        WriteResult result =
+            service.put(
+                work, step.name(), v.value(), v.metadata().type(), grace, Stage.CURRENT, actor);
+        work.audit().append(records.apply(step, result.newest().number()));
+      }
+    }
   }
 
   private static String numbers(BackupSecret secret) {

@@ -3,6 +3,7 @@ package dev.keyturn.cli;
 import dev.keyturn.api.RestoreResponse;
 import dev.keyturn.api.RestoreStep;
 import dev.keyturn.backup.BackupDocument;
+import dev.keyturn.backup.BackupReader;
 import dev.keyturn.backup.BackupSecret;
 import dev.keyturn.backup.BackupWriter;
 import dev.keyturn.backup.OpenPgp;
@@ -128,10 +129,12 @@ final class BackupCommand implements Runnable {
       BackupDocument checked = null;
       try {
         document = download(folder);
-        // Checked whole before anything is written: a file that would not restore is no backup.
-        checked = BackupDocument.parse(document);
         SecureRandom random = new SecureRandom();
         if (!each) {
+          // Checked whole before anything is written: a file that would not restore is no backup.
+          // One secret is held at a time while checking; the document itself is what is written.
+          BackupReader.Summary summary =
+              BackupReader.read(new java.io.ByteArrayInputStream(document), BackupSecret::destroy);
           byte[] whole = document;
           BackupFiles.writeAtomically(
               destination.out, out -> encrypt(out, whole, keys, passphrase, random));
@@ -140,12 +143,13 @@ final class BackupCommand implements Runnable {
                   "wrote "
                       + destination.out
                       + ": "
-                      + checked.secrets().size()
+                      + summary.secrets()
                       + " secrets, "
-                      + checked.versionCount()
+                      + summary.versions()
                       + " versions");
           return ExitCode.OK;
         }
+        checked = BackupDocument.parse(document);
         int files = 0;
         for (BackupSecret secret : checked.secrets()) {
           byte[] one = BackupWriter.document(checked.header(), List.of(secret));
@@ -240,6 +244,13 @@ final class BackupCommand implements Runnable {
         description = "Its first line is the passphrase; else it is asked at the terminal.")
     Path passphraseFile;
 
+    @Option(
+        names = "--allow-placeholder",
+        description =
+            "With --as-current: let a value that looks like a placeholder become current (as put"
+                + " --allow-placeholder).")
+    boolean allowPlaceholder;
+
     @Option(names = "--json", description = "Print the plan and outcome as JSON.")
     boolean json;
 
@@ -249,7 +260,8 @@ final class BackupCommand implements Runnable {
       byte[] document =
           BackupFiles.read(io(), file, () -> BackupFiles.passphrase(io(), passphraseFile, false));
       try {
-        BackupDocument.parse(document).destroy();
+        // Checked here first (one secret held at a time), so a bad file never reaches the server.
+        BackupReader.read(new java.io.ByteArrayInputStream(document), BackupSecret::destroy);
         RestoreResponse response =
             client()
                 .restore(
@@ -257,6 +269,7 @@ final class BackupCommand implements Runnable {
                     folder,
                     dryRun,
                     asCurrent,
+                    allowPlaceholder,
                     Optional.ofNullable(grace),
                     Duration.ofMinutes(30));
         if (json) {

@@ -305,6 +305,9 @@ class BackupCommandTest {
     assertThat(restore.code()).as(restore.err()).isZero();
     assertThat(restore.out()).contains("1000 created, 0 made current, 0 unchanged");
     assertThat(restore.out() + restore.err()).doesNotContain(CANARY);
+    // The store records who restored each version, and when: the target's token, now.
+    targetClient.put("probe/WHO", text("probe-value-1f0c", null, null));
+    String restorer = targetClient.history("probe/WHO").versions().get(0).createdBy();
     for (int i = 0; i < SECRETS; i++) {
       String name = "app/s" + String.format("%04d", i);
       HistoryResponse a = sourceClient.history(name);
@@ -319,7 +322,10 @@ class BackupCommandTest {
         assertThat(vb.stage()).as(name).isEqualTo(va.stage());
         assertThat(vb.acceptUntil()).as(name).isEqualTo(va.acceptUntil());
         assertThat(vb.type()).as(name).isEqualTo(va.type());
-        assertThat(vb.createdAt()).as(name).isEqualTo(va.createdAt());
+        assertThat(vb.createdBy()).as(name).isEqualTo(restorer).isNotEqualTo(va.createdBy());
+        assertThat(java.time.Instant.parse(vb.createdAt()))
+            .as(name)
+            .isAfter(java.time.Instant.parse(va.createdAt()));
         SecretValueResponse ra =
             sourceClient.get(name, Optional.of(va.version()), Optional.empty());
         SecretValueResponse rb =

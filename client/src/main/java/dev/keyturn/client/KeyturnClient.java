@@ -491,6 +491,22 @@ public final class KeyturnClient implements AutoCloseable {
       boolean asCurrent,
       Optional<String> grace,
       Duration restoreTimeout) {
+    return restore(document, prefix, dryRun, asCurrent, false, grace, restoreTimeout);
+  }
+
+  /**
+   * As {@link #restore(byte[], String, boolean, boolean, Optional, Duration)}; with {@code
+   * allowPlaceholder}, a value that {@code asCurrent} makes current passes the placeholder check of
+   * {@code PUT /v1/secrets} (docs/doctor.md) as {@code allow_placeholder} lets a put through.
+   */
+  public RestoreResponse restore(
+      byte[] document,
+      String prefix,
+      boolean dryRun,
+      boolean asCurrent,
+      boolean allowPlaceholder,
+      Optional<String> grace,
+      Duration restoreTimeout) {
     requireNonNull(document, "document");
     Map<String, String> query = new LinkedHashMap<>();
     if (!prefix.isEmpty()) {
@@ -501,6 +517,9 @@ public final class KeyturnClient implements AutoCloseable {
     }
     if (asCurrent) {
       query.put("as_current", "true");
+    }
+    if (allowPlaceholder) {
+      query.put("allow_placeholder", "true");
     }
     grace.ifPresent(g -> query.put("grace", g));
     HttpRequest.Builder request =

@@ -115,7 +115,11 @@ final class Authorizer {
             + " on its secret");
   }
 
-  private static void check(Caller caller, Need need) {
+  /**
+   * Checks one requirement; for the routes that check requirements as they read a body (a restore
+   * checks each name as its secret streams in) as well as for {@link #authorize}.
+   */
+  static void check(Caller caller, Need need) {
     if (need instanceof Need.Holds h) {
       require(caller, h.capability(), h.name());
     } else if (need instanceof Need.Covering c

@@ -1,24 +1,24 @@
 package dev.keyturn.server;
 
+import static dev.keyturn.core.Capability.ADMIN;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.RestoreResponse;
 import dev.keyturn.api.RestoreStep;
 import dev.keyturn.backup.BackupDocument;
+import dev.keyturn.backup.BackupReader;
 import dev.keyturn.backup.BackupSecret;
 import dev.keyturn.backup.BackupWriter;
 import dev.keyturn.backup.Restorer;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
-import dev.keyturn.core.SecretName;
 import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.server.Access.Need;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -45,8 +45,19 @@ final class BackupsApi {
   /** The largest restore body: bigger backups are restored in parts with {@code prefix}. */
   static final long MAX_RESTORE_BODY = 512L * 1024 * 1024;
 
-  /** How many secrets one restore writes at a time. */
-  private static final int APPLY_THREADS = 8;
+  /**
+   * The most a restore holds of the secrets it restores: their values plus {@link #PER_VERSION}
+   * bytes for each version's metadata (100,000 secrets of 64 bytes hold some 30 MiB).
+   */
+  static final long MAX_RESTORE_HELD = 48L * 1024 * 1024;
+
+  private static final int PER_VERSION = 256;
+
+  /** How many transactions one restore writes at a time. */
+  private static final int APPLY_THREADS = 4;
+
+  /** How many secrets one transaction of a restore writes. */
+  private static final int BATCH = 64;
 
   private final BackupWriter writer;
   private final Restorer restorer;
@@ -117,61 +128,33 @@ final class BackupsApi {
   RestoreResponse restore(Exchange ex) {
     boolean dryRun = ex.flag("dry_run");
     boolean asCurrent = ex.flag("as_current");
+    boolean allowPlaceholder = ex.flag("allow_placeholder");
     Duration grace = ex.query("grace").map(g -> Durations.parse(g)).orElse(Duration.ofHours(24));
     if (grace.isNegative() || grace.isZero()) {
       throw HttpError.badRequest("grace must be positive: the present value stays as previous");
     }
     BackupDocument backup = restoreDocument(ex);
-    List<BackupSecret> selected = restoreSelection(ex);
+    List<BackupSecret> selected = backup.secrets();
     try {
-      List<Restorer.Step> plan = restorer.plan(backup, selected, asCurrent);
-      Map<SecretName, BackupSecret> byName = new HashMap<>();
-      selected.forEach(s -> byName.put(s.name(), s));
-      List<RestoreStep> steps = new ArrayList<>(plan.size());
-      int[] counts = new int[Restorer.Action.values().length];
-      List<java.util.concurrent.Future<Boolean>> applied = new ArrayList<>(plan.size());
-      // Secrets are restored side by side, each in its own transaction: concurrent commits share
-      // the store's group commit (one fsync for many) instead of paying one each in a row.
-      try (java.util.concurrent.ExecutorService pool =
-          java.util.concurrent.Executors.newFixedThreadPool(
-              APPLY_THREADS, Thread.ofVirtual().name("restore-", 0).factory())) {
-        for (Restorer.Step step : plan) {
-          counts[step.action().ordinal()]++;
-          if (dryRun || !step.action().writes()) {
-            applied.add(java.util.concurrent.CompletableFuture.completedFuture(false));
-            continue;
-          }
-          applied.add(
-              pool.submit(() -> {
-                restorer.apply(
-                    step,
-                    byName.get(step.name()),
-                    grace,
-                    ex.caller.tokenId(),
-                    (s, newest) -> List.of(record(ex, s, newest, backup)));
-                return true;
-              }));
+      List<Restorer.Step> plan = restorer.plan(backup.header(), selected, asCurrent);
+      // Checked for every secret before anything is written, as PUT /v1/secrets checks a value.
+      List<String> allowed = new ArrayList<>();
+      for (int i = 0; i < plan.size(); i++) {
+        if (plan.get(i).action() == Restorer.Action.AS_CURRENT) {
+          allowed.addAll(checkValue(selected.get(i), allowPlaceholder).allowedPlaceholders());
         }
       }
+      int[] counts = new int[Restorer.Action.values().length];
+      plan.forEach(step -> counts[step.action().ordinal()]++);
+      String[] notDone = new String[plan.size()];
+      if (!dryRun) {
+        apply(ex, plan, selected, grace, backup, notDone);
+      }
+      List<RestoreStep> steps = new ArrayList<>(plan.size());
       for (int i = 0; i < plan.size(); i++) {
         Restorer.Step step = plan.get(i);
-        boolean done;
-        String detail = step.detail();
-        try {
-          done = applied.get(i).get();
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (!(e.getCause() instanceof KeyturnException.Conflict conflict)) {
-            throw e.getCause() instanceof RuntimeException r
-                ? r
-                : new IllegalStateException("restore of " + step.name() + " failed", e.getCause());
-          }
-          // Created or changed since the plan: left as it is, and said so.
-          done = false;
-          detail = detail + "; not restored: " + conflict.getMessage();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new KeyturnException.Unavailable("the restore was interrupted", e);
-        }
+        boolean done = !dryRun && step.action().writes() && notDone[i] == null;
+        String detail = notDone[i] == null ? step.detail() : step.detail() + "; " + notDone[i];
         steps.add(new RestoreStep(step.name().value(), step.action().wireName(), detail, done));
       }
       ex.detail =
@@ -185,7 +168,8 @@ final class BackupsApi {
               + " as_current="
               + counts[Restorer.Action.AS_CURRENT.ordinal()]
               + " changed="
-              + counts[Restorer.Action.CHANGED.ordinal()];
+              + counts[Restorer.Action.CHANGED.ordinal()]
+              + (allowed.isEmpty() ? "" : " placeholder allowed " + allowed);
       return new RestoreResponse(
           backup.header().createdAt().toString(),
           dryRun,
@@ -197,6 +181,79 @@ final class BackupsApi {
     } finally {
       backup.destroy();
     }
+  }
+
+  /**
+   * Writes the plan's steps, {@link #BATCH} secrets to a transaction and several transactions side
+   * by side, so that commits share the store's group commit. A batch that fails writes nothing; on
+   * a conflict (a secret created or changed since the plan) its steps are retried one by one and
+   * the ones that conflict are reported in {@code notDone} and left alone.
+   */
+  private void apply(
+      Exchange ex,
+      List<Restorer.Step> plan,
+      List<BackupSecret> selected,
+      Duration grace,
+      BackupDocument backup,
+      String[] notDone) {
+    List<Integer> writing = new ArrayList<>();
+    for (int i = 0; i < plan.size(); i++) {
+      if (plan.get(i).action().writes()) {
+        writing.add(i);
+      }
+    }
+    java.util.function.BiFunction<Restorer.Step, Integer, List<AuditEvent>> records =
+        (s, newest) -> List.of(record(ex, s, newest, backup));
+    List<java.util.concurrent.Future<?>> batches = new ArrayList<>();
+    try (java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            APPLY_THREADS, Thread.ofVirtual().name("restore-", 0).factory())) {
+      for (int from = 0; from < writing.size(); from += BATCH) {
+        List<Integer> batch = writing.subList(from, Math.min(writing.size(), from + BATCH));
+        batches.add(
+            pool.submit(() -> {
+              List<Restorer.Step> steps = batch.stream().map(plan::get).toList();
+              List<BackupSecret> secrets = batch.stream().map(selected::get).toList();
+              try {
+                restorer.applyTogether(steps, secrets, grace, ex.caller.tokenId(), records);
+              } catch (KeyturnException.Conflict together) {
+                for (int i : batch) {
+                  try {
+                    restorer.apply(
+                        plan.get(i), selected.get(i), grace, ex.caller.tokenId(), records);
+                  } catch (KeyturnException.Conflict conflict) {
+                    // Created or changed since the plan: left as it is, and said so.
+                    notDone[i] = "not restored: " + conflict.getMessage();
+                  }
+                }
+              }
+            }));
+      }
+    }
+    for (java.util.concurrent.Future<?> batch : batches) {
+      try {
+        batch.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r
+            ? r
+            : new IllegalStateException("the restore failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KeyturnException.Unavailable("the restore was interrupted", e);
+      }
+    }
+  }
+
+  /** The placeholder checks of PUT /v1/secrets on the value a step would make current. */
+  private static PutChecks.Outcome checkValue(BackupSecret secret, boolean allowPlaceholder) {
+    dev.keyturn.backup.BackupVersion current = secret.current().orElseThrow();
+    if (current.metadata().type() == dev.keyturn.core.ValueType.JSON) {
+      return PutChecks.json(
+          secret.name(),
+          dev.keyturn.api.WireJson.mapper().readTree(current.value().reveal()),
+          allowPlaceholder);
+    }
+    return PutChecks.text(secret.name(), current.value().revealUtf8(), allowPlaceholder);
   }
 
   private AuditEvent record(Exchange ex, Restorer.Step step, int newest, BackupDocument backup) {
@@ -211,14 +268,59 @@ final class BackupsApi {
         step.action().wireName() + " from backup " + backup.header().createdAt());
   }
 
+  /**
+   * The restore's document, read once as it streams in: every secret is checked, and those below
+   * ?prefix= are kept (the others are checked and dropped). The caller's {@code admin} is checked
+   * on each kept name as soon as its secret is read ({@link Authorizer#check}), so a token refused
+   * on one name is refused there, without the rest of the body being read. What is kept is capped
+   * at {@link #MAX_RESTORE_HELD} bytes (values plus an allowance per version).
+   */
   private static BackupDocument restoreDocument(Exchange ex) {
-    return ex.parsedBody(MAX_RESTORE_BODY, BackupDocument.class, BackupDocument::parse);
+    String folder = folder(ex.query("prefix").orElse(""));
+    return ex.streamedBody(
+        MAX_RESTORE_BODY,
+        BackupDocument.class,
+        in -> {
+          List<BackupSecret> kept = new ArrayList<>();
+          long[] held = {0};
+          try {
+            BackupReader.Summary summary =
+                BackupReader.read(
+                    in,
+                    secret -> {
+                      if (!BackupWriter.within(secret.name().value(), folder)) {
+                        secret.destroy();
+                        return;
+                      }
+                      try {
+                        Authorizer.check(ex.caller, new Need.Holds(ADMIN, secret.name()));
+                        held[0] += secret.name().value().length();
+                        for (dev.keyturn.backup.BackupVersion v : secret.versions()) {
+                          held[0] += v.value().length() + PER_VERSION;
+                        }
+                        if (held[0] > MAX_RESTORE_HELD) {
+                          throw HttpError.tooLarge(
+                              "the secrets to restore exceed "
+                                  + (MAX_RESTORE_HELD >> 20)
+                                  + " MiB; restore them in parts (?prefix=, --prefix)");
+                        }
+                      } catch (RuntimeException e) {
+                        secret.destroy();
+                        throw e;
+                      }
+                      kept.add(secret);
+                    });
+            return new BackupDocument(summary.header(), kept);
+          } catch (RuntimeException e) {
+            kept.forEach(BackupSecret::destroy);
+            throw e;
+          }
+        });
   }
 
   /** The secrets a restore request would touch: those of its document below its ?prefix=. */
   static List<BackupSecret> restoreSelection(Exchange ex) {
-    String folder = folder(ex.query("prefix").orElse(""));
-    return Restorer.selected(restoreDocument(ex), folder);
+    return restoreDocument(ex).secrets();
   }
 
   private static String folder(String raw) {

@@ -180,19 +180,55 @@ final class Exchange {
 
   private Object parsed;
 
+  /**
+   * The body parsed by {@code parser} as it arrives, never held whole: at most {@code limit} bytes
+   * are read (past it the read fails with 413), and the parse happens once however often it is
+   * asked for (an access requirement and the handler share it). A parser that throws stops the read
+   * there, so a refusal does not wait for the rest of the body.
+   */
+  <T> T streamedBody(long limit, Class<T> type, Function<InputStream, T> parser) {
+    if (parsed == null) {
+      if (request.getLength() > limit) {
+        throw HttpError.tooLarge(limit);
+      }
+      InputStream in = Request.asInputStream(request);
+      parsed =
+          parser.apply(
+              new java.io.FilterInputStream(in) {
+                private long read;
+
+                @Override
+                public int read() throws IOException {
+                  byte[] one = new byte[1];
+                  return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                  int n = super.read(b, off, len);
+                  if (n > 0 && (read += n) > limit) {
+                    throw HttpError.tooLarge(limit);
+                  }
+                  return n;
+                }
+              });
+    }
+    return type.cast(parsed);
+  }
+
   private byte[] readBody() {
     return readBody(MAX_BODY);
   }
 
   private byte[] readBody(long limit) {
     if (request.getLength() > limit) {
-      throw HttpError.tooLarge();
+      throw HttpError.tooLarge(limit);
     }
     try {
       InputStream in = Request.asInputStream(request);
       byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
       if (body.length > limit) {
-        throw HttpError.tooLarge();
+        throw HttpError.tooLarge(limit);
       }
       return body;
     } catch (IOException e) {

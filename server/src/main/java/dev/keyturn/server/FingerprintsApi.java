@@ -33,9 +33,11 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code POST /v1/fingerprints}: keyed digests of every pending, current and previous version at or
  * below a prefix that the caller may read, for {@code keyturn scan} (docs/api.md "Fingerprints").
  * The key is made for each request and returned with the digests; no value leaves the server.
- * Secrets the caller may not read are counted, not named (the route's rows are filtered by {@code
- * read} in {@link Authorizer}). Each version digested is audited as a read of it ({@link
- * Exchange#reads}), since its short windows can be guessed offline.
+ * Secrets the caller may not read but holds another grant on are counted, not named (the route's
+ * rows are filtered by {@code read} in {@link Authorizer}); those it holds no grant on are not
+ * counted, so the answer does not tell whether names exist where the token has no say. Each version
+ * digested is audited as a read of it ({@link Exchange#reads}), since its short windows can be
+ * guessed offline.
  */
 final class FingerprintsApi {
   /** The most versions one answer holds; a bigger prefix is refused rather than cut. */
@@ -90,7 +92,9 @@ final class FingerprintsApi {
           continue; // deleted: nothing valid to find, and not counted
         }
         if (!ex.visible(s.name())) {
-          unreadable++;
+          // Counted only where the token holds some grant: a token with none on a folder gets
+          // the same answer whether or not names exist there.
+          unreadable += holdsAnyGrant(ex.caller, s.name()) ? 1 : 0;
           continue;
         }
         List<SecretValue> values;
@@ -142,6 +146,16 @@ final class FingerprintsApi {
     String wireKey = Base64.getEncoder().encodeToString(key);
     Arrays.fill(key, (byte) 0);
     return new FingerprintResponse(prefix, wireKey, out, unreadable);
+  }
+
+  private static boolean holdsAnyGrant(
+      dev.keyturn.core.Caller caller, dev.keyturn.core.SecretName name) {
+    for (dev.keyturn.core.Capability c : dev.keyturn.core.Capability.values()) {
+      if (caller.can(c, name.value())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** About the bytes one version's digests take in the answer (before base64). */

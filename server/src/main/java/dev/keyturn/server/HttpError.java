@@ -92,8 +92,16 @@ record HttpError(int status, String code, String message, String rotationId, Str
   }
 
   static ApiException tooLarge() {
-    return new ApiException(
-        413, ErrorCodes.PAYLOAD_TOO_LARGE, "the request body is larger than 1 MiB");
+    return tooLarge(Exchange.MAX_BODY);
+  }
+
+  /** 413: the body (or what it would make the server hold) is larger than {@code limit} bytes. */
+  static ApiException tooLarge(long limit) {
+    return tooLarge("the request body is larger than " + (limit >> 20) + " MiB");
+  }
+
+  static ApiException tooLarge(String message) {
+    return new ApiException(413, ErrorCodes.PAYLOAD_TOO_LARGE, message);
   }
 
   static ApiException notFound() {

@@ -3,9 +3,12 @@ package dev.keyturn.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.keyturn.api.AuditRecordInfo;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RestoreResponse;
 import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.api.TokenCreated;
+import dev.keyturn.api.VersionInfo;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
 import java.io.IOException;
@@ -70,8 +73,11 @@ class BackupsApiTest {
         .build();
   }
 
+  private static String lastToken;
+
   private static KeyturnClient withGrants(String... grants) {
-    return client(root.createToken(new TokenCreateRequest("t", List.of(grants), null)).token());
+    lastToken = root.createToken(new TokenCreateRequest("t", List.of(grants), null)).token();
+    return client(lastToken);
   }
 
   private static byte[] backupOf(KeyturnClient client, String prefix) throws IOException {
@@ -177,6 +183,174 @@ class BackupsApiTest {
         .containsExactly("rsx/x/KEY changed");
     assertThat(root.list("rsx/", Optional.empty()).secrets()).isEmpty();
     java.util.Arrays.fill(all, (byte) 0);
+  }
+
+  /** A backup document of one-version secrets (name, value), each made by "mallory" in 2001. */
+  private static byte[] document(String... nameValues) {
+    StringBuilder doc =
+        new StringBuilder(
+            "{\"format\":\"keyturn-backup\",\"format_version\":1,"
+                + "\"created_at\":\"2026-01-01T00:00:00Z\",\"server_id\":\"elsewhere\","
+                + "\"root_key_id\":\"rk\",\"audit_checkpoint\":null,\"prefix\":\"\",\"secrets\":[");
+    for (int i = 0; i < nameValues.length; i += 2) {
+      doc.append(i == 0 ? "" : ",").append(secret(nameValues[i], nameValues[i + 1]));
+    }
+    return doc.append("],\"secret_count\":")
+        .append(nameValues.length / 2)
+        .append("}")
+        .toString()
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String secret(String name, String value) {
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    String sha;
+    try {
+      sha =
+          java.util.HexFormat.of()
+              .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+    return "{\"name\":\""
+        + name
+        + "\",\"rule\":null,\"versions\":[{\"version\":1,\"stage\":\"current\","
+        + "\"type\":\"string\",\"created_at\":\"2001-01-01T00:00:00Z\",\"created_by\":\"mallory\","
+        + "\"accept_until\":null,\"value\":\""
+        + value
+        + "\",\"sha256\":\""
+        + sha
+        + "\"}]}";
+  }
+
+  @Test
+  void restore_recordsTheRestoringTokenAndTime_notTheDocumentsCreator() {
+    TokenCreated admin =
+        root.createToken(new TokenCreateRequest("restorer", List.of("admin:rcb/*"), null));
+    java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+
+    RestoreResponse done =
+        restore(client(admin.token()), document("rcb/app/KEY", CANARY + "-rcb"), "");
+
+    assertThat(done.created()).isEqualTo(1);
+    VersionInfo v = root.history("rcb/app/KEY").versions().get(0);
+    assertThat(v.createdBy()).isEqualTo(admin.id()).isNotEqualTo("mallory");
+    assertThat(java.time.Instant.parse(v.createdAt())).isAfter(before);
+    List<AuditRecordInfo> records =
+        root.audit(
+                Optional.empty(),
+                Optional.of("rcb/app/KEY"),
+                Optional.of("secret.restore"),
+                Optional.empty())
+            .records();
+    assertThat(records)
+        .singleElement()
+        .satisfies(r -> {
+          assertThat(r.tokenId()).isEqualTo(admin.id());
+          assertThat(r.toString()).doesNotContain("mallory").doesNotContain(CANARY);
+        });
+  }
+
+  @Test
+  void restoreAsCurrent_refusesAPlaceholder_unlessAllowed_andWritesNothingFirst() {
+    root.put("rpl/app/API_KEY", new PutSecretRequest(CANARY + "-live-1", null, null, null, null));
+    byte[] doc = document("rpl/app/A_NEW", CANARY + "-new", "rpl/app/API_KEY", "changeme");
+
+    KeyturnClientException refused =
+        catchThrowableOfType(
+            KeyturnClientException.class,
+            () ->
+                root.restore(
+                    doc, "rpl", false, true, false, Optional.empty(), Duration.ofSeconds(60)));
+    int versionsAfterRefusal = root.history("rpl/app/API_KEY").versions().size();
+    int newAfterRefusal = root.list("rpl/app/A_", Optional.empty()).secrets().size();
+    RestoreResponse allowed =
+        root.restore(doc, "rpl", false, true, true, Optional.empty(), Duration.ofSeconds(60));
+
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.getMessage()).contains("rpl/app/API_KEY").doesNotContain("changeme");
+    assertThat(versionsAfterRefusal).isEqualTo(1);
+    assertThat(newAfterRefusal).as("nothing written before the check").isZero();
+    assertThat(allowed.asCurrent()).isEqualTo(1);
+    assertThat(root.history("rpl/app/API_KEY").versions()).hasSize(2);
+  }
+
+  @Test
+  void restore_refusesAnotherNameAsItStreams_withoutReadingTheRestOfTheBody() throws Exception {
+    withGrants("admin:rse/*").close();
+    String token = lastToken;
+    byte[] head =
+        ("{\"format\":\"keyturn-backup\",\"format_version\":1,"
+                + "\"created_at\":\"2026-01-01T00:00:00Z\",\"server_id\":\"s\","
+                + "\"root_key_id\":\"rk\",\"audit_checkpoint\":null,\"prefix\":\"\",\"secrets\":["
+                + secret("zzz/other/KEY", CANARY + "-other"))
+            .getBytes(StandardCharsets.UTF_8);
+    byte[] more = ("," + secret("rse/x/K", CANARY + "-more")).getBytes(StandardCharsets.UTF_8);
+    long[] sent = {0};
+    long total = 400L * 1024 * 1024;
+    InputStream body =
+        new InputStream() {
+          private byte[] chunk = head;
+          private int at;
+
+          @Override
+          public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) {
+            if (sent[0] >= total) {
+              return -1;
+            }
+            if (at == chunk.length) {
+              chunk = more;
+              at = 0;
+            }
+            int n = Math.min(len, chunk.length - at);
+            System.arraycopy(chunk, at, b, off, n);
+            at += n;
+            sent[0] += n;
+            return n;
+          }
+        };
+    HttpClient http = HttpClient.newHttpClient();
+
+    int status;
+    try {
+      status =
+          http.send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + server.port() + "/v1/restores"))
+                      .header("Authorization", "Bearer " + token)
+                      .POST(HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode();
+    } catch (IOException e) {
+      // The server answered and closed the connection while the body was still being sent.
+      status = -1;
+    }
+
+    assertThat(status).isIn(403, -1);
+    assertThat(sent[0]).as("bytes sent before the refusal").isLessThan(64L * 1024 * 1024);
+    assertThat(root.list("rse/", Optional.empty()).secrets()).isEmpty();
+    // The refusal is audited before it is answered; a client cut off mid-body may not see it.
+    List<AuditRecordInfo> refusals = List.of();
+    for (int i = 0; i < 50 && refusals.isEmpty(); i++) {
+      Thread.sleep(i == 0 ? 0 : 100);
+      refusals =
+          root.audit(
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.of("backup.restore"),
+                  Optional.of("denied"),
+                  Optional.empty())
+              .records();
+    }
+    assertThat(refusals).isNotEmpty();
+    assertThat(refusals.toString()).doesNotContain(CANARY);
   }
 
   private static RestoreResponse restore(KeyturnClient client, byte[] doc, String prefix) {

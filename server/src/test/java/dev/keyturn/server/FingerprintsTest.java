@@ -110,12 +110,15 @@ class FingerprintsTest {
 
   @Test
   void reader_getsDigestsOfPendingCurrentAndPreviousThatMatchTheValues() {
-    String reader = server.token("read:app/dev/*");
+    String reader = server.token("read:app/dev/*", "list:app/prod/*");
+    String readerOnly = server.token("read:app/dev/*");
 
     FingerprintResponse answer = fingerprints(reader, "{\"prefix\":\"app\"}");
+    FingerprintResponse noGrant = fingerprints(readerOnly, "{\"prefix\":\"app\"}");
 
     assertThat(answer.prefix()).isEqualTo("app");
-    assertThat(answer.unreadable()).as("app/prod/OTHER").isEqualTo(1);
+    assertThat(answer.unreadable()).as("app/prod/OTHER, listed but not read").isEqualTo(1);
+    assertThat(noGrant.unreadable()).as("app/prod/OTHER, no grant on it: not counted").isZero();
     assertThat(answer.versions())
         .extracting(
             FingerprintVersion::name, FingerprintVersion::version, FingerprintVersion::stage)
@@ -157,7 +160,8 @@ class FingerprintsTest {
   @Test
   void shortValue_hasADigestButNoPatterns() {
     FingerprintResponse answer =
-        fingerprints(server.token("read:app/dev/SHORT"), "{\"prefix\":\"app/dev\"}");
+        fingerprints(
+            server.token("read:app/dev/SHORT", "write:app/dev/*"), "{\"prefix\":\"app/dev\"}");
 
     assertThat(answer.versions())
         .singleElement()
@@ -214,13 +218,19 @@ class FingerprintsTest {
   }
 
   @Test
-  void readOnAnotherPrefix_getsNothingOfThisOne() {
+  void readOnAnotherPrefix_getsNothingOfThisOne_notEvenWhetherItExists() {
     String elsewhere = server.token("read:app/prod/*", "admin:other/*");
 
-    FingerprintResponse answer = fingerprints(elsewhere, "{\"prefix\":\"app/dev\"}");
+    RunningServer.Raw full = post(elsewhere, "{\"prefix\":\"app/dev\"}");
+    RunningServer.Raw empty = post(elsewhere, "{\"prefix\":\"app/none\"}");
 
+    FingerprintResponse answer =
+        WireJson.mapper().readValue(full.body(), FingerprintResponse.class);
+    FingerprintResponse none = WireJson.mapper().readValue(empty.body(), FingerprintResponse.class);
+    assertThat(full.status()).isEqualTo(empty.status()).isEqualTo(200);
     assertThat(answer.versions()).isEmpty();
-    assertThat(answer.unreadable()).isEqualTo(4);
+    assertThat(answer.unreadable()).isZero().isEqualTo(none.unreadable());
+    assertThat(full.body()).doesNotContain(CANARY).doesNotContain("app/dev/");
   }
 
   @Test
