@@ -98,6 +98,15 @@ public final class Restorer {
     return steps;
   }
 
+  /**
+   * Whether {@code name} has a current version here now.
+   *
+   * @throws KeyturnException.NotFound if it does not exist
+   */
+  public boolean hasCurrent(SecretName name) {
+    return service.describe(name).versions().current().isPresent();
+  }
+
   private static Step create(BackupSecret secret) {
     return new Step(
         secret.name(),

@@ -251,6 +251,13 @@ final class BackupCommand implements Runnable {
                 + " --allow-placeholder).")
     boolean allowPlaceholder;
 
+    @Option(
+        names = "--skip-bad-rules",
+        description =
+            "Restore a secret whose rotation rule cannot be restored here without its rule (the"
+                + " plan says which); without it such a rule refuses the whole restore.")
+    boolean skipBadRules;
+
     @Option(names = "--json", description = "Print the plan and outcome as JSON.")
     boolean json;
 
@@ -270,6 +277,7 @@ final class BackupCommand implements Runnable {
                     dryRun,
                     asCurrent,
                     allowPlaceholder,
+                    skipBadRules,
                     Optional.ofNullable(grace),
                     Duration.ofMinutes(30));
         if (json) {

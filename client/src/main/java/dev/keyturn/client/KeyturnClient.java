@@ -491,13 +491,15 @@ public final class KeyturnClient implements AutoCloseable {
       boolean asCurrent,
       Optional<String> grace,
       Duration restoreTimeout) {
-    return restore(document, prefix, dryRun, asCurrent, false, grace, restoreTimeout);
+    return restore(document, prefix, dryRun, asCurrent, false, false, grace, restoreTimeout);
   }
 
   /**
    * As {@link #restore(byte[], String, boolean, boolean, Optional, Duration)}; with {@code
    * allowPlaceholder}, a value that {@code asCurrent} makes current passes the placeholder check of
-   * {@code PUT /v1/secrets} (docs/doctor.md) as {@code allow_placeholder} lets a put through.
+   * {@code PUT /v1/secrets} (docs/doctor.md) as {@code allow_placeholder} lets a put through; with
+   * {@code skipBadRules}, a secret whose rule cannot be restored is restored without it
+   * (docs/backup.md) instead of the whole restore being refused.
    */
   public RestoreResponse restore(
       byte[] document,
@@ -505,6 +507,7 @@ public final class KeyturnClient implements AutoCloseable {
       boolean dryRun,
       boolean asCurrent,
       boolean allowPlaceholder,
+      boolean skipBadRules,
       Optional<String> grace,
       Duration restoreTimeout) {
     requireNonNull(document, "document");
@@ -520,6 +523,9 @@ public final class KeyturnClient implements AutoCloseable {
     }
     if (allowPlaceholder) {
       query.put("allow_placeholder", "true");
+    }
+    if (skipBadRules) {
+      query.put("skip_bad_rules", "true");
     }
     grace.ifPresent(g -> query.put("grace", g));
     HttpRequest.Builder request =

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
@@ -102,18 +103,35 @@ public final class RuleService {
   }
 
   /**
-   * Everything that can be checked without touching the target: the target and hook types, the
-   * secrets the rule names (each must have a current version), the target's and hooks' own checks
-   * of their settings, then the target's defaults filled in against the current value.
+   * What {@link #set} checks of {@code rule} that does not need its secret stored yet, for a
+   * restore that must judge a rule before it writes the secret it belongs to: the target and hook
+   * types, the secrets the rule names ({@code willHaveCurrent} says whether each will have a
+   * current version once the restore is written), and the target's and hooks' own checks of their
+   * settings. What {@link #set} checks besides (the target's defaults, against the current value)
+   * can only be checked once the secret is stored.
+   *
+   * @throws KeyturnException.InvalidInput naming the setting that is wrong
    */
-  private RotationRule check(RotationRule rule) {
+  public void checkBeforeStoring(RotationRule rule, Predicate<SecretName> willHaveCurrent) {
+    requireNonNull(rule, "rule");
+    requireNonNull(willHaveCurrent, "willHaveCurrent");
+    types(rule);
+    for (String key : NAMED_BY_TARGET) {
+      named("target setting '" + key + "'", rule.target().get(key), willHaveCurrent);
+    }
+    for (HookSpec hook : rule.hooks()) {
+      for (String key : NAMED_BY_HOOK) {
+        named(hook.label() + " setting '" + key + "'", hook.settings().get(key), willHaveCurrent);
+      }
+    }
+    engine.validate(rule);
+  }
+
+  private void types(RotationRule rule) {
     if (!engine.targetTypes().contains(rule.targetType())) {
       throw new KeyturnException.InvalidInput(
           "unknown target type; this server knows "
               + String.join(", ", engine.targetTypes().stream().sorted().toList()));
-    }
-    for (String key : NAMED_BY_TARGET) {
-      named("target setting '" + key + "'", rule.target().get(key));
     }
     for (HookSpec hook : rule.hooks()) {
       if (!engine.hookTypes().contains(hook.type())) {
@@ -121,12 +139,25 @@ public final class RuleService {
             "unknown hook type; this server knows "
                 + String.join(", ", engine.hookTypes().stream().sorted().toList()));
       }
-      for (String key : NAMED_BY_HOOK) {
-        named(hook.label() + " setting '" + key + "'", hook.settings().get(key));
-      }
     }
-    engine.validate(rule);
+  }
+
+  /**
+   * Everything that can be checked without touching the target: the target and hook types, the
+   * secrets the rule names (each must have a current version), the target's and hooks' own checks
+   * of their settings, then the target's defaults filled in against the current value.
+   */
+  private RotationRule check(RotationRule rule) {
+    checkBeforeStoring(rule, this::hasCurrent);
     return engine.prepare(rule);
+  }
+
+  private boolean hasCurrent(SecretName name) {
+    try {
+      return secrets.describe(name).versions().current().isPresent();
+    } catch (KeyturnException.NotFound e) {
+      return false;
+    }
   }
 
   /** Settings of targets and hooks whose value is the name of another secret. */
@@ -134,7 +165,7 @@ public final class RuleService {
 
   private static final List<String> NAMED_BY_HOOK = List.of("signing-secret", "url-secret");
 
-  private void named(String setting, String value) {
+  private static void named(String setting, String value, Predicate<SecretName> hasCurrent) {
     if (value == null) {
       return;
     }
@@ -144,13 +175,7 @@ public final class RuleService {
     } catch (KeyturnException.InvalidInput e) {
       throw new KeyturnException.InvalidInput(setting + " is not a secret name");
     }
-    boolean current;
-    try {
-      current = secrets.describe(name).versions().current().isPresent();
-    } catch (KeyturnException.NotFound e) {
-      current = false;
-    }
-    if (!current) {
+    if (!hasCurrent.test(name)) {
       throw new KeyturnException.InvalidInput(
           setting + " names " + name + ", which has no current version; store it first");
     }

@@ -1,6 +1,7 @@
 package dev.keyturn.server;
 
 import static dev.keyturn.core.Capability.ADMIN;
+import static dev.keyturn.core.Capability.READ;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.RestoreResponse;
@@ -12,13 +13,19 @@ import dev.keyturn.backup.BackupWriter;
 import dev.keyturn.backup.Restorer;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RuleCodec;
+import dev.keyturn.core.RuleService;
+import dev.keyturn.core.SecretName;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.server.Access.Need;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -61,6 +68,7 @@ final class BackupsApi {
 
   private final BackupWriter writer;
   private final Restorer restorer;
+  private final RuleService rules;
   private final Supplier<BackupDocument.Header> header;
   private final Clock clock;
 
@@ -69,9 +77,14 @@ final class BackupsApi {
    *     (its creation time and prefix are replaced)
    */
   BackupsApi(
-      BackupWriter writer, Restorer restorer, Supplier<BackupDocument.Header> header, Clock clock) {
+      BackupWriter writer,
+      Restorer restorer,
+      RuleService rules,
+      Supplier<BackupDocument.Header> header,
+      Clock clock) {
     this.writer = requireNonNull(writer, "writer");
     this.restorer = requireNonNull(restorer, "restorer");
+    this.rules = requireNonNull(rules, "rules");
     this.header = requireNonNull(header, "header");
     this.clock = requireNonNull(clock, "clock");
   }
@@ -129,6 +142,7 @@ final class BackupsApi {
     boolean dryRun = ex.flag("dry_run");
     boolean asCurrent = ex.flag("as_current");
     boolean allowPlaceholder = ex.flag("allow_placeholder");
+    boolean skipBadRules = ex.flag("skip_bad_rules");
     Duration grace = ex.query("grace").map(g -> Durations.parse(g)).orElse(Duration.ofHours(24));
     if (grace.isNegative() || grace.isZero()) {
       throw HttpError.badRequest("grace must be positive: the present value stays as previous");
@@ -144,17 +158,25 @@ final class BackupsApi {
           allowed.addAll(checkValue(selected.get(i), allowPlaceholder).allowedPlaceholders());
         }
       }
+      String[] ruleNotes = new String[plan.size()];
+      Map<Integer, RotationRule> restoring =
+          rulesToRestore(plan, selected, skipBadRules, ruleNotes);
       int[] counts = new int[Restorer.Action.values().length];
       plan.forEach(step -> counts[step.action().ordinal()]++);
       String[] notDone = new String[plan.size()];
+      int rulesSet = 0;
       if (!dryRun) {
         apply(ex, plan, selected, grace, backup, notDone);
+        rulesSet = setRules(ex, restoring, selected, backup, notDone, ruleNotes);
       }
       List<RestoreStep> steps = new ArrayList<>(plan.size());
       for (int i = 0; i < plan.size(); i++) {
         Restorer.Step step = plan.get(i);
         boolean done = !dryRun && step.action().writes() && notDone[i] == null;
         String detail = notDone[i] == null ? step.detail() : step.detail() + "; " + notDone[i];
+        if (ruleNotes[i] != null) {
+          detail = detail + "; " + ruleNotes[i];
+        }
         steps.add(new RestoreStep(step.name().value(), step.action().wireName(), detail, done));
       }
       ex.detail =
@@ -169,6 +191,8 @@ final class BackupsApi {
               + counts[Restorer.Action.AS_CURRENT.ordinal()]
               + " changed="
               + counts[Restorer.Action.CHANGED.ordinal()]
+              + " rules="
+              + (dryRun ? restoring.size() : rulesSet)
               + (allowed.isEmpty() ? "" : " placeholder allowed " + allowed);
       return new RestoreResponse(
           backup.header().createdAt().toString(),
@@ -244,6 +268,121 @@ final class BackupsApi {
     }
   }
 
+  /**
+   * The rules that come back with the secrets the plan creates (docs/backup.md, "Rules"), by the
+   * step's index, each checked as far as it can be before anything is written ({@link
+   * RuleService#checkBeforeStoring}; the secrets it names count as present when the restore brings
+   * them back). A rule that fails refuses the whole restore, unless {@code skipBadRules}: then its
+   * secret is restored without it and the step says why.
+   */
+  private Map<Integer, RotationRule> rulesToRestore(
+      List<Restorer.Step> plan, List<BackupSecret> selected, boolean skipBadRules, String[] notes) {
+    Map<SecretName, Integer> index = new HashMap<>();
+    for (int i = 0; i < plan.size(); i++) {
+      index.put(plan.get(i).name(), i);
+    }
+    java.util.function.Predicate<SecretName> willHaveCurrent =
+        name -> {
+          Integer i = index.get(name);
+          if (i != null
+              && plan.get(i).action() != Restorer.Action.CHANGED
+              && selected.get(i).current().isPresent()) {
+            return true;
+          }
+          try {
+            return restorer.hasCurrent(name);
+          } catch (KeyturnException.NotFound e) {
+            return false;
+          }
+        };
+    Map<Integer, RotationRule> out = new java.util.TreeMap<>();
+    for (int i = 0; i < plan.size(); i++) {
+      BackupSecret secret = selected.get(i);
+      if (plan.get(i).action() != Restorer.Action.CREATE || secret.rule().isEmpty()) {
+        continue;
+      }
+      try {
+        RotationRule rule = RuleCodec.fromDocument(secret.name(), secret.rule().get());
+        if (secret.current().isEmpty()) {
+          throw new KeyturnException.InvalidInput("the backup holds no current version of it");
+        }
+        rules.checkBeforeStoring(rule, willHaveCurrent);
+        out.put(i, rule);
+      } catch (KeyturnException.InvalidInput | IllegalArgumentException e) {
+        if (!skipBadRules) {
+          throw HttpError.badRequest(
+              secret.name()
+                  + ": its rule cannot be restored: "
+                  + e.getMessage()
+                  + " (nothing was written; skip_bad_rules restores the secret without it)");
+        }
+        notes[i] = "rule not restored: " + e.getMessage();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sets each rule of {@code restoring} whose secret was written, as {@code rotation set} sets it
+   * (the rest of its checks run now, against the stored value), each in its own transaction with
+   * its {@code rule.set} record. The rule's schedule counts from when the backup says the current
+   * version was made (its recorded last rotation, or the version's time, never later than now). A
+   * rule that fails now is reported on its step and the others go on.
+   *
+   * @return how many rules were set
+   */
+  private int setRules(
+      Exchange ex,
+      Map<Integer, RotationRule> restoring,
+      List<BackupSecret> selected,
+      BackupDocument backup,
+      String[] notDone,
+      String[] notes) {
+    int set = 0;
+    for (Map.Entry<Integer, RotationRule> e : restoring.entrySet()) {
+      int i = e.getKey();
+      if (notDone[i] != null) {
+        continue;
+      }
+      BackupSecret secret = selected.get(i);
+      dev.keyturn.backup.BackupVersion current = secret.current().orElseThrow();
+      java.time.Instant made =
+          e.getValue()
+              .lastRotated()
+              .filter(l -> l.version() == current.metadata().number())
+              .map(RotationRule.LastRotated::at)
+              .orElse(current.metadata().createdAt());
+      java.time.Instant now = clock.instant();
+      // The document decides neither who set the rule nor where it may connect: the caller does.
+      RotationRule rule =
+          e.getValue().toBuilder()
+              .setByGlobalAdmin(ex.caller.holdsAdminOnEverything())
+              .lastRotated(Optional.empty())
+              .build();
+      try {
+        rules.set(
+            rule,
+            Optional.of(made.isAfter(now) ? now : made),
+            entry ->
+                List.of(
+                    new AuditEvent(
+                        clock.instant(),
+                        ex.caller.tokenId(),
+                        ex.client,
+                        "rule.set",
+                        Optional.of(secret.name().value()),
+                        Optional.empty(),
+                        "ok",
+                        "restored from backup " + backup.header().createdAt())));
+        notes[i] = "rule restored";
+        set++;
+      } catch (KeyturnException.InvalidInput | KeyturnException.NotFound failed) {
+        notes[i] = "rule not restored: " + failed.getMessage();
+      }
+    }
+    return set;
+  }
+
   /** The placeholder checks of PUT /v1/secrets on the value a step would make current. */
   private static PutChecks.Outcome checkValue(BackupSecret secret, boolean allowPlaceholder) {
     dev.keyturn.backup.BackupVersion current = secret.current().orElseThrow();
@@ -294,6 +433,10 @@ final class BackupsApi {
                       }
                       try {
                         Authorizer.check(ex.caller, new Need.Holds(ADMIN, secret.name()));
+                        for (SecretName named : ruleSecrets(secret)) {
+                          // As for PUT /v1/rules: a rule uses these on its author's behalf.
+                          Authorizer.check(ex.caller, new Need.Holds(READ, named));
+                        }
                         held[0] += secret.name().value().length();
                         for (dev.keyturn.backup.BackupVersion v : secret.versions()) {
                           held[0] += v.value().length() + PER_VERSION;
@@ -316,6 +459,39 @@ final class BackupsApi {
             throw e;
           }
         });
+  }
+
+  /**
+   * The secrets that {@code secret}'s rule names in its target and hooks (those that are names; a
+   * rule that does not read as one names none here, and is refused or skipped later).
+   */
+  static List<SecretName> ruleSecrets(BackupSecret secret) {
+    if (secret.rule().isEmpty()) {
+      return List.of();
+    }
+    RotationRule rule;
+    try {
+      rule = RuleCodec.fromDocument(secret.name(), secret.rule().get());
+    } catch (KeyturnException.InvalidInput | IllegalArgumentException e) {
+      return List.of();
+    }
+    List<Map<String, String>> places = new ArrayList<>();
+    places.add(rule.target());
+    rule.hooks().forEach(h -> places.add(h.settings()));
+    List<SecretName> out = new ArrayList<>();
+    for (Map<String, String> settings : places) {
+      for (String key : Requirements.NAMED_SECRET_SETTINGS) {
+        String value = settings.get(key);
+        if (value != null) {
+          try {
+            out.add(SecretName.of(value));
+          } catch (KeyturnException.InvalidInput e) {
+            // Not a name: the rule's check refuses it before anything is written.
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** The secrets a restore request would touch: those of its document below its ?prefix=. */

@@ -303,6 +303,8 @@ public final class KeyturnServer implements AutoCloseable {
                       new BackupsApi(
                           new BackupWriter(service, store.rotations()),
                           new Restorer(service, clock),
+                          new dev.keyturn.core.RuleService(
+                              engine, store.rotations(), service, clock, random),
                           () ->
                               new BackupDocument.Header(
                                   clock.instant(), node, rootKey.id(), auditHead(opened), ""),

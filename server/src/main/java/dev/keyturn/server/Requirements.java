@@ -158,6 +158,18 @@ final class Requirements {
     }
   }
 
+  /**
+   * A rule a restore brings back uses the secrets it names, as a rule set with PUT /v1/rules does
+   * (checked as each secret streams in, and here again for the declaration).
+   */
+  static List<Need> restoreRuleSecrets(Exchange ex) {
+    Set<Need> needs = new LinkedHashSet<>();
+    for (var secret : BackupsApi.restoreSelection(ex)) {
+      BackupsApi.ruleSecrets(secret).forEach(n -> needs.add(new Need.Holds(READ, n)));
+    }
+    return List.copyOf(needs);
+  }
+
   /** A restore needs admin on every secret of its document below its ?prefix=. */
   static List<Need> restoreNames(Exchange ex) {
     return BackupsApi.restoreSelection(ex).stream()

@@ -461,12 +461,20 @@ final class Routes {
                         "each secret it restores (?prefix=)",
                         ADMIN,
                         Access.On.NAMED,
-                        Requirements::restoreNames)),
-            "Restores a backup document (the body, up to 512 MiB): checks all of it first, then"
-                + " creates missing secrets with their versions, leaves unchanged ones, reports"
-                + " changed ones (?as_current=true makes the backup's value current, the present"
-                + " one previous for ?grace=, default 24h), one transaction per secret;"
-                + " ?dry_run=true only plans.",
+                        Requirements::restoreNames))
+                .and(
+                    new Access.Extra(
+                        "the secrets its restored rules name",
+                        READ,
+                        Access.On.NAMED,
+                        Requirements::restoreRuleSecrets)),
+            "Restores a backup document (the body, up to 512 MiB, read as a stream): checks all"
+                + " of it first, then creates missing secrets with their versions and rules"
+                + " (?skip_bad_rules=true restores a secret whose rule fails without it), leaves"
+                + " unchanged ones, reports changed ones (?as_current=true makes the backup's value"
+                + " current, the present one previous for ?grace=, default 24h;"
+                + " ?allow_placeholder=true lets a placeholder through), 64 secrets per"
+                + " transaction; ?dry_run=true only plans.",
             BackupDocumentStream.class,
             RestoreResponse.class,
             backups::restore),

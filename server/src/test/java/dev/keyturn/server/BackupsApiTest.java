@@ -6,11 +6,18 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.keyturn.api.AuditRecordInfo;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RestoreResponse;
+import dev.keyturn.api.RuleResponse;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.VersionInfo;
+import dev.keyturn.api.WireJson;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RuleCodec;
+import dev.keyturn.core.Schedule;
+import dev.keyturn.core.SecretName;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -187,22 +194,48 @@ class BackupsApiTest {
 
   /** A backup document of one-version secrets (name, value), each made by "mallory" in 2001. */
   private static byte[] document(String... nameValues) {
+    List<String> secrets = new java.util.ArrayList<>();
+    for (int i = 0; i < nameValues.length; i += 2) {
+      secrets.add(secret(nameValues[i], nameValues[i + 1]));
+    }
+    return documentOf(secrets);
+  }
+
+  private static byte[] documentOf(List<String> secrets) {
     StringBuilder doc =
         new StringBuilder(
             "{\"format\":\"keyturn-backup\",\"format_version\":1,"
                 + "\"created_at\":\"2026-01-01T00:00:00Z\",\"server_id\":\"elsewhere\","
                 + "\"root_key_id\":\"rk\",\"audit_checkpoint\":null,\"prefix\":\"\",\"secrets\":[");
-    for (int i = 0; i < nameValues.length; i += 2) {
-      doc.append(i == 0 ? "" : ",").append(secret(nameValues[i], nameValues[i + 1]));
-    }
+    doc.append(String.join(",", secrets));
     return doc.append("],\"secret_count\":")
-        .append(nameValues.length / 2)
+        .append(secrets.size())
         .append("}")
         .toString()
         .getBytes(StandardCharsets.UTF_8);
   }
 
   private static String secret(String name, String value) {
+    return secret(name, value, "2001-01-01T00:00:00Z", "null");
+  }
+
+  /** A rule document as backups hold it (RuleCodec's). */
+  private static String ruleJson(RotationRule rule) {
+    return WireJson.mapper().writeValueAsString(RuleCodec.toDocument(rule));
+  }
+
+  private static RotationRule.Builder monthly(String name) {
+    return RotationRule.builder(SecretName.of(name))
+        .generator(Generator.parse("hex:32"))
+        .schedule(
+            Optional.of(
+                new Schedule(
+                    Optional.of("30d"), Optional.empty(), Optional.empty(), Schedule.zone(null))))
+        .owner("team-restore")
+        .catchUp(true);
+  }
+
+  private static String secret(String name, String value, String createdAt, String rule) {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
     String sha;
     try {
@@ -214,8 +247,12 @@ class BackupsApiTest {
     }
     return "{\"name\":\""
         + name
-        + "\",\"rule\":null,\"versions\":[{\"version\":1,\"stage\":\"current\","
-        + "\"type\":\"string\",\"created_at\":\"2001-01-01T00:00:00Z\",\"created_by\":\"mallory\","
+        + "\",\"rule\":"
+        + rule
+        + ",\"versions\":[{\"version\":1,\"stage\":\"current\","
+        + "\"type\":\"string\",\"created_at\":\""
+        + createdAt
+        + "\",\"created_by\":\"mallory\","
         + "\"accept_until\":null,\"value\":\""
         + value
         + "\",\"sha256\":\""
@@ -261,11 +298,19 @@ class BackupsApiTest {
             KeyturnClientException.class,
             () ->
                 root.restore(
-                    doc, "rpl", false, true, false, Optional.empty(), Duration.ofSeconds(60)));
+                    doc,
+                    "rpl",
+                    false,
+                    true,
+                    false,
+                    false,
+                    Optional.empty(),
+                    Duration.ofSeconds(60)));
     int versionsAfterRefusal = root.history("rpl/app/API_KEY").versions().size();
     int newAfterRefusal = root.list("rpl/app/A_", Optional.empty()).secrets().size();
     RestoreResponse allowed =
-        root.restore(doc, "rpl", false, true, true, Optional.empty(), Duration.ofSeconds(60));
+        root.restore(
+            doc, "rpl", false, true, true, false, Optional.empty(), Duration.ofSeconds(60));
 
     assertThat(refused.status()).isEqualTo(400);
     assertThat(refused.getMessage()).contains("rpl/app/API_KEY").doesNotContain("changeme");
@@ -351,6 +396,86 @@ class BackupsApiTest {
     }
     assertThat(refusals).isNotEmpty();
     assertThat(refusals.toString()).doesNotContain(CANARY);
+  }
+
+  @Test
+  void restore_bringsBackARule_andTheSecretRotatesWhenItIsNextDue() throws Exception {
+    String name = "rrl/app/TOKEN";
+    String made = java.time.Instant.now().minus(Duration.ofDays(40)).toString();
+    // The document claims a global admin set the rule; the restoring token is not one.
+    String rule = ruleJson(monthly(name).setByGlobalAdmin(true).build());
+    KeyturnClient admin = withGrants("admin:rrl/*");
+
+    RestoreResponse done =
+        restore(admin, documentOf(List.of(secret(name, CANARY + "-rrl", made, rule))), "");
+
+    assertThat(done.steps())
+        .singleElement()
+        .satisfies(s -> assertThat(s.detail()).contains("rule restored"));
+    RuleResponse stored = root.rule(name);
+    assertThat(stored.rule().every()).isEqualTo("30d");
+    assertThat(stored.rule().owner()).isEqualTo("team-restore");
+    // Due 30 days after the backup's current version was made, so overdue, and caught up at once
+    // by the scheduler: the state after the next rotation, not the restore's echo.
+    List<VersionInfo> versions = List.of();
+    for (int i = 0; i < 300 && versions.size() < 2; i++) {
+      Thread.sleep(100);
+      versions = root.history(name).versions();
+    }
+    assertThat(versions).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(versions)
+        .filteredOn(v -> v.stage().equals("current"))
+        .extracting(VersionInfo::version)
+        .containsExactly(2);
+    assertThat(root.rule(name).nextDue()).isNotNull();
+    assertThat(java.time.Instant.parse(root.rule(name).nextDue()))
+        .isAfter(java.time.Instant.now().plus(Duration.ofDays(29)));
+  }
+
+  @Test
+  void restore_badRule_refusesTheWholeRestore_unlessSkipBadRules() {
+    String bad = ruleJson(monthly("rbr/app/B").targetType("no-such-target").build());
+    byte[] doc =
+        documentOf(
+            List.of(
+                secret("rbr/app/A", CANARY + "-a"),
+                secret("rbr/app/B", CANARY + "-b", "2001-01-01T00:00:00Z", bad)));
+
+    KeyturnClientException refused =
+        catchThrowableOfType(KeyturnClientException.class, () -> restore(root, doc, "rbr"));
+    int afterRefusal = root.list("rbr/", Optional.empty()).secrets().size();
+    RestoreResponse skipped =
+        root.restore(
+            doc, "rbr", false, false, false, true, Optional.empty(), Duration.ofSeconds(60));
+
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.getMessage()).contains("rbr/app/B").contains("rule");
+    assertThat(afterRefusal).as("nothing written").isZero();
+    assertThat(skipped.created()).isEqualTo(2);
+    assertThat(skipped.steps())
+        .filteredOn(s -> s.name().equals("rbr/app/B"))
+        .singleElement()
+        .satisfies(s -> assertThat(s.detail()).contains("rule not restored"));
+    assertThat(status(() -> root.rule("rbr/app/B"))).isEqualTo(404);
+  }
+
+  @Test
+  void restore_ruleNamingASecretTheTokenCannotRead_isRefused_andWritesNothing() {
+    String rule =
+        ruleJson(
+            monthly("rnr/app/PASSWORD")
+                .targetType("postgres")
+                .target(java.util.Map.of("admin", "rnr/ops/PG_ADMIN"))
+                .build());
+    byte[] doc =
+        documentOf(
+            List.of(secret("rnr/app/PASSWORD", CANARY + "-pw", "2001-01-01T00:00:00Z", rule)));
+    KeyturnClient appAdmin = withGrants("admin:rnr/app/*");
+
+    int status = status(() -> restore(appAdmin, doc, ""));
+
+    assertThat(status).isEqualTo(403);
+    assertThat(root.list("rnr/", Optional.empty()).secrets()).isEmpty();
   }
 
   private static RestoreResponse restore(KeyturnClient client, byte[] doc, String prefix) {
