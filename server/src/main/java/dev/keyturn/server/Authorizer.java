@@ -43,6 +43,15 @@ final class Authorizer {
     } else if (declared instanceof Subject.Lookup lookup) {
       subject = Optional.of(lookUp(caller, capability, lookup, ex));
     } else if (declared instanceof Subject.Rows rows) {
+      ex.granted =
+          name -> {
+            for (Capability c : Capability.values()) {
+              if (caller.can(c, name)) {
+                return true;
+              }
+            }
+            return false;
+          };
       java.util.List<Capability> or = rows.alternatives();
       ex.visible =
           or.isEmpty()

@@ -1,7 +1,5 @@
 package dev.keyturn.server;
 
-import static dev.keyturn.core.Capability.ADMIN;
-import static dev.keyturn.core.Capability.READ;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.RestoreResponse;
@@ -18,7 +16,6 @@ import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.RuleService;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.spi.AuditEvent;
-import dev.keyturn.server.Access.Need;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -147,7 +144,8 @@ final class BackupsApi {
     if (grace.isNegative() || grace.isZero()) {
       throw HttpError.badRequest("grace must be positive: the present value stays as previous");
     }
-    BackupDocument backup = restoreDocument(ex);
+    // Read and admitted by the route's access requirement before this handler runs.
+    BackupDocument backup = restoreDocument(ex, secret -> Requirements.admitRestored(ex, secret));
     List<BackupSecret> selected = backup.secrets();
     try {
       List<Restorer.Step> plan = restorer.plan(backup.header(), selected, asCurrent);
@@ -410,11 +408,13 @@ final class BackupsApi {
   /**
    * The restore's document, read once as it streams in: every secret is checked, and those below
    * ?prefix= are kept (the others are checked and dropped). The caller's {@code admin} is checked
-   * on each kept name as soon as its secret is read ({@link Authorizer#check}), so a token refused
-   * on one name is refused there, without the rest of the body being read. What is kept is capped
-   * at {@link #MAX_RESTORE_HELD} bytes (values plus an allowance per version).
+   * on each kept name as soon as its secret is read ({@code admit}, {@link
+   * Requirements#admitRestored}), so a token refused on one name is refused there, without the rest
+   * of the body being read. What is kept is capped at {@link #MAX_RESTORE_HELD} bytes (values plus
+   * an allowance per version).
    */
-  private static BackupDocument restoreDocument(Exchange ex) {
+  private static BackupDocument restoreDocument(
+      Exchange ex, java.util.function.Consumer<BackupSecret> admit) {
     String folder = folder(ex.query("prefix").orElse(""));
     return ex.streamedBody(
         MAX_RESTORE_BODY,
@@ -432,11 +432,7 @@ final class BackupsApi {
                         return;
                       }
                       try {
-                        Authorizer.check(ex.caller, new Need.Holds(ADMIN, secret.name()));
-                        for (SecretName named : ruleSecrets(secret)) {
-                          // As for PUT /v1/rules: a rule uses these on its author's behalf.
-                          Authorizer.check(ex.caller, new Need.Holds(READ, named));
-                        }
+                        admit.accept(secret);
                         held[0] += secret.name().value().length();
                         for (dev.keyturn.backup.BackupVersion v : secret.versions()) {
                           held[0] += v.value().length() + PER_VERSION;
@@ -462,41 +458,12 @@ final class BackupsApi {
   }
 
   /**
-   * The secrets that {@code secret}'s rule names in its target and hooks (those that are names; a
-   * rule that does not read as one names none here, and is refused or skipped later).
+   * The secrets a restore request would touch: those of its document below its ?prefix=, each
+   * passed to {@code admit} as it is read (the access requirement that refuses it there).
    */
-  static List<SecretName> ruleSecrets(BackupSecret secret) {
-    if (secret.rule().isEmpty()) {
-      return List.of();
-    }
-    RotationRule rule;
-    try {
-      rule = RuleCodec.fromDocument(secret.name(), secret.rule().get());
-    } catch (KeyturnException.InvalidInput | IllegalArgumentException e) {
-      return List.of();
-    }
-    List<Map<String, String>> places = new ArrayList<>();
-    places.add(rule.target());
-    rule.hooks().forEach(h -> places.add(h.settings()));
-    List<SecretName> out = new ArrayList<>();
-    for (Map<String, String> settings : places) {
-      for (String key : Requirements.NAMED_SECRET_SETTINGS) {
-        String value = settings.get(key);
-        if (value != null) {
-          try {
-            out.add(SecretName.of(value));
-          } catch (KeyturnException.InvalidInput e) {
-            // Not a name: the rule's check refuses it before anything is written.
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The secrets a restore request would touch: those of its document below its ?prefix=. */
-  static List<BackupSecret> restoreSelection(Exchange ex) {
-    return restoreDocument(ex).secrets();
+  static List<BackupSecret> restoreSelection(
+      Exchange ex, java.util.function.Consumer<BackupSecret> admit) {
+    return restoreDocument(ex, admit).secrets();
   }
 
   private static String folder(String raw) {

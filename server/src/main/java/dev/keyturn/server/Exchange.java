@@ -35,6 +35,16 @@ final class Exchange {
         throw new IllegalStateException("this route does not filter rows");
       };
 
+  /**
+   * Set by {@link Authorizer} for a list route: whether the caller holds any grant at all on a name
+   * (a route may count rows it does not show only where this holds, so that a token learns nothing
+   * of names it holds no grant on).
+   */
+  Predicate<String> granted =
+      name -> {
+        throw new IllegalStateException("this route does not filter rows");
+      };
+
   /** The client's address as the audit records it; set by {@link ApiHandler}. */
   String client = "-";
 

@@ -94,7 +94,7 @@ final class FingerprintsApi {
         if (!ex.visible(s.name())) {
           // Counted only where the token holds some grant: a token with none on a folder gets
           // the same answer whether or not names exist there.
-          unreadable += holdsAnyGrant(ex.caller, s.name()) ? 1 : 0;
+          unreadable += ex.granted.test(s.name().value()) ? 1 : 0;
           continue;
         }
         List<SecretValue> values;
@@ -146,16 +146,6 @@ final class FingerprintsApi {
     String wireKey = Base64.getEncoder().encodeToString(key);
     Arrays.fill(key, (byte) 0);
     return new FingerprintResponse(prefix, wireKey, out, unreadable);
-  }
-
-  private static boolean holdsAnyGrant(
-      dev.keyturn.core.Caller caller, dev.keyturn.core.SecretName name) {
-    for (dev.keyturn.core.Capability c : dev.keyturn.core.Capability.values()) {
-      if (caller.can(c, name.value())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** About the bytes one version's digests take in the answer (before base64). */

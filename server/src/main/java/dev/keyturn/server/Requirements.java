@@ -8,7 +8,10 @@ import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.StageRequest;
 import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.backup.BackupSecret;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Stage;
 import dev.keyturn.server.Access.Extra;
@@ -160,20 +163,67 @@ final class Requirements {
 
   /**
    * A rule a restore brings back uses the secrets it names, as a rule set with PUT /v1/rules does
-   * (checked as each secret streams in, and here again for the declaration).
+   * (checked as each secret streams in, {@link #admitRestored}, and declared here).
    */
   static List<Need> restoreRuleSecrets(Exchange ex) {
     Set<Need> needs = new LinkedHashSet<>();
-    for (var secret : BackupsApi.restoreSelection(ex)) {
-      BackupsApi.ruleSecrets(secret).forEach(n -> needs.add(new Need.Holds(READ, n)));
+    for (BackupSecret secret : BackupsApi.restoreSelection(ex, s -> admitRestored(ex, s))) {
+      ruleSecrets(secret).forEach(n -> needs.add(new Need.Holds(READ, n)));
     }
     return List.copyOf(needs);
   }
 
-  /** A restore needs admin on every secret of its document below its ?prefix=. */
+  /**
+   * A restore needs admin on every secret of its document below its ?prefix= (checked as each
+   * secret streams in, {@link #admitRestored}, and declared here).
+   */
   static List<Need> restoreNames(Exchange ex) {
-    return BackupsApi.restoreSelection(ex).stream()
+    return BackupsApi.restoreSelection(ex, s -> admitRestored(ex, s)).stream()
         .<Need>map(s -> new Need.Holds(ADMIN, s.name()))
         .toList();
+  }
+
+  /**
+   * Checks one secret of a restore's body as soon as it is read, before the next is: admin on its
+   * name, and read on the secrets its rule names. A refusal stops the read of the body there.
+   */
+  static void admitRestored(Exchange ex, BackupSecret secret) {
+    Authorizer.check(ex.caller, new Need.Holds(ADMIN, secret.name()));
+    for (SecretName named : ruleSecrets(secret)) {
+      Authorizer.check(ex.caller, new Need.Holds(READ, named));
+    }
+  }
+
+  /**
+   * The secrets that {@code secret}'s rule names in its target and hooks (those that are names; a
+   * rule that does not read as one names none here, and is refused or skipped later).
+   */
+  static List<SecretName> ruleSecrets(BackupSecret secret) {
+    if (secret.rule().isEmpty()) {
+      return List.of();
+    }
+    RotationRule rule;
+    try {
+      rule = RuleCodec.fromDocument(secret.name(), secret.rule().get());
+    } catch (KeyturnException.InvalidInput | IllegalArgumentException e) {
+      return List.of();
+    }
+    List<Map<String, String>> places = new ArrayList<>();
+    places.add(rule.target());
+    rule.hooks().forEach(h -> places.add(h.settings()));
+    List<SecretName> out = new ArrayList<>();
+    for (Map<String, String> settings : places) {
+      for (String key : Requirements.NAMED_SECRET_SETTINGS) {
+        String value = settings.get(key);
+        if (value != null) {
+          try {
+            out.add(SecretName.of(value));
+          } catch (KeyturnException.InvalidInput e) {
+            // Not a name: the rule's check refuses it before anything is written.
+          }
+        }
+      }
+    }
+    return out;
   }
 }

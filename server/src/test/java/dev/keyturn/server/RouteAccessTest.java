@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.core.Capability;
 import dev.keyturn.core.Grant;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RuleCodec;
+import dev.keyturn.core.SecretName;
 import dev.keyturn.server.Access.Extra;
 import dev.keyturn.server.Access.Subject;
 import java.nio.charset.StandardCharsets;
@@ -83,6 +86,24 @@ class RouteAccessTest {
           + "},{\"name\":\"{named}\",\"rule\":null,"
           + RESTORED_VERSION
           + "}],\"secret_count\":2}";
+
+  /**
+   * A backup document of the subject with a rule whose target's admin credential is the other
+   * secret (restoring it needs read on that one).
+   */
+  private static final String RESTORE_WITH_RULE =
+      RESTORE_HEADER
+          + "{\"name\":\"{name}\",\"rule\":"
+          + WireJson.mapper()
+              .writeValueAsString(
+                  RuleCodec.toDocument(
+                      RotationRule.builder(SecretName.of("rule/of/KEY"))
+                          .targetType("postgres")
+                          .target(Map.of("admin", "{named}"))
+                          .build()))
+          + ","
+          + RESTORED_VERSION
+          + "}],\"secret_count\":1}";
 
   static final Map<String, Example> EXAMPLES =
       Map.ofEntries(
@@ -185,7 +206,11 @@ class RouteAccessTest {
               new Example(
                   "?dry_run=true",
                   RESTORE_ONE,
-                  Map.of("each secret it restores (?prefix=)", new Example("", RESTORE_TWO)))));
+                  Map.of(
+                      "each secret it restores (?prefix=)",
+                      new Example("", RESTORE_TWO),
+                      "the secrets its restored rules name",
+                      new Example("?dry_run=true", RESTORE_WITH_RULE)))));
 
   @TempDir static Path dir;
   private RunningServer server;
