@@ -14,6 +14,16 @@ count=${1:-100000}
 work=$(mktemp -d)
 pids=()
 cleanup() {
+  status=$?
+  if [ "$status" -ne 0 ]; then
+    for log in "$work"/*/server.log; do
+      [ -f "$log" ] && {
+        echo "--- $log (errors, then last lines)" >&2
+        grep -E '(Exception|Error)(:| )' "$log" | grep -v '^\s*at ' | head -n 5 >&2
+        grep -v ' access ' "$log" | tail -n 8 >&2
+      }
+    done
+  fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"

@@ -120,11 +120,13 @@ public final class Restorer {
 
   private Step step(BackupSecret secret, boolean asCurrent, String age) {
     SecretName name = secret.name();
-    Optional<StoredSecret> stored;
-    try {
-      stored = Optional.of(service.describe(name));
-    } catch (KeyturnException.NotFound e) {
-      stored = Optional.empty();
+    Optional<StoredSecret> stored = Optional.empty();
+    if (service.exists(name)) {
+      try {
+        stored = Optional.of(service.describe(name));
+      } catch (KeyturnException.NotFound e) {
+        // Deleted outright between the two looks: missing, as the plan says.
+      }
     }
     if (stored.isEmpty()) {
       return create(secret);

@@ -460,6 +460,20 @@ public final class SecretService {
     return new WriteResult(after, after.versions().changesFrom(before[0]));
   }
 
+  /**
+   * Whether {@code name} exists (has versions, retired ones included): what {@link #describe} would
+   * not throw {@link KeyturnException.NotFound} for, without the cost of the exception, for callers
+   * that ask about many names (a restore's plan).
+   */
+  public boolean exists(SecretName name) {
+    requireNonNull(name, "name");
+    return store
+        .secrets()
+        .find(name)
+        .filter(secret -> !secret.versions().versions().isEmpty())
+        .isPresent();
+  }
+
   private StoredSecret find(SecretName name) {
     requireNonNull(name, "name");
     return store

@@ -145,7 +145,7 @@ final class BackupsApi {
       throw HttpError.badRequest("grace must be positive: the present value stays as previous");
     }
     // Read and admitted by the route's access requirement before this handler runs.
-    BackupDocument backup = restoreDocument(ex, secret -> Requirements.admitRestored(ex, secret));
+    Incoming backup = restoreDocument(ex, secret -> Requirements.admitRestored(ex, secret));
     List<BackupSecret> selected = backup.secrets();
     try {
       List<Restorer.Step> plan = restorer.plan(backup.header(), selected, asCurrent);
@@ -164,7 +164,7 @@ final class BackupsApi {
       String[] notDone = new String[plan.size()];
       int rulesSet = 0;
       if (!dryRun) {
-        apply(ex, plan, selected, grace, backup, notDone);
+        apply(ex, plan, selected, grace, backup, notDone, restoring.keySet());
         rulesSet = setRules(ex, restoring, selected, backup, notDone, ruleNotes);
       }
       List<RestoreStep> steps = new ArrayList<>(plan.size());
@@ -216,8 +216,9 @@ final class BackupsApi {
       List<Restorer.Step> plan,
       List<BackupSecret> selected,
       Duration grace,
-      BackupDocument backup,
-      String[] notDone) {
+      Incoming backup,
+      String[] notDone,
+      java.util.Set<Integer> keep) {
     List<Integer> writing = new ArrayList<>();
     for (int i = 0; i < plan.size(); i++) {
       if (plan.get(i).action().writes()) {
@@ -247,6 +248,13 @@ final class BackupsApi {
                     // Created or changed since the plan: left as it is, and said so.
                     notDone[i] = "not restored: " + conflict.getMessage();
                   }
+                }
+              }
+              // Written: its values are zeroed and let go, so a large restore holds less and less.
+              for (int i : batch) {
+                if (!keep.contains(i)) {
+                  selected.get(i).destroy();
+                  selected.set(i, null);
                 }
               }
             }));
@@ -333,7 +341,7 @@ final class BackupsApi {
       Exchange ex,
       Map<Integer, RotationRule> restoring,
       List<BackupSecret> selected,
-      BackupDocument backup,
+      Incoming backup,
       String[] notDone,
       String[] notes) {
     int set = 0;
@@ -393,7 +401,7 @@ final class BackupsApi {
     return PutChecks.text(secret.name(), current.value().revealUtf8(), allowPlaceholder);
   }
 
-  private AuditEvent record(Exchange ex, Restorer.Step step, int newest, BackupDocument backup) {
+  private AuditEvent record(Exchange ex, Restorer.Step step, int newest, Incoming backup) {
     return new AuditEvent(
         clock.instant(),
         ex.caller.tokenId(),
@@ -413,12 +421,12 @@ final class BackupsApi {
    * of the body being read. What is kept is capped at {@link #MAX_RESTORE_HELD} bytes (values plus
    * an allowance per version).
    */
-  private static BackupDocument restoreDocument(
+  private static Incoming restoreDocument(
       Exchange ex, java.util.function.Consumer<BackupSecret> admit) {
     String folder = folder(ex.query("prefix").orElse(""));
     return ex.streamedBody(
         MAX_RESTORE_BODY,
-        BackupDocument.class,
+        Incoming.class,
         in -> {
           List<BackupSecret> kept = new ArrayList<>();
           long[] held = {0};
@@ -449,12 +457,23 @@ final class BackupsApi {
                       }
                       kept.add(secret);
                     });
-            return new BackupDocument(summary.header(), kept);
+            return new Incoming(summary.header(), kept);
           } catch (RuntimeException e) {
             kept.forEach(BackupSecret::destroy);
             throw e;
           }
         });
+  }
+
+  /**
+   * A restore's document as the server keeps it: its header and the secrets it restores, in a list
+   * whose entries are let go (set to null) once written.
+   */
+  record Incoming(BackupDocument.Header header, List<BackupSecret> secrets) {
+    /** Zeroes every value still held. */
+    void destroy() {
+      secrets.stream().filter(java.util.Objects::nonNull).forEach(BackupSecret::destroy);
+    }
   }
 
   /**
