@@ -179,12 +179,15 @@ public final class SecretService {
    * Opens one version of {@code secret}, a metadata snapshot taken earlier (a backup lists first
    * and reads after its audit records are durable), whatever its stage.
    *
+   * <p>The secret's data key is not kept in the cache of unwrapped keys when it is not there yet: a
+   * backup opens every secret once, and would push out the keys of the secrets in use.
+   *
    * @throws KeyturnException.NotFound if the version was destroyed since the snapshot
    */
   public SecretValue open(StoredSecret secret, Version version) {
     requireNonNull(secret, "secret");
     requireNonNull(version, "version");
-    return decrypt(secret, version);
+    return decrypt(secret, version, false);
   }
 
   /**
@@ -227,7 +230,8 @@ public final class SecretService {
                   ? secret.wrappedDataKey().get()
                   : envelope.newWrappedDataKey(
                       secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
-          SecretKey dataKey = dataKey(secret, wrapped);
+          // A restore writes many secrets once each: their keys are not kept in the cache.
+          SecretKey dataKey = dataKey(secret, wrapped, false);
           List<Version> stored = new ArrayList<>(versions.size());
           Map<Integer, byte[]> ciphertexts = new java.util.HashMap<>();
           for (Version v : versions) {
@@ -490,6 +494,10 @@ public final class SecretService {
   }
 
   private SecretValue decrypt(StoredSecret secret, Version version) {
+    return decrypt(secret, version, true);
+  }
+
+  private SecretValue decrypt(StoredSecret secret, Version version, boolean remember) {
     String label = secret.name() + "#" + version.number();
     byte[] wrapped =
         secret
@@ -504,7 +512,7 @@ public final class SecretService {
     try {
       plaintext =
           envelope.openValue(
-              dataKey(secret, wrapped),
+              dataKey(secret, wrapped, remember),
               ciphertext,
               Aad.forValue(secret.id(), secret.name().value(), version.number()));
     } catch (KeyturnException.CryptoFailure e) {
@@ -517,6 +525,11 @@ public final class SecretService {
   }
 
   private SecretKey dataKey(StoredSecret secret, byte[] wrapped) {
+    return dataKey(secret, wrapped, true);
+  }
+
+  /** The unwrapped data key, from the cache if it is there; kept there only if {@code remember}. */
+  private SecretKey dataKey(StoredSecret secret, byte[] wrapped, boolean remember) {
     CachedDataKey cached = dataKeys.get(secret.id());
     if (cached != null
         && cached.name.equals(secret.name().value())
@@ -525,6 +538,9 @@ public final class SecretService {
     }
     SecretKey key =
         envelope.unwrapDataKey(wrapped, secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
+    if (!remember) {
+      return key;
+    }
     if (dataKeys.size() >= DATA_KEY_CACHE_LIMIT) {
       dataKeys.clear();
     }
