@@ -19,8 +19,8 @@ cleanup() {
     for log in "$work"/*/server.log; do
       [ -f "$log" ] && {
         echo "--- $log (errors, then last lines)" >&2
-        grep -E '(Exception|Error)(:| )' "$log" | grep -v '^\s*at ' | head -n 5 >&2
-        grep -v ' access ' "$log" | tail -n 8 >&2
+        grep -E '(Exception|Error)(:| )' "$log" | grep -v '^\s*at ' | head -n 5 >&2 || true
+        grep -v ' access ' "$log" | tail -n 8 >&2 || true
       }
     done
   fi

@@ -20,14 +20,15 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import tools.jackson.core.JsonGenerator;
 
 /**
  * Writes a backup document (see {@link BackupDocument}) as a stream: the secrets under a prefix are
  * listed first ({@link #snapshot}, metadata only, so that the caller can audit exactly what will be
- * read), then each version is decrypted, written and forgotten, one at a time. Nothing is buffered
- * whole; where the stream goes (an HTTP answer, an OpenPGP encrypting stream) is the caller's
- * choice. Thread-safe.
+ * read; or a page at a time, each audited before it is written), then each version is decrypted,
+ * written and forgotten, one at a time. Nothing is buffered whole; where the stream goes (an HTTP
+ * answer, an OpenPGP encrypting stream) is the caller's choice. Thread-safe.
  */
 public final class BackupWriter {
   private static final int BATCH = 1000;
@@ -78,9 +79,16 @@ public final class BackupWriter {
    */
   public List<Entry> snapshot(String folder, Instant now) {
     List<Entry> entries = new ArrayList<>();
+    pages(folder, now, entries::addAll);
+    return entries;
+  }
+
+  /** The snapshot of {@link #snapshot}, a page (up to 1,000 secrets) at a time, in name order. */
+  private void pages(String folder, Instant now, Consumer<List<Entry>> each) {
     Optional<String> after = Optional.empty();
     while (true) {
       List<StoredSecret> batch = service.list(folder, after, BATCH);
+      List<Entry> page = new ArrayList<>(batch.size());
       for (StoredSecret s : batch) {
         if (!folder.isEmpty() && !s.name().value().startsWith(folder + "/")) {
           continue;
@@ -90,13 +98,51 @@ public final class BackupWriter {
                 .filter(v -> v.stage() != Stage.RETIRED)
                 .toList();
         if (!live.isEmpty() && s.wrappedDataKey().isPresent()) {
-          entries.add(new Entry(s, live));
+          page.add(new Entry(s, live));
         }
       }
+      if (!page.isEmpty()) {
+        each.accept(page);
+      }
       if (batch.size() < BATCH) {
-        return entries;
+        return;
       }
       after = Optional.of(batch.get(batch.size() - 1).name().value());
+    }
+  }
+
+  /**
+   * Writes the document of the secrets below {@code folder} (every one for "") to {@code out} (left
+   * open) without holding their list: a page is listed as {@link #snapshot} would list it, handed
+   * to {@code beforePage} (which audits the reads it will make; if it throws, nothing of the page
+   * is written and the document stays unfinished), then written, one value at a time.
+   *
+   * @throws KeyturnException.NotFound if a version was destroyed after its page was listed; the
+   *     document is then left unfinished, which every reader refuses
+   */
+  public void write(
+      OutputStream out,
+      BackupDocument.Header header,
+      String folder,
+      Instant now,
+      Consumer<List<Entry>> beforePage) {
+    requireNonNull(out, "out");
+    requireNonNull(header, "header");
+    requireNonNull(beforePage, "beforePage");
+    try (JsonGenerator json = BackupJson.MAPPER.createGenerator(out)) {
+      start(json, header);
+      int[] count = {0};
+      pages(
+          folder,
+          now,
+          page -> {
+            beforePage.accept(page);
+            for (Entry entry : page) {
+              secret(json, entry);
+            }
+            count[0] += page.size();
+          });
+      end(json, count[0]);
     }
   }
 

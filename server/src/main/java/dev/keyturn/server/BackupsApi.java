@@ -16,6 +16,7 @@ import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.RuleService;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.spi.AuditEvent;
+import dev.keyturn.core.spi.AuditLog;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -35,13 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /v1/backups} streams the backup document of a folder (docs/backup.md): the secrets
- * are listed first and each one is audited as a read of the versions the document will hold; once
- * those records are durable the values are decrypted and written one at a time, on a thread of the
- * stream's own. The caller encrypts what it receives (the server never sees its passphrase), so the
- * document is in the clear only on the wire, as every read is. {@code POST /v1/restores} takes a
- * document, checks all of it and the caller's {@code admin} on every name in it before writing
- * anything, and then restores it one secret per transaction ({@link Restorer}).
+ * {@code POST /v1/backups} streams the backup document of a folder (docs/backup.md), a page of
+ * secrets at a time on a thread of the stream's own: each page is listed, each version it will hold
+ * is audited as a read of that version, and once those records are durable its values are decrypted
+ * and written one at a time. The caller encrypts what it receives (the server never sees its
+ * passphrase), so the document is in the clear only on the wire, as every read is. {@code POST
+ * /v1/restores} takes a document, checks all of it and the caller's {@code admin} on every name in
+ * it before writing anything, and then restores it one secret per transaction ({@link Restorer}).
  */
 final class BackupsApi {
   private static final Logger log = LoggerFactory.getLogger(BackupsApi.class);
@@ -66,6 +66,7 @@ final class BackupsApi {
   private final BackupWriter writer;
   private final Restorer restorer;
   private final RuleService rules;
+  private final AuditLog audit;
   private final Supplier<BackupDocument.Header> header;
   private final Clock clock;
 
@@ -77,8 +78,10 @@ final class BackupsApi {
       BackupWriter writer,
       Restorer restorer,
       RuleService rules,
+      AuditLog audit,
       Supplier<BackupDocument.Header> header,
       Clock clock) {
+    this.audit = requireNonNull(audit, "audit");
     this.writer = requireNonNull(writer, "writer");
     this.restorer = requireNonNull(restorer, "restorer");
     this.rules = requireNonNull(rules, "rules");
@@ -88,20 +91,7 @@ final class BackupsApi {
 
   Streamed backup(Exchange ex) {
     String folder = folder(ex.query("prefix").orElse(""));
-    List<BackupWriter.Entry> entries = writer.snapshot(folder, clock.instant());
-    int versions = 0;
-    for (BackupWriter.Entry e : entries) {
-      versions += e.versions().size();
-      ex.reads.add(
-          new Exchange.Read(
-              e.name(),
-              e.versions().get(e.versions().size() - 1).number(),
-              "backup versions "
-                  + e.versions().stream()
-                      .map(v -> String.valueOf(v.number()))
-                      .collect(Collectors.joining(","))));
-    }
-    ex.detail = "prefix=" + folder + " secrets=" + entries.size() + " versions=" + versions;
+    ex.detail = "prefix=" + folder;
     BackupDocument.Header base = header.get();
     BackupDocument.Header made =
         new BackupDocument.Header(
@@ -119,8 +109,16 @@ final class BackupsApi {
         Thread.ofVirtual()
             .name("backup-stream")
             .start(() -> {
+              String requestId = response.getHeaders().get(RequestIds.HEADER);
               try (OutputStream out = Content.Sink.asOutputStream(response)) {
-                writer.write(out, made, entries);
+                // Page by page: each page's reads are durable in the audit log before its first
+                // value is written (DESIGN invariant 6), and one page is held at a time.
+                writer.write(
+                    out,
+                    made,
+                    folder,
+                    made.createdAt(),
+                    page -> audit.append(reads(ex, page, requestId)));
                 callback.succeeded();
               } catch (Throwable e) {
                 // The document stays unfinished, which every reader refuses.
@@ -133,6 +131,26 @@ final class BackupsApi {
       @Override
       public void abandon() {}
     };
+  }
+
+  /** One {@code secret.read} record per version a page of the backup holds. */
+  private List<AuditEvent> reads(Exchange ex, List<BackupWriter.Entry> page, String requestId) {
+    List<AuditEvent> events = new ArrayList<>();
+    for (BackupWriter.Entry e : page) {
+      for (dev.keyturn.core.Version v : e.versions()) {
+        events.add(
+            new AuditEvent(
+                clock.instant(),
+                ex.caller.tokenId(),
+                ex.client,
+                "secret.read",
+                Optional.of(e.name().value()),
+                Optional.of(v.number()),
+                "ok",
+                "backup request=" + requestId));
+      }
+    }
+    return events;
   }
 
   RestoreResponse restore(Exchange ex) {

@@ -305,6 +305,7 @@ public final class KeyturnServer implements AutoCloseable {
                           new Restorer(service, clock),
                           new dev.keyturn.core.RuleService(
                               engine, store.rotations(), service, clock, random),
+                          audit,
                           () ->
                               new BackupDocument.Header(
                                   clock.instant(), node, rootKey.id(), auditHead(opened), ""),

@@ -54,6 +54,7 @@ final class RouteTables {
                 new dev.keyturn.backup.BackupWriter(service, store.rotations()),
                 new dev.keyturn.backup.Restorer(service, clock),
                 new dev.keyturn.core.RuleService(engine, store.rotations(), service, clock, random),
+                audit,
                 () ->
                     new dev.keyturn.backup.BackupDocument.Header(
                         clock.instant(), "node-test", root.id(), java.util.Optional.empty(), ""),
