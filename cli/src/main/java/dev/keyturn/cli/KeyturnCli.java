@@ -68,6 +68,7 @@ public final class KeyturnCli implements Runnable {
           FernetCommand.class,
           JwtCommand.class,
           RootKeyCommand.class,
+          SealCommand.class,
           UnsealCommand.class,
           HelpCommand.class);
 

@@ -124,6 +124,14 @@ public final class KeyturnClient implements AutoCloseable {
         dev.keyturn.api.SealStatus.class);
   }
 
+  /**
+   * Seals the server ({@code POST /v1/seal}, {@code admin:*}): it drops its root key and every data
+   * key from memory until unsealed.
+   */
+  public dev.keyturn.api.SealResponse seal() {
+    return send("POST", "/v1/seal", null, dev.keyturn.api.SealResponse.class);
+  }
+
   public WhoAmIResponse whoami() {
     return send("GET", "/v1/whoami", null, WhoAmIResponse.class);
   }

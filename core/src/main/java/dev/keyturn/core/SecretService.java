@@ -548,5 +548,14 @@ public final class SecretService {
     return key;
   }
 
+  /**
+   * Forgets every unwrapped data key (for {@code seal}): the cache is emptied, so no live object of
+   * this service holds one. Reads after this unwrap again, and throw once the envelope's root key
+   * is destroyed.
+   */
+  public void dropKeys() {
+    dataKeys.clear();
+  }
+
   private record CachedDataKey(String name, byte[] wrapped, SecretKey key) {}
 }

@@ -16,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit log of a server started sealed: the audit chain's key comes from the root key, so until
- * the server opens, events (refusals of the HTTP layer) are held in memory, at most {@link
- * #MAX_HELD} of them (the rest are counted and logged), and appended to the real log when it opens,
- * before anything else. Thread-safe.
+ * The audit log of the HTTP layer, in front of the real one: the audit chain's key comes from the
+ * root key, so while the server is sealed (a sealed start, or after {@code seal}), events (refusals
+ * of the HTTP layer) are held in memory, at most {@link #MAX_HELD} of them (the rest are counted
+ * and logged), and appended to the real log when it opens, before anything else. Thread-safe.
  */
 final class HeldAuditLog implements AuditLog {
   private static final Logger log = LoggerFactory.getLogger(HeldAuditLog.class);
@@ -45,6 +45,12 @@ final class HeldAuditLog implements AuditLog {
       log.warn(
           "{} audit events of the sealed period were not kept (more than {})", dropped, MAX_HELD);
     }
+  }
+
+  /** Holds events again from now on (the real log is being closed by {@code seal}). */
+  synchronized void hold() {
+    open = null;
+    dropped = 0;
   }
 
   @Override

@@ -29,6 +29,7 @@ import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RotationListResponse;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.RuleResponse;
+import dev.keyturn.api.SealResponse;
 import dev.keyturn.api.SecretListResponse;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.SetupResponse;
@@ -103,7 +104,8 @@ final class Routes {
       WatchApi watch,
       JwksApi jwks,
       BackupsApi backups,
-      ConsumersApi consumers) {
+      ConsumersApi consumers,
+      SealApi seal) {
     return List.of(
         new Route(
             "GET",
@@ -478,6 +480,18 @@ final class Routes {
             BackupDocumentStream.class,
             RestoreResponse.class,
             backups::restore),
+        new Route(
+            "POST",
+            "/v1/seal",
+            Tail.NONE,
+            "server.seal",
+            Access.needs(ADMIN, EVERYTHING),
+            "Seals the server: drops the root key and every key unwrapped with it from memory;"
+                + " every route but health and unseal answers 503 sealed until K shares unseal it"
+                + " (a server started without --unseal-shares opens only by a restart).",
+            null,
+            SealResponse.class,
+            seal::seal),
         new Route(
             "GET",
             "/v1/audit/verify",

@@ -23,11 +23,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * In front of the API of a server started sealed: until {@link #open}, {@code GET /v1/health}
- * answers {@code "status": "sealed"}, {@code POST /v1/unseal} takes a share ({@link Unsealer}), and
- * every other request gets 503 {@code sealed}. Once open, {@code POST /v1/unseal} says so and every
- * other request goes to the API. Shares are never logged; a submission is logged with its client
- * address and outcome only.
+ * In front of the API: while sealed (from a sealed start until {@link #open}, and from {@link
+ * #seal} until the next {@link #open}), {@code GET /v1/health} answers {@code "status": "sealed"},
+ * {@code POST /v1/unseal} takes a share ({@link Unsealer}), and every other request gets 503 {@code
+ * sealed}. Once open, {@code POST /v1/unseal} says so and every other request goes to the API; the
+ * requests in flight are counted, so that {@code seal} can wait for them before it zeroes the keys
+ * they use. A server sealed without {@code --unseal-shares} answers {@code POST /v1/unseal} with
+ * 409: it opens only by a restart with its root key. Shares are never logged; a submission is
+ * logged with its client address and outcome only.
  */
 final class SealGate extends Handler.Wrapper {
   private static final Logger log = LoggerFactory.getLogger(SealGate.class);
@@ -35,16 +38,18 @@ final class SealGate extends Handler.Wrapper {
   private static final int MAX_BODY = 4096;
   private static final int OPENING = 120;
 
-  private final Unsealer unsealer;
   private final TrustedProxies proxies;
-  private final java.util.concurrent.CompletableFuture<Void> opened =
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private volatile Unsealer unsealer;
+  private volatile java.util.concurrent.CompletableFuture<Void> opened =
       new java.util.concurrent.CompletableFuture<>();
   private volatile boolean open;
 
-  SealGate(Unsealer unsealer, TrustedProxies proxies) {
+  /** A gate that is sealed, with no share asked for yet: {@link #seal} or {@link #open} it. */
+  SealGate(TrustedProxies proxies) {
     // Dynamic: the API handler is set while the server runs.
     super(true);
-    this.unsealer = requireNonNull(unsealer, "unsealer");
     this.proxies = requireNonNull(proxies, "proxies");
   }
 
@@ -53,6 +58,43 @@ final class SealGate extends Handler.Wrapper {
     setHandler(api);
     open = true;
     opened.complete(null);
+  }
+
+  /**
+   * Seals: from now on only health and unseal are answered, and {@code unsealer} (none for a server
+   * that cannot be unsealed with shares) takes the shares. Requests already let through finish.
+   */
+  synchronized void seal(java.util.Optional<Unsealer> unsealer) {
+    this.unsealer = unsealer.orElse(null);
+    this.opened = new java.util.concurrent.CompletableFuture<>();
+    open = false;
+  }
+
+  /** Drops the API handler (once sealed and drained, so nothing keeps the old API reachable). */
+  void forgetApi() {
+    if (!open) {
+      setHandler((Handler) null);
+    }
+  }
+
+  /** Tells an unseal waiting for the server to open that it will not open this time. */
+  void failOpening(Throwable why) {
+    opened.completeExceptionally(why);
+  }
+
+  /**
+   * Waits until at most {@code allowed} requests let through to the API are still being served, or
+   * {@code max} has passed; true when they drained.
+   */
+  boolean awaitDrained(int allowed, java.time.Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (inFlight.get() > allowed) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
   }
 
   @Override
@@ -68,7 +110,7 @@ final class SealGate extends Handler.Wrapper {
       return true;
     }
     if (open) {
-      return super.handle(request, response, callback);
+      return let(request, response, callback);
     }
     if ("/v1/health".equals(path) && request.getMethod().equals("GET")) {
       send(response, callback, 200, json(new HealthResponse("sealed", KeyturnVersion.get())));
@@ -84,24 +126,78 @@ final class SealGate extends Handler.Wrapper {
     return true;
   }
 
+  /** Serves a request through the API, counted as in flight until its answer completes. */
+  private boolean let(Request request, Response response, Callback callback) throws Exception {
+    inFlight.incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable end =
+        () -> {
+          if (done.compareAndSet(false, true)) {
+            inFlight.decrementAndGet();
+          }
+        };
+    Callback counted =
+        new Callback() {
+          @Override
+          public void succeeded() {
+            end.run();
+            callback.succeeded();
+          }
+
+          @Override
+          public void failed(Throwable x) {
+            end.run();
+            callback.failed(x);
+          }
+
+          @Override
+          public InvocationType getInvocationType() {
+            return callback.getInvocationType();
+          }
+        };
+    boolean handled = false;
+    try {
+      handled = super.handle(request, response, counted);
+      return handled;
+    } finally {
+      if (!handled) {
+        end.run();
+      }
+    }
+  }
+
   private void unseal(Request request, Response response, Callback callback) {
     String client = proxies.client(request);
     byte[] body = null;
     try {
+      Unsealer shares = unsealer;
+      java.util.concurrent.CompletableFuture<Void> opening = opened;
       if (open) {
-        send(response, callback, 200, json(status(unsealer.progress())));
+        send(
+            response,
+            callback,
+            200,
+            json(new SealStatus(false, 0, shares == null ? 0 : shares.threshold())));
         return;
+      }
+      if (shares == null) {
+        throw new HttpError.ApiException(
+            409,
+            ErrorCodes.CONFLICT,
+            "this server was sealed but was not started with --unseal-shares: restart it with its"
+                + " root key to open it");
       }
       body = readBody(request);
       UnsealRequest parsed = JsonBody.parse(body, UnsealRequest.class);
       if (parsed.share() == null) {
         throw new KeyturnException.InvalidInput("the body is {\"share\": \"INDEX-HEX\"}");
       }
-      Unsealer.Progress progress = unsealer.submit(client, parsed.share());
+      Unsealer.Progress progress = shares.submit(client, parsed.share());
       if (!progress.sealed()) {
         // Answer once the server is open, so that the next request is served.
         try {
-          opened.get(OPENING, java.util.concurrent.TimeUnit.SECONDS);
+          opening.get(OPENING, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
           throw new HttpError.ApiException(
               503, ErrorCodes.UNAVAILABLE, "the root key is rebuilt; the server is still opening");

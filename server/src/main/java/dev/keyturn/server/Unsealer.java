@@ -95,6 +95,10 @@ final class Unsealer {
     return capacity;
   }
 
+  int threshold() {
+    return threshold;
+  }
+
   /** Completes with the root key once some {@code threshold} shares rebuild it. */
   CompletableFuture<RootKey> opened() {
     return opened;

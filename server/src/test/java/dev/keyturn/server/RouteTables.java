@@ -59,7 +59,10 @@ final class RouteTables {
                     new dev.keyturn.backup.BackupDocument.Header(
                         clock.instant(), "node-test", root.id(), java.util.Optional.empty(), ""),
                 clock),
-            new ConsumersApi(store, service, clock)));
+            new ConsumersApi(store, service, clock),
+            new SealApi(() -> {
+              throw new IllegalStateException("the offline route table does not seal");
+            })));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

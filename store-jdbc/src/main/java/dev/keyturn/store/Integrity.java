@@ -64,6 +64,14 @@ final class Integrity {
     return macs != null;
   }
 
+  /** Zeroes the metadata key (the store is closing: {@code seal} or shutdown). */
+  void destroy() {
+    RowMacs m = macs;
+    if (m != null) {
+      m.destroy();
+    }
+  }
+
   RowMacs macs() {
     return macs;
   }

@@ -75,7 +75,13 @@ final class IntegrityMigration {
       throw new KeyturnException.IntegrityFailure("audit log", why);
     }
     boolean migrated = ledger.migratedAt().isPresent() || migrateRecordExists();
-    RowMacs macs = new RowMacs(metadataKey(envelope, migrated));
+    byte[] metadataKey = metadataKey(envelope, migrated);
+    RowMacs macs;
+    try {
+      macs = new RowMacs(metadataKey);
+    } finally {
+      Arrays.fill(metadataKey, (byte) 0);
+    }
     if (!migrated) {
       pooled.write(c -> migrate(c, envelope, macs));
     }

@@ -289,6 +289,8 @@ public final class JdbcStore implements Store {
   public void close() {
     checkpointer.ifPresent(WalCheckpointer::close);
     dataSource.close();
+    // The metadata key is zeroed with the store: nothing reads a row through it any more.
+    integrity.destroy();
   }
 
   private <T> T transaction(Jdbc.Work<T> work) {

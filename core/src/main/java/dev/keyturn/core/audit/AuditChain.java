@@ -39,8 +39,12 @@ public final class AuditChain {
 
   private final String sealingKeyId;
   private final Map<String, byte[]> keys = new LinkedHashMap<>();
-  private final ThreadLocal<Map<String, Mac>> macs =
-      ThreadLocal.withInitial(java.util.HashMap::new);
+
+  /** This chain's own Mac objects per key id (not thread locals, which would outlive it). */
+  private final Map<String, java.util.concurrent.ConcurrentLinkedQueue<Mac>> macs =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private volatile boolean destroyed;
 
   /** A chain that seals with the key derived from {@code current} and verifies with all. */
   public AuditChain(RootKey current, RootKey... older) {
@@ -111,21 +115,36 @@ public final class AuditChain {
                 e.result(),
                 e.detail(),
                 Generations.encode(e.generations()));
-    Mac mac =
-        macs.get()
-            .computeIfAbsent(
-                keyId,
-                id -> {
-                  try {
-                    Mac m = Mac.getInstance("HmacSHA256");
-                    m.init(new SecretKeySpec(keys.get(id), "HmacSHA256"));
-                    return m;
-                  } catch (GeneralSecurityException ex) {
-                    throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", ex);
-                  }
-                });
+    java.util.concurrent.ConcurrentLinkedQueue<Mac> pool =
+        macs.computeIfAbsent(keyId, id -> new java.util.concurrent.ConcurrentLinkedQueue<>());
+    Mac mac = pool.poll();
+    if (mac == null) {
+      if (destroyed) {
+        throw new KeyturnException.Unavailable("the audit chain key was dropped from memory", null);
+      }
+      try {
+        mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(keys.get(keyId), "HmacSHA256"));
+      } catch (GeneralSecurityException ex) {
+        throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", ex);
+      }
+    }
     mac.update(previous);
-    return mac.doFinal(fields);
+    byte[] out = mac.doFinal(fields);
+    if (!destroyed) {
+      pool.offer(mac);
+    }
+    return out;
+  }
+
+  /**
+   * Zeroes the chain's keys and drops its Mac objects (for {@code seal}); sealing or verifying
+   * afterwards throws {@link KeyturnException.Unavailable}.
+   */
+  public void destroy() {
+    destroyed = true;
+    keys.values().forEach(k -> java.util.Arrays.fill(k, (byte) 0));
+    macs.clear();
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {

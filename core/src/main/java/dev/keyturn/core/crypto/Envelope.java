@@ -33,7 +33,10 @@ import javax.crypto.spec.SecretKeySpec;
  * The header (format, key id) is authenticated together with the caller's associated data (see
  * {@link Aad}), so a flipped bit anywhere, or a ciphertext moved to another row, fails to open.
  *
- * <p>Thread-safe. Never logs or puts key or plaintext bytes in exception messages.
+ * <p>Thread-safe. Never logs or puts key or plaintext bytes in exception messages. {@link #destroy}
+ * zeroes the root key; the cipher objects (which keep a copy of the last key they were given) are
+ * this envelope's own, never shared with other envelopes or kept by threads, so once the envelope
+ * is dropped no live object holds a key it used.
  */
 public final class Envelope {
   public static final byte FORMAT = 1;
@@ -41,17 +44,13 @@ public final class Envelope {
   private static final int TAG_BITS = 128;
 
   /**
-   * One cipher object per thread, re-initialized for every operation (a fresh nonce each time):
-   * creating a Cipher and expanding the key dominated the cost of small values.
+   * Cipher objects reused across operations, re-initialized for every one (a fresh nonce each
+   * time): creating a Cipher and expanding the key dominated the cost of small values. A pool of
+   * this envelope's (not thread locals, which would outlive it on the server's threads holding the
+   * last key each cipher saw).
    */
-  private static final ThreadLocal<Cipher> CIPHERS =
-      ThreadLocal.withInitial(() -> {
-        try {
-          return Cipher.getInstance("AES/GCM/NoPadding");
-        } catch (GeneralSecurityException e) {
-          throw new KeyturnException.CryptoFailure("AES-GCM is not available", e);
-        }
-      });
+  private final java.util.concurrent.ConcurrentLinkedQueue<Cipher> ciphers =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   private final RootKey rootKey;
   private final SecureRandom random;
@@ -152,6 +151,22 @@ public final class Envelope {
     }
   }
 
+  /**
+   * Zeroes the root key and drops the pooled ciphers (and the key copies they keep); every later
+   * wrap or unwrap throws {@link KeyturnException.Unavailable}. Values sealed under data keys
+   * already unwrapped are the caller's to drop (their keys live in {@code SecretKey} objects).
+   */
+  public void destroy() {
+    rootKey.destroy();
+    ciphers.clear();
+  }
+
+  /** A cipher of the pool, or a new one; a cipher that threw is not given back. */
+  private Cipher borrow() throws GeneralSecurityException {
+    Cipher cipher = ciphers.poll();
+    return cipher != null ? cipher : Cipher.getInstance("AES/GCM/NoPadding");
+  }
+
   /** The key id named in a ciphertext's header. */
   public static String keyId(byte[] ciphertext) {
     if (ciphertext.length < 2 || ciphertext[0] != FORMAT) {
@@ -170,7 +185,7 @@ public final class Envelope {
     byte[] nonce = new byte[NONCE];
     random.nextBytes(nonce);
     try {
-      Cipher cipher = CIPHERS.get();
+      Cipher cipher = borrow();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       ByteBuffer out =
           ByteBuffer.allocate(2 + id.length + NONCE + cipher.getOutputSize(plaintext.length));
@@ -178,22 +193,26 @@ public final class Envelope {
       cipher.updateAAD(out.array(), 0, 2 + id.length);
       cipher.updateAAD(aad);
       cipher.doFinal(ByteBuffer.wrap(plaintext), out);
+      ciphers.offer(cipher);
       return out.array();
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("AES-GCM encryption failed", e);
     }
   }
 
-  private static byte[] open(SecretKey key, byte[] ciphertext, byte[] aad) {
+  private byte[] open(SecretKey key, byte[] ciphertext, byte[] aad) {
     String keyId = keyId(ciphertext);
     int header = 2 + keyId.length();
     try {
-      Cipher cipher = CIPHERS.get();
+      Cipher cipher = borrow();
       cipher.init(
           Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, header, NONCE));
       cipher.updateAAD(ciphertext, 0, header);
       cipher.updateAAD(aad);
-      return cipher.doFinal(ciphertext, header + NONCE, ciphertext.length - header - NONCE);
+      byte[] plaintext =
+          cipher.doFinal(ciphertext, header + NONCE, ciphertext.length - header - NONCE);
+      ciphers.offer(cipher);
+      return plaintext;
     } catch (AEADBadTagException e) {
       throw new KeyturnException.CryptoFailure(
           "ciphertext does not authenticate (wrong key, wrong row, or tampered data)");

@@ -18,12 +18,17 @@ import javax.crypto.spec.SecretKeySpec;
  * The key that wraps every data key: 32 random bytes, written as one line of standard base64. Its
  * {@link #id()} ({@code rk-} and 16 hex digits of a hash) names it in ciphertexts and in the store,
  * so a store can tell a wrong key from a missing one. {@code toString} never shows the key.
+ *
+ * <p>Thread-safe. {@link #destroy} zeroes the bytes; from then on every use of the key throws
+ * {@link KeyturnException.Unavailable}, never computes with the zeroed bytes (a data key wrapped
+ * under zeroes would be readable by anyone).
  */
 public final class RootKey {
   public static final int LENGTH = 32;
 
   private final byte[] key;
   private final String id;
+  private boolean destroyed;
 
   private RootKey(byte[] key) {
     if (key.length != LENGTH) {
@@ -55,7 +60,8 @@ public final class RootKey {
   }
 
   /** The file form: base64 and a newline. */
-  public String toBase64Line() {
+  public synchronized String toBase64Line() {
+    checkLive();
     return Base64.getEncoder().encodeToString(key) + "\n";
   }
 
@@ -65,7 +71,11 @@ public final class RootKey {
    * ssss-combine -t K} prints the line a root key file holds.
    */
   public List<String> split(int shares, int threshold, SecureRandom random) {
-    byte[] text = Base64.getEncoder().encode(key);
+    byte[] text;
+    synchronized (this) {
+      checkLive();
+      text = Base64.getEncoder().encode(key);
+    }
     try {
       return Shamir.split(text, shares, threshold, random);
     } finally {
@@ -105,7 +115,8 @@ public final class RootKey {
   }
 
   /** A 32-byte subkey for one purpose (HMAC-SHA256 of the label under the root key). */
-  public byte[] derive(String label) {
+  public synchronized byte[] derive(String label) {
+    checkLive();
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -115,17 +126,42 @@ public final class RootKey {
     }
   }
 
-  SecretKeySpec aesKey() {
+  synchronized SecretKeySpec aesKey() {
+    checkLive();
     return new SecretKeySpec(key, "AES");
   }
 
   public boolean sameAs(RootKey other) {
-    return MessageDigest.isEqual(key, other.key);
+    byte[] theirs;
+    synchronized (other) {
+      other.checkLive();
+      theirs = other.key.clone();
+    }
+    try {
+      synchronized (this) {
+        checkLive();
+        return MessageDigest.isEqual(key, theirs);
+      }
+    } finally {
+      Arrays.fill(theirs, (byte) 0);
+    }
   }
 
-  /** Zeroes the key bytes held by this object. */
-  public void destroy() {
+  /** Zeroes the key bytes held by this object; every later use throws. */
+  public synchronized void destroy() {
     Arrays.fill(key, (byte) 0);
+    destroyed = true;
+  }
+
+  /** Whether {@link #destroy} was called. */
+  public synchronized boolean destroyed() {
+    return destroyed;
+  }
+
+  private void checkLive() {
+    if (destroyed) {
+      throw new KeyturnException.Unavailable("the root key was dropped from memory (sealed)", null);
+    }
   }
 
   @Override

@@ -32,23 +32,35 @@ public final class RowMacs {
   public static final int KEY_LENGTH = 32;
 
   private final byte[] key;
-  private final ThreadLocal<Mac> macs;
+
+  /** This object's own Mac objects (not thread locals, which would outlive it on the threads). */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Mac> macs =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private volatile boolean destroyed;
 
   public RowMacs(byte[] key) {
     if (key.length != KEY_LENGTH) {
       throw new KeyturnException.CryptoFailure("the metadata key is not " + KEY_LENGTH + " bytes");
     }
     this.key = key.clone();
-    this.macs =
-        ThreadLocal.withInitial(() -> {
-          try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(this.key, "HmacSHA256"));
-            return mac;
-          } catch (GeneralSecurityException e) {
-            throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
-          }
-        });
+  }
+
+  private Mac borrow() {
+    Mac mac = macs.poll();
+    if (mac != null) {
+      return mac;
+    }
+    if (destroyed) {
+      throw new KeyturnException.Unavailable("the metadata key was dropped from memory", null);
+    }
+    try {
+      mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(this.key, "HmacSHA256"));
+      return mac;
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
+    }
   }
 
   /** One version row. */
@@ -231,9 +243,11 @@ public final class RowMacs {
     return expected != null && actual != null && MessageDigest.isEqual(expected, actual);
   }
 
-  /** Zeroes the key held by this object. */
+  /** Zeroes the key held by this object and drops its Mac objects; later MACs throw. */
   public void destroy() {
+    destroyed = true;
     Arrays.fill(key, (byte) 0);
+    macs.clear();
   }
 
   @Override
@@ -242,7 +256,12 @@ public final class RowMacs {
   }
 
   private byte[] mac(List<String> fields) {
-    return macs.get().doFinal(Aad.of(fields.toArray(String[]::new)));
+    Mac mac = borrow();
+    byte[] out = mac.doFinal(Aad.of(fields.toArray(String[]::new)));
+    if (!destroyed) {
+      macs.offer(mac);
+    }
+    return out;
   }
 
   private static void optional(List<String> fields, Optional<String> value) {
