@@ -6,7 +6,6 @@ import dev.keyturn.api.ErrorCodes;
 import dev.keyturn.api.ErrorResponse;
 import dev.keyturn.api.HealthResponse;
 import dev.keyturn.api.SealStatus;
-import dev.keyturn.api.UnsealRequest;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.KeyturnVersion;
@@ -189,11 +188,7 @@ final class SealGate extends Handler.Wrapper {
                 + " root key to open it");
       }
       body = readBody(request);
-      UnsealRequest parsed = JsonBody.parse(body, UnsealRequest.class);
-      if (parsed.share() == null) {
-        throw new KeyturnException.InvalidInput("the body is {\"share\": \"INDEX-HEX\"}");
-      }
-      Unsealer.Progress progress = shares.submit(client, parsed.share());
+      Unsealer.Progress progress = shares.submit(client, share(body));
       if (!progress.sealed()) {
         // Answer once the server is open, so that the next request is served.
         try {
@@ -228,6 +223,104 @@ final class SealGate extends Handler.Wrapper {
       if (body != null) {
         Arrays.fill(body, (byte) 0);
       }
+    }
+  }
+
+  /**
+   * The share in a body {@code {"share": "INDEX-HEX"}}, read straight from the bytes (which the
+   * caller zeroes): no String, which could not be zeroed, ever holds it. Only that one member, a
+   * string of printable ASCII without escapes, and white space around the tokens are accepted.
+   *
+   * @throws KeyturnException.InvalidInput for any other body (never quoted)
+   */
+  static dev.keyturn.core.crypto.Shamir.Share share(byte[] body) {
+    int[] at = {0};
+    skipSpace(body, at);
+    expect(body, at, '{');
+    skipSpace(body, at);
+    for (byte b : "\"share\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
+      expect(body, at, (char) b);
+    }
+    skipSpace(body, at);
+    expect(body, at, ':');
+    skipSpace(body, at);
+    expect(body, at, '"');
+    int start = at[0];
+    while (at[0] < body.length && body[at[0]] != '"') {
+      byte b = body[at[0]];
+      if (b < 0x20 || b > 0x7e || b == '\\') {
+        throw notAShare();
+      }
+      at[0]++;
+    }
+    int end = at[0];
+    expect(body, at, '"');
+    skipSpace(body, at);
+    expect(body, at, '}');
+    skipSpace(body, at);
+    if (at[0] != body.length) {
+      throw notAShare();
+    }
+    return dev.keyturn.core.crypto.Shamir.Share.parse(new AsciiView(body, start, end));
+  }
+
+  private static void skipSpace(byte[] body, int[] at) {
+    while (at[0] < body.length
+        && (body[at[0]] == ' '
+            || body[at[0]] == '\t'
+            || body[at[0]] == '\n'
+            || body[at[0]] == '\r')) {
+      at[0]++;
+    }
+  }
+
+  private static void expect(byte[] body, int[] at, char c) {
+    if (at[0] >= body.length || body[at[0]] != c) {
+      throw notAShare();
+    }
+    at[0]++;
+  }
+
+  private static KeyturnException.InvalidInput notAShare() {
+    return new KeyturnException.InvalidInput("the body is {\"share\": \"INDEX-HEX\"}");
+  }
+
+  /** ASCII bytes seen as characters, without a copy; {@code toString} never shows them. */
+  private static final class AsciiView implements CharSequence {
+    private final byte[] bytes;
+    private final int start;
+    private final int end;
+
+    AsciiView(byte[] bytes, int start, int end) {
+      this.bytes = bytes;
+      this.start = start;
+      this.end = end;
+    }
+
+    @Override
+    public int length() {
+      return end - start;
+    }
+
+    @Override
+    public char charAt(int index) {
+      if (index < 0 || index >= length()) {
+        throw new IndexOutOfBoundsException(index);
+      }
+      return (char) bytes[start + index];
+    }
+
+    @Override
+    public CharSequence subSequence(int from, int to) {
+      if (from < 0 || to > length() || from > to) {
+        throw new IndexOutOfBoundsException(from);
+      }
+      return new AsciiView(bytes, start + from, start + to);
+    }
+
+    @Override
+    public String toString() {
+      return "[share]";
     }
   }
 

@@ -12,43 +12,74 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The root key shares submitted to a sealed server, until some {@code threshold} of them rebuild
  * the key whose id the store records. Every new share is tried with every {@code threshold - 1} of
  * the others held, so junk shares sent by anyone cannot keep the server sealed; shares are held
- * only as zeroable bytes, at most {@link #capacity} of them, each client address may submit {@link
- * #PER_CLIENT_PER_MINUTE} a minute, and every share is zeroed once the key is found.
+ * only as zeroable bytes and every one is zeroed once the key is found.
  *
- * <p>When a new share finds the room full, a share is dropped from the address that holds the most
- * (of those, the one that sent last), its oldest, never the new share itself: so a flood from one
- * address, or from fewer addresses than the room has places, pushes out its own junk, not the
- * shares custodians sent minutes or hours before. (Dropping the oldest share of all let one address
- * at the throttle's pace empty the room of real shares in a minute or two, for K = 5 and more, and
- * so keep the server sealed.) Thread-safe.
+ * <p>The work is bounded. Each submission tries at most {@link #MAX_TRIES} combinations (about 0.3
+ * ms of CPU each: at most a tenth of a second per submission), because the room holds at most
+ * {@link #capacity} shares, one address at most {@link #perClientHeld}; submissions are throttled
+ * per address ({@link #PER_CLIENT_PER_MINUTE}) and for all addresses together ({@link
+ * #ALL_PER_MINUTE}), so that churning through addresses resets nothing. The combinations are tried
+ * on copies, one search at a time, outside the lock that guards the shares held, so status answers
+ * and refusals never wait for a search.
+ *
+ * <p>When a new share finds the room full, the oldest share of the addresses that hold the most is
+ * dropped, never the new share itself: so a flood from one address, or from fewer addresses than
+ * the room has places, pushes out its own junk, not the shares custodians sent minutes or hours
+ * before. (Dropping the oldest share of all let one address at the throttle's pace empty the room
+ * of real shares in a minute or two, for K = 5 and more.) Among addresses holding one share each,
+ * the oldest goes: dropping the newest instead would let junk sent once from many addresses push
+ * out every custodian's share in turn as the next one arrives, and keep the server sealed for good;
+ * the oldest-first rule needs a flood from many addresses kept up, at {@link #ALL_PER_MINUTE}, to
+ * push out a share (for K = 3, within about 13 s). Thread-safe.
  */
 final class Unsealer {
   static final int PER_CLIENT_PER_MINUTE = 20;
 
+  /** Submissions a minute from every address together: what address churn cannot get around. */
+  static final int ALL_PER_MINUTE = 120;
+
   /** Combinations tried for one new share at most: C(capacity - 1, threshold - 1). */
-  private static final long MAX_TRIES = 5_000;
+  static final long MAX_TRIES = 300;
 
   private static final int ROOT_KEY_SHARE_BITS = 8 * 44;
-  private static final int MAX_CLIENTS = 10_000;
+  private static final Duration WINDOW = Duration.ofMinutes(1);
 
-  /** A share held, with the address that sent it and when (a submission count). */
-  private record Held(Shamir.Share share, String client, long at) {}
+  /** A share held, with the address that sent it. */
+  private static final class Held {
+    private final Shamir.Share share;
+    private final String client;
+
+    Held(Shamir.Share share, String client) {
+      this.share = share;
+      this.client = client;
+    }
+
+    Shamir.Share share() {
+      return share;
+    }
+
+    String client() {
+      return client;
+    }
+  }
 
   /** Where unsealing stands, for the answer to a submission and for health. */
   record Progress(boolean sealed, int held, int threshold) {}
 
-  /** Too many submissions from one client address: 429. */
+  /** Too many submissions from one client address, or from all: 429. */
   static final class Throttled extends KeyturnException {
-    Throttled() {
-      super("too many shares from this address; wait a minute");
+    Throttled(String message) {
+      super(message);
     }
   }
 
@@ -56,9 +87,11 @@ final class Unsealer {
   private final String keyId;
   private final Clock clock;
   private final int capacity;
+  private final Object lock = new Object();
+  private final ReentrantLock search = new ReentrantLock();
   private final Deque<Held> held = new ArrayDeque<>();
   private final Map<String, Deque<Instant>> recent = new HashMap<>();
-  private long submissions;
+  private final Deque<Instant> all = new ArrayDeque<>();
   private final CompletableFuture<RootKey> opened = new CompletableFuture<>();
 
   Unsealer(int threshold, String keyId, Clock clock) {
@@ -80,7 +113,15 @@ final class Unsealer {
     return Math.max(threshold, n);
   }
 
+  /** The most shares one address holds: a custodian's retries, or one operator typing them all. */
+  int perClientHeld() {
+    return Math.min(capacity, 2 * threshold);
+  }
+
   private static long combinations(int n, int k) {
+    // C(n, k) = C(n, n - k); for k <= n / 2 the partial products C(n, i) only grow, so stopping
+    // early at MAX_TRIES is right.
+    k = Math.min(k, n - k);
     long c = 1;
     for (int i = 0; i < k; i++) {
       c = c * (n - i) / (i + 1);
@@ -99,67 +140,128 @@ final class Unsealer {
     return threshold;
   }
 
+  /** Whether a search of combinations runs now (for tests). */
+  boolean searching() {
+    return search.isLocked();
+  }
+
   /** Completes with the root key once some {@code threshold} shares rebuild it. */
   CompletableFuture<RootKey> opened() {
     return opened;
   }
 
-  synchronized Progress progress() {
-    return new Progress(!opened.isDone(), held.size(), threshold);
+  Progress progress() {
+    synchronized (lock) {
+      return new Progress(!opened.isDone(), held.size(), threshold);
+    }
+  }
+
+  /** As {@link #submit(String, Shamir.Share)}, parsing {@code text} first (for tests). */
+  Progress submit(String client, CharSequence text) {
+    return submit(client, Shamir.Share.parse(text));
   }
 
   /**
-   * Takes one share from {@code client}.
+   * Takes one share from {@code client}; this object owns (and destroys) {@code share} from now on.
    *
-   * @throws KeyturnException.InvalidInput for text that is no root key share (never quoted)
-   * @throws Throttled when {@code client} sent too many this minute
+   * @throws KeyturnException.InvalidInput for a share of another size than a root key's
+   * @throws Throttled when {@code client}, or all addresses together, sent too many this minute
    */
-  synchronized Progress submit(String client, CharSequence text) {
-    if (opened.isDone()) {
-      return progress();
-    }
-    throttle(client);
-    Shamir.Share share = Shamir.Share.parse(text);
-    if (share.degree() != ROOT_KEY_SHARE_BITS) {
-      share.destroy();
-      throw new KeyturnException.InvalidInput(
-          "a root key share has " + ROOT_KEY_SHARE_BITS / 4 + " hex digits after its index");
-    }
-    for (Held h : held) {
-      if (h.share().sameAs(share)) {
+  Progress submit(String client, Shamir.Share share) {
+    Shamir.Share probe;
+    List<Shamir.Share> others;
+    synchronized (lock) {
+      if (opened.isDone()) {
         share.destroy();
         return progress();
       }
+      try {
+        throttle(client);
+      } catch (Throttled e) {
+        share.destroy();
+        throw e;
+      }
+      if (share.degree() != ROOT_KEY_SHARE_BITS) {
+        share.destroy();
+        throw new KeyturnException.InvalidInput(
+            "a root key share has " + ROOT_KEY_SHARE_BITS / 4 + " hex digits after its index");
+      }
+      for (Held h : held) {
+        if (h.share().sameAs(share)) {
+          share.destroy();
+          return progress();
+        }
+      }
+      Held added = new Held(share, client);
+      held.addLast(added);
+      dropOwnOldest(added);
+      if (held.size() > capacity) {
+        dropOne(added);
+      }
+      if (held.size() < threshold) {
+        return progress();
+      }
+      probe = share.copy();
+      others = new ArrayList<>(held.size());
+      for (Held h : held) {
+        if (h != added) {
+          others.add(h.share().copy());
+        }
+      }
     }
-    Held added = new Held(share, client, ++submissions);
-    held.addLast(added);
-    if (held.size() > capacity) {
-      dropOne(added);
+    RootKey found = null;
+    search.lock();
+    try {
+      if (!opened.isDone()) {
+        found = tryWith(probe, others);
+      }
+    } finally {
+      search.unlock();
+      probe.destroy();
+      others.forEach(Shamir.Share::destroy);
     }
-    if (held.size() >= threshold) {
-      tryWith(share);
+    if (found != null) {
+      synchronized (lock) {
+        held.forEach(h -> h.share().destroy());
+        held.clear();
+        recent.clear();
+        if (!opened.complete(found)) {
+          found.destroy();
+        }
+      }
     }
     return progress();
   }
 
-  /**
-   * Drops the oldest share of the address holding the most shares (of those, the one whose latest
-   * share came last), never {@code added}.
-   */
+  /** Drops {@code added}'s address's oldest share while that address holds too many. */
+  private void dropOwnOldest(Held added) {
+    int count = 0;
+    for (Held h : held) {
+      if (h.client().equals(added.client())) {
+        count++;
+      }
+    }
+    for (Iterator<Held> it = held.iterator(); count > perClientHeld() && it.hasNext(); ) {
+      Held h = it.next();
+      if (h != added && h.client().equals(added.client())) {
+        it.remove();
+        h.share().destroy();
+        count--;
+      }
+    }
+  }
+
+  /** Drops the oldest share of the addresses holding the most shares, never {@code added}. */
   private void dropOne(Held added) {
     Map<String, Integer> count = new HashMap<>();
-    Map<String, Long> last = new HashMap<>();
     for (Held h : held) {
       count.merge(h.client(), 1, Integer::sum);
-      last.merge(h.client(), h.at(), Math::max);
     }
     Held victim = null;
     for (Held h : held) {
-      if (h == added) {
-        continue;
-      }
-      if (victim == null || worse(h.client(), victim.client(), count, last)) {
-        victim = h; // the first (oldest) share of each address is met first
+      // Oldest first: a later share replaces the victim only for an address holding more.
+      if (h != added && (victim == null || count.get(h.client()) > count.get(victim.client()))) {
+        victim = h;
       }
     }
     if (victim != null) {
@@ -168,25 +270,17 @@ final class Unsealer {
     }
   }
 
-  private static boolean worse(
-      String a, String b, Map<String, Integer> count, Map<String, Long> last) {
-    int c = Integer.compare(count.get(a), count.get(b));
-    return c > 0 || c == 0 && last.get(a) > last.get(b);
-  }
-
-  /** Tries every {@code threshold - 1} of the other shares held together with {@code share}. */
-  private void tryWith(Shamir.Share share) {
-    List<Shamir.Share> others = new ArrayList<>(held.size());
-    for (Held h : held) {
-      if (h.share() != share) {
-        others.add(h.share());
-      }
-    }
+  /**
+   * Tries every {@code threshold - 1} of {@code others} together with {@code share}: at most {@link
+   * #MAX_TRIES} combinations, since {@code others} has fewer than {@link #capacity} shares.
+   */
+  private RootKey tryWith(Shamir.Share share, List<Shamir.Share> others) {
     int[] pick = new int[threshold - 1];
     for (int i = 0; i < pick.length; i++) {
       pick[i] = i;
     }
-    while (true) {
+    long tries = 0;
+    while (tries++ < MAX_TRIES) {
       List<Shamir.Share> subset = new ArrayList<>(threshold);
       subset.add(share);
       for (int i : pick) {
@@ -196,11 +290,7 @@ final class Unsealer {
         try {
           RootKey key = RootKey.fromParsedShares(subset);
           if (key.id().equals(keyId)) {
-            held.forEach(h -> h.share().destroy());
-            held.clear();
-            recent.clear();
-            opened.complete(key);
-            return;
+            return key;
           }
           key.destroy();
         } catch (KeyturnException.InvalidInput e) {
@@ -212,13 +302,14 @@ final class Unsealer {
         i--;
       }
       if (i < 0) {
-        return;
+        return null;
       }
       pick[i]++;
       for (int j = i + 1; j < pick.length; j++) {
         pick[j] = pick[j - 1] + 1;
       }
     }
+    return null;
   }
 
   private static boolean distinctIndexes(List<Shamir.Share> shares) {
@@ -234,16 +325,26 @@ final class Unsealer {
 
   private void throttle(String client) {
     Instant now = clock.instant();
-    if (recent.size() >= MAX_CLIENTS && !recent.containsKey(client)) {
-      recent.clear();
+    Instant since = now.minus(WINDOW);
+    expire(all, since);
+    if (all.size() >= ALL_PER_MINUTE) {
+      throw new Throttled("too many shares from all addresses this minute; wait a minute");
     }
+    // Addresses whose minute is over are forgotten; the rest are at most ALL_PER_MINUTE.
+    recent.values().removeIf(times -> expire(times, since));
     Deque<Instant> times = recent.computeIfAbsent(client, c -> new ArrayDeque<>());
-    while (!times.isEmpty() && times.peekFirst().isBefore(now.minus(Duration.ofMinutes(1)))) {
-      times.removeFirst();
-    }
     if (times.size() >= PER_CLIENT_PER_MINUTE) {
-      throw new Throttled();
+      throw new Throttled("too many shares from this address; wait a minute");
     }
     times.addLast(now);
+    all.addLast(now);
+  }
+
+  /** Drops the times before {@code since}; true when none is left. */
+  private static boolean expire(Deque<Instant> times, Instant since) {
+    while (!times.isEmpty() && times.peekFirst().isBefore(since)) {
+      times.removeFirst();
+    }
+    return times.isEmpty();
   }
 }

@@ -58,12 +58,10 @@ class UnsealerTest {
     int capacity = unsealer.capacity();
     assertThat(capacity).isBetween(3, 200);
     for (int i = 0; i < capacity + 10; i++) {
-      if (i % Unsealer.PER_CLIENT_PER_MINUTE == 0) {
-        clock.advance(Duration.ofSeconds(61));
-      }
-      unsealer.submit("flood", junk(1 + i % 255));
+      unsealer.submit("flood-" + i, junk(1 + i % 255));
     }
     assertThat(unsealer.progress().held()).isEqualTo(capacity);
+    clock.advance(Duration.ofSeconds(61));
     for (int i = 0; i < Unsealer.PER_CLIENT_PER_MINUTE; i++) {
       unsealer.submit("busy", junk(7));
     }
@@ -73,6 +71,71 @@ class UnsealerTest {
     unsealer.submit("x", shares.get(0));
     unsealer.submit("y", shares.get(1));
     assertThat(unsealer.submit("z", shares.get(2)).sealed()).isFalse();
+  }
+
+  @Test
+  void oneAddress_holdsAtMostTwiceTheThreshold_itsOwnOldestGoing() {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    unsealer.submit("custodian", shares.get(0));
+    for (int i = 0; i < Unsealer.PER_CLIENT_PER_MINUTE; i++) {
+      unsealer.submit("attacker", junk(1 + i));
+    }
+
+    assertThat(unsealer.progress().held()).isEqualTo(1 + unsealer.perClientHeld());
+    unsealer.submit("second", shares.get(1));
+    assertThat(unsealer.submit("third", shares.get(2)).sealed()).isFalse();
+  }
+
+  @Test
+  void addressChurn_doesNotResetTheThrottle_allAddressesTogetherAreCapped() {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    for (int i = 0; i < Unsealer.ALL_PER_MINUTE; i++) {
+      unsealer.submit("churn-" + i, junk(1 + i % 255));
+    }
+
+    assertThatThrownBy(() -> unsealer.submit("fresh-address", junk(9)))
+        .isInstanceOf(Unsealer.Throttled.class)
+        .hasMessageContaining("all addresses");
+    // Twenty thousand more new addresses change nothing within the minute.
+    for (int i = 0; i < 20_000; i++) {
+      String address = "more-" + i;
+      assertThatThrownBy(() -> unsealer.submit(address, junk(3)))
+          .isInstanceOf(Unsealer.Throttled.class);
+    }
+    clock.advance(Duration.ofSeconds(61));
+    unsealer.submit("x", shares.get(0));
+    unsealer.submit("y", shares.get(1));
+    assertThat(unsealer.submit("z", shares.get(2)).sealed()).isFalse();
+  }
+
+  @Test
+  void statusAnswers_whileASearchRuns() throws Exception {
+    Unsealer unsealer = new Unsealer(3, key.id(), clock);
+    for (int i = 0; i < unsealer.capacity() - 1; i++) {
+      unsealer.submit("j-" + i, junk(1 + i));
+    }
+    java.util.concurrent.CountDownLatch searching = new java.util.concurrent.CountDownLatch(1);
+    Thread submitter =
+        Thread.ofPlatform()
+            .start(() -> {
+              searching.countDown();
+              unsealer.submit("last", junk(200));
+            });
+    searching.await();
+
+    // Status is answered while the last share's 300 combinations are tried (about 0.1 s).
+    int heldDuringSearch = -1;
+    while (submitter.isAlive()) {
+      if (unsealer.searching()) {
+        heldDuringSearch = unsealer.progress().held();
+      }
+    }
+    submitter.join();
+    assertThat(heldDuringSearch).isEqualTo(unsealer.capacity());
+    assertThat(unsealer.progress().held()).isEqualTo(unsealer.capacity());
+    assertThat(Unsealer.capacity(3) - 1L)
+        .as("combinations of one search, C(capacity - 1, 2)")
+        .satisfies(n -> assertThat(n * (n - 1) / 2).isLessThanOrEqualTo(Unsealer.MAX_TRIES));
   }
 
   @Test
@@ -111,10 +174,10 @@ class UnsealerTest {
 
   @Test
   void capacity_keepsTheWorkPerShareBounded() {
-    assertThat(Unsealer.capacity(2)).isEqualTo(510);
-    assertThat(Unsealer.capacity(3)).isBetween(90, 110);
-    assertThat(Unsealer.capacity(5)).isBetween(15, 30);
-    assertThat(Unsealer.capacity(20)).isGreaterThanOrEqualTo(20);
+    assertThat(Unsealer.capacity(2)).isEqualTo(301);
+    assertThat(Unsealer.capacity(3)).isEqualTo(26);
+    assertThat(Unsealer.capacity(5)).isEqualTo(11);
+    assertThat(Unsealer.capacity(20)).isEqualTo(22);
   }
 
   private static final class MutableClock extends Clock {

@@ -65,7 +65,12 @@ public final class Shamir {
                 + MAX_SHARES
                 + ", an even number of hex digits)");
       }
-      int index = Integer.parseInt(m.group(1));
+      // Read through the CharSequence, never a String of it: the text may be a view of bytes that
+      // the caller zeroes (a sealed server's request body).
+      int index = 0;
+      for (int i = m.start(1); i < m.end(1); i++) {
+        index = 10 * index + Character.digit(text.charAt(i), 10);
+      }
       if (index > MAX_SHARES) {
         throw new KeyturnException.InvalidInput("a share's index is 1 to " + MAX_SHARES);
       }
@@ -92,6 +97,11 @@ public final class Shamir {
     /** Whether {@code other} is the same share (same index and value), in constant time. */
     public boolean sameAs(Share other) {
       return index == other.index && MessageDigest.isEqual(value, other.value);
+    }
+
+    /** A copy of this share with a value of its own (to search with while this one may go). */
+    public Share copy() {
+      return new Share(index, degree, value.clone());
     }
 
     /** Zeroes the value. */
