@@ -35,6 +35,15 @@ final class RunningServer implements AutoCloseable {
         config.dataDir(), KeyturnServer.start(config, clock, new SecureRandom()));
   }
 
+  /** As {@link #start(ServerConfig, Clock)}, serving {@code routes} of the table. */
+  static RunningServer start(
+      ServerConfig config,
+      Clock clock,
+      java.util.function.UnaryOperator<java.util.List<Route>> routes) {
+    return new RunningServer(
+        config.dataDir(), KeyturnServer.start(config, clock, new SecureRandom(), routes));
+  }
+
   /** As {@link #start(Path)}, with the configuration file {@code yaml} (written to the folder). */
   static RunningServer startWithConfig(Path dataDir, String yaml) {
     try {
