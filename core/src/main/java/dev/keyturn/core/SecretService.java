@@ -554,6 +554,13 @@ public final class SecretService {
    * is destroyed.
    */
   public void dropKeys() {
+    for (CachedDataKey cached : dataKeys.values()) {
+      try {
+        cached.key().destroy();
+      } catch (javax.security.auth.DestroyFailedException e) {
+        // A key of another kind: dropped with the cache all the same.
+      }
+    }
     dataKeys.clear();
   }
 

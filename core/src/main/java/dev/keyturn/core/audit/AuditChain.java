@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.crypto.Aad;
+import dev.keyturn.core.crypto.RawKey;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.integrity.Generations;
 import dev.keyturn.core.spi.AuditEvent;
@@ -15,7 +16,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The MAC chain over audit records. Record {@code n}'s MAC is HMAC-SHA256, under an audit key
@@ -124,7 +124,12 @@ public final class AuditChain {
       }
       try {
         mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(keys.get(keyId), "HmacSHA256"));
+        RawKey k = new RawKey(keys.get(keyId).clone(), "HmacSHA256");
+        try {
+          mac.init(k);
+        } finally {
+          k.destroy();
+        }
       } catch (GeneralSecurityException ex) {
         throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", ex);
       }
@@ -144,13 +149,19 @@ public final class AuditChain {
   public void destroy() {
     destroyed = true;
     keys.values().forEach(k -> java.util.Arrays.fill(k, (byte) 0));
+    macs.values().forEach(RawKey::zeroMacs);
     macs.clear();
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      RawKey k = new RawKey(key.clone(), "HmacSHA256");
+      try {
+        mac.init(k);
+      } finally {
+        k.destroy();
+      }
       return mac.doFinal(data);
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);

@@ -14,7 +14,6 @@ import javax.crypto.Cipher;
 import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Envelope encryption with AES-256-GCM. Each secret has a data key; data keys are wrapped by the
@@ -69,20 +68,18 @@ public final class Envelope {
     byte[] key = new byte[32];
     random.nextBytes(key);
     try {
-      return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forDataKey(secretId, name, dataKey));
+      return sealUnderRoot(key, Aad.forDataKey(secretId, name, dataKey));
     } finally {
       Arrays.fill(key, (byte) 0);
     }
   }
 
-  /** Unwraps a data key; throws {@link KeyturnException.CryptoFailure} if it does not open. */
+  /**
+   * Unwraps a data key; throws {@link KeyturnException.CryptoFailure} if it does not open. The key
+   * is a {@link RawKey}: its owner destroys it once no one uses it.
+   */
   public SecretKey unwrapDataKey(byte[] wrapped, long secretId, String name, int dataKey) {
-    byte[] key = unwrap(wrapped, Aad.forDataKey(secretId, name, dataKey));
-    try {
-      return new SecretKeySpec(key, "AES");
-    } finally {
-      Arrays.fill(key, (byte) 0);
-    }
+    return new RawKey(unwrap(wrapped, Aad.forDataKey(secretId, name, dataKey)), "AES");
   }
 
   /**
@@ -92,7 +89,7 @@ public final class Envelope {
   public byte[] rebindDataKey(byte[] legacy, long secretId, String name, int dataKey) {
     byte[] key = unwrap(legacy, Aad.legacyDataKey(secretId, dataKey));
     try {
-      return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forDataKey(secretId, name, dataKey));
+      return sealUnderRoot(key, Aad.forDataKey(secretId, name, dataKey));
     } finally {
       Arrays.fill(key, (byte) 0);
     }
@@ -100,7 +97,16 @@ public final class Envelope {
 
   /** Wraps the store's metadata key (32 bytes) under the root key. */
   public byte[] wrapMetadataKey(byte[] key) {
-    return seal(rootKey.aesKey(), rootKey.id(), key, Aad.forMetadataKey());
+    return sealUnderRoot(key, Aad.forMetadataKey());
+  }
+
+  private byte[] sealUnderRoot(byte[] plaintext, byte[] aad) {
+    RawKey root = rootKey.aesKey();
+    try {
+      return seal(root, rootKey.id(), plaintext, aad);
+    } finally {
+      root.destroy();
+    }
   }
 
   /**
@@ -118,7 +124,12 @@ public final class Envelope {
       throw new KeyturnException.CryptoFailure(
           "a key is wrapped by root key " + keyId + ", but the loaded root key is " + rootKey.id());
     }
-    return open(rootKey.aesKey(), wrapped, aad);
+    RawKey root = rootKey.aesKey();
+    try {
+      return open(root, wrapped, aad);
+    } finally {
+      root.destroy();
+    }
   }
 
   /** Seals a value under a data key, bound to {@code aad}. */
@@ -139,12 +150,21 @@ public final class Envelope {
   public String fingerprint(SecretKey dataKey, byte[] plaintext) {
     try {
       Mac derive = Mac.getInstance("HmacSHA256");
-      derive.init(new SecretKeySpec(dataKey.getEncoded(), "HmacSHA256"));
+      RawKey dk = new RawKey(dataKey.getEncoded(), "HmacSHA256");
+      try {
+        derive.init(dk);
+      } finally {
+        dk.destroy();
+      }
       byte[] fingerprintKey =
           derive.doFinal("keyturn fingerprint v1".getBytes(StandardCharsets.UTF_8));
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(fingerprintKey, "HmacSHA256"));
-      Arrays.fill(fingerprintKey, (byte) 0);
+      RawKey fk = new RawKey(fingerprintKey, "HmacSHA256");
+      try {
+        mac.init(fk);
+      } finally {
+        fk.destroy();
+      }
       return HexFormat.of().formatHex(mac.doFinal(plaintext), 0, 16);
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
@@ -158,10 +178,22 @@ public final class Envelope {
    */
   public void destroy() {
     rootKey.destroy();
-    ciphers.clear();
+    // Re-keyed with zeroes, a cipher zeroes the copies it kept of its last key (the JDK's AES and
+    // GCM do so on a new key); then the pool is dropped.
+    Cipher cipher;
+    while ((cipher = ciphers.poll()) != null) {
+      RawKey zero = new RawKey(new byte[32], "AES");
+      byte[] nonce = new byte[NONCE];
+      random.nextBytes(nonce);
+      try {
+        cipher.init(Cipher.ENCRYPT_MODE, zero, new GCMParameterSpec(TAG_BITS, nonce));
+      } catch (GeneralSecurityException e) {
+        // Nothing to zero with: the cipher is dropped all the same.
+      }
+    }
   }
 
-  /** A cipher of the pool, or a new one; a cipher that threw is not given back. */
+  /** A cipher of the pool, or a new one. */
   private Cipher borrow() throws GeneralSecurityException {
     Cipher cipher = ciphers.poll();
     return cipher != null ? cipher : Cipher.getInstance("AES/GCM/NoPadding");
@@ -186,15 +218,18 @@ public final class Envelope {
     random.nextBytes(nonce);
     try {
       Cipher cipher = borrow();
-      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-      ByteBuffer out =
-          ByteBuffer.allocate(2 + id.length + NONCE + cipher.getOutputSize(plaintext.length));
-      out.put(FORMAT).put((byte) id.length).put(id).put(nonce);
-      cipher.updateAAD(out.array(), 0, 2 + id.length);
-      cipher.updateAAD(aad);
-      cipher.doFinal(ByteBuffer.wrap(plaintext), out);
-      ciphers.offer(cipher);
-      return out.array();
+      try {
+        cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+        ByteBuffer out =
+            ByteBuffer.allocate(2 + id.length + NONCE + cipher.getOutputSize(plaintext.length));
+        out.put(FORMAT).put((byte) id.length).put(id).put(nonce);
+        cipher.updateAAD(out.array(), 0, 2 + id.length);
+        cipher.updateAAD(aad);
+        cipher.doFinal(ByteBuffer.wrap(plaintext), out);
+        return out.array();
+      } finally {
+        ciphers.offer(cipher);
+      }
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("AES-GCM encryption failed", e);
     }
@@ -205,14 +240,17 @@ public final class Envelope {
     int header = 2 + keyId.length();
     try {
       Cipher cipher = borrow();
-      cipher.init(
-          Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, header, NONCE));
-      cipher.updateAAD(ciphertext, 0, header);
-      cipher.updateAAD(aad);
-      byte[] plaintext =
-          cipher.doFinal(ciphertext, header + NONCE, ciphertext.length - header - NONCE);
-      ciphers.offer(cipher);
-      return plaintext;
+      try {
+        cipher.init(
+            Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, header, NONCE));
+        cipher.updateAAD(ciphertext, 0, header);
+        cipher.updateAAD(aad);
+        return cipher.doFinal(ciphertext, header + NONCE, ciphertext.length - header - NONCE);
+      } finally {
+        // Given back even after a failure (the next init resets it), so that destroy() zeroes
+        // the key it holds instead of leaving it to the collector.
+        ciphers.offer(cipher);
+      }
     } catch (AEADBadTagException e) {
       throw new KeyturnException.CryptoFailure(
           "ciphertext does not authenticate (wrong key, wrong row, or tampered data)");

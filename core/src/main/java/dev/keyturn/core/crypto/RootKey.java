@@ -12,7 +12,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The key that wraps every data key: 32 random bytes, written as one line of standard base64. Its
@@ -119,16 +118,22 @@ public final class RootKey {
     checkLive();
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      RawKey k = new RawKey(key.clone(), "HmacSHA256");
+      try {
+        mac.init(k);
+      } finally {
+        k.destroy();
+      }
       return mac.doFinal(label.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
     }
   }
 
-  synchronized SecretKeySpec aesKey() {
+  /** A copy of the key for one AES operation; the caller destroys it. */
+  synchronized RawKey aesKey() {
     checkLive();
-    return new SecretKeySpec(key, "AES");
+    return new RawKey(key.clone(), "AES");
   }
 
   public boolean sameAs(RootKey other) {

@@ -2,6 +2,7 @@ package dev.keyturn.core.integrity;
 
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.crypto.Aad;
+import dev.keyturn.core.crypto.RawKey;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -11,7 +12,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * MACs over the rows whose fields decide who may read what and which value is current: HMAC-SHA256,
@@ -56,7 +56,12 @@ public final class RowMacs {
     }
     try {
       mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(this.key, "HmacSHA256"));
+      RawKey k = new RawKey(this.key.clone(), "HmacSHA256");
+      try {
+        mac.init(k);
+      } finally {
+        k.destroy();
+      }
       return mac;
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("HMAC-SHA256 is not available", e);
@@ -247,7 +252,7 @@ public final class RowMacs {
   public void destroy() {
     destroyed = true;
     Arrays.fill(key, (byte) 0);
-    macs.clear();
+    RawKey.zeroMacs(macs);
   }
 
   @Override
