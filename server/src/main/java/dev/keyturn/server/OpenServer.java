@@ -277,9 +277,10 @@ final class OpenServer implements AutoCloseable {
       backups.ifPresent(ScheduledBackups::start);
       log.info("root key {}, audit key {}", keyId, chain.sealingKeyId());
       return new OpenServer(
-          store, audit, chain, envelope, service, metrics, scheduler, sweeper, watch, feed, handler,
-          keyId);
+          store, audit, chain, envelope, service, metrics, scheduler, sweeper, backups, watch, feed,
+          handler, keyId);
     } catch (RuntimeException e) {
+      backups.ifPresent(ScheduledBackups::close);
       stop(feed, watch, scheduler, sweeper, audit, store, metrics);
       destroy(rootKey, envelope, chain, null);
       throw e;
