@@ -252,6 +252,9 @@ final class OpenServer implements AutoCloseable {
                           new BackupsApi(
                               new BackupWriter(service, store.rotations()),
                               new Restorer(service, clock),
+                              new dev.keyturn.core.RuleService(
+                                  engine, store.rotations(), service, clock, random),
+                              audit,
                               () ->
                                   new BackupDocument.Header(
                                       clock.instant(),
