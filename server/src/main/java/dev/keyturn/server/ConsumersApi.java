@@ -33,6 +33,13 @@ final class ConsumersApi {
   /** How long past its ttl a registration is kept before it is purged (its id then free). */
   static final Duration PURGE_AFTER = Duration.ofDays(1);
 
+  /**
+   * The most registrations, live or not yet purged, one token may have. Every registration naming a
+   * secret is read whenever that secret's keyring, status or retirement is judged, so one read
+   * token must not pile them up without end; a token at the limit first loses its own stale ones.
+   */
+  static final int MAX_PER_TOKEN = 500;
+
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private final Store store;
@@ -107,6 +114,17 @@ final class ConsumersApi {
           if (old.isPresent() && !old.get().owner().equals(owner)) {
             throw new KeyturnException.Conflict(
                 "consumer " + id + " belongs to another token; choose another id");
+          }
+          if (old.isEmpty() && work.consumers().owned(owner) >= MAX_PER_TOKEN) {
+            // Its stale registrations hold nothing: they make room before the refusal.
+            work.consumers().purge(owner, now);
+            if (work.consumers().owned(owner) >= MAX_PER_TOKEN) {
+              throw new KeyturnException.Conflict(
+                  "a token has at most "
+                      + MAX_PER_TOKEN
+                      + " live consumers; remove some (DELETE /v1/consumers/{id}) or give each"
+                      + " host a token of its own");
+            }
           }
           Consumer next =
               old.map(o -> o.heartbeat(body.name(), kind, holdings, ttl, now))

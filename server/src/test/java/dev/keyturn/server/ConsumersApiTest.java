@@ -143,6 +143,40 @@ class ConsumersApiTest {
   }
 
   @Test
+  void oneToken_registeringMoreThanItsShare_is409AndAnotherTokenStillRegisters() {
+    // Every registration is loaded whenever its secret's keyring, status or retirement is
+    // judged, so one read token must not be able to pile up consumers without end.
+    String name = secret();
+    String flooder = server.token("read:" + name);
+    String other = server.token("read:" + name);
+    for (int i = 0; i < ConsumersApi.MAX_PER_TOKEN; i++) {
+      RunningServer.Raw r = put(flooder, "flood." + i, body("run", 10, holding(name, 1, "")));
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+    }
+
+    RunningServer.Raw over = put(flooder, "flood.over", body("run", 10, holding(name, 1, "")));
+    RunningServer.Raw heartbeat = put(flooder, "flood.0", body("run", 10, holding(name, 1, "")));
+    RunningServer.Raw elsewhere = put(other, "other.1", body("run", 10, holding(name, 1, "")));
+
+    assertThat(over.status()).as(over.body()).isEqualTo(409);
+    assertThat(over.body()).contains("\"code\":\"conflict\"").contains("at most");
+    assertThat(heartbeat.status()).as("an existing consumer's heartbeat").isEqualTo(200);
+    assertThat(elsewhere.status()).as(elsewhere.body()).isEqualTo(200);
+    assertThat(server.client().consumers(name).consumers())
+        .extracting(c -> c.id())
+        .doesNotContain("flood.over")
+        .hasSize(ConsumersApi.MAX_PER_TOKEN + 1);
+
+    // Its stale registrations hold nothing, so they make room for new ones at once.
+    clock.advance(Duration.ofSeconds(11));
+    RunningServer.Raw after = put(flooder, "flood.after", body("run", 10, holding(name, 1, "")));
+    assertThat(after.status()).as(after.body()).isEqualTo(200);
+    assertThat(server.client().consumers(name).consumers())
+        .extracting(c -> c.id())
+        .containsExactly("flood.after");
+  }
+
+  @Test
   void malformedIdsTtlsKindsAndHoldings_are400WithAJsonError() {
     String name = secret();
     String reader = server.token("read:" + name);

@@ -140,6 +140,42 @@ final class JdbcConsumerStore implements ConsumerStore {
     });
   }
 
+  @Override
+  public int owned(String owner) {
+    requireNonNull(owner, "owner");
+    return jdbc.read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT COUNT(*) FROM consumers WHERE owner = ?")) {
+        ps.setString(1, owner);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getInt(1);
+        }
+      }
+    });
+  }
+
+  @Override
+  public int purge(String owner, Instant before) {
+    requireNonNull(owner, "owner");
+    requireNonNull(before, "before");
+    return jdbc.write(c -> {
+      try (PreparedStatement ids =
+              c.prepareStatement(
+                  "DELETE FROM consumer_secrets WHERE consumer_id IN"
+                      + " (SELECT id FROM consumers WHERE owner = ? AND expires_at < ?)");
+          PreparedStatement rows =
+              c.prepareStatement("DELETE FROM consumers WHERE owner = ? AND expires_at < ?")) {
+        ids.setString(1, owner);
+        ids.setLong(2, before.toEpochMilli());
+        ids.executeUpdate();
+        rows.setString(1, owner);
+        rows.setLong(2, before.toEpochMilli());
+        return rows.executeUpdate();
+      }
+    });
+  }
+
   private static int delete(Connection c, String id) throws SQLException {
     try (PreparedStatement secrets =
             c.prepareStatement("DELETE FROM consumer_secrets WHERE consumer_id = ?");

@@ -93,6 +93,35 @@ public abstract class ConsumerStoreContract extends StoreFixture {
   }
 
   @Test
+  void owned_countsOneTokensRegistrations_andPurgeByOwnerRemovesOnlyItsStaleOnes() {
+    Consumer staleA = consumer("c1", "tok_a", new Consumer.Holding(NAME, 1, List.of()));
+    Consumer freshA =
+        new Consumer(
+            "c2",
+            "tok_a",
+            "n",
+            Consumer.Kind.RUN,
+            List.of(new Consumer.Holding(NAME, 1, List.of())),
+            Duration.ofSeconds(90),
+            T0,
+            T0.plus(Duration.ofDays(2)));
+    Consumer staleB = consumer("c3", "tok_b", new Consumer.Holding(NAME, 1, List.of()));
+    store.consumers().save(staleA);
+    store.consumers().save(freshA);
+    store.consumers().save(staleB);
+
+    int ownedBefore = store.consumers().owned("tok_a");
+    int purged = store.consumers().purge("tok_a", T0.plus(Duration.ofDays(1)));
+
+    assertThat(ownedBefore).isEqualTo(2);
+    assertThat(purged).isEqualTo(1);
+    assertThat(store.consumers().owned("tok_a")).isEqualTo(1);
+    assertThat(store.consumers().owned("tok_b")).isEqualTo(1);
+    assertThat(store.consumers().owned("tok_c")).isZero();
+    assertThat(store.consumers().naming(NAME)).containsExactly(freshA, staleB);
+  }
+
+  @Test
   void inTransaction_thatThrows_keepsNoConsumer() {
     try {
       store.inTransaction(work -> {

@@ -58,6 +58,25 @@ public final class InMemoryConsumerStore implements ConsumerStore {
     }
   }
 
+  @Override
+  public int owned(String owner) {
+    requireNonNull(owner, "owner");
+    synchronized (lock) {
+      return (int) consumers.values().stream().filter(c -> c.owner().equals(owner)).count();
+    }
+  }
+
+  @Override
+  public int purge(String owner, Instant before) {
+    requireNonNull(owner, "owner");
+    requireNonNull(before, "before");
+    synchronized (lock) {
+      int size = consumers.size();
+      consumers.values().removeIf(c -> c.owner().equals(owner) && c.expiresAt().isBefore(before));
+      return size - consumers.size();
+    }
+  }
+
   Object snapshot() {
     synchronized (lock) {
       return new TreeMap<>(consumers);

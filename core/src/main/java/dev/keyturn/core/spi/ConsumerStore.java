@@ -28,4 +28,13 @@ public interface ConsumerStore {
 
   /** Removes registrations that stopped being live before {@code before}; returns how many. */
   int purge(Instant before);
+
+  /** How many registrations, live or not, the token {@code owner} has. */
+  int owned(String owner);
+
+  /**
+   * Removes the registrations of the token {@code owner} that stopped being live before {@code
+   * before}; returns how many.
+   */
+  int purge(String owner, Instant before);
 }
