@@ -7,7 +7,9 @@ import dev.keyturn.api.ConsumerRequest;
 import dev.keyturn.cli.delivery.Variables;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executors;
@@ -28,6 +30,8 @@ final class ConsumerRegistration implements AutoCloseable {
   static final Duration DEFAULT_TTL = Duration.ofSeconds(90);
 
   private final KeyturnClient client;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private final String id;
   private final String name;
   private final String kind;
@@ -61,15 +65,22 @@ final class ConsumerRegistration implements AutoCloseable {
     this.log = requireNonNull(log, "log");
   }
 
-  /** A default id for {@code kind} on this machine: {@code KIND.HOST.PID}, within 64 characters. */
+  /**
+   * A default id for {@code kind} on this machine: {@code KIND.HOST.PID.RANDOM} within 64
+   * characters (the host cut short if need be). The random part keeps another token from taking the
+   * id before this process registers it, as {@code KIND.HOST.PID} alone can be guessed.
+   */
   static String defaultId(String kind) {
-    String id =
-        kind
-            + "."
-            + host().replaceAll("[^A-Za-z0-9._-]", "-")
-            + "."
-            + ProcessHandle.current().pid();
-    return id.length() <= 64 ? id : id.substring(0, 40) + "." + ProcessHandle.current().pid();
+    return defaultId(kind, host());
+  }
+
+  static String defaultId(String kind, String host) {
+    byte[] random = new byte[6];
+    RANDOM.nextBytes(random);
+    String tail = "." + ProcessHandle.current().pid() + "." + HexFormat.of().formatHex(random);
+    String head = kind + "." + host.replaceAll("[^A-Za-z0-9._-]", "-");
+    return (head.length() + tail.length() <= 64 ? head : head.substring(0, 64 - tail.length()))
+        + tail;
   }
 
   /** This machine's name, or {@code host} when it has none. */
