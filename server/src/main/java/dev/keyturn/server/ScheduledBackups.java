@@ -56,9 +56,9 @@ import org.slf4j.LoggerFactory;
  * each success, or after {@link #RETRY} (at most the interval) after a failure. Each backup is
  * audited as the system ({@code system}) reading every version it holds ({@code secret.read},
  * detail {@code scheduled backup versions 2,3}) before any value is read, and as one {@code
- * backup.scheduled} record (file, secrets, versions; or the failure). A failure is logged, audited,
- * sent as a {@code backup.fail} notification, shown on the status board, and counted in {@code
- * /metrics} ({@code keyturn_backup_failures_total}; {@code
+ * backup.scheduled} record (file, secrets, versions, once the file is in place; or the failure). A
+ * failure is logged, audited, sent as a {@code backup.fail} notification, shown on the status
+ * board, and counted in {@code /metrics} ({@code keyturn_backup_failures_total}; {@code
  * keyturn_backup_last_success_timestamp_seconds} grows old). Thread-safe: backups run one at a time
  * on a thread of their own.
  */
@@ -262,7 +262,7 @@ final class ScheduledBackups implements AutoCloseable {
     List<BackupWriter.Entry> entries = writer.snapshot("", now);
     int versions = entries.stream().mapToInt(e -> e.versions().size()).sum();
     // Every read is durable in the audit log before the first value is decrypted.
-    List<AuditEvent> records = new ArrayList<>(entries.size() + 1);
+    List<AuditEvent> records = new ArrayList<>(entries.size());
     for (BackupWriter.Entry e : entries) {
       records.add(
           new AuditEvent(
@@ -278,18 +278,6 @@ final class ScheduledBackups implements AutoCloseable {
                       .map(v -> String.valueOf(v.number()))
                       .collect(Collectors.joining(","))));
     }
-    records.add(
-        record(
-            now,
-            "backup.scheduled",
-            Optional.empty(),
-            "ok",
-            "file="
-                + target.getFileName()
-                + " secrets="
-                + entries.size()
-                + " versions="
-                + versions));
     audit.append(records);
     BackupDocument.Header base = header.get();
     BackupDocument.Header made =
@@ -315,6 +303,25 @@ final class ScheduledBackups implements AutoCloseable {
       Files.createLink(target, temp);
       Files.delete(temp);
       syncFolder();
+      // Only a backup that is there is audited as written (a failure is audited by backUp).
+      try {
+        audit.append(
+            List.of(
+                record(
+                    now,
+                    "backup.scheduled",
+                    Optional.empty(),
+                    "ok",
+                    "file="
+                        + target.getFileName()
+                        + " secrets="
+                        + entries.size()
+                        + " versions="
+                        + versions)));
+      } catch (RuntimeException e) {
+        Files.deleteIfExists(target);
+        throw e;
+      }
       log.info(
           "scheduled backup {}: {} secrets, {} versions",
           target.getFileName(),

@@ -257,6 +257,47 @@ class ScheduledBackupsTest {
   }
 
   @Test
+  void aBackupFailingWhileWriting_isAuditedAsFailedOnly_neverAlsoAsWritten() throws Exception {
+    Path data = dir.resolve("torn");
+    try (RunningServer plain = RunningServer.start(data)) {
+      plain.client().put("app/A", new PutSecretRequest(CANARY + "-t1", null, null, null, null));
+    }
+    // The database is untrusted storage: an edited ciphertext fails when it is decrypted, which
+    // is after the reads were audited and while the file is being written (as a full disk would).
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("keyturn.db"));
+        java.sql.Statement st = c.createStatement()) {
+      assertThat(st.executeUpdate("UPDATE versions SET ciphertext = randomblob(80)")).isEqualTo(1);
+    }
+    Path folder = Files.createDirectories(dir.resolve("torn-backups"));
+    BackupSchedule schedule =
+        BackupSchedule.of(folder, "24h", 3, List.of(publicKey), false).orElseThrow();
+
+    try (RunningServer server =
+        RunningServer.start(config(data, schedule), java.time.Clock.systemUTC())) {
+      Eventually.waitFor(
+          Duration.ofSeconds(30),
+          () -> metrics(server).contains("keyturn_backup_failures_total 1.0"));
+      List<AuditRecordInfo> records =
+          server
+              .client()
+              .audit(
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.of("backup.scheduled"),
+                  Optional.of(10))
+              .records();
+
+      assertThat(records)
+          .as("no record may say a backup was written that is not there")
+          .singleElement()
+          .satisfies(r -> assertThat(r.result()).isEqualTo("failed"));
+      assertThat(names(folder)).isEmpty();
+      assertThat(server.client().status("").backups().lastFile()).isNull();
+    }
+  }
+
+  @Test
   void flags_areCheckedAtStartWithOneClearError() throws Exception {
     Path folder = Files.createDirectories(dir.resolve("flags"));
     Path notAFolder = Files.writeString(dir.resolve("a-file"), "x");
