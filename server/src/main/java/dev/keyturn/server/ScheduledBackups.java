@@ -135,6 +135,7 @@ final class ScheduledBackups implements AutoCloseable {
     this.clock = requireNonNull(clock, "clock");
     this.random = requireNonNull(random, "random");
     deleteLeftovers();
+    warnOfFutureNames();
     List<Path> files = backups();
     this.kept = files.size();
     // A restart does not make the last backup look older than it is.
@@ -380,11 +381,32 @@ final class ScheduledBackups implements AutoCloseable {
     }
   }
 
-  /** This server's backups in the folder (regular files of its exact pattern), oldest first. */
+  /** Logs the files of the backups' pattern named for a time still to come, which it leaves. */
+  private void warnOfFutureNames() {
+    Instant now = clock.instant();
+    try (Stream<Path> listed = Files.list(schedule.dir())) {
+      for (Path p : listed.toList()) {
+        if (stamp(p).filter(t -> t.isAfter(now)).isPresent()) {
+          log.warn(
+              "{} is named for a time still to come: neither counted as a backup nor pruned",
+              p.getFileName());
+        }
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      log.warn("cannot list {}: {}", schedule.dir(), e.getMessage());
+    }
+  }
+
+  /**
+   * This server's backups in the folder (regular files of its exact pattern), oldest first. A file
+   * named for a time still to come (a clock that ran ahead, or someone else's file) is not one: it
+   * would pass for the newest, postpone the next backup and have each new one pruned.
+   */
   List<Path> backups() {
+    Instant now = clock.instant();
     try (Stream<Path> listed = Files.list(schedule.dir())) {
       return listed
-          .filter(p -> NAME.matcher(p.getFileName().toString()).matches())
+          .filter(p -> stamp(p).filter(t -> !t.isAfter(now)).isPresent())
           .filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
           .sorted()
           .toList();

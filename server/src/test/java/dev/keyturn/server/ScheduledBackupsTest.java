@@ -298,6 +298,36 @@ class ScheduledBackupsTest {
   }
 
   @Test
+  void filesStampedInTheFuture_neitherPostponeBackupsNorCrowdOutTheNewOnes() throws Exception {
+    // A clock that once ran ahead, or whoever can write to the folder, leaves files named for
+    // a later time: they must not pass for the newest backups, which would postpone the next
+    // one past the restart (and silence the staleness alert) and have each new one pruned.
+    Path folder = Files.createDirectories(dir.resolve("future-backups"));
+    List<String> future =
+        List.of("keyturn-backup-20991231T000000Z.pgp", "keyturn-backup-20991230T000000Z.pgp");
+    for (String name : future) {
+      Files.writeString(folder.resolve(name), "from a clock ahead");
+    }
+    BackupSchedule schedule =
+        BackupSchedule.of(folder, "24h", 2, List.of(publicKey), false).orElseThrow();
+
+    try (RunningServer server =
+        RunningServer.start(config(dir.resolve("future"), schedule), java.time.Clock.systemUTC())) {
+      Eventually.waitFor(
+          Duration.ofSeconds(30),
+          () -> metrics(server).contains("keyturn_backup_last_success_timestamp_seconds 1"));
+      List<String> written = names(folder).stream().filter(n -> !future.contains(n)).toList();
+      BackupScheduleStatus status = server.client().status("").backups();
+
+      assertThat(written).singleElement().asString().startsWith("keyturn-backup-2026");
+      assertThat(status.lastFile()).isEqualTo(written.get(0));
+      assertThat(status.kept()).isEqualTo(1);
+      assertThat(Instant.parse(status.nextAt())).isBefore(Instant.now().plus(Duration.ofHours(25)));
+      assertThat(names(folder)).as("files it did not write are left alone").containsAll(future);
+    }
+  }
+
+  @Test
   void flags_areCheckedAtStartWithOneClearError() throws Exception {
     Path folder = Files.createDirectories(dir.resolve("flags"));
     Path notAFolder = Files.writeString(dir.resolve("a-file"), "x");
