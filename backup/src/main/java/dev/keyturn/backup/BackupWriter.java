@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import tools.jackson.core.JsonGenerator;
 
@@ -74,8 +75,8 @@ public final class BackupWriter {
 
   /**
    * The secrets below {@code folder} (every one for ""), with their non-retired versions at {@code
-   * now} (previous versions whose grace ended count as retired), in name order; secrets with none
-   * are left out.
+   * now} (previous versions whose grace ended count as retired, but those a live consumer still
+   * uses: the server still serves them), in name order; secrets with none are left out.
    */
   public List<Entry> snapshot(String folder, Instant now) {
     List<Entry> entries = new ArrayList<>();
@@ -93,8 +94,11 @@ public final class BackupWriter {
         if (!folder.isEmpty() && !s.name().value().startsWith(folder + "/")) {
           continue;
         }
+        // A previous version past its grace that a live consumer still uses is still served.
+        Set<Integer> held =
+            s.versions().anyExpired(now) ? service.holds(s.name()).held() : Set.of();
         List<Version> live =
-            s.versions().expire(now).versions().stream()
+            s.versions().expire(now, held).versions().stream()
                 .filter(v -> v.stage() != Stage.RETIRED)
                 .toList();
         if (!live.isEmpty() && s.wrappedDataKey().isPresent()) {
