@@ -11,6 +11,9 @@ import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.LeakDigests;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.SecretValue;
+import dev.keyturn.core.Selector;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.VersionSet;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
@@ -30,9 +33,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -139,8 +144,9 @@ final class BackupDrill {
       }
       byte[] key = Base64.getDecoder().decode(answer.key());
       try {
-        Map<String, List<Seen>> restored = restored(service, backup, new LeakDigests(key));
         Map<String, List<Seen>> current = live(answer);
+        Map<String, List<Seen>> restored =
+            restored(service, store, backup, new LeakDigests(key), current);
         return compare(backup, restored, current);
       } finally {
         Arrays.fill(key, (byte) 0);
@@ -194,13 +200,40 @@ final class BackupDrill {
     }
   }
 
-  /** What the restored store would serve now, each value digested under the request's key. */
+  /**
+   * What the restored store would serve now, each value digested under the request's key. A
+   * previous version past its grace that the live server still serves (a live consumer holds it) is
+   * served by the restored store too once that consumer sends its next heartbeat, but the throwaway
+   * store has no consumers: such a version is compared when the backup holds it.
+   */
   private static Map<String, List<Seen>> restored(
-      SecretService service, BackupDocument backup, LeakDigests digests) {
+      SecretService service,
+      JdbcStore store,
+      BackupDocument backup,
+      LeakDigests digests,
+      Map<String, List<Seen>> live) {
     Map<String, List<Seen>> out = new TreeMap<>();
     for (BackupSecret secret : backup.secrets()) {
-      List<SecretValue> values = service.keyring(secret.name());
+      List<SecretValue> values = new ArrayList<>(service.keyring(secret.name()));
       try {
+        Set<Integer> valid = new HashSet<>();
+        values.forEach(v -> valid.add(v.version().number()));
+        List<Seen> onlyLive =
+            live.getOrDefault(secret.name().value(), List.of()).stream()
+                .filter(l -> !valid.contains(l.number()))
+                .toList();
+        VersionSet raw =
+            onlyLive.isEmpty()
+                ? null
+                : store.secrets().find(secret.name()).orElseThrow().versions();
+        for (Seen l : onlyLive) {
+          if (raw.version(l.number()).filter(v -> v.stage() == Stage.PREVIOUS).isPresent()) {
+            SecretValue held = service.read(secret.name(), Selector.version(l.number()), true);
+            values.add(
+                new SecretValue(
+                    secret.name(), raw.version(l.number()).orElseThrow(), held.plaintext()));
+          }
+        }
         List<Seen> seen = new ArrayList<>();
         for (SecretValue value : values) {
           byte[] bytes = value.plaintext().reveal();

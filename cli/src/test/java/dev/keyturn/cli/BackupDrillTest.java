@@ -188,6 +188,45 @@ class BackupDrillTest {
   }
 
   @Test
+  void drill_ofAPreviousVersionALiveConsumerStillHoldsPastItsGrace_findsItIdentical()
+      throws Exception {
+    // The live server still serves #1 to the consumer, so the backup holds it and the drill,
+    // whose throwaway store has no consumers, must still compare it rather than call it missing.
+    put(admin, "held/KEY", CANARY + "-held-1", null);
+    Run rule =
+        run(
+            live,
+            token("a"),
+            new byte[0],
+            "rotation",
+            "set",
+            "held/KEY",
+            "--grace",
+            "1h",
+            "--consumer-deadline",
+            "2h");
+    assertThat(rule.code()).as(rule.err()).isZero();
+    put(admin, "held/KEY", CANARY + "-held-2", "1s");
+    admin.putConsumer(
+        "drill.held",
+        new dev.keyturn.api.ConsumerRequest(
+            "web-1",
+            "run",
+            List.of(new dev.keyturn.api.ConsumerHolding("held/KEY", 1, List.of(1))),
+            600));
+    Thread.sleep(1500);
+    Path file = backup("held");
+
+    Run drill = drill(live, token("a"), file);
+
+    assertThat(drill.code()).as(drill.out() + drill.err()).isZero();
+    assertThat(drill.out())
+        .contains("1 secrets, 2 versions restored")
+        .contains("0 missing, 0 changed, 0 extra");
+    admin.deleteConsumer("drill.held");
+  }
+
+  @Test
   void drill_whileRunning_restoresIntoAMode700FolderItDeletesAfterwards() throws Exception {
     populate("folder");
     Path file = backup("folder");
