@@ -290,9 +290,17 @@ final class ScheduledBackups implements AutoCloseable {
             .resolve(
                 ".keyturn-backup-" + stamp + "-" + HexFormat.of().formatHex(bytes(6)) + ".tmp");
     try {
-      Files.createFile(
-          temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+      // Made and opened in one call (O_CREAT|O_EXCL, which never follows a symbolic link):
+      // opening it again by name would follow a link put in its place meanwhile by anyone who
+      // can write to the folder, and the server would write into the file it points at.
+      try (FileChannel channel =
+          FileChannel.open(
+              temp,
+              java.util.Set.<java.nio.file.OpenOption>of(
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE,
+                  LinkOption.NOFOLLOW_LINKS),
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
         OutputStream file = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         try (OutputStream sealed = OpenPgp.encryptToRecipients(file, keys, random)) {
           writer.write(sealed, made, entries);
