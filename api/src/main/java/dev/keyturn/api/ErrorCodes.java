@@ -26,6 +26,12 @@ public final class ErrorCodes {
   /** 409: the request contradicts the secret's state (a stage move not allowed). */
   public static final String CONFLICT = "conflict";
 
+  /**
+   * 409: a compare-and-set write ({@code cas} on {@code PUT /v1/secrets/{name}}) found another
+   * version current than the one it named; nothing was written.
+   */
+  public static final String CAS_MISMATCH = "cas_mismatch";
+
   /** 413: the request body is larger than 1 MiB. */
   public static final String PAYLOAD_TOO_LARGE = "payload_too_large";
 

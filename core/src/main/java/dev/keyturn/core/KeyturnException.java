@@ -27,6 +27,16 @@ public class KeyturnException extends RuntimeException {
     }
   }
 
+  /**
+   * A compare-and-set write named a version as current that is not (0: it expected no current
+   * version). The message names the secret and both version numbers, which are not secret.
+   */
+  public static final class CasMismatch extends Conflict {
+    public CasMismatch(String message) {
+      super(message);
+    }
+  }
+
   /** A rotation of the secret is already running; {@link #rotationId()} names it. */
   public static final class RotationInProgress extends Conflict {
     private final String rotationId;

@@ -40,6 +40,9 @@ public final class SecretService {
 
   private static final int DATA_KEY_CACHE_LIMIT = 100_000;
 
+  /** No compare-and-set: a plain put. */
+  private static final int NO_CAS = -1;
+
   private final Store store;
   private final Envelope envelope;
   private final Clock clock;
@@ -75,6 +78,42 @@ public final class SecretService {
       Duration grace,
       Stage stage,
       String actor) {
+    return put(work, name, value, type, grace, stage, actor, NO_CAS);
+  }
+
+  /**
+   * As {@link #put(UnitOfWork, SecretName, Plaintext, ValueType, Duration, Stage, String)}, as a
+   * compare-and-set: the write happens only if the version in stage {@code current} is {@code
+   * expectedCurrent} (0: the secret has no current version, because it was never written or all its
+   * versions are retired). The check runs inside the store's update of {@code name}, which excludes
+   * every other update of it, so two writers naming the same version cannot both succeed.
+   *
+   * @throws KeyturnException.CasMismatch if another version is current; nothing is written
+   */
+  public WriteResult putIfCurrent(
+      UnitOfWork work,
+      SecretName name,
+      int expectedCurrent,
+      Plaintext value,
+      ValueType type,
+      Duration grace,
+      Stage stage,
+      String actor) {
+    if (expectedCurrent < 0) {
+      throw new KeyturnException.InvalidInput(name + ": cas must be 0 or a version number");
+    }
+    return put(work, name, value, type, grace, stage, actor, expectedCurrent);
+  }
+
+  private WriteResult put(
+      UnitOfWork work,
+      SecretName name,
+      Plaintext value,
+      ValueType type,
+      Duration grace,
+      Stage stage,
+      String actor,
+      int expectedCurrent) {
     requireNonNull(name, "name");
     requireNonNull(value, "value");
     requireNonNull(type, "type");
@@ -93,6 +132,17 @@ public final class SecretService {
         work,
         name,
         secret -> {
+          if (expectedCurrent != NO_CAS) {
+            int current = secret.versions().current().map(Version::number).orElse(0);
+            if (current != expectedCurrent) {
+              throw new KeyturnException.CasMismatch(
+                  name
+                      + ": cas "
+                      + expectedCurrent
+                      + " does not match the current version "
+                      + (current == 0 ? "(none)" : String.valueOf(current)));
+            }
+          }
           Optional<byte[]> newWrapped = Optional.empty();
           byte[] wrapped;
           if (secret.wrappedDataKey().isPresent()) {

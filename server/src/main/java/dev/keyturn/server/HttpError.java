@@ -30,6 +30,9 @@ record HttpError(int status, String code, String message, String rotationId, Str
     if (e instanceof KeyturnException.RotationInProgress r) {
       return new HttpError(409, ErrorCodes.CONFLICT, e.getMessage(), r.rotationId());
     }
+    if (e instanceof KeyturnException.CasMismatch) {
+      return new HttpError(409, ErrorCodes.CAS_MISMATCH, e.getMessage());
+    }
     if (e instanceof KeyturnException.RefusedValue r) {
       return new HttpError(400, ErrorCodes.PLACEHOLDER_VALUE, e.getMessage(), null, r.check());
     }

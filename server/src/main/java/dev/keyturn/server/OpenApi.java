@@ -39,7 +39,9 @@ final class OpenApi {
           "No such secret, version, rule, rotation or token (code not_found).",
           "409",
           "The change conflicts with the current state, e.g. a stage move the rules refuse or a"
-              + " rotation in progress (code conflict; rotation_id names the rotation).",
+              + " rotation in progress (code conflict; rotation_id names the rotation), or a"
+              + " compare-and-set write whose cas is not the current version (code"
+              + " cas_mismatch).",
           "413",
           "The body is larger than 1 MiB (code payload_too_large).",
           "429",

@@ -157,6 +157,13 @@ final class SecretsApi {
     List<String> warnings = checked.warnings();
     Duration grace = request.grace() == null ? Duration.ZERO : Durations.parse(request.grace());
     Stage stage = request.stage() == null ? Stage.CURRENT : Stage.fromWire(request.stage());
+    Integer cas = request.cas();
+    if (cas != null && cas < 0) {
+      throw HttpError.badRequest("cas must be 0 or a version number");
+    }
+    if (cas != null) {
+      ex.detail = ex.detail.isEmpty() ? "cas " + cas : ex.detail + "; cas " + cas;
+    }
     Plaintext supplied = value;
     ValueType givenType = type;
     try {
@@ -165,7 +172,11 @@ final class SecretsApi {
           commit(
               ex,
               work ->
-                  service.put(work, name, supplied, givenType, grace, stage, ex.caller.tokenId()),
+                  cas == null
+                      ? service.put(
+                          work, name, supplied, givenType, grace, stage, ex.caller.tokenId())
+                      : service.putIfCurrent(
+                          work, name, cas, supplied, givenType, grace, stage, ex.caller.tokenId()),
               r -> Optional.of(r.newest().number()));
       WriteResponse answer = written(ex, result, result.newest());
       return new WriteResponse(

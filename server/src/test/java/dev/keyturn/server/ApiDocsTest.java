@@ -98,6 +98,18 @@ class ApiDocsTest {
                   .get("properties")
                   .has("created_at"))
           .isTrue();
+      assertThat(
+              doc.get("components")
+                  .get("schemas")
+                  .get("PutSecretRequest")
+                  .get("properties")
+                  .get("cas")
+                  .get("type")
+                  .stringValue())
+          .isEqualTo("integer");
+      assertThat(doc.get("paths").get("/v1/secrets/{name}").get("put").get("responses").get("409"))
+          .as("PUT /v1/secrets/{name} lists 409 for cas_mismatch")
+          .isNotNull();
     }
   }
 }

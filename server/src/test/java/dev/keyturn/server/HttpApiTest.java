@@ -288,7 +288,7 @@ class HttpApiTest {
     }
     assertThat(server.raw("PUT", "/v1/secrets/http/bad/K", token, unknown).body())
         .contains(
-            "unknown field; this route takes allow_placeholder, generate, grace, stage, value,"
+            "unknown field; this route takes allow_placeholder, cas, generate, grace, stage, value,"
                 + " value_json");
     assertThat(server.raw("PUT", "/v1/secrets/http/bad/K", token, badSpec).status()).isEqualTo(400);
     assertThat(server.raw("PUT", "/v1/secrets/http/bad/K", token, new byte[0]).status())
