@@ -101,6 +101,11 @@ final class DeliveryFixture implements AutoCloseable {
   /** The command line that runs {@code keyturn ARGS} in a JVM of its own. */
   static List<String> javaCommand(String... args) {
     List<String> command = new ArrayList<>();
+    // Every signal back to its default before java starts (env execs it: same pid). A build run
+    // under nohup, or as a background job of a script, hands its children SIGHUP or SIGINT
+    // ignored, and the JVM then never sees them: run's forwarding tests failed in such a CI run.
+    command.add("env");
+    command.add("--default-signal");
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
