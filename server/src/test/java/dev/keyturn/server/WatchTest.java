@@ -179,7 +179,13 @@ class WatchTest {
         open.add(s);
         s.untilReady();
       }
+      // A stream is counted by the hub just after its first bytes reach the client: wait for it.
       String metrics = server.raw("GET", "/metrics", null, null).body();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!metrics.contains("\nkeyturn_watch_streams 3.0\n") && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        metrics = server.raw("GET", "/metrics", null, null).body();
+      }
       RunningServer.Raw plain = server.raw("GET", "/v1/whoami", token, null);
       RunningServer.Raw streamFour = server.raw("GET", "/v1/watch?prefix=w7", token, null);
       RunningServer.Raw streamFive = server.raw("GET", "/v1/watch?prefix=w7", token, null);
