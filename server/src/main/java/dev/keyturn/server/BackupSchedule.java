@@ -92,7 +92,7 @@ public record BackupSchedule(Path dir, Duration every, int keep, List<Path> reci
     try {
       Path probe = Files.createTempFile(dir, ".keyturn-backup-probe-", ".tmp");
       Files.delete(probe);
-    } catch (IOException | UnsupportedOperationException e) {
+    } catch (IOException e) {
       throw new KeyturnException.InvalidInput(
           "--backup-dir " + dir + " is not writable by the server: " + e.getMessage());
     }
