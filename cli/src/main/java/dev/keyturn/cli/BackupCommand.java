@@ -333,13 +333,7 @@ final class BackupCommand implements Runnable {
     public Integer call() {
       BackupDocument backup;
       try {
-        byte[] document =
-            BackupFiles.read(io(), file, () -> BackupFiles.passphrase(io(), passphraseFile, false));
-        try {
-          backup = BackupDocument.parse(document);
-        } finally {
-          Arrays.fill(document, (byte) 0);
-        }
+        backup = BackupFiles.open(io(), file, passphraseFile);
       } catch (KeyturnException.CryptoFailure | KeyturnException.InvalidInput e) {
         // A backup that cannot be trusted is what verify looks for: exit 3, like other checks.
         io().err().println("keyturn: " + e.getMessage());

@@ -7,7 +7,6 @@ import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,13 +43,7 @@ final class BackupDrillCommand extends ClientCommand implements Callable<Integer
   public Integer call() {
     BackupDocument backup;
     try {
-      byte[] document =
-          BackupFiles.read(io(), file, () -> BackupFiles.passphrase(io(), passphraseFile, false));
-      try {
-        backup = BackupDocument.parse(document);
-      } finally {
-        Arrays.fill(document, (byte) 0);
-      }
+      backup = BackupFiles.open(io(), file, passphraseFile);
     } catch (KeyturnException.CryptoFailure | KeyturnException.InvalidInput e) {
       // A backup that cannot be opened fails its drill, as it fails verify: exit 3.
       io().err().println("keyturn: " + e.getMessage());

@@ -1,5 +1,6 @@
 package dev.keyturn.cli;
 
+import dev.keyturn.backup.BackupDocument;
 import dev.keyturn.backup.OpenPgp;
 import dev.keyturn.core.KeyturnException;
 import java.io.BufferedReader;
@@ -77,6 +78,22 @@ final class BackupFiles {
     byte[] bytes = new byte[6];
     new SecureRandom().nextBytes(bytes);
     return bytes;
+  }
+
+  /**
+   * Opens and checks the backup {@code file} ({@code -} for standard input) with the passphrase
+   * from {@code passphraseFile} or the terminal; the decrypted bytes are zeroed once parsed.
+   *
+   * @throws KeyturnException.CryptoFailure when it does not open
+   * @throws KeyturnException.InvalidInput when its content is not a sound backup
+   */
+  static BackupDocument open(Io io, String file, Path passphraseFile) {
+    byte[] document = read(io, file, () -> passphrase(io, passphraseFile, false));
+    try {
+      return BackupDocument.parse(document);
+    } finally {
+      Arrays.fill(document, (byte) 0);
+    }
   }
 
   /**
