@@ -12,8 +12,9 @@ import tools.jackson.databind.json.JsonMapper;
  * allowed after the document, and numbers kept with every digit (a JSON number with a fraction or
  * an exponent is read as a {@code BigDecimal}, trailing zeros kept, so {@code 1e400}, {@code
  * 1.5e-400} and long decimals survive a round trip; only an exponent's spelling may change, {@code
- * 1e400} to {@code 1E+400}). Server and client use the same mapper, so both sides read what the
- * other writes. The mapper is thread-safe.
+ * 1e400} to {@code 1E+400}), and a number with a fraction refused where a whole number is expected
+ * ({@code "using": 2.5} is an error, not version 2). Server and client use the same mapper, so both
+ * sides read what the other writes. The mapper is thread-safe.
  */
 public final class WireJson {
   private static final JsonMapper MAPPER =
@@ -24,6 +25,7 @@ public final class WireJson {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .enable(JsonNodeFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
