@@ -7,7 +7,9 @@ import java.util.List;
  * One row of the status board: who owns the secret, how it rotates, when it last did and is next
  * due, until when the previous value is accepted, and its state: {@code ok}, {@code due}, {@code
  * overdue}, {@code rotating}, {@code waiting} or {@code failed}. A {@code waiting} row caused by
- * consumers names them in {@code waiting_for} (left out when empty).
+ * consumers names them in {@code waiting_for} (left out when empty). {@code failed_consumers} (left
+ * out when empty) names the live consumers that could not apply a newer version (an agent whose
+ * reload or health check failed), whatever the state.
  */
 public record StatusRow(
     String name,
@@ -18,7 +20,32 @@ public record StatusRow(
     String graceUntil,
     String state,
     String rotationId,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> waitingFor) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> waitingFor,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ConsumerFailure> failedConsumers) {
+
+  /** A row where no consumer failed to apply a version. */
+  public StatusRow(
+      String name,
+      String owner,
+      String strategy,
+      String lastRotated,
+      String nextDue,
+      String graceUntil,
+      String state,
+      String rotationId,
+      List<String> waitingFor) {
+    this(
+        name,
+        owner,
+        strategy,
+        lastRotated,
+        nextDue,
+        graceUntil,
+        state,
+        rotationId,
+        waitingFor,
+        List.of());
+  }
 
   /** A row that waits for no consumer. */
   public StatusRow(

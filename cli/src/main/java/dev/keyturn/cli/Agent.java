@@ -55,6 +55,8 @@ final class Agent implements WatchListener {
   private final Set<AgentConfig.Output> dirty = new LinkedHashSet<>(); // guarded by lock
   private final ConsumerRegistration registration;
   private final Map<String, List<Variables.Holding>> held = new java.util.TreeMap<>();
+  // by output: the versions its last failed reload or check was of, reported to the server
+  private final Map<String, List<Variables.Holding>> failed = new java.util.TreeMap<>();
 
   Agent(
       Io io,
@@ -162,6 +164,10 @@ final class Agent implements WatchListener {
     }
     if (entry.isPresent() && digest.equals(entry.get().rejected())) {
       say(key + ": the values whose check failed are still current; keeping the previous file");
+      if (!variables.holdings().isEmpty()) {
+        failed.put(key, variables.holdings());
+        report();
+      }
       return true;
     }
     if (entry.isEmpty() && previous.isPresent() && OutputFiles.same(previous.get(), rendered)) {
@@ -198,6 +204,8 @@ final class Agent implements WatchListener {
             entry.map(AgentCache.Entry::applied).orElse(null),
             digest);
         cache.save();
+        failed.put(key, variables.holdings());
+        report();
         return true;
       }
     }
@@ -214,10 +222,28 @@ final class Agent implements WatchListener {
    * from the local cache carry no version numbers and change nothing.
    */
   private void holding(String key, Variables variables) {
+    boolean recovered = failed.remove(key) != null;
     if (variables.holdings().isEmpty()) {
+      if (recovered) {
+        report();
+      }
       return;
     }
     held.put(key, variables.holdings());
+    report();
+  }
+
+  /**
+   * Reports what the outputs hold, merged by secret, with the newest version a failed reload or
+   * check was of, for each secret it failed on (the status board and the notifier show it).
+   */
+  private void report() {
+    Map<String, Integer> failures = new java.util.HashMap<>();
+    for (List<Variables.Holding> list : failed.values()) {
+      for (Variables.Holding h : list) {
+        failures.merge(h.secret(), h.using(), Math::max);
+      }
+    }
     Map<String, Variables.Holding> merged = new java.util.LinkedHashMap<>();
     for (List<Variables.Holding> list : held.values()) {
       for (Variables.Holding h : list) {
@@ -234,7 +260,7 @@ final class Agent implements WatchListener {
         }
       }
     }
-    registration.hold(List.copyOf(merged.values()));
+    registration.hold(List.copyOf(merged.values()), failures);
   }
 
   private boolean check(AgentConfig.Output output) throws InterruptedException {

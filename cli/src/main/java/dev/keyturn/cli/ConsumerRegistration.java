@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -108,10 +109,24 @@ final class ConsumerRegistration implements AutoCloseable {
 
   /** Reports what the process now holds (sent at once when it changed). */
   void hold(List<Variables.Holding> held) {
+    hold(held, Map.of());
+  }
+
+  /**
+   * Reports what the process now holds, and for some secrets a newer version it could not apply
+   * ({@code failed}: secret name to version; the agent whose reload or check failed), sent at once
+   * when it changed. A failure is reported beside what it holds of that secret, so one of a secret
+   * it holds nothing of yet is not reported.
+   */
+  void hold(List<Variables.Holding> held, Map<String, Integer> failed) {
     List<ConsumerHolding> next =
         held.stream()
             .filter(h -> h.using() > 0)
-            .map(h -> new ConsumerHolding(h.secret(), h.using(), h.accepting()))
+            .map(h -> {
+              Integer f = failed.get(h.secret());
+              return new ConsumerHolding(
+                  h.secret(), h.using(), h.accepting(), f == null || f == h.using() ? null : f);
+            })
             .toList();
     timer.execute(() -> {
       if (!next.equals(holdings)) {

@@ -58,6 +58,24 @@ final class Listings {
                         : " for consumers " + String.join(" ", r.waitingFor()))
                     + ")")
             .toList();
+    for (StatusRow r : status.secrets()) {
+      if (r.failedConsumers() == null) {
+        continue;
+      }
+      for (dev.keyturn.api.ConsumerFailure f : r.failedConsumers()) {
+        io.err()
+            .println(
+                "keyturn: consumer "
+                    + f.consumer()
+                    + " could not apply "
+                    + r.name()
+                    + "#"
+                    + f.failed()
+                    + " and still uses #"
+                    + f.using()
+                    + ": its log says why");
+      }
+    }
     if (!attention.isEmpty()) {
       // on standard error, so that scripts reading the table see the same lines as before
       io.err()

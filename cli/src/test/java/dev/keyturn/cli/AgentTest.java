@@ -346,6 +346,40 @@ class AgentTest {
         .isEqualTo(200);
     assertThat(app.isAlive()).isTrue();
     assertThat(read(err)).contains("answered 500");
+
+    // The server hears of it: the status board (API and CLI) names the agent and the version.
+    await("the board shows the version the agent could not apply")
+        .atMost(PATIENCE)
+        .until(() -> !failures("app/ag3/APP_MODE").isEmpty());
+    dev.keyturn.api.ConsumerFailure failure = failures("app/ag3/APP_MODE").get(0);
+    assertThat(failure.consumer()).startsWith("agent.");
+    assertThat(failure.failed()).isEqualTo(2);
+    assertThat(failure.using()).isEqualTo(1);
+    DeliveryFixture.Run status =
+        fx.inProcess(Map.of("KEYTURN_TOKEN", fx.rootToken), "status", "app/ag3");
+    assertThat(status.code()).as(status.err()).isZero();
+    assertThat(status.err())
+        .contains(
+            "consumer "
+                + failure.consumer()
+                + " could not apply app/ag3/APP_MODE#2 and still uses #1");
+    assertThat(status.out() + status.err()).doesNotContain("broken");
+
+    fx.put("app/ag3/APP_MODE", "fine-again");
+    awaitText(err, "app.env: applied", 2);
+    await("a version the agent applied clears the failure")
+        .atMost(PATIENCE)
+        .until(() -> failures("app/ag3/APP_MODE").isEmpty());
+  }
+
+  private static List<dev.keyturn.api.ConsumerFailure> failures(String name) {
+    return fx.admin.status(name).secrets().stream()
+        .filter(r -> r.name().equals(name))
+        .flatMap(r ->
+            r.failedConsumers() == null
+                ? java.util.stream.Stream.empty()
+                : r.failedConsumers().stream())
+        .toList();
   }
 
   @Test

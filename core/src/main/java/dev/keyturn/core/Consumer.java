@@ -41,6 +41,12 @@ public record Consumer(
   public static final int MAX_SECRETS = 100;
   public static final int MAX_ACCEPTING = 32;
 
+  /**
+   * Marks a failed version in {@link #encodeHoldings}; found in no other part of that text, so a
+   * store can find the registrations that report a failure by it alone.
+   */
+  public static final String FAILED_MARK = "!";
+
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern NAME = Pattern.compile("[\\x20-\\x7e]{1," + MAX_NAME + "}");
 
@@ -73,13 +79,19 @@ public record Consumer(
    *
    * @param using the version it signs, encrypts or connects with
    * @param accepting the versions it verifies or decrypts with (a keyring), besides {@code using}
+   * @param failed a version it tried to apply and could not (an agent whose reload or health check
+   *     failed, so it put the previous file back), or 0 for none
    */
-  public record Holding(SecretName secret, int using, List<Integer> accepting) {
+  public record Holding(SecretName secret, int using, List<Integer> accepting, int failed) {
     public Holding {
       requireNonNull(secret, "secret");
       accepting = List.copyOf(accepting);
-      if (using < 1 || accepting.stream().anyMatch(v -> v < 1)) {
+      if (using < 1 || accepting.stream().anyMatch(v -> v < 1) || failed < 0) {
         throw new KeyturnException.InvalidInput(secret + ": version numbers start at 1");
+      }
+      if (failed == using) {
+        throw new KeyturnException.InvalidInput(
+            secret + ": failed names a version it could not apply, not the one it uses");
       }
       if (accepting.size() > MAX_ACCEPTING) {
         throw new KeyturnException.InvalidInput(
@@ -87,12 +99,25 @@ public record Consumer(
       }
     }
 
+    /** A holding with no failed version. */
+    public Holding(SecretName secret, int using, List<Integer> accepting) {
+      this(secret, using, accepting, 0);
+    }
+
+    /** The version it could not apply, if any. */
+    public Optional<Integer> failedVersion() {
+      return failed == 0 ? Optional.empty() : Optional.of(failed);
+    }
+
     /** True if it uses or accepts {@code version}. */
     public boolean accepts(int version) {
       return using == version || accepting.contains(version);
     }
 
-    /** {@code NAME#3} or {@code NAME#3 (accepting 4,3)}, for audit details and logs. */
+    /**
+     * {@code NAME#3}, {@code NAME#3 (accepting 4,3)} or {@code NAME#3 (failed to apply #4)}, for
+     * audit details and logs.
+     */
     public String describe() {
       return secret
           + "#"
@@ -101,7 +126,8 @@ public record Consumer(
               ? ""
               : " (accepting "
                   + String.join(",", accepting.stream().map(String::valueOf).toList())
-                  + ")");
+                  + ")")
+          + (failed == 0 ? "" : " (failed to apply #" + failed + ")");
     }
   }
 
@@ -169,8 +195,9 @@ public record Consumer(
   }
 
   /**
-   * The holdings in their stored form, one {@code NAME:USING:A,B} per secret joined by {@code ;}
-   * (names hold neither separator).
+   * The holdings in their stored form, one {@code NAME:USING:A,B} per secret, or {@code
+   * NAME:USING:A,B:!FAILED} when it failed to apply a version, joined by {@code ;} (names hold
+   * neither separator).
    */
   public String encodeHoldings() {
     List<String> out = new ArrayList<>();
@@ -180,7 +207,8 @@ public record Consumer(
               + ":"
               + h.using()
               + ":"
-              + String.join(",", h.accepting().stream().map(String::valueOf).toList()));
+              + String.join(",", h.accepting().stream().map(String::valueOf).toList())
+              + (h.failed() == 0 ? "" : ":" + FAILED_MARK + h.failed()));
     }
     return String.join(";", out);
   }
@@ -195,7 +223,7 @@ public record Consumer(
     try {
       for (String part : text.split(";", -1)) {
         String[] f = part.split(":", -1);
-        if (f.length != 3) {
+        if (f.length != 3 && f.length != 4) {
           throw new KeyturnException.InvalidInput("malformed holdings");
         }
         List<Integer> accepting = new ArrayList<>();
@@ -204,7 +232,17 @@ public record Consumer(
             accepting.add(Integer.parseInt(a));
           }
         }
-        out.add(new Holding(SecretName.of(f[0]), Integer.parseInt(f[1]), accepting));
+        int failed = 0;
+        if (f.length == 4) {
+          if (!f[3].startsWith(FAILED_MARK)) {
+            throw new KeyturnException.InvalidInput("malformed holdings");
+          }
+          failed = Integer.parseInt(f[3].substring(FAILED_MARK.length()));
+          if (failed < 1) {
+            throw new KeyturnException.InvalidInput("malformed holdings");
+          }
+        }
+        out.add(new Holding(SecretName.of(f[0]), Integer.parseInt(f[1]), accepting, failed));
       }
     } catch (NumberFormatException e) {
       throw new KeyturnException.InvalidInput("malformed holdings");

@@ -477,6 +477,14 @@ public final class SecretService {
     return store.consumers().naming(name).stream().filter(c -> c.liveAt(now)).toList();
   }
 
+  /**
+   * The live consumers that report a version they could not apply ({@link
+   * Consumer.Holding#failed}), of any secret, in id order.
+   */
+  public List<Consumer> failingConsumers() {
+    return store.consumers().failing(clock.instant());
+  }
+
   private Holds holds(StoredSecret secret, Instant now) {
     if (!secret.versions().anyExpired(now)) {
       return Holds.NONE;

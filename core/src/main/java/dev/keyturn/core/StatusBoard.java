@@ -9,8 +9,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -84,6 +86,7 @@ public final class StatusBoard {
    * @param graceUntil until when the newest previous version is accepted
    * @param rotationId the running rotation, else the last one
    * @param waitingFor the consumers that a {@code waiting} row waits for, in id order
+   * @param failedConsumers the live consumers that could not apply a version of it, in id order
    */
   public record Row(
       SecretName name,
@@ -93,9 +96,24 @@ public final class StatusBoard {
       Optional<Instant> graceUntil,
       State state,
       Optional<String> rotationId,
-      List<String> waitingFor) {
+      List<String> waitingFor,
+      List<Failure> failedConsumers) {
     public Row {
       waitingFor = List.copyOf(waitingFor);
+      failedConsumers = List.copyOf(failedConsumers);
+    }
+
+    /** A row where no consumer failed to apply a version. */
+    public Row(
+        SecretName name,
+        Optional<RotationRule> rule,
+        Optional<Instant> lastRotated,
+        Optional<Instant> nextDue,
+        Optional<Instant> graceUntil,
+        State state,
+        Optional<String> rotationId,
+        List<String> waitingFor) {
+      this(name, rule, lastRotated, nextDue, graceUntil, state, rotationId, waitingFor, List.of());
     }
 
     /** A row that waits for no consumer. */
@@ -108,6 +126,16 @@ public final class StatusBoard {
         State state,
         Optional<String> rotationId) {
       this(name, rule, lastRotated, nextDue, graceUntil, state, rotationId, List.of());
+    }
+  }
+
+  /**
+   * A live consumer that could not apply version {@code failed} of a secret (an agent whose reload
+   * or health check failed) and still uses {@code using}.
+   */
+  public record Failure(String consumer, int failed, int using) {
+    public Failure {
+      requireNonNull(consumer, "consumer");
     }
   }
 
@@ -131,17 +159,33 @@ public final class StatusBoard {
       after = Optional.of(page.get(page.size() - 1).name().value());
     }
     Instant now = clock.instant();
+    Map<SecretName, List<Failure>> failures = failures(now);
     List<Row> rows = new ArrayList<>();
     names.forEach((name, entry) -> {
       SecretName secret = SecretName.of(name);
       if (rows.size() < MAX_ROWS && visible.test(secret)) {
-        rows.add(row(secret, entry, now));
+        rows.add(row(secret, entry, now, failures.getOrDefault(secret, List.of())));
       }
     });
     return rows;
   }
 
-  private Row row(SecretName name, Optional<RuleEntry> entry, Instant now) {
+  /** The failures live consumers report, by secret, each list in consumer id order. */
+  private Map<SecretName, List<Failure>> failures(Instant now) {
+    Map<SecretName, List<Failure>> out = new HashMap<>();
+    for (Consumer c : secrets.failingConsumers()) {
+      for (Consumer.Holding h : c.holdings()) {
+        if (h.failed() > 0) {
+          out.computeIfAbsent(h.secret(), k -> new ArrayList<>())
+              .add(new Failure(c.id(), h.failed(), h.using()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private Row row(
+      SecretName name, Optional<RuleEntry> entry, Instant now, List<Failure> failedConsumers) {
     Optional<StoredSecret> secret;
     try {
       secret = Optional.of(secrets.describe(name));
@@ -194,6 +238,7 @@ public final class StatusBoard {
         graceUntil,
         state,
         active.map(Rotation::id).or(() -> last.stream().findFirst().map(Rotation::id)),
-        state == State.WAITING ? waitingFor : List.of());
+        state == State.WAITING ? waitingFor : List.of(),
+        failedConsumers);
   }
 }

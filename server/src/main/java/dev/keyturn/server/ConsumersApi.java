@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /v1/consumers}: processes that report which versions of which secrets they hold, so that a
@@ -27,9 +29,13 @@ import java.util.regex.Pattern;
  * belongs to the token that registered it: another token gets 409, so a development token cannot
  * overwrite a production consumer's holdings. Registrations, changes of what a consumer holds and
  * departures are audited with the change in one transaction; a heartbeat that changes nothing but
- * the time is not audited. Thread-safe.
+ * the time is not audited. A consumer that newly reports a version it could not apply (an agent
+ * whose reload or health check failed) is logged and announced through the notifier ({@code
+ * delivery.fail}); the status board shows it while the consumer is live. Thread-safe.
  */
 final class ConsumersApi {
+  private static final Logger log = LoggerFactory.getLogger(ConsumersApi.class);
+
   /** How long past its ttl a registration is kept before it is purged (its id then free). */
   static final Duration PURGE_AFTER = Duration.ofDays(1);
 
@@ -45,11 +51,13 @@ final class ConsumersApi {
   private final Store store;
   private final SecretService secrets;
   private final Clock clock;
+  private final Notifier notifier;
 
-  ConsumersApi(Store store, SecretService secrets, Clock clock) {
+  ConsumersApi(Store store, SecretService secrets, Clock clock, Notifier notifier) {
     this.store = requireNonNull(store, "store");
     this.secrets = requireNonNull(secrets, "secrets");
     this.clock = requireNonNull(clock, "clock");
+    this.notifier = requireNonNull(notifier, "notifier");
   }
 
   /** The secrets a registration names, each a canonical name (a 400 otherwise). */
@@ -100,17 +108,26 @@ final class ConsumersApi {
       if (h.accepting() != null && h.accepting().stream().anyMatch(v -> v == null)) {
         throw HttpError.badRequest(names.get(i) + ": accepting holds version numbers");
       }
+      if (h.failed() != null && h.failed() < 1) {
+        throw HttpError.badRequest(names.get(i) + ": failed is a version number");
+      }
       holdings.add(
           new Consumer.Holding(
-              names.get(i), h.using(), h.accepting() == null ? List.of() : h.accepting()));
+              names.get(i),
+              h.using(),
+              h.accepting() == null ? List.of() : h.accepting(),
+              h.failed() == null ? 0 : h.failed()));
     }
     String owner = ex.caller.tokenId();
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     Duration ttl = Duration.ofSeconds(body.ttlSeconds());
     boolean[] quiet = new boolean[1];
+    List<Consumer.Holding> before = new ArrayList<>();
     Consumer saved =
         store.inTransaction(work -> {
           Optional<Consumer> old = work.consumers().consumer(id);
+          before.clear();
+          old.filter(o -> o.liveAt(now)).ifPresent(o -> before.addAll(o.holdings()));
           if (old.isPresent() && !old.get().owner().equals(owner)) {
             throw new KeyturnException.Conflict(
                 "consumer " + id + " belongs to another token; choose another id");
@@ -152,7 +169,37 @@ final class ConsumersApi {
     if (quiet[0]) {
       ex.unaudited();
     }
+    announceFailures(saved, before);
     return info(saved, saved.holdings());
+  }
+
+  /** Logs and announces each failure {@code consumer} reports that it did not report before. */
+  private void announceFailures(Consumer consumer, List<Consumer.Holding> before) {
+    for (Consumer.Holding h : consumer.holdings()) {
+      if (h.failed() == 0
+          || before.stream()
+              .anyMatch(b -> b.secret().equals(h.secret()) && b.failed() == h.failed())) {
+        continue;
+      }
+      String text =
+          h.secret()
+              + ": consumer "
+              + consumer.id()
+              + " ("
+              + consumer.kind().wireName()
+              + ") could not apply version "
+              + h.failed()
+              + " and still uses version "
+              + h.using();
+      log.warn("{}", text);
+      notifier.send(
+          "delivery.fail",
+          h.secret().value(),
+          Optional.empty(),
+          "failed",
+          text,
+          Optional.of("consumer " + consumer.id() + " could not apply version " + h.failed()));
+    }
   }
 
   /** {@code DELETE /v1/consumers/{id}}: the caller's consumer departs (200 if it was not there). */
@@ -205,7 +252,12 @@ final class ConsumersApi {
         c.kind().wireName(),
         c.owner(),
         holdings.stream()
-            .map(h -> new ConsumerHolding(h.secret().value(), h.using(), h.accepting()))
+            .map(h ->
+                new ConsumerHolding(
+                    h.secret().value(),
+                    h.using(),
+                    h.accepting(),
+                    h.failed() == 0 ? null : h.failed()))
             .toList(),
         (int) c.ttl().toSeconds(),
         c.registeredAt().toString(),

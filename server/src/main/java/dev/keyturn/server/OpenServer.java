@@ -263,7 +263,7 @@ final class OpenServer implements AutoCloseable {
                                       KeyturnServer.auditHead(opened),
                                       ""),
                               clock),
-                          new ConsumersApi(reads, service, clock),
+                          new ConsumersApi(reads, service, clock, notifier),
                           w.seal())),
               authenticator,
               new AuthThrottle(

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.BackupScheduleStatus;
 import dev.keyturn.api.CheckInfo;
+import dev.keyturn.api.ConsumerFailure;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RotationListResponse;
@@ -248,7 +249,10 @@ final class RotationsApi {
         r.graceUntil().map(Instant::toString).orElse(null),
         r.state().wireName(),
         r.rotationId().orElse(null),
-        r.waitingFor());
+        r.waitingFor(),
+        r.failedConsumers().stream()
+            .map(f -> new ConsumerFailure(f.consumer(), f.failed(), f.using()))
+            .toList());
   }
 
   /** The secret that rotation {@code id} rotates, if the rotation exists. */

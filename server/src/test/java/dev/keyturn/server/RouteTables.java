@@ -59,7 +59,12 @@ final class RouteTables {
                     new dev.keyturn.backup.BackupDocument.Header(
                         clock.instant(), "node-test", root.id(), java.util.Optional.empty(), ""),
                 clock),
-            new ConsumersApi(store, service, clock),
+            new ConsumersApi(
+                store,
+                service,
+                clock,
+                new Notifier(
+                    java.util.Optional.empty(), java.util.Optional.empty(), service, audit, clock)),
             new SealApi(() -> {
               throw new IllegalStateException("the offline route table does not seal");
             })));

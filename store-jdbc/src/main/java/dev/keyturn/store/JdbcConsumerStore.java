@@ -123,6 +123,27 @@ final class JdbcConsumerStore implements ConsumerStore {
   }
 
   @Override
+  public List<Consumer> failing(Instant now) {
+    requireNonNull(now, "now");
+    return jdbc.read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT "
+                  + COLUMNS
+                  + " FROM consumers c WHERE c.expires_at > ? AND c.holdings LIKE ?"
+                  + " ORDER BY c.id")) {
+        ps.setLong(1, now.toEpochMilli());
+        ps.setString(2, "%" + Consumer.FAILED_MARK + "%");
+        // The columns only find candidates: each row's holdings and times, under its MAC, decide.
+        return rows(ps).stream()
+            .filter(k -> k.liveAt(now))
+            .filter(k -> k.holdings().stream().anyMatch(h -> h.failed() > 0))
+            .toList();
+      }
+    });
+  }
+
+  @Override
   public int purge(Instant before) {
     requireNonNull(before, "before");
     return jdbc.write(c -> {

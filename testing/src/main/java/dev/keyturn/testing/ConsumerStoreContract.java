@@ -35,7 +35,7 @@ public abstract class ConsumerStoreContract extends StoreFixture {
             "agent.web-1.42",
             "tok_a",
             new Consumer.Holding(NAME, 3, List.of(4, 3, 2)),
-            new Consumer.Holding(OTHER, 7, List.of()));
+            new Consumer.Holding(OTHER, 7, List.of(), 8));
 
     store.consumers().save(written);
 
@@ -119,6 +119,35 @@ public abstract class ConsumerStoreContract extends StoreFixture {
     assertThat(store.consumers().owned("tok_b")).isEqualTo(1);
     assertThat(store.consumers().owned("tok_c")).isZero();
     assertThat(store.consumers().naming(NAME)).containsExactly(freshA, staleB);
+  }
+
+  @Test
+  void failing_findsOnlyLiveRegistrationsReportingAFailedVersion() {
+    Consumer failed =
+        consumer(
+            "c1",
+            "tok_a",
+            new Consumer.Holding(NAME, 3, List.of()),
+            new Consumer.Holding(OTHER, 2, List.of(2), 3));
+    store.consumers().save(failed);
+    store.consumers().save(consumer("c2", "tok_a", new Consumer.Holding(NAME, 3, List.of(4, 3))));
+    store
+        .consumers()
+        .save(
+            new Consumer(
+                "c3",
+                "tok_a",
+                "stale",
+                Consumer.Kind.AGENT,
+                List.of(new Consumer.Holding(NAME, 3, List.of(), 4)),
+                Duration.ofSeconds(10),
+                T0,
+                T0));
+
+    List<Consumer> found = store.consumers().failing(T0.plusSeconds(60));
+
+    assertThat(found).containsExactly(failed);
+    assertThat(store.consumers().failing(T0.plusSeconds(121))).isEmpty();
   }
 
   @Test

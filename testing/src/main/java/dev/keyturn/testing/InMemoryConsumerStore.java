@@ -50,6 +50,17 @@ public final class InMemoryConsumerStore implements ConsumerStore {
   }
 
   @Override
+  public List<Consumer> failing(Instant now) {
+    requireNonNull(now, "now");
+    synchronized (lock) {
+      return consumers.values().stream()
+          .filter(c -> c.liveAt(now))
+          .filter(c -> c.holdings().stream().anyMatch(h -> h.failed() > 0))
+          .toList();
+    }
+  }
+
+  @Override
   public int purge(Instant before) {
     synchronized (lock) {
       int size = consumers.size();

@@ -26,6 +26,12 @@ public interface ConsumerStore {
   /** Every registration, live or not, that names {@code secret}, in id order. */
   List<Consumer> naming(SecretName secret);
 
+  /**
+   * Every registration live at {@code now} that reports a version it could not apply ({@link
+   * Consumer.Holding#failed}), in id order.
+   */
+  List<Consumer> failing(Instant now);
+
   /** Removes registrations that stopped being live before {@code before}; returns how many. */
   int purge(Instant before);
 
