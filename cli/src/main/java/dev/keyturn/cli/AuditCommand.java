@@ -42,6 +42,12 @@ final class AuditCommand extends ClientCommand implements Callable<Integer> {
   String result;
 
   @Option(
+      names = "--token",
+      paramLabel = "ID",
+      description = "Only the requests made with this token id (tok_...; keyturn token ls).")
+  String token;
+
+  @Option(
       names = "--limit",
       paramLabel = "N",
       description = "At most the newest N records (default 1000).")
@@ -59,6 +65,7 @@ final class AuditCommand extends ClientCommand implements Callable<Integer> {
                 Optional.ofNullable(secret),
                 Optional.ofNullable(action),
                 Optional.ofNullable(result),
+                Optional.ofNullable(token),
                 Optional.ofNullable(limit));
     if (json) {
       printJson(records);

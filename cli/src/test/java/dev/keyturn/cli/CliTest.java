@@ -426,6 +426,9 @@ class CliTest {
     Run checkpoint = run("audit", "checkpoint");
     Run verify = run("audit", "verify", "--checkpoint", checkpoint.out().strip());
     Run badCheckpoint = run("audit", "verify", "--checkpoint", "999999:" + "0".repeat(64));
+    Run byRoot = run("audit", "--secret", "cli/aud/K", "--token", "root", "--json");
+    Run byOther = run("audit", "--secret", "cli/aud/K", "--token", "tok_0123456789abcdef");
+    Run badToken = run("audit", "--token", "tok_'; DROP TABLE audit");
 
     assertThat(audit.out())
         .contains("secret.write")
@@ -438,6 +441,12 @@ class CliTest {
     assertThat(verify.out()).startsWith("audit chain intact");
     assertThat(badCheckpoint.code()).isEqualTo(ExitCode.FOUND);
     assertThat(badCheckpoint.err()).contains("audit chain broken at record 999999");
+    assertThat(byRoot.out()).contains("\"token_id\":\"root\"").contains("secret.read");
+    assertThat(byOther.code()).as(byOther.err()).isZero();
+    assertThat(byOther.out()).doesNotContain("secret.read");
+    assertThat(badToken.code()).isNotZero();
+    assertThat(badToken.err()).contains("token is a token id").doesNotContain("DROP");
+    assertThat(badToken.err().strip().lines().count()).isEqualTo(1);
   }
 
   @Test

@@ -429,11 +429,23 @@ public final class KeyturnClient implements AutoCloseable {
       Optional<String> action,
       Optional<String> result,
       Optional<Integer> limit) {
+    return audit(since, secret, action, result, Optional.empty(), limit);
+  }
+
+  /** Audit records, also only those of the requests of one token ({@code tokenId}) when given. */
+  public AuditListResponse audit(
+      Optional<String> since,
+      Optional<String> secret,
+      Optional<String> action,
+      Optional<String> result,
+      Optional<String> tokenId,
+      Optional<Integer> limit) {
     Map<String, String> query = new LinkedHashMap<>();
     since.ifPresent(v -> query.put("since", v));
     secret.ifPresent(v -> query.put("secret", v));
     action.ifPresent(v -> query.put("action", v));
     result.ifPresent(v -> query.put("result", v));
+    tokenId.ifPresent(v -> query.put("token", v));
     limit.ifPresent(v -> query.put("limit", Integer.toString(v)));
     return send("GET", "/v1/audit" + query(query), null, AuditListResponse.class);
   }

@@ -12,9 +12,15 @@ import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditQuery;
 import dev.keyturn.core.spi.AuditRecord;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 
-/** The audit routes ({@link Routes} declares that they need {@code admin:*}). */
+/**
+ * The audit routes. Verify and head need {@code admin:*} ({@link Routes}); the list needs an {@code
+ * admin} grant, and a caller whose admin grants do not cover every name sees only the records of
+ * secrets they cover (never a token's or the server's own records), so a scoped admin can ask who
+ * read its secrets and nothing else.
+ */
 final class AuditApi {
   private static final int DEFAULT_LIMIT = 1000;
   private static final int MAX_LIMIT = 100_000;
@@ -41,6 +47,14 @@ final class AuditApi {
               return Integer.parseInt(t);
             })
             .orElse(DEFAULT_LIMIT);
+    Optional<String> token = ex.query("token");
+    if (token.isPresent() && !token.get().matches("root|tok_[0-9a-f]{16}")) {
+      throw HttpError.badRequest("token is a token id (root, or tok_ and 16 hex digits)");
+    }
+    boolean everything = ex.everyRow;
+    if (!everything && ex.rowPatterns.isEmpty()) {
+      return new AuditListResponse(List.of());
+    }
     AuditQuery query =
         new AuditQuery(
             ex.query("since").map(s -> Durations.since(s, clock.instant())),
@@ -48,8 +62,15 @@ final class AuditApi {
             ex.query("action"),
             Optional.empty(),
             limit,
-            ex.query("result").map(AuditApi::outcome));
-    return new AuditListResponse(log.query(query).stream().map(AuditApi::info).toList());
+            ex.query("result").map(AuditApi::outcome),
+            token,
+            everything ? List.of() : ex.rowPatterns);
+    // The store narrows by the caller's patterns; each record is checked again all the same.
+    return new AuditListResponse(
+        log.query(query).stream()
+            .filter(r -> everything || r.event().secret().map(ex.visible::test).orElse(false))
+            .map(AuditApi::info)
+            .toList());
   }
 
   AuditVerifyResponse verify(Exchange ex) {

@@ -53,6 +53,18 @@ final class Authorizer {
             return false;
           };
       java.util.List<Capability> or = rows.alternatives();
+      ex.everyRow = coversEveryName(caller, capability);
+      ex.rowPatterns =
+          ex.everyRow
+              ? java.util.List.of()
+              : caller.grants().stream()
+                  .filter(g ->
+                      g.capability() == capability
+                          || g.capability() == Capability.ADMIN
+                          || or.contains(g.capability()))
+                  .map(Grant::glob)
+                  .distinct()
+                  .toList();
       ex.visible =
           or.isEmpty()
               ? name -> caller.can(capability, name)

@@ -45,6 +45,19 @@ final class Exchange {
         throw new IllegalStateException("this route does not filter rows");
       };
 
+  /**
+   * Set by {@link Authorizer} for a list route: whether the caller holds the route's capability on
+   * every name, so that it may also see rows that name no secret (a token's, the server's own).
+   */
+  boolean everyRow;
+
+  /**
+   * Set by {@link Authorizer} for a list route whose caller does not hold the capability on every
+   * name: the name patterns of its grants that may show rows, for a store query to narrow by (rows
+   * are still checked with {@link #visible}).
+   */
+  java.util.List<String> rowPatterns = java.util.List.of();
+
   /** The client's address as the audit records it; set by {@link ApiHandler}. */
   String client = "-";
 

@@ -517,8 +517,10 @@ final class Routes {
             "/v1/audit",
             Tail.NONE,
             "audit.read",
-            Access.needs(ADMIN, EVERYTHING),
-            "Audit records, filtered by ?since=, ?secret=, ?action=, newest last.",
+            Access.needs(ADMIN, new Subject.Rows("secret")),
+            "Audit records, filtered by ?since=, ?secret=, ?action=, ?result= (ok, denied,"
+                + " failed), ?token= (a token id), newest last. A token whose admin grants do not"
+                + " cover every name gets only the records of secrets they cover.",
             null,
             AuditListResponse.class,
             audit::list));

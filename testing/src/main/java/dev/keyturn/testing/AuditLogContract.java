@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.audit.AuditVerifier;
 import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.AuditQuery;
 import dev.keyturn.core.spi.AuditRecord;
@@ -61,6 +62,70 @@ public abstract class AuditLogContract extends StoreFixture {
       assertThat(result.ok()).isTrue();
       assertThat(result.records()).isEqualTo(3);
     }
+  }
+
+  @Test
+  void query_withinPatternsAndToken_findsExactlyThoseRecords() {
+    AuditChain chain = new AuditChain(RootKey.generate(new SecureRandom()));
+    try (AuditLog log = store.openAuditLog(chain)) {
+      log.append(
+          List.of(
+              event("secret.read", "team_a/prod/KEY", 1),
+              event("secret.read", "teamXa/prod/KEY", 1),
+              event("secret.read", "Team_a/prod/KEY", 1),
+              event("secret.read", "team%a/x", 1),
+              event("secret.read", "other/team_a/KEY", 1),
+              new AuditEvent(
+                  T0,
+                  "tok_other",
+                  "127.0.0.1",
+                  "token.create",
+                  Optional.empty(),
+                  Optional.empty(),
+                  "ok",
+                  ""),
+              new AuditEvent(
+                  T0,
+                  "tok_other",
+                  "127.0.0.1",
+                  "secret.read",
+                  Optional.of("team_a/dev/KEY"),
+                  Optional.of(2),
+                  "ok",
+                  "")));
+
+      List<String> within = secrets(log.query(query(Optional.empty(), List.of("team_a/*"))));
+      List<String> twoPatterns =
+          secrets(log.query(query(Optional.empty(), List.of("team_a/prod/*", "*/team_a/*"))));
+      List<String> exact = secrets(log.query(query(Optional.empty(), List.of("team_a/dev/KEY"))));
+      List<AuditRecord> byToken = log.query(query(Optional.of("tok_other"), List.of()));
+      List<AuditRecord> byTokenWithin =
+          log.query(query(Optional.of("tok_other"), List.of("team_a/*")));
+
+      assertThat(within).containsExactly("team_a/prod/KEY", "team_a/dev/KEY");
+      assertThat(twoPatterns).containsExactly("team_a/prod/KEY", "other/team_a/KEY");
+      assertThat(exact).containsExactly("team_a/dev/KEY");
+      assertThat(byToken)
+          .extracting(r -> r.event().action())
+          .containsExactly("token.create", "secret.read");
+      assertThat(secrets(byTokenWithin)).containsExactly("team_a/dev/KEY");
+    }
+  }
+
+  private static AuditQuery query(Optional<String> token, List<String> within) {
+    return new AuditQuery(
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        100,
+        Optional.empty(),
+        token,
+        within);
+  }
+
+  private static List<String> secrets(List<AuditRecord> records) {
+    return records.stream().map(r -> r.event().secret().orElse("-")).toList();
   }
 
   @Test

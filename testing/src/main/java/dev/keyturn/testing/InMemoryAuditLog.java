@@ -65,6 +65,17 @@ public final class InMemoryAuditLog implements AuditLog {
             .filter(r -> q.action().map(a -> r.event().action().equals(a)).orElse(true))
             .filter(r -> q.afterSeq().map(s -> r.seq() > s).orElse(true))
             .filter(r -> q.outcome().map(o -> o.matches(r.event().result())).orElse(true))
+            .filter(r -> q.tokenId().map(t -> r.event().tokenId().equals(t)).orElse(true))
+            .filter(r ->
+                q.within().isEmpty()
+                    || r.event()
+                        .secret()
+                        .map(s ->
+                            q.within().stream()
+                                .anyMatch(g ->
+                                    new dev.keyturn.core.Grant(dev.keyturn.core.Capability.READ, g)
+                                        .allows(dev.keyturn.core.Capability.READ, s)))
+                        .orElse(false))
             .toList();
     return out.subList(Math.max(0, out.size() - q.limit()), out.size());
   }

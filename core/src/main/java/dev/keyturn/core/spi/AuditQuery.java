@@ -1,6 +1,7 @@
 package dev.keyturn.core.spi;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -9,6 +10,10 @@ import java.util.Set;
  * Which audit records to return: all filters optional, newest last, at most {@code limit}.
  *
  * @param outcome only records with this kind of result
+ * @param tokenId only records of requests made with this token id
+ * @param within when not empty, only records of a secret matched by one of these grant patterns
+ *     ({@code *} matches any characters, {@code /} included); records of no secret are left out.
+ *     Empty: no such restriction
  */
 public record AuditQuery(
     Optional<Instant> since,
@@ -16,10 +21,25 @@ public record AuditQuery(
     Optional<String> action,
     Optional<Long> afterSeq,
     int limit,
-    Optional<Outcome> outcome) {
+    Optional<Outcome> outcome,
+    Optional<String> tokenId,
+    List<String> within) {
 
   public AuditQuery {
     java.util.Objects.requireNonNull(outcome, "outcome");
+    java.util.Objects.requireNonNull(tokenId, "tokenId");
+    within = List.copyOf(within);
+  }
+
+  /** A query of every token's records, on every secret. */
+  public AuditQuery(
+      Optional<Instant> since,
+      Optional<String> secret,
+      Optional<String> action,
+      Optional<Long> afterSeq,
+      int limit,
+      Optional<Outcome> outcome) {
+    this(since, secret, action, afterSeq, limit, outcome, Optional.empty(), List.of());
   }
 
   /** A query on every outcome. */
