@@ -9,10 +9,11 @@ import dev.keyturn.cli.delivery.Mapping;
 import dev.keyturn.cli.delivery.MappingSpec;
 import dev.keyturn.cli.delivery.OutputFiles;
 import dev.keyturn.cli.delivery.Variables;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
-import dev.keyturn.client.Watch;
-import dev.keyturn.client.WatchListener;
+import dev.keyturn.client.KeyturnUnavailableException;
+import dev.keyturn.client.internal.Watch;
+import dev.keyturn.client.internal.WatchListener;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import java.io.File;
 import java.net.http.HttpClient;
@@ -44,7 +45,7 @@ final class Agent implements WatchListener {
   static final Duration MAX_RETRY = Duration.ofSeconds(60);
 
   private final Io io;
-  private final KeyturnClient client;
+  private final WireClient client;
   private final AgentConfig config;
   private final AgentCache cache;
   private final RandomGenerator random;
@@ -60,7 +61,7 @@ final class Agent implements WatchListener {
 
   Agent(
       Io io,
-      KeyturnClient client,
+      WireClient client,
       AgentConfig config,
       AgentCache cache,
       RandomGenerator random,
@@ -132,7 +133,7 @@ final class Agent implements WatchListener {
     Variables variables;
     try {
       variables = mapping.resolve(output.mapping());
-    } catch (KeyturnClientException.ConnectionFailed | KeyturnClientException.Unavailable e) {
+    } catch (KeyturnUnavailableException e) {
       Optional<Variables> kept = start ? cache.variables(key) : Optional.empty();
       if (kept.isEmpty()) {
         say(key + ": cannot read the mapping (" + ExitCode.message(e) + ")");

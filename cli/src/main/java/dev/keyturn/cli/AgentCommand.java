@@ -2,7 +2,7 @@ package dev.keyturn.cli;
 
 import dev.keyturn.cli.delivery.AgentCache;
 import dev.keyturn.cli.delivery.AgentConfig;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -42,7 +42,7 @@ final class AgentCommand extends ClientCommand implements Callable<Integer> {
         ClientSettings.token(io())
             .orElseThrow(() -> new KeyturnException.InvalidInput("no token: set KEYTURN_TOKEN"));
     AgentCache cache = new AgentCache(settings.state(), token, new SecureRandom());
-    try (KeyturnClient client = client();
+    try (WireClient client = client();
         TokenRenewer renewer =
             new TokenRenewer(
                     client, line -> io().err().println("keyturn agent: " + line), Clock.systemUTC())

@@ -1,7 +1,7 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -25,7 +25,7 @@ abstract class ClientCommand {
     return Optional.ofNullable(root().addr);
   }
 
-  KeyturnClient client() {
+  WireClient client() {
     return root().opened(ClientSettings.client(io(), addr(), root().insecureHttp));
   }
 

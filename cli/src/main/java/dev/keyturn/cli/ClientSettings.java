@@ -1,7 +1,7 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.LoopbackHost;
+import dev.keyturn.client.internal.LoopbackHost;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Settings;
 import java.io.IOException;
@@ -63,7 +63,7 @@ final class ClientSettings {
    * @throws KeyturnException.Unauthenticated when there is none; the message names every way to
    *     give one
    */
-  static KeyturnClient client(Io io, Optional<String> addrFlag, boolean insecureHttp) {
+  static WireClient client(Io io, Optional<String> addrFlag, boolean insecureHttp) {
     Optional<String> token = token(io);
     if (token.isEmpty()) {
       throw new KeyturnException.Unauthenticated(
@@ -78,22 +78,21 @@ final class ClientSettings {
   }
 
   /** A client with the token found as for {@link #client(Io, Optional, boolean)}, or none. */
-  static KeyturnClient anyTokenClient(Io io, Optional<String> addrFlag, boolean insecureHttp) {
+  static WireClient anyTokenClient(Io io, Optional<String> addrFlag, boolean insecureHttp) {
     return client(io, addrFlag, token(io), insecureHttp);
   }
 
   /** A client for {@code token} (for login, which checks a token before saving it). */
-  static KeyturnClient client(
-      Io io, Optional<String> addrFlag, String token, boolean insecureHttp) {
+  static WireClient client(Io io, Optional<String> addrFlag, String token, boolean insecureHttp) {
     return client(io, addrFlag, Optional.of(token), insecureHttp);
   }
 
-  private static KeyturnClient client(
+  private static WireClient client(
       Io io, Optional<String> addrFlag, Optional<String> token, boolean insecureHttp) {
     String address = address(io, addrFlag);
-    KeyturnClient.Builder builder;
+    WireClient.Builder builder;
     try {
-      builder = KeyturnClient.builder().address(address);
+      builder = WireClient.builder().address(address);
     } catch (IllegalArgumentException e) {
       throw new KeyturnException.InvalidInput(e.getMessage());
     }

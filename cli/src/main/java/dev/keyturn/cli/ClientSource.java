@@ -9,8 +9,9 @@ import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.cli.delivery.Fetched;
 import dev.keyturn.cli.delivery.SecretSource;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +23,9 @@ import tools.jackson.databind.JsonNode;
  * single secret through its value or keyring route. A refusal is rethrown naming the secret.
  */
 final class ClientSource implements SecretSource {
-  private final KeyturnClient client;
+  private final WireClient client;
 
-  ClientSource(KeyturnClient client) {
+  ClientSource(WireClient client) {
     this.client = requireNonNull(client, "client");
   }
 
@@ -33,7 +34,7 @@ final class ClientSource implements SecretSource {
     List<BundleEntry> entries;
     try {
       entries = client.bundle(prefix, keyrings).secrets();
-    } catch (KeyturnClientException.Forbidden e) {
+    } catch (KeyturnForbiddenException e) {
       throw new KeyturnException.Forbidden("--path " + prefix + ": " + e.getMessage());
     }
     List<Fetched> out = new ArrayList<>();
@@ -80,9 +81,9 @@ final class ClientSource implements SecretSource {
       }
       return Optional.of(
           new Fetched(name, text(current), !current.isString(), others, number, numbers));
-    } catch (KeyturnClientException.NotFound e) {
+    } catch (KeyturnNotFoundException e) {
       return Optional.empty();
-    } catch (KeyturnClientException.Forbidden e) {
+    } catch (KeyturnForbiddenException e) {
       throw new KeyturnException.Forbidden(name + ": " + e.getMessage());
     }
   }

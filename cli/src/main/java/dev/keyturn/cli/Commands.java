@@ -24,7 +24,7 @@ import java.util.Set;
  * output of their picocli twins ({@link GetCommand}, {@link PutCommand}, {@link LsCommand}, {@link
  * StatusCommand}). An answer is read with core's {@link Json} when it has exactly the expected
  * fields and types, else with the client's Jackson mapper, so that odd answers fail as in {@code
- * KeyturnClient}.
+ * WireClient}.
  */
 final class Commands {
   static final Set<String> NAMES = Set.of("get", "put", "ls", "status");
@@ -239,7 +239,7 @@ final class Commands {
         && (!e.containsKey("check") || e.get("check") instanceof String)) {
       throw KeyturnClientException.of(status, code, message, (String) e.get("rotation_id"));
     }
-    // as KeyturnClient reads it
+    // as WireClient reads it
     String code = "http_" + status;
     String message = "HTTP " + status;
     String rotationId = null;
@@ -256,7 +256,7 @@ final class Commands {
     throw KeyturnClientException.of(status, code, message, rotationId);
   }
 
-  /** A 2xx body read as {@code KeyturnClient} reads it. */
+  /** A 2xx body read as {@code WireClient} reads it. */
   static <T> T jackson(byte[] body, Class<T> type) {
     try {
       return WireJson.mapper().readValue(body, type);
@@ -305,7 +305,7 @@ final class Commands {
     return value == Json.NULL ? null : (String) value;
   }
 
-  /** The secret name checked as {@code KeyturnClient} checks it before sending. */
+  /** The secret name checked as {@code WireClient} checks it before sending. */
   static String name(String name) {
     boolean ok = !name.isEmpty() && name.length() <= 256;
     for (int i = 0; ok && i < name.length(); i++) {

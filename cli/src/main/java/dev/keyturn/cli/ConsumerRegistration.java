@@ -5,8 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.api.ConsumerHolding;
 import dev.keyturn.api.ConsumerRequest;
 import dev.keyturn.cli.delivery.Variables;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConflictException;
+import dev.keyturn.client.internal.WireClient;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -30,7 +30,7 @@ import java.util.function.Consumer;
 final class ConsumerRegistration implements AutoCloseable {
   static final Duration DEFAULT_TTL = Duration.ofSeconds(90);
 
-  private final KeyturnClient client;
+  private final WireClient client;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String id;
@@ -52,12 +52,7 @@ final class ConsumerRegistration implements AutoCloseable {
   private ScheduledFuture<?> heartbeats;
 
   ConsumerRegistration(
-      KeyturnClient client,
-      String id,
-      String name,
-      String kind,
-      Duration ttl,
-      Consumer<String> log) {
+      WireClient client, String id, String name, String kind, Duration ttl, Consumer<String> log) {
     this.client = requireNonNull(client, "client");
     this.id = requireNonNull(id, "id");
     this.name = requireNonNull(name, "name");
@@ -152,7 +147,7 @@ final class ConsumerRegistration implements AutoCloseable {
       }
       registered = true;
       lastFailure = "";
-    } catch (KeyturnClientException.Conflict e) {
+    } catch (KeyturnConflictException e) {
       log.accept("consumer id " + id + " belongs to another token; not registering");
       stopped = true;
     } catch (RuntimeException e) {

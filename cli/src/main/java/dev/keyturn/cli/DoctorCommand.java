@@ -8,7 +8,7 @@ import dev.keyturn.cli.delivery.Variables;
 import dev.keyturn.cli.doctor.Finding;
 import dev.keyturn.cli.doctor.Inspection;
 import dev.keyturn.cli.doctor.Targets;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -116,7 +116,7 @@ final class DoctorCommand extends ClientCommand implements Callable<Integer> {
    * A warning for each mapped secret whose rotation is overdue, from the status board of its
    * folder; skipped (and said so) when the token may not list it.
    */
-  private List<Finding> overdue(KeyturnClient client, java.util.Collection<String> secrets) {
+  private List<Finding> overdue(WireClient client, java.util.Collection<String> secrets) {
     List<Finding> out = new ArrayList<>();
     java.util.Set<String> wanted = new java.util.TreeSet<>(secrets);
     java.util.Set<String> folders = new java.util.TreeSet<>();
@@ -156,7 +156,7 @@ final class DoctorCommand extends ClientCommand implements Callable<Integer> {
         expected.add(new Inspection.Expected(entry.variableName(), !entry.optional()));
       }
       Variables variables;
-      try (KeyturnClient client = client()) {
+      try (WireClient client = client()) {
         variables = new Mapping(new ClientSource(client), w -> {}).resolve(spec);
         overdue = overdue(client, variables.sources().values());
       }
@@ -210,7 +210,7 @@ final class DoctorCommand extends ClientCommand implements Callable<Integer> {
   /** The server's findings on stored secrets, as doctor findings placed at {@code NAME#VERSION}. */
   private List<Finding> managedFindings(String prefix) {
     HygieneResponse answer;
-    try (KeyturnClient client = client()) {
+    try (WireClient client = client()) {
       answer = client.hygiene(prefix);
     }
     List<Finding> out = new ArrayList<>();

@@ -1,6 +1,9 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.KeyturnUnauthorizedException;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.keyring.KeyringException;
 import java.util.List;
@@ -46,11 +49,11 @@ final class ExitCode {
     if (e instanceof KeyringException.InvalidToken) {
       return FOUND;
     }
-    if (e instanceof KeyturnClientException.NotFound || e instanceof KeyturnException.NotFound) {
+    if (e instanceof KeyturnNotFoundException || e instanceof KeyturnException.NotFound) {
       return NOT_FOUND;
     }
-    if (e instanceof KeyturnClientException.Unauthenticated
-        || e instanceof KeyturnClientException.Forbidden
+    if (e instanceof KeyturnUnauthorizedException
+        || e instanceof KeyturnForbiddenException
         || e instanceof KeyturnException.Unauthenticated
         || e instanceof KeyturnException.Forbidden) {
       return REFUSED;

@@ -1,7 +1,7 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.client.CaCertificates;
-import dev.keyturn.client.LoopbackHost;
+import dev.keyturn.client.internal.CaCertificates;
+import dev.keyturn.client.internal.LoopbackHost;
 import dev.keyturn.core.KeyturnVersion;
 import dev.keyturn.core.Settings;
 import java.io.IOException;

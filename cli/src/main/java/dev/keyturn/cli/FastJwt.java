@@ -1,8 +1,8 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.api.KeyringResponse;
-import dev.keyturn.client.JwtKeyrings;
-import dev.keyturn.client.KeyringVersions;
+import dev.keyturn.client.internal.JwtKeyrings;
+import dev.keyturn.client.internal.KeyringVersions;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.KeyVersion;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.api.KeyringResponse;
-import dev.keyturn.client.KeyringVersions;
+import dev.keyturn.client.internal.KeyringVersions;
 import dev.keyturn.core.Json;
 import dev.keyturn.keyring.FernetKeyring;
 import dev.keyturn.keyring.HmacAlgorithm;

@@ -8,7 +8,7 @@ import dev.keyturn.cli.delivery.Mapping;
 import dev.keyturn.cli.delivery.MappingSpec;
 import dev.keyturn.cli.delivery.SecretSource;
 import dev.keyturn.cli.delivery.Variables;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
 import dev.keyturn.core.KeyturnException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -124,7 +124,7 @@ final class FastRun {
       byte[] body;
       try {
         body = Commands.ok(http.send("GET", "/v1/bundles" + FastCli.Line.query(query), null));
-      } catch (KeyturnClientException.Forbidden e) {
+      } catch (KeyturnForbiddenException e) {
         throw new KeyturnException.Forbidden("--path " + prefix + ": " + e.getMessage());
       }
       List<Fetched> plain = plain(body);

@@ -1,6 +1,6 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.client.JwtKeyrings;
+import dev.keyturn.client.internal.JwtKeyrings;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.keyring.JwtKeyring;

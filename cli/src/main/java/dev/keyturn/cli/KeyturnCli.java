@@ -1,6 +1,6 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnVersion;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +78,7 @@ public final class KeyturnCli implements Runnable {
    * The clients this command line opened, closed when it ends: an open JDK HTTP client keeps a
    * selector thread that holds the JVM about 300 ms at exit.
    */
-  private final List<KeyturnClient> opened = new ArrayList<>();
+  private final List<WireClient> opened = new ArrayList<>();
 
   @Option(
       names = "--addr",
@@ -169,13 +169,13 @@ public final class KeyturnCli implements Runnable {
   }
 
   /** Registers a client to close when the command line ends; returns it. */
-  KeyturnClient opened(KeyturnClient client) {
+  WireClient opened(WireClient client) {
     opened.add(client);
     return client;
   }
 
   private void closeClients() {
-    for (KeyturnClient client : opened) {
+    for (WireClient client : opened) {
       client.close();
     }
     opened.clear();

@@ -2,7 +2,7 @@ package dev.keyturn.cli;
 
 import com.sun.security.auth.module.UnixSystem;
 import dev.keyturn.api.WhoAmIResponse;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -49,7 +49,7 @@ final class LoginCommand extends ClientCommand implements Callable<Integer> {
     if (token.isEmpty()) {
       throw new KeyturnException.InvalidInput("no token given");
     }
-    KeyturnClient client =
+    WireClient client =
         root().opened(ClientSettings.client(io(), addr(), token, root().insecureHttp));
     WhoAmIResponse who = client.whoami();
     Path file = ClientSettings.loginFile(io());

@@ -1,6 +1,7 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConnectionException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +27,7 @@ import javax.net.ssl.SSLSocket;
  * written only after the handshake. The caller has already applied the plain-HTTP rule (loopback,
  * or {@code --insecure-http}). The token goes in the {@code Authorization} header only and appears
  * in no message. Answers above {@link #MAX_BODY} bytes are refused; failures read as {@code
- * KeyturnClient}'s do.
+ * WireClient}'s do.
  */
 final class PlainHttp {
   static final int MAX_BODY = 16 << 20;
@@ -81,13 +82,13 @@ final class PlainHttp {
       out.flush();
       return read(socket.getInputStream(), deadline);
     } catch (ConnectException | UnknownHostException e) {
-      throw new KeyturnClientException.ConnectionFailed(
+      throw new KeyturnConnectionException(
           "cannot connect to Keyturn at " + address + " (is the server running? set KEYTURN_ADDR)",
           e);
     } catch (SocketTimeoutException e) {
       throw timeout(e);
     } catch (SSLException e) {
-      throw new KeyturnClientException.ConnectionFailed(
+      throw new KeyturnConnectionException(
           "TLS with Keyturn at "
               + address
               + " failed ("
@@ -95,10 +96,10 @@ final class PlainHttp {
               + "); for a private CA set KEYTURN_CACERT",
           e);
     } catch (GeneralSecurityException e) {
-      throw new KeyturnClientException.ConnectionFailed(
+      throw new KeyturnConnectionException(
           "TLS with Keyturn at " + address + " failed (" + e.getMessage() + ")", e);
     } catch (IOException e) {
-      throw new KeyturnClientException.ConnectionFailed(
+      throw new KeyturnConnectionException(
           "talking to Keyturn at " + address + " failed: " + e.getMessage(), e);
     }
   }
@@ -117,7 +118,7 @@ final class PlainHttp {
   }
 
   private KeyturnClientException timeout(Exception cause) {
-    return new KeyturnClientException.ConnectionFailed(
+    return new KeyturnConnectionException(
         "Keyturn at " + address + " did not answer within " + TIMEOUT_MS / 1000 + " s", cause);
   }
 

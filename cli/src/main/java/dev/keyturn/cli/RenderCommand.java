@@ -6,7 +6,7 @@ import dev.keyturn.cli.delivery.GitCheck;
 import dev.keyturn.cli.delivery.Mapping;
 import dev.keyturn.cli.delivery.SecretFolder;
 import dev.keyturn.cli.delivery.Variables;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -72,7 +72,7 @@ final class RenderCommand extends ClientCommand implements Callable<Integer> {
     Optional<Format> f = Optional.ofNullable(format).map(Format::of);
     Variables variables;
     // Closed at once: its idle selector thread would hold the JVM's exit ~300 ms.
-    try (KeyturnClient client = client()) {
+    try (WireClient client = client()) {
       variables =
           new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
               .resolve(mapping.spec(io().workingDir()));

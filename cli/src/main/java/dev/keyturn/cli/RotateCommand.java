@@ -3,8 +3,9 @@ package dev.keyturn.cli;
 import dev.keyturn.api.CheckInfo;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConflictException;
+import dev.keyturn.client.internal.WireClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -65,11 +66,11 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
         value = value.substring(0, value.length() - 1);
       }
     }
-    KeyturnClient client = client();
+    WireClient client = client();
     RotationInfo rotation;
     try {
       rotation = client.rotate(name, new RotateRequest(value, emergency ? true : null, reason));
-    } catch (KeyturnClientException.Conflict e) {
+    } catch (KeyturnConflictException e) {
       throw new KeyturnClientException(
           409,
           e.code(),

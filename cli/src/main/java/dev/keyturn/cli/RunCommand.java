@@ -7,7 +7,7 @@ import dev.keyturn.cli.delivery.OnChange;
 import dev.keyturn.cli.delivery.SecretFolder;
 import dev.keyturn.cli.delivery.Supervisor;
 import dev.keyturn.cli.delivery.Variables;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
 import java.nio.file.Path;
@@ -131,7 +131,7 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
       }
       Variables variables;
       // Closed before CMD starts: its idle selector thread would hold the JVM's exit ~300 ms.
-      try (KeyturnClient client = client()) {
+      try (WireClient client = client()) {
         variables =
             new Mapping(new ClientSource(client), w -> io().err().println("keyturn: " + w))
                 .resolve(mapping.spec(io().workingDir()));
@@ -166,7 +166,7 @@ final class RunCommand extends ClientCommand implements Callable<Integer> {
       return usage(e.getMessage());
     }
     MappingSpec spec = mapping.spec(io().workingDir());
-    try (KeyturnClient client = client();
+    try (WireClient client = client();
         TokenRenewer renewer =
             new TokenRenewer(
                     client, line -> io().err().println("keyturn: " + line), Clock.systemUTC())

@@ -3,8 +3,8 @@ package dev.keyturn.cli;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.StageRequest;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.internal.WireClient;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,10 +22,10 @@ import java.util.Set;
 final class ScanRotation {
   private static final Set<String> FINAL = Set.of("finished", "failed");
 
-  private final KeyturnClient client;
+  private final WireClient client;
   private final PrintStream out;
 
-  ScanRotation(KeyturnClient client, PrintStream out) {
+  ScanRotation(WireClient client, PrintStream out) {
     this.client = client;
     this.out = out;
   }

@@ -4,8 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.TokenRenewed;
 import dev.keyturn.api.WhoAmIResponse;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConflictException;
+import dev.keyturn.client.KeyturnUnauthorizedException;
+import dev.keyturn.client.internal.WireClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +31,7 @@ final class TokenRenewer implements AutoCloseable {
   static final Duration FIRST_RETRY = Duration.ofSeconds(2);
   static final Duration MAX_RETRY = Duration.ofSeconds(60);
 
-  private final KeyturnClient client;
+  private final WireClient client;
   private final Consumer<String> log;
   private final Clock clock;
   private final ScheduledExecutorService timer =
@@ -42,7 +43,7 @@ final class TokenRenewer implements AutoCloseable {
   private Optional<Instant> expires = Optional.empty(); // only touched on the timer thread
   private Duration retry = FIRST_RETRY;
 
-  TokenRenewer(KeyturnClient client, Consumer<String> log, Clock clock) {
+  TokenRenewer(WireClient client, Consumer<String> log, Clock clock) {
     this.client = requireNonNull(client, "client");
     this.log = requireNonNull(log, "log");
     this.clock = requireNonNull(clock, "clock");
@@ -58,7 +59,7 @@ final class TokenRenewer implements AutoCloseable {
     WhoAmIResponse who;
     try {
       who = client.whoami();
-    } catch (KeyturnClientException.Unauthenticated e) {
+    } catch (KeyturnUnauthorizedException e) {
       log.accept("the token is refused (" + e.getMessage() + "); not renewing it");
       return;
     } catch (RuntimeException e) {
@@ -77,10 +78,10 @@ final class TokenRenewer implements AutoCloseable {
     TokenRenewed renewed;
     try {
       renewed = client.renewToken();
-    } catch (KeyturnClientException.Unauthenticated e) {
+    } catch (KeyturnUnauthorizedException e) {
       log.accept("the token is refused (" + e.getMessage() + "); stopped renewing it");
       return;
-    } catch (KeyturnClientException.Conflict e) {
+    } catch (KeyturnConflictException e) {
       log.accept("the token cannot be renewed (" + e.getMessage() + "); stopped renewing it");
       return;
     } catch (RuntimeException e) {

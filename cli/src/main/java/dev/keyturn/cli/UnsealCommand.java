@@ -1,7 +1,7 @@
 package dev.keyturn.cli;
 
 import dev.keyturn.api.SealStatus;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -40,7 +40,7 @@ final class UnsealCommand extends ClientCommand implements Callable<Integer> {
       if (share.length == 0) {
         throw new KeyturnException.InvalidInput("no share given");
       }
-      KeyturnClient client =
+      WireClient client =
           root().opened(ClientSettings.anyTokenClient(io(), addr(), root().insecureHttp));
       SealStatus status = client.unseal(new String(share).strip());
       if (json) {

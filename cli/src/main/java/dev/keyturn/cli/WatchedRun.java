@@ -9,10 +9,10 @@ import dev.keyturn.cli.delivery.MappingSpec;
 import dev.keyturn.cli.delivery.OnChange;
 import dev.keyturn.cli.delivery.Supervisor;
 import dev.keyturn.cli.delivery.Variables;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
-import dev.keyturn.client.Watch;
-import dev.keyturn.client.WatchListener;
+import dev.keyturn.client.internal.Watch;
+import dev.keyturn.client.internal.WatchListener;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
 import java.time.Duration;
@@ -50,7 +50,7 @@ final class WatchedRun implements WatchListener {
   }
 
   private final Io io;
-  private final KeyturnClient client;
+  private final WireClient client;
   private final MappingSpec spec;
   private final Settings settings;
   private final RandomGenerator random;
@@ -63,7 +63,7 @@ final class WatchedRun implements WatchListener {
 
   WatchedRun(
       Io io,
-      KeyturnClient client,
+      WireClient client,
       MappingSpec spec,
       Settings settings,
       RandomGenerator random,

@@ -11,7 +11,7 @@ import dev.keyturn.api.VersionInfo;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.backup.BackupDocument;
 import dev.keyturn.backup.OpenPgp;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.server.KeyturnServer;
 import dev.keyturn.server.ServerConfig;
 import dev.keyturn.testing.Gpg;
@@ -54,8 +54,8 @@ class BackupCommandTest {
   @TempDir static Path work;
   static KeyturnServer source;
   static KeyturnServer target;
-  static KeyturnClient sourceClient;
-  static KeyturnClient targetClient;
+  static WireClient sourceClient;
+  static WireClient targetClient;
   static Path passphrase;
   static Path backup;
 
@@ -141,8 +141,8 @@ class BackupCommandTest {
     return Files.readString(work.resolve(id).resolve("root.token")).strip();
   }
 
-  private static KeyturnClient client(KeyturnServer server, String id) throws Exception {
-    return KeyturnClient.builder()
+  private static WireClient client(KeyturnServer server, String id) throws Exception {
+    return WireClient.builder()
         .address("http://127.0.0.1:" + server.port())
         .token(token(id))
         .build();

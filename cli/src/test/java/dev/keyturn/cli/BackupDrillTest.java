@@ -7,7 +7,7 @@ import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.backup.BackupDocument;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.server.KeyturnServer;
 import dev.keyturn.server.ServerConfig;
 import dev.keyturn.testing.Gpg;
@@ -46,8 +46,8 @@ class BackupDrillTest {
   @TempDir static Path work;
   static KeyturnServer live;
   static KeyturnServer other;
-  static KeyturnClient admin;
-  static KeyturnClient otherAdmin;
+  static WireClient admin;
+  static WireClient otherAdmin;
   static Path passphrase;
   static Path tmp;
 
@@ -82,11 +82,8 @@ class BackupDrillTest {
     return Files.readString(work.resolve(id).resolve("root.token")).strip();
   }
 
-  private static KeyturnClient client(KeyturnServer server, String token) {
-    return KeyturnClient.builder()
-        .address("http://127.0.0.1:" + server.port())
-        .token(token)
-        .build();
+  private static WireClient client(KeyturnServer server, String token) {
+    return WireClient.builder().address("http://127.0.0.1:" + server.port()).token(token).build();
   }
 
   record Run(int code, String out, String err) {}
@@ -116,15 +113,15 @@ class BackupDrillTest {
     return run;
   }
 
-  private static void put(KeyturnClient client, String name, String value, String grace) {
+  private static void put(WireClient client, String name, String value, String grace) {
     client.put(name, new PutSecretRequest(value, null, null, grace, null));
   }
 
-  private static void putPending(KeyturnClient client, String name, String value) {
+  private static void putPending(WireClient client, String name, String value) {
     client.put(name, new PutSecretRequest(value, null, null, null, "pending"));
   }
 
-  private static void putJson(KeyturnClient client, String name, String json) {
+  private static void putJson(WireClient client, String name, String json) {
     client.put(
         name, new PutSecretRequest(null, WireJson.mapper().readTree(json), null, null, null));
   }

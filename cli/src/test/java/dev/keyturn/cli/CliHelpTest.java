@@ -2,7 +2,7 @@ package dev.keyturn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyturn.client.LoopbackHost;
+import dev.keyturn.client.internal.LoopbackHost;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

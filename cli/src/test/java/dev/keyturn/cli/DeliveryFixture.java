@@ -2,7 +2,7 @@ package dev.keyturn.cli;
 
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.server.KeyturnServer;
 import dev.keyturn.server.ServerConfig;
 import java.io.ByteArrayInputStream;
@@ -30,14 +30,14 @@ final class DeliveryFixture implements AutoCloseable {
   KeyturnServer server;
   final String addr;
   final String rootToken;
-  final KeyturnClient admin;
+  final WireClient admin;
 
   DeliveryFixture(Path work) throws IOException {
     this.work = work;
     server = serve(0);
     addr = "http://127.0.0.1:" + server.port();
     rootToken = Files.readString(work.resolve("keyturn-data").resolve("root.token")).strip();
-    admin = KeyturnClient.builder().address(addr).token(rootToken).build();
+    admin = WireClient.builder().address(addr).token(rootToken).build();
   }
 
   /** A server on this fixture's data folder, on {@code port} (0: any free one). */

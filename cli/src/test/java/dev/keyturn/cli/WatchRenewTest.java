@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,8 +74,7 @@ class WatchRenewTest {
                 .isGreaterThanOrEqualTo(2));
 
     assertThat(Instant.now()).isAfter(firstExpiry);
-    try (KeyturnClient client =
-        KeyturnClient.builder().address(fx.addr).token(token.token()).build()) {
+    try (WireClient client = WireClient.builder().address(fx.addr).token(token.token()).build()) {
       assertThat(client.whoami().tokenId()).isEqualTo(token.id());
       assertThat(Instant.parse(client.whoami().expiresAt())).isAfter(Instant.now());
     }

@@ -371,7 +371,7 @@ class WatchRunTest {
     awaitStderr("lost the change stream");
     // The change goes through another server on the same data, while the watched one is down.
     try (KeyturnServer other = fx.serve(0)) {
-      dev.keyturn.client.KeyturnClient.builder()
+      dev.keyturn.client.internal.WireClient.builder()
           .address("http://127.0.0.1:" + other.port())
           .token(fx.rootToken)
           .build()

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
 import dev.keyturn.testing.FixedClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -115,23 +116,23 @@ class AccessTest {
     assertThat(ok.token()).startsWith("kt_");
     assertThatThrownBy(() ->
             delegate.createToken(new TokenCreateRequest(null, List.of("read:acl/other/*"), null)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class)
+        .isInstanceOf(KeyturnForbiddenException.class)
         .hasMessageContaining("cannot grant read:acl/other/*");
     assertThatThrownBy(
             () -> delegate.createToken(new TokenCreateRequest(null, List.of("admin:*"), null)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     assertThatThrownBy(
             () -> delegate.createToken(new TokenCreateRequest(null, List.of("read:acl/*"), null)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     assertThatThrownBy(
             () -> reader.createToken(new TokenCreateRequest(null, List.of("read:acl/app/x"), null)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class)
+        .isInstanceOf(KeyturnForbiddenException.class)
         .hasMessageContaining("no admin grant");
     assertThatThrownBy(() ->
             delegate.createToken(new TokenCreateRequest(null, List.of("fly:acl/app/x"), null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class);
+        .isInstanceOf(KeyturnInvalidRequestException.class);
     assertThatThrownBy(() -> delegate.createToken(new TokenCreateRequest(null, List.of(), null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class);
+        .isInstanceOf(KeyturnInvalidRequestException.class);
   }
 
   @Test

@@ -11,8 +11,8 @@ import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.VersionInfo;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.RotationRule;
 import dev.keyturn.core.RuleCodec;
@@ -48,7 +48,7 @@ class BackupsApiTest {
 
   @TempDir static Path work;
   static KeyturnServer server;
-  static KeyturnClient root;
+  static WireClient root;
   static String rootToken;
 
   @BeforeAll
@@ -73,21 +73,18 @@ class BackupsApiTest {
     server.close();
   }
 
-  private static KeyturnClient client(String token) {
-    return KeyturnClient.builder()
-        .address("http://127.0.0.1:" + server.port())
-        .token(token)
-        .build();
+  private static WireClient client(String token) {
+    return WireClient.builder().address("http://127.0.0.1:" + server.port()).token(token).build();
   }
 
   private static String lastToken;
 
-  private static KeyturnClient withGrants(String... grants) {
+  private static WireClient withGrants(String... grants) {
     lastToken = root.createToken(new TokenCreateRequest("t", List.of(grants), null)).token();
     return client(lastToken);
   }
 
-  private static byte[] backupOf(KeyturnClient client, String prefix) throws IOException {
+  private static byte[] backupOf(WireClient client, String prefix) throws IOException {
     try (InputStream in = client.backup(prefix)) {
       return in.readAllBytes();
     }
@@ -99,10 +96,10 @@ class BackupsApiTest {
 
   @Test
   void backup_needsAdminCoveringTheWholePrefix() throws IOException {
-    KeyturnClient reader = withGrants("read:*");
-    KeyturnClient otherAdmin = withGrants("admin:other/*");
-    KeyturnClient partAdmin = withGrants("admin:app/db/*", "read:app/*");
-    KeyturnClient appAdmin = withGrants("admin:app/*");
+    WireClient reader = withGrants("read:*");
+    WireClient otherAdmin = withGrants("admin:other/*");
+    WireClient partAdmin = withGrants("admin:app/db/*", "read:app/*");
+    WireClient appAdmin = withGrants("admin:app/*");
 
     assertThat(status(() -> read(reader, "app"))).isEqualTo(403);
     assertThat(status(() -> read(otherAdmin, "app"))).isEqualTo(403);
@@ -116,7 +113,7 @@ class BackupsApiTest {
         .doesNotContain("app/web");
   }
 
-  private static void read(KeyturnClient client, String prefix) {
+  private static void read(WireClient client, String prefix) {
     try {
       backupOf(client, prefix);
     } catch (IOException e) {
@@ -165,9 +162,9 @@ class BackupsApiTest {
     byte[] all = backupOf(root, "");
     root.delete("rst/web/KEY", true);
     root.delete("rsx/x/KEY", true);
-    KeyturnClient reader = withGrants("read:*", "write:*");
-    KeyturnClient rstAdmin = withGrants("admin:rst/*");
-    KeyturnClient rsxAdmin = withGrants("admin:rsx/*");
+    WireClient reader = withGrants("read:*", "write:*");
+    WireClient rstAdmin = withGrants("admin:rst/*");
+    WireClient rsxAdmin = withGrants("admin:rsx/*");
     String before = root.list("r", Optional.empty()).secrets().toString();
 
     int asReader = status(() -> restore(reader, all, "rst"));
@@ -404,7 +401,7 @@ class BackupsApiTest {
     String made = java.time.Instant.now().minus(Duration.ofDays(40)).toString();
     // The document claims a global admin set the rule; the restoring token is not one.
     String rule = ruleJson(monthly(name).setByGlobalAdmin(true).build());
-    KeyturnClient admin = withGrants("admin:rrl/*");
+    WireClient admin = withGrants("admin:rrl/*");
 
     RestoreResponse done =
         restore(admin, documentOf(List.of(secret(name, CANARY + "-rrl", made, rule))), "");
@@ -472,7 +469,7 @@ class BackupsApiTest {
     byte[] doc =
         documentOf(
             List.of(secret("rnr/app/PASSWORD", CANARY + "-pw", "2001-01-01T00:00:00Z", rule)));
-    KeyturnClient appAdmin = withGrants("admin:rnr/app/*");
+    WireClient appAdmin = withGrants("admin:rnr/app/*");
 
     int status = status(() -> restore(appAdmin, doc, ""));
 
@@ -480,7 +477,7 @@ class BackupsApiTest {
     assertThat(root.list("rnr/", Optional.empty()).secrets()).isEmpty();
   }
 
-  private static RestoreResponse restore(KeyturnClient client, byte[] doc, String prefix) {
+  private static RestoreResponse restore(WireClient client, byte[] doc, String prefix) {
     return client.restore(doc, prefix, false, false, Optional.empty(), Duration.ofSeconds(60));
   }
 }

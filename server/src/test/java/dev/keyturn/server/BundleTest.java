@@ -8,7 +8,7 @@ import dev.keyturn.api.BundleResponse;
 import dev.keyturn.api.KeyringEntry;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -154,7 +154,7 @@ class BundleTest {
   @Test
   void eachSecretReturned_isAuditedAsARead() {
     String deploy = server.token("read:app/dev/*");
-    KeyturnClient client = server.client(deploy);
+    WireClient client = server.client(deploy);
 
     client.bundle("app/dev", false);
 
@@ -186,7 +186,7 @@ class BundleTest {
     assertThat(records.toString()).doesNotContain(CANARY);
   }
 
-  private static String whoAmI(KeyturnClient client) {
+  private static String whoAmI(WireClient client) {
     return client.whoami().tokenId();
   }
 

@@ -8,7 +8,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ class CanaryTest {
     Path data = dir.resolve("data");
     List<String> errorBodies = new ArrayList<>();
     try (RunningServer server = RunningServer.start(data)) {
-      KeyturnClient client = server.client();
+      WireClient client = server.client();
       String token = server.rootToken();
 
       client.put("canary/A", new PutSecretRequest(canary, null, null, null, null));

@@ -7,7 +7,7 @@ import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.StatusRow;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.TestServices;
@@ -53,7 +53,7 @@ class CommandWaitsAcrossNodesTest {
       RunningServer a = start(dir.resolve("a"), url, key, checkA);
       try (RunningServer b = start(dir.resolve("b"), url, key, checkB)) {
         root = a.rootToken();
-        KeyturnClient client = a.client();
+        WireClient client = a.client();
         client.put("app/K", new PutSecretRequest("v1", null, null, null, null));
         client.putRule("app/K", rule());
         // The check fails on a (no marker yet): the step is retried later, by any node.
@@ -63,7 +63,7 @@ class CommandWaitsAcrossNodesTest {
 
         a.close();
 
-        KeyturnClient onB = b.client(root);
+        WireClient onB = b.client(root);
         Eventually.waitFor(Duration.ofSeconds(30), () -> state(onB).equals("waiting"));
         RotationInfo shown = onB.rotation(rotationId);
         assertThat(shown.reason())
@@ -109,7 +109,7 @@ class CommandWaitsAcrossNodesTest {
         null);
   }
 
-  private static String state(KeyturnClient client) {
+  private static String state(WireClient client) {
     return client.status("app/").secrets().stream()
         .filter(r -> r.name().equals("app/K"))
         .map(StatusRow::state)
@@ -117,7 +117,7 @@ class CommandWaitsAcrossNodesTest {
         .orElseThrow();
   }
 
-  private static long waitingRecords(KeyturnClient client) {
+  private static long waitingRecords(WireClient client) {
     return client
         .audit(
             Optional.empty(),

@@ -8,7 +8,7 @@ import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.VersionInfo;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -63,7 +63,7 @@ class CrashTest {
             + target
             + "'\n");
     Server server = Server.start(data, config);
-    KeyturnClient client = server.client();
+    WireClient client = server.client();
     client.put(NAME, new PutSecretRequest("initial", null, null, null, null));
     client.putRule(
         NAME,
@@ -86,7 +86,7 @@ class CrashTest {
 
     int rounds = 8;
     for (int round = 0; round < rounds; round++) {
-      KeyturnClient c = server.client();
+      WireClient c = server.client();
       int before = c.rotations(NAME).rotations().size();
       Thread request =
           Thread.ofVirtual()
@@ -105,7 +105,7 @@ class CrashTest {
       request.join();
 
       server = Server.start(data, config);
-      KeyturnClient after = server.client();
+      WireClient after = server.client();
       RotationInfo last = waitUntilEnded(after);
       assertThat(last.state()).as("round " + round).isIn("finished", "failed");
 
@@ -128,8 +128,7 @@ class CrashTest {
     server.kill();
   }
 
-  private static void waitUntilStarted(KeyturnClient client, int before)
-      throws InterruptedException {
+  private static void waitUntilStarted(WireClient client, int before) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (client.rotations(NAME).rotations().size() == before) {
       if (System.nanoTime() > deadline) {
@@ -155,7 +154,7 @@ class CrashTest {
     for (int round = 0; round < rounds; round++) {
       List<Thread> threads = new ArrayList<>();
       for (int w = 0; w < writers; w++) {
-        KeyturnClient c = server.client();
+        WireClient c = server.client();
         String name = "crash/writes/S" + (w % secrets);
         threads.add(
             Thread.ofVirtual()
@@ -182,7 +181,7 @@ class CrashTest {
       server = Server.start(data);
     }
 
-    KeyturnClient after = server.client();
+    WireClient after = server.client();
     int stored = 0;
     for (int i = 0; i < secrets; i++) {
       String name = "crash/writes/S" + i;
@@ -201,7 +200,7 @@ class CrashTest {
     server.kill();
   }
 
-  private static Set<Integer> recorded(KeyturnClient client, String name, String action) {
+  private static Set<Integer> recorded(WireClient client, String name, String action) {
     Set<Integer> out = new HashSet<>();
     for (AuditRecordInfo r :
         client
@@ -214,7 +213,7 @@ class CrashTest {
     return out;
   }
 
-  private static RotationInfo waitUntilEnded(KeyturnClient client) throws InterruptedException {
+  private static RotationInfo waitUntilEnded(WireClient client) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
       List<RotationInfo> rotations = client.rotations(NAME).rotations();
@@ -276,10 +275,10 @@ class CrashTest {
       throw new AssertionError("the server did not start:\n" + seen);
     }
 
-    KeyturnClient client() {
+    WireClient client() {
       try {
         String token = Files.readString(data.resolve("root.token")).strip();
-        return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+        return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
       } catch (IOException e) {
         throw new AssertionError(e);
       }

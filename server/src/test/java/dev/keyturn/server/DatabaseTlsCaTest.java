@@ -6,8 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,9 +40,9 @@ class DatabaseTlsCaTest {
   private final AtomicBoolean baitOpened = new AtomicBoolean();
   private Thread baitWriter;
   private RunningServer server;
-  private KeyturnClient root;
-  private KeyturnClient scopedAdmin;
-  private KeyturnClient writer;
+  private WireClient root;
+  private WireClient scopedAdmin;
+  private WireClient writer;
 
   @BeforeEach
   void start() throws Exception {
@@ -103,18 +104,18 @@ class DatabaseTlsCaTest {
     Path undeclared = Files.copy(ca, dir.resolve("undeclared-ca.pem"));
     root.put(DB, json(value("app", "app-pw", "")));
 
-    for (KeyturnClient admin : List.of(scopedAdmin, root)) {
+    for (WireClient admin : List.of(scopedAdmin, root)) {
       for (String path : List.of(bait.toString(), "/etc/shadow", undeclared.toString())) {
         assertThatThrownBy(() -> admin.putRule(DB, rule(Map.of("tls-ca", path))))
             .as(path)
-            .isInstanceOf(KeyturnClientException.BadRequest.class)
+            .isInstanceOf(KeyturnInvalidRequestException.class)
             .hasMessageContaining("tls-ca must name a CA file the server's configuration file")
             .hasMessageContaining("tls-ca-files");
       }
     }
 
     assertThat(baitOpened).as("the server opened the bait").isFalse();
-    assertThatThrownBy(() -> root.rule(DB)).isInstanceOf(KeyturnClientException.NotFound.class);
+    assertThatThrownBy(() -> root.rule(DB)).isInstanceOf(KeyturnNotFoundException.class);
   }
 
   @Test

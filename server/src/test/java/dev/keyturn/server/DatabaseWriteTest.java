@@ -6,8 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.testing.FixedClock;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -31,8 +32,8 @@ class DatabaseWriteTest {
   @TempDir Path dir;
   private final FixedClock clock = new FixedClock(Instant.parse("2026-11-22T09:00:00Z"));
   private RunningServer server;
-  private KeyturnClient root;
-  private KeyturnClient writer;
+  private WireClient root;
+  private WireClient writer;
 
   @BeforeEach
   void start() {
@@ -118,21 +119,21 @@ class DatabaseWriteTest {
     root.putRule(DB, rule(pg(Map.of())));
     String before = stored();
 
-    for (KeyturnClient who : java.util.List.of(writer, root)) {
+    for (WireClient who : java.util.List.of(writer, root)) {
       assertThatThrownBy(
               () -> who.put(DB, json(value("127.0.0.5", 5432, "app", "app", CANARY, ""))))
-          .isInstanceOf(KeyturnClientException.Forbidden.class)
+          .isInstanceOf(KeyturnForbiddenException.class)
           .hasMessageContaining(DB + ": host is pinned by its rotation rule")
           .hasMessageContaining("keyturn rotation set")
           .satisfies(e -> assertThat(e.getMessage()).doesNotContain(CANARY));
     }
     assertThatThrownBy(
             () -> writer.put(DB, json(value("127.0.0.1", 6543, "other", "app", CANARY, ""))))
-        .isInstanceOf(KeyturnClientException.Forbidden.class)
+        .isInstanceOf(KeyturnForbiddenException.class)
         .hasMessageContaining("port, dbname are pinned");
     assertThatThrownBy(
             () -> writer.put(DB, json(value("127.0.0.1", 5432, "app", "dba", CANARY, ""))))
-        .isInstanceOf(KeyturnClientException.Forbidden.class)
+        .isInstanceOf(KeyturnForbiddenException.class)
         .hasMessageContaining("username is pinned");
 
     assertThat(stored()).isEqualTo(before);
@@ -145,18 +146,18 @@ class DatabaseWriteTest {
 
     assertThatThrownBy(
             () -> writer.put(DB, json(value("127.0.0.1", 5432, "app", "app", "new", ""))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("keyturn rotate " + DB);
     assertThatThrownBy(
             () -> writer.put(DB, json(value("127.0.0.1", 5432, "app", "app_b", CANARY, ""))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("keyturn rotate " + DB);
     assertThatThrownBy(
             () -> writer.put(DB, new PutSecretRequest("not json", null, null, null, null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("not json"));
     assertThatThrownBy(() -> writer.put(DB, new PutSecretRequest(null, null, "hex:16", null, null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class);
+        .isInstanceOf(KeyturnInvalidRequestException.class);
 
     assertThat(root.history(DB).versions()).hasSize(1);
   }
@@ -196,21 +197,21 @@ class DatabaseWriteTest {
             "app?sessionVariables=x", "app&a=b", "app/x", "app;x", "a=b", "app#x", "app%3F")) {
       assertThatThrownBy(() -> root.putRule(DB, rule(pg(Map.of("dbname", dbname)))))
           .as(dbname)
-          .isInstanceOf(KeyturnClientException.BadRequest.class)
+          .isInstanceOf(KeyturnInvalidRequestException.class)
           .hasMessageContaining("dbname must not hold");
     }
     for (String host : java.util.List.of("db?x=1", "db/x", "db;x", "db&x", "db=x")) {
       assertThatThrownBy(() -> root.putRule(DB, rule(pg(Map.of("host", host)))))
           .as(host)
-          .isInstanceOf(KeyturnClientException.BadRequest.class)
+          .isInstanceOf(KeyturnInvalidRequestException.class)
           .hasMessageContaining("host must be");
     }
     assertThatThrownBy(() -> root.putRule(DB, rule(pg(Map.of("tls", "prefer")))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("tls is verify-full");
     assertThatThrownBy(
             () -> root.putRule(DB, rule(pg(Map.of("tls", "verify-full", "tls-ca", "/etc/passwd")))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining(
             "tls-ca must name a CA file the server's configuration file declares");
   }

@@ -7,7 +7,7 @@ import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ class HooksTest {
                 + "']\nsqlite-files: ['"
                 + app
                 + "']\n")) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/production/SECRET_KEY", new PutSecretRequest(null, null, "django", null, null));
       root.put(
           "app/production/APP_DB_URL",
@@ -126,7 +126,7 @@ class HooksTest {
     try (RunningServer server =
         RunningServer.startWithConfig(
             dir.resolve("data"), "commands:\n  health:\n    sh: 'exit 4'\n")) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/K", new PutSecretRequest("v1", null, null, null, null));
       root.putRule(
           "app/K",
@@ -176,7 +176,7 @@ class HooksTest {
       server
           .client()
           .put("db/URL", new PutSecretRequest("jdbc:sqlite:/tmp/x.db", null, null, null, null));
-      KeyturnClient appAdmin = server.client(server.token("admin:app/*"));
+      WireClient appAdmin = server.client(server.token("admin:app/*"));
 
       org.assertj.core.api.Assertions.assertThatThrownBy(() ->
               appAdmin.putRule(

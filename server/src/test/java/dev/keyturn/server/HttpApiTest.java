@@ -11,8 +11,9 @@ import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.StageRequest;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.api.WriteResponse;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConflictException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -29,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class HttpApiTest {
   @TempDir static Path dir;
   private RunningServer server;
-  private KeyturnClient client;
+  private WireClient client;
   private String token;
 
   @BeforeAll
@@ -119,7 +120,7 @@ class HttpApiTest {
     client.put(name, new PutSecretRequest("v1", null, null, null, null));
 
     assertThatThrownBy(() -> client.stage(name, new StageRequest(1, "retired", null)))
-        .isInstanceOf(KeyturnClientException.Conflict.class)
+        .isInstanceOf(KeyturnConflictException.class)
         .hasMessageContaining("make another version current first");
     assertThat(client.get(name).version()).isEqualTo(1);
   }
@@ -130,13 +131,13 @@ class HttpApiTest {
     client.put(name, new PutSecretRequest("v1", null, null, null, null));
 
     assertThat(client.delete(name, false).versionCount()).isEqualTo(1);
-    assertThatThrownBy(() -> client.get(name)).isInstanceOf(KeyturnClientException.NotFound.class);
+    assertThatThrownBy(() -> client.get(name)).isInstanceOf(KeyturnNotFoundException.class);
     assertThat(client.get(name, Optional.of(1), Optional.empty()).value().stringValue())
         .isEqualTo("v1");
 
     assertThat(client.delete(name, true).destroyed()).isTrue();
     assertThatThrownBy(() -> client.get(name, Optional.of(1), Optional.empty()))
-        .isInstanceOf(KeyturnClientException.NotFound.class);
+        .isInstanceOf(KeyturnNotFoundException.class);
   }
 
   @Test
@@ -214,8 +215,7 @@ class HttpApiTest {
 
     assertThat(r.status()).isEqualTo(413);
     assertThat(r.body()).contains("\"code\":\"payload_too_large\"");
-    assertThatThrownBy(() -> client.get("http/big/K"))
-        .isInstanceOf(KeyturnClientException.NotFound.class);
+    assertThatThrownBy(() -> client.get("http/big/K")).isInstanceOf(KeyturnNotFoundException.class);
   }
 
   @Test

@@ -8,8 +8,10 @@ import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.StatusRow;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.FixedClock;
 import java.nio.file.Path;
@@ -32,7 +34,7 @@ class InventoryTest {
   @TempDir Path dir;
   private final FixedClock clock = new FixedClock(Instant.parse("2026-11-22T09:00:00Z"));
   private RunningServer server;
-  private KeyturnClient root;
+  private WireClient root;
 
   @BeforeEach
   void start() {
@@ -146,10 +148,10 @@ class InventoryTest {
   @Test
   void lastRotated_inTheFutureOrNotADate_is400() {
     assertThatThrownBy(() -> root.putRule(KEY, rule(null, "2027-01-01", null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("last-rotated is in the future");
     assertThatThrownBy(() -> root.putRule(KEY, rule(null, "yesterday';--", null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("last_rotated is a date")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("yesterday"));
   }
@@ -158,9 +160,9 @@ class InventoryTest {
   void audit_byResult_returnsOnlyThatOutcome() {
     String reader = server.token("read:other/*");
     assertThatThrownBy(() -> server.client(reader).get(KEY))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     assertThatThrownBy(() -> root.get("app/inv/MISSING"))
-        .isInstanceOf(KeyturnClientException.NotFound.class);
+        .isInstanceOf(KeyturnNotFoundException.class);
 
     List<AuditRecordInfo> denied = audit("denied");
     List<AuditRecordInfo> failed = audit("failed");
@@ -173,7 +175,7 @@ class InventoryTest {
     assertThat(audit(null).size())
         .isGreaterThanOrEqualTo(denied.size() + failed.size() + ok.size());
     assertThatThrownBy(() -> audit("refused"))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("result is ok, denied or failed");
   }
 

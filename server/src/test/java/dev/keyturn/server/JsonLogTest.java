@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.keyturn.api.AuditRecordInfo;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -70,7 +70,7 @@ class JsonLogTest {
       assertThat(port).as("started: " + lines).isPositive();
       String rootToken = Files.readString(data.resolve("root.token")).strip();
       String url = "http://127.0.0.1:" + port;
-      KeyturnClient root = KeyturnClient.builder().address(url).token(rootToken).build();
+      WireClient root = WireClient.builder().address(url).token(rootToken).build();
       root.put("log/KEY", new PutSecretRequest(CANARY, null, null, null, null));
 
       HttpResponse<String> chosen = get(url, rootToken, Optional.of("client-req.1_A"));

@@ -6,7 +6,7 @@ import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.CommandSpec;
 import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.Outbound;
@@ -39,7 +39,7 @@ class MetricsTest {
   @TempDir Path dir;
   private final FixedClock clock = new FixedClock(Instant.parse("2026-11-22T09:00:00Z"));
   private RunningServer server;
-  private KeyturnClient root;
+  private WireClient root;
 
   @BeforeEach
   void start() {

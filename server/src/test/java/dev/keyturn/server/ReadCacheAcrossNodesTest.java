@@ -3,7 +3,7 @@ package dev.keyturn.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.api.PutSecretRequest;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.TestServices;
@@ -44,8 +44,8 @@ class ReadCacheAcrossNodesTest {
         RunningServer b = start(dir.resolve("b"), url, key)) {
       String listenerOfB =
           "keyturn-watch " + Files.readString(dir.resolve("b").resolve("node.id")).strip();
-      KeyturnClient writer = a.client();
-      KeyturnClient onB = b.client(a.token("read:rc/*"));
+      WireClient writer = a.client();
+      WireClient onB = b.client(a.token("read:rc/*"));
       writer.put("rc/x", put("v0"));
       List<String> violations = new ArrayList<>();
       int killed = 0;

@@ -8,8 +8,11 @@ import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.StatusRow;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConflictException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.testing.FixedClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +32,7 @@ class RotationApiTest {
   @TempDir Path dir;
   private final FixedClock clock = new FixedClock(Instant.parse("2026-11-22T09:00:00Z"));
   private RunningServer server;
-  private KeyturnClient root;
+  private WireClient root;
 
   @BeforeEach
   void start() {
@@ -156,9 +159,9 @@ class RotationApiTest {
         .extracting(v -> v.stage())
         .containsExactly("pending", "current");
     assertThatThrownBy(() -> root.rotate(HMAC, new RotateRequest(null, null)))
-        .isInstanceOf(KeyturnClientException.Conflict.class)
-        .satisfies(e ->
-            assertThat(((KeyturnClientException.Conflict) e).rotationId()).contains(first.id()));
+        .isInstanceOf(KeyturnConflictException.class)
+        .satisfies(
+            e -> assertThat(((KeyturnConflictException) e).rotationId()).contains(first.id()));
     assertThat(server.raw("POST", "/v1/rotate/" + HMAC, server.rootToken(), "{}".getBytes()).body())
         .contains("\"rotation_id\":\"" + first.id() + "\"");
     assertThat(root.status("").secrets().get(0).state()).isEqualTo("rotating");
@@ -234,16 +237,16 @@ class RotationApiTest {
   @Test
   void rulesNeedAdminAndRotationNeedsRotate() {
     root.put("app/ACL", new PutSecretRequest("v", null, null, null, null));
-    KeyturnClient writer = server.client(server.token("write:app/*", "rotate:app/*", "read:app/*"));
-    KeyturnClient reader = server.client(server.token("read:app/*", "list:app/*"));
+    WireClient writer = server.client(server.token("write:app/*", "rotate:app/*", "read:app/*"));
+    WireClient reader = server.client(server.token("read:app/*", "list:app/*"));
 
     assertThatThrownBy(() -> writer.putRule("app/ACL", overlap(null, null)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     root.putRule("app/ACL", overlap(null, null));
     assertThat(writer.rotate("app/ACL", new RotateRequest(null, null)).state())
         .isEqualTo("finished");
     assertThatThrownBy(() -> reader.rotate("app/ACL", new RotateRequest(null, null)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     assertThat(reader.status("app/").secrets()).hasSize(1);
   }
 
@@ -257,7 +260,7 @@ class RotationApiTest {
                 new RuleBody(
                     "hex:32", "90x", null, null, null, null, null, null, null, null, null, null,
                     null, null, null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class);
+        .isInstanceOf(KeyturnInvalidRequestException.class);
     assertThatThrownBy(() ->
             root.putRule(
                 "app/BAD",
@@ -277,7 +280,7 @@ class RotationApiTest {
                     null,
                     null,
                     null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("unknown target type");
     assertThatThrownBy(() ->
             root.putRule(
@@ -285,11 +288,11 @@ class RotationApiTest {
                 new RuleBody(
                     "manual", null, null, null, "overlap", null, null, null, null, null, null, null,
                     null, null, null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class);
+        .isInstanceOf(KeyturnInvalidRequestException.class);
     assertThatThrownBy(() -> root.putRule("app/NONE", overlap(null, null)))
-        .isInstanceOf(KeyturnClientException.NotFound.class);
+        .isInstanceOf(KeyturnNotFoundException.class);
     assertThatThrownBy(() -> root.rotate("app/BAD", new RotateRequest(null, null)))
-        .isInstanceOf(KeyturnClientException.NotFound.class)
+        .isInstanceOf(KeyturnNotFoundException.class)
         .hasMessageContaining("keyturn rotation set");
   }
 
@@ -339,31 +342,31 @@ class RotationApiTest {
             null));
     root.put("app/PLAIN", new PutSecretRequest("canary-db-9", null, null, null, null));
     Map<String, String> pg = Map.of("type", "postgresql", "admin", admin);
-    KeyturnClient appAdmin = server.client(server.token("admin:app/*"));
+    WireClient appAdmin = server.client(server.token("admin:app/*"));
 
     assertThatThrownBy(() -> appAdmin.putRule(db, database("single-user", pg)))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     assertThatThrownBy(() -> root.putRule("app/PLAIN", database("single-user", pg)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("not JSON")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary-db-9"));
     assertThatThrownBy(() -> root.putRule(db, database("overlap", pg)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("single-user or alternating-users");
     assertThatThrownBy(() -> root.putRule(db, database("single-user", Map.of("type", "mysql"))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("holds a postgresql credential, not a mariadb one");
     assertThatThrownBy(() -> root.putRule(db, database("overlap", Map.of("type", "redis"))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("holds a postgresql credential, not a redis one");
     assertThatThrownBy(() -> root.putRule(db, database("alternating-users", Map.of())))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("alternating-users needs a database target");
 
     assertThatThrownBy(() ->
             root.putRule(
                 db, database("single-user", Map.of("type", "postgresql", "admin", "ops/MISSING"))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("names ops/MISSING, which has no current version");
 
     var rule = root.putRule(db, database("alternating-users", pg));
@@ -379,10 +382,10 @@ class RotationApiTest {
         .containsEntry("alt-username", "app_b");
     // Setup needs admin on the secret and read on the admin credential.
     assertThatThrownBy(() -> appAdmin.setupTarget(db))
-        .isInstanceOf(KeyturnClientException.Forbidden.class);
+        .isInstanceOf(KeyturnForbiddenException.class);
     root.putRule("app/PLAIN", overlap(null, null));
     assertThatThrownBy(() -> root.setupTarget("app/PLAIN"))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("needs no setup");
   }
 
@@ -396,7 +399,7 @@ class RotationApiTest {
             null, null));
 
     assertThatThrownBy(() -> root.rotate("app/SMTP_PASSWORD", new RotateRequest(null, null)))
-        .isInstanceOf(KeyturnClientException.BadRequest.class);
+        .isInstanceOf(KeyturnInvalidRequestException.class);
     RotationInfo r = root.rotate("app/SMTP_PASSWORD", new RotateRequest("new-app-password", null));
 
     assertThat(r.state()).isEqualTo("finished");

@@ -11,8 +11,11 @@ import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.StatusRow;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnForbiddenException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.RotationRule;
@@ -79,16 +82,15 @@ class RotationTrustTest {
   @Test
   void suppliedValue_underAGeneratedRule_isRefusedAndNothingIsStored() {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/dev/SIGNING_KEY", new PutSecretRequest("v1", null, null, null, null));
       root.putRule("app/dev/SIGNING_KEY", rule("hex:32", "overlap", null, null));
-      KeyturnClient rotator = server.client(server.token("rotate:app/dev/*"));
-      KeyturnClient rotatorWriter =
-          server.client(server.token("rotate:app/dev/*", "write:app/dev/*"));
+      WireClient rotator = server.client(server.token("rotate:app/dev/*"));
+      WireClient rotatorWriter = server.client(server.token("rotate:app/dev/*", "write:app/dev/*"));
 
       assertThatThrownBy(() ->
               rotator.rotate("app/dev/SIGNING_KEY", new RotateRequest("attacker-chosen", true)))
-          .isInstanceOf(KeyturnClientException.Forbidden.class);
+          .isInstanceOf(KeyturnForbiddenException.class);
       assertThatThrownBy(() ->
               rotatorWriter.rotate(
                   "app/dev/SIGNING_KEY", new RotateRequest("attacker-chosen", true)))
@@ -105,7 +107,7 @@ class RotationTrustTest {
   @Test
   void suppliedValue_underAManualRule_needsWriteAndTheSecretsShape() throws Exception {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put(
           "app/dev/SMTP",
           new PutSecretRequest(
@@ -116,14 +118,14 @@ class RotationTrustTest {
               null,
               null));
       root.putRule("app/dev/SMTP", rule("manual", "manual", null, null));
-      KeyturnClient rotator = server.client(server.token("rotate:app/dev/*"));
-      KeyturnClient both = server.client(server.token("rotate:app/dev/*", "write:app/dev/*"));
+      WireClient rotator = server.client(server.token("rotate:app/dev/*"));
+      WireClient both = server.client(server.token("rotate:app/dev/*", "write:app/dev/*"));
 
       assertThatThrownBy(() ->
               rotator.rotate(
                   "app/dev/SMTP",
                   new RotateRequest("{\"username\":\"mailer\",\"password\":\"p2\"}", null)))
-          .isInstanceOf(KeyturnClientException.Forbidden.class);
+          .isInstanceOf(KeyturnForbiddenException.class);
       assertThatThrownBy(() -> both.rotate("app/dev/SMTP", new RotateRequest("not json", null)))
           .isInstanceOf(KeyturnClientException.class)
           .hasMessageContaining("must be a JSON object");
@@ -146,7 +148,7 @@ class RotationTrustTest {
         RunningServer.startWithConfig(
             dir.resolve("data"), "commands:\n  reload:\n    argv: ['true']\n")) {
       server.client().put("app/dev/K", new PutSecretRequest("v1", null, null, null, null));
-      KeyturnClient appAdmin = server.client(server.token("admin:app/dev/*"));
+      WireClient appAdmin = server.client(server.token("admin:app/dev/*"));
 
       assertThatThrownBy(() ->
               appAdmin.putRule(
@@ -194,9 +196,9 @@ class RotationTrustTest {
   @Test
   void scopedAdminsHttpHook_toLoopbackByAddressOrName_isRefusedAtSetAndNothingArrives() {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/dev/A", new PutSecretRequest("v1", null, null, null, null));
-      KeyturnClient appAdmin = server.client(server.token("admin:app/dev/*"));
+      WireClient appAdmin = server.client(server.token("admin:app/dev/*"));
       for (String url :
           List.of(
               attackerUrl("127.0.0.5"),
@@ -212,12 +214,11 @@ class RotationTrustTest {
                 List.of(Map.of("phase", "after-set", "type", "http", "url", url)));
         assertThatThrownBy(() -> appAdmin.putRule("app/dev/A", hooked))
             .as(url)
-            .isInstanceOf(KeyturnClientException.BadRequest.class)
+            .isInstanceOf(KeyturnInvalidRequestException.class)
             .hasMessageContaining("after-set hook http setting 'url'")
             .hasMessageContaining("not on the operator's outbound list");
       }
-      assertThatThrownBy(() -> root.rule("app/dev/A"))
-          .isInstanceOf(KeyturnClientException.NotFound.class);
+      assertThatThrownBy(() -> root.rule("app/dev/A")).isInstanceOf(KeyturnNotFoundException.class);
 
       // The same hook in a rule set by admin:* (the operator's own) reaches its destination.
       root.putRule(
@@ -238,7 +239,7 @@ class RotationTrustTest {
   void scopedAdminsTargets_atPrivateOrLoopbackHosts_areRefusedAtSet_namingTheSetting()
       throws Exception {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/dev/SIGN", new PutSecretRequest("k", null, null, null, null));
       root.put("app/dev/API", new PutSecretRequest("v1", null, null, null, null));
       for (String name : List.of("app/dev/DB", "app/dev/DBA")) {
@@ -254,7 +255,7 @@ class RotationTrustTest {
                 null,
                 null));
       }
-      KeyturnClient appAdmin = server.client(server.token("admin:app/dev/*"));
+      WireClient appAdmin = server.client(server.token("admin:app/dev/*"));
       // A closed port on loopback, as a port scan would try, and a listening one: the same answer.
       for (String url : List.of(attackerUrl("127.0.0.5"), "http://127.0.0.1:1/")) {
         RuleBody webhook =
@@ -264,7 +265,7 @@ class RotationTrustTest {
                 Map.of("type", "webhook", "url", url, "signing-secret", "app/dev/SIGN"),
                 null);
         assertThatThrownBy(() -> appAdmin.putRule("app/dev/API", webhook))
-            .isInstanceOf(KeyturnClientException.BadRequest.class)
+            .isInstanceOf(KeyturnInvalidRequestException.class)
             .hasMessage(
                 "target setting 'url': the host is not on the operator's outbound list"
                     + " (outbound: allow in the server's --config file); only an admin:* token"
@@ -277,7 +278,7 @@ class RotationTrustTest {
               Map.of("type", "smtp", "host", "192.168.1.10", "username", "mailer"),
               null);
       assertThatThrownBy(() -> appAdmin.putRule("app/dev/API", smtp))
-          .isInstanceOf(KeyturnClientException.BadRequest.class)
+          .isInstanceOf(KeyturnInvalidRequestException.class)
           .hasMessageContaining("target setting 'host'");
       // A database target's host is pinned from the value when the rule does not give one.
       RuleBody database =
@@ -287,7 +288,7 @@ class RotationTrustTest {
               Map.of("type", "postgresql", "admin", "app/dev/DBA"),
               null);
       assertThatThrownBy(() -> appAdmin.putRule("app/dev/DB", database))
-          .isInstanceOf(KeyturnClientException.BadRequest.class)
+          .isInstanceOf(KeyturnInvalidRequestException.class)
           .hasMessageContaining("target setting 'host'");
       assertThat(hits).hasValue(0);
       assertThat(root.get("app/dev/API").value().stringValue()).isEqualTo("v1");
@@ -297,7 +298,7 @@ class RotationTrustTest {
   @Test
   void writerRepointsTheSqlHooksUrl_atARemoteResource_andNothingIsFetched() {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/dev/K", new PutSecretRequest("v1", null, null, null, null));
       Path app = dir.resolve("app.db");
       root.put(
@@ -320,7 +321,7 @@ class RotationTrustTest {
                       "app/dev/DB_URL",
                       "statement",
                       "SELECT 1"))));
-      KeyturnClient writer = server.client(server.token("write:app/dev/*"));
+      WireClient writer = server.client(server.token("write:app/dev/*"));
 
       for (String url :
           List.of(
@@ -349,7 +350,7 @@ class RotationTrustTest {
     }
     try (RunningServer server =
         RunningServer.startWithConfig(dir.resolve("data"), "sqlite-files: ['" + app + "']\n")) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/dev/K", new PutSecretRequest("v1", null, null, null, null));
       root.put(
           "app/dev/DB_URL", new PutSecretRequest("jdbc:sqlite:" + app, null, null, null, null));
@@ -423,7 +424,7 @@ class RotationTrustTest {
     }
 
     try (RunningServer server = RunningServer.start(data)) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
 
       assertThat(root.status("app/").secrets())
           .extracting(StatusRow::name, StatusRow::state)
@@ -448,7 +449,7 @@ class RotationTrustTest {
   @Test
   void emergencyReason_isKeptShownAndAudited_andControlCharactersAreRefused() {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("app/dev/K", new PutSecretRequest("v1", null, null, null, null));
       root.putRule("app/dev/K", rule("hex:16", "overlap", null, null));
 

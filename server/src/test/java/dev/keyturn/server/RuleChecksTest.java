@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RuleBody;
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnInvalidRequestException;
+import dev.keyturn.client.KeyturnNotFoundException;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,7 +33,7 @@ class RuleChecksTest {
   private static final String HOSTILE = "x';DROP TABLE rules;--\r\nInjected: 1";
   @TempDir static Path dir;
   private RunningServer server;
-  private KeyturnClient root;
+  private WireClient root;
 
   @BeforeAll
   void start() {
@@ -340,10 +341,10 @@ class RuleChecksTest {
     String name = secretFor(target);
 
     assertThatThrownBy(() -> root.putRule(name, body(generate, strategy, target, List.of())))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining(message)
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("DROP", "Injected"));
-    assertThatThrownBy(() -> root.rule(name)).isInstanceOf(KeyturnClientException.NotFound.class);
+    assertThatThrownBy(() -> root.rule(name)).isInstanceOf(KeyturnNotFoundException.class);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -352,9 +353,9 @@ class RuleChecksTest {
       String what, Map<String, String> hook, String message) {
     assertThatThrownBy(
             () -> root.putRule(NAME, body("hex:32", "overlap", target("none"), List.of(hook))))
-        .isInstanceOf(KeyturnClientException.BadRequest.class)
+        .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining(message);
-    assertThatThrownBy(() -> root.rule(NAME)).isInstanceOf(KeyturnClientException.NotFound.class);
+    assertThatThrownBy(() -> root.rule(NAME)).isInstanceOf(KeyturnNotFoundException.class);
   }
 
   @Test

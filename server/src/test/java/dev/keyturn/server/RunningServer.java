@@ -1,6 +1,6 @@
 package dev.keyturn.server;
 
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -80,12 +80,12 @@ final class RunningServer implements AutoCloseable {
     }
   }
 
-  KeyturnClient client() {
+  WireClient client() {
     return client(rootToken());
   }
 
-  KeyturnClient client(String token) {
-    return KeyturnClient.builder().address(url()).token(token).build();
+  WireClient client(String token) {
+    return WireClient.builder().address(url()).token(token).build();
   }
 
   /** Makes a token with {@code grants} as root, and returns it. */

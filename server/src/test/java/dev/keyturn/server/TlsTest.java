@@ -3,8 +3,9 @@ package dev.keyturn.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConnectionException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.testing.TestServices;
 import java.io.IOException;
@@ -51,15 +52,15 @@ class TlsTest {
         KeyturnServer.start(config, Clock.systemUTC(), new SecureRandom())) {
       String token = Files.readString(dir.resolve("data/root.token")).strip();
       String url = "https://127.0.0.1:" + server.port();
-      KeyturnClient trusting =
-          KeyturnClient.builder().address(url).token(token).caCertificate(cert).build();
-      KeyturnClient untrusting = KeyturnClient.builder().address(url).token(token).build();
-      KeyturnClient plain =
-          KeyturnClient.builder().address("http://127.0.0.1:" + server.port()).token(token).build();
+      WireClient trusting =
+          WireClient.builder().address(url).token(token).caCertificate(cert).build();
+      WireClient untrusting = WireClient.builder().address(url).token(token).build();
+      WireClient plain =
+          WireClient.builder().address("http://127.0.0.1:" + server.port()).token(token).build();
 
       assertThat(trusting.whoami().tokenId()).isEqualTo("root");
       assertThatThrownBy(untrusting::whoami)
-          .isInstanceOf(KeyturnClientException.ConnectionFailed.class)
+          .isInstanceOf(KeyturnConnectionException.class)
           .hasMessageContaining("KEYTURN_CACERT");
       assertThatThrownBy(plain::whoami).isInstanceOf(KeyturnClientException.class);
     }

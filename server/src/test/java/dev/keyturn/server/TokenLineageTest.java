@@ -196,7 +196,7 @@ class TokenLineageTest {
     return info(server.client(), id);
   }
 
-  private static TokenInfo info(dev.keyturn.client.KeyturnClient client, String id) {
+  private static TokenInfo info(dev.keyturn.client.internal.WireClient client, String id) {
     return client.listTokens().tokens().stream()
         .filter(t -> t.id().equals(id))
         .findFirst()

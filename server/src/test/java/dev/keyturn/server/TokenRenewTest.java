@@ -8,7 +8,7 @@ import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
 import dev.keyturn.api.TokenInfo;
 import dev.keyturn.api.TokenRenewed;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnUnauthorizedException;
 import dev.keyturn.testing.FixedClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -82,7 +82,7 @@ class TokenRenewTest {
     assertThat(stored(child.id()).expiresAt()).isEqualTo("2027-03-01T13:00:00Z");
     clock.advance(Duration.ofMinutes(90).plusSeconds(1));
     assertThatThrownBy(() -> server.client(child.token()).whoami())
-        .isInstanceOf(KeyturnClientException.Unauthenticated.class);
+        .isInstanceOf(KeyturnUnauthorizedException.class);
   }
 
   @Test

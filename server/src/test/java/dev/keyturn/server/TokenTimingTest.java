@@ -2,8 +2,8 @@ package dev.keyturn.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyturn.client.KeyturnClient;
-import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnUnauthorizedException;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -62,12 +62,12 @@ class TokenTimingTest {
   }
 
   private static long refuse(RunningServer server, String token) {
-    KeyturnClient client = server.client(token);
+    WireClient client = server.client(token);
     long start = System.nanoTime();
     try {
       client.whoami();
       throw new AssertionError("a wrong token was accepted");
-    } catch (KeyturnClientException.Unauthenticated expected) {
+    } catch (KeyturnUnauthorizedException expected) {
       return System.nanoTime() - start;
     }
   }

@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.VersionEvent;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
-import dev.keyturn.client.Watch;
-import dev.keyturn.client.WatchListener;
+import dev.keyturn.client.KeyturnUnauthorizedException;
+import dev.keyturn.client.internal.Watch;
+import dev.keyturn.client.internal.WatchListener;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Java client's {@link KeyturnClient#watch} against a real server: events arrive, a restart of
- * the server mid-stream reconnects and resumes without a gap, a later watch resumes from an earlier
+ * The Java client's {@link WireClient#watch} against a real server: events arrive, a restart of the
+ * server mid-stream reconnects and resumes without a gap, a later watch resumes from an earlier
  * one's last id, and a revoked token ends the watch with its 401 instead of reconnecting.
  */
 class WatchClientTest {
@@ -84,7 +85,7 @@ class WatchClientTest {
   @Test
   void watch_eventsArrive_filteredByPrefix_withoutValues() throws Exception {
     try (RunningServer server = RunningServer.start(dir.resolve("a"))) {
-      KeyturnClient client = server.client(server.token("list:c1/dev/*"));
+      WireClient client = server.client(server.token("list:c1/dev/*"));
       Recorder seen = new Recorder();
       try (Watch watch = client.watch("c1/dev", Optional.empty(), seen)) {
         seen.until("ready");
@@ -106,8 +107,8 @@ class WatchClientTest {
     RunningServer first = RunningServer.start(data);
     int port = first.port();
     String token = first.token("read:c2/*");
-    KeyturnClient client =
-        KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+    WireClient client =
+        WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
     Recorder seen = new Recorder();
     try (Watch watch = client.watch("c2", Optional.empty(), seen)) {
       seen.until("ready");
@@ -137,7 +138,7 @@ class WatchClientTest {
   @Test
   void laterWatch_resumesFromAnEarlierWatchsLastEventId() throws Exception {
     try (RunningServer server = RunningServer.start(dir.resolve("c"))) {
-      KeyturnClient client = server.client(server.token("read:c3/*"));
+      WireClient client = server.client(server.token("read:c3/*"));
       Recorder seen = new Recorder();
       Optional<String> last;
       try (Watch watch = client.watch("c3", Optional.empty(), seen)) {
@@ -174,7 +175,7 @@ class WatchClientTest {
       server.client().revokeToken(id);
 
       assertThatThrownBy(watch::await)
-          .isInstanceOf(KeyturnClientException.Unauthenticated.class)
+          .isInstanceOf(KeyturnUnauthorizedException.class)
           .hasMessageStartingWith("watch: ")
           .hasMessageNotContaining(token);
       assertThat(watch.isOpen()).isFalse();
@@ -189,7 +190,7 @@ class WatchClientTest {
       Watch watch =
           server.client("kt_not_a_token_0000000000000000").watch("", Optional.empty(), seen);
 
-      assertThatThrownBy(watch::await).isInstanceOf(KeyturnClientException.Unauthenticated.class);
+      assertThatThrownBy(watch::await).isInstanceOf(KeyturnUnauthorizedException.class);
       assertThat(seen.disconnects.get()).isZero();
     }
   }

@@ -8,7 +8,7 @@ import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.crypto.Signatures;
 import dev.keyturn.testing.FixedClock;
 import java.io.IOException;
@@ -76,7 +76,7 @@ class WebhookAndNotifyTest {
             .notifyUrl(url("/notify"), Optional.of("ops/SIGNING_KEY"))
             .build();
     try (RunningServer server = RunningServer.start(config, clock)) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("ops/SIGNING_KEY", new PutSecretRequest("whsec-test-key", null, null, null, null));
       root.put("app/API_KEY", new PutSecretRequest("old", null, null, null, null));
       root.putRule(
@@ -146,7 +146,7 @@ class WebhookAndNotifyTest {
             .notifyUrl(url("/notify"), Optional.empty())
             .build();
     try (RunningServer server = RunningServer.start(config, clock)) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       root.put("ops/SIGNING_KEY", new PutSecretRequest("k", null, null, null, null));
       root.put("app/API_KEY", new PutSecretRequest("old", null, null, null, null));
       root.putRule(
@@ -202,7 +202,7 @@ class WebhookAndNotifyTest {
         RunningServer.start(RunningServer.config(dir.resolve("data"), Optional.empty()), clock)) {
       server.client().put("ops/SIGNING_KEY", new PutSecretRequest("k", null, null, null, null));
       server.client().put("app/K", new PutSecretRequest("v", null, null, null, null));
-      KeyturnClient appAdmin = server.client(server.token("admin:app/*"));
+      WireClient appAdmin = server.client(server.token("admin:app/*"));
 
       org.assertj.core.api.Assertions.assertThatThrownBy(() ->
               appAdmin.putRule(

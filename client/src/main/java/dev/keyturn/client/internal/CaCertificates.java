@@ -1,4 +1,4 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static java.util.Objects.requireNonNull;
 
@@ -19,7 +19,7 @@ public final class CaCertificates {
 
   /**
    * A context trusting exactly the certificates in {@code file} (PEM). Host names are checked by
-   * whoever uses it, as {@link KeyturnClient} and the CLI do.
+   * whoever uses it, as {@link WireClient} and the CLI do.
    *
    * @throws IllegalArgumentException if the file cannot be read or holds no PEM certificate
    */

@@ -1,4 +1,4 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static java.util.Objects.requireNonNull;
 

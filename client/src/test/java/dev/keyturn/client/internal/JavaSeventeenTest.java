@@ -1,4 +1,4 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;

@@ -1,10 +1,11 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.ErrorResponse;
 import dev.keyturn.api.VersionEvent;
-import dev.keyturn.api.WireJson;
+import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConnectionException;
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.net.URI;
@@ -22,6 +23,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A running {@code GET /v1/watch}: one daemon thread reads the event stream and reports to a {@link
@@ -39,6 +41,7 @@ public final class Watch implements AutoCloseable {
   private static final int MAX_ERROR_BODY = 64 * 1024;
 
   private final HttpClient http;
+  private final JsonMapper json;
   private final URI uri;
   private final Optional<String> token;
   private final Duration timeout;
@@ -52,12 +55,14 @@ public final class Watch implements AutoCloseable {
 
   Watch(
       HttpClient http,
+      JsonMapper json,
       URI uri,
       Optional<String> token,
       Duration timeout,
       Optional<String> lastEventId,
       WatchListener listener) {
     this.http = requireNonNull(http, "http");
+    this.json = requireNonNull(json, "json");
     this.uri = requireNonNull(uri, "uri");
     this.token = requireNonNull(token, "token");
     this.timeout = requireNonNull(timeout, "timeout");
@@ -122,9 +127,7 @@ public final class Watch implements AutoCloseable {
           if (reachedReady) {
             backOff = FIRST_BACK_OFF;
           }
-          dropped =
-              new KeyturnClientException.ConnectionFailed(
-                  "the server ended the event stream", null);
+          dropped = new KeyturnConnectionException("the server ended the event stream", null);
         } catch (KeyturnClientException e) {
           if (terminal(e.status())) {
             failure = e;
@@ -195,7 +198,7 @@ public final class Watch implements AutoCloseable {
     Object first = items.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (first == null) {
       cancel();
-      throw new KeyturnClientException.ConnectionFailed(
+      throw new KeyturnConnectionException(
           "Keyturn at "
               + uri.getAuthority()
               + " did not answer within "
@@ -225,7 +228,7 @@ public final class Watch implements AutoCloseable {
                 if ("version".equals(type)) {
                   VersionEvent event;
                   try {
-                    event = WireJson.mapper().readValue(data, VersionEvent.class);
+                    event = json.readValue(data, VersionEvent.class);
                   } catch (JacksonException e) {
                     throw new KeyturnClientException(
                         200,
@@ -252,7 +255,7 @@ public final class Watch implements AutoCloseable {
       Object item = items.poll(IDLE.toMillis(), TimeUnit.MILLISECONDS);
       if (item == null) {
         cancel();
-        throw new KeyturnClientException.ConnectionFailed(
+        throw new KeyturnConnectionException(
             "the event stream sent nothing for " + IDLE.toSeconds() + " s", null);
       }
       if (item == END) {
@@ -311,7 +314,7 @@ public final class Watch implements AutoCloseable {
     String code = "http_" + status;
     String message = "HTTP " + status;
     try {
-      ErrorResponse error = WireJson.mapper().readValue(body, ErrorResponse.class);
+      ErrorResponse error = WireClient.LENIENT.readValue(body, ErrorResponse.class);
       if (error.error() != null) {
         code = error.error().code();
         message = error.error().message();
@@ -328,10 +331,10 @@ public final class Watch implements AutoCloseable {
             ? t.getCause()
             : t;
     if (cause instanceof ConnectException) {
-      return new KeyturnClientException.ConnectionFailed(
+      return new KeyturnConnectionException(
           "cannot connect to Keyturn at " + uri.getAuthority(), cause);
     }
-    return new KeyturnClientException.ConnectionFailed(
+    return new KeyturnConnectionException(
         "the event stream from Keyturn at " + uri.getAuthority() + " dropped", cause);
   }
 

@@ -1,9 +1,10 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.keyturn.client.KeyturnClientException;
 import dev.keyturn.keyring.FernetKeyring;
 import dev.keyturn.keyring.HmacAlgorithm;
 import dev.keyturn.keyring.HmacKeyring;
@@ -47,7 +48,7 @@ class KeyringClientTest {
           "{\"name\":\"app/BAD\",\"versions\":[{\"version\":1,\"stage\":\"retired\",\"value\":\"x\"}]}");
 
   private HttpServer server;
-  private KeyturnClient client;
+  private WireClient client;
 
   @BeforeEach
   void start() throws Exception {
@@ -64,7 +65,7 @@ class KeyringClientTest {
         });
     server.start();
     client =
-        KeyturnClient.builder()
+        WireClient.builder()
             .address("http://127.0.0.1:" + server.getAddress().getPort())
             .token("kt_test")
             .build();

@@ -1,12 +1,13 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import dev.keyturn.api.VersionEvent;
+import dev.keyturn.client.KeyturnClientException;
 import java.time.Duration;
 
 /**
  * What a {@link Watch} reports. Calls come from the watch's one thread, one at a time and in stream
  * order; a call that throws ends the watch ({@link Watch#await} rethrows it). Events never carry a
- * value: re-read what changed (for example with {@link KeyturnClient#bundle}).
+ * value: re-read what changed (for example with {@link WireClient#bundle}).
  */
 public interface WatchListener {
   /** A version of a followed secret was created or moved to another stage. */

@@ -1,4 +1,4 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.keyturn.api.KeyringResponse;
@@ -37,8 +37,8 @@ public final class OnJava17 {
           exchange.close();
         });
     server.start();
-    try (KeyturnClient client =
-        KeyturnClient.builder()
+    try (WireClient client =
+        WireClient.builder()
             .address("http://127.0.0.1:" + server.getAddress().getPort())
             .token("kt_java17_check")
             .build()) {

@@ -1,8 +1,9 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import dev.keyturn.api.KeyringEntry;
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.WireJson;
+import dev.keyturn.client.KeyturnClientException;
 import dev.keyturn.keyring.KeyStage;
 import dev.keyturn.keyring.KeyVersion;
 import java.util.ArrayList;
@@ -35,6 +36,22 @@ public final class KeyringVersions {
               ? KeyVersion.text(e.version(), stage, e.value().stringValue())
               : KeyVersion.json(
                   e.version(), stage, WireJson.mapper().writeValueAsString(e.value())));
+    }
+    if (out.isEmpty()) {
+      throw invalid();
+    }
+    return out;
+  }
+
+  /** The members of an SDK {@link dev.keyturn.client.Keyring} as the keyrings take them. */
+  public static List<KeyVersion> of(dev.keyturn.client.Keyring keyring) {
+    List<KeyVersion> out = new ArrayList<>();
+    for (dev.keyturn.client.SecretValue v : keyring.versions()) {
+      KeyStage stage = KeyStage.of(v.stage().wireName());
+      out.add(
+          v.isJson()
+              ? KeyVersion.json(v.version(), stage, v.reveal())
+              : KeyVersion.text(v.version(), stage, v.reveal()));
     }
     if (out.isEmpty()) {
       throw invalid();

@@ -1,8 +1,9 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.KeyringResponse;
+import dev.keyturn.client.KeyturnClientException;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.JwtKeyringException;
 import dev.keyturn.keyring.KeyVersion;
@@ -29,12 +30,12 @@ public final class JwtKeyrings {
    * The keyring of {@code name}, signing and accepting {@code algorithm} if given, else the key
    * type's default.
    *
-   * @throws KeyturnClientException as {@link KeyturnClient#keyring} does
+   * @throws KeyturnClientException as {@link WireClient#keyring} does
    * @throws dev.keyturn.keyring.KeyringException if the secret has no rotation rule, its generator
    *     makes no JWT key, or a version is not the key its generator makes
    */
   public static JwtKeyring fetch(
-      KeyturnClient client, String name, Optional<String> algorithm, Clock clock) {
+      WireClient client, String name, Optional<String> algorithm, Clock clock) {
     requireNonNull(client, "client");
     requireNonNull(algorithm, "algorithm");
     requireNonNull(clock, "clock");

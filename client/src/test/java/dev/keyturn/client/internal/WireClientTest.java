@@ -1,4 +1,4 @@
-package dev.keyturn.client;
+package dev.keyturn.client.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-class KeyturnClientTest {
+class WireClientTest {
   private static final String TOKEN = "kt_canary_client_token_1234567890";
 
   @Test
@@ -27,7 +27,7 @@ class KeyturnClientTest {
           "http://localhost.attacker.example:8270",
           "http://[fe80::1]:8270"
         }) {
-      assertThatThrownBy(() -> KeyturnClient.builder().address(address).token(TOKEN).build())
+      assertThatThrownBy(() -> WireClient.builder().address(address).token(TOKEN).build())
           .as(address)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("plain HTTP")
@@ -45,13 +45,13 @@ class KeyturnClientTest {
           "http://localhost:8270",
           "http://[::1]:8270"
         }) {
-      assertThat(KeyturnClient.builder().address(address).token(TOKEN).build().address())
+      assertThat(WireClient.builder().address(address).token(TOKEN).build().address())
           .hasToString(address);
     }
-    assertThat(KeyturnClient.builder().address("https://keyturn.example:8270").token(TOKEN).build())
+    assertThat(WireClient.builder().address("https://keyturn.example:8270").token(TOKEN).build())
         .isNotNull();
     // without a token nothing secret crosses the wire (health)
-    assertThat(KeyturnClient.builder().address("http://10.0.0.7:8270").build()).isNotNull();
+    assertThat(WireClient.builder().address("http://10.0.0.7:8270").build()).isNotNull();
   }
 
   @Test
@@ -77,11 +77,11 @@ class KeyturnClientTest {
     server.start();
     try {
       String address = "http://" + own.getHostAddress() + ":" + server.getAddress().getPort();
-      assertThatThrownBy(() -> KeyturnClient.builder().address(address).token(TOKEN).build())
+      assertThatThrownBy(() -> WireClient.builder().address(address).token(TOKEN).build())
           .isInstanceOf(IllegalArgumentException.class);
       assertThat(seen).hasValue(0);
-      KeyturnClient client =
-          KeyturnClient.builder().address(address).token(TOKEN).insecureHttp(true).build();
+      WireClient client =
+          WireClient.builder().address(address).token(TOKEN).insecureHttp(true).build();
       client.health();
     } finally {
       server.stop(0);
