@@ -130,13 +130,13 @@ public final class HttpKeyturnClient implements KeyturnClient {
 
   @Override
   public SecretPage list(String prefix) {
-    String p = Names.prefix(prefix);
+    String p = Names.listPrefix(prefix);
     return WireModels.page(retrying(() -> wire.list(p, Optional.empty())));
   }
 
   @Override
   public SecretPage list(String prefix, String pageToken) {
-    String p = Names.prefix(prefix);
+    String p = Names.listPrefix(prefix);
     requireNonNull(pageToken, "pageToken");
     return WireModels.page(retrying(() -> wire.list(p, Optional.of(pageToken))));
   }

@@ -112,8 +112,8 @@ public interface KeyturnClient extends AutoCloseable {
   WriteResult put(PutRequest request);
 
   /**
-   * The first page of names at or below the folder {@code prefix} (empty: every name) ({@code
-   * list}).
+   * The first page of the names that start with {@code prefix} (empty: every name; {@code app/} for
+   * the folder {@code app}) and that the token may list ({@code list}; others are left out).
    */
   SecretPage list(String prefix);
 
@@ -122,7 +122,7 @@ public interface KeyturnClient extends AutoCloseable {
    */
   SecretPage list(String prefix, String pageToken);
 
-  /** Every name at or below {@code prefix}, following the pages ({@code list}). */
+  /** Every name starting with {@code prefix} the token may list, following the pages. */
   default List<SecretInfo> listAll(String prefix) {
     List<SecretInfo> all = new ArrayList<>();
     SecretPage page = list(prefix);

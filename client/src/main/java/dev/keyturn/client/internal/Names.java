@@ -53,6 +53,18 @@ public final class Names {
   }
 
   /**
+   * A listing prefix, matched against the start of each name: empty, or a canonical name with or
+   * without one trailing {@code /} (kept: {@code app/} lists {@code app/x}, {@code app} lists
+   * {@code app/x} and {@code apple}).
+   *
+   * @throws KeyturnInvalidRequestException with code {@code invalid_name} otherwise
+   */
+  public static String listPrefix(String prefix) {
+    prefix(prefix);
+    return prefix;
+  }
+
+  /**
    * Returns {@code id} when it is a consumer id ({@code [A-Za-z0-9._-]{1,64}}).
    *
    * @throws KeyturnInvalidRequestException otherwise
