@@ -307,22 +307,6 @@ final class Commands {
 
   /** The secret name checked as {@code WireClient} checks it before sending. */
   static String name(String name) {
-    boolean ok = !name.isEmpty() && name.length() <= 256;
-    for (int i = 0; ok && i < name.length(); i++) {
-      char c = name.charAt(i);
-      ok =
-          c >= 'a' && c <= 'z'
-              || c >= 'A' && c <= 'Z'
-              || c >= '0' && c <= '9'
-              || "._/-".indexOf(c) >= 0;
-    }
-    if (!ok) {
-      throw KeyturnClientException.of(
-          400,
-          "invalid_name",
-          "invalid secret name: use letters, digits, '.', '_', '-' and '/' (at most 256)",
-          null);
-    }
-    return name;
+    return dev.keyturn.client.internal.Names.secret(name);
   }
 }
