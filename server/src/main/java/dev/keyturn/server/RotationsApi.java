@@ -21,6 +21,7 @@ import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
 import dev.keyturn.core.RuleService;
 import dev.keyturn.core.Schedule;
 import dev.keyturn.core.SecretName;
@@ -36,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -188,19 +190,61 @@ final class RotationsApi {
     }
   }
 
+  /**
+   * {@code GET /v1/rotations}: one secret's rotations ({@code ?secret=NAME}), or those of every
+   * secret under {@code ?prefix=} ({@code ?state=} a rotation state, or {@code active} for any
+   * unfinished one), newest first; only the rows of secrets the caller may rotate.
+   */
   RotationListResponse list(Exchange ex) {
-    String secret = ex.query("secret").orElseThrow(() -> HttpError.badRequest("give ?secret=NAME"));
-    SecretName name = SecretName.of(secret);
     int limit =
         ex.query("limit")
             .map(l ->
                 Math.min(1000, Math.max(1, Integer.parseInt(l.matches("[0-9]{1,4}") ? l : "0"))))
             .orElse(50);
+    Optional<String> secret = ex.query("secret");
+    if (secret.isPresent()) {
+      if (ex.query("prefix").isPresent() || ex.query("state").isPresent()) {
+        throw HttpError.badRequest("give ?secret=NAME, or ?prefix= with ?state=, not both");
+      }
+      SecretName name =
+          SecretName.parse(secret.get())
+              .orElseThrow(() -> HttpError.badRequest("?secret= must name a secret"));
+      return new RotationListResponse(
+          rotations.history(name, limit).stream()
+              .filter(r -> ex.visible(r.secret()))
+              .map(RotationsApi::info)
+              .toList());
+    }
+    String prefix = ex.query("prefix").orElse("");
+    if (!prefix.matches("[A-Za-z0-9._/-]{0,256}")) {
+      throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
+    }
+    Set<RotationState> states = ex.query("state").map(RotationsApi::states).orElse(Set.of());
+    if (!ex.everyRow && ex.rowPatterns.isEmpty()) {
+      return new RotationListResponse(List.of());
+    }
     return new RotationListResponse(
-        rotations.history(name, limit).stream()
+        rotations.recent(prefix, states, ex.everyRow ? List.of() : ex.rowPatterns, limit).stream()
             .filter(r -> ex.visible(r.secret()))
             .map(RotationsApi::info)
             .toList());
+  }
+
+  /**
+   * The states {@code ?state=} names: one state's wire name, or {@code active} for any unfinished.
+   */
+  private static Set<RotationState> states(String wire) {
+    if (wire.equals("active")) {
+      return java.util.EnumSet.complementOf(
+          java.util.EnumSet.of(RotationState.FINISHED, RotationState.FAILED));
+    }
+    for (RotationState s : RotationState.values()) {
+      if (s.wireName().equals(wire)) {
+        return Set.of(s);
+      }
+    }
+    throw HttpError.badRequest(
+        "state is active, or one of create, set, test, finish, rollback, finished, failed");
   }
 
   RotationInfo show(Exchange ex) {

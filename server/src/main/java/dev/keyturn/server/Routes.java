@@ -403,7 +403,9 @@ final class Routes {
             Tail.NONE,
             "rotation.list",
             Access.needs(ROTATE, new Subject.Rows("secret")),
-            "A secret's rotations (?secret=NAME), newest first, with their checklists.",
+            "A secret's rotations (?secret=NAME), or those of every secret under ?prefix= (?state= a"
+                + " rotation state, or active for any unfinished one), newest first, with their"
+                + " checklists; ?limit= (default 50, at most 1000).",
             null,
             RotationListResponse.class,
             rotations::list),

@@ -325,22 +325,7 @@ final class JdbcAuditLog implements AuditLog {
           sql.append(" AND token_id = ?");
           args.add(t);
         });
-    if (!query.within().isEmpty()) {
-      // Grant patterns hold only name characters and '*' (Glob): SQLite's GLOB takes them as they
-      // are and is case-sensitive (its LIKE is not); PostgreSQL's LIKE needs '_' and '%' escaped.
-      List<String> or = new ArrayList<>();
-      for (String glob : query.within()) {
-        if (dialect == Dialect.POSTGRESQL) {
-          or.add("secret LIKE ? ESCAPE '\\'");
-          args.add(
-              glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('*', '%'));
-        } else {
-          or.add("secret GLOB ?");
-          args.add(glob.replace("[", "[[]").replace("?", "[?]"));
-        }
-      }
-      sql.append(" AND secret IS NOT NULL AND (").append(String.join(" OR ", or)).append(")");
-    }
+    GlobSql.append(dialect, "secret", query.within(), sql, args);
     sql.append(" ORDER BY seq DESC LIMIT ?");
     args.add(query.limit());
     List<AuditRecord> out =

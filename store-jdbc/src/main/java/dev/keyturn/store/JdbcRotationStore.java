@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -34,10 +35,12 @@ final class JdbcRotationStore implements RotationStore {
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final Jdbc jdbc;
+  private final Dialect dialect;
   private final Integrity integrity;
 
-  JdbcRotationStore(Jdbc jdbc, Integrity integrity) {
+  JdbcRotationStore(Jdbc jdbc, Dialect dialect, Integrity integrity) {
     this.jdbc = jdbc;
+    this.dialect = dialect;
     this.integrity = integrity;
     RuleJson.warmUp();
   }
@@ -383,6 +386,35 @@ final class JdbcRotationStore implements RotationStore {
             + " FROM rotations WHERE secret = ? ORDER BY started_at DESC, id LIMIT ?",
         secret.value(),
         limit);
+  }
+
+  @Override
+  public List<Rotation> recent(
+      String prefix, Set<RotationState> states, List<String> within, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM rotations WHERE 1 = 1");
+    List<Object> args = new ArrayList<>();
+    if (!prefix.isEmpty()) {
+      sql.append(" AND substr(secret, 1, ?) = ?");
+      args.add(prefix.length());
+      args.add(prefix);
+    }
+    if (!states.isEmpty()) {
+      sql.append(" AND state IN (")
+          .append(String.join(", ", java.util.Collections.nCopies(states.size(), "?")))
+          .append(")");
+      states.stream().map(RotationState::wireName).sorted().forEach(args::add);
+    }
+    GlobSql.append(dialect, "secret", within, sql, args);
+    sql.append(" ORDER BY started_at DESC, id LIMIT ?");
+    args.add(limit);
+    return jdbc.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setObject(i + 1, args.get(i));
+        }
+        return rotations(ps);
+      }
+    });
   }
 
   private List<Rotation> query(String sql, String key, Integer limit) {

@@ -79,7 +79,7 @@ public final class JdbcStore implements Store {
     this.integrity = new Integrity(pooled, dialect, clock);
     this.secrets = new JdbcSecretStore(pooled, dialect, clock, integrity);
     this.tokens = new JdbcTokenStore(pooled, dialect, integrity);
-    this.rotations = new JdbcRotationStore(pooled, integrity);
+    this.rotations = new JdbcRotationStore(pooled, dialect, integrity);
     this.settings = new JdbcSettingStore(pooled);
     this.consumers = new JdbcConsumerStore(pooled, integrity);
     this.changeEvents = new ChangeEvents(pooled, dialect, dataSource.getJdbcUrl());
@@ -385,7 +385,7 @@ public final class JdbcStore implements Store {
       this.connection = connection;
       this.secrets = new JdbcSecretStore(this, dialect, clock, integrity);
       this.tokens = new JdbcTokenStore(this, dialect, integrity);
-      this.rotations = new JdbcRotationStore(this, integrity);
+      this.rotations = new JdbcRotationStore(this, dialect, integrity);
       this.consumers = new JdbcConsumerStore(this, integrity);
     }
 

@@ -227,6 +227,31 @@ public final class InMemoryRotationStore implements RotationStore {
     }
   }
 
+  @Override
+  public List<Rotation> recent(
+      String prefix,
+      java.util.Set<dev.keyturn.core.RotationState> states,
+      List<String> within,
+      int limit) {
+    synchronized (lock) {
+      return rotations.values().stream()
+          .filter(r -> r.secret().value().startsWith(prefix))
+          .filter(r -> states.isEmpty() || states.contains(r.state()))
+          .filter(r ->
+              within.isEmpty()
+                  || within.stream()
+                      .anyMatch(g ->
+                          new dev.keyturn.core.Grant(dev.keyturn.core.Capability.READ, g)
+                              .allows(dev.keyturn.core.Capability.READ, r.secret().value())))
+          .sorted(
+              java.util.Comparator.comparing(Rotation::startedAt)
+                  .reversed()
+                  .thenComparing(Rotation::id))
+          .limit(limit)
+          .toList();
+    }
+  }
+
   /** The state as it stands (stored rules are not changed in place; rotations are immutable). */
   Object snapshot() {
     return List.of(

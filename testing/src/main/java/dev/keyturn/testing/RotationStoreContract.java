@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,6 +71,50 @@ public abstract class RotationStoreContract extends StoreFixture {
     assertThat(rotations.runnable(T0.plusSeconds(100), 10))
         .extracting(Rotation::id)
         .containsExactly("rot_3");
+  }
+
+  @Test
+  void recent_byPrefixStateAndPatterns_newestFirst() {
+    RotationStore rotations = store.rotations();
+    SecretName a = SecretName.of("team_a/prod/KEY");
+    SecretName x = SecretName.of("teamXa/prod/KEY");
+    SecretName b = SecretName.of("team_b/prod/KEY");
+    SecretName upper = SecretName.of("Team_a/prod/KEY");
+    rotations.start(rotation("rot_a1", a, RotationState.CREATE, T0));
+    rotations.save(rotation("rot_a1", a, RotationState.FINISHED, T0));
+    rotations.start(rotation("rot_a2", a, RotationState.SET, T0.plusSeconds(10)));
+    rotations.start(rotation("rot_x1", x, RotationState.CREATE, T0.plusSeconds(20)));
+    rotations.save(rotation("rot_x1", x, RotationState.FAILED, T0.plusSeconds(20)));
+    rotations.start(rotation("rot_b1", b, RotationState.TEST, T0.plusSeconds(30)));
+    rotations.start(rotation("rot_u1", upper, RotationState.CREATE, T0.plusSeconds(40)));
+
+    List<String> all = ids(rotations.recent("", Set.of(), List.of(), 100));
+    List<String> underTeam = ids(rotations.recent("team", Set.of(), List.of(), 100));
+    List<String> teamA = ids(rotations.recent("team_a/", Set.of(), List.of(), 100));
+    List<String> running =
+        ids(
+            rotations.recent(
+                "",
+                Set.of(RotationState.CREATE, RotationState.SET, RotationState.TEST),
+                List.of(),
+                100));
+    List<String> within = ids(rotations.recent("", Set.of(), List.of("team_a/*"), 100));
+    List<String> twoPatterns =
+        ids(rotations.recent("", Set.of(), List.of("team_b/prod/KEY", "*Xa/*"), 100));
+    List<String> limited = ids(rotations.recent("", Set.of(), List.of(), 2));
+
+    assertThat(all).containsExactly("rot_u1", "rot_b1", "rot_x1", "rot_a2", "rot_a1");
+    assertThat(underTeam).containsExactly("rot_b1", "rot_x1", "rot_a2", "rot_a1");
+    assertThat(teamA).containsExactly("rot_a2", "rot_a1");
+    assertThat(running).containsExactly("rot_u1", "rot_b1", "rot_a2");
+    assertThat(within).containsExactly("rot_a2", "rot_a1");
+    assertThat(twoPatterns).containsExactly("rot_b1", "rot_x1");
+    assertThat(limited).containsExactly("rot_u1", "rot_b1");
+    assertThat(ids(rotations.recent("team_a/%", Set.of(), List.of(), 100))).isEmpty();
+  }
+
+  private static List<String> ids(List<Rotation> rotations) {
+    return rotations.stream().map(Rotation::id).toList();
   }
 
   @Test

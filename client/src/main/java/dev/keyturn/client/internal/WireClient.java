@@ -369,6 +369,19 @@ public final class WireClient implements AutoCloseable {
         RotationListResponse.class);
   }
 
+  /**
+   * The rotations of every secret under {@code prefix} that the token may rotate, newest first;
+   * {@code state} is a rotation state, or {@code active} for any unfinished one.
+   */
+  public RotationListResponse recentRotations(
+      String prefix, Optional<String> state, Optional<Integer> limit) {
+    Map<String, String> query = new LinkedHashMap<>();
+    query.put("prefix", prefix);
+    state.ifPresent(s -> query.put("state", s));
+    limit.ifPresent(l -> query.put("limit", Integer.toString(l)));
+    return send("GET", "/v1/rotations" + query(query), null, RotationListResponse.class);
+  }
+
   public StatusResponse status(String prefix) {
     Map<String, String> query = new LinkedHashMap<>();
     if (!prefix.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.keyturn.core.spi;
 
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
 import dev.keyturn.core.SecretName;
 import java.time.Instant;
 import java.util.List;
@@ -93,6 +94,18 @@ public interface RotationStore {
 
   /** The secret's rotations, newest first. */
   List<Rotation> history(SecretName secret, int limit);
+
+  /**
+   * Rotations of every secret whose name starts with {@code prefix}, newest first (by start, then
+   * id).
+   *
+   * @param states only rotations in one of these states; empty: any state
+   * @param within when not empty, only rotations of a secret matched by one of these grant patterns
+   *     ({@code *} matches any characters, {@code /} included): a narrowing for a list that shows
+   *     only what a token may see, which its caller still checks row by row
+   */
+  List<Rotation> recent(
+      String prefix, java.util.Set<RotationState> states, List<String> within, int limit);
 
   /** Publishes {@code node} (inserted, or replacing the row with its id): a heartbeat. */
   void heartbeat(dev.keyturn.core.NodeRecord node);
