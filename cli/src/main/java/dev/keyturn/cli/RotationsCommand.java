@@ -15,9 +15,9 @@ import picocli.CommandLine.Parameters;
     name = "rotations",
     mixinStandardHelpOptions = true,
     description = {
-      "Lists a secret's rotations, newest first; without NAME, the rotations of every secret",
-      "under --prefix that the token may rotate (--state: active, create, set, test, finish,",
-      "rollback, finished or failed)."
+      "Lists a secret's rotations, newest first.",
+      "Without NAME: the rotations of every secret under --prefix that the token may rotate",
+      "(--state: active, create, set, test, finish, rollback, finished or failed)."
     })
 final class RotationsCommand extends ClientCommand implements Callable<Integer> {
   @Parameters(paramLabel = "NAME", arity = "0..1")

@@ -509,6 +509,9 @@ class CliTest {
     Run show = run("rotation", "show", "cli/rot/HMAC", "--json");
     Run rotate = run("rotate", "cli/rot/HMAC");
     Run rotations = run("rotations", "cli/rot/HMAC");
+    Run across = run("rotations", "--prefix", "cli/rot/", "--state", "finished");
+    Run badState = run("rotations", "--prefix", "cli/rot/", "--state", "sideways");
+    Run both = run("rotations", "cli/rot/HMAC", "--prefix", "cli/");
     Run status = run("status", "cli/rot/");
     Run statusJson = run("status", "cli/rot/", "--json");
     Run clear = run("rotation", "clear", "cli/rot/HMAC");
@@ -520,6 +523,11 @@ class CliTest {
     assertThat(rotate.code()).as(rotate.err()).isZero();
     assertThat(rotate.out()).contains("finished, version 2").contains("ok     set none");
     assertThat(rotations.out()).contains("finished").contains("set none ok");
+    assertThat(across.code()).as(across.err()).isZero();
+    assertThat(across.out()).startsWith("ID").contains("SECRET").contains("cli/rot/HMAC");
+    assertThat(badState.code()).isNotZero();
+    assertThat(badState.err()).contains("state is active");
+    assertThat(both.code()).isEqualTo(ExitCode.USAGE);
     assertThat(status.out())
         .startsWith("NAME")
         .contains("cli/rot/HMAC")
