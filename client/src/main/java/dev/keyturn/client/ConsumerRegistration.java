@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A consumer registration or heartbeat ({@code PUT /v1/consumers/{id}}): the process {@code id}
@@ -47,8 +48,11 @@ public record ConsumerRegistration(
    * @param secret the secret's name
    * @param using the version it uses
    * @param accepting the versions it accepts
+   * @param failed a newer version it tried to apply and could not (it keeps using {@code using});
+   *     the status board shows it and the server notifies
    */
-  public record Holding(String secret, int using, List<Integer> accepting) {
+  public record Holding(
+      String secret, int using, List<Integer> accepting, Optional<Integer> failed) {
     /** Checks and copies. */
     public Holding {
       Names.secret(secret);
@@ -56,6 +60,12 @@ public record ConsumerRegistration(
         throw new IllegalArgumentException("a version in use is 1 or more");
       }
       accepting = List.copyOf(accepting);
+      requireNonNull(failed, "failed");
+    }
+
+    /** A holding with no failed version. */
+    public Holding(String secret, int using, List<Integer> accepting) {
+      this(secret, using, accepting, Optional.empty());
     }
   }
 
@@ -92,6 +102,16 @@ public record ConsumerRegistration(
     /** Holds version {@code using} of {@code secret} and accepts {@code accepting}. */
     public Builder holding(String secret, int using, List<Integer> accepting) {
       holdings.put(secret, new Holding(secret, using, new ArrayList<>(accepting)));
+      return this;
+    }
+
+    /**
+     * Holds version {@code using} of {@code secret}, accepts {@code accepting}, and could not apply
+     * the newer version {@code failed}.
+     */
+    public Builder holdingFailed(String secret, int using, List<Integer> accepting, int failed) {
+      holdings.put(
+          secret, new Holding(secret, using, new ArrayList<>(accepting), Optional.of(failed)));
       return this;
     }
 

@@ -196,7 +196,9 @@ public final class HttpKeyturnClient implements KeyturnClient {
             registration.name(),
             registration.kind().wireName(),
             registration.holdings().stream()
-                .map(h -> new ConsumerHolding(h.secret(), h.using(), h.accepting()))
+                .map(h ->
+                    new ConsumerHolding(
+                        h.secret(), h.using(), h.accepting(), h.failed().orElse(null)))
                 .toList(),
             (int) registration.ttl().toSeconds());
     retrying(() -> wire.putConsumer(registration.id(), body));
@@ -240,6 +242,7 @@ public final class HttpKeyturnClient implements KeyturnClient {
       }
       if (attempt >= maxAttempts
           || wait.compareTo(maxRetryAfter) > 0
+          || failure.getCause() instanceof javax.net.ssl.SSLException
           || Thread.currentThread().isInterrupted()) {
         throw failure;
       }
