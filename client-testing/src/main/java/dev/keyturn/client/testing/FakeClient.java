@@ -8,6 +8,7 @@ import dev.keyturn.client.JwtOptions;
 import dev.keyturn.client.Keyring;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.KeyturnConnectionException;
 import dev.keyturn.client.KeyturnForbiddenException;
 import dev.keyturn.client.KeyturnInvalidRequestException;
 import dev.keyturn.client.KeyturnNotFoundException;
@@ -23,6 +24,7 @@ import dev.keyturn.client.internal.JwtKeyrings;
 import dev.keyturn.client.internal.KeyringVersions;
 import dev.keyturn.client.internal.Names;
 import dev.keyturn.keyring.JwtKeyring;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -279,6 +281,20 @@ final class FakeClient implements KeyturnClient {
                 ? k
                 : new KeyturnClientException(0, "listener_failed", "a listener threw", e);
         close();
+      }
+    }
+
+    synchronized void disconnected() {
+      if (open) {
+        listener.disconnected(
+            new KeyturnConnectionException("the fake Keyturn server is unavailable", null),
+            Duration.ofSeconds(1));
+      }
+    }
+
+    synchronized void reconnected() {
+      if (open) {
+        listener.ready();
       }
     }
 

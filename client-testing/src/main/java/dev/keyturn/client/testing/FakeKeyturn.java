@@ -39,7 +39,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Time comes from the {@link Clock} given (grace windows end when it says so). Change events are
  * delivered to watches on the thread that made the change, after the change, in order. {@link
- * #unavailable(boolean)} makes every call fail as a server that is down does. Thread-safe.
+ * #unavailable(boolean)} makes every call fail as a server that is down does, and tells open
+ * watches that their stream dropped ({@code disconnected}), then that it is back ({@code ready}).
+ * Thread-safe.
  */
 public final class FakeKeyturn {
   private final Clock clock;
@@ -114,7 +116,17 @@ public final class FakeKeyturn {
    * (as a server that is unreachable), and no change event is delivered.
    */
   public FakeKeyturn unavailable(boolean down) {
+    boolean was = this.unavailable;
     this.unavailable = down;
+    if (was != down) {
+      for (FakeClient.Subscription w : watches) {
+        if (down) {
+          w.disconnected();
+        } else {
+          w.reconnected();
+        }
+      }
+    }
     return this;
   }
 
