@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
  * SDK's own modules.
  */
 public final class Names {
+  /** The longest name, in characters. */
   public static final int MAX_LENGTH = 256;
+
   private static final Pattern CONSUMER_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   private Names() {}
