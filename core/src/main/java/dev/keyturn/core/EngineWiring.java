@@ -116,6 +116,7 @@ final class EngineWiring {
         current,
         currentValues(),
         pid -> store.save(rotation.withProcess(Optional.of(pid), clock.instant())),
-        outbound(rule));
+        outbound(rule),
+        progress -> store.saveProgress(rotation.id(), progress));
   }
 }

@@ -23,6 +23,9 @@ import java.util.Optional;
  * @param commands the digest of the operator's declarations of the commands the rule names, on the
  *     node that started the rotation ({@link HostPolicy#digest}); only nodes with the same digest
  *     run its steps. Empty when the rule names no command.
+ * @param progress how far the target's row sweep has come (the {@code reencrypt} strategy), as last
+ *     saved with {@link dev.keyturn.core.spi.RotationStore#saveProgress}; empty for other
+ *     strategies and before the first batch
  */
 public record Rotation(
     String id,
@@ -39,7 +42,8 @@ public record Rotation(
     Optional<Long> process,
     List<CheckResult> checklist,
     Optional<String> note,
-    String commands) {
+    String commands,
+    Optional<SweepProgress> progress) {
 
   /** The longest note (emergency reason) a rotation keeps. */
   public static final int NOTE_MAX = 500;
@@ -61,6 +65,7 @@ public record Rotation(
       checkNote(note.get());
     }
     requireNonNull(commands, "commands");
+    requireNonNull(progress, "progress");
   }
 
   /**
@@ -128,6 +133,7 @@ public record Rotation(
     b.checklist = new ArrayList<>(checklist);
     b.note = note;
     b.commands = commands;
+    b.progress = progress;
     return b;
   }
 
@@ -152,6 +158,7 @@ public record Rotation(
     private List<CheckResult> checklist = new ArrayList<>();
     private Optional<String> note = Optional.empty();
     private String commands = "";
+    private Optional<SweepProgress> progress = Optional.empty();
 
     private Builder() {}
 
@@ -230,6 +237,11 @@ public record Rotation(
       return this;
     }
 
+    public Builder progress(Optional<SweepProgress> v) {
+      progress = v;
+      return this;
+    }
+
     public Rotation build() {
       List<String> missing = new ArrayList<>();
       if (id == null) missing.add("id");
@@ -255,7 +267,8 @@ public record Rotation(
           process,
           checklist,
           note,
-          commands);
+          commands,
+          progress);
     }
   }
 
@@ -307,6 +320,11 @@ public record Rotation(
 
   Rotation withProcess(Optional<Long> pid, Instant now) {
     return toBuilder().updatedAt(now).process(pid).build();
+  }
+
+  /** This rotation with {@code progress} as its sweep's progress. */
+  public Rotation withProgress(Optional<SweepProgress> progress) {
+    return toBuilder().progress(progress).build();
   }
 
   Rotation checked(CheckResult result) {

@@ -25,6 +25,7 @@ final class RotationSteps {
   private final Retirements retirements;
   private final RotationHooks hooks;
   private final ConsumerWaits consumerWaits;
+  private final ReencryptFinish reencryption;
 
   RotationSteps(
       EngineWiring wiring, RotationMoves moves, Retirements retirements, RotationHooks hooks) {
@@ -33,6 +34,7 @@ final class RotationSteps {
     this.retirements = retirements;
     this.hooks = hooks;
     this.consumerWaits = new ConsumerWaits(wiring, moves);
+    this.reencryption = new ReencryptFinish(wiring, moves, hooks);
   }
 
   /** Runs the rotation's current step; a final rotation comes back as it is. */
@@ -127,7 +129,7 @@ final class RotationSteps {
     }
     rotation = consumerWaits.proceeding(rotation, rule, pendingVersion);
     if (!rotation.emergency()
-        && rule.strategy() == Strategy.OVERLAP
+        && (rule.strategy() == Strategy.OVERLAP || rule.strategy() == Strategy.REENCRYPT)
         && !rule.propagation().isZero()
         && !rule.propagationWaitsForConsumers()) {
       // Verifiers learn the new key first; signers switch only after the propagation delay. An
@@ -175,6 +177,9 @@ final class RotationSteps {
     Duration grace = graceAtFinish(rotation, rule, at, nextDue);
     VersionSet versions = wiring.secrets.describe(rotation.secret()).versions();
     Version now = versions.version(version).orElseThrow();
+    if (rule.strategy() == Strategy.REENCRYPT) {
+      return reencryption.finish(rotation, rule, now, nextDue);
+    }
     boolean revokes = grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS;
     if (!revokes && !hasHooks(rule, HookSpec.Phase.AFTER_FINISH)) {
       // Nothing runs between the stage move and the end: both commit in one unit of work.

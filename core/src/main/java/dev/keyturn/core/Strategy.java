@@ -11,7 +11,12 @@ public enum Strategy {
   /** Two logins, the one not in use is changed each time. */
   ALTERNATING_USERS,
   /** A person supplies the value (an SMTP password from a mail provider), then it is tested. */
-  MANUAL;
+  MANUAL,
+  /**
+   * A new Fernet key; the rows of an application's table are re-encrypted under it (the rule's
+   * database target sweeps them), and the old key retires once no row needs it.
+   */
+  REENCRYPT;
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -24,7 +29,7 @@ public enum Strategy {
       }
     }
     throw new KeyturnException.InvalidInput(
-        "unknown strategy (overlap, single-user, alternating-users, manual)");
+        "unknown strategy (overlap, single-user, alternating-users, manual, reencrypt)");
   }
 
   /** Whether the replaced version stays valid for the rule's grace window. */

@@ -44,6 +44,12 @@ final class TargetChecks {
 
   /** See {@link RotationEngine#validate}. */
   void validate(RotationRule rule) {
+    if (rule.strategy() == Strategy.REENCRYPT
+        && !java.util.Set.of("postgresql", "postgres", "mariadb", "mysql")
+            .contains(rule.targetType())) {
+      throw new KeyturnException.InvalidInput(
+          "the reencrypt strategy needs a database target (--target postgresql or mariadb)");
+    }
     Function<SecretName, SecretValue> read = wiring.currentValues();
     wiring.target(rule).validate(rule, read);
     hooks.validate(rule, read);

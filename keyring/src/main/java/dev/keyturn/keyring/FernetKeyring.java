@@ -114,6 +114,20 @@ public final class FernetKeyring {
     return current.encrypt(opened.plaintext, opened.timestamp, iv());
   }
 
+  /**
+   * {@code token} re-encrypted as {@link #rotate} does, or empty when the current version opens it
+   * already; one decryption either way (a sweep that re-encrypts many tokens skips those it did).
+   *
+   * @throws KeyringException.InvalidToken when no version opens it
+   */
+  public Optional<String> rotateUnlessCurrent(String token) {
+    Opened opened = open(token, Optional.empty());
+    if (opened.version.stage() == KeyStage.CURRENT) {
+      return Optional.empty();
+    }
+    return Optional.of(current().encrypt(opened.plaintext, opened.timestamp, iv()));
+  }
+
   private static final class Opened {
     final byte[] plaintext;
     final long timestamp;

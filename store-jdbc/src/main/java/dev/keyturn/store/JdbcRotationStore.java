@@ -6,6 +6,7 @@ import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationState;
 import dev.keyturn.core.RuleCodec;
 import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SweepProgress;
 import dev.keyturn.core.integrity.Generations;
 import dev.keyturn.core.spi.RotationStore;
 import java.sql.PreparedStatement;
@@ -28,6 +29,9 @@ final class JdbcRotationStore implements RotationStore {
   private static final String COLUMNS =
       "id, secret, state, attempt, started_at, updated_at, next_attempt_at, pending_version,"
           + " emergency, requested_by, reason, process, checklist, note, commands";
+
+  /** What a read selects: {@link #COLUMNS} and the sweep's progress (written on its own). */
+  private static final String READ = COLUMNS + ", progress";
 
   private static final String RULE_COLUMNS = "secret, body, next_due, start_at, generation, mac";
 
@@ -307,6 +311,19 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
+  public void saveProgress(String id, SweepProgress progress) {
+    jdbc.write(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE rotations SET progress = ? WHERE id = ?")) {
+        ps.setString(1, progress.encode());
+        ps.setString(2, id);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
   public void save(Rotation r) {
     jdbc.write(c -> {
       try (PreparedStatement ps =
@@ -348,14 +365,13 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public Optional<Rotation> rotation(String id) {
-    return query("SELECT " + COLUMNS + " FROM rotations WHERE id = ?", id, null).stream()
-        .findFirst();
+    return query("SELECT " + READ + " FROM rotations WHERE id = ?", id, null).stream().findFirst();
   }
 
   @Override
   public Optional<Rotation> active(SecretName secret) {
     return query(
-            "SELECT " + COLUMNS + " FROM rotations WHERE secret = ? AND active = 1",
+            "SELECT " + READ + " FROM rotations WHERE secret = ? AND active = 1",
             secret.value(),
             null)
         .stream()
@@ -368,7 +384,7 @@ final class JdbcRotationStore implements RotationStore {
       try (PreparedStatement ps =
           c.prepareStatement(
               "SELECT "
-                  + COLUMNS
+                  + READ
                   + " FROM rotations WHERE active = 1 AND next_attempt_at <= ?"
                   + " ORDER BY next_attempt_at LIMIT ?")) {
         ps.setLong(1, now.toEpochMilli());
@@ -381,9 +397,7 @@ final class JdbcRotationStore implements RotationStore {
   @Override
   public List<Rotation> history(SecretName secret, int limit) {
     return query(
-        "SELECT "
-            + COLUMNS
-            + " FROM rotations WHERE secret = ? ORDER BY started_at DESC, id LIMIT ?",
+        "SELECT " + READ + " FROM rotations WHERE secret = ? ORDER BY started_at DESC, id LIMIT ?",
         secret.value(),
         limit);
   }
@@ -552,7 +566,8 @@ final class JdbcRotationStore implements RotationStore {
                 pid,
                 RuleCodec.decodeChecklist(rs.getString(13)),
                 Optional.ofNullable(rs.getString(14)),
-                rs.getString(15)));
+                rs.getString(15),
+                Optional.ofNullable(rs.getString(16)).map(SweepProgress::decode)));
       }
     }
     return out;

@@ -53,8 +53,19 @@ abstract class DatabaseTarget implements Target {
   /** The operator's declarations: the CA files {@code tls-ca} may name. */
   final dev.keyturn.core.HostPolicy host;
 
+  /** The {@code reencrypt} strategy's steps, for rules that name it. */
+  private final Reencryption reencryption = new Reencryption(this);
+
   DatabaseTarget(dev.keyturn.core.HostPolicy host) {
     this.host = java.util.Objects.requireNonNull(host, "host");
+  }
+
+  /** The table a {@code reencrypt} rule names, on {@code connection}, in this engine's SQL. */
+  abstract SweepTable sweepTable(
+      Connection connection, String table, String idColumn, String column);
+
+  private static boolean reencrypts(RotationRule rule) {
+    return rule.strategy() == Strategy.REENCRYPT;
   }
 
   /** The canonical engine name this target serves: {@code postgresql}, {@code mariadb}. */
@@ -183,12 +194,16 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void validate(RotationRule rule, Function<SecretName, SecretValue> secrets) {
+    if (reencrypts(rule)) {
+      reencryption.validate(rule, secrets);
+      return;
+    }
     requireEngine(rule, parse(secrets.apply(rule.secret())), engine());
     if (rule.strategy() != Strategy.SINGLE_USER && rule.strategy() != Strategy.ALTERNATING_USERS) {
       throw new KeyturnException.InvalidInput(
           "target "
               + rule.targetType()
-              + " rotates with --strategy single-user or alternating-users");
+              + " rotates with --strategy single-user, alternating-users or reencrypt");
     }
     requireTextPassword(rule);
     SettingChecks.target(rule)
@@ -243,6 +258,9 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public RotationRule prepare(RotationRule rule, SecretValue current) {
+    if (reencrypts(rule)) {
+      return reencryption.prepare(rule, current);
+    }
     DatabaseSecret value = parse(current);
     requireEngine(rule, value, engine());
     if (rule.strategy() != Strategy.SINGLE_USER && rule.strategy() != Strategy.ALTERNATING_USERS) {
@@ -280,6 +298,10 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void checkWrite(RotationRule rule, Optional<SecretValue> current, Plaintext value) {
+    if (reencrypts(rule)) {
+      reencryption.checkWrite(rule, current, value);
+      return;
+    }
     checkWrite(rule, current, value, engine());
   }
 
@@ -345,6 +367,9 @@ abstract class DatabaseTarget implements Target {
   @Override
   public Plaintext nextValue(
       RotationRule rule, SecretValue current, Plaintext generated, boolean emergency) {
+    if (reencrypts(rule)) {
+      return Plaintext.wrap(generated.reveal());
+    }
     DatabaseSecret value = pinned(rule, current);
     String password = generated.revealUtf8();
     String user =
@@ -356,6 +381,10 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void set(TargetContext context) {
+    if (reencrypts(context.rule())) {
+      reencryption.set(context);
+      return;
+    }
     Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
@@ -381,6 +410,10 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void test(TargetContext context) {
+    if (reencrypts(context.rule())) {
+      reencryption.test(context);
+      return;
+    }
     Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     int timeout = timeout(context.rule().target());
@@ -410,6 +443,10 @@ abstract class DatabaseTarget implements Target {
 
   @Override
   public void rollback(TargetContext context) {
+    if (reencrypts(context.rule())) {
+      reencryption.rollback(context);
+      return;
+    }
     Endpoint where = Endpoint.of(context.rule(), context.outbound(), host);
     DatabaseSecret pending = pinned(context.rule(), context.pending());
     DatabaseSecret current = current(context);
@@ -426,6 +463,9 @@ abstract class DatabaseTarget implements Target {
   @Override
   public List<String> setup(RevokeContext context) {
     RotationRule rule = context.rule();
+    if (reencrypts(rule)) {
+      return reencryption.setup(context);
+    }
     Endpoint where = Endpoint.of(rule, context.outbound(), host);
     DatabaseSecret current = pinned(rule, context.live().get(0));
     int timeout = timeout(rule.target());

@@ -124,6 +124,11 @@ public final class MariaDbTarget extends DatabaseTarget {
   }
 
   @Override
+  SweepTable sweepTable(Connection connection, String table, String idColumn, String column) {
+    return new MariaDbSweepTable(connection, table, idColumn, column);
+  }
+
+  @Override
   String adminDatabase(Endpoint where) {
     return "";
   }

@@ -77,6 +77,11 @@ public final class PostgresTarget extends DatabaseTarget {
   }
 
   @Override
+  SweepTable sweepTable(Connection connection, String table, String idColumn, String column) {
+    return new PostgresSweepTable(connection, table, idColumn, column);
+  }
+
+  @Override
   String adminDatabase(Endpoint where) {
     return where.dbname();
   }

@@ -179,10 +179,21 @@ public final class InMemoryRotationStore implements RotationStore {
       if (!rotations.containsKey(rotation.id())) {
         throw new KeyturnException.NotFound("rotation " + rotation.id() + " does not exist");
       }
-      rotations.put(rotation.id(), rotation);
+      // The sweep's progress is saved on its own (saveProgress), never by save.
+      rotations.put(rotation.id(), rotation.withProgress(rotations.get(rotation.id()).progress()));
       if (rotation.state().isFinal()) {
         leaseOwner.remove(rotation.id());
         leaseUntil.remove(rotation.id());
+      }
+    }
+  }
+
+  @Override
+  public void saveProgress(String id, dev.keyturn.core.SweepProgress progress) {
+    synchronized (lock) {
+      Rotation rotation = rotations.get(id);
+      if (rotation != null) {
+        rotations.put(id, rotation.withProgress(Optional.of(progress)));
       }
     }
   }

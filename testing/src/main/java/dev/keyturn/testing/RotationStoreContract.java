@@ -283,4 +283,24 @@ public abstract class RotationStoreContract extends StoreFixture {
     assertThat(rotations.noteReason("rot_1", "waits for a node")).isFalse();
     assertThat(rotations.noteReason("rot_unknown", "waits for a node")).isFalse();
   }
+
+  @Test
+  void saveProgress_comesBackWhole_andASaveKeepsIt() {
+    RotationStore rotations = store.rotations();
+    Rotation r = rotation("rot_1", NAME, RotationState.SET, T0);
+    rotations.start(r);
+    dev.keyturn.core.SweepProgress progress =
+        new dev.keyturn.core.SweepProgress(
+            "set", 4, Optional.of("id;with=odd\n'chars\"é"), 1_000_000, 420_000, 3, 2, false);
+
+    rotations.saveProgress("rot_1", progress);
+    rotations.save(r.toBuilder().attempt(1).updatedAt(T0.plusSeconds(1)).build());
+
+    assertThat(rotations.rotation("rot_1").orElseThrow().progress()).contains(progress);
+    assertThat(rotations.active(NAME).orElseThrow().progress()).contains(progress);
+    assertThat(rotations.history(NAME, 1).get(0).progress()).contains(progress);
+    assertThat(r.progress()).isEmpty();
+    rotations.saveProgress("rot_unknown", progress);
+    assertThat(rotations.rotation("rot_unknown")).isEmpty();
+  }
 }

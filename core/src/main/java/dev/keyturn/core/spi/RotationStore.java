@@ -86,6 +86,13 @@ public interface RotationStore {
 
   Optional<Rotation> rotation(String id);
 
+  /**
+   * Saves how far rotation {@code id}'s row sweep has come, on its own: {@link #save} never changes
+   * it, so a step that saves the rotation it read at its start keeps the sweep's latest progress.
+   * Nothing happens when the rotation does not exist.
+   */
+  void saveProgress(String id, dev.keyturn.core.SweepProgress progress);
+
   /** The secret's unfinished rotation, if any. */
   Optional<Rotation> active(SecretName secret);
 

@@ -16,7 +16,8 @@ import java.util.function.Function;
  * one, a way to read other secrets the rule names (admin credentials, signing keys), and a way to
  * report a child process so that it can be killed if the server dies mid-step, and where the target
  * may connect ({@code outbound}: the operator's allowlist, or unrestricted for a rule set by an
- * {@code admin:*} token; see {@link RotationRule#outbound}).
+ * {@code admin:*} token; see {@link RotationRule#outbound}), and a way to save how far a row sweep
+ * has come ({@code progress}; the rotation's last saved progress is {@code rotation().progress()}).
  */
 public record TargetContext(
     RotationRule rule,
@@ -25,7 +26,20 @@ public record TargetContext(
     Optional<SecretValue> current,
     Function<SecretName, SecretValue> secrets,
     Consumer<Long> startedProcess,
-    Outbound outbound) {
+    Outbound outbound,
+    Consumer<dev.keyturn.core.SweepProgress> progress) {
+
+  /** A context whose sweep progress goes nowhere. */
+  public TargetContext(
+      RotationRule rule,
+      Rotation rotation,
+      SecretValue pending,
+      Optional<SecretValue> current,
+      Function<SecretName, SecretValue> secrets,
+      Consumer<Long> startedProcess,
+      Outbound outbound) {
+    this(rule, rotation, pending, current, secrets, startedProcess, outbound, p -> {});
+  }
 
   /** A context whose destinations are limited to public addresses. */
   public TargetContext(
@@ -46,6 +60,7 @@ public record TargetContext(
     requireNonNull(secrets, "secrets");
     requireNonNull(startedProcess, "startedProcess");
     requireNonNull(outbound, "outbound");
+    requireNonNull(progress, "progress");
   }
 
   /** A setting of the rule's target, or a clear error naming it. */

@@ -1,0 +1,207 @@
+package dev.keyturn.targets;
+
+import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.SweepProgress;
+import dev.keyturn.keyring.FernetKeyring;
+import dev.keyturn.keyring.KeyringException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * One sweep of a table's tokens to the current key of a keyring (the key the rows move to; the
+ * other key opens the rest), in id order, a batch at a time. Each batch is read, re-encrypted
+ * (tokens under the current key are left alone), written with compare-and-set, and read back: rows
+ * the application changed in between are taken again from their new token, so no write of the
+ * application is ever replaced by a re-encryption of an older value. Batched sweeps commit each
+ * batch and then report their progress, so that a sweep resumed from it continues after the last
+ * committed row; an atomic sweep commits once at the end and rolls everything back on any failure.
+ * Tokens never leave this class except to the table; messages name rows by id only. Not
+ * thread-safe.
+ */
+final class RowSweep {
+  /** How often a batch is taken again while the application keeps changing its rows. */
+  private static final int ROUNDS = 20;
+
+  private final SweepTable table;
+  private final FernetKeyring keys;
+  private final int batch;
+  private final boolean atomic;
+  private final boolean skipUndecryptable;
+  private final Consumer<SweepProgress> report;
+
+  RowSweep(
+      SweepTable table,
+      FernetKeyring keys,
+      int batch,
+      boolean atomic,
+      boolean skipUndecryptable,
+      Consumer<SweepProgress> report) {
+    this.table = table;
+    this.keys = keys;
+    this.batch = batch;
+    this.atomic = atomic;
+    this.skipUndecryptable = skipUndecryptable;
+    this.report = report;
+  }
+
+  /**
+   * Sweeps from where {@code from} ended (a batched sweep of the same phase and version that did
+   * not finish), or from the first row.
+   *
+   * @throws KeyturnException.Conflict when an atomic sweep meets a row no key opens and the rule
+   *     does not skip such rows (everything was rolled back)
+   */
+  SweepProgress run(String phase, int toVersion, Optional<SweepProgress> from) throws SQLException {
+    Connection c = table.connection;
+    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+    c.setAutoCommit(false);
+    try {
+      table.inspect();
+      SweepProgress progress =
+          from.filter(p -> !atomic && p.resumes(phase, toVersion))
+              .orElseGet(() -> SweepProgress.start(phase, toVersion, countQuietly()));
+      Optional<String> after = progress.after();
+      Set<String> unreadable = new LinkedHashSet<>();
+      while (true) {
+        List<SweepTable.Row> page = table.rows(after, Optional.empty(), batch);
+        if (page.isEmpty()) {
+          break;
+        }
+        String last = page.get(page.size() - 1).id();
+        Batch done = settle(page, after, last);
+        if (!done.unreadable.isEmpty() && atomic && !skipUndecryptable) {
+          c.rollback();
+          unreadable.addAll(done.unreadable);
+          throw new KeyturnException.Conflict(
+              Rows.describe(unreadable)
+                  + " no key opens; the atomic sweep changed nothing (or set"
+                  + " skip-undecryptable)");
+        }
+        long bad = done.unreadable.size();
+        progress =
+            new SweepProgress(
+                phase,
+                toVersion,
+                Optional.of(last),
+                progress.total(),
+                progress.done() + done.good,
+                progress.skipped() + (skipUndecryptable ? bad : 0),
+                progress.failed() + (skipUndecryptable ? 0 : bad),
+                false);
+        if (!atomic) {
+          c.commit();
+          report.accept(progress);
+        }
+        after = Optional.of(last);
+      }
+      c.commit();
+      progress =
+          new SweepProgress(
+              phase,
+              toVersion,
+              after,
+              progress.total(),
+              progress.done(),
+              progress.skipped(),
+              progress.failed(),
+              true);
+      report.accept(progress);
+      return progress;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException ignored) {
+        // the connection is gone: the server rolls back
+      }
+      throw e;
+    }
+  }
+
+  private long countQuietly() {
+    try {
+      return table.count();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What one batch ended with: rows under the current key, ids of rows no key opens. */
+  private record Batch(long good, Set<String> unreadable) {}
+
+  /**
+   * Re-encrypts the rows of one page, all of which have ids in {@code (after, last]}, and reads the
+   * range back until every row in it is under the current key or opened by no key.
+   */
+  private Batch settle(List<SweepTable.Row> page, Optional<String> after, String last)
+      throws SQLException {
+    // What this sweep left in each row: its new token, the token it found under the current key,
+    // or (unreadable rows) the token no key opens.
+    Map<String, Optional<String>> expected = new HashMap<>();
+    Set<String> unreadable = new LinkedHashSet<>();
+    List<SweepTable.Row> work = page;
+    for (int round = 0; round < ROUNDS; round++) {
+      List<Outcome> outcomes = work.parallelStream().map(this::reencrypt).toList();
+      List<SweepTable.Change> changes = new ArrayList<>();
+      for (int i = 0; i < outcomes.size(); i++) {
+        SweepTable.Row row = work.get(i);
+        Outcome o = outcomes.get(i);
+        if (o == null) {
+          unreadable.add(row.id());
+          expected.put(row.id(), row.token());
+        } else if (o.next.isPresent()) {
+          unreadable.remove(row.id());
+          changes.add(new SweepTable.Change(row.id(), row.token().orElseThrow(), o.next.get()));
+          expected.put(row.id(), o.next);
+        } else {
+          unreadable.remove(row.id());
+          expected.put(row.id(), row.token());
+        }
+      }
+      if (changes.isEmpty()) {
+        return new Batch(expected.size() - unreadable.size(), unreadable);
+      }
+      table.update(changes);
+      // Read back: a row whose token is not what this sweep left there was changed meanwhile.
+      List<SweepTable.Row> now = table.rows(after, Optional.of(last), Integer.MAX_VALUE);
+      work = new ArrayList<>();
+      Set<String> present = new java.util.HashSet<>();
+      for (SweepTable.Row row : now) {
+        present.add(row.id());
+        Optional<String> mine = expected.get(row.id());
+        if (mine == null || !mine.equals(row.token())) {
+          work.add(row);
+        }
+      }
+      expected.keySet().retainAll(present);
+      unreadable.retainAll(present);
+      if (work.isEmpty()) {
+        return new Batch(expected.size() - unreadable.size(), unreadable);
+      }
+    }
+    throw new KeyturnException.TargetFailure(
+        "rows of one of the sweep's batches kept changing while being re-encrypted; the sweep goes"
+            + " on at its next attempt");
+  }
+
+  /** What to do with one row: empty next when it is under the current key; null when unreadable. */
+  private record Outcome(Optional<String> next) {}
+
+  private Outcome reencrypt(SweepTable.Row row) {
+    if (row.token().isEmpty()) {
+      return null;
+    }
+    try {
+      return new Outcome(keys.rotateUnlessCurrent(row.token().get()));
+    } catch (KeyringException.InvalidToken e) {
+      return null;
+    }
+  }
+}
