@@ -77,10 +77,15 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
           e.getMessage()
               + e.rotationId().map(id -> " (keyturn rotations " + name + ")").orElse(""));
     }
+    ProgressBar bar = new ProgressBar(io().err());
     while (!detach && !FINAL.contains(rotation.state())) {
+      if (io().terminal() && !json && rotation.progress() != null) {
+        bar.draw(rotation.progress());
+      }
       Thread.sleep(500);
       rotation = client.rotation(rotation.id());
     }
+    bar.end();
     if (json) {
       printJson(rotation);
     } else if (detach && !FINAL.contains(rotation.state())) {
@@ -145,6 +150,9 @@ final class RotateCommand extends ClientCommand implements Callable<Integer> {
                     : " (" + r.reason() + ")"));
     if (r.requestReason() != null) {
       io().out().println("  reason: " + quoted(r.requestReason()));
+    }
+    if (r.progress() != null) {
+      io().out().println("  rows: " + ProgressBar.line(r.progress()));
     }
     for (CheckInfo c : r.checklist()) {
       io().out()

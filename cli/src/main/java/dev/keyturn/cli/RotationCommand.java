@@ -118,14 +118,17 @@ final class RotationCommand implements Runnable {
     @Option(
         names = "--strategy",
         paramLabel = "STRATEGY",
-        description = "overlap (default), single-user, alternating-users, manual.")
+        description =
+            "overlap (default), single-user, alternating-users, manual, reencrypt (a Fernet key:"
+                + " the rows of --table are re-encrypted under the new key).")
     String strategy;
 
     @Option(
         names = "--propagation",
         paramLabel = "DURATION",
         description =
-            "overlap: how long verifiers accept the new value before signers use it;"
+            "overlap, reencrypt: how long verifiers (keyrings) know the new value before signers"
+                + " use it (reencrypt: before the sweep);"
                 + " consumers:D waits (any strategy) until every live consumer accepts it, at"
                 + " most D.")
     String propagation;
@@ -153,6 +156,42 @@ final class RotationCommand implements Runnable {
             "postgresql, mariadb, redis: the secret holding the admin credential (you need read"
                 + " on it).")
     String admin;
+
+    @Option(
+        names = "--table",
+        paramLabel = "TABLE",
+        description =
+            "reencrypt: the table whose rows hold Fernet tokens ([schema.]name; PostgreSQL's"
+                + " default schema is public).")
+    String table;
+
+    @Option(
+        names = "--id-column",
+        paramLabel = "COLUMN",
+        description = "reencrypt: the table's primary key (or a non-null unique key).")
+    String idColumn;
+
+    @Option(
+        names = "--column",
+        paramLabel = "COLUMN",
+        description = "reencrypt: the column holding the tokens (text or binary).")
+    String column;
+
+    @Option(
+        names = "--batch-size",
+        paramLabel = "N",
+        description = "reencrypt: rows a commit (default 10000).")
+    Integer batchSize;
+
+    @Option(
+        names = "--atomic",
+        description = "reencrypt: sweep in one transaction, rolled back on any failure.")
+    boolean atomic;
+
+    @Option(
+        names = "--skip-undecryptable",
+        description = "reencrypt: leave rows no key opens as they are, instead of failing.")
+    boolean skipUndecryptable;
 
     @Option(
         names = "--alt-username",
@@ -270,6 +309,12 @@ final class RotationCommand implements Runnable {
             "The whole rule as YAML (or JSON); see docs/rules.md. Not with the other rule options.")
     java.nio.file.Path file;
 
+    private static void putIfGiven(Map<String, String> settings, String key, String value) {
+      if (value != null) {
+        settings.put(key, value);
+      }
+    }
+
     @Override
     public Integer call() throws java.io.IOException {
       if (file != null) {
@@ -299,6 +344,16 @@ final class RotationCommand implements Runnable {
       }
       if (altUsername != null) {
         targetSettings.put("alt-username", altUsername);
+      }
+      putIfGiven(targetSettings, "table", table);
+      putIfGiven(targetSettings, "id-column", idColumn);
+      putIfGiven(targetSettings, "column", column);
+      putIfGiven(targetSettings, "batch-size", batchSize == null ? null : batchSize.toString());
+      if (atomic) {
+        targetSettings.put("atomic", "true");
+      }
+      if (skipUndecryptable) {
+        targetSettings.put("skip-undecryptable", "true");
       }
       targetSettings.putAll(settings);
       RuleResponse rule =

@@ -458,6 +458,10 @@ final class RotationsApi {
         r.checklist().stream()
             .map(c -> new CheckInfo(c.name(), c.ok(), c.millis(), c.message()))
             .toList(),
-        r.note().orElse(null));
+        r.note().orElse(null),
+        r.progress()
+            .map(p ->
+                new dev.keyturn.api.RotationProgress(p.total(), p.done(), p.skipped(), p.failed()))
+            .orElse(null));
   }
 }

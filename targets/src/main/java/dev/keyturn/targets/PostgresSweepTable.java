@@ -118,20 +118,23 @@ final class PostgresSweepTable extends SweepTable {
 
   @Override
   List<Row> rows(Optional<String> after, Optional<String> upTo, int limit) throws SQLException {
+    // The table's own column, qualified: a bare name in ORDER BY would be the text output column.
+    String id = "t." + idColumn;
     StringBuilder sql =
         new StringBuilder("SELECT CAST(")
-            .append(idColumn)
-            .append(" AS text), ")
+            .append(id)
+            .append(" AS text), t.")
             .append(column)
             .append(" FROM ")
-            .append(table);
+            .append(table)
+            .append(" AS t");
     List<String> where = new ArrayList<>();
-    after.ifPresent(a -> where.add(idColumn + " > CAST(? AS " + idType + ")"));
-    upTo.ifPresent(u -> where.add(idColumn + " <= CAST(? AS " + idType + ")"));
+    after.ifPresent(a -> where.add(id + " > CAST(? AS " + idType + ")"));
+    upTo.ifPresent(u -> where.add(id + " <= CAST(? AS " + idType + ")"));
     if (!where.isEmpty()) {
       sql.append(" WHERE ").append(String.join(" AND ", where));
     }
-    sql.append(" ORDER BY ").append(idColumn).append(" LIMIT ?");
+    sql.append(" ORDER BY ").append(id).append(" LIMIT ?");
     try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
       int i = 1;
       if (after.isPresent()) {
