@@ -152,9 +152,9 @@ final class MariaDbSweepTable extends SweepTable {
   }
 
   @Override
-  void update(List<Change> changes) throws SQLException {
+  Optional<java.util.Set<String>> update(List<Change> changes) throws SQLException {
     if (changes.isEmpty()) {
-      return;
+      return Optional.of(java.util.Set.of());
     }
     try (PreparedStatement ps =
         connection.prepareStatement(
@@ -174,6 +174,25 @@ final class MariaDbSweepTable extends SweepTable {
         ps.addBatch();
       }
       ps.executeBatch();
+    }
+    // Batched counts may say only "done": read the rows back instead.
+    return Optional.empty();
+  }
+
+  @Override
+  List<Row> rowsWithIds(List<String> ids) throws SQLException {
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    String marks = String.join(", ", java.util.Collections.nCopies(ids.size(), "?"));
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT " + idColumn + ", " + column + " FROM " + table + " WHERE " + idColumn + " IN ("
+                + marks + ")")) {
+      for (int i = 0; i < ids.size(); i++) {
+        bindId(ps, i + 1, ids.get(i));
+      }
+      return read(ps);
     }
   }
 }

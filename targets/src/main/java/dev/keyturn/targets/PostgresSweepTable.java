@@ -149,9 +149,9 @@ final class PostgresSweepTable extends SweepTable {
   }
 
   @Override
-  void update(List<Change> changes) throws SQLException {
+  Optional<java.util.Set<String>> update(List<Change> changes) throws SQLException {
     if (changes.isEmpty()) {
-      return;
+      return Optional.of(java.util.Set.of());
     }
     String value = binary ? "pg_catalog.convert_to(u.n, 'UTF8')" : "u.n";
     String old = binary ? "pg_catalog.convert_to(u.o, 'UTF8')" : "u.o";
@@ -170,7 +170,10 @@ final class PostgresSweepTable extends SweepTable {
             + ") AND t."
             + column
             + " = "
-            + old;
+            + old
+            + " RETURNING CAST(t."
+            + idColumn
+            + " AS text)";
     String[] ids = new String[changes.size()];
     String[] before = new String[changes.size()];
     String[] after = new String[changes.size()];
@@ -186,7 +189,33 @@ final class PostgresSweepTable extends SweepTable {
       ps.setArray(1, a);
       ps.setArray(2, b);
       ps.setArray(3, c);
-      ps.executeUpdate();
+      java.util.Set<String> changed = new java.util.HashSet<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          changed.add(rs.getString(1));
+        }
+      }
+      return Optional.of(changed);
+    }
+  }
+
+  @Override
+  List<Row> rowsWithIds(List<String> ids) throws SQLException {
+    String sql =
+        "SELECT CAST(t."
+            + idColumn
+            + " AS text), t."
+            + column
+            + " FROM "
+            + table
+            + " AS t WHERE t."
+            + idColumn
+            + " = ANY(CAST(CAST(? AS text[]) AS "
+            + idType
+            + "[]))";
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.setArray(1, connection.createArrayOf("text", ids.toArray(String[]::new)));
+      return read(ps);
     }
   }
 }

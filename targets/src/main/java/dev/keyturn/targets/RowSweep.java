@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -70,13 +71,15 @@ final class RowSweep {
               .orElseGet(() -> SweepProgress.start(phase, toVersion, countQuietly()));
       Optional<String> after = progress.after();
       Set<String> unreadable = new LinkedHashSet<>();
-      while (true) {
-        List<SweepTable.Row> page = table.rows(after, Optional.empty(), batch);
-        if (page.isEmpty()) {
-          break;
-        }
+      List<SweepTable.Row> page = table.rows(after, Optional.empty(), batch);
+      CompletableFuture<List<Outcome>> crypto = reencryptAsync(page);
+      while (!page.isEmpty()) {
         String last = page.get(page.size() - 1).id();
-        Batch done = settle(page, after, last);
+        List<Outcome> outcomes = join(crypto);
+        // The next page is read and re-encrypted while this one is written: its ids all follow.
+        List<SweepTable.Row> next = table.rows(Optional.of(last), Optional.empty(), batch);
+        crypto = reencryptAsync(next);
+        Batch done = settle(page, outcomes, after, last);
         if (!done.unreadable.isEmpty() && atomic && !skipUndecryptable) {
           c.rollback();
           unreadable.addAll(done.unreadable);
@@ -101,6 +104,7 @@ final class RowSweep {
           report.accept(progress);
         }
         after = Optional.of(last);
+        page = next;
       }
       c.commit();
       progress =
@@ -140,15 +144,19 @@ final class RowSweep {
    * Re-encrypts the rows of one page, all of which have ids in {@code (after, last]}, and reads the
    * range back until every row in it is under the current key or opened by no key.
    */
-  private Batch settle(List<SweepTable.Row> page, Optional<String> after, String last)
+  private Batch settle(
+      List<SweepTable.Row> page, List<Outcome> first, Optional<String> after, String last)
       throws SQLException {
     // What this sweep left in each row: its new token, the token it found under the current key,
     // or (unreadable rows) the token no key opens.
     Map<String, Optional<String>> expected = new HashMap<>();
     Set<String> unreadable = new LinkedHashSet<>();
     List<SweepTable.Row> work = page;
+    List<Outcome> outcomes = first;
     for (int round = 0; round < ROUNDS; round++) {
-      List<Outcome> outcomes = work.parallelStream().map(this::reencrypt).toList();
+      if (round > 0) {
+        outcomes = work.parallelStream().map(this::reencrypt).toList();
+      }
       List<SweepTable.Change> changes = new ArrayList<>();
       for (int i = 0; i < outcomes.size(); i++) {
         SweepTable.Row row = work.get(i);
@@ -168,20 +176,42 @@ final class RowSweep {
       if (changes.isEmpty()) {
         return new Batch(expected.size() - unreadable.size(), unreadable);
       }
-      table.update(changes);
-      // Read back: a row whose token is not what this sweep left there was changed meanwhile.
-      List<SweepTable.Row> now = table.rows(after, Optional.of(last), Integer.MAX_VALUE);
+      Optional<Set<String>> updated = table.update(changes);
+      List<SweepTable.Row> now;
+      if (updated.isPresent()) {
+        // The engine said which rows it changed: only the others changed meanwhile.
+        List<String> missed =
+            changes.stream()
+                .map(SweepTable.Change::id)
+                .filter(id -> !updated.get().contains(id))
+                .toList();
+        if (missed.isEmpty()) {
+          return new Batch(expected.size() - unreadable.size(), unreadable);
+        }
+        now = table.rowsWithIds(missed);
+        Set<String> present = new java.util.HashSet<>();
+        now.forEach(r -> present.add(r.id()));
+        for (String id : missed) {
+          if (!present.contains(id)) {
+            expected.remove(id); // deleted meanwhile
+            unreadable.remove(id);
+          }
+        }
+      } else {
+        // Read the range back: a row whose token is not what this sweep left there changed.
+        now = table.rows(after, Optional.of(last), Integer.MAX_VALUE);
+        Set<String> present = new java.util.HashSet<>();
+        now.forEach(r -> present.add(r.id()));
+        expected.keySet().retainAll(present);
+        unreadable.retainAll(present);
+      }
       work = new ArrayList<>();
-      Set<String> present = new java.util.HashSet<>();
       for (SweepTable.Row row : now) {
-        present.add(row.id());
         Optional<String> mine = expected.get(row.id());
         if (mine == null || !mine.equals(row.token())) {
           work.add(row);
         }
       }
-      expected.keySet().retainAll(present);
-      unreadable.retainAll(present);
       if (work.isEmpty()) {
         return new Batch(expected.size() - unreadable.size(), unreadable);
       }
@@ -189,6 +219,21 @@ final class RowSweep {
     throw new KeyturnException.TargetFailure(
         "rows of one of the sweep's batches kept changing while being re-encrypted; the sweep goes"
             + " on at its next attempt");
+  }
+
+  private CompletableFuture<List<Outcome>> reencryptAsync(List<SweepTable.Row> rows) {
+    return CompletableFuture.supplyAsync(() -> rows.parallelStream().map(this::reencrypt).toList());
+  }
+
+  private static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
   }
 
   /** What to do with one row: empty next when it is under the current key; null when unreadable. */

@@ -66,8 +66,16 @@ abstract class SweepTable {
   abstract List<Row> rows(Optional<String> after, Optional<String> upTo, int limit)
       throws SQLException;
 
-  /** Applies {@code changes}, each only where the row still holds its {@code before} token. */
-  abstract void update(List<Change> changes) throws SQLException;
+  /**
+   * Applies {@code changes}, each only where the row still holds its {@code before} token.
+   *
+   * @return the ids of the rows changed, when the engine tells; empty when it does not (the caller
+   *     reads the rows back)
+   */
+  abstract Optional<java.util.Set<String>> update(List<Change> changes) throws SQLException;
+
+  /** The rows with these ids (those that still exist). */
+  abstract List<Row> rowsWithIds(List<String> ids) throws SQLException;
 
   /** Reads the rows of a query whose first column is the id as text and second the token. */
   final List<Row> read(PreparedStatement ps) throws SQLException {
