@@ -20,12 +20,35 @@ final class FernetKey {
   private static final int HEADER = 1 + 8 + 16;
   private static final int MAC = 32;
 
+  /** AES-CBC instances, one a thread: looking one up costs more than using it on a token. */
+  private static final ThreadLocal<Cipher> AES =
+      ThreadLocal.withInitial(() -> {
+        try {
+          return Cipher.getInstance("AES/CBC/PKCS5Padding");
+        } catch (GeneralSecurityException e) {
+          throw new IllegalStateException("AES-CBC is not available in this JDK", e);
+        }
+      });
+
   private final SecretKeySpec signing;
   private final SecretKeySpec encryption;
+
+  /** HMACs keyed with this key, one a thread (a finished MAC is ready for the next token). */
+  private final ThreadLocal<Mac> macs;
 
   private FernetKey(byte[] key) {
     this.signing = new SecretKeySpec(key, 0, 16, "HmacSHA256");
     this.encryption = new SecretKeySpec(key, 16, 16, "AES");
+    this.macs =
+        ThreadLocal.withInitial(() -> {
+          try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(signing);
+            return mac;
+          } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is not available in this JDK", e);
+          }
+        });
   }
 
   /**
@@ -53,13 +76,12 @@ final class FernetKey {
   /** The token of {@code plaintext} made at {@code timestamp} (seconds) with {@code iv}. */
   String encrypt(byte[] plaintext, long timestamp, byte[] iv) {
     try {
-      Cipher aes = Cipher.getInstance("AES/CBC/PKCS5Padding");
+      Cipher aes = AES.get();
       aes.init(Cipher.ENCRYPT_MODE, encryption, new IvParameterSpec(iv));
       byte[] ciphertext = aes.doFinal(plaintext);
       ByteBuffer token = ByteBuffer.allocate(HEADER + ciphertext.length + MAC);
       token.put((byte) VERSION).putLong(timestamp).put(iv).put(ciphertext);
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(signing);
+      Mac mac = macs.get();
       mac.update(token.array(), 0, token.position());
       token.put(mac.doFinal());
       return Base64.getUrlEncoder().encodeToString(token.array());
@@ -80,13 +102,12 @@ final class FernetKey {
       throw new KeyringException.InvalidToken();
     }
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(signing);
+      Mac mac = macs.get();
       mac.update(token, 0, body);
       if (!MessageDigest.isEqual(mac.doFinal(), Arrays.copyOfRange(token, body, token.length))) {
         throw new KeyringException.InvalidToken();
       }
-      Cipher aes = Cipher.getInstance("AES/CBC/PKCS5Padding");
+      Cipher aes = AES.get();
       aes.init(Cipher.DECRYPT_MODE, encryption, new IvParameterSpec(token, 9, 16));
       return aes.doFinal(token, HEADER, body - HEADER);
     } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException e) {

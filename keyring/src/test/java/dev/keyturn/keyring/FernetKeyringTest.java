@@ -177,4 +177,46 @@ class FernetKeyringTest {
         .hasMessage(NAME + " has no current version to encrypt with");
     assertThat(ring.toString()).isEqualTo("FernetKeyring[" + NAME + ", #5 pending]");
   }
+
+  @Test
+  void rotateUnlessCurrent_underCurrent_empty_underOther_reencryptedKeepingItsTime() {
+    FernetKeyring old = only(K1, NOW);
+    FernetKeyring both =
+        ring(
+            NOW,
+            KeyVersion.text(2, KeyStage.CURRENT, K2),
+            KeyVersion.text(1, KeyStage.PREVIOUS, K1));
+    String underOld = old.encrypt("row".getBytes(StandardCharsets.UTF_8));
+    String underNew = both.encrypt("row".getBytes(StandardCharsets.UTF_8));
+
+    String rotated = both.rotateUnlessCurrent(underOld).orElseThrow();
+
+    assertThat(both.rotateUnlessCurrent(underNew)).isEmpty();
+    assertThat(both.versionOf(rotated).version()).isEqualTo(2);
+    assertThat(both.decrypt(rotated)).isEqualTo("row".getBytes(StandardCharsets.UTF_8));
+    assertThat(Arrays.copyOfRange(Base64.getUrlDecoder().decode(rotated), 1, 9))
+        .isEqualTo(Arrays.copyOfRange(Base64.getUrlDecoder().decode(underOld), 1, 9));
+    assertThatThrownBy(() -> only(K3, NOW).rotateUnlessCurrent(underOld))
+        .isInstanceOf(KeyringException.InvalidToken.class)
+        .hasMessage("invalid token");
+  }
+
+  @Test
+  void encryptAndDecrypt_manyThreads_everyTokenOpens() throws Exception {
+    FernetKeyring both =
+        ring(
+            NOW,
+            KeyVersion.text(2, KeyStage.CURRENT, K2),
+            KeyVersion.text(1, KeyStage.PREVIOUS, K1));
+    List<Integer> counts =
+        java.util.stream.IntStream.range(0, 2000)
+            .parallel()
+            .mapToObj(i -> {
+              byte[] p = ("row-" + i).getBytes(StandardCharsets.UTF_8);
+              return Arrays.equals(both.decrypt(both.encrypt(p)), p) ? 1 : 0;
+            })
+            .toList();
+
+    assertThat(counts).hasSize(2000).containsOnly(1);
+  }
 }

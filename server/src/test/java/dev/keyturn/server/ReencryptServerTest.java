@@ -272,6 +272,8 @@ class ReencryptServerTest {
     Path data = dir.resolve("data");
     Server server = Server.start(data);
     setUp(server.client(), 30_000, 250);
+    TreeMap<Long, String> before = tokens();
+    StringBuilder logs = new StringBuilder();
     AtomicBoolean sampling = new AtomicBoolean(true);
     List<String> samples = new java.util.concurrent.CopyOnWriteArrayList<>();
     AtomicInteger port = new AtomicInteger(server.port());
@@ -305,6 +307,7 @@ class ReencryptServerTest {
       Thread.sleep(ThreadLocalRandom.current().nextInt(0, 300));
       server.kill();
       kills++;
+      logs.append(server.log());
       request.join();
       server = Server.start(data);
       port.set(server.port());
@@ -326,7 +329,8 @@ class ReencryptServerTest {
 
     assertThat(kills).isGreaterThanOrEqualTo(1);
     assertThat(last.state()).as("%s", last).isEqualTo("finished");
-    assertThat(keys(c)).hasSize(1);
+    List<String> finalKeys = keys(c);
+    assertThat(finalKeys).hasSize(1);
     FernetKeyring only = keyring(c);
     TreeMap<Long, String> rows = tokens();
     assertThat(rows).hasSize(30_000);
@@ -336,6 +340,16 @@ class ReencryptServerTest {
     }
     assertThat(samples).isNotEmpty().allMatch(s -> s.equals("ok 30000"));
     server.kill();
+    logs.append(server.log());
+    String log = logs.toString();
+    assertThat(log).contains("ended finished").doesNotContain("CANARY");
+    for (String token : before.values()) {
+      assertThat(log).doesNotContain(token);
+    }
+    for (String token : rows.values()) {
+      assertThat(log).doesNotContain(token);
+    }
+    assertThat(log).doesNotContain(finalKeys.get(0));
   }
 
   private static Thread startRotation(KeyturnClient c) {
@@ -369,7 +383,7 @@ class ReencryptServerTest {
   }
 
   /** A Keyturn server in a child JVM, on the test's classpath (as in CrashTest). */
-  private record Server(Process process, int port, Path data) {
+  private record Server(Process process, int port, Path data, StringBuffer log) {
     static Server start(Path data) throws IOException, InterruptedException {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       List<String> command =
@@ -385,7 +399,7 @@ class ReencryptServerTest {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       BufferedReader out =
           new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      StringBuilder seen = new StringBuilder();
+      StringBuffer seen = new StringBuffer();
       String line;
       while ((line = out.readLine()) != null) {
         seen.append(line).append('\n');
@@ -394,14 +408,15 @@ class ReencryptServerTest {
           Thread.ofVirtual()
               .start(() -> {
                 try {
-                  while (out.readLine() != null) {
-                    // keep the pipe from filling up
+                  String more;
+                  while ((more = out.readLine()) != null) {
+                    seen.append(more).append('\n');
                   }
                 } catch (IOException e) {
                   // the process ended
                 }
               });
-          return new Server(p, Integer.parseInt(m.group(1)), data);
+          return new Server(p, Integer.parseInt(m.group(1)), data, seen);
         }
       }
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
