@@ -9,8 +9,8 @@ import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.WireJson;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.keyring.FernetKeyring;
 import dev.keyturn.keyring.KeyStage;
 import dev.keyturn.keyring.KeyVersion;
@@ -94,7 +94,7 @@ class ReencryptServerTest {
     }
   }
 
-  private void setUp(KeyturnClient root, int rows, int batch) throws Exception {
+  private void setUp(WireClient root, int rows, int batch) throws Exception {
     putSecrets(root);
     FernetKeyring keys = keyring(root);
     try (Connection c = DriverManager.getConnection(pg.jdbcUrl(database));
@@ -113,7 +113,7 @@ class ReencryptServerTest {
     root.putRule(KEY, rule(Map.of("batch-size", Integer.toString(batch))));
   }
 
-  private void putSecrets(KeyturnClient root) throws Exception {
+  private void putSecrets(WireClient root) throws Exception {
     root.put(KEY, new PutSecretRequest(null, null, "fernet", null, null));
     root.put(
         ADMIN,
@@ -159,14 +159,14 @@ class ReencryptServerTest {
         null);
   }
 
-  private static List<String> keys(KeyturnClient client) {
+  private static List<String> keys(WireClient client) {
     return client.keyring(KEY).versions().stream()
         .map(KeyringEntry::value)
         .map(v -> v.stringValue())
         .toList();
   }
 
-  private static FernetKeyring keyring(KeyturnClient client) {
+  private static FernetKeyring keyring(WireClient client) {
     List<KeyVersion> versions = new ArrayList<>();
     for (KeyringEntry e : client.keyring(KEY).versions()) {
       versions.add(KeyVersion.text(e.version(), KeyStage.of(e.stage()), e.value().stringValue()));
@@ -189,10 +189,10 @@ class ReencryptServerTest {
   @Test
   void api_ruleRotationProgressAndAuthorization() throws Exception {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       setUp(root, 1200, 100);
-      KeyturnClient rotator = server.client(server.token("rotate:" + KEY));
-      KeyturnClient elsewhere = server.client(server.token("rotate:other/*", "admin:other/*"));
+      WireClient rotator = server.client(server.token("rotate:" + KEY));
+      WireClient elsewhere = server.client(server.token("rotate:other/*", "admin:other/*"));
       TreeMap<Long, String> before = tokens();
 
       assertThat(root.setupTarget(KEY).actions())
@@ -236,7 +236,7 @@ class ReencryptServerTest {
   @Test
   void api_hostileIdentifiers_400AndNoRuleStored() throws Exception {
     try (RunningServer server = RunningServer.start(dir.resolve("data"))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       putSecrets(root);
       for (String key : List.of("table", "id-column", "column")) {
         for (String hostile :
@@ -293,7 +293,7 @@ class ReencryptServerTest {
                 }
               }
             });
-    KeyturnClient c = server.client();
+    WireClient c = server.client();
     Thread request = startRotation(c);
     String id = waitForProgress(c, null, 0);
     int kills = 0;
@@ -352,7 +352,7 @@ class ReencryptServerTest {
     assertThat(log).doesNotContain(finalKeys.get(0));
   }
 
-  private static Thread startRotation(KeyturnClient c) {
+  private static Thread startRotation(WireClient c) {
     return Thread.ofVirtual()
         .start(() -> {
           try {
@@ -364,7 +364,7 @@ class ReencryptServerTest {
   }
 
   /** Waits until the secret's rotation has saved progress past {@code done} rows; its id. */
-  private static String waitForProgress(KeyturnClient c, String id, long done)
+  private static String waitForProgress(WireClient c, String id, long done)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (System.nanoTime() < deadline) {
@@ -423,14 +423,14 @@ class ReencryptServerTest {
       throw new AssertionError("the server did not start:\n" + seen);
     }
 
-    KeyturnClient client() {
+    WireClient client() {
       return client(data, port);
     }
 
-    static KeyturnClient client(Path data, int port) {
+    static WireClient client(Path data, int port) {
       try {
         String token = Files.readString(data.resolve("root.token")).strip();
-        return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+        return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
       } catch (IOException e) {
         throw new AssertionError(e);
       }

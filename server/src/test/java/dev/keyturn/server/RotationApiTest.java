@@ -352,7 +352,7 @@ class RotationApiTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("canary-db-9"));
     assertThatThrownBy(() -> root.putRule(db, database("overlap", pg)))
         .isInstanceOf(KeyturnInvalidRequestException.class)
-        .hasMessageContaining("single-user or alternating-users");
+        .hasMessageContaining("single-user, alternating-users or reencrypt");
     assertThatThrownBy(() -> root.putRule(db, database("single-user", Map.of("type", "mysql"))))
         .isInstanceOf(KeyturnInvalidRequestException.class)
         .hasMessageContaining("holds a postgresql credential, not a mariadb one");

@@ -201,7 +201,7 @@ class RuleChecksTest {
             "password:24",
             "overlap",
             target("postgresql", "admin", "ops/PG_ADMIN"),
-            "single-user or alternating-users"),
+            "single-user, alternating-users or reencrypt"),
         bad(
             "postgresql with a key generator",
             "rsa:2048",
