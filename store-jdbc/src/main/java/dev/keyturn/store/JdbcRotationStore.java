@@ -405,7 +405,7 @@ final class JdbcRotationStore implements RotationStore {
   @Override
   public List<Rotation> recent(
       String prefix, Set<RotationState> states, List<String> within, int limit) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM rotations WHERE 1 = 1");
+    StringBuilder sql = new StringBuilder("SELECT " + READ + " FROM rotations WHERE 1 = 1");
     List<Object> args = new ArrayList<>();
     if (!prefix.isEmpty()) {
       sql.append(" AND substr(secret, 1, ?) = ?");
