@@ -19,6 +19,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,10 +50,19 @@ final class ConsumersApi {
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
+  /** The most announced failures remembered; then it starts over. */
+  static final int MAX_ANNOUNCED = 10_000;
+
   private final Store store;
   private final SecretService secrets;
   private final Clock clock;
   private final Notifier notifier;
+
+  /**
+   * The failures announced (consumer, secret, version), so that a consumer toggling between failed
+   * and not, or between two failed versions, does not send a notification per heartbeat.
+   */
+  private final Set<String> announced = ConcurrentHashMap.newKeySet();
 
   ConsumersApi(Store store, SecretService secrets, Clock clock, Notifier notifier) {
     this.store = requireNonNull(store, "store");
@@ -173,12 +184,31 @@ final class ConsumersApi {
     return info(saved, saved.holdings());
   }
 
+  private boolean exists(SecretName name, int version) {
+    try {
+      return secrets.describe(name).versions().version(version).isPresent();
+    } catch (KeyturnException.NotFound e) {
+      return false;
+    }
+  }
+
   /** Logs and announces each failure {@code consumer} reports that it did not report before. */
   private void announceFailures(Consumer consumer, List<Consumer.Holding> before) {
     for (Consumer.Holding h : consumer.holdings()) {
       if (h.failed() == 0
           || before.stream()
               .anyMatch(b -> b.secret().equals(h.secret()) && b.failed() == h.failed())) {
+        continue;
+      }
+      // A reader chooses the number: only a version that exists is announced, and each once per
+      // consumer, so one read token cannot flood the operator's notification channel.
+      if (!exists(h.secret(), h.failed())) {
+        continue;
+      }
+      if (announced.size() >= MAX_ANNOUNCED) {
+        announced.clear();
+      }
+      if (!announced.add(consumer.id() + "\n" + h.secret().value() + "\n" + h.failed())) {
         continue;
       }
       String text =

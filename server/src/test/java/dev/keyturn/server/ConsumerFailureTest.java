@@ -197,4 +197,32 @@ class ConsumerFailureTest {
     }
     assertThat(server.client().consumers(name).consumers()).isEmpty();
   }
+
+  @Test
+  void consumerTogglingFailedOrNamingUnknownVersions_isNotifiedOncePerRealVersion()
+      throws Exception {
+    String name = "fail/e/HMAC";
+    server.client().put(name, new PutSecretRequest("e1-value", null, null, null, null));
+    server.client().put(name, new PutSecretRequest("e2-value", null, null, null, null));
+    server.client().put(name, new PutSecretRequest("e3-value", null, null, null, null));
+    String agent = server.token("read:" + name);
+
+    for (int i = 0; i < 3; i++) {
+      put(agent, "agent.web-5.1", holding(name, 1, "2"));
+      put(agent, "agent.web-5.1", holding(name, 1, null));
+      put(agent, "agent.web-5.1", holding(name, 1, "3"));
+    }
+    for (int v = 4; v < 13; v++) {
+      put(agent, "agent.web-5.1", holding(name, 1, Integer.toString(v)));
+    }
+    waitFor(() -> notificationsFor(name).size() >= 2);
+    Thread.sleep(300);
+
+    List<JsonNode> sent = notificationsFor(name);
+    assertThat(sent).hasSize(2);
+    assertThat(sent.stream().map(n -> n.get("text").stringValue()).sorted().toList())
+        .satisfiesExactly(
+            t -> assertThat(t).contains("could not apply version 2"),
+            t -> assertThat(t).contains("could not apply version 3"));
+  }
 }
