@@ -342,11 +342,13 @@ public final class SecretCache implements AutoCloseable {
 
     @Override
     public void ready() {
-      connected = true;
+      // Connected only once the refresh has caught up: until then a name not yet refreshed may
+      // have changed unseen, so it is judged by maxStale (a listener may read it meanwhile).
       if (wasDisconnected) {
         wasDisconnected = false;
         refreshAll();
       }
+      connected = true;
     }
 
     @Override

@@ -148,6 +148,35 @@ class SecretCacheTest {
   }
 
   @Test
+  void onReconnect_aNameNotYetRefreshed_isNotServedPastMaxStale() {
+    fake.put("app/A", CANARY + "-1");
+    fake.put("app/B", CANARY + "-1");
+    cache =
+        SecretCache.builder(fake.client("read:app/*"))
+            .prefix("app")
+            .clock(clock)
+            .maxStale(Duration.ofMinutes(5))
+            .registerAsConsumer(false)
+            .build();
+    cache.get("app/A");
+    cache.get("app/B");
+    List<Integer> otherSeen = new ArrayList<>();
+    cache.onChange(change ->
+        otherSeen.add(cache.get(change.name().equals("app/A") ? "app/B" : "app/A").version()));
+    fake.unavailable(true);
+    fake.rotate("app/A", CANARY + "-2", Duration.ZERO);
+    fake.rotate("app/B", CANARY + "-2", Duration.ZERO);
+    now = now.plus(Duration.ofMinutes(6));
+
+    fake.unavailable(false);
+
+    assertThat(otherSeen).isNotEmpty().containsOnly(2);
+    assertThat(cache.get("app/A").version()).isEqualTo(2);
+    assertThat(cache.get("app/B").version()).isEqualTo(2);
+    assertThat(cache.isConnected()).isTrue();
+  }
+
+  @Test
   void cache_registersAsAConsumer_followsRotations_andDepartsOnClose() {
     fake.put("app/A", "one").put("app/B", "b");
     SecretCache c = cache("read:app/*");
