@@ -82,10 +82,17 @@ class AccessTest {
     String root = server.rootToken();
     String tokenId = server.client().whoami().tokenId();
 
-    for (String path : List.of("/v1/tokens", "/v1/audit", "/v1/audit/verify", "/v1/audit/head")) {
+    for (String path : List.of("/v1/tokens", "/v1/audit/verify", "/v1/audit/head")) {
       assertThat(server.raw("GET", path, scopedAdmin, null).status()).as(path).isEqualTo(403);
       assertThat(server.raw("GET", path, root, null).status()).as(path).isEqualTo(200);
     }
+    // The audit list answers a scoped admin with its own secrets' records only (ScopedAuditTest).
+    RunningServer.Raw scopedAudit = server.raw("GET", "/v1/audit", scopedAdmin, null);
+    assertThat(scopedAudit.status()).isEqualTo(200);
+    assertThat(scopedAudit.body()).doesNotContain("token.create");
+    RunningServer.Raw readerAudit = server.raw("GET", "/v1/audit", server.token("read:*"), null);
+    assertThat(readerAudit.status()).isEqualTo(200);
+    assertThat(readerAudit.body()).doesNotContain("\"action\"");
     assertThat(server.raw("DELETE", "/v1/tokens/tok_0000000000000000", scopedAdmin, null).status())
         .isEqualTo(403);
     assertThat(server.raw("DELETE", "/v1/tokens/tok_0000000000000000", root, null).status())
