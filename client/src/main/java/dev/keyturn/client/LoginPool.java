@@ -59,7 +59,24 @@ final class LoginPool {
       pool.close();
       throw e;
     }
+    warm(pool, config);
     return new LoginPool(login, pool);
+  }
+
+  /**
+   * Waits (at most the connection timeout) until the pool holds its minimum of idle connections, so
+   * that the threads sent to it after a switch do not all wait for logins at once.
+   */
+  private static void warm(HikariDataSource pool, HikariConfig config) {
+    int wanted = Math.min(config.getMinimumIdle(), config.getMaximumPoolSize());
+    long end = System.nanoTime() + config.getConnectionTimeout() * 1_000_000L;
+    try {
+      while (pool.getHikariPoolMXBean().getTotalConnections() < wanted && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   DatabaseLogin login() {
