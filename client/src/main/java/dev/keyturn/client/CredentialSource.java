@@ -49,10 +49,12 @@ interface CredentialSource extends AutoCloseable {
   void follow(Runnable changed);
 
   /**
-   * Registers the consumer {@code id} or sends its heartbeat: it connects with {@code using} and
-   * still holds connections of every version in {@code accepting}; live for {@code ttl}.
+   * Registers the consumer {@code id} or sends its heartbeat: it connects with {@code using}, still
+   * holds connections of every version in {@code accepting}, and could not switch to {@code failed}
+   * (0: none); live for {@code ttl}.
    */
-  void heartbeat(String id, String name, int using, List<Integer> accepting, Duration ttl);
+  void heartbeat(
+      String id, String name, int using, List<Integer> accepting, int failed, Duration ttl);
 
   /** The consumer {@code id} departs. */
   void depart(String id);

@@ -64,13 +64,16 @@ final class KeyturnCredentials implements CredentialSource {
   }
 
   @Override
-  public void heartbeat(String id, String name, int using, List<Integer> accepting, Duration ttl) {
+  public void heartbeat(
+      String id, String name, int using, List<Integer> accepting, int failed, Duration ttl) {
     client.putConsumer(
         id,
         new ConsumerRequest(
             name,
             "sdk",
-            List.of(new ConsumerHolding(secret, using, List.copyOf(accepting))),
+            List.of(
+                new ConsumerHolding(
+                    secret, using, List.copyOf(accepting), failed > 0 ? failed : null)),
             (int) ttl.toSeconds()));
   }
 

@@ -43,6 +43,7 @@ final class RotatingPools implements AutoCloseable {
   private final Set<Integer> refused = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService worker;
   private volatile LoginPool active;
+  private volatile int failed;
   private volatile boolean closed;
 
   RotatingPools(
@@ -158,16 +159,19 @@ final class RotatingPools implements AutoCloseable {
         next = LoginPool.open(login, settings);
       } catch (IllegalArgumentException | SQLException e) {
         refused.add(version);
+        failed = version;
         LOG.log(
             Level.WARNING,
             "{0}#{1}: not switching, the old pool keeps serving: {2}",
             source.secret(),
             version,
             AuthFailures.describe(e));
+        sendHeartbeat(); // reports it as failed: the status board and notifications show it
         return;
       }
       LoginPool old = active;
       active = next;
+      failed = 0;
       old.startDraining(clock.instant());
       draining.add(old);
       LOG.log(
@@ -237,7 +241,8 @@ final class RotatingPools implements AutoCloseable {
       return;
     }
     int using = draining.stream().findFirst().map(LoginPool::version).orElse(active.version());
-    source.heartbeat(consumerId, consumerName, using, openVersions(), heartbeat.multipliedBy(3));
+    source.heartbeat(
+        consumerId, consumerName, using, openVersions(), failed, heartbeat.multipliedBy(3));
   }
 
   private void submit(Runnable task) {

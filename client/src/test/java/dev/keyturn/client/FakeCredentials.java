@@ -13,7 +13,7 @@ import tools.jackson.databind.JsonNode;
  */
 final class FakeCredentials implements CredentialSource {
   /** One heartbeat as sent. */
-  record Beat(String id, int using, List<Integer> accepting, Duration ttl) {}
+  record Beat(String id, int using, List<Integer> accepting, int failed, Duration ttl) {}
 
   private final String secret;
   private final List<Beat> beats = new ArrayList<>();
@@ -77,8 +77,8 @@ final class FakeCredentials implements CredentialSource {
 
   @Override
   public synchronized void heartbeat(
-      String id, String name, int using, List<Integer> accepting, Duration ttl) {
-    beats.add(new Beat(id, using, List.copyOf(accepting), ttl));
+      String id, String name, int using, List<Integer> accepting, int failed, Duration ttl) {
+    beats.add(new Beat(id, using, List.copyOf(accepting), failed, ttl));
   }
 
   @Override

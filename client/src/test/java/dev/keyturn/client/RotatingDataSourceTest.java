@@ -206,6 +206,7 @@ class RotatingDataSourceTest {
     assertThat(ds.currentVersion()).isEqualTo(1);
     assertThat(queryUser()).isEqualTo(userA);
     assertThat(ds.openVersions()).containsExactly(1);
+    await("reported as failed", () -> source.lastBeat().failed() == 2);
     assertThat(source.lastBeat().using()).isEqualTo(1);
     assertThat(db.connections(userB)).isZero();
 
