@@ -121,7 +121,7 @@ class RotatingDataSourceTest {
   }
 
   @Test
-  void build_secretOfAnotherEngineOrABadPort_failsNamingTheField() {
+  void build_secretOfAnotherEngine_aBadPort_orHostileHostDbnameSslmode_failsNamingTheField() {
     source.set(1, db.secret(userA, CANARY).replace("\"mariadb\"", "\"redis\""));
     assertThatThrownBy(this::build)
         .isInstanceOf(IllegalArgumentException.class)
@@ -137,6 +137,23 @@ class RotatingDataSourceTest {
     assertThatThrownBy(this::build)
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'dbname'");
+
+    for (String host :
+        List.of("127.0.0.1/x?socketFactory=evil", "h;x", "h\\r\\nX: y", "h'q", "../h", "")) {
+      source.set(1, db.secret(userA, CANARY).replace("127.0.0.1", host));
+      assertThatThrownBy(this::build)
+          .as(host)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'host'")
+          .hasMessageNotContaining(host.isEmpty() ? CANARY : host);
+    }
+    String postgres = db.secret(userA, CANARY).replace("\"mariadb\"", "\"postgresql\"");
+    source.set(1, postgres.replace("}", ",\"sslmode\":\"disable&socketFactory=x\"}"));
+    assertThatThrownBy(this::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'sslmode'")
+        .hasMessageNotContaining("socketFactory");
+    assertThat(source.beats()).as("nothing registered").isEmpty();
   }
 
   @Test
