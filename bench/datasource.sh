@@ -110,20 +110,28 @@ echo "commands: bench/datasource.sh (SECONDS_EACH=$seconds THREADS=$threads ROTA
 echo "  $java_bin -cp bench/target/benchmarks.jar dev.keyturn.bench.DataSourceBench plain|rotating $seconds $threads $rotate_every $scale"
 echo "  pgbench -S -M prepared -c8 -j2 -T $seconds bench"
 export KEYTURN_ADDR
+# The user and password of the current version (rotations change them): for plain HikariCP and
+# pgbench, which take fixed credentials.
+current_login() {
+  local url; url=$(KEYTURN_TOKEN=$read_token kt get bench/DATABASE --format url)
+  cur_user=$(printf '%s' "$url" | sed -E 's#^[^:]+://([^:]+):.*#\1#')
+  cur_pw=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' \
+    "$(printf '%s' "$url" | sed -E 's#^[^:]+://[^:]+:([^@]+)@.*#\1#')")
+}
 for pair in $(seq 1 "$pairs"); do
-  BENCH_JDBC_URL="jdbc:postgresql://127.0.0.1:$pg_port/bench?sslmode=disable" BENCH_DB_USER=bench_app \
-  BENCH_DB_PASSWORD=$app_pw \
+  current_login
+  BENCH_JDBC_URL="jdbc:postgresql://127.0.0.1:$pg_port/bench?sslmode=disable" BENCH_DB_USER=$cur_user \
+  BENCH_DB_PASSWORD=$cur_pw \
     phase "plain-$pair" "$java_bin" -cp bench/target/benchmarks.jar dev.keyturn.bench.DataSourceBench \
       plain "$seconds" "$threads" "$rotate_every" "$scale" | tee -a "$work/plain.lines"
   BENCH_READ_TOKEN=$read_token BENCH_ROTATE_TOKEN=$rotate_token BENCH_SECRET=bench/DATABASE \
     phase "rotating-$pair" "$java_bin" -cp bench/target/benchmarks.jar dev.keyturn.bench.DataSourceBench \
       rotating "$seconds" "$threads" "$rotate_every" "$scale" | tee -a "$work/rotating.lines"
 done
-current_pw=$(KEYTURN_TOKEN=$read_token kt get bench/DATABASE --format url | sed -E 's#^[^:]+://([^:]+):([^@]+)@.*#\2#')
-current_user=$(KEYTURN_TOKEN=$read_token kt get bench/DATABASE --format url | sed -E 's#^[^:]+://([^:]+):.*#\1#')
-PGPASSWORD=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$current_pw") \
+current_login
+PGPASSWORD=$cur_pw \
   phase pgbench "$pgbin/pgbench" -n -S -M prepared -c 8 -j 2 -T "$seconds" -h 127.0.0.1 -p "$pg_port" \
-    -U "$current_user" bench | sed 's/^/  /'
+    -U "$cur_user" bench | sed 's/^/  /'
 grep -E '^tps|latency average' "$work/pgbench.out" | sed 's/^/  pgbench: /'
 
 # Each side's figures are the mean over its runs (plain and rotating alternate, so a load change

@@ -44,6 +44,7 @@ final class RotatingPools implements AutoCloseable {
   private final ScheduledExecutorService worker;
   private volatile LoginPool active;
   private volatile int failed;
+  private volatile boolean registered;
   private volatile boolean closed;
 
   RotatingPools(
@@ -243,6 +244,7 @@ final class RotatingPools implements AutoCloseable {
     int using = draining.stream().findFirst().map(LoginPool::version).orElse(active.version());
     source.heartbeat(
         consumerId, consumerName, using, openVersions(), failed, heartbeat.multipliedBy(3));
+    registered = true;
   }
 
   private void submit(Runnable task) {
@@ -273,10 +275,12 @@ final class RotatingPools implements AutoCloseable {
     }
     worker.shutdownNow();
     source.close();
-    try {
-      source.depart(consumerId);
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "{0}: could not depart: {1}", source.secret(), e.getMessage());
+    if (registered) {
+      try {
+        source.depart(consumerId);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "{0}: could not depart: {1}", source.secret(), e.getMessage());
+      }
     }
     for (LoginPool pool : draining) {
       pool.close();

@@ -118,6 +118,7 @@ class RotatingDataSourceTest {
           .hasMessageNotContaining(CANARY);
     }
     assertThat(source.beats()).as("nothing registered").isEmpty();
+    assertThat(source.departed()).as("nothing to depart").isFalse();
   }
 
   @Test
