@@ -12,7 +12,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +38,10 @@ final class RotatingPools implements AutoCloseable {
   private final String consumerName;
   private final Clock clock;
   private final Object switching = new Object();
-  private final List<LoginPool> draining = new CopyOnWriteArrayList<>();
+  private final Object stateLock = new Object();
   private final Set<Integer> refused = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService worker;
-  private volatile LoginPool active;
+  private volatile State state = new State(null, List.of());
   private volatile int failed;
   private volatile boolean registered;
   private volatile boolean closed;
@@ -80,7 +79,7 @@ final class RotatingPools implements AutoCloseable {
   void start() throws SQLException {
     CredentialSource.Current current = source.current();
     DatabaseLogin login = DatabaseLogin.parse(source.secret(), current.version(), current.value());
-    active = LoginPool.open(login, settings);
+    state = new State(LoginPool.open(login, settings), List.of());
     try {
       heartbeatOrThrow();
       source.follow(() -> submit(() -> refresh(false)));
@@ -95,15 +94,15 @@ final class RotatingPools implements AutoCloseable {
 
   /** A connection of the active pool; on an authentication failure, re-reads the secret once. */
   Connection connection() throws SQLException {
-    LoginPool pool = active;
+    LoginPool pool = state.active();
     try {
       return pool.connection();
     } catch (SQLException e) {
       if (closed) {
         throw e;
       }
-      if (pool != active) {
-        return active.connection(); // it was switched and drained while this thread reached it
+      if (pool != state.active()) {
+        return state.active().connection(); // switched and drained while this thread reached it
       }
       if (!AuthFailures.is(e)) {
         throw e;
@@ -114,24 +113,36 @@ final class RotatingPools implements AutoCloseable {
           source.secret(),
           pool.version());
       refresh(true);
-      return active.connection();
+      return state.active().connection();
     }
   }
 
   /** The version the active pool connects with. */
   int activeVersion() {
-    return active.version();
+    return state.active().version();
   }
 
   /** Versions of pools still open (active first, then draining ones, newest first). */
   List<Integer> openVersions() {
-    List<Integer> versions = new ArrayList<>();
-    versions.add(active.version());
-    draining.stream()
-        .map(LoginPool::version)
-        .sorted(Comparator.reverseOrder())
-        .forEach(versions::add);
-    return versions;
+    return state.versions();
+  }
+
+  /** The pools, replaced whole on every change so that readers see one consistent picture. */
+  private record State(LoginPool active, List<LoginPool> draining) {
+    List<Integer> versions() {
+      List<Integer> versions = new ArrayList<>();
+      versions.add(active.version());
+      draining.stream()
+          .map(LoginPool::version)
+          .sorted(Comparator.reverseOrder())
+          .forEach(versions::add);
+      return versions;
+    }
+
+    /** The version its oldest open pool connects with: the first draining one, else the active. */
+    int using() {
+      return draining.isEmpty() ? active.version() : draining.get(0).version();
+    }
   }
 
   /**
@@ -151,7 +162,7 @@ final class RotatingPools implements AutoCloseable {
         return;
       }
       int version = current.version();
-      if (version == active.version() || (!forced && refused.contains(version))) {
+      if (version == state.active().version() || (!forced && refused.contains(version))) {
         return;
       }
       LoginPool next;
@@ -170,11 +181,15 @@ final class RotatingPools implements AutoCloseable {
         sendHeartbeat(); // reports it as failed: the status board and notifications show it
         return;
       }
-      LoginPool old = active;
-      active = next;
+      LoginPool old;
+      synchronized (stateLock) {
+        old = state.active();
+        List<LoginPool> draining = new ArrayList<>(state.draining());
+        draining.add(old);
+        state = new State(next, List.copyOf(draining));
+      }
       failed = 0;
       old.startDraining(clock.instant());
-      draining.add(old);
       LOG.log(
           Level.INFO,
           "{0}: switched to {1}; #{2} drains",
@@ -195,8 +210,11 @@ final class RotatingPools implements AutoCloseable {
   private void drain() {
     Instant now = clock.instant();
     boolean closedOne = false;
-    for (LoginPool pool : draining) {
+    for (LoginPool pool : state.draining()) {
       Instant since = pool.drainingSince();
+      if (since == null) {
+        continue; // switched a moment ago; its drain task follows
+      }
       Duration settle = SETTLE.compareTo(drainTimeout) < 0 ? SETTLE : drainTimeout;
       boolean settled = !now.isBefore(since.plus(settle));
       boolean timedOut = !now.isBefore(since.plus(drainTimeout));
@@ -211,7 +229,11 @@ final class RotatingPools implements AutoCloseable {
               pool.borrowed());
         }
         pool.close();
-        draining.remove(pool);
+        synchronized (stateLock) {
+          List<LoginPool> draining = new ArrayList<>(state.draining());
+          draining.remove(pool);
+          state = new State(state.active(), List.copyOf(draining));
+        }
         closedOne = true;
         LOG.log(Level.INFO, "{0}#{1}: drained and closed", source.secret(), pool.version());
       }
@@ -219,7 +241,7 @@ final class RotatingPools implements AutoCloseable {
     if (closedOne) {
       sendHeartbeat();
     }
-    if (!draining.isEmpty() && !closed) {
+    if (!state.draining().isEmpty() && !closed) {
       worker.schedule(this::drain, DRAIN_CHECK.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
@@ -241,9 +263,9 @@ final class RotatingPools implements AutoCloseable {
     if (closed) {
       return;
     }
-    int using = draining.stream().findFirst().map(LoginPool::version).orElse(active.version());
+    State now = state;
     source.heartbeat(
-        consumerId, consumerName, using, openVersions(), failed, heartbeat.multipliedBy(3));
+        consumerId, consumerName, now.using(), now.versions(), failed, heartbeat.multipliedBy(3));
     registered = true;
   }
 
@@ -282,12 +304,12 @@ final class RotatingPools implements AutoCloseable {
         LOG.log(Level.WARNING, "{0}: could not depart: {1}", source.secret(), e.getMessage());
       }
     }
-    for (LoginPool pool : draining) {
+    State last = state;
+    for (LoginPool pool : last.draining()) {
       pool.close();
     }
-    draining.clear();
-    if (active != null) {
-      active.close();
+    if (last.active() != null) {
+      last.active().close();
     }
   }
 }
