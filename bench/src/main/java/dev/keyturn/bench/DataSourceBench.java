@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.RotatingDataSource;
+import dev.keyturn.client.internal.WireClient;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -45,7 +46,7 @@ public final class DataSourceBench {
     List<AutoCloseable> closing = new ArrayList<>();
     DataSource ds;
     RotatingDataSource rotating = null;
-    KeyturnClient rotator = null;
+    WireClient rotator = null;
     if (mode.equals("plain")) {
       HikariConfig config = new HikariConfig();
       config.setJdbcUrl(System.getenv("BENCH_JDBC_URL"));
@@ -56,8 +57,16 @@ public final class DataSourceBench {
       closing.add(hikari);
       ds = hikari;
     } else {
-      KeyturnClient reader = client(System.getenv("BENCH_READ_TOKEN"));
-      rotator = client(System.getenv("BENCH_ROTATE_TOKEN"));
+      KeyturnClient reader =
+          KeyturnClient.builder()
+              .address(System.getenv("KEYTURN_ADDR"))
+              .token(System.getenv("BENCH_READ_TOKEN"))
+              .build();
+      rotator =
+          WireClient.builder()
+              .address(System.getenv("KEYTURN_ADDR"))
+              .token(System.getenv("BENCH_ROTATE_TOKEN"))
+              .build();
       closing.add(reader);
       closing.add(rotator);
       rotating =
@@ -165,10 +174,6 @@ public final class DataSourceBench {
     for (AutoCloseable c : closing) {
       c.close();
     }
-  }
-
-  private static KeyturnClient client(String token) {
-    return KeyturnClient.builder().address(System.getenv("KEYTURN_ADDR")).token(token).build();
   }
 
   private static Duration cpu() {

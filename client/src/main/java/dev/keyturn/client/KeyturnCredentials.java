@@ -2,23 +2,21 @@ package dev.keyturn.client;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.keyturn.api.ConsumerHolding;
-import dev.keyturn.api.ConsumerRequest;
-import dev.keyturn.api.SecretValueResponse;
-import dev.keyturn.api.VersionEvent;
+import dev.keyturn.api.WireJson;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * {@link CredentialSource} over a {@link KeyturnClient}: {@code GET /v1/secrets/{name}}, {@code GET
- * /v1/watch?prefix={name}} and {@code PUT /v1/consumers/{id}} (kind {@code sdk}). The only place
- * {@link RotatingDataSource} touches the client. Thread-safe.
+ * {@link CredentialSource} over a {@link KeyturnClient}: {@link KeyturnClient#get}, {@link
+ * KeyturnClient#watch} of the secret's name, and {@link KeyturnClient#registerConsumer} (kind
+ * {@link ConsumerKind#SDK}). The only place {@link RotatingDataSource} touches the client. A
+ * version that could not be switched to is not sent: {@link ConsumerRegistration.Holding} has no
+ * field for it yet. Thread-safe.
  */
 final class KeyturnCredentials implements CredentialSource {
   private final KeyturnClient client;
   private final String secret;
-  private volatile Watch watch;
+  private volatile KeyturnWatch watch;
 
   KeyturnCredentials(KeyturnClient client, String secret) {
     this.client = requireNonNull(client, "client");
@@ -32,8 +30,10 @@ final class KeyturnCredentials implements CredentialSource {
 
   @Override
   public Current current() {
-    SecretValueResponse read = client.get(secret);
-    return new Current(read.version(), read.value());
+    SecretValue read = client.get(secret);
+    return new Current(
+        read.version(),
+        read.isJson() ? WireJson.mapper().readTree(read.reveal()) : WireJson.mapper().nullNode());
   }
 
   @Override
@@ -42,23 +42,22 @@ final class KeyturnCredentials implements CredentialSource {
     watch =
         client.watch(
             secret,
-            Optional.empty(),
-            new WatchListener() {
+            new ChangeListener() {
               @Override
-              public void version(String id, VersionEvent event) {
-                if (secret.equals(event.name()) && "current".equals(event.stage())) {
+              public void changed(SecretChange change) {
+                if (secret.equals(change.name()) && change.stage() == Stage.CURRENT) {
                   changed.run();
                 }
               }
 
               @Override
-              public void reset(String id) {
+              public void reset() {
                 changed.run();
               }
 
               @Override
-              public void reconnected() {
-                changed.run();
+              public void ready() {
+                changed.run(); // after a reconnection too: anything missed meanwhile
               }
             });
   }
@@ -66,25 +65,23 @@ final class KeyturnCredentials implements CredentialSource {
   @Override
   public void heartbeat(
       String id, String name, int using, List<Integer> accepting, int failed, Duration ttl) {
-    client.putConsumer(
-        id,
-        new ConsumerRequest(
-            name,
-            "sdk",
-            List.of(
-                new ConsumerHolding(
-                    secret, using, List.copyOf(accepting), failed > 0 ? failed : null)),
-            (int) ttl.toSeconds()));
+    client.registerConsumer(
+        ConsumerRegistration.builder(id)
+            .name(name)
+            .kind(ConsumerKind.SDK)
+            .holding(secret, using, accepting)
+            .ttl(ttl)
+            .build());
   }
 
   @Override
   public void depart(String id) {
-    client.deleteConsumer(id);
+    client.departConsumer(id);
   }
 
   @Override
   public void close() {
-    Watch w = watch;
+    KeyturnWatch w = watch;
     if (w != null) {
       w.close();
     }

@@ -9,6 +9,7 @@ import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.WireJson;
 import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.RotatingDataSource;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.ScratchPostgres;
 import dev.keyturn.testing.TestServices;
@@ -48,7 +49,7 @@ class RotatingDataSourceRotationTest {
 
   @TempDir Path dir;
   private RunningServer server;
-  private KeyturnClient root;
+  private WireClient root;
   private final List<AutoCloseable> closing = new ArrayList<>();
 
   @AfterEach
@@ -162,7 +163,8 @@ class RotatingDataSourceRotationTest {
    */
   private void rotateWhileQuerying(int rotations, ToIntFunction<String> connections)
       throws Exception {
-    KeyturnClient reader = server.client(server.token("read:app/*"));
+    KeyturnClient reader =
+        KeyturnClient.builder().address(server.url()).token(server.token("read:app/*")).build();
     closing.add(reader);
     RotatingDataSource ds =
         RotatingDataSource.builder()
