@@ -182,6 +182,7 @@ class RotatingDataSourceTest {
 
     assertThat(queryUser()).isEqualTo(userB);
     assertThat(ds.openVersions()).containsExactly(4, 3);
+    await("the heartbeat after the switch", () -> source.lastBeat().accepting().size() == 2);
     assertThat(source.lastBeat().using()).as("still connected as the old user").isEqualTo(3);
     assertThat(source.lastBeat().accepting()).containsExactly(4, 3);
     assertThat(user(borrowed)).as("a borrowed connection keeps working").isEqualTo(userA);
