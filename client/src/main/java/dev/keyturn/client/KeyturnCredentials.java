@@ -9,9 +9,8 @@ import java.util.List;
 /**
  * {@link CredentialSource} over a {@link KeyturnClient}: {@link KeyturnClient#get}, {@link
  * KeyturnClient#watch} of the secret's name, and {@link KeyturnClient#registerConsumer} (kind
- * {@link ConsumerKind#SDK}). The only place {@link RotatingDataSource} touches the client. A
- * version that could not be switched to is not sent: {@link ConsumerRegistration.Holding} has no
- * field for it yet. Thread-safe.
+ * {@link ConsumerKind#SDK}), a version it could not switch to sent as {@code failed}. The only
+ * place {@link RotatingDataSource} touches the client. Thread-safe.
  */
 final class KeyturnCredentials implements CredentialSource {
   private final KeyturnClient client;
@@ -65,13 +64,14 @@ final class KeyturnCredentials implements CredentialSource {
   @Override
   public void heartbeat(
       String id, String name, int using, List<Integer> accepting, int failed, Duration ttl) {
-    client.registerConsumer(
-        ConsumerRegistration.builder(id)
-            .name(name)
-            .kind(ConsumerKind.SDK)
-            .holding(secret, using, accepting)
-            .ttl(ttl)
-            .build());
+    ConsumerRegistration.Builder registration =
+        ConsumerRegistration.builder(id).name(name).kind(ConsumerKind.SDK).ttl(ttl);
+    if (failed > using) { // the server takes only a newer version as failed
+      registration.holdingFailed(secret, using, accepting, failed);
+    } else {
+      registration.holding(secret, using, accepting);
+    }
+    client.registerConsumer(registration.build());
   }
 
   @Override
