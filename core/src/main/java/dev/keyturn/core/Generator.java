@@ -146,7 +146,9 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
   private String password(SecureRandom random) {
     String[] classes = {without(LOWER), without(UPPER), without(DIGITS), without(SYMBOLS)};
     String all = String.join("", classes);
-    // Rejection sampling: draw uniformly from all allowed characters until every class appears,
+    // Rejection sampling: draw uniformly from all allowed characters until every class appears
+    // and the value does not read as a placeholder (a short one can come out as "<Ab-cd1>", which
+    // the store would then refuse as a template's placeholder: about one password:8 in a million),
     // which keeps every valid password equally likely.
     while (true) {
       String candidate = chooseFrom(random, all, size);
@@ -154,7 +156,7 @@ public record Generator(String spec, Kind kind, int size, String exclude) {
       for (String cls : classes) {
         ok &= candidate.chars().anyMatch(c -> cls.indexOf(c) >= 0);
       }
-      if (ok) {
+      if (ok && ValueChecks.placeholder(candidate).isEmpty()) {
         return candidate;
       }
     }

@@ -231,4 +231,30 @@ class GeneratorTest {
             .replaceAll("\\s", "");
     return new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body));
   }
+
+  @Test
+  void password_thatWouldReadAsAPlaceholder_isDrawnAgain() {
+    // The draws spell "<Ab-cd1>" (every class present, but wrapped in <> with words inside: the
+    // store would refuse it as a template's placeholder), then "Xy7!Xy7!".
+    String all = Generator.LOWER + Generator.UPPER + Generator.DIGITS + Generator.SYMBOLS;
+    java.util.ArrayDeque<Integer> draws = new java.util.ArrayDeque<>();
+    for (char c : "<Ab-cd1>Xy7!Xy7!".toCharArray()) {
+      draws.add(all.indexOf(c));
+    }
+    SecureRandom scripted =
+        new SecureRandom() {
+          @Override
+          public int nextInt(int bound) {
+            assertThat(bound).isEqualTo(all.length());
+            return draws.remove();
+          }
+        };
+
+    String value =
+        new String(
+            Generator.parse("password:8").generate(scripted).reveal(), StandardCharsets.UTF_8);
+
+    assertThat(ValueChecks.placeholder("<Ab-cd1>")).isNotEmpty();
+    assertThat(value).isEqualTo("Xy7!Xy7!");
+  }
 }
