@@ -19,13 +19,17 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code keyturn root-key split}: the root key as Shamir shares in ssss's format. It reads the key
- * where the server reads it, on this machine; no API hands a root key out.
+ * where the server reads it, on this machine; no API hands a root key out. {@code keyturn root-key
+ * rotate} is {@link RootKeyRotateCommand}.
  */
 @Command(
     name = "root-key",
     mixinStandardHelpOptions = true,
-    description = "Splits the root key into Shamir shares, as ssss-split does.",
-    subcommands = {RootKeyCommand.Split.class})
+    description = {
+      "Splits the root key into Shamir shares, as ssss-split does (split), or rotates it on a"
+          + " running server (rotate)."
+    },
+    subcommands = {RootKeyCommand.Split.class, RootKeyRotateCommand.class})
 final class RootKeyCommand implements Runnable {
   @ParentCommand KeyturnCli root;
 

@@ -32,7 +32,7 @@ final class Bootstrap {
   private static final Logger log = LoggerFactory.getLogger(Bootstrap.class);
   static final String ROOT_KEY_FILE = "root.key";
   static final String ROOT_TOKEN_FILE = "root.token";
-  static final String ROOT_KEY_SETTING = "root-key-id";
+  static final String ROOT_KEY_SETTING = dev.keyturn.core.RootKeyChange.ROOT_KEY_ID_SETTING;
   private static final Set<PosixFilePermission> OWNER_ONLY =
       PosixFilePermissions.fromString("rw-------");
 
@@ -53,6 +53,36 @@ final class Bootstrap {
       throw new StartupException("cannot create the data directory " + dir + ": " + e.getMessage());
     }
     FileTrust.ofThisProcess().checkDataDir(dir);
+  }
+
+  /**
+   * The root keys a start opens with: as {@link #rootKey}, and through a root key rotation as
+   * {@link RootKeyFiles#resolve} decides from the store's state and the key files.
+   */
+  static RootKeyFiles.Keys rootKeys(
+      Store store, Path dataDir, Optional<String> fromEnvironment, SecureRandom random) {
+    Optional<String> recorded = store.settings().setting(ROOT_KEY_SETTING);
+    Optional<dev.keyturn.core.RootKeyChange> change =
+        dev.keyturn.core.RootKeyChange.parse(
+            store.settings().setting(dev.keyturn.core.RootKeyChange.SETTING));
+    if (fromEnvironment.isPresent()) {
+      if (change.isPresent()) {
+        throw new StartupException(
+            "a root key rotation from "
+                + change.get().from()
+                + " to "
+                + change.get().to()
+                + " is in progress, but the root key comes from KEYTURN_ROOT_KEY: start with"
+                + " both key files (DATA/root.key and DATA/root.key.new) instead");
+      }
+      return new RootKeyFiles.Keys(
+          rootKey(store, dataDir, fromEnvironment, random), Optional.empty());
+    }
+    if (recorded.isPresent()) {
+      return RootKeyFiles.resolve(store, dataDir, recorded.get());
+    }
+    return new RootKeyFiles.Keys(
+        rootKey(store, dataDir, fromEnvironment, random), Optional.empty());
   }
 
   /**

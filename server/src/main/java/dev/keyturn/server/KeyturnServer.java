@@ -108,6 +108,8 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
           new OpenServer.Wiring(
               config, clock, random, routes, refusals, proxies, new SealApi(server), node);
       RootKey rootKey;
+      Optional<RootKey> next = Optional.empty();
+      RootKeyRotator.Source source = RootKeyRotator.Source.SHARES;
       boolean sealed = SealedStart.applies(config);
       if (sealed) {
         Unsealer unsealer = new Unsealer(config.unsealShares(), SealedStart.keyId(store), clock);
@@ -123,10 +125,17 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
         rootKey = await(unsealer);
         log.info("unsealed: the shares rebuilt root key {}", rootKey.id());
       } else {
-        rootKey = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
+        RootKeyFiles.Keys keys =
+            Bootstrap.rootKeys(store, config.dataDir(), config.rootKey(), random);
+        rootKey = keys.current();
+        next = keys.next();
+        source =
+            config.rootKey().isPresent()
+                ? RootKeyRotator.Source.ENVIRONMENT
+                : RootKeyRotator.Source.FILE;
       }
       storeOwned = true;
-      OpenServer open = OpenServer.open(server.wiring, store, rootKey);
+      OpenServer open = OpenServer.open(server.wiring, store, rootKey, next, source);
       server.current = open;
       server.newRootToken = Bootstrap.rootToken(open.store(), config.dataDir(), random, clock);
       held.open(open.audit());

@@ -54,7 +54,7 @@ final class OpenServer implements AutoCloseable {
   private final WatchHub watch;
   private final Optional<ChangeFeed> feed;
   private final ApiHandler handler;
-  private final String rootKeyId;
+  private final RootKeyRotator rotator;
 
   private OpenServer(
       Store store,
@@ -69,7 +69,7 @@ final class OpenServer implements AutoCloseable {
       WatchHub watch,
       Optional<ChangeFeed> feed,
       ApiHandler handler,
-      String rootKeyId) {
+      RootKeyRotator rotator) {
     this.store = store;
     this.audit = audit;
     this.chain = chain;
@@ -82,7 +82,7 @@ final class OpenServer implements AutoCloseable {
     this.watch = watch;
     this.feed = feed;
     this.handler = handler;
-    this.rootKeyId = rootKeyId;
+    this.rotator = rotator;
   }
 
   /** What the API's seal route calls, and how the answer of each start names the node. */
@@ -101,6 +101,19 @@ final class OpenServer implements AutoCloseable {
    * #close} destroys it; so does a failure here). On failure the store is closed too.
    */
   static OpenServer open(Wiring w, Store store, RootKey rootKey) {
+    return open(w, store, rootKey, Optional.empty(), RootKeyRotator.Source.SHARES);
+  }
+
+  /**
+   * As {@link #open(Wiring, Store, RootKey)}, with the new key of a root key rotation in progress
+   * ({@code next}, which it owns too) and where the root key came from; resumes that rotation.
+   */
+  static OpenServer open(
+      Wiring w,
+      Store store,
+      RootKey rootKey,
+      Optional<RootKey> next,
+      RootKeyRotator.Source source) {
     AuditLog audit = null;
     AuditChain chain = null;
     Envelope envelope = null;
@@ -113,10 +126,16 @@ final class OpenServer implements AutoCloseable {
     ServerConfig config = w.config();
     Clock clock = w.clock();
     SecureRandom random = w.random();
+    RootKeyRotator rotator = null;
     try {
-      chain = new AuditChain(rootKey);
-      audit = new MeteredAuditLog(store.openAuditLog(chain), metrics.registry());
       envelope = new Envelope(rootKey, random);
+      chain = new AuditChain(rootKey);
+      if (next.isPresent()) {
+        envelope.beginWrapping(next.get());
+        chain.sealWith(next.get());
+      }
+      AuditKeys.load(store.settings(), envelope, chain);
+      audit = new MeteredAuditLog(store.openAuditLog(chain), metrics.registry());
       // Rows are checked (and, at the first start after the upgrade, migrated) before any is used.
       store.protect(envelope);
       int resolved = 0;
@@ -136,7 +155,18 @@ final class OpenServer implements AutoCloseable {
       if (changes.shared()) {
         feed = Optional.of(changes.feed(w.node(), Duration.ofSeconds(1), ReadCache.PING_EVERY));
       }
-      Store reads = ReadCache.over(store, feed, metrics.registry());
+      dev.keyturn.core.spi.CachingStore reads = ReadCache.over(store, feed, metrics.registry());
+      rotator =
+          new RootKeyRotator(
+              (JdbcStore) store,
+              envelope,
+              chain,
+              config.dataDir(),
+              source,
+              reads::invalidateAll,
+              clock,
+              random,
+              w.node());
       SecretService service = new SecretService(reads, envelope, clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       Notifier notifier =
@@ -195,7 +225,7 @@ final class OpenServer implements AutoCloseable {
               Duration.ofSeconds(1),
               4);
       AuditLog audited = audit;
-      String rootKeyId = rootKey.id();
+      Envelope wrapping = envelope;
       backups =
           config
               .backups()
@@ -207,7 +237,7 @@ final class OpenServer implements AutoCloseable {
                           new BackupDocument.Header(
                               clock.instant(),
                               w.node(),
-                              rootKeyId,
+                              wrapping.rootKeyId(),
                               KeyturnServer.auditHead(audited),
                               ""),
                       audited,
@@ -226,7 +256,6 @@ final class OpenServer implements AutoCloseable {
           .description("Open event streams (GET /v1/watch) on this node.")
           .register(metrics.registry());
       AuditLog opened = audit;
-      String keyId = rootKey.id();
       ApiHandler handler =
           new ApiHandler(
               w.routes()
@@ -259,12 +288,13 @@ final class OpenServer implements AutoCloseable {
                                   new BackupDocument.Header(
                                       clock.instant(),
                                       w.node(),
-                                      keyId,
+                                      wrapping.rootKeyId(),
                                       KeyturnServer.auditHead(opened),
                                       ""),
                               clock),
                           new ConsumersApi(reads, service, clock, notifier),
-                          w.seal())),
+                          w.seal(),
+                          new RootKeyApi(rotator))),
               authenticator,
               new AuthThrottle(
                   config.authFailureLimit(), Duration.ofMinutes(1), config.authLockout(), clock),
@@ -278,14 +308,21 @@ final class OpenServer implements AutoCloseable {
           new IntegritySweeper(store, notifier, clock, metrics.registry())
               .start(IntegritySweeper.FIRST, IntegritySweeper.EVERY);
       backups.ifPresent(ScheduledBackups::start);
-      log.info("root key {}, audit key {}", keyId, chain.sealingKeyId());
+      log.info("root key {}, audit key {}", envelope.rootKeyId(), chain.sealingKeyId());
+      dev.keyturn.core.RootKeyChange.parse(
+              store.settings().setting(dev.keyturn.core.RootKeyChange.SETTING))
+          .ifPresent(rotator::resume);
       return new OpenServer(
           store, audit, chain, envelope, service, metrics, scheduler, sweeper, backups, watch, feed,
-          handler, keyId);
+          handler, rotator);
     } catch (RuntimeException e) {
+      if (rotator != null) {
+        rotator.close();
+      }
       backups.ifPresent(ScheduledBackups::close);
       stop(feed, watch, scheduler, sweeper, audit, store, metrics);
       destroy(rootKey, envelope, chain, null);
+      next.ifPresent(RootKey::destroy);
       throw e;
     }
   }
@@ -302,8 +339,9 @@ final class OpenServer implements AutoCloseable {
     return store;
   }
 
+  /** The root key that wraps new keys (the new one, once a rotation began). */
   String rootKeyId() {
-    return rootKeyId;
+    return envelope.rootKeyId();
   }
 
   /** Ends the event streams now (they would hold a seal back), before requests drain. */
@@ -315,6 +353,7 @@ final class OpenServer implements AutoCloseable {
   @Override
   public void close() {
     try {
+      rotator.close();
       backups.ifPresent(ScheduledBackups::close);
       stop(feed, watch, scheduler, sweeper, audit, store, metrics);
     } finally {

@@ -24,6 +24,7 @@ import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RestoreResponse;
+import dev.keyturn.api.RootKeyStatus;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RotationListResponse;
@@ -105,7 +106,8 @@ final class Routes {
       JwksApi jwks,
       BackupsApi backups,
       ConsumersApi consumers,
-      SealApi seal) {
+      SealApi seal,
+      RootKeyApi rootKey) {
     return List.of(
         new Route(
             "GET",
@@ -494,6 +496,31 @@ final class Routes {
             null,
             SealResponse.class,
             seal::seal),
+        new Route(
+            "GET",
+            "/v1/root-key",
+            Tail.NONE,
+            "root-key.status",
+            Access.needs(ADMIN, EVERYTHING),
+            "The root key in force and the state of its rotation (idle, rotating, failed), never"
+                + " a key.",
+            null,
+            RootKeyStatus.class,
+            rootKey::status),
+        new Route(
+            "POST",
+            "/v1/root-key/rotate",
+            Tail.NONE,
+            "root-key.rotate",
+            Access.needs(ADMIN, EVERYTHING),
+            "Starts a root key rotation (or resumes the one recorded): the new key is written to"
+                + " DATA/root.key.new, every data key is rewrapped in batches while reads and writes"
+                + " go on, and at the end it becomes DATA/root.key; GET /v1/root-key tells the"
+                + " progress. Refused (409) for a key from KEYTURN_ROOT_KEY or shares, or while"
+                + " other nodes share the store.",
+            null,
+            RootKeyStatus.class,
+            rootKey::rotate),
         new Route(
             "GET",
             "/v1/audit/verify",

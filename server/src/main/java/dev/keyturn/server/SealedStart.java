@@ -20,11 +20,23 @@ final class SealedStart {
         && config.rootKey().isEmpty()
         && !java.nio.file.Files.exists(
             config.dataDir().resolve(Bootstrap.ROOT_KEY_FILE),
-            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        && !RootKeyFiles.nextExists(config.dataDir());
   }
 
   /** The id of the root key {@code store} records, which the shares must rebuild. */
   static String keyId(Store store) {
+    dev.keyturn.core.RootKeyChange.parse(
+            store.settings().setting(dev.keyturn.core.RootKeyChange.SETTING))
+        .ifPresent(change -> {
+          throw new Bootstrap.StartupException(
+              "a root key rotation from "
+                  + change.from()
+                  + " to "
+                  + change.to()
+                  + " is in progress: start with both key files (DATA/root.key and"
+                  + " DATA/root.key.new), not sealed, and the rotation resumes");
+        });
     return store
         .settings()
         .setting(Bootstrap.ROOT_KEY_SETTING)

@@ -67,7 +67,18 @@ final class RouteTables {
                     java.util.Optional.empty(), java.util.Optional.empty(), service, audit, clock)),
             new SealApi(() -> {
               throw new IllegalStateException("the offline route table does not seal");
-            })));
+            }),
+            new RootKeyApi(
+                new RootKeyRotator(
+                    JdbcStore.open("jdbc:sqlite:" + scratch() + "/root-key.db", clock),
+                    new Envelope(root, random),
+                    chain,
+                    scratch(),
+                    RootKeyRotator.Source.FILE,
+                    () -> {},
+                    clock,
+                    random,
+                    "node-test"))));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

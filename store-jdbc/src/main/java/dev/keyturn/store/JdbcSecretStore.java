@@ -309,6 +309,94 @@ final class JdbcSecretStore implements SecretStore {
   }
 
   /**
+   * Rewraps, in one transaction, the data keys of the secrets after id {@code afterId} (at most
+   * {@code limit} rows, in id order) that are not wrapped by the envelope's wrapping root key: each
+   * such row is checked first (MACs and generation, so a row edited outside Keyturn is refused,
+   * never blessed), then written with its new wrapped key, the next generation and new MACs.
+   *
+   * @throws KeyturnException.IntegrityFailure for a row that fails its checks (nothing of the page
+   *     is written)
+   */
+  JdbcStore.RewrapPage rewrapPage(
+      long afterId, int limit, dev.keyturn.core.crypto.Envelope envelope) {
+    String wrapping = envelope.rootKeyId();
+    return jdbc.write(c -> {
+      List<SecretRow> rows = new ArrayList<>();
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT "
+                  + SECRET_COLUMNS
+                  + " FROM secrets WHERE id > ? ORDER BY id LIMIT ?"
+                  + dialect.forUpdate)) {
+        ps.setLong(1, afterId);
+        ps.setInt(2, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows.add(SecretRow.read(rs));
+          }
+        }
+      }
+      List<SecretRow> stale =
+          rows.stream().filter(r -> r.dataKey != null && !wrapping.equals(wrappedBy(r))).toList();
+      Map<Long, List<VersionRow>> versions =
+          loadVersions(c, stale.stream().map(r -> r.id).toList());
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE secrets SET data_key = ? WHERE id = ?")) {
+        for (SecretRow row : stale) {
+          verify(row, versions.getOrDefault(row.id, List.of()));
+          ps.setBytes(
+              1, envelope.rewrapDataKey(row.dataKey, row.id, row.name, StoredSecret.DATA_KEY));
+          ps.setLong(2, row.id);
+          ps.executeUpdate();
+          if (integrity.active()) {
+            String object = Generations.secret(row.name);
+            long generation = integrity.next(object, row.generation);
+            seal(c, row.id, generation);
+            jdbc.wrote(object, generation);
+          }
+          ChangeEvents.secretWritten(c, dialect, row.name);
+        }
+      }
+      return new JdbcStore.RewrapPage(
+          rows.size(), stale.size(), rows.isEmpty() ? afterId : rows.getLast().id);
+    });
+  }
+
+  /** The root key id in a row's wrapped data key, or "" for one that has no readable header. */
+  private static String wrappedBy(SecretRow row) {
+    try {
+      return dev.keyturn.core.crypto.Envelope.keyId(row.dataKey);
+    } catch (KeyturnException.CryptoFailure e) {
+      return "";
+    }
+  }
+
+  /**
+   * How many secrets' data keys are wrapped by another root key than {@code keyId} (or have no
+   * readable header), read on {@code c}.
+   */
+  static long countWrappedByOther(Connection c, String keyId) throws SQLException {
+    long count = 0;
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT data_key FROM secrets WHERE data_key IS NOT NULL");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        byte[] wrapped = rs.getBytes(1);
+        String id;
+        try {
+          id = dev.keyturn.core.crypto.Envelope.keyId(wrapped);
+        } catch (KeyturnException.CryptoFailure e) {
+          id = "";
+        }
+        if (!id.equals(keyId)) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  /**
    * Checks the secret row and every version row against their MACs, and the secret's generation
    * against the ledger.
    */

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.core.RootKeyChange;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.spi.AuditEvent;
@@ -53,6 +54,8 @@ import org.flywaydb.core.Flyway;
 public final class JdbcStore implements Store {
   /** The action of the record that carries generations written with no record of their own. */
   static final String WRITE_ACTION = "integrity.write";
+
+  private static final long ROOT_KEY_LOCK = 0x6b74726f6f746b79L; // "ktrootky"
 
   private final HikariDataSource dataSource;
   private final Dialect dialect;
@@ -212,6 +215,141 @@ public final class JdbcStore implements Store {
     }
     new IntegrityMigration(dialect, clock, sealing, settings, pooled)
         .protect(envelope, log, integrity);
+  }
+
+  /**
+   * Records the start of a root key rotation with its audit record, in one transaction, unless it
+   * is recorded already. At most one rotation is recorded at a time, across every node sharing the
+   * store.
+   *
+   * @return true if this call recorded it, false if this very rotation was recorded before (a
+   *     resume)
+   * @throws KeyturnException.Conflict if another rotation is recorded
+   */
+  public boolean beginRootKeyRotation(RootKeyChange change, AuditEvent start) {
+    requireNonNull(change, "change");
+    requireNonNull(start, "start");
+    return transaction(c -> {
+      lockRootKeySettings(c);
+      Optional<RootKeyChange> recorded = RootKeyChange.parse(readSetting(c, RootKeyChange.SETTING));
+      if (recorded.isPresent()) {
+        if (recorded.get().equals(change)) {
+          return false;
+        }
+        throw new KeyturnException.Conflict(
+            "a root key rotation from "
+                + recorded.get().from()
+                + " to "
+                + recorded.get().to()
+                + " is in progress");
+      }
+      Optional<String> inForce = readSetting(c, RootKeyChange.ROOT_KEY_ID_SETTING);
+      if (inForce.isPresent() && !inForce.get().equals(change.from())) {
+        throw new KeyturnException.Conflict(
+            "the store's root key is " + inForce.get() + ", not " + change.from());
+      }
+      writeSetting(c, RootKeyChange.SETTING, change.wire());
+      seal(c, List.of(start), Map.of());
+      return true;
+    });
+  }
+
+  /**
+   * One page of a root key rotation: rewraps the data keys of up to {@code limit} secrets after id
+   * {@code afterId} that the envelope's wrapping key does not wrap (see {@link
+   * JdbcSecretStore#rewrapPage}).
+   *
+   * @throws KeyturnException.IntegrityFailure for a row that fails its checks (nothing of the page
+   *     is written)
+   */
+  public RewrapPage rewrapDataKeys(long afterId, int limit, Envelope envelope) {
+    requireNonNull(envelope, "envelope");
+    return secrets.rewrapPage(afterId, limit, envelope);
+  }
+
+  /**
+   * One page of a root key rotation: rows read, data keys rewrapped, and the last id read (the next
+   * page's {@code afterId}).
+   */
+  public record RewrapPage(int read, int rewrapped, long lastId) {}
+
+  /**
+   * Ends a root key rotation in one transaction, if every data key is wrapped by {@code
+   * change.to()} (the envelope's wrapping key): the metadata key is rewrapped, {@code auditKeys}
+   * (earlier root keys' audit chain keys, wrapped by the new key) stored, the new key id recorded
+   * as the store's, the rotation record removed and {@code end} appended.
+   *
+   * @return false, changing nothing, if some data key is still wrapped by another key
+   * @throws KeyturnException.Conflict if {@code change} is not the rotation recorded
+   */
+  public boolean finishRootKeyRotation(
+      RootKeyChange change, Envelope envelope, String auditKeys, AuditEvent end) {
+    requireNonNull(change, "change");
+    requireNonNull(envelope, "envelope");
+    if (!envelope.rootKeyId().equals(change.to())) {
+      throw new IllegalStateException("the envelope does not wrap with " + change.to());
+    }
+    return transaction(c -> {
+      lockRootKeySettings(c);
+      if (!RootKeyChange.parse(readSetting(c, RootKeyChange.SETTING)).equals(Optional.of(change))) {
+        throw new KeyturnException.Conflict(
+            "the root key rotation to " + change.to() + " is not the one recorded");
+      }
+      if (JdbcSecretStore.countWrappedByOther(c, change.to()) > 0) {
+        return false;
+      }
+      Optional<String> metadata = readSetting(c, IntegrityMigration.METADATA_KEY_SETTING);
+      if (metadata.isPresent()) {
+        byte[] wrapped;
+        try {
+          wrapped = java.util.Base64.getDecoder().decode(metadata.get());
+        } catch (IllegalArgumentException e) {
+          throw new KeyturnException.IntegrityFailure("metadata key", "is not base64");
+        }
+        writeSetting(
+            c,
+            IntegrityMigration.METADATA_KEY_SETTING,
+            java.util.Base64.getEncoder().encodeToString(envelope.rewrapMetadataKey(wrapped)));
+      }
+      writeSetting(c, RootKeyChange.AUDIT_KEYS_SETTING, auditKeys);
+      writeSetting(c, RootKeyChange.ROOT_KEY_ID_SETTING, change.to());
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM settings WHERE key = ?")) {
+        ps.setString(1, RootKeyChange.SETTING);
+        ps.executeUpdate();
+      }
+      seal(c, List.of(end), Map.of());
+      return true;
+    });
+  }
+
+  /** On PostgreSQL, serializes the root key rotation's begin and end across nodes. */
+  private void lockRootKeySettings(Connection c) throws SQLException {
+    if (dialect == Dialect.POSTGRESQL) {
+      try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, ROOT_KEY_LOCK);
+        lock.execute();
+      }
+    }
+  }
+
+  private static Optional<String> readSetting(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT value FROM settings WHERE key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  private static void writeSetting(Connection c, String key, String value) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+                + " ON CONFLICT (key) DO UPDATE SET value = excluded.value")) {
+      ps.setString(1, key);
+      ps.setString(2, value);
+      ps.executeUpdate();
+    }
   }
 
   @Override

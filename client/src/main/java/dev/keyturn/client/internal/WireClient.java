@@ -141,6 +141,19 @@ public final class WireClient implements AutoCloseable {
     return send("POST", "/v1/seal", null, dev.keyturn.api.SealResponse.class);
   }
 
+  /** The root key in force and its rotation's progress ({@code GET /v1/root-key}, {@code admin:*}). */
+  public dev.keyturn.api.RootKeyStatus rootKey() {
+    return send("GET", "/v1/root-key", null, dev.keyturn.api.RootKeyStatus.class);
+  }
+
+  /**
+   * Starts a root key rotation, or resumes the one recorded ({@code POST /v1/root-key/rotate},
+   * {@code admin:*}); it runs on in the server, and {@link #rootKey} tells its progress.
+   */
+  public dev.keyturn.api.RootKeyStatus rotateRootKey() {
+    return send("POST", "/v1/root-key/rotate", null, dev.keyturn.api.RootKeyStatus.class);
+  }
+
   public WhoAmIResponse whoami() {
     return send("GET", "/v1/whoami", null, WhoAmIResponse.class);
   }

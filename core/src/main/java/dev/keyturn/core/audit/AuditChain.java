@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.crypto.Mac;
 
@@ -31,14 +30,17 @@ import javax.crypto.Mac;
  * so the two cannot encode alike; adding or removing generations breaks the MAC.
  *
  * <p>Each record names the key that sealed it ({@code ak-...}), so records sealed before a root key
- * rotation stay verifiable with the old key. Thread-safe.
+ * rotation stay verifiable with the old key: a rotation seals with the new root key's chain key
+ * from its start ({@link #sealWith}), and the chain keys of earlier root keys are kept wrapped by
+ * the root key in force ({@link #chainKey}, {@link #addChainKey}), so records they sealed verify
+ * after the old key files are gone. Thread-safe.
  */
 public final class AuditChain {
   public static final byte[] GENESIS = new byte[32];
   private static final String LABEL = "keyturn audit chain v1";
 
-  private final String sealingKeyId;
-  private final Map<String, byte[]> keys = new LinkedHashMap<>();
+  private volatile String sealingKeyId;
+  private final Map<String, byte[]> keys = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** This chain's own Mac objects per key id (not thread locals, which would outlive it). */
   private final Map<String, java.util.concurrent.ConcurrentLinkedQueue<Mac>> macs =
@@ -73,6 +75,47 @@ public final class AuditChain {
     return MessageDigest.isEqual(expected, record.mac());
   }
 
+  /**
+   * From now on seals with the chain key of {@code next} (a root key rotation has begun), and still
+   * verifies with every key known before.
+   */
+  public void sealWith(RootKey next) {
+    sealingKeyId = add(requireNonNull(next, "next"));
+  }
+
+  /**
+   * Adds a chain key of an earlier root key (as {@link #chainKey} gave it, unwrapped from the
+   * store) for verifying; returns its id. The chain keeps a copy.
+   */
+  public String addChainKey(byte[] key) {
+    byte[] copy = requireNonNull(key, "key").clone();
+    String id = idOf(copy);
+    keys.putIfAbsent(id, copy);
+    return id;
+  }
+
+  /** The ids of every chain key this chain verifies with, the sealing one included. */
+  public java.util.Set<String> keyIds() {
+    return java.util.Set.copyOf(keys.keySet());
+  }
+
+  /**
+   * A copy of the chain key named {@code keyId}, to be kept wrapped by the root key; the caller
+   * wipes it.
+   *
+   * @throws KeyturnException.InvalidInput if this chain does not hold it
+   */
+  public byte[] chainKey(String keyId) {
+    byte[] key = keys.get(keyId);
+    if (key == null) {
+      throw new KeyturnException.InvalidInput("the audit chain holds no key " + keyId);
+    }
+    if (destroyed) {
+      throw new KeyturnException.Unavailable("the audit chain key was dropped from memory", null);
+    }
+    return key.clone();
+  }
+
   /** True if this chain holds the key that sealed records named {@code keyId}. */
   public boolean knows(String keyId) {
     return keys.containsKey(keyId);
@@ -80,10 +123,13 @@ public final class AuditChain {
 
   private String add(RootKey root) {
     byte[] key = root.derive(LABEL);
-    String id =
-        "ak-" + HexFormat.of().formatHex(hmac(key, "id".getBytes(StandardCharsets.UTF_8)), 0, 8);
-    keys.put(id, key);
+    String id = idOf(key);
+    keys.putIfAbsent(id, key);
     return id;
+  }
+
+  private static String idOf(byte[] key) {
+    return "ak-" + HexFormat.of().formatHex(hmac(key, "id".getBytes(StandardCharsets.UTF_8)), 0, 8);
   }
 
   private byte[] mac(String keyId, byte[] previous, long seq, AuditEvent e) {

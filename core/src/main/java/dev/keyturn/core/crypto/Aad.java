@@ -40,6 +40,14 @@ public final class Aad {
   }
 
   /**
+   * The associated data of an audit chain key of an earlier root key, kept wrapped by the root key
+   * in force so that records it sealed still verify; bound to the chain key's id.
+   */
+  public static byte[] forAuditKey(String auditKeyId) {
+    return of("keyturn/audit-key/v1", auditKeyId);
+  }
+
+  /**
    * The associated data of value ciphertexts written before names were bound (id only). Read only
    * by the migration that re-encrypts them at the first start after the upgrade.
    */

@@ -32,6 +32,10 @@ import javax.crypto.spec.GCMParameterSpec;
  * The header (format, key id) is authenticated together with the caller's associated data (see
  * {@link Aad}), so a flipped bit anywhere, or a ciphertext moved to another row, fails to open.
  *
+ * <p>During a root key rotation the envelope holds two root keys ({@link #beginWrapping}): it wraps
+ * under the new one and unwraps under whichever key a ciphertext's header names, so rows wrapped by
+ * either open. A key it was given stays held (for unwrapping) until {@link #destroy}.
+ *
  * <p>Thread-safe. Never logs or puts key or plaintext bytes in exception messages. {@link #destroy}
  * zeroes the root key; the cipher objects (which keep a copy of the last key they were given) are
  * this envelope's own, never shared with other envelopes or kept by threads, so once the envelope
@@ -51,16 +55,76 @@ public final class Envelope {
   private final java.util.concurrent.ConcurrentLinkedQueue<Cipher> ciphers =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-  private final RootKey rootKey;
+  private volatile RootKey rootKey;
+  private final java.util.Map<String, RootKey> rootKeys =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final SecureRandom random;
 
   public Envelope(RootKey rootKey, SecureRandom random) {
     this.rootKey = requireNonNull(rootKey, "rootKey");
     this.random = requireNonNull(random, "random");
+    rootKeys.put(rootKey.id(), rootKey);
   }
 
+  /** The id of the root key that wraps new keys. */
   public String rootKeyId() {
     return rootKey.id();
+  }
+
+  /**
+   * From now on wraps under {@code next}, and still unwraps under every root key given before (a
+   * root key rotation). The envelope owns {@code next}: {@link #destroy} zeroes it.
+   */
+  public void beginWrapping(RootKey next) {
+    requireNonNull(next, "next");
+    rootKeys.put(next.id(), next);
+    rootKey = next;
+  }
+
+  /** Whether a ciphertext wrapped by root key {@code id} opens here. */
+  public boolean holds(String id) {
+    return rootKeys.containsKey(id);
+  }
+
+  /**
+   * A data key wrapped by any root key this envelope holds, wrapped again under the one it wraps
+   * with ({@link #rootKeyId}), bound to the same secret.
+   *
+   * @throws KeyturnException.CryptoFailure if it does not open
+   */
+  public byte[] rewrapDataKey(byte[] wrapped, long secretId, String name, int dataKey) {
+    byte[] aad = Aad.forDataKey(secretId, name, dataKey);
+    byte[] key = unwrap(wrapped, aad);
+    try {
+      return sealUnderRoot(key, aad);
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** As {@link #rewrapDataKey}, for the store's metadata key. */
+  public byte[] rewrapMetadataKey(byte[] wrapped) {
+    byte[] key = unwrapMetadataKey(wrapped);
+    try {
+      return wrapMetadataKey(key);
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  /** Wraps an audit chain key of an earlier root key, bound to its id {@code auditKeyId}. */
+  public byte[] wrapAuditKey(String auditKeyId, byte[] key) {
+    return sealUnderRoot(key, Aad.forAuditKey(auditKeyId));
+  }
+
+  /**
+   * Unwraps an audit chain key wrapped by {@link #wrapAuditKey}; the caller owns (and should wipe)
+   * the result.
+   *
+   * @throws KeyturnException.CryptoFailure if it does not open, or is bound to another id
+   */
+  public byte[] unwrapAuditKey(String auditKeyId, byte[] wrapped) {
+    return unwrap(wrapped, Aad.forAuditKey(auditKeyId));
   }
 
   /** Makes a new random data key and returns it wrapped by the root key, bound to its secret. */
@@ -101,9 +165,10 @@ public final class Envelope {
   }
 
   private byte[] sealUnderRoot(byte[] plaintext, byte[] aad) {
-    RawKey root = rootKey.aesKey();
+    RootKey wrapping = rootKey;
+    RawKey root = wrapping.aesKey();
     try {
-      return seal(root, rootKey.id(), plaintext, aad);
+      return seal(root, wrapping.id(), plaintext, aad);
     } finally {
       root.destroy();
     }
@@ -120,11 +185,12 @@ public final class Envelope {
 
   private byte[] unwrap(byte[] wrapped, byte[] aad) {
     String keyId = keyId(wrapped);
-    if (!keyId.equals(rootKey.id())) {
+    RootKey unwrapping = rootKeys.get(keyId);
+    if (unwrapping == null) {
       throw new KeyturnException.CryptoFailure(
           "a key is wrapped by root key " + keyId + ", but the loaded root key is " + rootKey.id());
     }
-    RawKey root = rootKey.aesKey();
+    RawKey root = unwrapping.aesKey();
     try {
       return open(root, wrapped, aad);
     } finally {
@@ -172,12 +238,12 @@ public final class Envelope {
   }
 
   /**
-   * Zeroes the root key and drops the pooled ciphers (and the key copies they keep); every later
+   * Zeroes the root keys and drops the pooled ciphers (and the key copies they keep); every later
    * wrap or unwrap throws {@link KeyturnException.Unavailable}. Values sealed under data keys
    * already unwrapped are the caller's to drop (their keys live in {@code SecretKey} objects).
    */
   public void destroy() {
-    rootKey.destroy();
+    rootKeys.values().forEach(RootKey::destroy);
     // Re-keyed with zeroes, a cipher zeroes the copies it kept of its last key (the JDK's AES and
     // GCM do so on a new key); then the pool is dropped.
     Cipher cipher;

@@ -1,0 +1,95 @@
+package dev.keyturn.server;
+
+import dev.keyturn.client.KeyturnClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A Keyturn server in a child JVM, on the test's classpath, for tests that SIGKILL it. */
+record ChildServer(Process process, int port, Path data) {
+  private static final Pattern LISTENING =
+      Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+  static ChildServer start(Path data, Path config) throws IOException, InterruptedException {
+    return start(data, List.of("--config", config.toString()));
+  }
+
+  /** A server without a configuration file (no declared commands). */
+  static ChildServer start(Path data) throws IOException, InterruptedException {
+    return start(data, List.of());
+  }
+
+  /** A server with {@code extra} options after {@code --data} and {@code --listen}. */
+  static ChildServer start(Path data, List<String> extra) throws IOException, InterruptedException {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.keyturn.server.Main",
+                "--data",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:0"));
+    command.addAll(extra);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    String line;
+    StringBuilder seen = new StringBuilder();
+    while ((line = out.readLine()) != null) {
+      seen.append(line).append('\n');
+      Matcher m = LISTENING.matcher(line);
+      if (m.find()) {
+        Thread.ofVirtual().start(() -> drain(out));
+        return new ChildServer(p, Integer.parseInt(m.group(1)), data);
+      }
+      if (System.nanoTime() > deadline) {
+        break;
+      }
+    }
+    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    throw new AssertionError("the server did not start:\n" + seen);
+  }
+
+  /** A client with {@code token}. */
+  KeyturnClient client(String token) {
+    return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+  }
+
+  KeyturnClient client() {
+    try {
+      String token = Files.readString(data.resolve("root.token")).strip();
+      return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  void kill() throws InterruptedException {
+    process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  private static void drain(BufferedReader out) {
+    try {
+      while (out.readLine() != null) {
+        // keep the pipe from filling up
+      }
+    } catch (IOException e) {
+      // the process ended
+    }
+  }
+}
