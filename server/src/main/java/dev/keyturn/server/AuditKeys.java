@@ -17,6 +17,35 @@ import java.util.Base64;
 final class AuditKeys {
   private AuditKeys() {}
 
+  /** The envelope and audit chain built from a start's root keys. */
+  record Opened(Envelope envelope, AuditChain chain) {}
+
+  /**
+   * The envelope and audit chain for {@code current} and, during a rotation, {@code next} (which
+   * then wraps and seals), with the stored chain keys of earlier root keys. The envelope owns the
+   * keys from now on.
+   */
+  static Opened open(
+      SettingStore settings,
+      dev.keyturn.core.crypto.RootKey current,
+      java.util.Optional<dev.keyturn.core.crypto.RootKey> next,
+      java.security.SecureRandom random) {
+    Envelope envelope = new Envelope(current, random);
+    AuditChain chain = new AuditChain(current);
+    if (next.isPresent()) {
+      envelope.beginWrapping(next.get());
+      chain.sealWith(next.get());
+    }
+    try {
+      load(settings, envelope, chain);
+    } catch (RuntimeException e) {
+      envelope.destroy();
+      chain.destroy();
+      throw e;
+    }
+    return new Opened(envelope, chain);
+  }
+
   /** Adds every stored chain key to {@code chain}. */
   static void load(SettingStore settings, Envelope envelope, AuditChain chain) {
     String stored = settings.setting(RootKeyChange.AUDIT_KEYS_SETTING).orElse("");

@@ -128,13 +128,9 @@ final class OpenServer implements AutoCloseable {
     SecureRandom random = w.random();
     RootKeyRotator rotator = null;
     try {
-      envelope = new Envelope(rootKey, random);
-      chain = new AuditChain(rootKey);
-      if (next.isPresent()) {
-        envelope.beginWrapping(next.get());
-        chain.sealWith(next.get());
-      }
-      AuditKeys.load(store.settings(), envelope, chain);
+      AuditKeys.Opened keys = AuditKeys.open(store.settings(), rootKey, next, random);
+      envelope = keys.envelope();
+      chain = keys.chain();
       audit = new MeteredAuditLog(store.openAuditLog(chain), metrics.registry());
       // Rows are checked (and, at the first start after the upgrade, migrated) before any is used.
       store.protect(envelope);

@@ -5,9 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Settings;
 import dev.keyturn.core.Tokens;
-import dev.keyturn.core.audit.AuditChain;
-import dev.keyturn.core.crypto.Envelope;
-import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.Store;
@@ -136,7 +133,8 @@ public final class Operator implements Runnable {
         throw new KeyturnException.Conflict(
             "the store is empty: start the server, which makes the first root token");
       }
-      RootKey key = Bootstrap.rootKey(store, config.dataDir(), config.rootKey(), random);
+      RootKeyFiles.Keys keys =
+          Bootstrap.rootKeys(store, config.dataDir(), config.rootKey(), random);
       String token = Tokens.newToken(random);
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       TokenRecord record =
@@ -151,8 +149,10 @@ public final class Operator implements Runnable {
               Optional.empty(),
               TokenRecord.CreatorSource.RECORDED);
       Bootstrap.writeOwnerOnly(file, token + "\n", true);
-      try (AuditLog audit = store.openAuditLog(new AuditChain(key))) {
-        store.protect(new Envelope(key, random));
+      AuditKeys.Opened opened =
+          AuditKeys.open(store.settings(), keys.current(), keys.next(), random);
+      try (AuditLog audit = store.openAuditLog(opened.chain())) {
+        store.protect(opened.envelope());
         // The token and its record commit together: a token holding admin:* never exists
         // unaudited (invariant 9).
         store.inTransaction(work -> {
@@ -174,6 +174,9 @@ public final class Operator implements Runnable {
       } catch (RuntimeException e) {
         deleteQuietly(file);
         throw e;
+      } finally {
+        opened.envelope().destroy();
+        opened.chain().destroy();
       }
       return record.id();
     }

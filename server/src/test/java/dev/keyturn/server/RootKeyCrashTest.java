@@ -28,13 +28,28 @@ class RootKeyCrashTest {
   @TempDir Path dir;
 
   @Test
-  void killAtRandomMomentsOfRotations_restartsResumeAndEverythingOpensUnderTheLastKey()
+  void sqlite_killAtRandomMomentsOfRotations_restartsResumeAndEverythingOpensUnderTheLastKey()
       throws Exception {
     Path data = dir.resolve("data");
+    killAndRestart(data, List.of(), "jdbc:sqlite:" + data.resolve("keyturn.db"), SECRETS);
+  }
+
+  @Test
+  void postgres_killAtRandomMomentsOfRotations_restartsResumeAndEverythingOpensUnderTheLastKey()
+      throws Exception {
+    String base = dev.keyturn.testing.TestServices.postgresUrl();
+    String schema = "kt_rkcrash_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+    RootKeyChecks.execute(base, "CREATE SCHEMA " + schema);
+    String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    killAndRestart(dir.resolve("pg"), List.of("--store", url), url, SECRETS / 2);
+  }
+
+  private void killAndRestart(Path data, List<String> options, String url, int secrets)
+      throws Exception {
     Map<String, String> expected = new ConcurrentHashMap<>();
-    ChildServer server = ChildServer.start(data);
+    ChildServer server = ChildServer.start(data, options);
     KeyturnClient root = server.client();
-    RootKeyChecks.fill(root, "crash/", SECRETS, expected);
+    RootKeyChecks.fill(root, "crash/", secrets, expected);
     root.putRule(
         "crash/s1",
         new RuleBody(
@@ -65,7 +80,7 @@ class RootKeyCrashTest {
         killedWhileRotating++;
       }
       server.kill();
-      server = ChildServer.start(data);
+      server = ChildServer.start(data, options);
     }
 
     KeyturnClient after = server.client();
@@ -76,7 +91,7 @@ class RootKeyCrashTest {
     assertThat(after.rule("crash/s1").rule().generate()).isEqualTo("hex:32");
     assertThat(after.verifyAudit(Optional.empty()).ok()).isTrue();
     server.kill();
-    RootKeyChecks.assertWrappedBy("jdbc:sqlite:" + data.resolve("keyturn.db"), last.rootKeyId());
+    RootKeyChecks.assertWrappedBy(url, last.rootKeyId());
 
     try (var files = Files.list(data)) {
       for (Path p :
@@ -84,7 +99,7 @@ class RootKeyCrashTest {
         Files.delete(p);
       }
     }
-    server = ChildServer.start(data);
+    server = ChildServer.start(data, options);
     try {
       KeyturnClient again = server.client();
       RootKeyChecks.assertAllRead(server.client(reader), expected);

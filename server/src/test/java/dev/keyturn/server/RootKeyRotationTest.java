@@ -145,7 +145,7 @@ class RootKeyRotationTest {
   }
 
   @Test
-  void rotate_twice_auditVerifiesWithBothEarlierKeyFilesDeleted() throws Exception {
+  void rotate_twice_auditAndOperatorToolsWorkWithBothEarlierKeyFilesDeleted() throws Exception {
     Path data = dir.resolve("data");
     Map<String, String> expected = new ConcurrentHashMap<>();
     try (RunningServer server = RunningServer.start(data)) {
@@ -166,9 +166,18 @@ class RootKeyRotationTest {
       }
     }
 
+    Path issued = dir.resolve("issued.token");
+    Operator.issue(
+        RunningServer.config(data, Optional.empty()),
+        issued,
+        Clock.systemUTC(),
+        new SecureRandom());
+
     try (RunningServer server = RunningServer.start(data)) {
       RootKeyChecks.assertAllRead(server.client(), expected);
       assertThat(server.client().verifyAudit(Optional.empty()).ok()).isTrue();
+      assertThat(server.client(Files.readString(issued).strip()).whoami().grants())
+          .containsExactly("admin:*");
     }
   }
 

@@ -112,6 +112,8 @@ class RouteAccessTest {
           Map.entry("GET /metrics", new Example("", null)),
           Map.entry("GET /v1/whoami", new Example("", null)),
           Map.entry("POST /v1/seal", new Example("", null)),
+          Map.entry("GET /v1/root-key", new Example("", null)),
+          Map.entry("POST /v1/root-key/rotate", new Example("", null)),
           Map.entry("GET /v1/secrets", new Example("", null)),
           Map.entry("PUT /v1/secrets/{name}", new Example("", "{\"value\":\"x\"}")),
           Map.entry(
