@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RootKeyRotator implements AutoCloseable {
   static final int BATCH = 500;
+  private static final int PAGE_ATTEMPTS = 5;
   static final String START_ACTION = "root-key.rotate.start";
   static final String END_ACTION = "root-key.rotate.end";
   private static final Logger log = LoggerFactory.getLogger(RootKeyRotator.class);
@@ -258,7 +259,7 @@ final class RootKeyRotator implements AutoCloseable {
     long after = 0;
     long count = 0;
     while (!closed) {
-      JdbcStore.RewrapPage page = store.rewrapDataKeys(after, BATCH, envelope);
+      JdbcStore.RewrapPage page = rewrap(after);
       count += page.rewrapped();
       synchronized (this) {
         rewrapped += page.rewrapped();
@@ -269,6 +270,30 @@ final class RootKeyRotator implements AutoCloseable {
       }
     }
     return count;
+  }
+
+  /**
+   * One page, tried again a few times when the store fails (on PostgreSQL a unit of work that locks
+   * several secrets, such as a restore, may deadlock with a page and one of the two is rolled
+   * back). An integrity failure is not tried again.
+   */
+  private JdbcStore.RewrapPage rewrap(long after) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return store.rewrapDataKeys(after, BATCH, envelope);
+      } catch (KeyturnException.Unavailable e) {
+        if (attempt >= PAGE_ATTEMPTS || closed) {
+          throw e;
+        }
+        log.warn("root key rotation: a page failed ({}); trying it again", SafeFailure.describe(e));
+        try {
+          Thread.sleep(200L * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private boolean finish(RootKeyChange running) {
