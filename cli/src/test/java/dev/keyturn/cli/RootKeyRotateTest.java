@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.server.KeyturnServer;
 import dev.keyturn.server.ServerConfig;
@@ -30,7 +30,7 @@ class RootKeyRotateTest {
   void rotate_adminStar_waitsForTheEnd_andTheNewKeyIsInForce() throws Exception {
     Path data = dir.resolve("keyturn-data");
     try (KeyturnServer server = start(data, Optional.empty())) {
-      KeyturnClient root = client(server, token(data));
+      WireClient root = client(server, token(data));
       root.put("app/x", new PutSecretRequest("v-canary-3b1e", null, null, null, null));
       String before = root.rootKey().rootKeyId();
 
@@ -63,7 +63,7 @@ class RootKeyRotateTest {
   void rotate_withoutAdminStar_oneLineOnStderrAndNothingChanges() throws Exception {
     Path data = dir.resolve("keyturn-data");
     try (KeyturnServer server = start(data, Optional.empty())) {
-      KeyturnClient root = client(server, token(data));
+      WireClient root = client(server, token(data));
       String before = root.rootKey().rootKeyId();
       for (String grant : List.of("admin:app/*", "rotate:*")) {
         String other = root.createToken(new TokenCreateRequest("t", List.of(grant), null)).token();
@@ -104,11 +104,8 @@ class RootKeyRotateTest {
     return Files.readString(data.resolve("root.token")).strip();
   }
 
-  private static KeyturnClient client(KeyturnServer server, String token) {
-    return KeyturnClient.builder()
-        .address("http://127.0.0.1:" + server.port())
-        .token(token)
-        .build();
+  private static WireClient client(KeyturnServer server, String token) {
+    return WireClient.builder().address("http://127.0.0.1:" + server.port()).token(token).build();
   }
 
   record Run(int code, String out, String err) {}

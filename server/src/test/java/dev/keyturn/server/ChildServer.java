@@ -1,6 +1,6 @@
 package dev.keyturn.server;
 
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -65,14 +65,14 @@ record ChildServer(Process process, int port, Path data) {
   }
 
   /** A client with {@code token}. */
-  KeyturnClient client(String token) {
-    return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+  WireClient client(String token) {
+    return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
   }
 
-  KeyturnClient client() {
+  WireClient client() {
     try {
       String token = Files.readString(data.resolve("root.token")).strip();
-      return KeyturnClient.builder().address("http://127.0.0.1:" + port).token(token).build();
+      return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
     } catch (IOException e) {
       throw new AssertionError(e);
     }

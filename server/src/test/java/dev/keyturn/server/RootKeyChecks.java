@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RootKeyStatus;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.crypto.Envelope;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,7 +23,7 @@ final class RootKeyChecks {
   private RootKeyChecks() {}
 
   /** Stores {@code count} secrets {@code PREFIXsN} (every fifth with a second version). */
-  static void fill(KeyturnClient client, String prefix, int count, Map<String, String> expected)
+  static void fill(WireClient client, String prefix, int count, Map<String, String> expected)
       throws InterruptedException {
     AtomicInteger next = new AtomicInteger();
     List<Thread> writers = new ArrayList<>();
@@ -51,7 +51,7 @@ final class RootKeyChecks {
   }
 
   /** Waits until the rotation is no longer running. */
-  static RootKeyStatus awaitEnd(KeyturnClient client) throws InterruptedException {
+  static RootKeyStatus awaitEnd(WireClient client) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
     RootKeyStatus status = client.rootKey();
     while (status.state().equals("rotating")) {
@@ -64,7 +64,7 @@ final class RootKeyChecks {
     return status;
   }
 
-  static void assertAllRead(KeyturnClient client, Map<String, String> expected) {
+  static void assertAllRead(WireClient client, Map<String, String> expected) {
     for (Map.Entry<String, String> e : expected.entrySet()) {
       assertThat(client.get(e.getKey()).value().stringValue())
           .as(e.getKey())

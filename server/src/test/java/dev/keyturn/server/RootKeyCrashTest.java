@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RootKeyStatus;
 import dev.keyturn.api.RuleBody;
-import dev.keyturn.client.KeyturnClient;
+import dev.keyturn.client.internal.WireClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,7 +48,7 @@ class RootKeyCrashTest {
       throws Exception {
     Map<String, String> expected = new ConcurrentHashMap<>();
     ChildServer server = ChildServer.start(data, options);
-    KeyturnClient root = server.client();
+    WireClient root = server.client();
     RootKeyChecks.fill(root, "crash/", secrets, expected);
     root.putRule(
         "crash/s1",
@@ -68,7 +68,7 @@ class RootKeyCrashTest {
 
     int killedWhileRotating = 0;
     for (int round = 0; round < ROUNDS; round++) {
-      KeyturnClient c = server.client();
+      WireClient c = server.client();
       if (!c.rootKey().state().equals("rotating")) {
         c.rotateRootKey();
       }
@@ -83,7 +83,7 @@ class RootKeyCrashTest {
       server = ChildServer.start(data, options);
     }
 
-    KeyturnClient after = server.client();
+    WireClient after = server.client();
     RootKeyStatus last = RootKeyChecks.awaitEnd(after);
     assertThat(last.state()).as(last.note()).isEqualTo("idle");
     assertThat(killedWhileRotating).as("kills that hit a running rotation").isPositive();
@@ -101,7 +101,7 @@ class RootKeyCrashTest {
     }
     server = ChildServer.start(data, options);
     try {
-      KeyturnClient again = server.client();
+      WireClient again = server.client();
       RootKeyChecks.assertAllRead(server.client(reader), expected);
       assertThat(again.verifyAudit(Optional.empty()).ok()).isTrue();
       assertThat(again.rootKey().rootKeyId()).isEqualTo(last.rootKeyId());

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RootKeyStatus;
 import dev.keyturn.api.RuleBody;
-import dev.keyturn.client.KeyturnClient;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.testing.TestServices;
 import java.nio.file.Files;
@@ -61,7 +61,7 @@ class RootKeyRotationTest {
     String from;
     RootKeyStatus ended;
     try (RunningServer server = RunningServer.start(config, Clock.systemUTC())) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
       RootKeyChecks.fill(root, "rk/", SECRETS, expected);
       root.putRule("rk/s0", rule());
       reader = server.token("read:rk/*");
@@ -72,8 +72,8 @@ class RootKeyRotationTest {
       List<Thread> traffic = new ArrayList<>();
       for (int t = 0; t < 3; t++) {
         int writer = t;
-        KeyturnClient c = server.client();
-        KeyturnClient r = server.client(reader);
+        WireClient c = server.client();
+        WireClient r = server.client(reader);
         traffic.add(
             Thread.ofVirtual()
                 .start(() -> {
@@ -219,7 +219,7 @@ class RootKeyRotationTest {
     Path data = dir.resolve("data");
     String key = RootKey.generate(new SecureRandom()).toBase64Line().strip();
     try (RunningServer server = RunningServer.start(data, Optional.of(key))) {
-      KeyturnClient root = server.client();
+      WireClient root = server.client();
 
       assertThatThrownBy(root::rotateRootKey)
           .isInstanceOf(KeyturnClientException.class)

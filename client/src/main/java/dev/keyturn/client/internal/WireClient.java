@@ -141,7 +141,9 @@ public final class WireClient implements AutoCloseable {
     return send("POST", "/v1/seal", null, dev.keyturn.api.SealResponse.class);
   }
 
-  /** The root key in force and its rotation's progress ({@code GET /v1/root-key}, {@code admin:*}). */
+  /**
+   * The root key in force and its rotation's progress ({@code GET /v1/root-key}, {@code admin:*}).
+   */
   public dev.keyturn.api.RootKeyStatus rootKey() {
     return send("GET", "/v1/root-key", null, dev.keyturn.api.RootKeyStatus.class);
   }
