@@ -25,10 +25,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "root-key",
     mixinStandardHelpOptions = true,
-    description = {
-      "Splits the root key into Shamir shares, as ssss-split does (split), or rotates it on a"
-          + " running server (rotate)."
-    },
+    description = "Splits the root key into Shamir shares, or rotates it.",
     subcommands = {RootKeyCommand.Split.class, RootKeyRotateCommand.class})
 final class RootKeyCommand implements Runnable {
   @ParentCommand KeyturnCli root;
