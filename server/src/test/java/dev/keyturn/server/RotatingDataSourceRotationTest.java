@@ -86,7 +86,7 @@ class RotatingDataSourceRotationTest {
   }
 
   @Test
-  void mariadb_alternatingUsersRotations_noFailedQuery_noOldUserConnectionAfterTheDrain()
+  void mariadb_twentyAlternatingUsersRotations_noFailedQuery_noOldUserConnectionAfterTheDrain()
       throws Exception {
     String rootUrl = TestServices.mariadbUrl();
     String app = "kt_rds_" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -122,7 +122,7 @@ class RotatingDataSourceRotationTest {
         "mariadb");
 
     rotateWhileQuerying(
-        8,
+        20,
         user ->
             count(
                 rootUrl,
