@@ -9,10 +9,6 @@ import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.RuleBody;
 import dev.keyturn.api.VersionInfo;
 import dev.keyturn.client.internal.WireClient;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,10 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,8 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * no version is lost or duplicated; and the target holds the value Keyturn has as current.
  */
 class CrashTest {
-  private static final Pattern LISTENING =
-      Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
   private static final String NAME = "crash/app/DB_PASSWORD";
   @TempDir Path dir;
 
@@ -62,7 +53,7 @@ class CrashTest {
             + "    sh: 'sleep 0.2; cmp -s - "
             + target
             + "'\n");
-    Server server = Server.start(data, config);
+    ChildServer server = ChildServer.start(data, config);
     WireClient client = server.client();
     client.put(NAME, new PutSecretRequest("initial", null, null, null, null));
     client.putRule(
@@ -104,7 +95,7 @@ class CrashTest {
       server.kill();
       request.join();
 
-      server = Server.start(data, config);
+      server = ChildServer.start(data, config);
       WireClient after = server.client();
       RotationInfo last = waitUntilEnded(after);
       assertThat(last.state()).as("round " + round).isIn("finished", "failed");
@@ -146,7 +137,7 @@ class CrashTest {
   @Test
   void killDuringConcurrentWrites_everyStoredVersionHasItsAuditRecords() throws Exception {
     Path data = dir.resolve("writes");
-    Server server = Server.start(data);
+    ChildServer server = ChildServer.start(data);
     int writers = 16;
     int secrets = 12;
     int rounds = 3;
@@ -178,7 +169,7 @@ class CrashTest {
       for (Thread t : threads) {
         t.join();
       }
-      server = Server.start(data);
+      server = ChildServer.start(data);
     }
 
     WireClient after = server.client();
@@ -225,78 +216,6 @@ class CrashTest {
         throw new AssertionError("rotation did not end within 60 s: " + rotations);
       }
       Thread.sleep(200);
-    }
-  }
-
-  /** A Keyturn server in a child JVM, on the test's classpath. */
-  private record Server(Process process, int port, Path data) {
-    static Server start(Path data, Path config) throws IOException, InterruptedException {
-      return start(data, List.of("--config", config.toString()));
-    }
-
-    /** A server without a configuration file (no declared commands). */
-    static Server start(Path data) throws IOException, InterruptedException {
-      return start(data, List.of());
-    }
-
-    private static Server start(Path data, List<String> extra)
-        throws IOException, InterruptedException {
-      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-      List<String> command =
-          new ArrayList<>(
-              List.of(
-                  java.toString(),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  "dev.keyturn.server.Main",
-                  "--data",
-                  data.toString(),
-                  "--listen",
-                  "127.0.0.1:0"));
-      command.addAll(extra);
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      BufferedReader out =
-          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      String line;
-      StringBuilder seen = new StringBuilder();
-      while ((line = out.readLine()) != null) {
-        seen.append(line).append('\n');
-        Matcher m = LISTENING.matcher(line);
-        if (m.find()) {
-          Thread.ofVirtual().start(() -> drain(out));
-          return new Server(p, Integer.parseInt(m.group(1)), data);
-        }
-        if (System.nanoTime() > deadline) {
-          break;
-        }
-      }
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      throw new AssertionError("the server did not start:\n" + seen);
-    }
-
-    WireClient client() {
-      try {
-        String token = Files.readString(data.resolve("root.token")).strip();
-        return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
-      } catch (IOException e) {
-        throw new AssertionError(e);
-      }
-    }
-
-    void kill() throws InterruptedException {
-      process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
-      process.waitFor(30, TimeUnit.SECONDS);
-    }
-
-    private static void drain(BufferedReader out) {
-      try {
-        while (out.readLine() != null) {
-          // keep the pipe from filling up
-        }
-      } catch (IOException e) {
-        // the process ended
-      }
     }
   }
 }
