@@ -37,25 +37,17 @@ rb_nextjs_port=$(free_port)
 export PATH=/usr/bin:$PATH   # Debian's python3, as for the other runbook scripts
 export KEYTURN_LISTEN=127.0.0.1:$rb_kt_port KEYTURN_ADDR=http://127.0.0.1:$rb_kt_port
 
-awk -v dir="$rb_work" '/^```sh$/{n++; inblock=1; next} inblock && /^```$/{inblock=0; next} inblock{print > (dir "/block" n ".sh")}' \
-  "$repo/docs/runbooks/shared-hmac-secrets.md"
+. "$repo/scripts/server.sh"
+extract_blocks shared-hmac-runbook "$repo/docs/runbooks/shared-hmac-secrets.md" "$rb_work" 11
 sed -i -e "s|8001|$rb_django_port|g" -e "s|8002|$rb_nextjs_port|g" "$rb_work"/block*.sh
-rb_blocks=$(ls "$rb_work"/block*.sh | wc -l)
-[ "$rb_blocks" = 11 ] || fail "expected 11 sh blocks in the runbook, found $rb_blocks (update this script)"
+rb_blocks=11
 
 ln -s "$repo/bin" "$rb_work/bin"
 mkdir "$rb_work/standins"
 cp "$repo/scripts/runbooks/revalidate_verifier.py" "$rb_work/standins/"
 cd "$rb_work"
-if curl -s -o /dev/null "$KEYTURN_ADDR/v1/health"; then fail "something listens on $KEYTURN_ADDR"; fi
-bin/keyturn server > server.log 2>&1 &
-rb_pids+=($!)
-for _ in $(seq 1 180); do
-  curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" && break
-  kill -0 "${rb_pids[0]}" 2>/dev/null || break
-  sleep 1
-done
-curl -s -o /dev/null "$KEYTURN_ADDR/v1/health" || { cat server.log >&2; fail "the server did not start"; }
+start_server_at shared-hmac-runbook
+rb_pids+=("$server_pid")
 
 name=api/production/REVALIDATE_SECRET
 versions() { bin/keyturn keyring "$name" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))'; }
