@@ -31,6 +31,15 @@ class ScanMatcherTest {
   }
 
   private FingerprintResponse fingerprints(List<byte[]> values, List<LeakEncoding> encodings) {
+    return fingerprints(key, values, encodings);
+  }
+
+  /**
+   * The fingerprint answer the server would give for {@code values} (secrets {@code t/V0}, {@code
+   * t/V1}, ...) under {@code key}: each encoding of 8 bytes or more with its digest and windows.
+   */
+  static FingerprintResponse fingerprints(
+      byte[] key, List<byte[]> values, List<LeakEncoding> encodings) {
     LeakDigests digests = new LeakDigests(key);
     List<FingerprintVersion> versions = new ArrayList<>();
     for (int i = 0; i < values.size(); i++) {
