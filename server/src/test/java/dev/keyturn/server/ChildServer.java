@@ -14,22 +14,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A Keyturn server in a child JVM, on the test's classpath, for tests that SIGKILL it. */
-record ChildServer(Process process, int port, Path data) {
+/**
+ * A Keyturn server in a child JVM, on the test's classpath, for tests that SIGKILL it (public for
+ * the browser tests in ui-tests).
+ */
+public record ChildServer(Process process, int port, Path data) {
   private static final Pattern LISTENING =
       Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
-  static ChildServer start(Path data, Path config) throws IOException, InterruptedException {
+  public static ChildServer start(Path data, Path config) throws IOException, InterruptedException {
     return start(data, List.of("--config", config.toString()));
   }
 
   /** A server without a configuration file (no declared commands). */
-  static ChildServer start(Path data) throws IOException, InterruptedException {
+  public static ChildServer start(Path data) throws IOException, InterruptedException {
     return start(data, List.of());
   }
 
   /** A server with {@code extra} options after {@code --data} and {@code --listen}. */
-  static ChildServer start(Path data, List<String> extra) throws IOException, InterruptedException {
+  public static ChildServer start(Path data, List<String> extra)
+      throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> command =
         new ArrayList<>(
@@ -65,11 +69,11 @@ record ChildServer(Process process, int port, Path data) {
   }
 
   /** A client with {@code token}. */
-  WireClient client(String token) {
+  public WireClient client(String token) {
     return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
   }
 
-  WireClient client() {
+  public WireClient client() {
     try {
       String token = Files.readString(data.resolve("root.token")).strip();
       return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
@@ -78,7 +82,7 @@ record ChildServer(Process process, int port, Path data) {
     }
   }
 
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
     process.waitFor(30, TimeUnit.SECONDS);
   }
