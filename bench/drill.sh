@@ -33,23 +33,7 @@ export KEYTURN_TOKEN_FILE="$work/a/keyturn-data/root.token"
 export TMPDIR="$work"
 printf '%s\n' "bench passphrase, not a secret" > "$work/pass"
 
-python3 - "$count" <<'PY' | "$repo/bin/keyturn" backup restore - >/dev/null
-import hashlib, json, secrets, sys
-n = int(sys.argv[1])
-out = sys.stdout
-out.write('{"format":"keyturn-backup","format_version":1,"created_at":"2026-11-28T00:00:00Z",'
-          '"server_id":"bench","root_key_id":"bench","audit_checkpoint":null,"prefix":"","secrets":[')
-for i in range(n):
-    value = secrets.token_hex(32)
-    sha = hashlib.sha256(value.encode()).hexdigest()
-    out.write(("," if i else "") + json.dumps({
-        "name": f"bench/app{i // 1000:03d}/S{i:06d}", "rule": None,
-        "versions": [{"version": 1, "stage": "current", "type": "string",
-                      "created_at": "2026-11-28T00:00:00Z", "created_by": "bench",
-                      "accept_until": None, "value": value, "sha256": sha}]},
-        separators=(",", ":")))
-out.write('],"secret_count":%d}' % n)
-PY
+python3 "$repo/bench/backup-document.py" "$count" | "$repo/bin/keyturn" backup restore - >/dev/null
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(now)
