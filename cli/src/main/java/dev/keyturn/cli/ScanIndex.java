@@ -95,8 +95,8 @@ final class ScanIndex {
     }
     targets = List.copyOf(all);
     unsearched = List.copyOf(skipped);
-    wide = wideEntries.build();
-    narrow = narrowEntries.build();
+    wide = wideEntries.build(false);
+    narrow = narrowEntries.build(true);
     unreadable = answer.unreadable();
     versions = answer.versions().size();
     longest = max;
@@ -130,8 +130,8 @@ final class ScanIndex {
       count++;
     }
 
-    ScanWindows build() {
-      return new ScanWindows(digests, strings, offsets, count);
+    ScanWindows build(boolean oneBit) {
+      return new ScanWindows(digests, strings, offsets, count, oneBit);
     }
   }
 }

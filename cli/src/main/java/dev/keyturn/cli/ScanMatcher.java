@@ -61,18 +61,17 @@ final class ScanMatcher {
         int ylo = (int) q;
         int yhi = (int) (((y >>> 32) ^ k0) * k1);
         long mxw = ScanWindows.mask(xw, wideBitShift);
-        long mxlo = ScanWindows.mask(xlo, narrowBitShift);
-        long mxhi = ScanWindows.mask(xhi, narrowBitShift);
         long myw = ScanWindows.mask(yw, wideBitShift);
-        long mylo = ScanWindows.mask(ylo, narrowBitShift);
-        long myhi = ScanWindows.mask(yhi, narrowBitShift);
+        // The narrow filter has one bit per digest: the four probes' bits ORed, tested once.
+        long narrow =
+            (narrowFilter[xlo >>> narrowShift] >>> (xlo >>> narrowBitShift))
+                | (narrowFilter[xhi >>> narrowShift] >>> (xhi >>> narrowBitShift))
+                | (narrowFilter[ylo >>> narrowShift] >>> (ylo >>> narrowBitShift))
+                | (narrowFilter[yhi >>> narrowShift] >>> (yhi >>> narrowBitShift));
         // Non-short-circuit |: one branch for the six probes, almost never taken.
         if ((wideFilter[xw >>> wideShift] & mxw) == mxw
-            | (narrowFilter[xlo >>> narrowShift] & mxlo) == mxlo
-            | (narrowFilter[xhi >>> narrowShift] & mxhi) == mxhi
             | (wideFilter[yw >>> wideShift] & myw) == myw
-            | (narrowFilter[ylo >>> narrowShift] & mylo) == mylo
-            | (narrowFilter[yhi >>> narrowShift] & myhi) == myhi) {
+            | (narrow & 1) != 0) {
           word(buffer, n, i, base, hits);
           word(buffer, n, i + 8, base, hits);
         }

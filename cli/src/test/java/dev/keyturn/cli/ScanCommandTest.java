@@ -377,7 +377,12 @@ class ScanCommandTest {
     assertThat(refused.code()).isEqualTo(2);
     assertThat(refused.err()).contains("--yes");
     assertThat(r.code()).as(r.err()).isEqualTo(3);
+    assertThat(r.out())
+        .as("the report names the file that held the old version")
+        .contains("ci/deploy.yml:2:12: error managed-value " + name + "#1 (current)");
     assertThat(r.err()).contains(name + ": emergency rotation").contains("finished");
+    String fresh = run(work, "get", name).out().strip();
+    assertThat(fresh).hasSize(leaked.length()).isNotEqualTo(leaked);
     Run history = run(work, "history", name, "--json");
     JsonNode versions = WireJson.mapper().readTree(history.out());
     Map<Integer, String> stages = new HashMap<>();
@@ -388,8 +393,12 @@ class ScanCommandTest {
     Run audit = run(work, "audit", "--secret", name, "--json");
     assertThat(audit.out()).contains("scan ci/deploy.yml:2");
     Run again = run(tree, "scan", "--prefix", "scan/rot");
-    assertThat(again.code()).as("the leaked value is no longer managed").isZero();
-    assertThat(r.all() + refused.all() + audit.all()).doesNotContain(leaked);
+    assertThat(again.code())
+        .as("the file holds neither the new current value nor a managed old one")
+        .isZero();
+    assertThat(r.all() + refused.all() + audit.all() + again.all())
+        .doesNotContain(leaked)
+        .doesNotContain(fresh);
   }
 
   @Test
