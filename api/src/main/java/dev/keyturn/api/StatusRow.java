@@ -9,7 +9,9 @@ import java.util.List;
  * overdue}, {@code rotating}, {@code waiting} or {@code failed}. A {@code waiting} row caused by
  * consumers names them in {@code waiting_for} (left out when empty). {@code failed_consumers} (left
  * out when empty) names the live consumers that could not apply a newer version (an agent whose
- * reload or health check failed), whatever the state.
+ * reload or health check failed), whatever the state. {@code type} (of the current value), {@code
+ * current_version}, {@code pending_version} and {@code previous_version} (the newest previous one
+ * still accepted) say where its versions stand; each is left out when there is none.
  */
 public record StatusRow(
     String name,
@@ -21,7 +23,40 @@ public record StatusRow(
     String state,
     String rotationId,
     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> waitingFor,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ConsumerFailure> failedConsumers) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ConsumerFailure> failedConsumers,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String type,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Integer currentVersion,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Integer pendingVersion,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Integer previousVersion) {
+
+  /** A row without its versions. */
+  public StatusRow(
+      String name,
+      String owner,
+      String strategy,
+      String lastRotated,
+      String nextDue,
+      String graceUntil,
+      String state,
+      String rotationId,
+      List<String> waitingFor,
+      List<ConsumerFailure> failedConsumers) {
+    this(
+        name,
+        owner,
+        strategy,
+        lastRotated,
+        nextDue,
+        graceUntil,
+        state,
+        rotationId,
+        waitingFor,
+        failedConsumers,
+        null,
+        null,
+        null,
+        null);
+  }
 
   /** A row where no consumer failed to apply a version. */
   public StatusRow(

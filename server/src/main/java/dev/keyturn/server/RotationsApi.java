@@ -62,6 +62,7 @@ final class RotationsApi {
   private final RuleService rules;
   private final StatusBoard board;
   private final SecretService secrets;
+  private final Clock clock;
 
   RotationsApi(RotationEngine engine, RotationStore rotations, SecretService secrets, Clock clock) {
     this(engine, rotations, secrets, clock, Optional::empty);
@@ -78,6 +79,7 @@ final class RotationsApi {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
     this.secrets = requireNonNull(secrets, "secrets");
+    this.clock = requireNonNull(clock, "clock");
     this.rules =
         new RuleService(engine, rotations, secrets, clock, new java.security.SecureRandom());
     this.board = new StatusBoard(rotations, secrets, clock, engine::whyNotRunnable);
@@ -265,7 +267,7 @@ final class RotationsApi {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
     return new StatusResponse(
-        board.rows(prefix, ex::visible).stream().map(RotationsApi::row).toList(),
+        board.rows(prefix, ex::visible).stream().map(this::row).toList(),
         withBackups ? backups.get().map(RotationsApi::backups).orElse(null) : null);
   }
 
@@ -283,7 +285,15 @@ final class RotationsApi {
         s.kept());
   }
 
-  private static StatusRow row(StatusBoard.Row r) {
+  private StatusRow row(StatusBoard.Row r) {
+    Optional<dev.keyturn.core.spi.StoredSecret> stored;
+    try {
+      stored = Optional.of(secrets.describe(r.name()));
+    } catch (dev.keyturn.core.KeyturnException.NotFound e) {
+      stored = Optional.empty();
+    }
+    Instant now = clock.instant();
+    Optional<dev.keyturn.core.Version> current = stored.flatMap(s -> s.versions().current());
     return new StatusRow(
         r.name().value(),
         r.rule().map(RotationRule::owner).orElse(""),
@@ -296,7 +306,17 @@ final class RotationsApi {
         r.waitingFor(),
         r.failedConsumers().stream()
             .map(f -> new ConsumerFailure(f.consumer(), f.failed(), f.using()))
-            .toList());
+            .toList(),
+        current.map(v -> v.type().wireName()).orElse(null),
+        current.map(dev.keyturn.core.Version::number).orElse(null),
+        stored
+            .flatMap(s -> s.versions().pending())
+            .map(dev.keyturn.core.Version::number)
+            .orElse(null),
+        stored
+            .flatMap(s -> s.versions().newestPrevious(now))
+            .map(dev.keyturn.core.Version::number)
+            .orElse(null));
   }
 
   /** The secret that rotation {@code id} rotates, if the rotation exists. */
