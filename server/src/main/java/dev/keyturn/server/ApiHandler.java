@@ -59,6 +59,7 @@ final class ApiHandler extends Handler.Abstract {
   private final TrustedProxies proxies;
   private final RepeatedRefusals refusals;
   private final Clock clock;
+  private final UiHandler ui;
 
   ApiHandler(
       List<Route> routes,
@@ -68,7 +69,8 @@ final class ApiHandler extends Handler.Abstract {
       Metrics metrics,
       TrustedProxies proxies,
       RepeatedRefusals refusals,
-      Clock clock) {
+      Clock clock,
+      Optional<UiSessions> sessions) {
     this.routes = Routes.check(routes);
     this.authenticator = requireNonNull(authenticator, "authenticator");
     this.throttle = requireNonNull(throttle, "throttle");
@@ -83,6 +85,10 @@ final class ApiHandler extends Handler.Abstract {
             .<Class<?>>map(Route::requestType)
             .filter(java.util.Objects::nonNull)
             .toList());
+    this.ui =
+        sessions
+            .map(s -> new UiHandler(this, authenticator, throttle, proxies, s, clock))
+            .orElse(null);
   }
 
   @Override
@@ -127,13 +133,22 @@ final class ApiHandler extends Handler.Abstract {
         default -> {}
       }
     }
-    Outcome outcome = serve(request, path == null ? "" : path, method, requestId);
+    if (ui != null
+        && path != null
+        && (path.equals(UiHandler.ROOT) || path.startsWith(UiHandler.PREFIX))) {
+      return ui.handle(request, response, callback);
+    }
+    Outcome outcome =
+        serve(
+            request,
+            path == null ? "" : path,
+            method,
+            requestId,
+            () -> authenticator.authenticate(Exchange.authorization(request)));
     // The answer leaves only once its audit records are durable: a change's records committed
     // with it; any other request's go to the group commit, and the thread is not held while it
     // runs: the answer is sent from the audit log's completion.
-    (outcome.committed || outcome.events.isEmpty()
-            ? CompletableFuture.<Void>completedFuture(null)
-            : audit.appendAsync(outcome.events))
+    audited(outcome)
         .whenComplete((done, failure) -> {
           // The group commit may complete this on its own thread.
           MDC.put(RequestIds.MDC_KEY, requestId);
@@ -152,15 +167,7 @@ final class ApiHandler extends Handler.Abstract {
             }
             stream.abandon();
           }
-          if (failure != null) {
-            log.error(
-                "audit append failed; refusing {} with 503: {}",
-                outcome.action,
-                SafeFailure.describe(failure));
-            HttpError error = HttpError.unavailable();
-            outcome.status = error.status();
-            outcome.body = error.body();
-          }
+          refuseUnaudited(outcome, failure);
           long elapsed = System.nanoTime() - start;
           metrics.request(outcome.action, outcome.status, elapsed);
           access.info(
@@ -190,6 +197,26 @@ final class ApiHandler extends Handler.Abstract {
     return true;
   }
 
+  /** Completes once {@code outcome}'s audit records are durable (at once when none are left). */
+  private CompletableFuture<Void> audited(Outcome outcome) {
+    return outcome.committed || outcome.events.isEmpty()
+        ? CompletableFuture.<Void>completedFuture(null)
+        : audit.appendAsync(outcome.events);
+  }
+
+  /** When the audit records could not be written, the answer is a 503 instead (invariant 6). */
+  private static void refuseUnaudited(Outcome outcome, Throwable failure) {
+    if (failure != null) {
+      log.error(
+          "audit append failed; refusing {} with 503: {}",
+          outcome.action,
+          SafeFailure.describe(failure));
+      HttpError error = HttpError.unavailable();
+      outcome.status = error.status();
+      outcome.body = error.body();
+    }
+  }
+
   /** What one request produced: status, body, and the audit action it was recorded under. */
   private static final class Outcome {
     final String requestId;
@@ -211,7 +238,49 @@ final class ApiHandler extends Handler.Abstract {
     }
   }
 
-  private Outcome serve(Request request, String path, String method, String requestId) {
+  /** How a request's caller is established: its Authorization header, or a dashboard session. */
+  interface Credential {
+    /**
+     * @throws KeyturnException.Unauthenticated when it names no valid token
+     */
+    Caller authenticate();
+  }
+
+  /** What an in-process call answered: the status and the route's response record or error. */
+  record Answer(int status, Object body) {}
+
+  /**
+   * Serves one API request in-process, for the dashboard: exactly as if {@code request}'s client
+   * had sent {@code method path?query} with {@code body} and the token {@code credential} names,
+   * through the same throttle, route table, {@link Authorizer} and audit records. Completes once
+   * its audit records are durable (a 503 answer when they cannot be written). Routes that answer
+   * with a stream are not served this way.
+   */
+  CompletableFuture<Answer> call(
+      Request request,
+      String method,
+      String path,
+      String query,
+      byte[] body,
+      Credential credential) {
+    long start = System.nanoTime();
+    Request inner = new InProcessRequest(request, method, path, query, body);
+    String requestId = RequestIds.of(inner);
+    Outcome outcome = serve(inner, path, method, requestId, credential);
+    if (outcome.body instanceof Streamed stream) {
+      stream.abandon();
+      throw new IllegalStateException(outcome.action + " answers with a stream");
+    }
+    return audited(outcome)
+        .handle((done, failure) -> {
+          refuseUnaudited(outcome, failure);
+          metrics.request(outcome.action, outcome.status, System.nanoTime() - start);
+          return new Answer(outcome.status, outcome.body);
+        });
+  }
+
+  private Outcome serve(
+      Request request, String path, String method, String requestId, Credential credential) {
     Outcome outcome = new Outcome(requestId);
     String client = proxies.client(request);
     Caller caller = null;
@@ -242,7 +311,7 @@ final class ApiHandler extends Handler.Abstract {
       }
       if (needsToken) {
         try {
-          caller = authenticator.authenticate(Exchange.authorization(request));
+          caller = credential.authenticate();
         } catch (KeyturnException.Unauthenticated e) {
           throttle.failure(client);
           throw e;
@@ -288,6 +357,27 @@ final class ApiHandler extends Handler.Abstract {
       outcome.events = refusals.admit(outcome.events);
     }
     return outcome;
+  }
+
+  /**
+   * Whether the route of the table for {@code method path} lets {@code caller} call it, as {@link
+   * Authorizer#permits} judges it: on the name in the path, or for a route without one on {@code
+   * about} (a list's rows about that secret); with {@code elevated}, also holding the route's
+   * elevated capability.
+   */
+  boolean permits(
+      String method, String path, Optional<SecretName> about, Caller caller, boolean elevated) {
+    for (Route route : routes) {
+      String tail = route.match(path);
+      if (tail != null && route.method().equals(method)) {
+        return Authorizer.permits(
+            route.access(),
+            caller,
+            route.tail() == Route.Tail.NAME ? SecretName.parse(tail) : about,
+            elevated);
+      }
+    }
+    return false;
   }
 
   private void refuseIfThrottled(String client, Outcome outcome) {

@@ -57,7 +57,18 @@ final class Authenticator {
     if (token.isEmpty() || token.length() > 256) {
       throw new KeyturnException.Unauthenticated("the token is malformed");
     }
-    String key = HexFormat.of().formatHex(Tokens.hash(token));
+    return authenticateHash(Tokens.hash(token));
+  }
+
+  /**
+   * The caller whose token hashes to {@code hash}: for the dashboard, whose sessions keep the hash
+   * of the token they were opened with, never the token.
+   *
+   * @throws KeyturnException.Unauthenticated if no valid token has this hash (unknown, expired or
+   *     revoked)
+   */
+  Caller authenticateHash(byte[] hash) {
+    String key = HexFormat.of().formatHex(hash);
     Instant now = clock.instant();
     Cached cached = cache.get(key);
     TokenRecord record;

@@ -161,6 +161,47 @@ final class Authorizer {
     }
   }
 
+  /**
+   * Whether {@code access} lets {@code caller} call its route on {@code name} (absent for a route
+   * without a name), judged on the declared capability and subject alone, and with {@code elevated}
+   * also on the declared elevated capability: for the dashboard, to offer only the actions a
+   * token's grants allow. Requirements that depend on a body or stored state are not judged here;
+   * the request itself goes through {@link #authorize} as every request does.
+   */
+  static boolean permits(
+      Access access, Caller caller, Optional<SecretName> name, boolean elevated) {
+    if (access.kind() != Access.Kind.CAPABILITY) {
+      return true;
+    }
+    Capability capability = access.capability().orElseThrow();
+    Subject declared = access.subject();
+    boolean allowed;
+    if (declared instanceof Subject.PathName) {
+      allowed = name.isPresent() && caller.can(capability, name.get().value());
+    } else if (declared instanceof Subject.Everything) {
+      allowed = coversEveryName(caller, capability);
+    } else if (declared instanceof Subject.Anywhere) {
+      allowed =
+          caller.grants().stream()
+              .anyMatch(g -> g.capability() == capability || g.capability() == Capability.ADMIN);
+    } else if (declared instanceof Subject.Rows rows) {
+      // A list answers with the rows the caller may see: about one secret, whether it may see it.
+      allowed =
+          name.isEmpty()
+              || caller.can(capability, name.get().value())
+              || rows.alternatives().stream().anyMatch(c -> caller.can(c, name.get().value()));
+    } else {
+      allowed = name.isPresent() && caller.can(capability, name.get().value());
+    }
+    if (elevated) {
+      allowed &=
+          access.elevated().isPresent()
+              && name.isPresent()
+              && caller.can(access.elevated().get(), name.get().value());
+    }
+    return allowed;
+  }
+
   /** True if one of the caller's grants covers {@code capability} on every name. */
   static boolean coversEveryName(Caller caller, Capability capability) {
     Grant everything = new Grant(capability, "*");

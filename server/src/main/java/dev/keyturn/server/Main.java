@@ -182,6 +182,14 @@ public final class Main implements Callable<Integer> {
   Path backupPassphraseFile;
 
   @Option(
+      names = "--ui",
+      paramLabel = "on|off",
+      description =
+          "Serve the web dashboard at /ui/ (default: on when listening on a loopback address, off"
+              + " otherwise). See docs/dashboard.md.")
+  String ui;
+
+  @Option(
       names = "--log-format",
       paramLabel = "FORMAT",
       description =
@@ -233,6 +241,12 @@ public final class Main implements Callable<Integer> {
       ServerConfig.Builder builder = resolved.toBuilder();
       if (unsealShares != null) {
         builder.unsealShares(unsealShares);
+      }
+      if (ui != null) {
+        if (!ui.equals("on") && !ui.equals("off")) {
+          throw new KeyturnException.InvalidInput("--ui takes on or off");
+        }
+        builder.ui(ui.equals("on"));
       }
       builder.backups(
           BackupSchedule.of(

@@ -298,7 +298,8 @@ final class OpenServer implements AutoCloseable {
               metrics,
               w.proxies(),
               w.refusals(),
-              clock);
+              clock,
+              config.ui() ? Optional.of(new UiSessions(clock, random)) : Optional.empty());
       scheduler.start();
       sweeper =
           new IntegritySweeper(store, notifier, clock, metrics.registry())

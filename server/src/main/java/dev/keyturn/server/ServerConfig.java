@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param hostPolicy what the configuration file ({@code --config}) declares: commands rules may
  *     name, SQLite files SQL hooks may open, and where scoped admins' rules may connect
  * @param backups scheduled backups ({@code --backup-dir} and the flags with it), checked at start
+ * @param ui whether the web dashboard is served at {@code /ui/} ({@code --ui}; by default when the
+ *     server listens on a loopback address)
  */
 public record ServerConfig(
     Path dataDir,
@@ -43,7 +45,8 @@ public record ServerConfig(
     HttpLimits limits,
     dev.keyturn.core.HostPolicy hostPolicy,
     int unsealShares,
-    Optional<BackupSchedule> backups) {
+    Optional<BackupSchedule> backups,
+    boolean ui) {
   static final String DEFAULT_LISTEN = "127.0.0.1:8270";
   static final int DEFAULT_AUTH_FAILURE_LIMIT = 10;
   static final Duration DEFAULT_AUTH_LOCKOUT = Duration.ofSeconds(60);
@@ -112,7 +115,8 @@ public record ServerConfig(
         .limits(limits)
         .hostPolicy(hostPolicy)
         .unsealShares(unsealShares)
-        .backups(backups);
+        .backups(backups)
+        .ui(ui);
   }
 
   /**
@@ -135,6 +139,7 @@ public record ServerConfig(
     private dev.keyturn.core.HostPolicy hostPolicy = dev.keyturn.core.HostPolicy.none();
     private int unsealShares;
     private Optional<BackupSchedule> backups = Optional.empty();
+    private Optional<Boolean> ui = Optional.empty();
 
     private Builder() {}
 
@@ -222,6 +227,12 @@ public record ServerConfig(
     }
 
     /** What a configuration file declares. */
+    /** Serves the dashboard ({@code true}) or not; unset, it is served on a loopback address. */
+    public Builder ui(boolean ui) {
+      this.ui = Optional.of(ui);
+      return this;
+    }
+
     public Builder hostPolicy(dev.keyturn.core.HostPolicy hostPolicy) {
       this.hostPolicy = hostPolicy;
       return this;
@@ -255,7 +266,16 @@ public record ServerConfig(
           limits,
           hostPolicy,
           unsealShares,
-          backups);
+          backups,
+          ui.orElseGet(() -> loopback(host)));
+    }
+
+    private static boolean loopback(String host) {
+      try {
+        return ServerFlags.isLoopback(host);
+      } catch (KeyturnException e) {
+        return false;
+      }
     }
   }
 

@@ -1,0 +1,206 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.api.TokenCreated;
+import dev.keyturn.api.WireJson;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The dashboard is a client with the signed-in token's grants, no more: a read-only token sees no
+ * action and is refused (403) when it posts each form anyway; a token with grants on app/x cannot
+ * see or act on app/y through any page or action; values appear only after a reveal POST, which is
+ * audited as a read; hostile text is escaped.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class UiAccessTest {
+  private static final String CANARY_X = "ui-canary-x-7d41c0";
+  private static final String CANARY_Y = "ui-canary-y-93be11";
+  private static final String HOSTILE_OWNER = "<script>alert(1)</script>\"'&";
+
+  @TempDir static Path dir;
+  private RunningServer server;
+  private TokenCreated readOnly;
+  private TokenCreated appX;
+  private TokenCreated lister;
+
+  @BeforeAll
+  void start() {
+    server = RunningServer.start(dir.resolve("data"));
+    server.client().put("app/x/KEY", new PutSecretRequest(CANARY_X, null, null, null, null));
+    server
+        .client()
+        .put("app/x/KEY", new PutSecretRequest(CANARY_X + "-2", null, null, "24h", null));
+    server.client().put("app/y/KEY", new PutSecretRequest(CANARY_Y, null, null, null, null));
+    server
+        .client()
+        .put("app/y/KEY", new PutSecretRequest(CANARY_Y + "-2", null, null, "24h", null));
+    String rule =
+        "{\"generate\":\"hex:32\",\"every\":\"90d\",\"window\":\"Sun 02:00-04:00\","
+            + "\"timezone\":\"Europe/Berlin\",\"grace\":\"24h\",\"owner\":"
+            + WireJson.mapper().writeValueAsString(HOSTILE_OWNER)
+            + "}";
+    for (String name : List.of("app/x/KEY", "app/y/KEY")) {
+      RunningServer.Raw r =
+          server.raw("PUT", "/v1/rules/" + name, server.rootToken(), rule.getBytes());
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+    }
+    readOnly =
+        server
+            .client()
+            .createToken(new TokenCreateRequest("ro", List.of("read:*", "list:*"), null));
+    appX =
+        server
+            .client()
+            .createToken(new TokenCreateRequest("x-admin", List.of("admin:app/x/*"), null));
+    lister = server.client().createToken(new TokenCreateRequest("lister", List.of("list:*"), null));
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  private Browser signedIn(String token) {
+    Browser b = new Browser(server.url());
+    assertThat(b.signIn(token).statusCode()).isEqualTo(303);
+    return b;
+  }
+
+  private static final List<String> ACTION_IDS =
+      List.of(
+          "id=\"rotate-form\"",
+          "id=\"emergency-form\"",
+          "data-testid=\"rollback-form\"",
+          "data-testid=\"retire-form\"");
+
+  @Test
+  void readOnlyToken_seesNoActionButtons_andEachPostIs403() {
+    Browser b = signedIn(readOnly.token());
+
+    HttpResponse<String> page = b.get("/ui/secrets/app/x/KEY");
+
+    assertThat(page.statusCode()).isEqualTo(200);
+    for (String action : ACTION_IDS) {
+      assertThat(page.body()).doesNotContain(action);
+    }
+    assertThat(b.post("/ui/rotate/app/x/KEY", Map.of()).statusCode()).isEqualTo(403);
+    assertThat(
+            b.post(
+                    "/ui/rotate/app/x/KEY",
+                    Map.of("emergency", "true", "confirm", "app/x/KEY", "reason", "test"))
+                .statusCode())
+        .isEqualTo(403);
+    assertThat(
+            b.post("/ui/stage/app/x/KEY", Map.of("version", "1", "stage", "current")).statusCode())
+        .isEqualTo(403);
+    assertThat(
+            b.post("/ui/stage/app/x/KEY", Map.of("version", "1", "stage", "retired")).statusCode())
+        .isEqualTo(403);
+    assertThat(server.client().describe("app/x/KEY").currentVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void listOnlyToken_seesNoRevealButton_andRevealIs403() {
+    Browser b = signedIn(lister.token());
+
+    HttpResponse<String> page = b.get("/ui/secrets/app/x/KEY");
+    HttpResponse<String> reveal = b.post("/ui/reveal/app/x/KEY", Map.of());
+
+    assertThat(page.body()).doesNotContain("id=\"reveal-form\"");
+    assertThat(reveal.statusCode()).isEqualTo(403);
+    assertThat(reveal.body()).doesNotContain(CANARY_X);
+  }
+
+  @Test
+  void adminOfAppX_seesActionsOnX_butNothingOfY() {
+    Browser b = signedIn(appX.token());
+
+    HttpResponse<String> x = b.get("/ui/secrets/app/x/KEY");
+    HttpResponse<String> inventory = b.get("/ui/secrets");
+    HttpResponse<String> y = b.get("/ui/secrets/app/y/KEY");
+
+    assertThat(x.statusCode()).isEqualTo(200);
+    for (String action : ACTION_IDS) {
+      assertThat(x.body()).contains(action);
+    }
+    assertThat(inventory.body()).contains("data-name=\"app/x/KEY\"").doesNotContain("app/y");
+    assertThat(b.get("/ui/secrets?prefix=app/y/").body()).doesNotContain("data-name=\"app/y/KEY\"");
+    assertThat(y.statusCode()).isEqualTo(403);
+    assertThat(y.body()).doesNotContain(CANARY_Y);
+    for (String path : List.of("/ui/reveal/app/y/KEY", "/ui/rotate/app/y/KEY")) {
+      HttpResponse<String> r = b.post(path, Map.of());
+      assertThat(r.statusCode()).as(path).isEqualTo(403);
+      assertThat(r.body()).doesNotContain(CANARY_Y);
+    }
+    assertThat(
+            b.post("/ui/stage/app/y/KEY", Map.of("version", "1", "stage", "retired")).statusCode())
+        .isEqualTo(403);
+    assertThat(server.client().describe("app/y/KEY").previousVersion()).isEqualTo(1);
+  }
+
+  @Test
+  void pages_neverHoldAValue_untilRevealed_andTheRevealIsAudited() {
+    Browser b = signedIn(server.rootToken());
+    List<String> pages = new ArrayList<>();
+    for (String path :
+        List.of("/ui/secrets", "/ui/secrets?prefix=app/", "/ui/secrets/app/x/KEY", "/ui/sign-in")) {
+      HttpResponse<String> r = b.get(path);
+      assertThat(r.statusCode()).as(path).isEqualTo(200);
+      pages.add(r.body());
+    }
+    assertThat(String.join("\n", pages)).doesNotContain(CANARY_X).doesNotContain(CANARY_Y);
+
+    HttpResponse<String> revealed = b.post("/ui/reveal/app/x/KEY", Map.of());
+
+    assertThat(revealed.statusCode()).isEqualTo(200);
+    assertThat(revealed.body()).contains(CANARY_X + "-2").doesNotContain(CANARY_Y);
+    assertThat(revealed.body()).contains("data-testid=\"reveal-value\"");
+    assertThat(revealed.headers().firstValue("Cache-Control")).hasValue("no-store");
+    RunningServer.Raw audit =
+        server.raw(
+            "GET", "/v1/audit?secret=app/x/KEY&action=secret.read", server.rootToken(), null);
+    JsonNode records = WireJson.mapper().readTree(audit.body()).get("records");
+    assertThat(records).isNotEmpty();
+    JsonNode last = records.get(records.size() - 1);
+    assertThat(last.get("token_id").stringValue()).isEqualTo("root");
+    assertThat(last.get("version").intValue()).isEqualTo(2);
+    assertThat(last.get("result").stringValue()).isEqualTo("ok");
+    assertThat(audit.body()).doesNotContain(CANARY_X);
+  }
+
+  @Test
+  void hostileText_isEscaped() {
+    Browser b = signedIn(server.rootToken());
+
+    String inventory = b.get("/ui/secrets").body();
+    String secret = b.get("/ui/secrets/app/x/KEY").body();
+
+    for (String body : List.of(inventory, secret)) {
+      assertThat(body).doesNotContain("<script>alert(1)</script>");
+      assertThat(body).contains("&lt;script&gt;alert(1)&lt;/script&gt;");
+    }
+  }
+
+  @Test
+  void ruleInWords_readsLikeTheRunbook() {
+    Browser b = signedIn(server.rootToken());
+
+    String secret = b.get("/ui/secrets/app/x/KEY").body();
+
+    assertThat(secret)
+        .contains("every 90 days, Sundays 02:00\u201304:00 Europe/Berlin, keep the old value 24 h");
+  }
+}
