@@ -117,6 +117,22 @@ final class FernetKey {
     }
   }
 
+  /** Whether {@code other} holds the same key (compared in constant time). */
+  boolean sameKey(FernetKey other) {
+    return same(signing, other.signing) & same(encryption, other.encryption);
+  }
+
+  private static boolean same(SecretKeySpec a, SecretKeySpec b) {
+    byte[] x = a.getEncoded();
+    byte[] y = b.getEncoded();
+    try {
+      return MessageDigest.isEqual(x, y);
+    } finally {
+      Arrays.fill(x, (byte) 0);
+      Arrays.fill(y, (byte) 0);
+    }
+  }
+
   @Override
   public String toString() {
     return "FernetKey[redacted]";

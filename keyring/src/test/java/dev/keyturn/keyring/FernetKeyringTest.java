@@ -96,6 +96,72 @@ class FernetKeyringTest {
   }
 
   @Test
+  void versionOf_whateverOpenedTheTokenBefore_namesTheVersionWhoseKeyOpensIt() {
+    FernetKeyring ring =
+        ring(
+            NOW,
+            KeyVersion.text(2, KeyStage.CURRENT, K2),
+            KeyVersion.text(1, KeyStage.PREVIOUS, K1));
+    String byPrevious = only(K1, NOW).encrypt(new byte[] {1});
+    String byCurrent = only(K2, NOW).encrypt(new byte[] {2});
+
+    // A run of previous-key tokens (a sweep's first pages), then current ones, then mixed.
+    for (String token : List.of(byPrevious, byPrevious, byCurrent, byPrevious, byCurrent)) {
+      int expected = token.equals(byCurrent) ? 2 : 1;
+      assertThat(ring.versionOf(token).version()).isEqualTo(expected);
+    }
+    assertThat(ring.rotateUnlessCurrent(byCurrent)).isEmpty();
+    assertThat(ring.versionOf(ring.rotateUnlessCurrent(byPrevious).orElseThrow()))
+        .isEqualTo(new VersionMatch(2, KeyStage.CURRENT));
+  }
+
+  @Test
+  void versionOf_twoVersionsHoldingOneKey_alwaysTheFirstInOrder() {
+    FernetKeyring ring =
+        ring(
+            NOW,
+            KeyVersion.text(3, KeyStage.CURRENT, K1),
+            KeyVersion.text(2, KeyStage.PREVIOUS, K2),
+            KeyVersion.text(1, KeyStage.PREVIOUS, K1));
+    String byK2 = only(K2, NOW).encrypt(new byte[] {1});
+    String byK1 = only(K1, NOW).encrypt(new byte[] {2});
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(ring.versionOf(byK2)).isEqualTo(new VersionMatch(2, KeyStage.PREVIOUS));
+      assertThat(ring.versionOf(byK1)).isEqualTo(new VersionMatch(3, KeyStage.CURRENT));
+    }
+  }
+
+  @Test
+  void encrypt_eachTokenItsOwnIv_acrossThreadsAndDraws() throws Exception {
+    FernetKeyring ring = only(K1, NOW);
+    java.util.Set<String> ivs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> threads = new java.util.ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 1000; i++) {
+                  byte[] token =
+                      java.util.Base64.getUrlDecoder().decode(ring.encrypt(new byte[] {7}));
+                  ivs.add(java.util.HexFormat.of().formatHex(token, 9, 25));
+                  made.incrementAndGet();
+                }
+              });
+      thread.start();
+      threads.add(thread);
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+
+    assertThat(made.get()).isEqualTo(4000);
+    assertThat(ivs).as("no IV used twice").hasSize(4000);
+    assertThat(ivs).doesNotContain("00".repeat(16));
+  }
+
+  @Test
   void decrypt_triesCurrentPendingThenPrevious() {
     FernetKeyring ring =
         ring(
