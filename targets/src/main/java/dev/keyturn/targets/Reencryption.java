@@ -218,12 +218,14 @@ final class Reencryption {
     Map<String, String> s = context.rule().target();
     FernetKeyring keys = keys(to, from);
     Optional<SweepProgress> before = context.rotation().progress();
-    withTable(
+    withTables(
         context.rule(),
         context.secrets(),
         context.outbound(),
-        table ->
+        true,
+        (reader, table) ->
             new RowSweep(
+                    reader,
                     table,
                     keys,
                     batch(s),
@@ -273,11 +275,26 @@ final class Reencryption {
     T run(SweepTable table) throws SQLException;
   }
 
+  /** What runs on the table on two connections: one reads ahead, the other writes. */
+  interface SweepWork<T> {
+    T run(SweepTable reader, SweepTable writer) throws SQLException;
+  }
+
   private <T> T withTable(
       RotationRule rule,
       Function<SecretName, SecretValue> secrets,
       dev.keyturn.core.Outbound outbound,
       TableWork<T> work) {
+    return withTables(rule, secrets, outbound, false, (reader, writer) -> work.run(writer));
+  }
+
+  /** {@code work} on one connection of the rule's admin credential, or on two ({@code two}). */
+  private <T> T withTables(
+      RotationRule rule,
+      Function<SecretName, SecretValue> secrets,
+      dev.keyturn.core.Outbound outbound,
+      boolean two,
+      SweepWork<T> work) {
     names(rule.target());
     DatabaseSecret admin = DatabaseTarget.adminCredential(rule, secrets, target.engine());
     Map<String, String> pinned =
@@ -286,8 +303,12 @@ final class Reencryption {
     DatabaseSecret login = where.apply(admin);
     int timeout = DatabaseTarget.timeout(rule.target());
     Map<String, String> s = rule.target();
-    try (Connection c = target.connect(where, login, where.dbname(), timeout)) {
-      return work.run(target.sweepTable(c, s.get(TABLE), s.get(ID_COLUMN), s.get(COLUMN)));
+    try (Connection c = target.connect(where, login, where.dbname(), timeout);
+        Connection r = two ? target.connect(where, login, where.dbname(), timeout) : null) {
+      SweepTable writer = target.sweepTable(c, s.get(TABLE), s.get(ID_COLUMN), s.get(COLUMN));
+      SweepTable reader =
+          r == null ? writer : target.sweepTable(r, s.get(TABLE), s.get(ID_COLUMN), s.get(COLUMN));
+      return work.run(reader, writer);
     } catch (SQLException e) {
       if (target.refused(e)) {
         throw KeyturnException.TargetFailure.permanent(

@@ -13,7 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -24,13 +28,23 @@ import java.util.function.Consumer;
  * application is ever replaced by a re-encryption of an older value. Batched sweeps commit each
  * batch and then report their progress, so that a sweep resumed from it continues after the last
  * committed row; an atomic sweep commits once at the end and rolls everything back on any failure.
- * Tokens never leave this class except to the table; messages name rows by id only. Not
+ *
+ * <p>Reading and writing overlap: a thread of its own reads the next pages on a second connection
+ * (each page in a statement of its own, committed reads) and re-encrypts them on the common pool
+ * while the caller's thread writes and commits the one before on the first; one page waits at
+ * most. The pages read ahead follow every id the writer has touched, so they read nothing this
+ * sweep's open transaction changed, and the compare-and-set catches what the application changed
+ * since. Tokens never leave this class except to the table; messages name rows by id only. Not
  * thread-safe.
  */
 final class RowSweep {
   /** How often a batch is taken again while the application keeps changing its rows. */
   private static final int ROUNDS = 20;
 
+  /** How long a sweep that ends waits for its reading thread to stop (it stops at a page's end). */
+  private static final long READER_STOP_SECONDS = 30;
+
+  private final SweepTable reader;
   private final SweepTable table;
   private final FernetKeyring keys;
   private final int batch;
@@ -38,13 +52,19 @@ final class RowSweep {
   private final boolean skipUndecryptable;
   private final Consumer<SweepProgress> report;
 
+  /**
+   * @param reader the table on the connection pages are read ahead on
+   * @param table the table on the connection that writes, reads rows back and commits
+   */
   RowSweep(
+      SweepTable reader,
       SweepTable table,
       FernetKeyring keys,
       int batch,
       boolean atomic,
       boolean skipUndecryptable,
       Consumer<SweepProgress> report) {
+    this.reader = reader;
     this.table = table;
     this.keys = keys;
     this.batch = batch;
@@ -52,6 +72,9 @@ final class RowSweep {
     this.skipUndecryptable = skipUndecryptable;
     this.report = report;
   }
+
+  /** A page read ahead and re-encrypted, or what stopped the reading thread. */
+  private record Page(List<SweepTable.Row> rows, List<Outcome> outcomes, Throwable failure) {}
 
   /**
    * Sweeps from where {@code from} ended (a batched sweep of the same phase and version that did
@@ -64,22 +87,33 @@ final class RowSweep {
     Connection c = table.connection;
     c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
     c.setAutoCommit(false);
+    reader.connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+    reader.connection.setAutoCommit(true);
+    ExecutorService ahead =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "reencrypt-read-ahead");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       table.inspect();
+      reader.inspect();
       SweepProgress progress =
           from.filter(p -> !atomic && p.resumes(phase, toVersion))
               .orElseGet(() -> SweepProgress.start(phase, toVersion, countQuietly()));
       Optional<String> after = progress.after();
+      BlockingQueue<Page> pages = new ArrayBlockingQueue<>(1);
+      Optional<String> start = after;
+      ahead.execute(() -> readAhead(start, pages));
       Set<String> unreadable = new LinkedHashSet<>();
-      List<SweepTable.Row> page = table.rows(after, Optional.empty(), batch);
-      CompletableFuture<List<Outcome>> crypto = reencryptAsync(page);
-      while (!page.isEmpty()) {
-        String last = page.get(page.size() - 1).id();
-        List<Outcome> outcomes = join(crypto);
-        // The next page is read and re-encrypted while this one is written: its ids all follow.
-        List<SweepTable.Row> next = table.rows(Optional.of(last), Optional.empty(), batch);
-        crypto = reencryptAsync(next);
-        Batch done = settle(page, outcomes, after, last);
+      while (true) {
+        Page page = take(pages);
+        if (page.rows.isEmpty()) {
+          break;
+        }
+        String last = page.rows.get(page.rows.size() - 1).id();
+        Batch done = settle(page.rows, page.outcomes, after, last);
         if (!done.unreadable.isEmpty() && atomic && !skipUndecryptable) {
           c.rollback();
           unreadable.addAll(done.unreadable);
@@ -104,7 +138,6 @@ final class RowSweep {
           report.accept(progress);
         }
         after = Optional.of(last);
-        page = next;
       }
       c.commit();
       progress =
@@ -126,7 +159,60 @@ final class RowSweep {
         // the connection is gone: the server rolls back
       }
       throw e;
+    } finally {
+      ahead.shutdownNow();
+      try {
+        ahead.awaitTermination(READER_STOP_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
+  }
+
+  /**
+   * The reading thread: pages after {@code after}, each re-encrypted, into {@code pages}, ending
+   * with an empty page or the failure that stopped it.
+   */
+  private void readAhead(Optional<String> after, BlockingQueue<Page> pages) {
+    try {
+      while (true) {
+        List<SweepTable.Row> rows = reader.rows(after, Optional.empty(), batch);
+        List<Outcome> outcomes = rows.parallelStream().map(this::reencrypt).toList();
+        pages.put(new Page(rows, outcomes, null));
+        if (rows.isEmpty()) {
+          return;
+        }
+        after = Optional.of(rows.get(rows.size() - 1).id());
+      }
+    } catch (InterruptedException e) {
+      // the sweep ended
+    } catch (SQLException | RuntimeException | Error e) {
+      try {
+        pages.put(new Page(List.of(), List.of(), e));
+      } catch (InterruptedException ended) {
+        // the sweep ended
+      }
+    }
+  }
+
+  private static Page take(BlockingQueue<Page> pages) throws SQLException {
+    Page page;
+    try {
+      page = pages.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyturnException.TargetFailure("the sweep was interrupted");
+    }
+    if (page.failure instanceof SQLException e) {
+      throw e;
+    }
+    if (page.failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (page.failure instanceof Error e) {
+      throw e;
+    }
+    return page;
   }
 
   private long countQuietly() {
@@ -219,21 +305,6 @@ final class RowSweep {
     throw new KeyturnException.TargetFailure(
         "rows of one of the sweep's batches kept changing while being re-encrypted; the sweep goes"
             + " on at its next attempt");
-  }
-
-  private CompletableFuture<List<Outcome>> reencryptAsync(List<SweepTable.Row> rows) {
-    return CompletableFuture.supplyAsync(() -> rows.parallelStream().map(this::reencrypt).toList());
-  }
-
-  private static <T> T join(CompletableFuture<T> future) {
-    try {
-      return future.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
-    }
   }
 
   /** What to do with one row: empty next when it is under the current key; null when unreadable. */
