@@ -64,7 +64,10 @@ final class TargetChecks {
     RotationRule prepared =
         wiring
             .target(rule)
-            .prepare(rule, wiring.secrets.read(rule.secret(), Selector.current(), false));
+            .prepare(
+                rule,
+                wiring.secrets.read(rule.secret(), Selector.current(), false),
+                wiring.currentValues());
     Outbound outbound = wiring.outbound(prepared);
     if (!outbound.isUnrestricted()) {
       wiring

@@ -257,6 +257,17 @@ abstract class DatabaseTarget implements Target {
   }
 
   @Override
+  public RotationRule prepare(
+      RotationRule rule,
+      SecretValue current,
+      java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
+    if (reencrypts(rule)) {
+      return reencryption.pin(reencryption.prepare(rule, current), secrets);
+    }
+    return prepare(rule, current);
+  }
+
+  @Override
   public RotationRule prepare(RotationRule rule, SecretValue current) {
     if (reencrypts(rule)) {
       return reencryption.prepare(rule, current);

@@ -103,6 +103,16 @@ final class Reencryption {
   }
 
   /**
+   * {@code rule} with the place of its admin credential pinned (host, port, dbname, tls) where the
+   * rule does not give it, as database targets pin the place of the credential they rotate: later
+   * edits of the admin secret change the login, never where the sweep connects.
+   */
+  RotationRule pin(RotationRule rule, Function<SecretName, SecretValue> secrets) {
+    DatabaseSecret admin = DatabaseTarget.adminCredential(rule, secrets, target.engine());
+    return rule.withTarget(Endpoint.pin(new LinkedHashMap<>(rule.target()), admin, target.host));
+  }
+
+  /**
    * A plain put may store the key a secret without one starts with; a new key must be rotated
    * (stored directly it would skip the sweep, and rows under the old key would stop opening when it
    * retires).

@@ -439,6 +439,28 @@ abstract class ReencryptContract {
   }
 
   @Test
+  void adminCredentialMovedAfterTheRuleIsSet_sweepStaysWhereTheRulePinnedIt() throws Exception {
+    createTable("text");
+    fill(120);
+    dev.keyturn.core.DatabaseSecret admin = h.admin();
+    dev.keyturn.core.RotationRule rule = h.rule(settings());
+    assertThat(rule.target())
+        .containsEntry("host", admin.host())
+        .containsEntry("port", Integer.toString(admin.port()))
+        .containsEntry("dbname", admin.dbname());
+    int nobody;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      nobody = s.getLocalPort();
+    }
+    h.putAdmin(admin.at("127.0.0.1", nobody, "elsewhere"));
+
+    Rotation done = h.rotate();
+
+    assertThat(done.state()).as("%s", done).isEqualTo(RotationState.FINISHED);
+    assertEveryRowOpens(only(2));
+  }
+
+  @Test
   void rule_otherGeneratorOrTarget_refused() {
     Map<String, String> s = settings();
     s.put("admin", ReencryptHarness.ADMIN.value());

@@ -190,6 +190,11 @@ final class ReencryptHarness {
     return secrets.read(KEY, Selector.current(), true);
   }
 
+  /** The admin credential now. */
+  DatabaseSecret admin() {
+    return DatabaseSecret.parse(secrets.read(ADMIN, Selector.current(), true).plaintext().reveal());
+  }
+
   /** Passes calls to the real target; may crash inside a sweep, after a committed batch. */
   private final class CrashingTarget implements Target {
     @Override
@@ -201,6 +206,14 @@ final class ReencryptHarness {
     @Override
     public RotationRule prepare(RotationRule rule, SecretValue current) {
       return target.prepare(rule, current);
+    }
+
+    @Override
+    public RotationRule prepare(
+        RotationRule rule,
+        SecretValue current,
+        java.util.function.Function<SecretName, SecretValue> secrets) {
+      return target.prepare(rule, current, secrets);
     }
 
     @Override

@@ -54,6 +54,18 @@ public interface Target {
   }
 
   /**
+   * {@link #prepare(RotationRule, SecretValue)} for a target that also reads the other secrets the
+   * rule names (as {@code validate} does), such as a {@code reencrypt} rule's admin credential,
+   * whose place the prepared rule pins. The default ignores them.
+   */
+  default RotationRule prepare(
+      RotationRule rule,
+      SecretValue current,
+      java.util.function.Function<dev.keyturn.core.SecretName, SecretValue> secrets) {
+    return prepare(rule, current);
+  }
+
+  /**
    * The value a rotation stores as pending, made from the current one and a freshly generated
    * value. Most targets store the generated value as it is; database targets put it into the
    * structured secret as the new password (and, alternating users, the other user name).
