@@ -49,6 +49,9 @@ public final class RotationEngine {
   /** How long a node's claim on a rotation lasts: longer than any step, shorter than an outage. */
   private static final Duration CLAIM = Duration.ofMinutes(10);
 
+  /** How often a step's {@link ClaimKeeper} looks whether half of the claim is gone. */
+  private static final Duration KEEPER_POLL = Duration.ofSeconds(1);
+
   /** This node's id for claims on rotations; the same across restarts of one server. */
   private final String node;
 
@@ -268,7 +271,10 @@ public final class RotationEngine {
       }
       Rotation before = null;
       try {
-        before = stepOnce(id);
+        try (ClaimKeeper keeper = new ClaimKeeper(id, claimed)) {
+          before = stepOnce(id);
+          claimed = keeper.claimed();
+        }
         while (onward && dueAgain(before)) {
           waiting = otherCommands(id);
           if (waiting.isPresent()) {
@@ -281,7 +287,11 @@ public final class RotationEngine {
             }
             claimed = now;
           }
-          Rotation after = stepOnce(id);
+          Rotation after;
+          try (ClaimKeeper keeper = new ClaimKeeper(id, claimed)) {
+            after = stepOnce(id);
+            claimed = keeper.claimed();
+          }
           boolean moved = progressed(before, after);
           before = after;
           if (!moved) {
@@ -297,6 +307,64 @@ public final class RotationEngine {
       }
     } finally {
       stepping.remove(id);
+    }
+  }
+
+  /**
+   * Keeps this node's claim on a rotation while one of its steps runs, renewing it when half of it
+   * is gone (as {@link #claimAndStep} does between steps): a step may outlast a claim (a {@code
+   * reencrypt} sweep of a large table, in one transaction when atomic), and a claim that ran out
+   * would let another node run the same step at the same time.
+   */
+  private final class ClaimKeeper implements AutoCloseable {
+    private final Thread thread;
+    private volatile Instant claimed;
+
+    ClaimKeeper(String id, Instant claimed) {
+      this.claimed = claimed;
+      this.thread = Thread.ofVirtual().name("rotation-claim-" + id).start(() -> keep(id));
+    }
+
+    private void keep(String id) {
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          Thread.sleep(KEEPER_POLL);
+        } catch (InterruptedException e) {
+          return;
+        }
+        Instant now = clock.instant();
+        if (now.isAfter(claimed.plus(CLAIM.dividedBy(2)))) {
+          try {
+            if (store.claim(id, node, now, now.plus(CLAIM))) {
+              claimed = now;
+            }
+          } catch (RuntimeException e) {
+            // the store is down for now: try again at the next poll
+          }
+        }
+      }
+    }
+
+    /** When the claim was last taken or renewed. */
+    Instant claimed() {
+      return claimed;
+    }
+
+    @Override
+    public void close() {
+      thread.interrupt();
+      boolean interrupted = false;
+      while (true) {
+        try {
+          thread.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

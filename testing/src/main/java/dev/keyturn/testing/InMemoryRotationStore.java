@@ -162,6 +162,13 @@ public final class InMemoryRotationStore implements RotationStore {
     }
   }
 
+  /** Until when a node claims rotation {@code id}, if one does (for tests of claims). */
+  public Optional<Instant> claimedUntil(String id) {
+    synchronized (lock) {
+      return Optional.ofNullable(leaseUntil.get(id));
+    }
+  }
+
   @Override
   public void release(String id, String node) {
     synchronized (lock) {

@@ -130,6 +130,76 @@ class RotationEngineTest {
   }
 
   @Test
+  void stepLongerThanAClaim_keepsIt_soAnotherNodeDoesNotRunTheStepMeanwhile() throws Exception {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    java.util.concurrent.CountDownLatch inSet = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger sets = new java.util.concurrent.atomic.AtomicInteger();
+    dev.keyturn.core.spi.Target slow =
+        new dev.keyturn.core.spi.Target() {
+          @Override
+          public void set(dev.keyturn.core.spi.TargetContext context) {
+            sets.incrementAndGet();
+            inSet.countDown();
+            try {
+              release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+
+          @Override
+          public void test(dev.keyturn.core.spi.TargetContext context) {}
+
+          @Override
+          public void rollback(dev.keyturn.core.spi.TargetContext context) {}
+        };
+    RotationEngine mine = engineOn("node-test", slow);
+    RotationEngine other = engineOn("node-other", slow);
+    Rotation started = mine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok");
+    java.util.concurrent.atomic.AtomicReference<Rotation> finished =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread running = new Thread(() -> finished.set(mine.runDue(started.id())));
+    running.start();
+    assertThat(inSet.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    // Past half of the claim, the running node renews it; past the first claim's end, the other
+    // node finds it held and leaves the step alone.
+    clock.advance(Duration.ofMinutes(6));
+    Instant renewed = clock.instant().plus(Duration.ofMinutes(10));
+    Eventually.waitFor(
+        Duration.ofSeconds(30),
+        () ->
+            store
+                .rotations()
+                .claimedUntil(started.id())
+                .filter(until -> !until.isBefore(renewed))
+                .isPresent());
+    clock.advance(Duration.ofMinutes(6));
+    Rotation elsewhere = other.step(started.id());
+    release.countDown();
+    running.join(60_000);
+
+    assertThat(sets.get()).as("the step ran once, on the node that holds the claim").isEqualTo(1);
+    assertThat(elsewhere.state()).isNotEqualTo(RotationState.FINISHED);
+    assertThat(finished.get().state()).isEqualTo(RotationState.FINISHED);
+    assertThat(store.rotations().claimedUntil(started.id())).as("given up at the end").isEmpty();
+  }
+
+  private RotationEngine engineOn(String node, dev.keyturn.core.spi.Target fake) {
+    return new RotationEngine(
+        secrets,
+        store.rotations(),
+        Map.of("fake", fake),
+        Map.of(),
+        audit,
+        clock,
+        random,
+        node,
+        ended::add);
+  }
+
+  @Test
   void rotation_createsPendingSetsTestsAndFinishesWithGrace() {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
 
