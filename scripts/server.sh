@@ -24,6 +24,7 @@ start_server_at() {
     echo "$1: something listens on $KEYTURN_ADDR" >&2
     return 1
   fi
+  bin/keyturn --version > /dev/null  # builds the jar, if it must, outside the wait below
   bin/keyturn server > server.log 2>&1 &
   server_pid=$!
   for _ in $(seq 1 180); do
