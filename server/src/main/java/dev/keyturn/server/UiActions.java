@@ -1,6 +1,7 @@
 package dev.keyturn.server;
 
 import dev.keyturn.api.RotateRequest;
+import dev.keyturn.api.RotationInfo;
 import dev.keyturn.api.SecretValueResponse;
 import dev.keyturn.api.StageRequest;
 import dev.keyturn.core.SecretName;
@@ -90,7 +91,7 @@ final class UiActions {
     if (started.status() != 200 && started.status() != 201 && started.status() != 202) {
       return refusedOnPage(ui, name.get().value(), started);
     }
-    return Answer.redirect("/ui/secrets/" + name.get().value());
+    return Answer.redirect("/ui/rotations/" + ((RotationInfo) started.body()).id());
   }
 
   private Answer stage(UiRequest ui, String raw) {
@@ -124,10 +125,6 @@ final class UiActions {
     if (answer.status() == 403 || answer.status() == 404 || answer.status() == 401) {
       return pages.refused(ui, answer);
     }
-    String message =
-        answer.body() instanceof dev.keyturn.api.ErrorResponse e
-            ? e.error().message()
-            : "the request failed";
-    return UiSecretPage.show(ui, name, pages, message, answer.status());
+    return UiSecretPage.show(ui, name, pages, pages.message(answer), answer.status());
   }
 }

@@ -186,7 +186,16 @@ final class UiHandler {
     Optional<String> cookie = cookie(request);
     Optional<UiSessions.Session> session = cookie.flatMap(sessions::find);
     if (cookie.isPresent() && session.isEmpty()) {
+      // An unknown or ended session's cookie is dropped, so that it counts once, not on every
+      // request until the browser is closed.
       throttle.failure(client);
+      if (path.equals("/ui/sign-in") && post) {
+        return signIn(request, form(request));
+      }
+      return (post
+              ? Answer.page(403, UiPages.error(null, 403, "the session ended: sign in again"))
+              : Answer.redirect("/ui/sign-in"))
+          .with(expired(request));
     }
     if (path.equals("/ui/sign-in")) {
       if (post) {
@@ -206,9 +215,10 @@ final class UiHandler {
     } catch (KeyturnException.Unauthenticated e) {
       // The token was revoked or expired: its sessions end with it.
       sessions.end(session.get());
-      return post
-          ? Answer.page(403, UiPages.error(null, 403, "the session ended: sign in again"))
-          : Answer.redirect("/ui/sign-in");
+      return (post
+              ? Answer.page(403, UiPages.error(null, 403, "the session ended: sign in again"))
+              : Answer.redirect("/ui/sign-in"))
+          .with(expired(request));
     }
     Map<String, String> form = Map.of();
     if (post) {

@@ -10,9 +10,24 @@ import java.util.List;
 final class UiModel {
   private UiModel() {}
 
-  /** What every page's frame shows: the title, the signed-in token and its CSRF token. */
+  /**
+   * What every page's frame shows: the title, the signed-in token and its CSRF token; a {@code
+   * live} page updates itself (htmx, loaded on such pages only; without JavaScript it reloads every
+   * 5 seconds).
+   */
   record View(
-      String title, String nav, String tokenId, String tokenName, String csrf, boolean tokens) {}
+      String title,
+      String nav,
+      String tokenId,
+      String tokenName,
+      String csrf,
+      boolean tokens,
+      boolean live) {
+    /** A frame that does not reload itself. */
+    View(String title, String nav, String tokenId, String tokenName, String csrf, boolean tokens) {
+      this(title, nav, tokenId, tokenName, csrf, tokens, false);
+    }
+  }
 
   /** A time as {@code <time>} shows it: ISO for the machine, exact UTC on hover, relative text. */
   record Time(String iso, String exact, String relative) {
@@ -126,6 +141,67 @@ final class UiModel {
     @Override
     public String toString() {
       return "Reveal[" + name + "#" + version + ", value=[redacted]]";
+    }
+  }
+
+  record Rotations(
+      View view, String prefix, String state, List<String> states, List<RotationRow> rows) {}
+
+  /** One step of the state machine (create, set, test, finish) and how far it got. */
+  record Step(String name, String result) {}
+
+  /** One hook or check of a rotation's checklist. */
+  record Check(String name, boolean ok, String duration, String message) {}
+
+  record RotationPage(
+      View view,
+      String id,
+      String secret,
+      String state,
+      boolean running,
+      boolean emergency,
+      int attempt,
+      Time started,
+      Time updated,
+      Time nextAttempt,
+      String pendingVersion,
+      String requestedBy,
+      String requestReason,
+      String reason,
+      List<Step> steps,
+      List<Check> checks,
+      String next) {}
+
+  record Audit(
+      View view,
+      String secret,
+      String action,
+      String result,
+      String token,
+      String since,
+      List<String> results,
+      List<AuditRow> rows,
+      boolean more,
+      boolean chainShown,
+      String checkpoint,
+      String chain) {}
+
+  record TokenRow(
+      String id,
+      String name,
+      String grants,
+      String creator,
+      Time created,
+      Time expires,
+      Time revoked,
+      boolean valid) {}
+
+  /** The tokens page; {@code createdToken} is the token just made, shown this once. */
+  record Tokens(
+      View view, List<TokenRow> rows, String createdId, String createdToken, String error) {
+    @Override
+    public String toString() {
+      return "Tokens[" + rows.size() + " rows, created=" + createdId + "]";
     }
   }
 }

@@ -51,6 +51,23 @@ final class UiPages {
       if (path.startsWith("/ui/secrets/")) {
         return UiSecretPage.show(ui, path.substring("/ui/secrets/".length()), this);
       }
+      if (path.equals("/ui/rotations")) {
+        return UiRotationPages.list(ui, this);
+      }
+      if (path.startsWith("/ui/rotations/")) {
+        return UiRotationPages.show(ui, path.substring("/ui/rotations/".length()), this);
+      }
+      if (path.equals("/ui/audit")) {
+        return UiAuditPage.show(ui, this);
+      }
+      if (path.equals("/ui/tokens")) {
+        return UiTokenPages.list(ui, this);
+      }
+    } else if (path.equals("/ui/tokens")) {
+      return UiTokenPages.create(ui, this);
+    } else if (path.startsWith("/ui/tokens/") && path.endsWith("/revoke")) {
+      return UiTokenPages.revoke(
+          ui, this, path.substring("/ui/tokens/".length(), path.length() - "/revoke".length()));
     } else {
       Answer done = actions.post(path, ui);
       if (done != null) {
@@ -62,20 +79,30 @@ final class UiPages {
 
   /** The frame every signed-in page shows. */
   View view(UiRequest ui, String title, String nav) {
+    return view(ui, title, nav, false);
+  }
+
+  /** As above; a {@code live} page updates itself (see {@link View}). */
+  View view(UiRequest ui, String title, String nav, boolean live) {
     return new View(
         title,
         nav,
         ui.caller.tokenId(),
         ui.caller.name(),
         ui.session.csrf,
-        ui.permits("GET", "/v1/tokens"));
+        ui.permits("GET", "/v1/tokens"),
+        live);
+  }
+
+  /** The API's error message in {@code answer}. */
+  String message(ApiHandler.Answer answer) {
+    return answer.body() instanceof ErrorResponse e ? e.error().message() : "the request failed";
   }
 
   /** The page for an API refusal or failure: its status and message. */
   Answer refused(UiRequest ui, ApiHandler.Answer answer) {
-    String message =
-        answer.body() instanceof ErrorResponse e ? e.error().message() : "the request failed";
-    return Answer.page(answer.status(), error(view(ui, "Error", ""), answer.status(), message));
+    return Answer.page(
+        answer.status(), error(view(ui, "Error", ""), answer.status(), message(answer)));
   }
 
   /** The 404 for a name that is not a canonical secret name. */

@@ -87,10 +87,10 @@ final class UiSecretPage {
     List<AuditRow> audit = List.of();
     if (auditShown) {
       ApiHandler.Answer list =
-          ui.call("GET", "/v1/audit", "secret=" + UiPages.enc(name) + "&since=7d&limit=1000", null);
+          ui.call("GET", "/v1/audit", "secret=" + UiPages.enc(name) + "&limit=20", null);
       if (list.status() == 200) {
         List<AuditRecordInfo> records = ((AuditListResponse) list.body()).records();
-        audit = auditRows(records.subList(Math.max(0, records.size() - 20), records.size()), now);
+        audit = auditRows(records, now);
       }
     }
     boolean stage = ui.permits("POST", "/v1/stages/" + name);
@@ -163,7 +163,9 @@ final class UiSecretPage {
               UiRender.time(r.startedAt(), now),
               UiRender.time(r.updatedAt(), now),
               r.requestedBy() == null ? "" : r.requestedBy(),
-              r.reason() == null ? "" : r.reason()));
+              r.requestReason() != null
+                  ? r.requestReason()
+                  : r.reason() == null ? "" : r.reason()));
     }
     return out;
   }
