@@ -2,6 +2,9 @@ package dev.keyturn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyturn.api.PutSecretRequest;
+import dev.keyturn.api.TokenCreateRequest;
+import dev.keyturn.client.internal.WireClient;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
@@ -17,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,11 +39,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A real server process started with {@code --unseal-shares 3} and no root key: sealed (503 {@code
  * sealed} everywhere but health and unseal), holding no byte of the root key, the metadata key or a
  * data key in its heap; junk shares do not keep it sealed; {@code keyturn unseal --stdin} with the
- * third real share opens it, and the secret written before reads back.
+ * third real share opens it, and the secret written before reads back. {@code keyturn root-key
+ * rotate --shares N} then {@code --confirm} rotates the key such a server holds.
  */
 class SealedStartTest {
   private static final Pattern SEALED = Pattern.compile("sealed, listening on http://[^:]+:(\\d+)");
   private static final String CANARY = "canary-sealed-start-5f1e";
+  private static final String ROTATE_CANARY = "canary-cli-share-rotate-19d4";
 
   @TempDir Path dir;
 
@@ -137,6 +143,94 @@ class SealedStartTest {
       assertThat(log).doesNotContain(share.substring(2));
     }
     assertThat(log).doesNotContain(CANARY).contains("unsealed: the shares rebuilt root key");
+  }
+
+  @Test
+  void rootKeyRotate_sharesThenConfirm_printsTheNewSharesOnce_andTheNewKeyIsInForce()
+      throws Exception {
+    Path data = dir.resolve("keyturn-data");
+    try (var server =
+        dev.keyturn.server.KeyturnServer.start(
+            dev.keyturn.server.ServerConfig.local(
+                data,
+                "127.0.0.1",
+                0,
+                "jdbc:sqlite:" + data.resolve("keyturn.db"),
+                java.util.Optional.empty()),
+            Clock.systemUTC(),
+            new SecureRandom())) {
+      client(server.port(), Files.readString(data.resolve("root.token")).strip())
+          .put("app/x", new PutSecretRequest(ROTATE_CANARY, null, null, null, null));
+    }
+    RootKey old = RootKey.fromBase64(Files.readString(data.resolve("root.key")));
+    List<String> oldShares = old.split(5, 3, new SecureRandom());
+    Files.delete(data.resolve("root.key"));
+    String token = Files.readString(data.resolve("root.token")).strip();
+    Process process = startSealed(data);
+    try {
+      int port = portOf(process);
+      WireClient root = client(port, token);
+      for (String share : oldShares.subList(0, 3)) {
+        root.unseal(share);
+      }
+      String other =
+          root.createToken(new TokenCreateRequest("t", List.of("admin:app/*"), null)).token();
+
+      Run refused = cli(port, other, "", "root-key", "rotate", "--shares", "5");
+      Run noCount = cli(port, token, "", "root-key", "rotate");
+      Run issued = cli(port, token, "", "root-key", "rotate", "--shares", "5", "--qr", "qr");
+
+      assertThat(refused.code()).isNotZero();
+      assertThat(refused.err().strip().lines()).hasSize(1);
+      assertThat(refused.err()).contains("admin:*");
+      assertThat(noCount.code()).isNotZero();
+      assertThat(noCount.err().strip().lines()).hasSize(1);
+      assertThat(noCount.err()).contains("shares");
+      assertThat(issued.code()).as(issued.err()).isZero();
+      List<String> shares = issued.out().lines().toList();
+      assertThat(shares).hasSize(5).allMatch(s -> s.matches("[1-5]-[0-9a-f]{88}"));
+      String newId = RootKey.fromShares(shares.subList(2, 5)).id();
+      assertThat(issued.err()).contains(newId).contains("--confirm");
+      for (String share : shares) {
+        Path png = dir.resolve("qr").resolve("share-" + share.charAt(0) + ".png");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(png)))
+            .isEqualTo("rw-------");
+        assertThat(RootKeySplitTest.tool("", "zbarimg", "--quiet", "--raw", png.toString()))
+            .isEqualTo(share);
+      }
+      assertThat(root.rootKey().rootKeyId()).isEqualTo(old.id());
+
+      Run wrong =
+          cli(
+              port,
+              token,
+              String.join("\n", oldShares.subList(0, 3)) + "\n",
+              "root-key",
+              "rotate",
+              "--confirm",
+              "--stdin");
+      Run confirmed =
+          cli(
+              port,
+              token,
+              String.join("\n", shares.subList(0, 3)) + "\n",
+              "root-key",
+              "rotate",
+              "--confirm",
+              "--stdin");
+
+      assertThat(wrong.code()).isNotZero();
+      assertThat(wrong.err().strip().lines()).hasSize(1);
+      assertThat(wrong.err()).contains(newId).doesNotContain(oldShares.get(0).substring(2));
+      assertThat(confirmed.code()).as(confirmed.err()).isZero();
+      assertThat(confirmed.out()).contains("root key " + newId + " in force");
+      assertThat(root.rootKey().rootKeyId()).isEqualTo(newId);
+      assertThat(root.get("app/x").value().stringValue()).isEqualTo(ROTATE_CANARY);
+    } finally {
+      process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    String log = Files.readString(dir.resolve("server.log"));
+    assertThat(log).doesNotContain(ROTATE_CANARY);
   }
 
   @Test
@@ -257,20 +351,31 @@ class SealedStartTest {
   record Run(int code, String out, String err) {}
 
   private Run unseal(int port, String share) {
+    return cli(port, "", share + "\n", "unseal", "--stdin");
+  }
+
+  /** {@code keyturn ARGS} with {@code token} against the server on {@code port}. */
+  private Run cli(int port, String token, String stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Io io =
         new Io(
-            new ByteArrayInputStream((share + "\n").getBytes(StandardCharsets.US_ASCII)),
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.US_ASCII)),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of("KEYTURN_ADDR", "http://127.0.0.1:" + port),
+            token.isEmpty()
+                ? Map.of("KEYTURN_ADDR", "http://127.0.0.1:" + port)
+                : Map.of("KEYTURN_ADDR", "http://127.0.0.1:" + port, "KEYTURN_TOKEN", token),
             dir,
             dir,
             false);
-    int code = KeyturnCli.run(io, "unseal", "--stdin");
+    int code = KeyturnCli.run(io, args);
     return new Run(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static WireClient client(int port, String token) {
+    return WireClient.builder().address("http://127.0.0.1:" + port).token(token).build();
   }
 
   private static HttpResponse<String> http(

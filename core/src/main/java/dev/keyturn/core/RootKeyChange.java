@@ -27,6 +27,14 @@ public record RootKeyChange(String from, String to) {
    */
   public static final String AUDIT_KEYS_SETTING = "audit-keys";
 
+  /**
+   * The setting that holds, through the rotation of a share-held root key, each of its two keys
+   * wrapped by the other ({@code BASE64(to wrapped by from) BASE64(from wrapped by to)}): so that
+   * shares of either key unseal a server restarted mid-rotation, and no key lives in a file.
+   * Removed in the rotation's last transaction, after which the old key's shares open nothing.
+   */
+  public static final String KEYS_SETTING = "root-key-rotation-keys";
+
   public RootKeyChange {
     requireNonNull(from, "from");
     requireNonNull(to, "to");

@@ -112,7 +112,8 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
       RootKeyRotator.Source source = RootKeyRotator.Source.SHARES;
       boolean sealed = SealedStart.applies(config);
       if (sealed) {
-        Unsealer unsealer = new Unsealer(config.unsealShares(), SealedStart.keyId(store), clock);
+        List<String> ids = SealedStart.keyIds(store);
+        Unsealer unsealer = new Unsealer(config.unsealShares(), ids, clock);
         gate.seal(Optional.of(unsealer));
         server.listen(limit, refusals, tls);
         log.warn(
@@ -120,10 +121,13 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
                 + " shares with 'keyturn unseal'",
             server.address(),
             config.maskedStoreUrl(),
-            SealedStart.keyId(store),
+            String.join(" or ", ids),
             config.unsealShares());
-        rootKey = await(unsealer);
-        log.info("unsealed: the shares rebuilt root key {}", rootKey.id());
+        RootKey unsealed = await(unsealer);
+        log.info("unsealed: the shares rebuilt root key {}", unsealed.id());
+        RootKeyFiles.Keys keys = SealedStart.keys(store, unsealed);
+        rootKey = keys.current();
+        next = keys.next();
       } else {
         RootKeyFiles.Keys keys =
             Bootstrap.rootKeys(store, config.dataDir(), config.rootKey(), random);
@@ -204,7 +208,9 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
     }
     String keyId = open.rootKeyId();
     Optional<Unsealer> next =
-        threshold > 0 ? Optional.of(new Unsealer(threshold, keyId, clock)) : Optional.empty();
+        threshold > 0
+            ? Optional.of(new Unsealer(threshold, unsealIds(open), clock))
+            : Optional.empty();
     gate.seal(next);
     open.closeStreams();
     try {
@@ -230,6 +236,16 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
             ? "submit " + threshold + " root key shares with 'keyturn unseal' to open"
             : "restart the server with its root key to open");
     return new SealResponse(true, keyId, next.isPresent() ? "shares" : "restart", threshold, note);
+  }
+
+  /** The keys whose shares open {@code open}'s store again (both, mid-rotation of shares). */
+  private static List<String> unsealIds(OpenServer open) {
+    try {
+      return SealedStart.keyIds(open.store());
+    } catch (Bootstrap.StartupException e) {
+      // A file-held key's rotation: its own shares still rebuild the key in force.
+      return List.of(open.rootKeyId());
+    }
   }
 
   /** What still holds the key outside the server's memory after a seal, for its answer. */
@@ -271,7 +287,15 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
     }
     try {
       Store store = JdbcStore.open(config.storeUrl(), clock);
-      OpenServer open = OpenServer.open(wiring, store, key);
+      RootKeyFiles.Keys keys;
+      try {
+        keys = SealedStart.keys(store, key);
+      } catch (RuntimeException e) {
+        store.close();
+        throw e;
+      }
+      OpenServer open =
+          OpenServer.open(wiring, store, keys.current(), keys.next(), RootKeyRotator.Source.SHARES);
       current = open;
       held.open(open.audit());
       gate.open(open.handler());
@@ -280,7 +304,7 @@ public final class KeyturnServer implements AutoCloseable, SealApi.Sealer {
       log.error("unsealed, but the server did not open: {}", SafeFailure.describe(e));
       key.destroy();
       gate.failOpening(e);
-      Unsealer again = new Unsealer(unsealer.threshold(), key.id(), clock);
+      Unsealer again = new Unsealer(unsealer.threshold(), unsealer.keyIds(), clock);
       gate.seal(Optional.of(again));
       awaitShares(again);
     }

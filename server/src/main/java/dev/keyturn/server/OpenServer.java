@@ -162,7 +162,8 @@ final class OpenServer implements AutoCloseable {
               reads::invalidateAll,
               clock,
               random,
-              w.node());
+              w.node(),
+              config.unsealShares());
       SecretService service = new SecretService(reads, envelope, clock);
       Authenticator authenticator = new Authenticator(store.tokens(), clock);
       Notifier notifier =

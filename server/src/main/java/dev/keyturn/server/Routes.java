@@ -24,6 +24,7 @@ import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.api.MetadataResponse;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.RestoreResponse;
+import dev.keyturn.api.RootKeyConfirmRequest;
 import dev.keyturn.api.RootKeyStatus;
 import dev.keyturn.api.RotateRequest;
 import dev.keyturn.api.RotationInfo;
@@ -516,11 +517,27 @@ final class Routes {
             "Starts a root key rotation (or resumes the one recorded): the new key is written to"
                 + " DATA/root.key.new, every data key is rewrapped in batches while reads and writes"
                 + " go on, and at the end it becomes DATA/root.key; GET /v1/root-key tells the"
-                + " progress. Refused (409) for a key from KEYTURN_ROOT_KEY or shares, or while"
-                + " other nodes share the store.",
+                + " progress. For a key rebuilt from shares, ?shares=N makes a new key and answers"
+                + " its N shares (threshold: the server's --unseal-shares) once, in new_shares;"
+                + " nothing changes until POST /v1/root-key/confirm. Refused (409) for a key from"
+                + " KEYTURN_ROOT_KEY, or while other nodes share the store.",
             null,
             RootKeyStatus.class,
             rootKey::rotate),
+        new Route(
+            "POST",
+            "/v1/root-key/confirm",
+            Tail.NONE,
+            "root-key.confirm",
+            Access.needs(ADMIN, EVERYTHING),
+            "Begins the rotation of a key rebuilt from shares to the new key that POST"
+                + " /v1/root-key/rotate?shares=N made, once the shares given (at least the"
+                + " threshold's number, read back from where they were saved) rebuild it; then as"
+                + " a rotation of a file-held key, with the old key's shares unsealing too until"
+                + " its end.",
+            RootKeyConfirmRequest.class,
+            RootKeyStatus.class,
+            rootKey::confirm),
         new Route(
             "GET",
             "/v1/audit/verify",

@@ -19,10 +19,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The root key shares submitted to a sealed server, until some {@code threshold} of them rebuild
- * the key whose id the store records. Every new share is tried with every {@code threshold - 1} of
- * the others held, so junk shares sent by anyone cannot keep the server sealed; shares are held
- * only as zeroable bytes and every one is zeroed once the key is found.
+ * The root key shares submitted to a sealed server, until some {@code threshold} of them rebuild a
+ * key whose id the store records (through a share-held key's rotation, the old or the new one).
+ * Every new share is tried with every {@code threshold - 1} of the others held, so junk shares sent
+ * by anyone cannot keep the server sealed; shares are held only as zeroable bytes and every one is
+ * zeroed once the key is found.
  *
  * <p>The work is bounded. Each submission tries at most {@link #MAX_TRIES} combinations (about 0.3
  * ms of CPU each: at most a tenth of a second per submission), because the room holds at most
@@ -84,7 +85,7 @@ final class Unsealer {
   }
 
   private final int threshold;
-  private final String keyId;
+  private final List<String> keyIds;
   private final Clock clock;
   private final int capacity;
   private final Object lock = new Object();
@@ -95,11 +96,16 @@ final class Unsealer {
   private final CompletableFuture<RootKey> opened = new CompletableFuture<>();
 
   Unsealer(int threshold, String keyId, Clock clock) {
+    this(threshold, List.of(keyId), clock);
+  }
+
+  /** Opens for shares that rebuild any of the keys {@code keyIds}. */
+  Unsealer(int threshold, List<String> keyIds, Clock clock) {
     if (threshold < 2 || threshold > Shamir.MAX_SHARES) {
       throw new KeyturnException.InvalidInput("--unseal-shares is 2 to " + Shamir.MAX_SHARES);
     }
     this.threshold = threshold;
-    this.keyId = requireNonNull(keyId, "keyId");
+    this.keyIds = List.copyOf(keyIds);
     this.clock = requireNonNull(clock, "clock");
     this.capacity = capacity(threshold);
   }
@@ -138,6 +144,10 @@ final class Unsealer {
 
   int threshold() {
     return threshold;
+  }
+
+  List<String> keyIds() {
+    return keyIds;
   }
 
   /** Whether a search of combinations runs now (for tests). */
@@ -289,7 +299,7 @@ final class Unsealer {
       if (distinctIndexes(subset)) {
         try {
           RootKey key = RootKey.fromParsedShares(subset);
-          if (key.id().equals(keyId)) {
+          if (keyIds.contains(key.id())) {
             return key;
           }
           key.destroy();

@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * A Keyturn server in a child JVM, on the test's classpath, for tests that SIGKILL it (public for
- * the browser tests in ui-tests).
+ * the browser tests in ui-tests); {@code output} collects what it prints (its log).
  */
-public record ChildServer(Process process, int port, Path data) {
+public record ChildServer(Process process, int port, Path data, StringBuffer output) {
   private static final Pattern LISTENING =
       Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
@@ -57,8 +57,9 @@ public record ChildServer(Process process, int port, Path data) {
       seen.append(line).append('\n');
       Matcher m = LISTENING.matcher(line);
       if (m.find()) {
-        Thread.ofVirtual().start(() -> drain(out));
-        return new ChildServer(p, Integer.parseInt(m.group(1)), data);
+        StringBuffer output = new StringBuffer(seen);
+        Thread.ofVirtual().start(() -> drain(out, output));
+        return new ChildServer(p, Integer.parseInt(m.group(1)), data, output);
       }
       if (System.nanoTime() > deadline) {
         break;
@@ -82,15 +83,38 @@ public record ChildServer(Process process, int port, Path data) {
     }
   }
 
+  /** A request as sent, without the client's checks: {@code token} and {@code body} may be null. */
+  java.net.http.HttpResponse<String> http(String method, String path, String token, String body)
+      throws IOException, InterruptedException {
+    java.net.http.HttpRequest.Builder b =
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(
+                method,
+                body == null
+                    ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                    : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+      return client.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+  }
+
   public void kill() throws InterruptedException {
     process.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  private static void drain(BufferedReader out) {
+  private static void drain(BufferedReader out, StringBuffer output) {
     try {
-      while (out.readLine() != null) {
-        // keep the pipe from filling up
+      String line;
+      while ((line = out.readLine()) != null) {
+        output.append(line).append('\n');
       }
     } catch (IOException e) {
       // the process ended

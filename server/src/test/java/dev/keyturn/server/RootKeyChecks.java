@@ -87,7 +87,8 @@ final class RootKeyChecks {
       assertThat(rows).isPositive();
       try (ResultSet rs =
           s.executeQuery(
-              "SELECT key, value FROM settings WHERE key IN ('metadata-key', 'root-key-id', 'root-key-rotation')")) {
+              "SELECT key, value FROM settings WHERE key IN ('metadata-key', 'root-key-id', 'root-key-rotation',"
+                  + " 'root-key-rotation-keys')")) {
         int seen = 0;
         while (rs.next()) {
           seen++;

@@ -114,6 +114,7 @@ class RouteAccessTest {
           Map.entry("POST /v1/seal", new Example("", null)),
           Map.entry("GET /v1/root-key", new Example("", null)),
           Map.entry("POST /v1/root-key/rotate", new Example("", null)),
+          Map.entry("POST /v1/root-key/confirm", new Example("", "{\"shares\": [\"1-00\"]}")),
           Map.entry("GET /v1/secrets", new Example("", null)),
           Map.entry("PUT /v1/secrets/{name}", new Example("", "{\"value\":\"x\"}")),
           Map.entry(

@@ -78,7 +78,8 @@ final class RouteTables {
                     () -> {},
                     clock,
                     random,
-                    "node-test"))));
+                    "node-test",
+                    0))));
   }
 
   /** A folder for the store behind the watch route's (never started) hub. */

@@ -227,7 +227,18 @@ public final class JdbcStore implements Store {
    * @throws KeyturnException.Conflict if another rotation is recorded
    */
   public boolean beginRootKeyRotation(RootKeyChange change, AuditEvent start) {
+    return beginRootKeyRotation(change, Optional.empty(), start);
+  }
+
+  /**
+   * As {@link #beginRootKeyRotation(RootKeyChange, AuditEvent)}, recording in the same transaction
+   * the rotation's two keys each wrapped by the other ({@link RootKeyChange#KEYS_SETTING}), for a
+   * share-held key.
+   */
+  public boolean beginRootKeyRotation(
+      RootKeyChange change, Optional<String> wrappedKeys, AuditEvent start) {
     requireNonNull(change, "change");
+    requireNonNull(wrappedKeys, "wrappedKeys");
     requireNonNull(start, "start");
     return transaction(c -> {
       lockRootKeySettings(c);
@@ -249,6 +260,9 @@ public final class JdbcStore implements Store {
             "the store's root key is " + inForce.get() + ", not " + change.from());
       }
       writeSetting(c, RootKeyChange.SETTING, change.wire());
+      if (wrappedKeys.isPresent()) {
+        writeSetting(c, RootKeyChange.KEYS_SETTING, wrappedKeys.get());
+      }
       seal(c, List.of(start), Map.of());
       return true;
     });
@@ -315,6 +329,8 @@ public final class JdbcStore implements Store {
       writeSetting(c, RootKeyChange.ROOT_KEY_ID_SETTING, change.to());
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM settings WHERE key = ?")) {
         ps.setString(1, RootKeyChange.SETTING);
+        ps.executeUpdate();
+        ps.setString(1, RootKeyChange.KEYS_SETTING);
         ps.executeUpdate();
       }
       seal(c, List.of(end), Map.of());

@@ -156,6 +156,28 @@ public final class WireClient implements AutoCloseable {
     return send("POST", "/v1/root-key/rotate", null, dev.keyturn.api.RootKeyStatus.class);
   }
 
+  /**
+   * For a root key rebuilt from shares: makes a new key and answers its {@code shares} shares, once
+   * ({@code POST /v1/root-key/rotate?shares=N}, {@code admin:*}); nothing changes until {@link
+   * #confirmRootKey}.
+   */
+  public dev.keyturn.api.RootKeyStatus rotateRootKey(int shares) {
+    return send(
+        "POST", "/v1/root-key/rotate?shares=" + shares, null, dev.keyturn.api.RootKeyStatus.class);
+  }
+
+  /**
+   * Begins the rotation to the new key that {@link #rotateRootKey(int)} made, once {@code shares}
+   * rebuild it ({@code POST /v1/root-key/confirm}, {@code admin:*}).
+   */
+  public dev.keyturn.api.RootKeyStatus confirmRootKey(java.util.List<String> shares) {
+    return send(
+        "POST",
+        "/v1/root-key/confirm",
+        new dev.keyturn.api.RootKeyConfirmRequest(shares),
+        dev.keyturn.api.RootKeyStatus.class);
+  }
+
   public WhoAmIResponse whoami() {
     return send("GET", "/v1/whoami", null, WhoAmIResponse.class);
   }

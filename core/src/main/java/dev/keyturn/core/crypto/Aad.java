@@ -48,6 +48,14 @@ public final class Aad {
   }
 
   /**
+   * The associated data of a root key wrapped by another root key (a share-held rotation keeps its
+   * two keys each wrapped by the other), bound to both keys' ids.
+   */
+  public static byte[] forRootKey(String wrappingId, String wrappedId) {
+    return of("keyturn/root-key/v1", wrappingId, wrappedId);
+  }
+
+  /**
    * The associated data of value ciphertexts written before names were bound (id only). Read only
    * by the migration that re-encrypts them at the first start after the upgrade.
    */

@@ -81,6 +81,16 @@ public final class Envelope {
     rootKey = next;
   }
 
+  /**
+   * {@code next} wrapped by the root key in force, and the root key in force wrapped by {@code
+   * next} ({@link RootKey#wrap}), in that order: what a share-held root key rotation records so
+   * that either key's shares open the other.
+   */
+  public java.util.List<byte[]> crossWrap(RootKey next) {
+    RootKey current = rootKey;
+    return java.util.List.of(current.wrap(next, random), next.wrap(current, random));
+  }
+
   /** Whether a ciphertext wrapped by root key {@code id} opens here. */
   public boolean holds(String id) {
     return rootKeys.containsKey(id);

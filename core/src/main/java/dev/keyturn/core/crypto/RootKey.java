@@ -11,7 +11,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * The key that wraps every data key: 32 random bytes, written as one line of standard base64. Its
@@ -111,6 +113,67 @@ public final class RootKey {
     } finally {
       Arrays.fill(text, (byte) 0);
     }
+  }
+
+  /**
+   * {@code other} wrapped by this key (AES-256-GCM, a random 12-byte nonce before the ciphertext
+   * and tag), bound to both keys' ids ({@link Aad#forRootKey}).
+   */
+  public byte[] wrap(RootKey other, SecureRandom random) {
+    byte[] plain;
+    synchronized (other) {
+      other.checkLive();
+      plain = other.key.clone();
+    }
+    byte[] nonce = new byte[12];
+    random.nextBytes(nonce);
+    RawKey k = aesKey();
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, k, new GCMParameterSpec(128, nonce));
+      cipher.updateAAD(Aad.forRootKey(id, other.id()));
+      byte[] sealed = cipher.doFinal(plain);
+      byte[] out = Arrays.copyOf(nonce, nonce.length + sealed.length);
+      System.arraycopy(sealed, 0, out, nonce.length, sealed.length);
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure("AES-GCM is not available", e);
+    } finally {
+      k.destroy();
+      Arrays.fill(plain, (byte) 0);
+    }
+  }
+
+  /**
+   * The root key with id {@code id} that {@link #wrap} wrapped under this key.
+   *
+   * @throws KeyturnException.CryptoFailure if {@code wrapped} does not open under this key bound to
+   *     {@code id}, or opens to a key with another id
+   */
+  public RootKey unwrap(String id, byte[] wrapped) {
+    requireNonNull(id, "id");
+    if (wrapped.length != 12 + LENGTH + 16) {
+      throw new KeyturnException.CryptoFailure("a wrapped root key has the wrong length", null);
+    }
+    RawKey k = aesKey();
+    byte[] plain;
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.DECRYPT_MODE, k, new GCMParameterSpec(128, wrapped, 0, 12));
+      cipher.updateAAD(Aad.forRootKey(this.id, id));
+      plain = cipher.doFinal(wrapped, 12, wrapped.length - 12);
+    } catch (GeneralSecurityException e) {
+      throw new KeyturnException.CryptoFailure(
+          "root key " + id + " does not open under root key " + this.id, null);
+    } finally {
+      k.destroy();
+    }
+    RootKey key = new RootKey(plain);
+    if (!key.id().equals(id)) {
+      key.destroy();
+      throw new KeyturnException.CryptoFailure("the wrapped root key is not " + id, null);
+    }
+    return key;
   }
 
   /** A 32-byte subkey for one purpose (HMAC-SHA256 of the label under the root key). */
