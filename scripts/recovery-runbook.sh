@@ -7,8 +7,9 @@
 # opens and that a drill finds identical to the live server, mode 600, one file per secret for
 # the offline key; the stored credential lost with its key and back after the one-secret
 # restore; everything back in a fresh server with a new root
-# key; the offline copies opening without the passphrase; and no value in any file but the
-# encrypted ones and the store. CI runs it after the tests; VERBOSE=1 shows what each block printed.
+# key; the offline copies opening without the passphrase; a root key rotation from a key file and
+# one from shares (the old shares no longer unsealing after it, the new ones unsealing); and no
+# value in any file but the encrypted ones and the store. CI runs it after the tests; VERBOSE=1 shows what each block printed.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 rb_work=$(mktemp -d)
@@ -36,7 +37,7 @@ mkdir -m 700 "$GNUPGHOME"
 awk -v dir="$rb_work" '/^```sh$/{n++; inblock=1; next} inblock && /^```$/{inblock=0; next} inblock{print > (dir "/block" n ".sh")}' \
   "$repo/docs/runbooks/recovery.md"
 rb_blocks=$(ls "$rb_work"/block*.sh | wc -l)
-[ "$rb_blocks" = 6 ] || fail "expected 6 sh blocks in the runbook, found $rb_blocks (update this script)"
+[ "$rb_blocks" = 8 ] || fail "expected 8 sh blocks in the runbook, found $rb_blocks (update this script)"
 ln -s "$repo/bin" "$rb_work/bin"
 cd "$rb_work"
 if curl -s -o /dev/null "$KEYTURN_ADDR/v1/health"; then fail "something listens on $KEYTURN_ADDR"; fi
@@ -86,6 +87,29 @@ for i in $(seq 1 "$rb_blocks"); do
     6)
       grep -q '1 unchanged' "$rb_block.out" || fail "the offline copy did not restore as unchanged"
       grep -q '^ok: true' "$rb_block.out" || fail "the offline copy did not verify"
+      ;;
+    7)
+      rb_new=$(sed -n 's/^root key \(rk-[0-9a-f]*\) in force.*/\1/p' "$rb_block.out")
+      [ -n "$rb_new" ] || fail "the rotation did not end with a new key in force"
+      grep -q '^audit chain intact' "$rb_block.out" || fail "the audit chain did not verify after the rotation"
+      [ -z "$(ls keyturn-data/root.key.old-* 2>/dev/null)" ] || fail "the old key file is still there"
+      [ "$(bin/keyturn root-key split --shares 2 --threshold 2 2>&1 >/dev/null | grep -o 'rk-[0-9a-f]*')" = "$rb_new" ] \
+        || fail "DATA/root.key is not the new key"
+      [ "$(tail -n 1 "$rb_block.out")" = sk_live_stored_api_credential ] || fail "the credential does not open after the rotation"
+      ;;
+    8)
+      [ ! -e keyturn-data/root.key ] || fail "a share-held key is in a file"
+      [ "$(wc -l < custody/new-shares.txt)" = 5 ] || fail "the rotation did not print 5 new shares"
+      grep -q 'in force' "$rb_block.out" || fail "the share-held rotation did not end"
+      [ "$(grep -c '^unsealed: the server is open$' "$rb_block.out")" = 2 ] \
+        || fail "expected two unseals: with the old shares before the rotation, the new ones after"
+      grep -q '^still sealed: 3 share(s) held' "$rb_block.out" || fail "the old shares still unseal after the rotation"
+      [ "$(tail -n 1 "$rb_block.out")" = sk_live_stored_api_credential ] || fail "the credential does not open after the share-held rotation"
+      for f in server.log keyturn-data/*; do
+        while IFS= read -r share; do
+          ! grep -qF -- "${share#*-}" "$f" 2>/dev/null || fail "a new share is in $f"
+        done < custody/new-shares.txt
+      done
       ;;
   esac
 done
