@@ -141,6 +141,37 @@ class UiSessionTest {
   }
 
   @Test
+  void signInFlood_byOneToken_endsOnlyItsOwnOldestSessions() {
+    TokenCreated lister =
+        server.client().createToken(new TokenCreateRequest("lister", List.of("list:*"), null));
+    Browser admin = new Browser(server.url());
+    admin.signIn(server.rootToken());
+    Browser first = new Browser(server.url());
+    first.signIn(lister.token());
+
+    for (int i = 0; i < UiSessions.MAX_PER_TOKEN + 5; i++) {
+      assertThat(new Browser(server.url()).signIn(lister.token()).statusCode()).isEqualTo(303);
+    }
+
+    assertThat(admin.get("/ui/secrets").statusCode()).isEqualTo(200);
+    assertThat(first.get("/ui/secrets").statusCode()).isEqualTo(303);
+  }
+
+  @Test
+  void sessions_aFullTableOfOneTokensSignIns_keepsOtherTokensSessions() {
+    UiSessions sessions = new UiSessions(clock, new java.security.SecureRandom());
+    String admin = sessions.open(new byte[32], "tok_admin");
+
+    for (int i = 0; i < 10_050; i++) {
+      clock.advance(Duration.ofMillis(1));
+      sessions.open(new byte[32], "tok_flood");
+    }
+
+    assertThat(sessions.find(admin)).isPresent();
+    assertThat(sessions.size()).isEqualTo(UiSessions.MAX_PER_TOKEN + 1);
+  }
+
+  @Test
   void session_activeForTwelveHours_ends() {
     Browser b = new Browser(server.url());
     b.signIn(server.rootToken());
