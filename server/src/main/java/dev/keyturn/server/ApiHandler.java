@@ -274,7 +274,22 @@ final class ApiHandler extends Handler.Abstract {
     return audited(outcome)
         .handle((done, failure) -> {
           refuseUnaudited(outcome, failure);
-          metrics.request(outcome.action, outcome.status, System.nanoTime() - start);
+          long elapsed = System.nanoTime() - start;
+          metrics.request(outcome.action, outcome.status, elapsed);
+          // The access log has the dashboard's requests too, under their own request ids (those
+          // their audit records end with); this may run on the group commit's thread.
+          String outer = MDC.get(RequestIds.MDC_KEY);
+          MDC.put(RequestIds.MDC_KEY, requestId);
+          access.info(
+              "{} {} {}",
+              kv("action", outcome.action),
+              kv("status", outcome.status),
+              kv("duration_ms", elapsed / 1_000_000));
+          if (outer == null) {
+            MDC.remove(RequestIds.MDC_KEY);
+          } else {
+            MDC.put(RequestIds.MDC_KEY, outer);
+          }
           return new Answer(outcome.status, outcome.body);
         });
   }

@@ -2,6 +2,9 @@ package dev.keyturn.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -71,6 +75,37 @@ class UiAccessTest {
   @AfterAll
   void stop() {
     server.close();
+  }
+
+  @Test
+  void reveal_inTheAccessLogUnderTheRequestIdOfItsAuditRecord() {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger access = (Logger) LoggerFactory.getLogger("dev.keyturn.server.access");
+    logs.start();
+    access.addAppender(logs);
+    try {
+      Browser b = signedIn(readOnly.token());
+      b.get("/ui/secrets/app/x/KEY");
+      assertThat(b.post("/ui/reveal/app/x/KEY", Map.of()).statusCode()).isEqualTo(200);
+    } finally {
+      access.detachAppender(logs);
+    }
+
+    List<ILoggingEvent> reads =
+        logs.list.stream()
+            .filter(e -> e.getFormattedMessage().startsWith("action=secret.read status=200"))
+            .toList();
+    assertThat(reads).hasSize(1);
+    String id = reads.get(0).getMDCPropertyMap().get(RequestIds.MDC_KEY);
+    assertThat(id).isNotBlank();
+    RunningServer.Raw audit =
+        server.raw(
+            "GET",
+            "/v1/audit?secret=app/x/KEY&action=secret.read&since=1h",
+            server.rootToken(),
+            null);
+    assertThat(audit.body()).contains("request=" + id);
+    assertThat(logs.list).noneMatch(e -> e.getFormattedMessage().contains(CANARY_X));
   }
 
   private Browser signedIn(String token) {
