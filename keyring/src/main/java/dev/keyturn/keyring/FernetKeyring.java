@@ -222,8 +222,8 @@ public final class FernetKeyring {
 
   /**
    * A fresh random IV. Drawn in blocks per thread: a {@code SecureRandom} call has a fixed cost
-   * (the default one takes a process-wide lock), which a sweep re-encrypting on every core paid once
-   * a token. Each IV is used once.
+   * (the default one takes a process-wide lock), which a sweep re-encrypting on every core paid
+   * once a token. Each IV is used once.
    */
   private byte[] iv() {
     IvPool pool = ivs.get();

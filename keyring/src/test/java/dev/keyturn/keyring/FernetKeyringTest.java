@@ -136,19 +136,18 @@ class FernetKeyringTest {
   void encrypt_eachTokenItsOwnIv_acrossThreadsAndDraws() throws Exception {
     FernetKeyring ring = only(K1, NOW);
     java.util.Set<String> ivs = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger made =
+        new java.util.concurrent.atomic.AtomicInteger();
     List<Thread> threads = new java.util.ArrayList<>();
     for (int t = 0; t < 4; t++) {
       Thread thread =
-          new Thread(
-              () -> {
-                for (int i = 0; i < 1000; i++) {
-                  byte[] token =
-                      java.util.Base64.getUrlDecoder().decode(ring.encrypt(new byte[] {7}));
-                  ivs.add(java.util.HexFormat.of().formatHex(token, 9, 25));
-                  made.incrementAndGet();
-                }
-              });
+          new Thread(() -> {
+            for (int i = 0; i < 1000; i++) {
+              byte[] token = java.util.Base64.getUrlDecoder().decode(ring.encrypt(new byte[] {7}));
+              ivs.add(java.util.HexFormat.of().formatHex(token, 9, 25));
+              made.incrementAndGet();
+            }
+          });
       thread.start();
       threads.add(thread);
     }

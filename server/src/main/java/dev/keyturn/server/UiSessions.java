@@ -37,6 +37,7 @@ final class UiSessions {
   private final Clock clock;
   private final SecureRandom random;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
   /** How many sessions were opened: each session's serial, which orders them oldest first. */
   private final AtomicLong opened = new AtomicLong();
 

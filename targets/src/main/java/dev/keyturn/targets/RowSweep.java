@@ -31,10 +31,10 @@ import java.util.function.Consumer;
  *
  * <p>Reading and writing overlap: a thread of its own reads the next pages on a second connection
  * (each page in a statement of its own, committed reads) and re-encrypts them on the common pool
- * while the caller's thread writes and commits the one before on the first; one page waits at
- * most. The pages read ahead follow every id the writer has touched, so they read nothing this
- * sweep's open transaction changed, and the compare-and-set catches what the application changed
- * since. Tokens never leave this class except to the table; messages name rows by id only. Not
+ * while the caller's thread writes and commits the one before on the first; one page waits at most.
+ * The pages read ahead follow every id the writer has touched, so they read nothing this sweep's
+ * open transaction changed, and the compare-and-set catches what the application changed since.
+ * Tokens never leave this class except to the table; messages name rows by id only. Not
  * thread-safe.
  */
 final class RowSweep {
@@ -90,12 +90,11 @@ final class RowSweep {
     reader.connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
     reader.connection.setAutoCommit(true);
     ExecutorService ahead =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "reencrypt-read-ahead");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "reencrypt-read-ahead");
+          t.setDaemon(true);
+          return t;
+        });
     try {
       table.inspect();
       reader.inspect();

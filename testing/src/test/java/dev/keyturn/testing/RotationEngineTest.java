@@ -134,7 +134,8 @@ class RotationEngineTest {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
     java.util.concurrent.CountDownLatch inSet = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicInteger sets = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger sets =
+        new java.util.concurrent.atomic.AtomicInteger();
     dev.keyturn.core.spi.Target slow =
         new dev.keyturn.core.spi.Target() {
           @Override
