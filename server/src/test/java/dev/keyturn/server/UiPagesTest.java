@@ -102,7 +102,12 @@ class UiPagesTest {
       assertThat(page.body()).contains(check.name());
     }
     if (api.state().equals("finished")) {
-      assertThat(page.body()).doesNotContain("hx-get").contains("data-result=\"done\"");
+      // A finished rotation has nothing left to try: no "Attempt 0", no "Next attempt: now".
+      assertThat(page.body())
+          .doesNotContain("hx-get")
+          .contains("data-result=\"done\"")
+          .doesNotContain("Next attempt")
+          .doesNotContain("<dt>Attempt</dt><dd>0<");
     }
     HttpResponse<String> live = b.get("/ui/rotations/" + id + "/live");
     assertThat(live.body()).startsWith("<div id=\"rotation-live\"").doesNotContain("<html");

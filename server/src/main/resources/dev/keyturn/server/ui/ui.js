@@ -28,7 +28,7 @@
     var end = Date.now() + 30000;
     var timer = setInterval(function () {
       var rest = Math.max(0, Math.ceil((end - Date.now()) / 1000));
-      if (left) left.textContent = "hidden in " + rest + " s";
+      if (left) left.textContent = "(hidden in " + rest + " s)";
       if (rest === 0) {
         clearInterval(timer);
         value.remove();
