@@ -119,6 +119,10 @@ public final class JdbcStore implements Store {
       // Checkpoints run on a thread of their own (WalCheckpointer), not in the commit that
       // crosses the threshold.
       config.addDataSourceProperty("wal_autocheckpoint", "0");
+      // Deleted and overwritten rows are zeroed in the file, not left in free space: a wrapped key
+      // replaced by a root key rotation (or a row's old ciphertext) must not outlive its row for
+      // whoever later holds an old root key or old shares and a copy of the file.
+      config.addDataSourceProperty("secure_delete", "true");
       config.setMaximumPoolSize(8);
     } else {
       config.setMaximumPoolSize(16);
@@ -297,6 +301,17 @@ public final class JdbcStore implements Store {
    * @throws KeyturnException.Conflict if {@code change} is not the rotation recorded
    */
   public boolean finishRootKeyRotation(
+      RootKeyChange change, Envelope envelope, String auditKeys, AuditEvent end) {
+    boolean finished = finishInOneTransaction(change, envelope, auditKeys, end);
+    if (finished) {
+      // The rows the rotation replaced or deleted (the old wrappings, a share-held rotation's keys
+      // wrapped by each other) are zeroed in their pages; empty the log of their earlier images.
+      checkpointer.ifPresent(WalCheckpointer::truncate);
+    }
+    return finished;
+  }
+
+  private boolean finishInOneTransaction(
       RootKeyChange change, Envelope envelope, String auditKeys, AuditEvent end) {
     requireNonNull(change, "change");
     requireNonNull(envelope, "envelope");

@@ -69,6 +69,30 @@ final class WalCheckpointer implements AutoCloseable {
     }
   }
 
+  /**
+   * Copies the whole log into the database file and empties the log file, so that page images
+   * written before (a row since deleted, zeroed in its page by {@code secure_delete}) are in
+   * neither file. Waits for readers and writers up to the connection's busy timeout; a checkpoint
+   * that cannot finish is logged and left to the next one (the log is then emptied when it next
+   * starts over, and overwritten as it grows again).
+   *
+   * @return whether the log was emptied
+   */
+  boolean truncate() {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+      boolean done = rs.next() && rs.getInt(1) == 0;
+      if (!done) {
+        log.warn("write-ahead log not emptied: readers or writers kept it busy");
+      }
+      return done;
+    } catch (SQLException | RuntimeException e) {
+      log.warn("write-ahead log not emptied: {}", e.getMessage());
+      return false;
+    }
+  }
+
   @Override
   public void close() {
     closed = true;
