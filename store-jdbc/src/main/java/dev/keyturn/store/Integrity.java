@@ -47,6 +47,9 @@ final class Integrity {
   private volatile long tailedAt;
   private volatile String broken;
 
+  /** The ledger's tick when this thread's outermost read began; null outside a read. */
+  private final ThreadLocal<Long> readingSince = new ThreadLocal<>();
+
   Integrity(Jdbc pooled, Dialect dialect, Clock clock) {
     this.pooled = pooled;
     this.dialect = dialect;
@@ -108,13 +111,41 @@ final class Integrity {
   }
 
   /**
-   * Checks a verified row's generation against the ledger, then raises the ledger to it.
+   * Marks the start of a read on this thread (rows read until {@link #endRead} are checked against
+   * what the ledger knew now); returns what {@link #endRead} takes. Nested reads keep the outer
+   * one.
+   */
+  Long beginRead() {
+    Long outer = readingSince.get();
+    GenerationLedger l = ledger;
+    if (outer == null && l != null) {
+      readingSince.set(l.tick());
+    }
+    return outer;
+  }
+
+  /** Ends the read {@link #beginRead} began; {@code outer} is what it returned. */
+  void endRead(Long outer) {
+    if (outer == null) {
+      readingSince.remove();
+    }
+  }
+
+  /**
+   * Checks a verified row's generation against the ledger, then raises the ledger to it. A row
+   * older than the ledger is refused, unless the ledger learned the newer generation after the read
+   * began: a write committed while this read ran, and the row read is the one before it (the next
+   * read sees the new one, or fails if an older row was put back).
    *
    * @throws KeyturnException.IntegrityFailure if the row is older than the audit chain records
    */
   void checkGeneration(String label, String object, long generation, Optional<String> secret) {
     refresh();
     long known = ledger.highest(object);
+    Long since = readingSince.get();
+    if (generation < known && since != null && ledger.raisedSince(object, since)) {
+      return;
+    }
     if (generation < known) {
       throw fail(
           label,

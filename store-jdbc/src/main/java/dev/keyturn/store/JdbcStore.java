@@ -497,10 +497,13 @@ public final class JdbcStore implements Store {
 
     @Override
     public <T> T read(Work<T> work) {
+      Long outer = integrity.beginRead();
       try (Connection c = dataSource.getConnection()) {
         return work.run(c);
       } catch (SQLException e) {
         throw unavailable(e);
+      } finally {
+        integrity.endRead(outer);
       }
     }
 

@@ -6,6 +6,7 @@ import dev.keyturn.core.spi.AuditRecord;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The highest generation of every protected object (see {@code
@@ -24,7 +25,8 @@ public final class GenerationLedger {
   public static final String MIGRATE_ACTION = "integrity.migrate";
 
   private final AuditChain chain;
-  private final Map<String, Long> highest = new ConcurrentHashMap<>();
+  private final Map<String, Mark> highest = new ConcurrentHashMap<>();
+  private final AtomicLong ticks = new AtomicLong();
   private long lastSeq;
   private byte[] lastMac = AuditChain.GENESIS;
   private String problem;
@@ -66,12 +68,34 @@ public final class GenerationLedger {
 
   /** The highest generation known for {@code object}; 0 when none is. */
   public long highest(String object) {
-    return highest.getOrDefault(object, 0L);
+    Mark mark = highest.get(object);
+    return mark == null ? 0 : mark.generation;
   }
 
   /** Records that {@code object} has reached {@code generation} (kept if higher). */
   public void raise(String object, long generation) {
-    highest.merge(object, generation, Math::max);
+    highest.compute(
+        object,
+        (k, old) ->
+            old == null || generation > old.generation
+                ? new Mark(generation, ticks.incrementAndGet())
+                : old);
+  }
+
+  /**
+   * A counter that every raise of any object moves on: a reader takes it before it reads rows, and
+   * {@link #raisedSince} then tells whether an object's generation went up while it read.
+   */
+  public long tick() {
+    return ticks.get();
+  }
+
+  /**
+   * Whether {@code object}'s highest generation was raised after {@link #tick} gave {@code tick}.
+   */
+  public boolean raisedSince(String object, long tick) {
+    Mark mark = highest.get(object);
+    return mark != null && mark.tick > tick;
   }
 
   /** The sequence number of the last record taken in; 0 before the first. */
@@ -93,4 +117,7 @@ public final class GenerationLedger {
   public int size() {
     return highest.size();
   }
+
+  /** An object's highest generation, and the {@link #tick} at which it was raised to it. */
+  private record Mark(long generation, long tick) {}
 }
