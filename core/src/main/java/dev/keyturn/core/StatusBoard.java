@@ -87,6 +87,8 @@ public final class StatusBoard {
    * @param rotationId the running rotation, else the last one
    * @param waitingFor the consumers that a {@code waiting} row waits for, in id order
    * @param failedConsumers the live consumers that could not apply a version of it, in id order
+   * @param secret the secret's metadata as the row was computed from it; empty for a rule whose
+   *     secret does not exist
    */
   public record Row(
       SecretName name,
@@ -97,10 +99,36 @@ public final class StatusBoard {
       State state,
       Optional<String> rotationId,
       List<String> waitingFor,
-      List<Failure> failedConsumers) {
+      List<Failure> failedConsumers,
+      Optional<StoredSecret> secret) {
     public Row {
       waitingFor = List.copyOf(waitingFor);
       failedConsumers = List.copyOf(failedConsumers);
+      requireNonNull(secret, "secret");
+    }
+
+    /** A row without the secret's metadata. */
+    public Row(
+        SecretName name,
+        Optional<RotationRule> rule,
+        Optional<Instant> lastRotated,
+        Optional<Instant> nextDue,
+        Optional<Instant> graceUntil,
+        State state,
+        Optional<String> rotationId,
+        List<String> waitingFor,
+        List<Failure> failedConsumers) {
+      this(
+          name,
+          rule,
+          lastRotated,
+          nextDue,
+          graceUntil,
+          state,
+          rotationId,
+          waitingFor,
+          failedConsumers,
+          Optional.empty());
     }
 
     /** A row where no consumer failed to apply a version. */
@@ -239,6 +267,7 @@ public final class StatusBoard {
         state,
         active.map(Rotation::id).or(() -> last.stream().findFirst().map(Rotation::id)),
         state == State.WAITING ? waitingFor : List.of(),
-        failedConsumers);
+        failedConsumers,
+        secret);
   }
 }

@@ -286,12 +286,7 @@ final class RotationsApi {
   }
 
   private StatusRow row(StatusBoard.Row r) {
-    Optional<dev.keyturn.core.spi.StoredSecret> stored;
-    try {
-      stored = Optional.of(secrets.describe(r.name()));
-    } catch (dev.keyturn.core.KeyturnException.NotFound e) {
-      stored = Optional.empty();
-    }
+    Optional<dev.keyturn.core.spi.StoredSecret> stored = r.secret();
     Instant now = clock.instant();
     Optional<dev.keyturn.core.Version> current = stored.flatMap(s -> s.versions().current());
     return new StatusRow(
