@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -14,15 +16,22 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * HMAC byte-identical to {@code openssl dgst -sha256|-sha384|-sha512 -hmac "$SECRET"} over 1,000
  * random binary bodies from 0 B to 1 MiB (most small, some ending in newlines), under keys that are
- * empty, longer than a hash block, or not ASCII. openssl reads every body of a key in one call.
+ * empty, longer than a hash block, or not ASCII, in hex and in {@code -binary}, whose base64 is
+ * checked against {@code base64}. openssl reads every body of a key in one call per output form
+ * (with {@code -binary} it writes the MACs one after another, each the hash's length).
  */
 class HmacOpensslTest {
   private static final int BODIES = 1000;
   private static final String OPENSSL =
       "k=$(cat \"$1\"); a=$2; shift 2; exec openssl dgst \"-$a\" -hmac \"$k\" \"$@\"";
+  private static final String OPENSSL_BINARY =
+      "k=$(cat \"$1\"); a=$2; shift 2; exec openssl dgst \"-$a\" -hmac \"$k\" -binary \"$@\"";
   private static final String OPENSSL_BASE64 =
       "k=$(cat \"$1\"); a=$2; shift 2; for f; do openssl dgst \"-$a\" -hmac \"$k\" -binary \"$f\""
           + " | base64 -w0; echo; done";
+
+  /** Bodies per key and algorithm whose base64 comes from {@code base64} itself, one by one. */
+  private static final int BASE64_EACH = 4;
 
   @TempDir Path dir;
 
@@ -53,18 +62,29 @@ class HmacOpensslTest {
           HmacKeyring.of("t/K", List.of(KeyVersion.text(1, KeyStage.CURRENT, keys.get(k))));
       List<Path> files = bodiesByKey.get(k);
       for (HmacAlgorithm a : HmacAlgorithm.values()) {
-        List<String> hex = openssl(OPENSSL, keyFile, a, files);
-        List<String> base64 = openssl(OPENSSL_BASE64, keyFile, a, files.subList(0, 50));
+        List<String> hex = lines(openssl(OPENSSL, keyFile, a, files), files.size());
+        byte[] binary = openssl(OPENSSL_BINARY, keyFile, a, files).out();
+        List<String> base64 =
+            lines(openssl(OPENSSL_BASE64, keyFile, a, files.subList(0, BASE64_EACH)), BASE64_EACH);
+        int length = binary.length / files.size();
+        assertThat(binary).hasSize(length * files.size());
         for (int i = 0; i < files.size(); i++) {
           byte[] mac = ring.sign(a, Files.readAllBytes(files.get(i)));
           String line = hex.get(i);
           assertThat(line.substring(line.lastIndexOf(' ') + 1))
               .as("%s key %d %s", a, k, files.get(i).getFileName())
               .isEqualTo(HmacEncoding.HEX.encode(mac));
-          if (i < 50) {
+          assertThat(Arrays.copyOfRange(binary, i * length, (i + 1) * length))
+              .as("%s key %d %s, -binary", a, k, files.get(i).getFileName())
+              .isEqualTo(mac);
+          if (i < BASE64_EACH) {
             assertThat(base64.get(i)).isEqualTo(HmacEncoding.BASE64.encode(mac));
           }
         }
+        // Every -binary MAC of this key, base64-encoded by base64 and by the SDK, in one piece.
+        ReferenceTools.Result encoded = ReferenceTools.run(List.of("base64", "-w0"), binary);
+        assertThat(encoded.exit()).as(encoded.err()).isZero();
+        assertThat(encoded.text().strip()).isEqualTo(Base64.getEncoder().encodeToString(binary));
       }
     }
   }
@@ -86,7 +106,8 @@ class HmacOpensslTest {
     return body;
   }
 
-  private static List<String> openssl(String script, Path key, HmacAlgorithm a, List<Path> files) {
+  private static ReferenceTools.Result openssl(
+      String script, Path key, HmacAlgorithm a, List<Path> files) {
     List<String> command =
         new ArrayList<>(List.of("sh", "-c", script, "sh", key.toString(), a.wireName()));
     for (Path f : files) {
@@ -94,8 +115,12 @@ class HmacOpensslTest {
     }
     ReferenceTools.Result r = ReferenceTools.run(command, new byte[0]);
     assertThat(r.exit()).as(r.err()).isZero();
+    return r;
+  }
+
+  private static List<String> lines(ReferenceTools.Result r, int count) {
     List<String> lines = r.text().lines().toList();
-    assertThat(lines).hasSize(files.size());
+    assertThat(lines).hasSize(count);
     return lines;
   }
 }
