@@ -22,11 +22,17 @@ public final class TestServices {
   /**
    * The JDBC URL of a PostgreSQL database the tests may create schemas in ({@code
    * KEYTURN_TEST_PG_URL}, default the local server's {@code test} database as {@code postgres}).
+   * The default's sessions commit without waiting for the write-ahead log's flush ({@code
+   * synchronous_commit=off}): the tests stop and kill Keyturn, never PostgreSQL, so what they check
+   * is the same, and most of them make a schema of their own with every migration in it, a few
+   * dozen commits that each waited for an fsync of the disk every build shares.
    */
   public static String postgresUrl() {
     String url = System.getenv("KEYTURN_TEST_PG_URL");
     if (url == null || url.isBlank()) {
-      url = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+      url =
+          "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"
+              + "&options=-c%20synchronous_commit%3Doff";
     }
     try (Connection c = DriverManager.getConnection(url)) {
       c.createStatement().execute("SELECT 1");
