@@ -67,7 +67,7 @@ final class ScanIndex {
           throw new IllegalArgumentException("the server sent a window width this scan cannot use");
         }
         ByteBuffer windows = ByteBuffer.wrap(Base64.getDecoder().decode(p.windows()));
-        if (windows.capacity() != 4 * (p.length() - width + 1)) {
+        if (windows.capacity() != 4 * width) {
           throw new IllegalArgumentException(
               "the server sent a pattern whose windows do not add up");
         }

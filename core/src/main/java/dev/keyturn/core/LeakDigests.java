@@ -108,9 +108,11 @@ public final class LeakDigests {
   }
 
   /**
-   * The digests of every window of {@code bytes} of {@link #windowWidth} bytes, one per offset from
-   * 0 to {@code length - width}, each 4 bytes big-endian; empty when the string is shorter than
-   * {@link #MIN_LENGTH}.
+   * The digests of the first windows of {@code bytes} of {@link #windowWidth} bytes, one per offset
+   * from 0 to {@code width - 1}, each 4 bytes big-endian; empty when the string is shorter than
+   * {@link #MIN_LENGTH}. A scanner probing aligned words at a stride of {@code width} meets one of
+   * them inside every occurrence, so windows further in would only help someone guessing the value
+   * offline.
    */
   public byte[] windows(byte[] bytes) {
     if (bytes.length < MIN_LENGTH) {
@@ -118,8 +120,9 @@ public final class LeakDigests {
     }
     int width = windowWidth(bytes.length);
     ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    ByteBuffer out = ByteBuffer.allocate(4 * (bytes.length - width + 1));
-    for (int i = 0; i + width <= bytes.length; i++) {
+    // MIN_LENGTH and WIDE_FROM make every string at least 2 * width - 1 bytes long: width windows.
+    ByteBuffer out = ByteBuffer.allocate(4 * width);
+    for (int i = 0; i < width; i++) {
       out.putInt(width == 8 ? window8(in.getLong(i)) : window4(in.getInt(i)));
     }
     return out.array();

@@ -50,10 +50,11 @@ final class FingerprintsApi {
   static final int MAX_DIGEST_ONLY_VERSIONS = 250_000;
 
   /**
-   * The most digest bytes (window digests, mostly: four bytes per byte of each encoded string) one
-   * answer holds, about what 30,000 versions of 64 bytes make. Values may be 512 KiB, each giving
-   * some 16 MiB of window digests in all encodings, so a bigger answer is refused rather than
-   * built: a token that may write and read a few names must not make the server hold gigabytes.
+   * The most digest bytes one answer holds. A string sends a digest and eight window digests per
+   * encoding whatever its length, but a JSON value of 512 KiB may hold thousands of password
+   * fields, each with its own patterns (some 10 MiB of digests in one value), so a bigger answer is
+   * refused rather than built: a token that may write and read a few names must not make the server
+   * hold gigabytes.
    */
   static final long MAX_DIGEST_BYTES = 64L * 1024 * 1024;
 

@@ -139,7 +139,7 @@ class FingerprintsTest {
     assertThat(raw.field()).isNull();
     assertThat(raw.window()).isEqualTo(8);
     assertThat(raw.windows()).isEqualTo(b64(digests.windows(value)));
-    assertThat(Base64.getDecoder().decode(raw.windows())).hasSize(4 * (value.length - 7));
+    assertThat(Base64.getDecoder().decode(raw.windows())).hasSize(4 * 8);
     assertThat(current.patterns())
         .extracting(FingerprintPattern::encoding)
         .as("the value has no byte a URL must escape")
@@ -255,24 +255,57 @@ class FingerprintsTest {
   }
 
   @Test
+  void largeValues_sendTheirFirstWindowsOnly() {
+    // Windows past the first few would find nothing more and would help an offline guess: a
+    // value of 512 KiB sends 8 window digests per encoded string, not four bytes per byte.
+    String writer = server.token("write:large/*", "read:large/*");
+    java.util.Random random = new java.util.Random(11);
+    String alphabet = "/+=&?:@ abcdefXYZ0123";
+    StringBuilder value = new StringBuilder(dev.keyturn.core.SecretService.MAX_VALUE_BYTES);
+    for (int j = 0; j < dev.keyturn.core.SecretService.MAX_VALUE_BYTES; j++) {
+      value.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    server
+        .client(writer)
+        .put("large/V", new PutSecretRequest(value.toString(), null, null, null, null));
+    try {
+      RunningServer.Raw r = post(writer, "{\"prefix\":\"large\"}");
+
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body().length()).isLessThan(4096);
+      FingerprintVersion v = fingerprints(writer, "{\"prefix\":\"large\"}").versions().get(0);
+      assertThat(v.patterns()).hasSizeGreaterThanOrEqualTo(4);
+      for (FingerprintPattern p : v.patterns()) {
+        assertThat(p.window()).isEqualTo(8);
+        assertThat(Base64.getDecoder().decode(p.windows())).hasSize(4 * 8);
+      }
+    } finally {
+      server.client().delete("large/V", false);
+    }
+  }
+
+  @Test
   void digestsBeyondTheBudget_are400_notHeldInMemory() {
-    // A token that may write and read its own folder stores large values (each 512 KiB gives some
-    // 16 MiB of window digests): one request for them must not make the server build them all.
+    // A token that may write and read its own folder stores JSON values of 512 KiB, each with
+    // thousands of password fields (each field's every encoding a pattern, about 600 bytes of
+    // digests): one request for them must not make the server build them all.
     String writer = server.token("write:big/*", "read:big/*");
     java.util.Random random = new java.util.Random(7);
     String alphabet = "/+=&?:@ abcdefXYZ0123";
-    int perValue = dev.keyturn.core.SecretService.MAX_VALUE_BYTES;
-    // Four digest bytes per byte of each of at least four encoded strings, as base64.
-    int count = (int) (FingerprintsApi.MAX_DIGEST_BYTES * 3 / (4L * perValue * 4 * 4)) + 1;
+    int fields = dev.keyturn.core.SecretService.MAX_VALUE_BYTES / 40;
+    // At least four patterns (raw and three base64 offsets) of 152 bytes each per field.
+    int count = (int) (FingerprintsApi.MAX_DIGEST_BYTES / (fields * 4L * 152)) + 1;
     try {
       for (int i = 0; i < count; i++) {
-        StringBuilder value = new StringBuilder(perValue);
-        for (int j = 0; j < perValue; j++) {
-          value.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        tools.jackson.databind.node.ObjectNode value = WireJson.mapper().createObjectNode();
+        for (int f = 0; f < fields; f++) {
+          StringBuilder field = new StringBuilder(16);
+          for (int j = 0; j < 16; j++) {
+            field.append(alphabet.charAt(random.nextInt(alphabet.length())));
+          }
+          value.put("password" + f, field.toString());
         }
-        server
-            .client(writer)
-            .put("big/V" + i, new PutSecretRequest(value.toString(), null, null, null, null));
+        server.client(writer).put("big/V" + i, new PutSecretRequest(null, value, null, null, null));
       }
       String body = "{\"prefix\":\"big\"}";
 
