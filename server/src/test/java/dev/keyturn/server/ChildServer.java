@@ -50,7 +50,8 @@ public record ChildServer(Process process, int port, Path data, StringBuffer out
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    // Generous: a start that recovers a killed rotation took over a minute at a load of 37.
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
     String line;
     StringBuilder seen = new StringBuilder();
     while ((line = out.readLine()) != null) {

@@ -63,7 +63,11 @@ class SealWhileWritingTest {
                   }
                 }));
       }
-      Thread.sleep(700);
+      // Seal once the writers are well under way: on a loaded machine no fixed pause is enough.
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+      while (acknowledged.size() < 24 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
 
       RunningServer.Raw sealed = server.raw("POST", "/v1/seal", token, "{}".getBytes());
       Thread.sleep(300);
