@@ -365,6 +365,19 @@ public final class SecretService {
     return store.secrets().list(prefix, after, limit);
   }
 
+  /**
+   * The names of secrets under {@code prefix}, in name order, {@code limit} at a time (at most
+   * 10,000): read from the name index, without the metadata {@link #list} checks; see {@link
+   * dev.keyturn.core.spi.SecretStore#names}.
+   */
+  public List<SecretName> names(String prefix, Optional<String> after, int limit) {
+    requireNonNull(prefix, "prefix");
+    if (limit < 1 || limit > 10_000) {
+      throw new KeyturnException.InvalidInput("limit must be between 1 and 10000");
+    }
+    return store.secrets().names(prefix, after, limit);
+  }
+
   /** Moves a version to another stage; see {@link VersionSet#move}. */
   public WriteResult move(
       UnitOfWork work, SecretName name, int number, Stage stage, Duration grace, String actor) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -196,6 +197,105 @@ public final class StatusBoard {
       }
     });
     return rows;
+  }
+
+  /** The most names one {@link #window} reads. */
+  public static final int MAX_NAMES = 1_000_000;
+
+  /**
+   * One page of the board.
+   *
+   * @param rows the page's rows, in name order
+   * @param next the name to give as {@code after} for the next page; empty on the last page
+   * @param total how many rows the whole listing has (the names the viewer may see, in a tree
+   *     listing only those directly in the folder)
+   * @param folders in a tree listing, the folders one level below the prefix, by name, each with
+   *     how many names below it the viewer may see; empty otherwise
+   */
+  public record Window(
+      List<Row> rows, Optional<String> next, int total, SortedMap<String, Integer> folders) {
+    public Window {
+      rows = List.copyOf(rows);
+      requireNonNull(next, "next");
+      folders = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(folders));
+    }
+  }
+
+  /**
+   * The rows of at most {@code limit} names after {@code after} under {@code prefix} that {@code
+   * visible} lets the viewer see, in name order, computed for those names only: the names come from
+   * the name index and the rule listing, so a page costs its own rows whatever the folder holds.
+   * With {@code tree}, {@code prefix} is a folder (empty, or ending in {@code /}): the rows are the
+   * secrets directly in it, and the folders below it are counted instead.
+   *
+   * @throws KeyturnException.InvalidInput for a tree listing of a prefix that is not a folder, or a
+   *     limit outside 1 to {@link #MAX_ROWS}
+   */
+  public Window window(
+      String prefix,
+      Predicate<SecretName> visible,
+      boolean tree,
+      Optional<String> after,
+      int limit) {
+    requireNonNull(prefix, "prefix");
+    requireNonNull(visible, "visible");
+    requireNonNull(after, "after");
+    if (tree && !prefix.isEmpty() && !prefix.endsWith("/")) {
+      throw new KeyturnException.InvalidInput("a tree listing's prefix is a folder: end it with /");
+    }
+    if (limit < 1 || limit > MAX_ROWS) {
+      throw new KeyturnException.InvalidInput("limit must be between 1 and " + MAX_ROWS);
+    }
+    java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    for (RuleEntry entry : rotations.rules(prefix, MAX_ROWS)) {
+      names.add(entry.rule().secret().value());
+    }
+    Optional<String> cursor = Optional.empty();
+    while (names.size() < MAX_NAMES) {
+      List<SecretName> page = secrets.names(prefix, cursor, 10_000);
+      for (SecretName n : page) {
+        names.add(n.value());
+      }
+      if (page.size() < 10_000) {
+        break;
+      }
+      cursor = Optional.of(page.get(page.size() - 1).value());
+    }
+    TreeMap<String, Integer> folders = new TreeMap<>();
+    List<SecretName> shown = new ArrayList<>();
+    boolean more = false;
+    int total = 0;
+    for (String name : names) {
+      SecretName secret = SecretName.of(name);
+      if (!visible.test(secret)) {
+        continue;
+      }
+      int slash = tree ? name.indexOf('/', prefix.length()) : -1;
+      if (slash >= 0) {
+        folders.merge(name.substring(prefix.length(), slash), 1, Integer::sum);
+        continue;
+      }
+      total++;
+      if (after.isPresent() && name.compareTo(after.get()) <= 0) {
+        continue;
+      }
+      if (shown.size() < limit) {
+        shown.add(secret);
+      } else {
+        more = true;
+      }
+    }
+    Instant now = clock.instant();
+    Map<SecretName, List<Failure>> failures = shown.isEmpty() ? Map.of() : failures(now);
+    List<Row> rows = new ArrayList<>();
+    for (SecretName name : shown) {
+      rows.add(row(name, rotations.rule(name), now, failures.getOrDefault(name, List.of())));
+    }
+    return new Window(
+        rows,
+        more ? Optional.of(shown.get(shown.size() - 1).value()) : Optional.empty(),
+        total,
+        folders);
   }
 
   /** The failures live consumers report, by secret, each list in consumer id order. */

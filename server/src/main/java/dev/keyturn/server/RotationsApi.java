@@ -266,9 +266,40 @@ final class RotationsApi {
     if (!prefix.matches("[A-Za-z0-9._/-]*")) {
       throw HttpError.badRequest("prefix may hold only letters, digits, '.', '_', '-' and '/'");
     }
+    BackupScheduleStatus scheduled =
+        withBackups ? backups.get().map(RotationsApi::backups).orElse(null) : null;
+    boolean tree = ex.flag("tree");
+    Optional<String> after = ex.query("after");
+    Optional<String> limit = ex.query("limit");
+    if (after.isEmpty() && limit.isEmpty() && !tree) {
+      return new StatusResponse(
+          board.rows(prefix, ex::visible).stream().map(this::row).toList(), scheduled);
+    }
+    if (after.isPresent() && !after.get().matches("[A-Za-z0-9._/-]{1,256}")) {
+      throw HttpError.badRequest("after is a secret name");
+    }
+    if (limit.isPresent() && !limit.get().matches("[0-9]{1,5}")) {
+      throw HttpError.badRequest("limit is a number from 1 to " + StatusBoard.MAX_ROWS);
+    }
+    // A page computes the rows of its own names only (the dashboard's inventory, 100 rows of a
+    // folder of any size); its rows are the full board's rows for those names, seen the same way.
+    StatusBoard.Window window =
+        board.window(
+            prefix,
+            ex::visible,
+            tree,
+            after,
+            limit.map(Integer::parseInt).orElse(StatusBoard.MAX_ROWS));
     return new StatusResponse(
-        board.rows(prefix, ex::visible).stream().map(this::row).toList(),
-        withBackups ? backups.get().map(RotationsApi::backups).orElse(null) : null);
+        window.rows().stream().map(this::row).toList(),
+        scheduled,
+        window.next().orElse(null),
+        window.total(),
+        tree
+            ? window.folders().entrySet().stream()
+                .map(e -> new dev.keyturn.api.StatusFolder(e.getKey(), e.getValue()))
+                .toList()
+            : null);
   }
 
   private static BackupScheduleStatus backups(ScheduledBackups.Status s) {

@@ -440,7 +440,10 @@ final class Routes {
             "status.read",
             Access.needs(LIST, new Subject.Rows("prefix")),
             "The status board: owner, strategy, last rotated, next due, grace, state; and this"
-                + " server's scheduled backups, for a caller that may list every name.",
+                + " server's scheduled backups, for a caller that may list every name. A page:"
+                + " ?limit=N (1 to 10000) rows after the name ?after=, in name order, with next"
+                + " and total; ?tree=true (?prefix= a folder ending in /) rows only for the"
+                + " secrets directly in it, and its subfolders in folders.",
             null,
             StatusResponse.class,
             // The scheduled backups are server-wide: shown to list:* (or admin:*) only.

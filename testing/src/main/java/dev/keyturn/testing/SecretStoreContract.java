@@ -172,6 +172,25 @@ public abstract class SecretStoreContract extends StoreFixture {
   }
 
   @Test
+  void names_areTheNamesListWouldGive_pageByPage() {
+    for (String n : List.of("b/x", "a/2", "a/1", "a/3", "ab/1", "c", "a/10", "a/9")) {
+      store.secrets().update(SecretName.of(n), s -> addCurrent(s, n, Duration.ZERO));
+    }
+    store
+        .secrets()
+        .update(SecretName.of("a/3"), s -> SecretChange.stages(s.versions().retireAll()));
+
+    List<SecretName> firstPage = store.secrets().names("a/", Optional.empty(), 2);
+    List<SecretName> secondPage = store.secrets().names("a/", Optional.of("a/10"), 10);
+    List<SecretName> all = store.secrets().names("", Optional.empty(), 100);
+
+    assertThat(firstPage).extracting(SecretName::value).containsExactly("a/1", "a/10");
+    assertThat(secondPage).extracting(SecretName::value).containsExactly("a/2", "a/9");
+    assertThat(all.stream().map(SecretName::value).toList())
+        .isEqualTo(names(store.secrets().list("", Optional.empty(), 100)));
+  }
+
+  @Test
   void list_isCaseSensitiveBinaryOrder() {
     for (String n : List.of("app/b", "app/B", "App/a")) {
       store.secrets().update(SecretName.of(n), s -> addCurrent(s, n, Duration.ZERO));

@@ -306,6 +306,11 @@ public final class CachingStore implements Store {
     }
 
     @Override
+    public List<SecretName> names(String prefix, Optional<String> after, int limit) {
+      return store.secrets().names(prefix, after, limit);
+    }
+
+    @Override
     public List<SecretName> withExpiredPrevious(Instant now, int limit) {
       return store.secrets().withExpiredPrevious(now, limit);
     }
@@ -339,6 +344,11 @@ public final class CachingStore implements Store {
         @Override
         public List<StoredSecret> list(String prefix, Optional<String> after, int limit) {
           return inner.list(prefix, after, limit);
+        }
+
+        @Override
+        public List<SecretName> names(String prefix, Optional<String> after, int limit) {
+          return inner.names(prefix, after, limit);
         }
 
         @Override

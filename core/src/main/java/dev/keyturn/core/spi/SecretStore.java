@@ -43,6 +43,16 @@ public interface SecretStore {
    */
   List<StoredSecret> list(String prefix, Optional<String> after, int limit);
 
+  /**
+   * The names {@link #list} would return, without the metadata: for listings that show a page of
+   * many names (the dashboard's inventory), where reading and checking every secret's versions
+   * would cost more than the page. The names are read as stored, not checked against their MACs;
+   * whatever is shown about a name must still come from {@link #find} or {@link #list}.
+   */
+  default List<SecretName> names(String prefix, Optional<String> after, int limit) {
+    return list(prefix, after, limit).stream().map(StoredSecret::name).toList();
+  }
+
   /** Secrets that have a previous version whose grace window ended at {@code now}. */
   List<SecretName> withExpiredPrevious(Instant now, int limit);
 }
