@@ -123,17 +123,15 @@ final class UiPages {
   }
 
   /**
-   * The inventory (runbook B's schedule table): the status board of {@code ?prefix=} (rows the
-   * token may list), the folders one level below it, filtered, sorted and cut into pages of {@link
-   * #PAGE_SIZE}.
+   * The inventory (runbook B's schedule table) of {@code ?prefix=}: for a folder (empty, or ending
+   * in {@code /}) the secrets directly in it and its subfolders as folder rows, else every secret
+   * whose name starts with the prefix; rows the token may list, cut into pages of {@link
+   * #PAGE_SIZE}. Sorted by name without a filter, a page is a window of the status board ({@code
+   * GET /v1/status?after=&limit=}), which costs its own rows whatever the folder holds; a filter or
+   * another order needs the whole board of the prefix.
    */
   private Answer inventory(UiRequest ui) {
     String prefix = ui.param("prefix");
-    ApiHandler.Answer answer = ui.call("GET", "/v1/status", "prefix=" + enc(prefix), null);
-    if (answer.status() != 200) {
-      return refused(ui, answer);
-    }
-    Instant now = now();
     String state = ui.param("state");
     String owner = ui.param("owner");
     String q = ui.param("q");
@@ -141,16 +139,22 @@ final class UiPages {
         List.of("name", "next_due", "state", "owner").contains(ui.param("sort"))
             ? ui.param("sort")
             : "name";
+    boolean tree = prefix.isEmpty() || prefix.endsWith("/");
+    if (state.isEmpty() && owner.isEmpty() && q.isEmpty() && sort.equals("name")) {
+      return window(ui, prefix, tree);
+    }
+    ApiHandler.Answer answer = ui.call("GET", "/v1/status", "prefix=" + enc(prefix), null);
+    if (answer.status() != 200) {
+      return refused(ui, answer);
+    }
     List<StatusRow> all = ((StatusResponse) answer.body()).secrets();
     TreeMap<String, Integer> folders = new TreeMap<>();
     List<StatusRow> shown = new ArrayList<>();
     for (StatusRow r : all) {
-      String rest = r.name().substring(Math.min(prefix.length(), r.name().length()));
-      int slash = rest.indexOf('/');
-      if (slash > 0 && prefix.endsWith("/") || slash > 0 && prefix.isEmpty()) {
-        folders.merge(rest.substring(0, slash), 1, Integer::sum);
-      }
-      if ((state.isEmpty() || state.equals(r.state()))
+      int slash = tree ? r.name().indexOf('/', prefix.length()) : -1;
+      if (slash >= 0) {
+        folders.merge(r.name().substring(prefix.length(), slash), 1, Integer::sum);
+      } else if ((state.isEmpty() || state.equals(r.state()))
           && (owner.isEmpty() || owner.equals(r.owner()))
           && (q.isEmpty() || r.name().contains(q))) {
         shown.add(r);
@@ -170,9 +174,87 @@ final class UiPages {
     if (ui.param("page").matches("[0-9]{1,6}")) {
       page = Math.max(1, Math.min(pages, Integer.parseInt(ui.param("page"))));
     }
+    String base = base(prefix, q, state, owner, sort) + "&page=";
+    return inventoryPage(
+        ui,
+        prefix,
+        folders,
+        shown.subList((page - 1) * PAGE_SIZE, Math.min(shown.size(), page * PAGE_SIZE)),
+        shown.size(),
+        page,
+        pages,
+        page > 1 ? base + (page - 1) : "",
+        page < pages ? base + (page + 1) : "");
+  }
+
+  /**
+   * A page of the inventory sorted by name: the rows after {@code ?after=} (the last name of the
+   * page before), as {@code GET /v1/status} computes them for that window only.
+   */
+  private Answer window(UiRequest ui, String prefix, boolean tree) {
+    String after = ui.param("after");
+    String query =
+        "prefix="
+            + enc(prefix)
+            + "&limit="
+            + PAGE_SIZE
+            + (tree ? "&tree=true" : "")
+            + (after.isEmpty() ? "" : "&after=" + enc(after));
+    ApiHandler.Answer answer = ui.call("GET", "/v1/status", query, null);
+    if (answer.status() != 200) {
+      return refused(ui, answer);
+    }
+    StatusResponse status = (StatusResponse) answer.body();
+    int total = status.total() == null ? status.secrets().size() : status.total();
+    int pages = Math.max(1, (total + PAGE_SIZE - 1) / PAGE_SIZE);
+    // The page number only labels the page: the window is found by name.
+    int page = 1;
+    if (!after.isEmpty() && ui.param("page").matches("[0-9]{1,6}")) {
+      page = Math.max(2, Math.min(pages, Integer.parseInt(ui.param("page"))));
+    }
+    TreeMap<String, Integer> folders = new TreeMap<>();
+    if (status.folders() != null) {
+      status.folders().forEach(f -> folders.put(f.name(), f.secrets()));
+    }
+    String base = base(prefix, "", "", "", "name");
+    return inventoryPage(
+        ui,
+        prefix,
+        folders,
+        status.secrets(),
+        total,
+        page,
+        pages,
+        after.isEmpty() ? "" : base,
+        status.next() == null ? "" : base + "&after=" + enc(status.next()) + "&page=" + (page + 1));
+  }
+
+  private static String base(String prefix, String q, String state, String owner, String sort) {
+    return "/ui/secrets?prefix="
+        + enc(prefix)
+        + "&q="
+        + enc(q)
+        + "&state="
+        + enc(state)
+        + "&owner="
+        + enc(owner)
+        + "&sort="
+        + sort;
+  }
+
+  private Answer inventoryPage(
+      UiRequest ui,
+      String prefix,
+      TreeMap<String, Integer> folders,
+      List<StatusRow> shown,
+      int total,
+      int page,
+      int pages,
+      String prev,
+      String next) {
+    Instant now = now();
     List<InventoryRow> rows = new ArrayList<>();
-    for (StatusRow r :
-        shown.subList((page - 1) * PAGE_SIZE, Math.min(shown.size(), page * PAGE_SIZE))) {
+    for (StatusRow r : shown) {
       rows.add(
           new InventoryRow(
               r.name(),
@@ -184,21 +266,8 @@ final class UiPages {
               UiRender.time(r.lastRotated(), now),
               r.owner() == null ? "" : r.owner()));
     }
-    String base =
-        "/ui/secrets?prefix="
-            + enc(prefix)
-            + "&q="
-            + enc(q)
-            + "&state="
-            + enc(state)
-            + "&owner="
-            + enc(owner)
-            + "&sort="
-            + sort
-            + "&page=";
     List<Folder> folderList = new ArrayList<>();
-    String under = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
-    folders.forEach((name, count) -> folderList.add(new Folder(name, under + name + "/", count)));
+    folders.forEach((name, count) -> folderList.add(new Folder(name, prefix + name + "/", count)));
     return Answer.page(
         200,
         UiRender.render(
@@ -207,18 +276,20 @@ final class UiPages {
                 view(ui, "Secrets", "secrets"),
                 prefix,
                 crumbs(prefix),
-                state,
-                owner,
-                q,
-                sort,
+                ui.param("state"),
+                ui.param("owner"),
+                ui.param("q"),
+                List.of("name", "next_due", "state", "owner").contains(ui.param("sort"))
+                    ? ui.param("sort")
+                    : "name",
                 STATES,
                 folderList,
                 rows,
-                shown.size(),
+                total,
                 page,
                 pages,
-                page > 1 ? base + (page - 1) : "",
-                page < pages ? base + (page + 1) : "")));
+                prev,
+                next)));
   }
 
   private static String stages(StatusRow r) {

@@ -164,7 +164,7 @@ class UiAccessTest {
     Browser b = signedIn(appX.token());
 
     HttpResponse<String> x = b.get("/ui/secrets/app/x/KEY");
-    HttpResponse<String> inventory = b.get("/ui/secrets");
+    HttpResponse<String> inventory = b.get("/ui/secrets?prefix=app/x/");
     HttpResponse<String> y = b.get("/ui/secrets/app/y/KEY");
 
     assertThat(x.statusCode()).isEqualTo(200);
@@ -172,6 +172,7 @@ class UiAccessTest {
       assertThat(x.body()).contains(action);
     }
     assertThat(inventory.body()).contains("data-name=\"app/x/KEY\"").doesNotContain("app/y");
+    assertThat(b.get("/ui/secrets?prefix=app/").body()).doesNotContain("app/y");
     assertThat(b.get("/ui/secrets?prefix=app/y/").body()).doesNotContain("data-name=\"app/y/KEY\"");
     assertThat(y.statusCode()).isEqualTo(403);
     assertThat(y.body()).doesNotContain(CANARY_Y);
@@ -220,7 +221,7 @@ class UiAccessTest {
   void hostileText_isEscaped() {
     Browser b = signedIn(server.rootToken());
 
-    String inventory = b.get("/ui/secrets").body();
+    String inventory = b.get("/ui/secrets?prefix=app/x/").body();
     String secret = b.get("/ui/secrets/app/x/KEY").body();
 
     for (String body : List.of(inventory, secret)) {

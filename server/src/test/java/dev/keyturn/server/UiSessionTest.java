@@ -58,7 +58,7 @@ class UiSessionTest {
         .containsIgnoringCase("Path=/ui")
         .doesNotContainIgnoringCase("Secure");
     assertThat(cookie).doesNotContain(server.rootToken());
-    HttpResponse<String> page = b.get("/ui/secrets");
+    HttpResponse<String> page = b.get("/ui/secrets?prefix=app/x/");
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.body()).contains("data-name=\"app/x/KEY\"").doesNotContain("ui-canary-5f2e");
   }
