@@ -197,6 +197,33 @@ final class ApiHandler extends Handler.Abstract {
     return true;
   }
 
+  /**
+   * Writes the reads a dashboard page view was made of ({@link #call} with a page) as one record:
+   * the first read's action, secret and request id, with the page's path and every read's action in
+   * its detail ({@code page=/ui/secrets/app/db reads=secret.describe,secret.versions,...}).
+   * Completes once it is durable; fails when it cannot be written, and the page is then not shown.
+   */
+  CompletableFuture<Void> auditPage(String path, List<AuditEvent> page) {
+    if (page.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    AuditEvent first = page.get(0);
+    String reads = String.join(",", page.stream().map(AuditEvent::action).distinct().toList());
+    // Only a canonical page path is recorded: anything else could be anything a client sent.
+    String shown = path.matches("/ui/[A-Za-z0-9._/-]{0,300}") ? path : "/ui/";
+    AuditEvent one =
+        new AuditEvent(
+            first.time(),
+            first.tokenId(),
+            first.client(),
+            first.action(),
+            page.stream().flatMap(e -> e.secret().stream()).findFirst(),
+            first.version(),
+            first.result(),
+            "page=" + shown + " reads=" + reads + " " + first.detail());
+    return audit.appendAsync(List.of(one));
+  }
+
   /** Completes once {@code outcome}'s audit records are durable (at once when none are left). */
   private CompletableFuture<Void> audited(Outcome outcome) {
     return outcome.committed || outcome.events.isEmpty()
@@ -263,6 +290,43 @@ final class ApiHandler extends Handler.Abstract {
       String query,
       byte[] body,
       Credential credential) {
+    return call(request, method, path, query, body, credential, null);
+  }
+
+  /**
+   * The reads a dashboard page may record together ({@link #auditPage}): lists, metadata, rules,
+   * rotations, the status board and the audit log, never a read of a value (a reveal, a keyring).
+   */
+  private static final Set<String> PAGE_READS =
+      Set.of(
+          "token.self",
+          "token.list",
+          "secret.list",
+          "secret.describe",
+          "secret.history",
+          "rule.show",
+          "rotation.list",
+          "rotation.show",
+          "status.read",
+          "audit.read",
+          "audit.head",
+          "audit.verify");
+
+  /**
+   * As above, for one of the reads a dashboard page is made of: a GET of a {@link #PAGE_READS}
+   * route answered 2xx whose only record is its request's own (nothing changed) is not written but
+   * added to {@code page}, and the page's reads are written as one record by {@link #auditPage}
+   * before the page is answered, as a CLI command that shows the same writes one. Refusals,
+   * failures, value reads and changes are written as they happen, as for any request.
+   */
+  CompletableFuture<Answer> call(
+      Request request,
+      String method,
+      String path,
+      String query,
+      byte[] body,
+      Credential credential,
+      List<AuditEvent> page) {
     long start = System.nanoTime();
     Request inner = new InProcessRequest(request, method, path, query, body);
     String requestId = RequestIds.of(inner);
@@ -270,6 +334,15 @@ final class ApiHandler extends Handler.Abstract {
     if (outcome.body instanceof Streamed stream) {
       stream.abandon();
       throw new IllegalStateException(outcome.action + " answers with a stream");
+    }
+    if (page != null
+        && method.equals("GET")
+        && PAGE_READS.contains(outcome.action)
+        && outcome.status < 400
+        && !outcome.committed
+        && outcome.events.size() == 1) {
+      page.add(outcome.events.get(0));
+      outcome.events = List.of();
     }
     return audited(outcome)
         .handle((done, failure) -> {

@@ -2,6 +2,7 @@ package dev.keyturn.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.keyturn.api.ErrorCodes;
 import dev.keyturn.api.ErrorResponse;
 import dev.keyturn.api.WhoAmIResponse;
 import dev.keyturn.core.Caller;
@@ -74,6 +75,8 @@ final class UiHandler {
     final Map<String, String> query;
     final Map<String, String> form;
     private final ApiHandler api;
+    private final java.util.List<dev.keyturn.core.spi.AuditEvent> reads =
+        new java.util.ArrayList<>();
 
     UiRequest(
         Request request,
@@ -90,10 +93,13 @@ final class UiHandler {
       this.api = api;
     }
 
-    /** The API's answer to {@code method path?query} with {@code body} as this session's token. */
+    /**
+     * The API's answer to {@code method path?query} with {@code body} as this session's token. The
+     * page's plain reads are recorded together, as one audit record ({@link ApiHandler#auditPage}).
+     */
     ApiHandler.Answer call(String method, String path, String query, Object body) {
       byte[] json = body == null ? null : dev.keyturn.api.WireJson.mapper().writeValueAsBytes(body);
-      return api.call(request, method, path, query, json, () -> caller).join();
+      return api.call(request, method, path, query, json, () -> caller, reads).join();
     }
 
     /** Whether the route for {@code method path} lets this session's token call it. */
@@ -233,7 +239,17 @@ final class UiHandler {
       }
     }
     UiRequest ui = new UiRequest(request, session.get(), caller, query(request), form, api);
-    return pages.serve(method, path, ui);
+    try {
+      return pages.serve(method, path, ui);
+    } finally {
+      // One record for the page's reads, durable before the page is answered (else a 503 page).
+      try {
+        api.auditPage(path, ui.reads).join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw new HttpError.ApiException(
+            503, ErrorCodes.UNAVAILABLE, "the audit log is unavailable; try again");
+      }
+    }
   }
 
   private Answer signIn(Request request, Map<String, String> form) {

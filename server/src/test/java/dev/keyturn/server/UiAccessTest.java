@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.keyturn.api.AuditListResponse;
+import dev.keyturn.api.AuditRecordInfo;
 import dev.keyturn.api.PutSecretRequest;
 import dev.keyturn.api.TokenCreateRequest;
 import dev.keyturn.api.TokenCreated;
@@ -106,6 +108,42 @@ class UiAccessTest {
             null);
     assertThat(audit.body()).contains("request=" + id);
     assertThat(logs.list).noneMatch(e -> e.getFormattedMessage().contains(CANARY_X));
+  }
+
+  /** The audit records of the token {@code id}, oldest first, as root reads them. */
+  private List<AuditRecordInfo> records(String id) {
+    RunningServer.Raw r =
+        server.raw("GET", "/v1/audit?since=1h&limit=10000&token=" + id, server.rootToken(), null);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return WireJson.mapper().readValue(r.body(), AuditListResponse.class).records();
+  }
+
+  @Test
+  void pageView_writesOneRecordForItsReads_andARevealItsOwnRead() {
+    TokenCreated viewer =
+        server.client().createToken(new TokenCreateRequest("viewer", List.of("admin:*"), null));
+    Browser b = signedIn(viewer.token());
+    int before = records(viewer.id()).size();
+
+    assertThat(b.get("/ui/secrets/app/x/KEY").statusCode()).isEqualTo(200);
+    List<AuditRecordInfo> page = records(viewer.id());
+    assertThat(b.get("/ui/audit").statusCode()).isEqualTo(200);
+    assertThat(b.post("/ui/reveal/app/x/KEY", Map.of()).statusCode()).isEqualTo(200);
+    List<AuditRecordInfo> after = records(viewer.id());
+
+    assertThat(page.subList(before, page.size())).hasSize(1);
+    AuditRecordInfo one = page.get(page.size() - 1);
+    assertThat(one.action()).isEqualTo("secret.describe");
+    assertThat(one.secret()).isEqualTo("app/x/KEY");
+    assertThat(one.detail())
+        .startsWith("page=/ui/secrets/app/x/KEY reads=secret.describe,")
+        .contains("audit.read")
+        .contains("request=");
+    List<AuditRecordInfo> later = after.subList(page.size(), after.size());
+    assertThat(later)
+        .extracting(AuditRecordInfo::action)
+        .containsExactly("audit.read", "secret.read");
+    assertThat(later.get(1).version()).isNotNull();
   }
 
   private Browser signedIn(String token) {
