@@ -170,7 +170,8 @@ final class UiModel {
       String reason,
       List<Step> steps,
       List<Check> checks,
-      String next) {}
+      String next,
+      boolean cancel) {}
 
   record Audit(
       View view,

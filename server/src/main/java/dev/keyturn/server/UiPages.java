@@ -65,6 +65,9 @@ final class UiPages {
       }
     } else if (path.equals("/ui/tokens")) {
       return UiTokenPages.create(ui, this);
+    } else if (path.startsWith("/ui/rotations/") && path.endsWith("/cancel")) {
+      return UiRotationPages.cancel(
+          ui, path.substring("/ui/rotations/".length(), path.length() - "/cancel".length()), this);
     } else if (path.startsWith("/ui/tokens/") && path.endsWith("/revoke")) {
       return UiTokenPages.revoke(
           ui, this, path.substring("/ui/tokens/".length(), path.length() - "/revoke".length()));

@@ -14,7 +14,8 @@ import java.util.List;
  * GET /v1/rotations?prefix=&state=}, rows the token may rotate) and {@code /ui/rotations/ID} (one
  * rotation's steps and checklist, {@code GET /v1/rotations/ID}), whose live part htmx asks for
  * again every 2 seconds ({@code /ui/rotations/ID/live}) until the rotation ends; without JavaScript
- * the page reloads itself every 5 seconds meanwhile.
+ * the page reloads itself every 5 seconds meanwhile. A rotation that has not reached finish has a
+ * cancel button for a token that may rotate its secret ({@code POST /v1/rotations/ID/cancel}).
  */
 final class UiRotationPages {
   static final List<String> STATES =
@@ -113,6 +114,24 @@ final class UiRotationPages {
         r.reason() == null ? "" : r.reason(),
         steps,
         checks,
-        next);
+        next,
+        CANCELLABLE.contains(r.state())
+            && ui.permitsRowsOf("POST", "/v1/rotations/" + r.id() + "/cancel", r.secret()));
+  }
+
+  /** The states in which {@code POST /v1/rotations/ID/cancel} still rolls a rotation back. */
+  private static final List<String> CANCELLABLE = List.of("create", "set", "test");
+
+  /** {@code POST /ui/rotations/ID/cancel}: abandons the rotation, which then rolls back. */
+  static Answer cancel(UiRequest ui, String id, UiPages pages) {
+    if (!id.matches("rot_[0-9a-f]{16}")) {
+      return Answer.page(
+          404, UiPages.error(pages.view(ui, "Not found", ""), 404, "no such rotation"));
+    }
+    ApiHandler.Answer answer = ui.call("POST", "/v1/rotations/" + id + "/cancel", "", null);
+    if (answer.status() >= 300) {
+      return pages.refused(ui, answer);
+    }
+    return Answer.redirect("/ui/rotations/" + id);
   }
 }

@@ -45,6 +45,18 @@ class UiPagesTest {
     rule("app/x/OK", "ok");
     rule("app/y/OK", "ok");
     rule("app/x/BAD", "refuse");
+    server.client().put("app/x/SLOW", new PutSecretRequest(CANARY, null, null, null, null));
+    // Its check fails and is tried again an hour later: a rotation that stays cancellable.
+    RunningServer.Raw slow =
+        server.raw(
+            "PUT",
+            "/v1/rules/app/x/SLOW",
+            server.rootToken(),
+            ("{\"generate\":\"hex:32\",\"every\":\"30d\",\"strategy\":\"single-user\","
+                    + "\"attempts\":3,\"backoff\":\"1h\",\"target\":{\"type\":\"command\","
+                    + "\"set-command\":\"ok\",\"test-command\":\"refuse\"}}")
+                .getBytes());
+    assertThat(slow.status()).as(slow.body()).isEqualTo(200);
     appX =
         server
             .client()
@@ -197,6 +209,41 @@ class UiPagesTest {
         .doesNotContain("data-testid=\"audit-chain\"");
     assertThat(all.body()).contains("data-testid=\"audit-chain\"").contains("intact");
     assertThat(all.body()).contains("app/y/");
+  }
+
+  @Test
+  void runningRotation_hasACancelButtonForItsRotator_andCancelRollsItBack() {
+    RotationInfo started =
+        server.client().rotate("app/x/SLOW", new dev.keyturn.api.RotateRequest(null, null));
+    assertThat(started.state()).isIn("create", "set", "test");
+    Browser x = signedIn(appX.token());
+    Browser y = signedIn(server.token("rotate:app/y/*", "list:app/y/*"));
+
+    String page = x.get("/ui/rotations/" + started.id()).body();
+    HttpResponse<String> forged = y.post("/ui/rotations/" + started.id() + "/cancel", Map.of());
+    String stillRunning = server.client().rotation(started.id()).state();
+    HttpResponse<String> cancelled = x.post("/ui/rotations/" + started.id() + "/cancel", Map.of());
+
+    assertThat(page).contains("data-testid=\"cancel-form\"");
+    assertThat(forged.statusCode()).isEqualTo(403);
+    assertThat(stillRunning).isIn("create", "set", "test");
+    assertThat(cancelled.statusCode()).isEqualTo(303);
+    assertThat(server.client().rotation(started.id()).state()).isIn("rollback", "failed");
+    assertThat(x.get("/ui/rotations/" + started.id()).body())
+        .doesNotContain("data-testid=\"cancel-form\"");
+  }
+
+  @Test
+  void finishedRotation_hasNoCancelButton() {
+    Browser x = signedIn(appX.token());
+    String id = rotationId(x.post("/ui/rotate/app/x/OK", Map.of()));
+    RotationInfo api = server.client().rotation(id);
+
+    String page = x.get("/ui/rotations/" + id).body();
+
+    if (!List.of("create", "set", "test").contains(api.state())) {
+      assertThat(page).doesNotContain("data-testid=\"cancel-form\"");
+    }
   }
 
   @Test
