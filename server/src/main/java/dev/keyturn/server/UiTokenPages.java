@@ -15,7 +15,7 @@ import java.util.List;
  * The tokens page ({@code /ui/tokens}, {@code admin:*} as {@code GET /v1/tokens} is): every token
  * with its creator and expiry; create ({@code POST /v1/tokens}: the new token is shown once, on the
  * answer to the form, never again) and revoke ({@code DELETE /v1/tokens/ID}, which revokes the
- * tokens it made too).
+ * tokens it made too; never the token the session is signed in with).
  */
 final class UiTokenPages {
   private UiTokenPages() {}
@@ -80,6 +80,17 @@ final class UiTokenPages {
   static Answer revoke(UiRequest ui, UiPages pages, String id) {
     if (!id.matches("[A-Za-z0-9_]{1,64}")) {
       return Answer.page(404, UiPages.error(pages.view(ui, "Not found", ""), 404, "no such token"));
+    }
+    if (id.equals(ui.caller.tokenId())) {
+      // Revoking the token the session runs on (the root token, say) would lock the dashboard
+      // out with it, and every token it made: the page offers no button for it, and a forged or
+      // stale form is refused here. `keyturn token revoke` still does it.
+      return list(
+          ui,
+          pages,
+          null,
+          "this session's own token is not revoked from the dashboard: use keyturn token revoke",
+          409);
     }
     ApiHandler.Answer answer = ui.call("DELETE", "/v1/tokens/" + id, "", null);
     if (answer.status() == 403 || answer.status() == 401) {

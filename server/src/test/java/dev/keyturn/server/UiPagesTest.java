@@ -247,6 +247,22 @@ class UiPagesTest {
   }
 
   @Test
+  void tokensPage_offersNoRevokeOfTheSessionOwnToken_andRefusesTheForm() {
+    String rootId = server.client().whoami().tokenId();
+    Browser root = signedIn(server.rootToken());
+
+    String page = root.get("/ui/tokens").body();
+    HttpResponse<String> forged = root.post("/ui/tokens/" + rootId + "/revoke", Map.of());
+
+    assertThat(page)
+        .contains("data-testid=\"own-token\"")
+        .doesNotContain("data-testid=\"revoke-form\" data-id=\"" + rootId + "\"");
+    assertThat(forged.statusCode()).isEqualTo(409);
+    assertThat(server.raw("GET", "/v1/whoami", server.rootToken(), null).status()).isEqualTo(200);
+    assertThat(root.get("/ui/tokens").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void tokensPage_adminStarOnly_createShownOnce_revoke() {
     Browser x = signedIn(appX.token());
     assertThat(x.get("/ui/secrets").body()).doesNotContain("id=\"nav-tokens\"");
