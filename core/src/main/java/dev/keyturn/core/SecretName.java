@@ -77,13 +77,22 @@ public record SecretName(String value) implements Comparable<SecretName> {
     if (raw.startsWith("/") || raw.endsWith("/")) {
       return "a name may not start or end with '/'";
     }
-    for (String segment : raw.split("/", -1)) {
-      if (segment.isEmpty()) {
+    // Segment by segment without split(): listings check every name they read.
+    int start = 0;
+    while (start <= raw.length()) {
+      int end = raw.indexOf('/', start);
+      if (end < 0) {
+        end = raw.length();
+      }
+      int length = end - start;
+      if (length == 0) {
         return "a name may not contain an empty segment ('//')";
       }
-      if (segment.equals(".") || segment.equals("..")) {
-        return "a name may not contain a '" + segment + "' segment";
+      if (raw.charAt(start) == '.'
+          && (length == 1 || (length == 2 && raw.charAt(start + 1) == '.'))) {
+        return "a name may not contain a '" + raw.substring(start, end) + "' segment";
       }
+      start = end + 1;
     }
     return null;
   }

@@ -246,30 +246,16 @@ public final class StatusBoard {
     if (limit < 1 || limit > MAX_ROWS) {
       throw new KeyturnException.InvalidInput("limit must be between 1 and " + MAX_ROWS);
     }
-    java.util.TreeSet<String> names = new java.util.TreeSet<>();
-    for (RuleEntry entry : rotations.rules(prefix, MAX_ROWS)) {
-      names.add(entry.rule().secret().value());
-    }
-    Optional<String> cursor = Optional.empty();
-    while (names.size() < MAX_NAMES) {
-      List<SecretName> page = secrets.names(prefix, cursor, 10_000);
-      for (SecretName n : page) {
-        names.add(n.value());
-      }
-      if (page.size() < 10_000) {
-        break;
-      }
-      cursor = Optional.of(page.get(page.size() - 1).value());
-    }
+    List<SecretName> names = names(prefix);
     TreeMap<String, Integer> folders = new TreeMap<>();
     List<SecretName> shown = new ArrayList<>();
     boolean more = false;
     int total = 0;
-    for (String name : names) {
-      SecretName secret = SecretName.of(name);
+    for (SecretName secret : names) {
       if (!visible.test(secret)) {
         continue;
       }
+      String name = secret.value();
       int slash = tree ? name.indexOf('/', prefix.length()) : -1;
       if (slash >= 0) {
         folders.merge(name.substring(prefix.length(), slash), 1, Integer::sum);
@@ -298,6 +284,37 @@ public final class StatusBoard {
         folders);
   }
 
+  /**
+   * The names of the secrets and of the rules under {@code prefix} (at most {@link #MAX_NAMES}), in
+   * name order, each once: both lists come sorted from their indexes and are merged.
+   */
+  private List<SecretName> names(String prefix) {
+    List<SecretName> ruled = rotations.ruleNames(prefix, MAX_ROWS);
+    List<SecretName> out = new ArrayList<>();
+    int r = 0;
+    Optional<String> cursor = Optional.empty();
+    while (out.size() < MAX_NAMES) {
+      List<SecretName> page = secrets.names(prefix, cursor, 10_000);
+      for (SecretName n : page) {
+        while (r < ruled.size() && ruled.get(r).value().compareTo(n.value()) < 0) {
+          out.add(ruled.get(r++));
+        }
+        if (r < ruled.size() && ruled.get(r).value().equals(n.value())) {
+          r++;
+        }
+        out.add(n);
+      }
+      if (page.size() < 10_000) {
+        break;
+      }
+      cursor = Optional.of(page.get(page.size() - 1).value());
+    }
+    while (r < ruled.size() && out.size() < MAX_NAMES) {
+      out.add(ruled.get(r++));
+    }
+    return out;
+  }
+
   /** The failures live consumers report, by secret, each list in consumer id order. */
   private Map<SecretName, List<Failure>> failures(Instant now) {
     Map<SecretName, List<Failure>> out = new HashMap<>();
@@ -322,11 +339,9 @@ public final class StatusBoard {
     }
     Optional<Version> current = secret.flatMap(s -> s.versions().current());
     Holds holds = secret.isPresent() ? secrets.holds(name) : Holds.NONE;
+    Optional<Rotation> active = rotations.active(name);
     Optional<String> consumerWait =
-        rotations
-            .active(name)
-            .flatMap(Rotation::reason)
-            .filter(r -> r.startsWith(ConsumerWaits.PREFIX));
+        active.flatMap(Rotation::reason).filter(r -> r.startsWith(ConsumerWaits.PREFIX));
     List<String> waitingFor =
         consumerWait.isPresent() ? ConsumerWaits.laggards(consumerWait.get()) : holds.laggards();
     Optional<Instant> graceUntil =
@@ -334,7 +349,6 @@ public final class StatusBoard {
     Optional<RotationRule> rule = entry.map(RuleEntry::rule);
     Optional<Instant> lastRotated =
         current.map(v -> rule.map(r -> r.lastRotatedAt(v)).orElse(v.createdAt()));
-    Optional<Rotation> active = rotations.active(name);
     List<Rotation> last = rotations.history(name, 1);
     Optional<Instant> nextDue = entry.flatMap(RuleEntry::nextDue);
     State state;

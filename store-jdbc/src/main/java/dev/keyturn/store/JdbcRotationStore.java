@@ -138,6 +138,26 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
+  public List<SecretName> ruleNames(String prefix, int limit) {
+    return jdbc.read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT secret FROM rules WHERE secret >= ? AND secret < ? ORDER BY secret LIMIT ?")) {
+        ps.setString(1, prefix);
+        ps.setString(2, prefix + "~");
+        ps.setInt(3, limit);
+        List<SecretName> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            SecretName.parse(rs.getString(1)).ifPresent(out::add);
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
   public List<RuleEntry> dueRules(Instant now, int limit) {
     return rulesUntil("start_at", now, limit);
   }

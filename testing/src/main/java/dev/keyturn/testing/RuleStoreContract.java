@@ -48,6 +48,9 @@ public abstract class RuleStoreContract {
           .contains(entry);
     }
     assertThat(reader.rules("gen/", 1000)).containsExactlyInAnyOrderElementsOf(written);
+    assertThat(reader.ruleNames("gen/", 1000))
+        .isEqualTo(reader.rules("gen/", 1000).stream().map(e -> e.rule().secret()).toList());
+    assertThat(reader.ruleNames("nothing-here/", 1000)).isEmpty();
   }
 
   @Test

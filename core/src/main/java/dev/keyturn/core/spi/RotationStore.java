@@ -50,6 +50,15 @@ public interface RotationStore {
   /** Rules under {@code prefix}, in name order. */
   List<RuleEntry> rules(String prefix, int limit);
 
+  /**
+   * The names of the secrets that have a rule under {@code prefix}, in name order: what {@link
+   * #rules} would list, without reading (or checking) the rules themselves; for listings that show
+   * a page of many names. Whatever is shown about a rule must still come from {@link #rule}.
+   */
+  default List<SecretName> ruleNames(String prefix, int limit) {
+    return rules(prefix, limit).stream().map(e -> e.rule().secret()).toList();
+  }
+
   /** Rules whose rotation starts at {@code now}, soonest first (an indexed query, not a scan). */
   List<RuleEntry> dueRules(Instant now, int limit);
 
