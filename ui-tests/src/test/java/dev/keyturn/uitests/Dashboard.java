@@ -143,10 +143,15 @@ final class Dashboard implements AutoCloseable {
    * A fresh context (laptop viewport, {@code scheme}) whose HTML pages are checked for the canary.
    */
   BrowserContext context(Browser browser, ColorScheme scheme) {
+    return context(browser, scheme, 1280, 800);
+  }
+
+  /** As above, in a {@code width} x {@code height} viewport (390 x 844: a phone). */
+  BrowserContext context(Browser browser, ColorScheme scheme, int width, int height) {
     BrowserContext context =
         browser.newContext(
             new Browser.NewContextOptions()
-                .setViewportSize(1280, 800)
+                .setViewportSize(width, height)
                 .setColorScheme(scheme)
                 .setBaseURL(base)
                 .setTimezoneId("Europe/Berlin")

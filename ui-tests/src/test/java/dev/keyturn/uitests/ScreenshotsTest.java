@@ -21,10 +21,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Every dashboard page drawn in a laptop viewport, in the light and the dark scheme (as the system
- * setting picks it), saved as PNG files: into {@code target/screenshots}, or into the folder that
- * the system property {@code keyturn.screenshots} names ({@code docs/dashboard} for the pictures in
- * docs/dashboard.md). No page but the reveal holds the canary value.
+ * Every dashboard page drawn in a laptop and in a phone viewport, in the light and the dark scheme
+ * (as the system setting picks it), saved as PNG files: into {@code target/screenshots}, or into
+ * the folder that the system property {@code keyturn.screenshots} names ({@code docs/dashboard} for
+ * the pictures in docs/dashboard.md). No page but the reveal holds the canary value.
  */
 @ExtendWith(Chromium.class)
 class ScreenshotsTest {
@@ -85,6 +85,59 @@ class ScreenshotsTest {
       assertThat(files.filter(f -> f.toString().endsWith("-" + suffix + ".png")).count())
           .isEqualTo(pages.size() + 2);
     }
+  }
+
+  /**
+   * Every page in a phone's viewport (390 x 844 CSS pixels), light and dark, saved as {@code
+   * NAME-SCHEME-phone.png}: usable at that width, so no page is wider than the screen (wide tables
+   * scroll inside their own box) and the main actions are on it.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = ColorScheme.class,
+      names = {"LIGHT", "DARK"})
+  void everyPage_onAPhone_fitsTheScreenWidth(ColorScheme scheme, Browser browser) throws Exception {
+    Path out = folder();
+    String suffix = scheme.name().toLowerCase(java.util.Locale.ROOT) + "-phone";
+    Map<String, String> pages = new LinkedHashMap<>();
+    pages.put("inventory", "/ui/secrets?prefix=shop/production/");
+    pages.put("secret", "/ui/secrets/" + Dashboard.SIGNING);
+    pages.put("rotations", "/ui/rotations");
+    pages.put("rotation", "/ui/rotations/" + rotationId);
+    pages.put("audit", "/ui/audit");
+    pages.put("tokens", "/ui/tokens");
+
+    try (BrowserContext context = dashboard.context(browser, scheme, 390, 844)) {
+      Page page = context.newPage();
+      page.navigate("/ui/sign-in");
+      assertFits(page, "/ui/sign-in");
+      shoot(page, out.resolve("sign-in-" + suffix + ".png"));
+      Dashboard.signIn(page, dashboard.rootToken);
+      for (Map.Entry<String, String> e : pages.entrySet()) {
+        assertThat(page.navigate(e.getValue()).status()).as(e.getValue()).isEqualTo(200);
+        assertThat(page.content()).doesNotContain(dashboard.canaryValue);
+        assertFits(page, e.getValue());
+        shoot(page, out.resolve(e.getKey() + "-" + suffix + ".png"));
+      }
+      page.navigate("/ui/secrets/" + Dashboard.DATABASE);
+      assertThat(page.locator("#reveal-submit").isVisible()).isTrue();
+      page.locator("#reveal-submit").click();
+      page.locator("[data-testid=reveal-value]").waitFor();
+      assertFits(page, "reveal");
+      shoot(page, out.resolve("reveal-" + suffix + ".png"));
+    }
+
+    dashboard.assertNoCanary();
+  }
+
+  /** The page scrolls only down: nothing makes it wider than the viewport. */
+  private static void assertFits(Page page, String what) {
+    page.waitForLoadState();
+    Object overflow =
+        page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth");
+    assertThat(((Number) overflow).intValue())
+        .as(what + ": pixels wider than the screen")
+        .isLessThanOrEqualTo(0);
   }
 
   private static void shoot(Page page, Path file) {
