@@ -31,6 +31,10 @@ cleanup() {
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
+tick=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$tick" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }  # user+sys of a live process
+timed() { /usr/bin/time -f '%U %S' -o "$work/time" "$@"; }  # user+sys of a command and its children
+cpu_timed() { awk '{printf "%.2f", $1 + $2}' "$work/time"; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 
 "$repo/bin/keyturn" --version >/dev/null  # builds the jar once, outside the timings
@@ -48,17 +52,19 @@ kt() { # kt NAME ARGS...: the CLI against server NAME with its root token
   KEYTURN_ADDR=$(cat "$work/$name/addr") KEYTURN_TOKEN_FILE="$work/$name/keyturn-data/root.token" \
     "$repo/bin/keyturn" "$@"
 }
-start a; echo "$addr" > "$work/a/addr"
-start b; echo "$addr" > "$work/b/addr"
+start a; echo "$addr" > "$work/a/addr"; pid_a=${pids[-1]}
+start b; echo "$addr" > "$work/b/addr"; pid_b=${pids[-1]}
 printf '%s\n' "bench passphrase, not a secret" > "$work/pass"
 
 python3 "$repo/bench/backup-document.py" "$count" | kt a backup restore - >/dev/null
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-t0=$(now)
-kt a backup create --out "$work/backup.pgp" --passphrase-file "$work/pass" >/dev/null
-t1=$(now)
+t0=$(now); a0=$(cpu_of "$pid_a")
+timed env KEYTURN_ADDR="$(cat "$work/a/addr")" KEYTURN_TOKEN_FILE="$work/a/keyturn-data/root.token" \
+  "$repo/bin/keyturn" backup create --out "$work/backup.pgp" --passphrase-file "$work/pass" >/dev/null
+t1=$(now); a1=$(cpu_of "$pid_a")
 create=$(elapsed "$t0" "$t1")
+create_cli=$(cpu_timed); create_server=$(elapsed "$a0" "$a1")
 
 # Phases of a create, each measured on its own: the CLI's JVM start (keyturn --version), the
 # server's stream alone (curl to /dev/null: listing, audit records, decrypting each value, HTTP),
@@ -72,17 +78,19 @@ t1=$(now)
 stream=$(elapsed "$t0" "$t1")
 
 t0=$(now)
-sqlite3 "$work/a/keyturn-data/keyturn.db" ".backup '$work/floor.db'"
-gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$work/pass" --symmetric \
-  --cipher-algo AES256 -o "$work/floor.db.gpg" < "$work/floor.db"
+timed bash -c 'sqlite3 "$1/a/keyturn-data/keyturn.db" ".backup '"'"'$1/floor.db'"'"'" &&
+  gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$1/pass" --symmetric \
+    --cipher-algo AES256 -o "$1/floor.db.gpg" < "$1/floor.db"' floor "$work"
 t1=$(now)
-floor=$(elapsed "$t0" "$t1")
+floor=$(elapsed "$t0" "$t1"); floor_cpu=$(cpu_timed)
 rm -f "$work/floor.db"
 
-t0=$(now)
-kt b backup restore "$work/backup.pgp" --passphrase-file "$work/pass" >/dev/null
-t1=$(now)
+t0=$(now); b0=$(cpu_of "$pid_b")
+timed env KEYTURN_ADDR="$(cat "$work/b/addr")" KEYTURN_TOKEN_FILE="$work/b/keyturn-data/root.token" \
+  "$repo/bin/keyturn" backup restore "$work/backup.pgp" --passphrase-file "$work/pass" >/dev/null
+t1=$(now); b1=$(cpu_of "$pid_b")
 restore=$(elapsed "$t0" "$t1")
+restore_cli=$(cpu_timed); restore_server=$(elapsed "$b0" "$b1")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 restored=$(kt b backup create --out "$work/check.pgp" --passphrase-file "$work/pass" | grep -o '[0-9]* secrets')
@@ -90,5 +98,7 @@ echo "command: bench/backup.sh $count"
 echo "secrets: $count of 64 bytes; backup file $(stat -c %s "$work/backup.pgp") bytes; floor file $(stat -c %s "$work/floor.db.gpg") bytes"
 echo "backup create: ${create} s   (floor sqlite3 .backup | gpg --symmetric: ${floor} s; ratio $(python3 -c "print(f'{$create / $floor:.1f}')")x; goal <= 2x and < 10 s)"
 echo "  phases, each alone: CLI JVM start ${jvm} s; server stream to curl ${stream} s (list, audit, decrypt, HTTP); the rest of create (download, checks, OpenPGP, write) about $(python3 -c "print(f'{$create - $stream - $jvm:.2f}')") s"
+echo "  CPU (user+sys): create: CLI ${create_cli} s, server ${create_server} s; floor (sqlite3 and gpg) ${floor_cpu} s"
 echo "backup restore into an empty server: ${restore} s   (goal < 30 s); the new server holds ${restored}"
+echo "  CPU (user+sys): restore: CLI ${restore_cli} s, server ${restore_server} s"
 echo "load average before: $load_before; after: $load_after ($(nproc) cores)"
