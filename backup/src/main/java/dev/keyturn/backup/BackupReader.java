@@ -423,7 +423,7 @@ public final class BackupReader {
 
   private static Instant time(String text, String field, String where) {
     try {
-      return Instant.parse(text);
+      return BackupTimes.parse(text);
     } catch (DateTimeParseException e) {
       throw invalid(where + ": " + field + " is not an RFC 3339 UTC time");
     }

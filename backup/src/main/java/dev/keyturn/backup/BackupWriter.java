@@ -141,8 +141,11 @@ public final class BackupWriter {
           now,
           page -> {
             beforePage.accept(page);
+            // One query for the page's rules, not one per secret.
+            Map<SecretName, RotationStore.RuleEntry> pageRules =
+                rules.rules(page.stream().map(Entry::name).toList());
             for (Entry entry : page) {
-              secret(json, entry);
+              secret(json, entry, Optional.ofNullable(pageRules.get(entry.name())));
             }
             count[0] += page.size();
           });
@@ -162,7 +165,7 @@ public final class BackupWriter {
     try (JsonGenerator json = BackupJson.MAPPER.createGenerator(out)) {
       start(json, header);
       for (Entry entry : entries) {
-        secret(json, entry);
+        secret(json, entry, rules.rule(entry.name()));
       }
       end(json, entries.size());
     }
@@ -234,11 +237,11 @@ public final class BackupWriter {
     json.writeNumberProperty("version", v.number());
     json.writeStringProperty("stage", v.stage().wireName());
     json.writeStringProperty("type", v.type().wireName());
-    json.writeStringProperty("created_at", v.createdAt().toString());
+    json.writeStringProperty("created_at", BackupTimes.format(v.createdAt()));
     json.writeStringProperty("created_by", v.createdBy());
     json.writeName("accept_until");
     if (v.acceptUntil().isPresent()) {
-      json.writeString(v.acceptUntil().get().toString());
+      json.writeString(BackupTimes.format(v.acceptUntil().get()));
     } else {
       json.writeNull();
     }
@@ -248,12 +251,11 @@ public final class BackupWriter {
     json.writeEndObject();
   }
 
-  private void secret(JsonGenerator json, Entry entry) {
+  private void secret(JsonGenerator json, Entry entry, Optional<RotationStore.RuleEntry> stored) {
     json.writeStartObject();
     json.writeStringProperty("name", entry.name().value());
     json.writeName("rule");
-    Optional<Map<String, Object>> rule =
-        rules.rule(entry.name()).map(r -> RuleCodec.toDocument(r.rule()));
+    Optional<Map<String, Object>> rule = stored.map(r -> RuleCodec.toDocument(r.rule()));
     if (rule.isPresent()) {
       json.writePOJO(rule.get());
     } else {

@@ -103,6 +103,46 @@ final class JdbcRotationStore implements RotationStore {
     });
   }
 
+  /** One query over the range of names from the least of {@code secrets} to the greatest. */
+  @Override
+  public java.util.Map<SecretName, RuleEntry> rules(java.util.Collection<SecretName> secrets) {
+    java.util.Map<SecretName, RuleEntry> out = new java.util.HashMap<>();
+    if (secrets.isEmpty()) {
+      return out;
+    }
+    java.util.Set<String> wanted = new java.util.HashSet<>();
+    String least = null;
+    String greatest = null;
+    for (SecretName secret : secrets) {
+      String name = secret.value();
+      wanted.add(name);
+      least = least == null || name.compareTo(least) < 0 ? name : least;
+      greatest = greatest == null || name.compareTo(greatest) > 0 ? name : greatest;
+    }
+    String from = least;
+    String through = greatest;
+    // Every row in the range is read and checked, as rule() checks the one it reads; rows of
+    // secrets not asked for (between two that are) are dropped after the check.
+    List<RuleEntry> found =
+        jdbc.read(c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + RULE_COLUMNS
+                      + " FROM rules WHERE secret >= ? AND secret <= ? ORDER BY secret")) {
+            ps.setString(1, from);
+            ps.setString(2, through);
+            return rules(ps);
+          }
+        });
+    for (RuleEntry entry : found) {
+      if (wanted.contains(entry.rule().secret().value())) {
+        out.put(entry.rule().secret(), entry);
+      }
+    }
+    return out;
+  }
+
   @Override
   public boolean deleteRule(SecretName secret) {
     return jdbc.write(c -> {

@@ -54,6 +54,27 @@ public abstract class RuleStoreContract {
   }
 
   @Test
+  void rulesOfSecrets_someWithoutRuleAndOthersBetween_returnsOnlyThoseAskedForThatHaveOne() {
+    List<RotationRule> rules = RuleGenerator.rules("page/");
+    RotationStore writer = open();
+    for (RotationRule rule : rules.subList(0, 6)) {
+      writer.putRule(new RuleEntry(rule, Optional.of(T0)));
+    }
+    SecretName first = rules.get(0).secret();
+    SecretName third = rules.get(2).secret();
+    SecretName fifth = rules.get(4).secret();
+    SecretName none = SecretName.of("page/zz-no-rule");
+
+    java.util.Map<SecretName, RuleEntry> found = open().rules(List.of(fifth, none, first, third));
+
+    assertThat(found)
+        .containsOnlyKeys(first, third, fifth)
+        .containsEntry(third, new RuleEntry(rules.get(2), Optional.of(T0)));
+    assertThat(open().rules(List.of())).isEmpty();
+    assertThat(open().rules(List.of(none))).isEmpty();
+  }
+
+  @Test
   void putRule_again_replacesTheWholeRule() {
     List<RotationRule> rules = RuleGenerator.rules("gen/");
     RotationRule first = rules.get(3);
