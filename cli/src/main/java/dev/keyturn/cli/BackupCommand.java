@@ -128,16 +128,11 @@ final class BackupCommand implements Runnable {
       byte[] document = null;
       BackupDocument checked = null;
       try {
-        document = download(folder);
         SecureRandom random = new SecureRandom();
         if (!each) {
-          // Checked whole before anything is written: a file that would not restore is no backup.
-          // One secret is held at a time while checking; the document itself is what is written.
+          // Checked whole before the file appears: a file that would not restore is no backup.
           BackupReader.Summary summary =
-              BackupReader.read(new java.io.ByteArrayInputStream(document), BackupSecret::destroy);
-          byte[] whole = document;
-          BackupFiles.writeAtomically(
-              destination.out, out -> encrypt(out, whole, keys, passphrase, random));
+              streamChecked(folder, destination.out, keys, passphrase, random);
           io().out()
               .println(
                   "wrote "
@@ -149,6 +144,7 @@ final class BackupCommand implements Runnable {
                       + " versions");
           return ExitCode.OK;
         }
+        document = download(folder);
         checked = BackupDocument.parse(document);
         int files = 0;
         for (BackupSecret secret : checked.secrets()) {
@@ -176,6 +172,86 @@ final class BackupCommand implements Runnable {
       }
     }
 
+    /**
+     * Streams the server's document into {@code file}, encrypting it as it arrives, while another
+     * thread checks it as {@code backup verify} would (one secret held at a time): the download,
+     * the check and the encryption overlap, and the document is never held whole. The file is
+     * linked into place only once all of it checked; until then it exists, encrypted, under a
+     * temporary name that is removed on any failure.
+     */
+    private BackupReader.Summary streamChecked(
+        String folder,
+        Path file,
+        Optional<List<PGPPublicKey>> keys,
+        char[] passphrase,
+        SecureRandom random) {
+      BackupReader.Summary[] summary = new BackupReader.Summary[1];
+      try (InputStream in = client().backup(folder)) {
+        BackupFiles.writeAtomically(
+            file,
+            out -> {
+              java.util.concurrent.CompletableFuture<BackupReader.Summary> check;
+              java.io.PipedInputStream checking = new java.io.PipedInputStream(1 << 20);
+              try (java.io.PipedOutputStream toCheck = new java.io.PipedOutputStream(checking)) {
+                check =
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> checkAll(checking),
+                        runnable ->
+                            Thread.ofPlatform().name("backup-check").daemon().start(runnable));
+                byte[] chunk = new byte[64 * 1024];
+                try (OutputStream sealed = sealing(out, keys, passphrase, random)) {
+                  for (int n; (n = in.read(chunk)) >= 0; ) {
+                    sealed.write(chunk, 0, n);
+                    try {
+                      toCheck.write(chunk, 0, n);
+                      // Wakes the checker now (a pipe's reader otherwise polls once a second).
+                      toCheck.flush();
+                    } catch (IOException checkerGone) {
+                      // The check ended early: it failed, and says why below.
+                      break;
+                    }
+                  }
+                  toCheck.close();
+                  // Before the encryption is finished: a document that fails leaves no file.
+                  summary[0] = joined(check);
+                } finally {
+                  Arrays.fill(chunk, (byte) 0);
+                }
+              } catch (IOException e) {
+                throw new KeyturnException.Unavailable(
+                    "the backup stream broke off: " + e.getMessage(), e);
+              }
+            });
+      } catch (IOException e) {
+        throw new KeyturnException.Unavailable("the backup stream broke off: " + e.getMessage(), e);
+      }
+      return summary[0];
+    }
+
+    /**
+     * Reads all of {@code in} and checks it (the reader reads to the end: nothing may follow the
+     * document); closes it either way, so that a writer still writing learns the check ended.
+     */
+    private static BackupReader.Summary checkAll(InputStream in) {
+      try (in) {
+        return BackupReader.read(in, BackupSecret::destroy);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static BackupReader.Summary joined(
+        java.util.concurrent.CompletableFuture<BackupReader.Summary> check) {
+      try {
+        return check.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        if (e.getCause() instanceof RuntimeException failure) {
+          throw failure;
+        }
+        throw e;
+      }
+    }
+
     private byte[] download(String folder) {
       ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 20);
       try (InputStream in = client().backup(folder)) {
@@ -186,16 +262,23 @@ final class BackupCommand implements Runnable {
       return buffer.toByteArray();
     }
 
+    private static OutputStream sealing(
+        OutputStream out,
+        Optional<List<PGPPublicKey>> keys,
+        char[] passphrase,
+        SecureRandom random) {
+      return keys.isPresent()
+          ? OpenPgp.encryptToRecipients(out, keys.get(), random)
+          : OpenPgp.encryptWithPassphrase(out, passphrase, OpenPgp.DEFAULT_S2K_COUNT, random);
+    }
+
     private static void encrypt(
         OutputStream out,
         byte[] document,
         Optional<List<PGPPublicKey>> keys,
         char[] passphrase,
         SecureRandom random) {
-      try (OutputStream sealed =
-          keys.isPresent()
-              ? OpenPgp.encryptToRecipients(out, keys.get(), random)
-              : OpenPgp.encryptWithPassphrase(out, passphrase, OpenPgp.DEFAULT_S2K_COUNT, random)) {
+      try (OutputStream sealed = sealing(out, keys, passphrase, random)) {
         sealed.write(document);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
