@@ -90,7 +90,9 @@ final class GroupCommit {
     Connection c = dataSource.getConnection();
     try {
       c.setAutoCommit(false);
-      return c;
+      // The group's work prepares the same few statements again and again: each is prepared once
+      // per group.
+      return StatementCache.wrap(c);
     } catch (SQLException | RuntimeException e) {
       closeQuietly(c, e);
       throw e;
