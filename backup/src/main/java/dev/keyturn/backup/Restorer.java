@@ -208,37 +208,56 @@ public final class Restorer {
     if (steps.stream().noneMatch(s -> s.action().writes())) {
       return;
     }
-    service.inTransaction(work -> {
-      Instant now = clock.instant();
+    // The crypto that needs no row (a data key, the fingerprints) is done here, on the caller's
+    // thread, so that the store's one writer spends its transaction on the rows.
+    Instant now = clock.instant();
+    List<SecretService.Restoring> prepared = new ArrayList<>(steps.size());
+    try {
       for (int i = 0; i < steps.size(); i++) {
-        applyIn(work, steps.get(i), secrets.get(i), grace, actor, records, now);
+        prepared.add(
+            steps.get(i).action() == Action.CREATE
+                ? prepare(steps.get(i), secrets.get(i), actor, now)
+                : null);
       }
-      return null;
-    });
+      service.inTransaction(work -> {
+        for (int i = 0; i < steps.size(); i++) {
+          applyIn(work, steps.get(i), secrets.get(i), prepared.get(i), grace, actor, records);
+        }
+        return null;
+      });
+    } finally {
+      prepared.stream()
+          .filter(java.util.Objects::nonNull)
+          .forEach(SecretService.Restoring::destroy);
+    }
+  }
+
+  private SecretService.Restoring prepare(
+      Step step, BackupSecret secret, String actor, Instant now) {
+    List<Version> versions = new ArrayList<>();
+    Map<Integer, dev.keyturn.core.Plaintext> values = new HashMap<>();
+    for (BackupVersion v : secret.versions()) {
+      Version m = v.metadata();
+      // The store records who wrote each version and when: the restoring token, now. The
+      // backup's creator and time are the document's word, not the store's (docs/backup.md).
+      versions.add(new Version(m.number(), m.stage(), m.type(), now, actor, m.acceptUntil(), ""));
+      values.put(m.number(), v.value());
+    }
+    return service.prepareRestore(step.name(), versions, values);
   }
 
   private void applyIn(
       UnitOfWork work,
       Step step,
       BackupSecret secret,
+      SecretService.Restoring prepared,
       Duration grace,
       String actor,
-      BiFunction<Step, Integer, List<AuditEvent>> records,
-      Instant now) {
+      BiFunction<Step, Integer, List<AuditEvent>> records) {
     switch (step.action()) {
       case UNCHANGED, CHANGED -> {}
       case CREATE -> {
-        List<Version> versions = new ArrayList<>();
-        Map<Integer, dev.keyturn.core.Plaintext> values = new HashMap<>();
-        for (BackupVersion v : secret.versions()) {
-          Version m = v.metadata();
-          // The store records who wrote each version and when: the restoring token, now. The
-          // backup's creator and time are the document's word, not the store's (docs/backup.md).
-          versions.add(
-              new Version(m.number(), m.stage(), m.type(), now, actor, m.acceptUntil(), ""));
-          values.put(m.number(), v.value());
-        }
-        WriteResult result = service.restore(work, step.name(), versions, values);
+        WriteResult result = service.restore(work, prepared);
         work.audit().append(records.apply(step, result.newest().number()));
       }
       case AS_CURRENT -> {

@@ -149,6 +149,26 @@ public final class Envelope {
   }
 
   /**
+   * A new random data key, not wrapped yet ({@link #wrapDataKey} binds it to its secret once the
+   * secret's row exists): the caller owns it and destroys it once no one uses it.
+   */
+  public SecretKey newDataKey() {
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    return new RawKey(key, "AES");
+  }
+
+  /** Wraps {@code key} (of {@link #newDataKey}) by the root key, bound to its secret. */
+  public byte[] wrapDataKey(SecretKey key, long secretId, String name, int dataKey) {
+    byte[] raw = key.getEncoded();
+    try {
+      return sealUnderRoot(raw, Aad.forDataKey(secretId, name, dataKey));
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+    }
+  }
+
+  /**
    * Unwraps a data key; throws {@link KeyturnException.CryptoFailure} if it does not open. The key
    * is a {@link RawKey}: its owner destroys it once no one uses it.
    */
