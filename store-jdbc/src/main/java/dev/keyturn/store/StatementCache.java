@@ -19,7 +19,7 @@ import java.util.Map;
  * prepares the same SQL many times (a restore's 64 secrets per transaction, each through the same
  * dozen statements) prepares it once. {@link #wrap} returns a connection whose {@code
  * prepareStatement(sql)} hands out an idle statement of that SQL if there is one; closing it clears
- * its parameters and its open result set and gives it back; closing the connection closes every
+ * its parameters, batch and open result set and gives it back; closing the connection closes every
  * kept statement first. A statement in use is never handed out twice (nested use of the same SQL
  * prepares another). Statements hold SQL and bound parameters, never a value in the clear. Confined
  * to the thread that holds the connection, as the connection itself.
@@ -120,6 +120,8 @@ final class StatementCache implements InvocationHandler {
           open.close();
         }
         statement.clearParameters();
+        // A batch left by work that failed before running it must not run with the next one.
+        statement.clearBatch();
       } catch (SQLException | RuntimeException e) {
         // Not reusable: closed, and not given back.
         statement.close();
