@@ -20,21 +20,20 @@ final class FernetKey {
   private static final int HEADER = 1 + 8 + 16;
   private static final int MAC = 32;
 
-  /** AES-CBC instances, one a thread: looking one up costs more than using it on a token. */
-  private static final ThreadLocal<Cipher> AES =
-      ThreadLocal.withInitial(() -> {
-        try {
-          return Cipher.getInstance("AES/CBC/PKCS5Padding");
-        } catch (GeneralSecurityException e) {
-          throw new IllegalStateException("AES-CBC is not available in this JDK", e);
-        }
-      });
-
   private final SecretKeySpec signing;
   private final SecretKeySpec encryption;
 
   /** HMACs keyed with this key, one a thread (a finished MAC is ready for the next token). */
   private final ThreadLocal<Mac> macs;
+
+  /**
+   * AES-CBC instances for this key, one a thread and direction: looking one up costs more than
+   * using it on a token, and an instance initialized again with the key and direction it last had
+   * keeps its key schedule (one shared by the keys of a keyring expanded a key at every token).
+   */
+  private final ThreadLocal<Cipher> encrypting = ThreadLocal.withInitial(FernetKey::aes);
+
+  private final ThreadLocal<Cipher> decrypting = ThreadLocal.withInitial(FernetKey::aes);
 
   private FernetKey(byte[] key) {
     this.signing = new SecretKeySpec(key, 0, 16, "HmacSHA256");
@@ -49,6 +48,14 @@ final class FernetKey {
             throw new IllegalStateException("HMAC-SHA256 is not available in this JDK", e);
           }
         });
+  }
+
+  private static Cipher aes() {
+    try {
+      return Cipher.getInstance("AES/CBC/PKCS5Padding");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-CBC is not available in this JDK", e);
+    }
   }
 
   /**
@@ -76,7 +83,7 @@ final class FernetKey {
   /** The token of {@code plaintext} made at {@code timestamp} (seconds) with {@code iv}. */
   String encrypt(byte[] plaintext, long timestamp, byte[] iv) {
     try {
-      Cipher aes = AES.get();
+      Cipher aes = encrypting.get();
       aes.init(Cipher.ENCRYPT_MODE, encryption, new IvParameterSpec(iv));
       byte[] ciphertext = aes.doFinal(plaintext);
       ByteBuffer token = ByteBuffer.allocate(HEADER + ciphertext.length + MAC);
@@ -107,7 +114,7 @@ final class FernetKey {
       if (!MessageDigest.isEqual(mac.doFinal(), Arrays.copyOfRange(token, body, token.length))) {
         throw new KeyringException.InvalidToken();
       }
-      Cipher aes = AES.get();
+      Cipher aes = decrypting.get();
       aes.init(Cipher.DECRYPT_MODE, encryption, new IvParameterSpec(token, 9, 16));
       return aes.doFinal(token, HEADER, body - HEADER);
     } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException e) {

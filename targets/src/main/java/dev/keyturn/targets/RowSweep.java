@@ -29,13 +29,14 @@ import java.util.function.Consumer;
  * batch and then report their progress, so that a sweep resumed from it continues after the last
  * committed row; an atomic sweep commits once at the end and rolls everything back on any failure.
  *
- * <p>Reading and writing overlap: a thread of its own reads the next pages on a second connection
+ * <p>A batch goes in pages of equal size, at most {@link #PAGE} rows each, committed together.
+ * Reading and writing overlap: a thread of its own reads the next pages on a second connection
  * (each page in a statement of its own, committed reads) and re-encrypts them on the common pool
- * while the caller's thread writes and commits the one before on the first; one page waits at most.
- * The pages read ahead follow every id the writer has touched, so they read nothing this sweep's
- * open transaction changed, and the compare-and-set catches what the application changed since.
- * Tokens never leave this class except to the table; messages name rows by id only. Not
- * thread-safe.
+ * while the caller's thread writes the one before on the first (and commits at a batch's end); two
+ * pages wait at most. The pages read ahead follow every id the writer has touched, so they read
+ * nothing this sweep's open transaction changed, and the compare-and-set catches what the
+ * application changed since. Tokens never leave this class except to the table; messages name rows
+ * by id only. Not thread-safe.
  */
 final class RowSweep {
   /** How often a batch is taken again while the application keeps changing its rows. */
@@ -43,6 +44,13 @@ final class RowSweep {
 
   /** How long a sweep that ends waits for its reading thread to stop (it stops at a page's end). */
   private static final long READER_STOP_SECONDS = 30;
+
+  /**
+   * The most rows a page holds. A batch is read, re-encrypted and written in pages of equal size
+   * and committed whole: a few pages in flight stay small enough for the server's young generation,
+   * where whole batches of 10,000 rows were copied by every collection and promoted.
+   */
+  static final int PAGE = 2_000;
 
   private final SweepTable reader;
   private final SweepTable table;
@@ -102,10 +110,13 @@ final class RowSweep {
           from.filter(p -> !atomic && p.resumes(phase, toVersion))
               .orElseGet(() -> SweepProgress.start(phase, toVersion, countQuietly()));
       Optional<String> after = progress.after();
-      BlockingQueue<Page> pages = new ArrayBlockingQueue<>(1);
+      BlockingQueue<Page> pages = new ArrayBlockingQueue<>(2);
       Optional<String> start = after;
-      ahead.execute(() -> readAhead(start, pages));
+      int pagesPerBatch = (batch + PAGE - 1) / PAGE;
+      int pageSize = batch / pagesPerBatch;
+      ahead.execute(() -> readAhead(start, pageSize, pages));
       Set<String> unreadable = new LinkedHashSet<>();
+      int uncommitted = 0;
       while (true) {
         Page page = take(pages);
         if (page.rows.isEmpty()) {
@@ -132,11 +143,12 @@ final class RowSweep {
                 progress.skipped() + (skipUndecryptable ? bad : 0),
                 progress.failed() + (skipUndecryptable ? 0 : bad),
                 false);
-        if (!atomic) {
+        after = Optional.of(last);
+        if (!atomic && ++uncommitted == pagesPerBatch) {
           c.commit();
           report.accept(progress);
+          uncommitted = 0;
         }
-        after = Optional.of(last);
       }
       c.commit();
       progress =
@@ -172,10 +184,10 @@ final class RowSweep {
    * The reading thread: pages after {@code after}, each re-encrypted, into {@code pages}, ending
    * with an empty page or the failure that stopped it.
    */
-  private void readAhead(Optional<String> after, BlockingQueue<Page> pages) {
+  private void readAhead(Optional<String> after, int pageSize, BlockingQueue<Page> pages) {
     try {
       while (true) {
-        List<SweepTable.Row> rows = reader.rows(after, Optional.empty(), batch);
+        List<SweepTable.Row> rows = reader.rows(after, Optional.empty(), pageSize);
         List<Outcome> outcomes = rows.parallelStream().map(this::reencrypt).toList();
         pages.put(new Page(rows, outcomes, null));
         if (rows.isEmpty()) {

@@ -192,6 +192,33 @@ abstract class ReencryptContract {
   }
 
   @Test
+  void rotate_batchOfSeveralPages_committedAndReportedWhole_resumedAfterACrash() throws Exception {
+    // 4500 rows a batch: three pages of 1500 (RowSweep.PAGE is 2000), one commit and one report.
+    createTable("text");
+    fill(10_000);
+    h.rule(settings("batch-size", "4500"));
+    List<SweepProgress> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    h.onBatch = seen::add;
+    String id = h.start().id();
+    h.crashAfterBatches = 2;
+    assertThatThrownBy(() -> runToEnd(id)).isInstanceOf(ReencryptHarness.Crash.class);
+    assertEveryRowOpens(h.keyring());
+    assertThat(h.rotation(id).progress().orElseThrow().after()).contains("9000");
+    h.crashAfterBatches = 0;
+
+    Rotation done = runToEnd(id);
+
+    assertThat(done.state()).as("%s", done).isEqualTo(RotationState.FINISHED);
+    assertEveryRowOpens(only(2));
+    List<SweepProgress> set = seen.stream().filter(p -> p.phase().equals("set")).toList();
+    assertThat(set)
+        .as("one report a batch of 4500, resumed after the second, then the end")
+        .extracting(p -> p.after().map(Long::parseLong).orElse(0L))
+        .containsExactly(4500L, 9000L, 10_000L);
+    assertThat(set).extracting(SweepProgress::done).containsExactly(4500L, 9000L, 10_000L);
+  }
+
+  @Test
   void rotate_binaryColumn_everyRowUnderTheNewKey() throws Exception {
     createTable(binaryType());
     fill(250);
