@@ -120,6 +120,93 @@ class ScanMatcherTest {
   }
 
   @Test
+  void everyEncodingOfEveryLengthAtEveryOffset_isFoundOnceAtItsOffset() {
+    // The answer sends only each string's first windows (offsets 0 to width-1): every occurrence
+    // of every encoded form must still meet one of them, whatever its offset modulo the stride.
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=&?:@ -_~.";
+    for (int length = 8; length <= 40; length++) {
+      byte[] value = new byte[length];
+      for (int i = 0; i < length; i++) {
+        value[i] = (byte) alphabet.charAt(random.nextInt(alphabet.length()));
+      }
+      value[length / 2] = '@';
+      ScanIndex index = new ScanIndex(fingerprints(List.of(value), List.of(LeakEncoding.values())));
+      byte[] url = LeakEncoding.URL.encode(value).orElseThrow();
+      for (int offset = 0; offset < 16; offset++) {
+        for (byte[] plant : List.of(value, url)) {
+          byte[] content = randomText(offset + plant.length + random.nextInt(9));
+          System.arraycopy(plant, 0, content, offset, plant.length);
+
+          List<long[]> hits = scan(index, content);
+
+          String encoding = plant == value ? "raw" : "url";
+          assertThat(hits).as("%s length %d at %d", encoding, length, offset).hasSize(1);
+          assertThat(hits.get(0)[1]).isEqualTo(offset);
+          assertThat(index.targets.get((int) hits.get(0)[0]).encoding()).isEqualTo(encoding);
+        }
+        for (int align = 0; align < 3; align++) {
+          byte[] blob = new byte[align + length + 2];
+          random.nextBytes(blob);
+          System.arraycopy(value, 0, blob, align, length);
+          byte[] b64 = Base64.getEncoder().encode(blob);
+          byte[] content = randomText(offset + b64.length + random.nextInt(9));
+          System.arraycopy(b64, 0, content, offset, b64.length);
+
+          List<long[]> hits = scan(index, content);
+
+          String encoding = List.of("base64", "base64+1", "base64+2").get(align);
+          assertThat(hits).as("%s length %d at %d", encoding, length, offset).hasSize(1);
+          assertThat(hits.get(0)[1]).isEqualTo(offset + (align == 0 ? 0 : 4));
+          assertThat(index.targets.get((int) hits.get(0)[0]).encoding()).isEqualTo(encoding);
+        }
+      }
+    }
+  }
+
+  @Test
+  void answerOfAServerThatSendsEveryWindow_isStillUsed() {
+    // Servers before the answer was cut to each string's first windows sent one per offset.
+    byte[] value = randomValue(40);
+    LeakDigests digests = new LeakDigests(key);
+    ByteBuffer all = ByteBuffer.allocate(4 * (value.length - 7));
+    ByteBuffer in = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i + 8 <= value.length; i++) {
+      all.putInt(digests.window8(in.getLong(i)));
+    }
+    FingerprintResponse answer = fingerprints(List.of(value), List.of(LeakEncoding.RAW));
+    FingerprintPattern p = answer.versions().get(0).patterns().get(0);
+    FingerprintVersion v = answer.versions().get(0);
+    FingerprintResponse old =
+        new FingerprintResponse(
+            answer.prefix(),
+            answer.key(),
+            List.of(
+                new FingerprintVersion(
+                    v.name(),
+                    v.version(),
+                    v.stage(),
+                    v.type(),
+                    v.length(),
+                    v.digest(),
+                    List.of(
+                        new FingerprintPattern(
+                            p.field(),
+                            p.encoding(),
+                            p.length(),
+                            p.digest(),
+                            p.window(),
+                            b64(all.array()))),
+                    v.acceptUntil())),
+            answer.unreadable());
+    byte[] content = randomText(100);
+    System.arraycopy(value, 0, content, 13, value.length);
+
+    List<long[]> hits = scan(new ScanIndex(old), content);
+
+    assertThat(hits).singleElement().satisfies(h -> assertThat(h[1]).isEqualTo(13));
+  }
+
+  @Test
   void noPlant_findsNothingInAMegabyte() {
     List<byte[]> values = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
