@@ -140,6 +140,54 @@ class StatusWindowTest {
   }
 
   @Test
+  void status_namesSharingAPrefix_pageInNameOrderWithoutSkipsOrRepeats() {
+    // '-' < '/' < '0' in name order: a/b, a/b-c, a/b/c, a/b0, with a rule on a name that has no
+    // secret between them; one row a page must still give every row once, as the whole board does.
+    List<String> names = List.of("pfx/a/b0", "pfx/a/b/c", "pfx/a/b", "pfx/a/b-c", "pfx/a/b/c/d");
+    for (String name : names) {
+      server.client().put(name, new PutSecretRequest("window-canary", null, null, null, null));
+    }
+    RunningServer.Raw rule =
+        server.raw(
+            "PUT",
+            "/v1/rules/pfx/a/b.x",
+            server.rootToken(),
+            "{\"generate\":\"hex:32\",\"every\":\"30d\"}".getBytes());
+    try {
+      StatusResponse whole = status(server.rootToken(), "prefix=pfx/a/b");
+
+      List<StatusResponse> pages = pages(server.rootToken(), "prefix=pfx/a/b&limit=1");
+      StatusResponse tree = status(server.rootToken(), "prefix=pfx/a/&tree=true&limit=2");
+      StatusResponse treeNext =
+          status(server.rootToken(), "prefix=pfx/a/&tree=true&limit=2&after=" + tree.next());
+
+      List<String> expected = new ArrayList<>(names);
+      if (rule.status() == 200) {
+        expected.add("pfx/a/b.x");
+      }
+      assertThat(names(whole)).isSortedAccordingTo(String::compareTo);
+      assertThat(names(whole)).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(pages.stream().flatMap(p -> p.secrets().stream()).toList())
+          .isEqualTo(whole.secrets());
+      assertThat(pages.get(0).total()).isEqualTo(expected.size());
+      List<String> direct = new ArrayList<>(names(tree));
+      direct.addAll(names(treeNext));
+      assertThat(direct)
+          .isEqualTo(
+              expected.stream()
+                  .filter(n -> n.indexOf('/', "pfx/a/".length()) < 0)
+                  .sorted()
+                  .toList());
+      assertThat(tree.folders()).containsExactly(new StatusFolder("b", 2));
+    } finally {
+      server.raw("DELETE", "/v1/rules/pfx/a/b.x", server.rootToken(), null);
+      for (String name : names) {
+        server.client().delete(name, false);
+      }
+    }
+  }
+
+  @Test
   void status_badPageParameters_are400() {
     for (String query :
         List.of(
