@@ -18,8 +18,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -198,30 +200,49 @@ final class ApiHandler extends Handler.Abstract {
   }
 
   /**
-   * Writes the reads a dashboard page view was made of ({@link #call} with a page) as one record:
-   * the first read's action, secret and request id, with the page's path and every read's action in
-   * its detail ({@code page=/ui/secrets/app/db reads=secret.describe,secret.versions,...}).
-   * Completes once it is durable; fails when it cannot be written, and the page is then not shown.
+   * Writes the reads a dashboard page view was made of ({@link #call} with a page) as one record
+   * per secret they name (reads that name none join the first; one record when none does): the
+   * first read's action, secret and request id, with the page's path, every read's action and every
+   * read's own detail in its detail ({@code page=/ui/secrets/app/db
+   * reads=secret.describe,secret.history,... request=ID; prefix=app/db rows=1 request=ID}), so that
+   * what a read found (a chain {@code broken at N}) stays on record. Completes once it is durable;
+   * fails when it cannot be written, and the page is then not shown.
    */
   CompletableFuture<Void> auditPage(String path, List<AuditEvent> page) {
     if (page.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
-    AuditEvent first = page.get(0);
-    String reads = String.join(",", page.stream().map(AuditEvent::action).distinct().toList());
     // Only a canonical page path is recorded: anything else could be anything a client sent.
     String shown = path.matches("/ui/[A-Za-z0-9._/-]{0,300}") ? path : "/ui/";
-    AuditEvent one =
-        new AuditEvent(
-            first.time(),
-            first.tokenId(),
-            first.client(),
-            first.action(),
-            page.stream().flatMap(e -> e.secret().stream()).findFirst(),
-            first.version(),
-            first.result(),
-            "page=" + shown + " reads=" + reads + " " + first.detail());
-    return audit.appendAsync(List.of(one));
+    // Reads that name no secret (the status board of a prefix) join the first secret's record.
+    Optional<String> firstSecret = page.stream().flatMap(e -> e.secret().stream()).findFirst();
+    Map<Optional<String>, List<AuditEvent>> bySecret = new LinkedHashMap<>();
+    for (AuditEvent e : page) {
+      bySecret
+          .computeIfAbsent(
+              e.secret().isPresent() ? e.secret() : firstSecret, k -> new ArrayList<>())
+          .add(e);
+    }
+    List<AuditEvent> records = new ArrayList<>();
+    bySecret.forEach((secret, reads) -> {
+      AuditEvent first = reads.get(0);
+      String actions = String.join(",", reads.stream().map(AuditEvent::action).distinct().toList());
+      String details =
+          String.join(
+              "; ",
+              reads.stream().map(AuditEvent::detail).filter(d -> !d.isEmpty()).distinct().toList());
+      records.add(
+          new AuditEvent(
+              first.time(),
+              first.tokenId(),
+              first.client(),
+              first.action(),
+              secret,
+              first.version(),
+              first.result(),
+              "page=" + shown + " reads=" + actions + (details.isEmpty() ? "" : " " + details)));
+    });
+    return audit.appendAsync(records);
   }
 
   /** Completes once {@code outcome}'s audit records are durable (at once when none are left). */

@@ -146,6 +146,24 @@ class UiAccessTest {
     assertThat(later.get(1).version()).isNotNull();
   }
 
+  @Test
+  void pageView_recordKeepsEveryReadsDetail_soAVerifiedChainIsOnRecord() {
+    // The page's verify read says whether the chain is intact ("broken at N" when not): folding it
+    // into the page's record must not drop what it found.
+    TokenCreated viewer =
+        server.client().createToken(new TokenCreateRequest("verifier", List.of("admin:*"), null));
+    Browser b = signedIn(viewer.token());
+    int before = records(viewer.id()).size();
+
+    assertThat(b.get("/ui/audit?verify=1").statusCode()).isEqualTo(200);
+    List<AuditRecordInfo> page = records(viewer.id());
+
+    assertThat(page.subList(before, page.size())).hasSize(1);
+    assertThat(page.get(page.size() - 1).detail())
+        .startsWith("page=/ui/audit reads=audit.read,audit.head,audit.verify")
+        .contains("intact");
+  }
+
   private Browser signedIn(String token) {
     Browser b = new Browser(server.url());
     assertThat(b.signIn(token).statusCode()).isEqualTo(303);
