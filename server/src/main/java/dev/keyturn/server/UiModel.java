@@ -195,7 +195,8 @@ final class UiModel {
       Time created,
       Time expires,
       Time revoked,
-      boolean valid) {}
+      boolean valid,
+      boolean own) {}
 
   /** The tokens page; {@code createdToken} is the token just made, shown this once. */
   record Tokens(

@@ -31,8 +31,10 @@ final class UiTokenPages {
       return pages.refused(ui, answer);
     }
     Instant now = pages.now();
+    List<TokenInfo> tokens = ((TokenListResponse) answer.body()).tokens();
+    java.util.Set<String> own = lineage(ui, tokens);
     List<UiModel.TokenRow> rows = new ArrayList<>();
-    for (TokenInfo t : ((TokenListResponse) answer.body()).tokens()) {
+    for (TokenInfo t : tokens) {
       rows.add(
           new UiModel.TokenRow(
               t.id(),
@@ -42,7 +44,8 @@ final class UiTokenPages {
               UiRender.time(t.createdAt(), now),
               UiRender.time(t.expiresAt(), now),
               UiRender.time(t.revokedAt(), now),
-              t.valid()));
+              t.valid(),
+              own.contains(t.id())));
     }
     return Answer.page(
         status,
@@ -54,6 +57,22 @@ final class UiTokenPages {
                 created == null ? "" : created.id(),
                 created == null ? "" : created.token(),
                 error)));
+  }
+
+  /**
+   * The session's own token and the tokens it was made by (its creator, that one's creator, ...):
+   * revoking any of them revokes the session's token too.
+   */
+  private static java.util.Set<String> lineage(UiRequest ui, List<TokenInfo> tokens) {
+    java.util.Map<String, String> creators = new java.util.HashMap<>();
+    for (TokenInfo t : tokens) {
+      if (t.creator() != null) {
+        creators.put(t.id(), t.creator());
+      }
+    }
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (String id = ui.caller.tokenId(); id != null && out.add(id); id = creators.get(id)) {}
+    return out;
   }
 
   /** {@code POST /ui/tokens}: fields name, grants (space or comma separated) and ttl. */
@@ -81,15 +100,24 @@ final class UiTokenPages {
     if (!id.matches("[A-Za-z0-9_]{1,64}")) {
       return Answer.page(404, UiPages.error(pages.view(ui, "Not found", ""), 404, "no such token"));
     }
-    if (id.equals(ui.caller.tokenId())) {
-      // Revoking the token the session runs on (the root token, say) would lock the dashboard
-      // out with it, and every token it made: the page offers no button for it, and a forged or
-      // stale form is refused here. `keyturn token revoke` still does it.
+    boolean own = id.equals(ui.caller.tokenId());
+    if (!own) {
+      ApiHandler.Answer listed = ui.call("GET", "/v1/tokens", "", null);
+      if (listed.status() == 200) {
+        own = lineage(ui, ((TokenListResponse) listed.body()).tokens()).contains(id);
+      }
+    }
+    if (own) {
+      // Revoking the token the session runs on (the root token, say), or any token above it (a
+      // revocation takes every token made below it), would lock the dashboard out with it: the
+      // page offers no button for them, and a forged or stale form is refused here. `keyturn
+      // token revoke` still does it.
       return list(
           ui,
           pages,
           null,
-          "this session's own token is not revoked from the dashboard: use keyturn token revoke",
+          "this session's own token, and the tokens it was made by, are not revoked from the"
+              + " dashboard: use keyturn token revoke",
           409);
     }
     ApiHandler.Answer answer = ui.call("DELETE", "/v1/tokens/" + id, "", null);

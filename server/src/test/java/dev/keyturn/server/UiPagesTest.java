@@ -263,6 +263,34 @@ class UiPagesTest {
   }
 
   @Test
+  void tokensPage_offersNoRevokeOfAnAncestorOfTheSessionToken_andRefusesTheForm() {
+    // Revoking a token revokes every token it made: the parent of the session's token (or root)
+    // would take the session's own token with it, as revoking that one would.
+    TokenCreated parent =
+        server.client().createToken(new TokenCreateRequest("parent", List.of("admin:*"), null));
+    TokenCreated child =
+        server
+            .client(parent.token())
+            .createToken(new TokenCreateRequest("child", List.of("admin:*"), null));
+    String rootId = server.client().whoami().tokenId();
+    Browser b = signedIn(child.token());
+
+    String page = b.get("/ui/tokens").body();
+    HttpResponse<String> forged = b.post("/ui/tokens/" + parent.id() + "/revoke", Map.of());
+    HttpResponse<String> forgedRoot = b.post("/ui/tokens/" + rootId + "/revoke", Map.of());
+
+    assertThat(page)
+        .doesNotContain("data-testid=\"revoke-form\" data-id=\"" + parent.id() + "\"")
+        .doesNotContain("data-testid=\"revoke-form\" data-id=\"" + rootId + "\"");
+    assertThat(forged.statusCode()).isEqualTo(409);
+    assertThat(forgedRoot.statusCode()).isEqualTo(409);
+    assertThat(server.raw("GET", "/v1/whoami", parent.token(), null).status()).isEqualTo(200);
+    assertThat(server.raw("GET", "/v1/whoami", child.token(), null).status()).isEqualTo(200);
+    assertThat(b.get("/ui/tokens").statusCode()).isEqualTo(200);
+    server.client().revokeToken(parent.id());
+  }
+
+  @Test
   void tokensPage_adminStarOnly_createShownOnce_revoke() {
     Browser x = signedIn(appX.token());
     assertThat(x.get("/ui/secrets").body()).doesNotContain("id=\"nav-tokens\"");
