@@ -158,7 +158,7 @@ class ShareHeldRootKeyTest {
     Path data = dir.resolve("data");
     String url = "jdbc:sqlite:" + data.resolve("keyturn.db");
     Map<String, String> expected = new ConcurrentHashMap<>();
-    List<String> shares = fillAndSplit(data, 1_500, expected);
+    List<String> shares = fillAndSplit(data, 600, expected);
     ChildServer server = ChildServer.start(data, SEALED);
     unsealWith(server, shares.subList(0, 3));
 
@@ -179,7 +179,7 @@ class ShareHeldRootKeyTest {
         previous = shares;
         next = rotate(c);
       }
-      // The first two kills come right after the confirmation, before the rewrap of 1,500
+      // The first two kills come right after the confirmation, before the rewrap of 600
       // secrets can end, so some kill surely hits a running rotation; the others come at random
       // moments, after a write made during the rotation.
       if (round >= 2) {
