@@ -324,15 +324,7 @@ public final class SecretService {
     for (Version v : versions) {
       byte[] bytes = values.get(v.number()).reveal();
       try {
-        fingerprinted.add(
-            new Version(
-                v.number(),
-                v.stage(),
-                v.type(),
-                v.createdAt(),
-                v.createdBy(),
-                v.acceptUntil(),
-                envelope.fingerprint(dataKey, bytes)));
+        fingerprinted.add(v.withFingerprint(envelope.fingerprint(dataKey, bytes)));
       } finally {
         Arrays.fill(bytes, (byte) 0);
       }
@@ -399,15 +391,7 @@ public final class SecretService {
     for (Version v : prepared.versions) {
       byte[] bytes = prepared.values.get(v.number()).reveal();
       try {
-        stored.add(
-            new Version(
-                v.number(),
-                v.stage(),
-                v.type(),
-                v.createdAt(),
-                v.createdBy(),
-                v.acceptUntil(),
-                envelope.fingerprint(dataKey, bytes)));
+        stored.add(v.withFingerprint(envelope.fingerprint(dataKey, bytes)));
         ciphertexts.put(
             v.number(),
             envelope.sealValue(

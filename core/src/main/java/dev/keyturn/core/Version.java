@@ -41,6 +41,11 @@ public record Version(
     return new Version(number, stage, type, createdAt, createdBy, acceptUntil, fingerprint);
   }
 
+  /** This version with {@code fingerprint} (its value's, under another data key). */
+  public Version withFingerprint(String fingerprint) {
+    return new Version(number, stage, type, createdAt, createdBy, acceptUntil, fingerprint);
+  }
+
   /** True if a previous version's grace window has ended at {@code now}. */
   public boolean expiredAt(Instant now) {
     return stage == Stage.PREVIOUS && acceptUntil.map(until -> !until.isAfter(now)).orElse(false);

@@ -121,27 +121,8 @@ final class JdbcSecretStore implements SecretStore {
     requireNonNull(prefix, "prefix");
     requireNonNull(after, "after");
     return jdbc.read(c -> {
-      // Names use only ASCII characters below '~', so prefix + "~" bounds the range.
-      StringBuilder sql =
-          new StringBuilder("SELECT " + SECRET_COLUMNS + " FROM secrets WHERE live = 1");
-      List<String> args = new ArrayList<>();
-      if (!prefix.isEmpty()) {
-        sql.append(" AND name >= ? AND name < ?");
-        args.add(prefix);
-        args.add(prefix + "~");
-      }
-      if (after.isPresent()) {
-        sql.append(" AND name > ?");
-        args.add(after.get());
-      }
-      sql.append(" ORDER BY name LIMIT ?");
       List<SecretRow> rows = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        int i = 1;
-        for (String arg : args) {
-          ps.setString(i++, arg);
-        }
-        ps.setInt(i, limit);
+      try (PreparedStatement ps = liveRange(c, SECRET_COLUMNS, prefix, after, limit)) {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             rows.add(SecretRow.read(rs));
@@ -165,25 +146,8 @@ final class JdbcSecretStore implements SecretStore {
     requireNonNull(after, "after");
     return jdbc.read(c -> {
       // The same rows as list(), by the name index alone: no versions read, no MAC checked.
-      StringBuilder sql = new StringBuilder("SELECT name FROM secrets WHERE live = 1");
-      List<String> args = new ArrayList<>();
-      if (!prefix.isEmpty()) {
-        sql.append(" AND name >= ? AND name < ?");
-        args.add(prefix);
-        args.add(prefix + "~");
-      }
-      if (after.isPresent()) {
-        sql.append(" AND name > ?");
-        args.add(after.get());
-      }
-      sql.append(" ORDER BY name LIMIT ?");
       List<SecretName> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        int i = 1;
-        for (String arg : args) {
-          ps.setString(i++, arg);
-        }
-        ps.setInt(i, limit);
+      try (PreparedStatement ps = liveRange(c, "name", prefix, after, limit)) {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             SecretName.parse(rs.getString(1)).ifPresent(out::add);
@@ -192,6 +156,40 @@ final class JdbcSecretStore implements SecretStore {
       }
       return out;
     });
+  }
+
+  /**
+   * {@code SELECT columns} of the live secrets at or below {@code prefix}, named after {@code
+   * after}, in name order, at most {@code limit}; what {@link #list} and {@link #names} share.
+   */
+  private static PreparedStatement liveRange(
+      Connection c, String columns, String prefix, Optional<String> after, int limit)
+      throws SQLException {
+    // Names use only ASCII characters below '~', so prefix + "~" bounds the range.
+    StringBuilder sql = new StringBuilder("SELECT " + columns + " FROM secrets WHERE live = 1");
+    List<String> args = new ArrayList<>();
+    if (!prefix.isEmpty()) {
+      sql.append(" AND name >= ? AND name < ?");
+      args.add(prefix);
+      args.add(prefix + "~");
+    }
+    if (after.isPresent()) {
+      sql.append(" AND name > ?");
+      args.add(after.get());
+    }
+    sql.append(" ORDER BY name LIMIT ?");
+    PreparedStatement ps = c.prepareStatement(sql.toString());
+    try {
+      int i = 1;
+      for (String arg : args) {
+        ps.setString(i++, arg);
+      }
+      ps.setInt(i, limit);
+      return ps;
+    } catch (SQLException e) {
+      ps.close();
+      throw e;
+    }
   }
 
   @Override
