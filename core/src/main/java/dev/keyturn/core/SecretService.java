@@ -362,23 +362,11 @@ public final class SecretService {
           byte[] wrapped =
               envelope.wrapDataKey(
                   prepared.dataKey, secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
-          Map<Integer, byte[]> ciphertexts = new java.util.HashMap<>();
-          for (Version v : prepared.versions) {
-            byte[] bytes = prepared.values.get(v.number()).reveal();
-            try {
-              ciphertexts.put(
-                  v.number(),
-                  envelope.sealValue(
-                      prepared.dataKey,
-                      StoredSecret.DATA_KEY,
-                      bytes,
-                      Aad.forValue(secret.id(), secret.name().value(), v.number())));
-            } finally {
-              Arrays.fill(bytes, (byte) 0);
-            }
-          }
           return new SecretChange(
-              new VersionSet(name, prepared.versions), ciphertexts, Optional.of(wrapped), false);
+              new VersionSet(name, prepared.versions),
+              sealAll(secret, prepared.dataKey, prepared),
+              Optional.of(wrapped),
+              false);
         });
   }
 
@@ -387,11 +375,27 @@ public final class SecretService {
     // A restore writes many secrets once each: their keys are not kept in the cache.
     SecretKey dataKey = dataKey(secret, wrapped, false);
     List<Version> stored = new ArrayList<>(prepared.versions.size());
-    Map<Integer, byte[]> ciphertexts = new java.util.HashMap<>();
     for (Version v : prepared.versions) {
       byte[] bytes = prepared.values.get(v.number()).reveal();
       try {
         stored.add(v.withFingerprint(envelope.fingerprint(dataKey, bytes)));
+      } finally {
+        Arrays.fill(bytes, (byte) 0);
+      }
+    }
+    return new SecretChange(
+        new VersionSet(secret.name(), stored),
+        sealAll(secret, dataKey, prepared),
+        Optional.empty(),
+        false);
+  }
+
+  /** Each of {@code prepared}'s values sealed under {@code dataKey}, bound to {@code secret}. */
+  private Map<Integer, byte[]> sealAll(StoredSecret secret, SecretKey dataKey, Restoring prepared) {
+    Map<Integer, byte[]> ciphertexts = new java.util.HashMap<>();
+    for (Version v : prepared.versions) {
+      byte[] bytes = prepared.values.get(v.number()).reveal();
+      try {
         ciphertexts.put(
             v.number(),
             envelope.sealValue(
@@ -403,8 +407,7 @@ public final class SecretService {
         Arrays.fill(bytes, (byte) 0);
       }
     }
-    return new SecretChange(
-        new VersionSet(secret.name(), stored), ciphertexts, Optional.empty(), false);
+    return ciphertexts;
   }
 
   /**
