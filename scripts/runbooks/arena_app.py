@@ -45,9 +45,19 @@ def read_file(variable, default=None):
 
 
 signing_key = serialization.load_pem_private_key(read_file("SECRET_KEY").encode(), password=None)
-public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(signing_key.public_key()))
+# RFC 7518 6.2.1.2: x and y are the full 32 bytes of a P-256 coordinate. PyJWT before 2.8
+# (Debian 12 ships 2.6) drops their leading zero bytes in to_jwk, which gave a kid no JWK Set
+# holds for about one key in 128, so the coordinates are encoded here.
+public_numbers = signing_key.public_key().public_numbers()
+
+
+def coordinate(value):
+    return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
 thumbprint_input = json.dumps(
-    {k: public_jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    {"crv": "P-256", "kty": "EC", "x": coordinate(public_numbers.x), "y": coordinate(public_numbers.y)},
+    separators=(",", ":"), sort_keys=True)
 kid = base64.urlsafe_b64encode(hashlib.sha256(thumbprint_input.encode()).digest()).rstrip(b"=").decode()
 fernet_keys = [read_file("CREDENTIAL_ENCRYPTION_KEY")] + json.loads(
     read_file("CREDENTIAL_ENCRYPTION_KEY_FALLBACKS", "[]"))
