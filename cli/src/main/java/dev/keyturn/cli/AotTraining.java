@@ -64,7 +64,8 @@ public final class AotTraining {
               "GET /v1/status",
               "{\"secrets\":[{\"name\":\"app/training/KEY\",\"owner\":\"\",\"strategy\":null,"
                   + "\"last_rotated\":\"2026-01-01T00:00:00Z\",\"next_due\":null,"
-                  + "\"grace_until\":null,\"state\":\"no rule\",\"rotation_id\":null}]}"),
+                  + "\"grace_until\":null,\"state\":\"no rule\",\"rotation_id\":null,"
+                  + "\"type\":\"string\",\"current_version\":1}],\"backups\":null}"),
           // history and describe train the picocli commands that share the JDK HTTP client
           Map.entry(
               "GET /v1/versions/app/training/KEY",
