@@ -13,7 +13,7 @@ import org.slf4j.Marker;
  * ({@code org.eclipse.jetty.http}, {@code org.eclipse.jetty.util.HostPort}) logs what it refuses
  * with the client's own bytes ({@code Bad Authority: [anything]} from a forged {@code Host} or a
  * {@code CONNECT} target): those events are dropped and counted, and at most once a minute one line
- * says how many there were, with no client text. Registered in {@code logback.xml}. Thread-safe.
+ * says how many there were, with no client text. Registered by {@link LogSetup}. Thread-safe.
  */
 public final class ClientTextLogFilter extends TurboFilter {
   static final long WINDOW_MILLIS = 60_000;

@@ -10,10 +10,10 @@ import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server log's format: {@code text} (one line per event, as {@code logback.xml} sets up) or
- * {@code json} (one JSON object per line, by the logstash encoder: {@code @timestamp}, {@code
- * level}, {@code logger_name}, {@code message}, the MDC's {@code request_id}, and the access log's
- * {@code action}, {@code status} and {@code duration_ms}). What is logged is the same in both.
+ * The server log's format: {@code text} (one line per event, as {@link LogSetup} sets up) or {@code
+ * json} (one JSON object per line, by the logstash encoder: {@code @timestamp}, {@code level},
+ * {@code logger_name}, {@code message}, the MDC's {@code request_id}, and the access log's {@code
+ * action}, {@code status} and {@code duration_ms}). What is logged is the same in both.
  */
 enum LogFormat {
   TEXT,
@@ -31,7 +31,8 @@ enum LogFormat {
   }
 
   /**
-   * Makes the root logger's appenders write this format; {@code text} leaves logback.xml's setup.
+   * Makes the root logger's appenders write this format; {@code text} leaves {@link LogSetup}'s
+   * setup.
    */
   void apply() {
     if (this == TEXT) {

@@ -34,18 +34,24 @@ public record ChildServer(Process process, int port, Path data, StringBuffer out
   /** A server with {@code extra} options after {@code --data} and {@code --listen}. */
   public static ChildServer start(Path data, List<String> extra)
       throws IOException, InterruptedException {
+    return start(List.of(), data, extra);
+  }
+
+  /** A server in a JVM started with {@code jvmOptions}, and {@code extra} options. */
+  public static ChildServer start(List<String> jvmOptions, Path data, List<String> extra)
+      throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                java.toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.keyturn.server.Main",
-                "--data",
-                data.toString(),
-                "--listen",
-                "127.0.0.1:0"));
+    List<String> command = new ArrayList<>(List.of(java.toString()));
+    command.addAll(jvmOptions);
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.keyturn.server.Main",
+            "--data",
+            data.toString(),
+            "--listen",
+            "127.0.0.1:0"));
     command.addAll(extra);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out =
