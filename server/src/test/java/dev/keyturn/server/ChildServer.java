@@ -41,7 +41,15 @@ public record ChildServer(Process process, int port, Path data, StringBuffer out
   public static ChildServer start(List<String> jvmOptions, Path data, List<String> extra)
       throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command = new ArrayList<>(List.of(java.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java.toString(),
+                // C1 alone and the serial collector: a test's server lives seconds to a minute,
+                // so C2's compilations and the parallel collector's threads cost the two cores
+                // more than they win back.
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC"));
     command.addAll(jvmOptions);
     command.addAll(
         List.of(
