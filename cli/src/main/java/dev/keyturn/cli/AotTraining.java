@@ -154,7 +154,8 @@ public final class AotTraining {
 
   /**
    * {@code scan} of a folder holding the training value once (exit 3, found), as {@code
-   * bench/scan.sh} runs it and with the default patterns and encodings; returns the failures.
+   * bench/scan.sh} runs it ({@link FastScan}) and with the default patterns and encodings through
+   * picocli; returns the failures.
    */
   private static int scan(Map<String, String> env) throws IOException {
     Path folder = Files.createTempDirectory("keyturn-aot-scan");
@@ -174,7 +175,7 @@ public final class AotTraining {
         "json",
         folder.toString()
       };
-      int failed = KeyturnCli.run(io(env), bench) == ExitCode.FOUND ? 0 : 1;
+      int failed = FastCli.run(io(env), bench) == ExitCode.FOUND ? 0 : 1;
       String[] plain = {"scan", "--prefix", "app/training", folder.toString()};
       return failed + (KeyturnCli.run(io(env), plain) == ExitCode.FOUND ? 0 : 1);
     } finally {

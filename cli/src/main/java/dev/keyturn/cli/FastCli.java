@@ -22,9 +22,9 @@ import javax.net.ssl.SSLContext;
  * The common commands without picocli, Jackson or {@code java.net.http}, which cost most of a
  * second to start (docs/performance.md): {@code get NAME [--raw] [--version N | --stage S]}, {@code
  * put NAME --stdin [--keep-newline] [--grace D] [--pending] [--type string]}, {@code ls [PREFIX]},
- * {@code status [PREFIX]}, {@code run --path P -- CMD} ({@link FastRun}), each with {@code --addr
- * URL} and {@code --insecure-http}, and {@code keyturn}, {@code --help}, {@code -h}, {@code help},
- * {@code --version}, {@code -V}.
+ * {@code status [PREFIX]}, {@code run --path P -- CMD} ({@link FastRun}), {@code scan} of files for
+ * managed values ({@link FastScan}), each with {@code --addr URL} and {@code --insecure-http}, and
+ * {@code keyturn}, {@code --help}, {@code -h}, {@code help}, {@code --version}, {@code -V}.
  *
  * <p>It answers only what it is sure to answer as {@link KeyturnCli} does, byte for byte, exit code
  * included; anything else is <em>declined</em> before any side effect (standard input unread,
@@ -48,6 +48,7 @@ public final class FastCli {
     if (args.length > 0
         && !Commands.NAMES.contains(args[0])
         && !args[0].equals("run")
+        && !args[0].equals("scan")
         && !FastKeyring.COMMANDS.contains(args[0])
         && !args[0].startsWith("-")
         && !args[0].equals("help")) {
@@ -70,6 +71,9 @@ public final class FastCli {
   static int run(Io io, String... args) {
     if (args.length > 0 && args[0].equals("run")) {
       return FastRun.run(io, args);
+    }
+    if (args.length > 0 && args[0].equals("scan")) {
+      return FastScan.run(io, args);
     }
     if (args.length > 0 && FastKeyring.COMMANDS.contains(args[0])) {
       return FastKeyring.run(io, args);

@@ -1,18 +1,12 @@
 package dev.keyturn.cli;
 
-import dev.keyturn.api.FingerprintResponse;
-import dev.keyturn.core.KeyturnException;
-import dev.keyturn.core.KeyturnVersion;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -102,62 +96,18 @@ final class ScanCommand extends ClientCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     checkUsage();
-    long limit = size(maxSize);
-    int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    Optional<ScanIndex> index = Optional.empty();
-    if (!patternsOnly) {
-      FingerprintResponse answer = client().fingerprints(prefix, encodings);
-      index = Optional.of(new ScanIndex(answer));
-    }
-    ScanJob job = new ScanJob(index, !noPatterns, n);
-    List<Path> roots = paths.isEmpty() && git == null ? List.of(Path.of(".")) : paths;
-    try {
-      List<Path> resolved = roots.stream().map(this::resolve).toList();
-      ScanSources.readFiles(ScanSources.files(resolved, io().workingDir(), limit, job), job);
-      if (git != null) {
-        ScanSources.readGit(resolve(git), limit, n, job);
-      }
-    } catch (IllegalArgumentException e) {
-      throw new KeyturnException.InvalidInput(e.getMessage());
-    }
+    ScanRun.Options options =
+        new ScanRun.Options(
+            paths,
+            git,
+            noPatterns,
+            patternsOnly,
+            threads == null ? Runtime.getRuntime().availableProcessors() : threads,
+            size(maxSize),
+            format,
+            out);
     ScanReport.Result result =
-        new ScanReport.Result(
-            job.findings(),
-            index.map(i -> i.unsearched).orElse(List.of()),
-            job.skipped(),
-            index.map(i -> i.unreadable).orElse(0),
-            job.documents.get(),
-            job.bytes.get(),
-            index.isPresent());
-    String report =
-        switch (format) {
-          case "json" -> ScanReport.json(result) + "\n";
-          case "sarif" -> ScanReport.sarif(result, KeyturnVersion.get()) + "\n";
-          default -> ScanReport.text(result);
-        };
-    if (out != null) {
-      Files.writeString(resolve(out), report, StandardCharsets.UTF_8);
-    } else {
-      io().out().print(report);
-      io().out().flush();
-    }
-    if (format.equals("text") || out != null) {
-      for (ScanIndex.Unsearched u : result.unsearched()) {
-        io().err()
-            .println(
-                "not searched: "
-                    + u.name()
-                    + "#"
-                    + u.version()
-                    + " ("
-                    + u.stage()
-                    + "): under 8 bytes");
-      }
-      for (ScanJob.Skipped s : result.skipped()) {
-        io().err().println("skipped: " + s.path() + ": " + s.why());
-      }
-      io().err().println(ScanReport.summary(result));
-    }
+        ScanRun.run(io(), options, () -> client().fingerprints(prefix, encodings));
     if (rotate) {
       rotateFound(result.findings());
     }
@@ -228,10 +178,6 @@ final class ScanCommand extends ClientCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           cli, "--max-size is bytes, or a number with K, M or G");
     }
-  }
-
-  private Path resolve(Path p) {
-    return p.isAbsolute() ? p : io().workingDir().resolve(p).normalize();
   }
 
   /** Bytes, or a number with K, M or G (powers of 1024). */

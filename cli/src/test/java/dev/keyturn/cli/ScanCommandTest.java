@@ -76,6 +76,19 @@ class ScanCommandTest {
   }
 
   private Run runWith(Path dir, Map<String, String> extraEnv, String... args) {
+    return runWith(dir, extraEnv, KeyturnCli::run, args);
+  }
+
+  /** {@code args} as {@code keyturn} runs them: {@link FastScan} unless it declines. */
+  private Run runFast(Path dir, Map<String, String> extraEnv, String... args) {
+    return runWith(dir, extraEnv, FastCli::run, args);
+  }
+
+  private Run runWith(
+      Path dir,
+      Map<String, String> extraEnv,
+      java.util.function.ToIntBiFunction<Io, String[]> cli,
+      String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> env = new HashMap<>(Map.of("KEYTURN_ADDR", addr));
@@ -90,7 +103,7 @@ class ScanCommandTest {
             home,
             dir,
             false);
-    int code = KeyturnCli.run(io, args);
+    int code = cli.applyAsInt(io, args);
     return new Run(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
@@ -620,5 +633,66 @@ class ScanCommandTest {
     assertThat(r.code()).isZero();
     assertThat(r.err()).contains("skipped: big.bin: larger than --max-size");
     assertThat(bad.code()).isEqualTo(2);
+  }
+
+  @Test
+  void fastScan_answersAsThePicocliCommandDoesAndDeclinesTheRest() throws Exception {
+    String value = CANARY + "-fast-path";
+    put("scan/fast/KEY", value);
+    put("scan/fast/PIN", "Zq8" + "Xw2Lq");
+    put("scan/fast/TINY", "x7Q");
+    write(tree.resolve("a/leak.txt"), "x = 1\nKEY='" + value + "'\n# Zq8" + "Xw2Lq\n");
+    write(tree.resolve("big.bin"), "y".repeat(5000));
+    List<List<String>> lines =
+        List.of(
+            List.of(
+                "scan",
+                "--prefix",
+                "scan/fast",
+                "--threads",
+                "1",
+                "--no-patterns",
+                "--encodings",
+                "raw",
+                "--format",
+                "json",
+                "a"),
+            List.of("scan", "--prefix", "scan/fast", "a", "big.bin", "--max-size", "4K"),
+            List.of("scan", "--format", "sarif", "--prefix", "scan/fast", "--encodings", "raw,url"),
+            List.of("scan", "--prefix", "scan/fast", "--no-patterns", "--addr", addr, "a"),
+            List.of("scan", "--prefix", "scan/fast", "missing"),
+            List.of("scan", "--prefix", "../x'; --", "a"));
+    Map<String, String> badToken = Map.of("KEYTURN_TOKEN", "kt_0000000000000000000000");
+
+    for (List<String> line : lines) {
+      String[] args = line.toArray(String[]::new);
+      Run fast = runFast(tree, Map.of(), args);
+      Run picocli = run(tree, args);
+
+      assertThat(fast.code()).as(line.toString()).isNotEqualTo(FastCli.DECLINED);
+      assertThat(fast).as(line.toString()).isEqualTo(picocli);
+      assertThat(fast.all()).doesNotContain(CANARY);
+    }
+    Run fastBad = runFast(tree, badToken, "scan", "a");
+    assertThat(fastBad).isEqualTo(runWith(tree, badToken, "scan", "a"));
+    assertThat(fastBad.code()).isEqualTo(6);
+    for (String[] declined :
+        List.of(
+            new String[] {"scan", "--git"},
+            new String[] {"scan", "--rotate", "--yes", "a"},
+            new String[] {"scan", "--out", "report.txt", "a"},
+            new String[] {"scan", "--patterns-only", "a"},
+            new String[] {"scan", "--help"},
+            new String[] {"scan", "--threads", "0", "a"},
+            new String[] {"scan", "--format", "xml", "a"},
+            new String[] {"scan", "--encodings", "hex", "a"},
+            new String[] {"scan", "--max-size", "lots", "a"},
+            new String[] {"scan", "--prefix=scan/fast", "a"},
+            new String[] {"scan", "--no-patterns", "--no-patterns", "a"},
+            new String[] {"scan", "@args.txt"})) {
+      assertThat(runFast(tree, Map.of(), declined).code())
+          .as(String.join(" ", declined))
+          .isEqualTo(FastCli.DECLINED);
+    }
   }
 }
