@@ -2,6 +2,8 @@ package dev.keyturn.cli;
 
 import dev.keyturn.core.LeakDigests;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.security.MessageDigest;
 
 /**
@@ -24,6 +26,14 @@ final class ScanMatcher {
   private final LeakDigests digests;
   private final long[] keys;
 
+  /**
+   * Bytes per block of {@link #words}: a chunk of {@link ScanJob#MANAGED_CHUNK}, a multiple of 16.
+   */
+  private static final int BLOCK = 128 << 10;
+
+  /** The aligned words of the block being scanned. */
+  private final long[] words = new long[BLOCK >>> 3];
+
   ScanMatcher(ScanIndex index) {
     this.index = index;
     this.targets = index.targets.toArray(ScanIndex.Target[]::new);
@@ -37,21 +47,42 @@ final class ScanMatcher {
    * in chunks overlaps them by the longest string).
    */
   void scan(ByteBuffer buffer, int n, long base, Hits hits) {
+    // The loop reads the aligned words from an array, copied in bulk a block at a time: started
+    // from the launcher's AOT cache, whose training replays C1's unprofiled compilation of the
+    // JDK's buffer methods, C2 kept DirectByteBuffer.getLong out of the loop, a call per word and a
+    // third of the scanning thread's time (docs/performance.md).
+    LongBuffer view = buffer.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+    for (int from = 0; ; from += BLOCK) {
+      int to = Math.min(n, from + BLOCK);
+      view.get(from >>> 3, words, 0, (to - from) >>> 3);
+      scan(buffer, n, from, to, base, hits);
+      if (to == n) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Looks through {@code [from, to)}, whose aligned words are in {@link #words}; the last block
+   * ({@code to == n}) also looks at the bytes after the last pair of words.
+   */
+  private void scan(ByteBuffer buffer, int n, int from, int to, long base, Hits hits) {
+    long[] words = this.words;
     // The window digests of LeakDigests, inline: this loop runs once per 8 bytes read.
     long k0 = keys[0];
     long k1 = keys[1];
     long[] wideFilter = index.wide.filter;
     int wideShift = index.wide.shift;
     int wideBitShift = index.wide.bitShift;
-    int i = 0;
+    int i = from;
     if (index.hasNarrow()) {
       long[] narrowFilter = index.narrow.filter;
       int narrowShift = index.narrow.shift;
       int narrowBitShift = index.narrow.bitShift;
       // Two words per turn: their multiplications and filter loads overlap.
-      for (; i + 16 <= n; i += 16) {
-        long x = buffer.getLong(i);
-        long y = buffer.getLong(i + 8);
+      for (; i + 16 <= to; i += 16) {
+        long x = words[(i - from) >>> 3];
+        long y = words[((i - from) >>> 3) + 1];
         long p = (x ^ k0) * k1;
         long q = (y ^ k0) * k1;
         int xw = (int) (p >>> 32);
@@ -76,17 +107,17 @@ final class ScanMatcher {
           word(buffer, n, i + 8, base, hits);
         }
       }
-      if (i + 8 <= n) {
+      if (to == n && i + 8 <= n) {
         word(buffer, n, i, base, hits);
         i += 8;
       }
-      if (i + 4 <= n) {
+      if (to == n && i + 4 <= n) {
         confirmIf(index.narrow, digests.window4(buffer.getInt(i)), buffer, n, i, base, hits);
       }
     } else {
-      for (; i + 16 <= n; i += 16) {
-        int xw = (int) (((buffer.getLong(i) ^ k0) * k1) >>> 32);
-        int yw = (int) (((buffer.getLong(i + 8) ^ k0) * k1) >>> 32);
+      for (; i + 16 <= to; i += 16) {
+        int xw = (int) (((words[(i - from) >>> 3] ^ k0) * k1) >>> 32);
+        int yw = (int) (((words[((i - from) >>> 3) + 1] ^ k0) * k1) >>> 32);
         long mxw = ScanWindows.mask(xw, wideBitShift);
         long myw = ScanWindows.mask(yw, wideBitShift);
         if ((wideFilter[xw >>> wideShift] & mxw) == mxw
@@ -95,7 +126,7 @@ final class ScanMatcher {
           word(buffer, n, i + 8, base, hits);
         }
       }
-      if (i + 8 <= n) {
+      if (to == n && i + 8 <= n) {
         word(buffer, n, i, base, hits);
       }
     }

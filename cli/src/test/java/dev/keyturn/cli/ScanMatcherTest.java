@@ -120,6 +120,37 @@ class ScanMatcherTest {
   }
 
   @Test
+  void stringsAcrossTheMatchersBlocks_areFoundOnceAtTheirOffsets() {
+    // The matcher copies the buffer's words into an array 128 KiB at a time: strings that straddle
+    // a block's end, and short and long ones in a buffer's last bytes, are found all the same.
+    byte[] shortValue = randomValue(9);
+    byte[] longValue = randomValue(33);
+    ScanIndex index =
+        new ScanIndex(fingerprints(List.of(shortValue, longValue), List.of(LeakEncoding.RAW)));
+    int block = 128 << 10;
+    for (int size : List.of(block, block + 13, 3 * block + 7)) {
+      byte[] content = randomText(size);
+      List<Integer> offsets = new ArrayList<>();
+      for (int at : List.of(block - 5, block - 20, 2 * block - 1, size - 9, size - 42)) {
+        byte[] value =
+            at == size - 9 || at == block - 5 || at == 2 * block - 1 ? shortValue : longValue;
+        if (at >= 0
+            && at + value.length <= size
+            && offsets.stream().allMatch(o -> Math.abs(o - at) > 40)) {
+          System.arraycopy(value, 0, content, at, value.length);
+          offsets.add(at);
+        }
+      }
+
+      List<long[]> hits = scan(index, content);
+
+      assertThat(hits.stream().map(h -> (int) h[1]).sorted().toList())
+          .as("buffer of %d bytes", size)
+          .isEqualTo(offsets.stream().sorted().toList());
+    }
+  }
+
+  @Test
   void everyEncodingOfEveryLengthAtEveryOffset_isFoundOnceAtItsOffset() {
     // The answer sends only each string's first windows (offsets 0 to width-1): every occurrence
     // of every encoded form must still meet one of them, whatever its offset modulo the stride.
