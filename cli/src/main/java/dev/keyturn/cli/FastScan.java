@@ -33,6 +33,13 @@ final class FastScan {
   private static final Set<String> PATTERN =
       Set.of("field", "encoding", "length", "digest", "window", "windows");
 
+  /**
+   * The largest fingerprint answer read: {@link PlainHttp#MAX_BODY} is too small for one the server
+   * gives (up to 30,000 versions and 64 MiB of digests, plus names and field names), which the JDK
+   * client that {@link ScanCommand} uses reads whole.
+   */
+  static final int MAX_ANSWER = 256 << 20;
+
   private FastScan() {}
 
   /** Runs {@code args} (starting with {@code scan}) if this class answers them; else declines. */
@@ -131,7 +138,10 @@ final class FastScan {
     byte[] body =
         Commands.ok(
             http.send(
-                "POST", "/v1/fingerprints", Json.write(request).getBytes(StandardCharsets.UTF_8)));
+                "POST",
+                "/v1/fingerprints",
+                Json.write(request).getBytes(StandardCharsets.UTF_8),
+                MAX_ANSWER));
     FingerprintResponse answer = read(body);
     return answer != null ? answer : Commands.jackson(body, FingerprintResponse.class);
   }

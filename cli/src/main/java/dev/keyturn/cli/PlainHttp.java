@@ -26,8 +26,8 @@ import javax.net.ssl.SSLSocket;
  * the host (endpoint identification {@code HTTPS}, as {@code java.net.http} does); the request is
  * written only after the handshake. The caller has already applied the plain-HTTP rule (loopback,
  * or {@code --insecure-http}). The token goes in the {@code Authorization} header only and appears
- * in no message. Answers above {@link #MAX_BODY} bytes are refused; failures read as {@code
- * WireClient}'s do.
+ * in no message. Answers above {@link #MAX_BODY} bytes (or the limit a caller gives) are refused;
+ * failures read as {@code WireClient}'s do.
  */
 final class PlainHttp {
   static final int MAX_BODY = 16 << 20;
@@ -54,6 +54,11 @@ final class PlainHttp {
 
   /** Sends {@code method target} with an optional JSON {@code body}; returns the answer. */
   Response send(String method, String target, byte[] body) {
+    return send(method, target, body, MAX_BODY);
+  }
+
+  /** As {@link #send(String, String, byte[])}, refusing answers above {@code maxBody} bytes. */
+  Response send(String method, String target, byte[] body, int maxBody) {
     boolean https = address.getScheme().equals("https");
     int port = address.getPort() != -1 ? address.getPort() : https ? 443 : 80;
     String host = address.getHost();
@@ -80,7 +85,7 @@ final class PlainHttp {
         out.write(body);
       }
       out.flush();
-      return read(socket.getInputStream(), deadline);
+      return read(socket.getInputStream(), deadline, maxBody);
     } catch (ConnectException | UnknownHostException e) {
       throw new KeyturnConnectionException(
           "cannot connect to Keyturn at " + address + " (is the server running? set KEYTURN_ADDR)",
@@ -122,8 +127,8 @@ final class PlainHttp {
         "Keyturn at " + address + " did not answer within " + TIMEOUT_MS / 1000 + " s", cause);
   }
 
-  private Response read(InputStream socketIn, long deadline) throws IOException {
-    Reader in = new Reader(socketIn, deadline);
+  private Response read(InputStream socketIn, long deadline, int maxBody) throws IOException {
+    Reader in = new Reader(socketIn, deadline, maxBody);
     String status = in.line();
     if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' ') {
       throw new IOException("not an HTTP/1.1 answer");
@@ -153,7 +158,11 @@ final class PlainHttp {
     if (code < 100 || code > 599) {
       throw new IOException("malformed status line in the answer");
     }
-    ByteArrayOutputStream body = new ByteArrayOutputStream(length > 0 ? (int) length : 512);
+    if (length > maxBody) {
+      throw in.tooLarge(); // before a buffer of the announced size is made
+    }
+    ByteArrayOutputStream body =
+        new ByteArrayOutputStream(length > 0 ? (int) Math.min(length, MAX_BODY) : 512);
     if (chunked) {
       for (int size = chunkSize(in.line()); size > 0; size = chunkSize(in.line())) {
         in.copy(size, body);
@@ -201,14 +210,16 @@ final class PlainHttp {
   private final class Reader {
     private final InputStream in;
     private final long deadline;
+    private final int maxBody;
     private final byte[] buffer = new byte[8192];
     private int at;
     private int end;
     private long total;
 
-    Reader(InputStream in, long deadline) {
+    Reader(InputStream in, long deadline, int maxBody) {
       this.in = in;
       this.deadline = deadline;
+      this.maxBody = maxBody;
     }
 
     private boolean fill() throws IOException {
@@ -222,10 +233,14 @@ final class PlainHttp {
       at = 0;
       end = n;
       total += n;
-      if (total > MAX_HEAD + (long) MAX_BODY + 64L * 1024) {
-        throw new IOException("the answer is larger than " + (MAX_BODY >> 20) + " MiB");
+      if (total > MAX_HEAD + (long) maxBody + 64L * 1024) {
+        throw tooLarge();
       }
       return true;
+    }
+
+    private IOException tooLarge() {
+      return new IOException("the answer is larger than " + (maxBody >> 20) + " MiB");
     }
 
     /** A line without its CRLF (or LF), at most {@link #MAX_HEAD} bytes. */
@@ -248,8 +263,8 @@ final class PlainHttp {
     }
 
     void copy(long count, ByteArrayOutputStream out) throws IOException {
-      if (out.size() + count > MAX_BODY) {
-        throw new IOException("the answer is larger than " + (MAX_BODY >> 20) + " MiB");
+      if (out.size() + count > maxBody) {
+        throw tooLarge();
       }
       long left = count;
       while (left > 0) {
@@ -265,8 +280,8 @@ final class PlainHttp {
 
     void copyToEnd(ByteArrayOutputStream out) throws IOException {
       while (at < end || fill()) {
-        if (out.size() + (end - at) > MAX_BODY) {
-          throw new IOException("the answer is larger than " + (MAX_BODY >> 20) + " MiB");
+        if (out.size() + (end - at) > maxBody) {
+          throw tooLarge();
         }
         out.write(buffer, at, end - at);
         at = end;

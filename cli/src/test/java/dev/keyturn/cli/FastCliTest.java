@@ -477,6 +477,121 @@ class FastCliTest {
     }
   }
 
+  @Test
+  void scan_aFingerprintAnswerAbove16MiB_isReadAsThePicocliCommandReadsIt() throws IOException {
+    // The server answers a scan with up to 30,000 versions and 64 MiB of digests; the JDK client
+    // reads any of them, so the fast path must too (it once refused all above 16 MiB, exit 1).
+    byte[] answer = bigFingerprintAnswer(PlainHttp.MAX_BODY + (1 << 20));
+    Path folder = Files.createDirectories(work.resolve("scan-big"));
+    Files.writeString(folder.resolve("a.txt"), "nothing managed here\n");
+    try (ServerSocket listener = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      Thread responder = new Thread(() -> respondWith(listener, answer));
+      responder.setDaemon(true);
+      responder.start();
+      Map<String, String> env =
+          Map.of(
+              "KEYTURN_ADDR",
+              "http://127.0.0.1:" + listener.getLocalPort(),
+              "KEYTURN_TOKEN",
+              "kt_test");
+
+      Run r = same(env, "scan", "--no-patterns", "--threads", "1", "scan-big");
+
+      assertThat(r.code()).isEqualTo(ExitCode.OK);
+      assertThat(r.err()).doesNotContain("larger than");
+    }
+  }
+
+  @Test
+  void anAnnouncedLengthAboveTheLimit_isRefusedBeforeABufferOfThatSizeIsMade() throws IOException {
+    try (ServerSocket listener = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      Thread responder =
+          new Thread(() -> {
+            try (Socket socket = listener.accept()) {
+              readHead(socket.getInputStream());
+              socket
+                  .getOutputStream()
+                  .write(
+                      "HTTP/1.1 200 OK\r\nContent-Length: 900000000\r\n\r\n{}"
+                          .getBytes(StandardCharsets.ISO_8859_1));
+              socket.getInputStream().read(); // until the client hangs up
+            } catch (IOException e) {
+              // the client hung up, as it should
+            }
+          });
+      responder.setDaemon(true);
+      responder.start();
+      PlainHttp http =
+          new PlainHttp(URI.create("http://127.0.0.1:" + listener.getLocalPort()), "kt_t", null);
+      com.sun.management.ThreadMXBean threads =
+          (com.sun.management.ThreadMXBean)
+              java.lang.management.ManagementFactory.getThreadMXBean();
+      long before = threads.getCurrentThreadAllocatedBytes();
+
+      Throwable refused =
+          org.assertj.core.api.Assertions.catchThrowable(
+              () -> http.send("GET", "/v1/secrets/odd/HUGE", null));
+
+      long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+      assertThat(refused).hasMessageContaining("larger than 16 MiB");
+      assertThat(allocated).isLessThan(PlainHttp.MAX_BODY);
+    }
+  }
+
+  /** A well-formed fingerprint answer of at least {@code bytes} bytes that matches nothing. */
+  private static byte[] bigFingerprintAnswer(int bytes) {
+    SecureRandom random = new SecureRandom();
+    java.util.Base64.Encoder base64 = java.util.Base64.getEncoder();
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    StringBuilder json = new StringBuilder(bytes + (1 << 20));
+    json.append("{\"prefix\":\"\",\"key\":\"").append(base64.encodeToString(key));
+    json.append("\",\"versions\":[");
+    byte[] digest = new byte[32];
+    for (int i = 0; json.length() < bytes; i++) {
+      json.append(i == 0 ? "" : ",");
+      json.append("{\"name\":\"big/app-").append(i).append("/API_KEY\",\"version\":1,");
+      json.append("\"stage\":\"current\",\"type\":\"string\",\"length\":64,\"digest\":\"");
+      random.nextBytes(digest);
+      json.append(base64.encodeToString(digest)).append("\",\"patterns\":[");
+      String[] encodings = {"raw", "base64", "base64+1", "base64+2", "url"};
+      for (int e = 0; e < encodings.length; e++) {
+        random.nextBytes(digest);
+        json.append(e == 0 ? "" : ",").append("{\"field\":null,\"encoding\":\"");
+        json.append(encodings[e]).append("\",\"length\":64,\"digest\":\"");
+        json.append(base64.encodeToString(digest)).append("\",\"window\":8,\"windows\":\"");
+        json.append(base64.encodeToString(digest)).append("\"}");
+      }
+      json.append("],\"accept_until\":null}");
+    }
+    json.append("],\"unreadable\":0}");
+    return json.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Answers every request, whatever it asks, with {@code body}, having read the request whole. */
+  private static void respondWith(ServerSocket listener, byte[] body) {
+    while (!listener.isClosed()) {
+      try (Socket socket = listener.accept()) {
+        InputStream in = socket.getInputStream();
+        String head = readHead(in);
+        java.util.regex.Matcher length =
+            java.util.regex.Pattern.compile("(?i)content-length: *([0-9]+)").matcher(head);
+        in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0);
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: "
+                    + body.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+      } catch (IOException e) {
+        // closed at the end of the test
+      }
+    }
+  }
+
   private static void respond(ServerSocket listener, Map<String, String> answers) {
     while (!listener.isClosed()) {
       try (Socket socket = listener.accept()) {
