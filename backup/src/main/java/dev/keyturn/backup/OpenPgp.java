@@ -3,6 +3,7 @@ package dev.keyturn.backup;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.KeyturnException;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -30,12 +31,13 @@ import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.bouncycastle.openpgp.PGPPublicKeyRingCollection;
 import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
+import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
 import org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator;
-import org.bouncycastle.openpgp.operator.bc.BcPBEDataDecryptorFactory;
-import org.bouncycastle.openpgp.operator.bc.BcPBEKeyEncryptionMethodGenerator;
-import org.bouncycastle.openpgp.operator.bc.BcPGPDataEncryptorBuilder;
-import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
+import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
+import org.bouncycastle.openpgp.operator.jcajce.JcePBEDataDecryptorFactoryBuilder;
+import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerator;
+import org.bouncycastle.openpgp.operator.jcajce.JcePGPDataEncryptorBuilder;
 
 /**
  * Backups as OpenPGP messages (RFC 4880) that gpg 2.2 opens: AES-256 in an integrity-protected
@@ -77,16 +79,56 @@ public final class OpenPgp {
     }
     PGPEncryptedDataGenerator generator = generator(random);
     try {
+      // The JDK's SHA-256 (SHA-NI where the CPU has it), in whole blocks: the S2K hashes 50 MB
+      // on purpose, and Bouncy Castle's own digest took about a second of it.
       generator.addMethod(
-          new BcPBEKeyEncryptionMethodGenerator(
+          new JcePBEKeyEncryptionMethodGenerator(
                   passphrase,
-                  new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA256),
+                  buffered(
+                      new JcaPGPDigestCalculatorProviderBuilder()
+                          .build()
+                          .get(HashAlgorithmTags.SHA256)),
                   s2kCount)
               .setSecureRandom(random));
     } catch (PGPException e) {
       throw new IllegalStateException("Bouncy Castle has no SHA-256", e);
     }
     return open(out, generator);
+  }
+
+  /**
+   * {@code digest} fed in 64 KiB blocks: the S2K writes the salt and the passphrase a few dozen
+   * bytes at a time, and the JDK's SHA-256 hashes whole blocks far faster than it takes calls.
+   */
+  private static PGPDigestCalculator buffered(PGPDigestCalculator digest) {
+    BufferedOutputStream blocks = new BufferedOutputStream(digest.getOutputStream(), 1 << 16);
+    return new PGPDigestCalculator() {
+      @Override
+      public int getAlgorithm() {
+        return digest.getAlgorithm();
+      }
+
+      @Override
+      public OutputStream getOutputStream() {
+        return blocks;
+      }
+
+      @Override
+      public byte[] getDigest() {
+        try {
+          blocks.flush();
+        } catch (IOException e) {
+          throw new IllegalStateException("a digest's stream does not fail", e);
+        }
+        return digest.getDigest();
+      }
+
+      @Override
+      public void reset() {
+        getDigest();
+        digest.reset();
+      }
+    };
   }
 
   /** A stream that encrypts what is written to it to every key in {@code recipients}. */
@@ -177,7 +219,9 @@ public final class OpenPgp {
         try {
           clear =
               pbe.getDataStream(
-                  new BcPBEDataDecryptorFactory(passphrase, new BcPGPDigestCalculatorProvider()));
+                  new JcePBEDataDecryptorFactoryBuilder(
+                          new JcaPGPDigestCalculatorProviderBuilder().build())
+                      .build(passphrase));
           opened = pbe;
           break;
         } catch (PGPException e) {
@@ -243,10 +287,15 @@ public final class OpenPgp {
     return new KeyturnException.CryptoFailure("the backup cannot be trusted: " + why);
   }
 
+  /**
+   * AES-256 in OpenPGP's CFB mode and the SHA-1 of the modification detection code, from the JDK's
+   * providers (AES-NI and SHA-NI intrinsics; no provider is registered): Bouncy Castle's own
+   * engines encrypt a byte at a time and were most of a large backup's encryption.
+   */
   private static PGPEncryptedDataGenerator generator(SecureRandom random) {
     requireNonNull(random, "random");
     return new PGPEncryptedDataGenerator(
-        new BcPGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_256)
+        new JcePGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_256)
             .setWithIntegrityPacket(true)
             .setSecureRandom(random));
   }
