@@ -12,7 +12,6 @@ import dev.keyturn.core.Version;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.StoredSecret;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import tools.jackson.core.JsonGenerator;
 
 /**
@@ -86,40 +88,56 @@ public final class BackupWriter {
 
   /** The snapshot of {@link #snapshot}, a page (up to 1,000 secrets) at a time, in name order. */
   private void pages(String folder, Instant now, Consumer<List<Entry>> each) {
-    Optional<String> after = Optional.empty();
+    Page page = page(folder, now, Optional.empty());
     while (true) {
-      List<StoredSecret> batch = service.list(folder, after, BATCH);
-      List<Entry> page = new ArrayList<>(batch.size());
-      for (StoredSecret s : batch) {
-        if (!folder.isEmpty() && !s.name().value().startsWith(folder + "/")) {
-          continue;
-        }
-        // A previous version past its grace that a live consumer still uses is still served.
-        Set<Integer> held =
-            s.versions().anyExpired(now) ? service.holds(s.name()).held() : Set.of();
-        List<Version> live =
-            s.versions().expire(now, held).versions().stream()
-                .filter(v -> v.stage() != Stage.RETIRED)
-                .toList();
-        if (!live.isEmpty() && s.wrappedDataKey().isPresent()) {
-          page.add(new Entry(s, live));
-        }
+      if (!page.entries().isEmpty()) {
+        each.accept(page.entries());
       }
-      if (!page.isEmpty()) {
-        each.accept(page);
-      }
-      if (batch.size() < BATCH) {
+      if (page.last()) {
         return;
       }
-      after = Optional.of(batch.get(batch.size() - 1).name().value());
+      page = page(folder, now, page.after());
     }
   }
 
   /**
+   * A page of the snapshot: its entries (possibly none, when every secret listed has nothing to
+   * back up), the name to list after for the next one, and whether it is the last.
+   */
+  private record Page(List<Entry> entries, Optional<String> after, boolean last) {}
+
+  private Page page(String folder, Instant now, Optional<String> after) {
+    List<StoredSecret> batch = service.list(folder, after, BATCH);
+    List<Entry> page = new ArrayList<>(batch.size());
+    for (StoredSecret s : batch) {
+      if (!folder.isEmpty() && !s.name().value().startsWith(folder + "/")) {
+        continue;
+      }
+      // A previous version past its grace that a live consumer still uses is still served.
+      Set<Integer> held = s.versions().anyExpired(now) ? service.holds(s.name()).held() : Set.of();
+      List<Version> live =
+          s.versions().expire(now, held).versions().stream()
+              .filter(v -> v.stage() != Stage.RETIRED)
+              .toList();
+      if (!live.isEmpty() && s.wrappedDataKey().isPresent()) {
+        page.add(new Entry(s, live));
+      }
+    }
+    return new Page(
+        page,
+        batch.isEmpty() ? after : Optional.of(batch.get(batch.size() - 1).name().value()),
+        batch.size() < BATCH);
+  }
+
+  /**
    * Writes the document of the secrets below {@code folder} (every one for "") to {@code out} (left
-   * open) without holding their list: a page is listed as {@link #snapshot} would list it, handed
-   * to {@code beforePage} (which audits the reads it will make; if it throws, nothing of the page
-   * is written and the document stays unfinished), then written, one value at a time.
+   * open) without holding their list: a page is listed as {@link #snapshot} would list it and
+   * handed to {@code auditPage}, which starts writing the records of the reads it will make; the
+   * page is written, one value at a time, only once those records are durable (the future
+   * completed). The next page is listed and its records started while a page waits and is written,
+   * so the audit log's commit overlaps the writing; if the stream breaks off, the records of at
+   * most two pages name values that were not all sent. If a future fails, nothing more is written
+   * and the document stays unfinished.
    *
    * @throws KeyturnException.NotFound if a version was destroyed after its page was listed; the
    *     document is then left unfinished, which every reader refuses
@@ -129,28 +147,54 @@ public final class BackupWriter {
       BackupDocument.Header header,
       String folder,
       Instant now,
-      Consumer<List<Entry>> beforePage) {
+      Function<List<Entry>, CompletableFuture<Void>> auditPage) {
     requireNonNull(out, "out");
     requireNonNull(header, "header");
-    requireNonNull(beforePage, "beforePage");
+    requireNonNull(auditPage, "auditPage");
     try (JsonGenerator json = BackupJson.MAPPER.createGenerator(out)) {
       start(json, header);
-      int[] count = {0};
-      pages(
-          folder,
-          now,
-          page -> {
-            beforePage.accept(page);
-            // One query for the page's rules, not one per secret.
-            Map<SecretName, RotationStore.RuleEntry> pageRules =
-                rules.rules(page.stream().map(Entry::name).toList());
-            for (Entry entry : page) {
-              secret(json, entry, Optional.ofNullable(pageRules.get(entry.name())));
-            }
-            count[0] += page.size();
-          });
-      end(json, count[0]);
+      int count = 0;
+      Page next = page(folder, now, Optional.empty());
+      CompletableFuture<Void> nextAudited = audit(next, auditPage);
+      while (next != null) {
+        Page page = next;
+        CompletableFuture<Void> audited = nextAudited;
+        next = page.last() ? null : page(folder, now, page.after());
+        nextAudited = next == null ? null : audit(next, auditPage);
+        awaitDurable(audited);
+        writePage(json, page.entries());
+        count += page.entries().size();
+      }
+      end(json, count);
     }
+  }
+
+  private static CompletableFuture<Void> audit(
+      Page page, Function<List<Entry>, CompletableFuture<Void>> auditPage) {
+    return page.entries().isEmpty()
+        ? CompletableFuture.completedFuture(null)
+        : requireNonNull(auditPage.apply(page.entries()), "the audit's future");
+  }
+
+  private static void awaitDurable(CompletableFuture<Void> audited) {
+    try {
+      audited.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+  }
+
+  /** A page's secrets: their rules in one query, their values opened together. */
+  private void writePage(JsonGenerator json, List<Entry> page) {
+    if (page.isEmpty()) {
+      return;
+    }
+    Map<SecretName, RotationStore.RuleEntry> pageRules =
+        rules.rules(page.stream().map(Entry::name).toList());
+    service.openAll(
+        page.stream().map(e -> Map.entry(e.secret(), e.versions())).toList(),
+        (secret, values) ->
+            secret(json, secret.name(), Optional.ofNullable(pageRules.get(secret.name())), values));
   }
 
   /**
@@ -164,8 +208,8 @@ public final class BackupWriter {
     requireNonNull(header, "header");
     try (JsonGenerator json = BackupJson.MAPPER.createGenerator(out)) {
       start(json, header);
-      for (Entry entry : entries) {
-        secret(json, entry, rules.rule(entry.name()));
+      for (int from = 0; from < entries.size(); from += BATCH) {
+        writePage(json, entries.subList(from, Math.min(entries.size(), from + BATCH)));
       }
       end(json, entries.size());
     }
@@ -246,14 +290,19 @@ public final class BackupWriter {
       json.writeNull();
     }
     json.writeName("value");
-    json.writeString(new String(bytes, StandardCharsets.UTF_8));
+    // Straight from the value's UTF-8 bytes (checked when it was stored), never a String of it.
+    json.writeUTF8String(bytes, 0, bytes.length);
     json.writeStringProperty("sha256", HexFormat.of().formatHex(BackupDocument.sha256(bytes)));
     json.writeEndObject();
   }
 
-  private void secret(JsonGenerator json, Entry entry, Optional<RotationStore.RuleEntry> stored) {
+  private static void secret(
+      JsonGenerator json,
+      SecretName name,
+      Optional<RotationStore.RuleEntry> stored,
+      List<SecretValue> values) {
     json.writeStartObject();
-    json.writeStringProperty("name", entry.name().value());
+    json.writeStringProperty("name", name.value());
     json.writeName("rule");
     Optional<Map<String, Object>> rule = stored.map(r -> RuleCodec.toDocument(r.rule()));
     if (rule.isPresent()) {
@@ -263,14 +312,12 @@ public final class BackupWriter {
     }
     json.writeName("versions");
     json.writeStartArray();
-    for (Version v : entry.versions()) {
-      SecretValue value = service.open(entry.secret(), v);
+    for (SecretValue value : values) {
       byte[] bytes = value.plaintext().reveal();
       try {
-        version(json, v, bytes);
+        version(json, value.version(), bytes);
       } finally {
         Arrays.fill(bytes, (byte) 0);
-        value.plaintext().destroy();
       }
     }
     json.writeEndArray();

@@ -241,6 +241,61 @@ public final class SecretService {
   }
 
   /**
+   * Opens the given versions of each secret of {@code page}, metadata snapshots taken earlier (a
+   * backup's page, listed before its audit records were written), as {@link #open} does each: their
+   * ciphertexts are read in one go and each secret's data key is unwrapped once, then dropped
+   * unless it was already cached. {@code each} gets a secret and its values in the order given;
+   * they are destroyed when it returns.
+   *
+   * @throws KeyturnException.NotFound if a version was destroyed since the snapshot (the secrets
+   *     before it were handed over)
+   */
+  public void openAll(
+      List<Map.Entry<StoredSecret, List<Version>>> page,
+      java.util.function.BiConsumer<StoredSecret, List<SecretValue>> each) {
+    requireNonNull(page, "page");
+    requireNonNull(each, "each");
+    Map<Long, List<Integer>> wanted = new java.util.HashMap<>();
+    for (Map.Entry<StoredSecret, List<Version>> item : page) {
+      wanted.put(item.getKey().id(), item.getValue().stream().map(Version::number).toList());
+    }
+    Map<Long, Map<Integer, byte[]>> ciphertexts = store.secrets().ciphertexts(wanted);
+    for (Map.Entry<StoredSecret, List<Version>> item : page) {
+      StoredSecret secret = item.getKey();
+      Map<Integer, byte[]> stored = ciphertexts.getOrDefault(secret.id(), Map.of());
+      List<SecretValue> values = new ArrayList<>(item.getValue().size());
+      SecretKey[] key = {null};
+      try {
+        for (Version v : item.getValue()) {
+          byte[] wrapped = secret.wrappedDataKey().orElse(null);
+          byte[] ciphertext = stored.get(v.number());
+          if (wrapped == null || ciphertext == null) {
+            throw new KeyturnException.NotFound(
+                secret.name() + "#" + v.number() + " was destroyed");
+          }
+          values.add(
+              openWith(
+                  secret,
+                  v,
+                  () -> key[0] != null ? key[0] : (key[0] = dataKey(secret, wrapped, false)),
+                  ciphertext));
+        }
+        each.accept(secret, values);
+      } finally {
+        values.forEach(v -> v.plaintext().destroy());
+        CachedDataKey cached = dataKeys.get(secret.id());
+        if (key[0] != null && (cached == null || cached.key() != key[0])) {
+          try {
+            key[0].destroy();
+          } catch (javax.security.auth.DestroyFailedException e) {
+            // Not a key this service made: nothing else to zero.
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Creates {@code name} with exactly {@code versions} (their numbers, stages, times and grace
    * windows as given) and {@code values}, one per version: what a restore does for a secret that
    * does not exist. The store's fingerprints are computed here under the new data key; the
@@ -668,18 +723,32 @@ public final class SecretService {
             .secrets()
             .ciphertext(secret.id(), version.number())
             .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
+    return openWith(secret, version, () -> dataKey(secret, wrapped, remember), ciphertext);
+  }
+
+  /**
+   * Opens {@code ciphertext} of one version with the data key {@code key} gives; a key or
+   * ciphertext that does not authenticate is an integrity failure of the secret.
+   */
+  private SecretValue openWith(
+      StoredSecret secret,
+      Version version,
+      java.util.function.Supplier<SecretKey> key,
+      byte[] ciphertext) {
     byte[] plaintext;
     try {
       plaintext =
           envelope.openValue(
-              dataKey(secret, wrapped, remember),
+              key.get(),
               ciphertext,
               Aad.forValue(secret.id(), secret.name().value(), version.number()));
     } catch (KeyturnException.CryptoFailure e) {
       // The root key was checked against the store's at start: a ciphertext or data key that
       // does not open here was changed, or moved from another row or secret.
       throw new KeyturnException.IntegrityFailure(
-          "secret " + label, "its ciphertext or data key does not authenticate", e);
+          "secret " + secret.name() + "#" + version.number(),
+          "its ciphertext or data key does not authenticate",
+          e);
     }
     return new SecretValue(secret.name(), version, Plaintext.wrap(plaintext));
   }

@@ -115,13 +115,14 @@ final class BackupsApi {
               String requestId = response.getHeaders().get(RequestIds.HEADER);
               try (OutputStream out = Content.Sink.asOutputStream(response)) {
                 // Page by page: each page's reads are durable in the audit log before its first
-                // value is written (DESIGN invariant 6), and one page is held at a time.
+                // value is written (DESIGN invariant 6), and two pages are held at a time (the
+                // next one's records are written while this one is).
                 writer.write(
                     out,
                     made,
                     folder,
                     made.createdAt(),
-                    page -> audit.append(reads(ex, page, requestId)));
+                    page -> audit.appendAsync(reads(ex, page, requestId)));
                 callback.succeeded();
               } catch (Throwable e) {
                 // The document stays unfinished, which every reader refuses.

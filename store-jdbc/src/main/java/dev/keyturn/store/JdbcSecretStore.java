@@ -117,6 +117,42 @@ final class JdbcSecretStore implements SecretStore {
   }
 
   @Override
+  public Map<Long, Map<Integer, byte[]>> ciphertexts(Map<Long, List<Integer>> versions) {
+    requireNonNull(versions, "versions");
+    Map<Long, Map<Integer, byte[]>> out = new HashMap<>();
+    if (versions.isEmpty()) {
+      return out;
+    }
+    List<Long> ids = List.copyOf(versions.keySet());
+    return jdbc.read(c -> {
+      // A thousand ids at most per statement, as loadVersions reads a page.
+      for (int from = 0; from < ids.size(); from += 1000) {
+        List<Long> part = ids.subList(from, Math.min(ids.size(), from + 1000));
+        String marks = String.join(", ", java.util.Collections.nCopies(part.size(), "?"));
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT secret_id, number, ciphertext FROM versions WHERE secret_id IN ("
+                    + marks
+                    + ") AND ciphertext IS NOT NULL")) {
+          for (int i = 0; i < part.size(); i++) {
+            ps.setLong(i + 1, part.get(i));
+          }
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              long id = rs.getLong(1);
+              int number = rs.getInt(2);
+              if (versions.get(id).contains(number)) {
+                out.computeIfAbsent(id, k -> new HashMap<>()).put(number, rs.getBytes(3));
+              }
+            }
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
   public List<StoredSecret> list(String prefix, Optional<String> after, int limit) {
     requireNonNull(prefix, "prefix");
     requireNonNull(after, "after");

@@ -148,6 +148,28 @@ public abstract class SecretStoreContract extends StoreFixture {
   }
 
   @Test
+  void ciphertexts_manySecrets_whatCiphertextGivesForEachAskedVersion() {
+    StoredSecret a = store.secrets().update(NAME, s -> addCurrent(s, "one", Duration.ZERO));
+    store.secrets().update(NAME, s -> addCurrent(s, "two", Duration.ZERO));
+    SecretName otherName = SecretName.of("other/secret");
+    StoredSecret b = store.secrets().update(otherName, s -> addCurrent(s, "three", Duration.ZERO));
+    store
+        .secrets()
+        .update(
+            otherName,
+            s -> new SecretChange(s.versions().retireAll(), Map.of(), Optional.empty(), true));
+
+    Map<Long, Map<Integer, byte[]>> found =
+        store
+            .secrets()
+            .ciphertexts(Map.of(a.id(), List.of(2), b.id(), List.of(1), 12345L, List.of(1)));
+
+    assertThat(found).containsOnlyKeys(a.id());
+    assertThat(found.get(a.id())).containsOnlyKeys(2);
+    assertThat(found.get(a.id()).get(2)).isEqualTo(bytes("ct-two"));
+  }
+
+  @Test
   void find_unknownName_isEmpty() {
     assertThat(store.secrets().find(SecretName.of("nobody/here"))).isEmpty();
     assertThat(store.secrets().ciphertext(12345, 1)).isEmpty();

@@ -301,6 +301,12 @@ public final class CachingStore implements Store {
     }
 
     @Override
+    public Map<Long, Map<Integer, byte[]>> ciphertexts(Map<Long, List<Integer>> versions) {
+      // Many secrets read once each (a backup): from the store in one query, not cached.
+      return store.secrets().ciphertexts(versions);
+    }
+
+    @Override
     public List<StoredSecret> list(String prefix, Optional<String> after, int limit) {
       return store.secrets().list(prefix, after, limit);
     }
@@ -339,6 +345,11 @@ public final class CachingStore implements Store {
         @Override
         public Optional<byte[]> ciphertext(long secretId, int version) {
           return inner.ciphertext(secretId, version);
+        }
+
+        @Override
+        public Map<Long, Map<Integer, byte[]>> ciphertexts(Map<Long, List<Integer>> versions) {
+          return inner.ciphertexts(versions);
         }
 
         @Override

@@ -2,7 +2,9 @@ package dev.keyturn.core.spi;
 
 import dev.keyturn.core.SecretName;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -36,6 +38,22 @@ public interface SecretStore {
 
   /** The ciphertext of one version; absent if unknown or destroyed. */
   Optional<byte[]> ciphertext(long secretId, int version);
+
+  /**
+   * The ciphertexts of many versions at once (a backup's page): for each secret id of {@code
+   * versions}, what {@link #ciphertext} returns for each of its version numbers, by id and then by
+   * number; unknown and destroyed ones are left out. A store that can reads them in one query.
+   */
+  default Map<Long, Map<Integer, byte[]>> ciphertexts(Map<Long, List<Integer>> versions) {
+    Map<Long, Map<Integer, byte[]>> out = new HashMap<>();
+    versions.forEach((id, numbers) -> {
+      for (int number : numbers) {
+        ciphertext(id, number)
+            .ifPresent(c -> out.computeIfAbsent(id, k -> new HashMap<>()).put(number, c));
+      }
+    });
+    return out;
+  }
 
   /**
    * Secrets whose names start with {@code prefix} and sort after {@code after} (binary order), at
