@@ -55,6 +55,14 @@ public final class Envelope {
   private final java.util.concurrent.ConcurrentLinkedQueue<Cipher> ciphers =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
 
+  /**
+   * The same for root key operations (wrapping and unwrapping data keys): a cipher that keeps
+   * seeing the same key skips expanding it again, which a cipher alternating between the root key
+   * and data keys never could (a backup unwraps and opens once per secret).
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Cipher> rootCiphers =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   private volatile RootKey rootKey;
   private final java.util.Map<String, RootKey> rootKeys =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -198,7 +206,7 @@ public final class Envelope {
     RootKey wrapping = rootKey;
     RawKey root = wrapping.aesKey();
     try {
-      return seal(root, wrapping.id(), plaintext, aad);
+      return seal(rootCiphers, root, wrapping.id(), plaintext, aad);
     } finally {
       root.destroy();
     }
@@ -222,7 +230,7 @@ public final class Envelope {
     }
     RawKey root = unwrapping.aesKey();
     try {
-      return open(root, wrapped, aad);
+      return open(rootCiphers, root, wrapped, aad);
     } finally {
       root.destroy();
     }
@@ -230,12 +238,12 @@ public final class Envelope {
 
   /** Seals a value under a data key, bound to {@code aad}. */
   public byte[] sealValue(SecretKey dataKey, int dataKeyNumber, byte[] plaintext, byte[] aad) {
-    return seal(dataKey, "dk-" + dataKeyNumber, plaintext, aad);
+    return seal(ciphers, dataKey, "dk-" + dataKeyNumber, plaintext, aad);
   }
 
   /** Opens a value sealed by {@link #sealValue}; the caller owns (and should wipe) the result. */
   public byte[] openValue(SecretKey dataKey, byte[] ciphertext, byte[] aad) {
-    return open(dataKey, ciphertext, aad);
+    return open(ciphers, dataKey, ciphertext, aad);
   }
 
   /**
@@ -277,7 +285,7 @@ public final class Envelope {
     // Re-keyed with zeroes, a cipher zeroes the copies it kept of its last key (the JDK's AES and
     // GCM do so on a new key); then the pool is dropped.
     Cipher cipher;
-    while ((cipher = ciphers.poll()) != null) {
+    while ((cipher = ciphers.poll()) != null || (cipher = rootCiphers.poll()) != null) {
       RawKey zero = new RawKey(new byte[32], "AES");
       byte[] nonce = new byte[NONCE];
       random.nextBytes(nonce);
@@ -290,8 +298,8 @@ public final class Envelope {
   }
 
   /** A cipher of the pool, or a new one. */
-  private Cipher borrow() throws GeneralSecurityException {
-    Cipher cipher = ciphers.poll();
+  private static Cipher borrow(java.util.Queue<Cipher> pool) throws GeneralSecurityException {
+    Cipher cipher = pool.poll();
     return cipher != null ? cipher : Cipher.getInstance("AES/GCM/NoPadding");
   }
 
@@ -308,12 +316,13 @@ public final class Envelope {
     return new String(ciphertext, 2, n, StandardCharsets.US_ASCII);
   }
 
-  private byte[] seal(SecretKey key, String keyId, byte[] plaintext, byte[] aad) {
+  private byte[] seal(
+      java.util.Queue<Cipher> pool, SecretKey key, String keyId, byte[] plaintext, byte[] aad) {
     byte[] id = keyId.getBytes(StandardCharsets.US_ASCII);
     byte[] nonce = new byte[NONCE];
     random.nextBytes(nonce);
     try {
-      Cipher cipher = borrow();
+      Cipher cipher = borrow(pool);
       try {
         cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
         ByteBuffer out =
@@ -324,18 +333,18 @@ public final class Envelope {
         cipher.doFinal(ByteBuffer.wrap(plaintext), out);
         return out.array();
       } finally {
-        ciphers.offer(cipher);
+        pool.offer(cipher);
       }
     } catch (GeneralSecurityException e) {
       throw new KeyturnException.CryptoFailure("AES-GCM encryption failed", e);
     }
   }
 
-  private byte[] open(SecretKey key, byte[] ciphertext, byte[] aad) {
+  private byte[] open(java.util.Queue<Cipher> pool, SecretKey key, byte[] ciphertext, byte[] aad) {
     String keyId = keyId(ciphertext);
     int header = 2 + keyId.length();
     try {
-      Cipher cipher = borrow();
+      Cipher cipher = borrow(pool);
       try {
         cipher.init(
             Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, ciphertext, header, NONCE));
@@ -345,7 +354,7 @@ public final class Envelope {
       } finally {
         // Given back even after a failure (the next init resets it), so that destroy() zeroes
         // the key it holds instead of leaving it to the collector.
-        ciphers.offer(cipher);
+        pool.offer(cipher);
       }
     } catch (AEADBadTagException e) {
       throw new KeyturnException.CryptoFailure(
