@@ -378,6 +378,20 @@ public final class BackupReader {
     if ((long) length * 3 > SecretService.MAX_VALUE_BYTES * 3L + 3) {
       throw invalid("a value is too large");
     }
+    // Most values are ASCII: copied as they are, without an encoder and its buffer.
+    byte[] ascii = new byte[length];
+    for (int i = 0; i < length; i++) {
+      char c = chars[offset + i];
+      if (c >= 0x80) {
+        Arrays.fill(ascii, 0, i, (byte) 0);
+        return encode(chars, offset, length);
+      }
+      ascii[i] = (byte) c;
+    }
+    return ascii;
+  }
+
+  private static byte[] encode(char[] chars, int offset, int length) {
     CharsetEncoder encoder =
         StandardCharsets.UTF_8
             .newEncoder()
