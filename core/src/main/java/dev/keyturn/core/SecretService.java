@@ -264,7 +264,7 @@ public final class SecretService {
       StoredSecret secret = item.getKey();
       Map<Integer, byte[]> stored = ciphertexts.getOrDefault(secret.id(), Map.of());
       List<SecretValue> values = new ArrayList<>(item.getValue().size());
-      SecretKey[] key = {null};
+      SecretKey key = null;
       try {
         for (Version v : item.getValue()) {
           byte[] wrapped = secret.wrappedDataKey().orElse(null);
@@ -273,20 +273,18 @@ public final class SecretService {
             throw new KeyturnException.NotFound(
                 secret.name() + "#" + v.number() + " was destroyed");
           }
-          values.add(
-              openWith(
-                  secret,
-                  v,
-                  () -> key[0] != null ? key[0] : (key[0] = dataKey(secret, wrapped, false)),
-                  ciphertext));
+          if (key == null) {
+            key = unwrap(secret, v, wrapped, false);
+          }
+          values.add(openWith(secret, v, key, ciphertext));
         }
         each.accept(secret, values);
       } finally {
         values.forEach(v -> v.plaintext().destroy());
         CachedDataKey cached = dataKeys.get(secret.id());
-        if (key[0] != null && (cached == null || cached.key() != key[0])) {
+        if (key != null && (cached == null || cached.key() != key)) {
           try {
-            key[0].destroy();
+            key.destroy();
           } catch (javax.security.auth.DestroyFailedException e) {
             // Not a key this service made: nothing else to zero.
           }
@@ -723,34 +721,40 @@ public final class SecretService {
             .secrets()
             .ciphertext(secret.id(), version.number())
             .orElseThrow(() -> new KeyturnException.NotFound(label + " was destroyed"));
-    return openWith(secret, version, () -> dataKey(secret, wrapped, remember), ciphertext);
+    return openWith(secret, version, unwrap(secret, version, wrapped, remember), ciphertext);
   }
 
-  /**
-   * Opens {@code ciphertext} of one version with the data key {@code key} gives; a key or
-   * ciphertext that does not authenticate is an integrity failure of the secret.
-   */
+  /** The secret's data key, for opening {@code version}; see {@link #dataKey}. */
+  private SecretKey unwrap(StoredSecret secret, Version version, byte[] wrapped, boolean remember) {
+    try {
+      return dataKey(secret, wrapped, remember);
+    } catch (KeyturnException.CryptoFailure e) {
+      throw notAuthentic(secret, version, e);
+    }
+  }
+
+  /** Opens {@code ciphertext} of one version of {@code secret} with its data key {@code key}. */
   private SecretValue openWith(
-      StoredSecret secret,
-      Version version,
-      java.util.function.Supplier<SecretKey> key,
-      byte[] ciphertext) {
+      StoredSecret secret, Version version, SecretKey key, byte[] ciphertext) {
     byte[] plaintext;
     try {
       plaintext =
           envelope.openValue(
-              key.get(),
-              ciphertext,
-              Aad.forValue(secret.id(), secret.name().value(), version.number()));
+              key, ciphertext, Aad.forValue(secret.id(), secret.name().value(), version.number()));
     } catch (KeyturnException.CryptoFailure e) {
-      // The root key was checked against the store's at start: a ciphertext or data key that
-      // does not open here was changed, or moved from another row or secret.
-      throw new KeyturnException.IntegrityFailure(
-          "secret " + secret.name() + "#" + version.number(),
-          "its ciphertext or data key does not authenticate",
-          e);
+      throw notAuthentic(secret, version, e);
     }
     return new SecretValue(secret.name(), version, Plaintext.wrap(plaintext));
+  }
+
+  private static KeyturnException.IntegrityFailure notAuthentic(
+      StoredSecret secret, Version version, KeyturnException.CryptoFailure e) {
+    // The root key was checked against the store's at start: a ciphertext or data key that does
+    // not open here was changed, or moved from another row or secret.
+    return new KeyturnException.IntegrityFailure(
+        "secret " + secret.name() + "#" + version.number(),
+        "its ciphertext or data key does not authenticate",
+        e);
   }
 
   private SecretKey dataKey(StoredSecret secret, byte[] wrapped) {
