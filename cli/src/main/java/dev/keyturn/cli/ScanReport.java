@@ -77,12 +77,30 @@ final class ScanReport {
   static String json(Result r) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("findings", r.findings().stream().map(ScanReport::findingMap).toList());
-    doc.put("unsearched", r.unsearched());
-    doc.put("skipped", r.skipped());
+    doc.put("unsearched", r.unsearched().stream().map(ScanReport::unsearchedMap).toList());
+    doc.put(
+        "skipped",
+        r.skipped().stream()
+            .map(s -> {
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("path", s.path());
+              m.put("why", s.why());
+              return m;
+            })
+            .toList());
     doc.put("unreadable", r.unreadable());
     doc.put("files", r.documents());
     doc.put("bytes", r.bytes());
-    return WireJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc);
+    return PrettyJson.write(doc);
+  }
+
+  private static Map<String, Object> unsearchedMap(ScanIndex.Unsearched u) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", u.name());
+    m.put("version", u.version());
+    m.put("stage", u.stage());
+    m.put("length", u.length());
+    return m;
   }
 
   private static Map<String, Object> findingMap(ScanFinding f) {
