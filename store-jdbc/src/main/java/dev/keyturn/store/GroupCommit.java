@@ -90,9 +90,7 @@ final class GroupCommit {
     Connection c = dataSource.getConnection();
     try {
       c.setAutoCommit(false);
-      // The group's work prepares the same few statements again and again: each is prepared once
-      // per group.
-      return StatementCache.wrap(c);
+      return c;
     } catch (SQLException | RuntimeException e) {
       closeQuietly(c, e);
       throw e;

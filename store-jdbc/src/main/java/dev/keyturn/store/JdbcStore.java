@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.RootKeyChange;
 import dev.keyturn.core.audit.AuditChain;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -111,18 +113,23 @@ public final class JdbcStore implements Store {
       prepareSqliteFile(jdbcUrl);
       // sqlite-jdbc applies these pragmas to every connection it opens, so every pooled
       // connection has them; transaction_mode makes each transaction BEGIN IMMEDIATE.
-      config.addDataSourceProperty("journal_mode", "WAL");
-      config.addDataSourceProperty("synchronous", "FULL");
-      config.addDataSourceProperty("busy_timeout", "30000");
-      config.addDataSourceProperty("foreign_keys", "true");
-      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      Properties pragmas = new Properties();
+      pragmas.setProperty("journal_mode", "WAL");
+      pragmas.setProperty("synchronous", "FULL");
+      pragmas.setProperty("busy_timeout", "30000");
+      pragmas.setProperty("foreign_keys", "true");
+      pragmas.setProperty("transaction_mode", "IMMEDIATE");
       // Checkpoints run on a thread of their own (WalCheckpointer), not in the commit that
       // crosses the threshold.
-      config.addDataSourceProperty("wal_autocheckpoint", "0");
+      pragmas.setProperty("wal_autocheckpoint", "0");
       // Deleted and overwritten rows are zeroed in the file, not left in free space: a wrapped key
       // replaced by a root key rotation (or a row's old ciphertext) must not outlive its row for
       // whoever later holds an old root key or old shares and a copy of the file.
-      config.addDataSourceProperty("secure_delete", "true");
+      pragmas.setProperty("secure_delete", "true");
+      // The connections Hikari would open from the URL and these properties, each keeping its
+      // prepared statements for its lifetime (sqlite-jdbc has no statement cache; pgjdbc has).
+      config.setDataSource(
+          StatementCache.keeping(new DriverDataSource(jdbcUrl, null, pragmas, null, null)));
       config.setMaximumPoolSize(8);
     } else {
       config.setMaximumPoolSize(16);

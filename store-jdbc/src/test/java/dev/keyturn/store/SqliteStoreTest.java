@@ -181,12 +181,31 @@ class SqliteStoreTest {
           assertThat(Integer.parseInt(pragma(c, "busy_timeout"))).isGreaterThanOrEqualTo(5000);
           assertThat(pragma(c, "foreign_keys")).isEqualTo("1");
           assertThat(pragma(c, "wal_autocheckpoint")).isEqualTo("0");
+          assertThat(pragma(c, "secure_delete")).isEqualTo("1");
         }
       } finally {
         for (Connection c : held) {
           c.close();
         }
       }
+    }
+  }
+
+  @Test
+  void open_pooledConnection_keepsItsPreparedStatementsAcrossBorrows() throws Exception {
+    try (JdbcStore jdbc = open()) {
+      String sql = "SELECT COUNT(*) FROM secrets";
+      java.util.Set<Object> prepared = new java.util.HashSet<>();
+
+      // Sixteen borrows from a pool of eight connections: one statement per connection at most.
+      for (int i = 0; i < 16; i++) {
+        try (Connection c = jdbc.dataSource().getConnection();
+            java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+          prepared.add(ps.unwrap(org.sqlite.jdbc4.JDBC4PreparedStatement.class));
+        }
+      }
+
+      assertThat(prepared).hasSizeLessThanOrEqualTo(8);
     }
   }
 
