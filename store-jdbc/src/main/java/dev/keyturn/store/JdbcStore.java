@@ -126,6 +126,12 @@ public final class JdbcStore implements Store {
       // replaced by a root key rotation (or a row's old ciphertext) must not outlive its row for
       // whoever later holds an old root key or old shares and a copy of the file.
       pragmas.setProperty("secure_delete", "true");
+      // Statement journals in memory: the group commit runs each transaction in a savepoint, and
+      // SQLite copies every page a savepoint changes into a statement journal that spills to a
+      // temporary file past 64 KiB, so each group created, wrote and deleted a file (in /var/tmp,
+      // with copies of the pages: ciphertexts and wrapped keys). The journal only serves a
+      // rollback to a savepoint; after a crash the write-ahead log alone counts.
+      pragmas.setProperty("temp_store", "MEMORY");
       // The connections Hikari would open from the URL and these properties, each keeping its
       // prepared statements for its lifetime (sqlite-jdbc has no statement cache; pgjdbc has).
       config.setDataSource(

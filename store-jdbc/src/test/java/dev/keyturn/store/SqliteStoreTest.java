@@ -181,6 +181,7 @@ class SqliteStoreTest {
           assertThat(Integer.parseInt(pragma(c, "busy_timeout"))).isGreaterThanOrEqualTo(5000);
           assertThat(pragma(c, "foreign_keys")).isEqualTo("1");
           assertThat(pragma(c, "wal_autocheckpoint")).isEqualTo("0");
+          assertThat(pragma(c, "temp_store")).isEqualTo("2");
           assertThat(pragma(c, "secure_delete")).isEqualTo("1");
         }
       } finally {
