@@ -49,11 +49,14 @@ public final class RotationEngine {
   /** How long a node's claim on a rotation lasts: longer than any step, shorter than an outage. */
   private static final Duration CLAIM = Duration.ofMinutes(10);
 
-  /** How often a step's {@link ClaimKeeper} looks whether half of the claim is gone. */
+  /** How often {@link ClaimKeepers} look whether half of a step's claim is gone. */
   private static final Duration KEEPER_POLL = Duration.ofSeconds(1);
 
   /** This node's id for claims on rotations; the same across restarts of one server. */
   private final String node;
+
+  /** This node's claims on the rotations whose steps run now, renewed while they run. */
+  private final ClaimKeepers keepers;
 
   /** Rotations a thread of this node is stepping now; a second caller leaves them alone. */
   private final Set<String> stepping = ConcurrentHashMap.newKeySet();
@@ -104,6 +107,7 @@ public final class RotationEngine {
     this.retirements = new Retirements(wiring, moves);
     this.steps = new RotationSteps(wiring, moves, retirements, this.hooks);
     this.checks = new TargetChecks(wiring, retirements, this.hooks);
+    this.keepers = new ClaimKeepers(store, clock, node, CLAIM, KEEPER_POLL);
   }
 
   /** The hook types this engine knows. */
@@ -271,7 +275,7 @@ public final class RotationEngine {
       }
       Rotation before = null;
       try {
-        try (ClaimKeeper keeper = new ClaimKeeper(id, claimed)) {
+        try (ClaimKeepers.Held keeper = keepers.keep(id, claimed)) {
           before = stepOnce(id);
           claimed = keeper.claimed();
         }
@@ -288,7 +292,7 @@ public final class RotationEngine {
             claimed = now;
           }
           Rotation after;
-          try (ClaimKeeper keeper = new ClaimKeeper(id, claimed)) {
+          try (ClaimKeepers.Held keeper = keepers.keep(id, claimed)) {
             after = stepOnce(id);
             claimed = keeper.claimed();
           }
@@ -307,64 +311,6 @@ public final class RotationEngine {
       }
     } finally {
       stepping.remove(id);
-    }
-  }
-
-  /**
-   * Keeps this node's claim on a rotation while one of its steps runs, renewing it when half of it
-   * is gone (as {@link #claimAndStep} does between steps): a step may outlast a claim (a {@code
-   * reencrypt} sweep of a large table, in one transaction when atomic), and a claim that ran out
-   * would let another node run the same step at the same time.
-   */
-  private final class ClaimKeeper implements AutoCloseable {
-    private final Thread thread;
-    private volatile Instant claimed;
-
-    ClaimKeeper(String id, Instant claimed) {
-      this.claimed = claimed;
-      this.thread = Thread.ofVirtual().name("rotation-claim-" + id).start(() -> keep(id));
-    }
-
-    private void keep(String id) {
-      while (!Thread.currentThread().isInterrupted()) {
-        try {
-          Thread.sleep(KEEPER_POLL);
-        } catch (InterruptedException e) {
-          return;
-        }
-        Instant now = clock.instant();
-        if (now.isAfter(claimed.plus(CLAIM.dividedBy(2)))) {
-          try {
-            if (store.claim(id, node, now, now.plus(CLAIM))) {
-              claimed = now;
-            }
-          } catch (RuntimeException e) {
-            // the store is down for now: try again at the next poll
-          }
-        }
-      }
-    }
-
-    /** When the claim was last taken or renewed. */
-    Instant claimed() {
-      return claimed;
-    }
-
-    @Override
-    public void close() {
-      thread.interrupt();
-      boolean interrupted = false;
-      while (true) {
-        try {
-          thread.join();
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 
