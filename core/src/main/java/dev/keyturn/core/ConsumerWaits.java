@@ -93,12 +93,12 @@ final class ConsumerWaits {
 
   private record Wait(String what, List<String> laggards, Instant until) {}
 
+  /** What the rotation waits for; empty, reading no consumers, when its rule waits for none. */
   private Optional<Wait> wait(Rotation rotation, RotationRule rule, Version pending) {
-    List<Consumer> live = wiring.secrets.consumers(rotation.secret());
     SecretName name = rotation.secret();
     if (rule.propagationWaitsForConsumers()) {
       List<String> behind =
-          live.stream()
+          wiring.secrets.consumers(name).stream()
               .filter(c -> !c.holding(name).orElseThrow().accepts(pending.number()))
               .map(Consumer::id)
               .toList();
@@ -111,7 +111,7 @@ final class ConsumerWaits {
     if (rule.strategy() == Strategy.ALTERNATING_USERS) {
       VersionSet versions = wiring.secrets.describe(name).versions();
       List<String> behind =
-          live.stream()
+          wiring.secrets.consumers(name).stream()
               .filter(c ->
                   versions
                       .version(c.holding(name).orElseThrow().using())
