@@ -260,7 +260,8 @@ public final class RotationEngine {
       return store.rotation(id).orElseThrow();
     }
     try {
-      Optional<Rotation> waiting = otherCommands(id);
+      Rotation read = read(id);
+      Optional<Rotation> waiting = otherCommands(read);
       if (waiting.isPresent()) {
         return noted(waiting.get());
       }
@@ -272,15 +273,19 @@ public final class RotationEngine {
         if (!store.claim(id, node, now, now.plus(CLAIM))) {
           return store.rotation(id).orElseThrow();
         }
+        // Read before this claim was taken: another node may have moved it until then.
+        read = read(id);
       }
       Rotation before = null;
       try {
         try (ClaimKeepers.Held keeper = keepers.keep(id, claimed)) {
-          before = stepOnce(id);
+          before = stepOnce(read);
           claimed = keeper.claimed();
         }
         while (onward && dueAgain(before)) {
-          waiting = otherCommands(id);
+          // Read under this node's claim, held since the step before: the step runs on it.
+          read = read(id);
+          waiting = otherCommands(read);
           if (waiting.isPresent()) {
             return noted(waiting.get());
           }
@@ -293,7 +298,7 @@ public final class RotationEngine {
           }
           Rotation after;
           try (ClaimKeepers.Held keeper = keepers.keep(id, claimed)) {
-            after = stepOnce(id);
+            after = stepOnce(read);
             claimed = keeper.claimed();
           }
           boolean moved = progressed(before, after);
@@ -336,8 +341,7 @@ public final class RotationEngine {
    * of the rule's commands differ from this node's, so running its steps here could run another
    * program for one rotation. A node with the same declarations runs it; the reason says so.
    */
-  private Optional<Rotation> otherCommands(String id) {
-    Rotation rotation = store.rotation(id).orElseThrow();
+  private Optional<Rotation> otherCommands(Rotation rotation) {
     if (rotation.commands().isEmpty() || rotation.state().isFinal()) {
       return Optional.empty();
     }
@@ -349,11 +353,14 @@ public final class RotationEngine {
     return Optional.of(rotation);
   }
 
-  private Rotation stepOnce(String id) {
-    Rotation rotation =
-        store
-            .rotation(id)
-            .orElseThrow(() -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
+  private Rotation read(String id) {
+    return store
+        .rotation(id)
+        .orElseThrow(() -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
+  }
+
+  /** Runs the step of {@code rotation}, as read under this node's claim, if it is due. */
+  private Rotation stepOnce(Rotation rotation) {
     Instant now = clock.instant();
     if (rotation.state().isFinal() || rotation.nextAttemptAt().isAfter(now)) {
       return rotation;
