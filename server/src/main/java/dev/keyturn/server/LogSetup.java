@@ -8,6 +8,9 @@ import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.io.File;
+import java.net.MalformedURLException;
+import java.net.URL;
 import org.slf4j.Logger;
 
 /**
@@ -20,18 +23,24 @@ import org.slf4j.Logger;
  * model and the JDK's XML parser, about 400 classes that stayed in the server's memory for its
  * whole life (docs/performance.md, "Server memory at idle"). An operator's own configuration still
  * wins: with {@code -Dlogback.configurationFile=FILE} (in {@code KEYTURN_JAVA_OPTS}) this setup
- * steps aside and logback reads that file.
+ * steps aside and logback reads that file. A name logback would not find (a file that does not
+ * exist) keeps this setup, with a warning: logback would otherwise fall back to its basic setup,
+ * every logger at {@code DEBUG}, where Jetty writes each request's headers (the bearer token) and
+ * bytes (the values sent) to the log.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
   /** An API request's lines carry its id (X-Request-Id) in brackets after the logger. */
+  private static final String CONFIGURATION_FILE = "logback.configurationFile";
+
   static final String PATTERN =
       "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}%replace( [%X{request_id}]){' \\[\\]',"
           + " ''} - %msg%n";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
-    if (System.getProperty("logback.configurationFile") != null) {
+    String named = System.getProperty(CONFIGURATION_FILE);
+    if (named != null && found(named)) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
     ClientTextLogFilter filter = new ClientTextLogFilter();
@@ -55,6 +64,30 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     var root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.INFO);
     root.addAppender(console);
+    if (named != null) {
+      context
+          .getLogger(LogSetup.class)
+          .warn(
+              "-D{}={} names no file that exists: the built-in log setup is used",
+              CONFIGURATION_FILE,
+              named);
+    }
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  /**
+   * Whether logback finds the configuration {@code named}, looking as it does: a URL, else a
+   * resource on the class path, else a file.
+   */
+  @SuppressWarnings("deprecation") // new URL(String) is what logback itself tries first
+  static boolean found(String named) {
+    try {
+      new URL(named);
+      return true;
+    } catch (MalformedURLException e) {
+      // not a URL: a resource or a file
+    }
+    ClassLoader loader = LogSetup.class.getClassLoader();
+    return (loader != null && loader.getResource(named) != null) || new File(named).isFile();
   }
 }

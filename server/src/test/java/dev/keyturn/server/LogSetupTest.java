@@ -87,4 +87,46 @@ class LogSetupTest {
       server.kill();
     }
   }
+
+  @Test
+  void configurationFileThatDoesNotExist_keepsTheBuiltInSetup_andNoTokenReachesTheLog()
+      throws Exception {
+    // logback's own fallback would be its basic setup at DEBUG, where Jetty writes each request's
+    // headers, the bearer token among them, to the log.
+    Path missing = dir.resolve("no-such-logback.xml");
+    ChildServer server =
+        ChildServer.start(
+            List.of("-Dlogback.configurationFile=" + missing), dir.resolve("data"), List.of());
+    try {
+      HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + server.port() + "/v1/secrets/app/x"))
+                  .header("X-Request-Id", "req-missing-1")
+                  .header("Authorization", "Bearer kt_canaryLogSetupToken")
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+
+      String log = waitFor(server, "req-missing-1");
+
+      assertThat(log)
+          .contains("names no file that exists: the built-in log setup is used")
+          .containsPattern("(?m)^\\S+ INFO  KeyturnServer - Keyturn listening on ")
+          .containsPattern("(?m)^\\S+ INFO  access \\[req-missing-1\\] - action=secret.read")
+          .doesNotContain("kt_canaryLogSetupToken")
+          .doesNotContain(" DEBUG ");
+    } finally {
+      server.kill();
+    }
+  }
+
+  @Test
+  void found_looksAsLogbackDoes() throws Exception {
+    Path file = Files.writeString(dir.resolve("mine.xml"), "<configuration/>");
+
+    assertThat(LogSetup.found(file.toString())).isTrue();
+    assertThat(LogSetup.found(file.toUri().toString())).isTrue();
+    assertThat(LogSetup.found(dir.resolve("missing.xml").toString())).isFalse();
+    assertThat(LogSetup.found(dir.toString())).as("a folder").isFalse();
+  }
 }
