@@ -292,6 +292,8 @@ class RotatingDataSourceTest {
     await("refusal logged", () -> logs.text().contains("not switching"));
     source.set(3, db.secret(userB, CANARY + "-b")).signal();
     await("switched", () -> ds.currentVersion() == 3);
+    // The pool logs its switch just after it makes it: a slow log line is not a missing one.
+    await("switch logged", () -> logs.text().contains("switched to"));
     Exception unsupported =
         org.junit.jupiter.api.Assertions.assertThrows(
             SQLException.class, () -> ds.getConnection("x", CANARY));
