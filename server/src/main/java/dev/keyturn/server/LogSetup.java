@@ -30,9 +30,9 @@ import org.slf4j.Logger;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
-  /** An API request's lines carry its id (X-Request-Id) in brackets after the logger. */
   private static final String CONFIGURATION_FILE = "logback.configurationFile";
 
+  /** An API request's lines carry its id (X-Request-Id) in brackets after the logger. */
   static final String PATTERN =
       "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0}%replace( [%X{request_id}]){' \\[\\]',"
           + " ''} - %msg%n";
