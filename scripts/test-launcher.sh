@@ -60,6 +60,7 @@ printf '%s\n' "$JAVA_HOME" > "$aot.jdk"
 
 KEYTURN_JAVA_OPTS=-Xmx1g kt server --data d
 grep -q -- "-XX:+UseSerialGC -Xms8m -Xmx128m" "$CALLS" || fail "server: memory defaults: $(cat "$CALLS")"
+grep -q -- "-XX:CompileThresholdScaling=4" "$CALLS" || fail "server: later compilation: $(cat "$CALLS")"
 grep -q -- "TieredStopAtLevel\|AOTCache" "$CALLS" && fail "server: optimizing compiler, no CLI cache"
 grep -q -- "-XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000 -Xmx1g -jar" "$CALLS" \
   || fail "server: JDK 25 flags, then KEYTURN_JAVA_OPTS last: $(cat "$CALLS")"
