@@ -264,7 +264,7 @@ public final class SecretService {
       StoredSecret secret = item.getKey();
       Map<Integer, byte[]> stored = ciphertexts.getOrDefault(secret.id(), Map.of());
       List<SecretValue> values = new ArrayList<>(item.getValue().size());
-      SecretKey key = null;
+      DataKey key = null;
       try {
         for (Version v : item.getValue()) {
           byte[] wrapped = secret.wrappedDataKey().orElse(null);
@@ -274,17 +274,22 @@ public final class SecretService {
                 secret.name() + "#" + v.number() + " was destroyed");
           }
           if (key == null) {
-            key = unwrap(secret, v, wrapped, false);
+            try {
+              key = cachedOrUnwrapped(secret, wrapped);
+            } catch (KeyturnException.CryptoFailure e) {
+              throw notAuthentic(secret, v, e);
+            }
           }
-          values.add(openWith(secret, v, key, ciphertext));
+          values.add(openWith(secret, v, key.key(), ciphertext));
         }
         each.accept(secret, values);
       } finally {
         values.forEach(v -> v.plaintext().destroy());
-        CachedDataKey cached = dataKeys.get(secret.id());
-        if (key != null && (cached == null || cached.key() != key)) {
+        // Only a key unwrapped here: the cache's key may be in use by other readers, even when
+        // the cache has let go of it meanwhile.
+        if (key != null && key.unwrappedHere()) {
           try {
-            key.destroy();
+            key.key().destroy();
           } catch (javax.security.auth.DestroyFailedException e) {
             // Not a key this service made: nothing else to zero.
           }
@@ -763,23 +768,33 @@ public final class SecretService {
 
   /** The unwrapped data key, from the cache if it is there; kept there only if {@code remember}. */
   private SecretKey dataKey(StoredSecret secret, byte[] wrapped, boolean remember) {
-    CachedDataKey cached = dataKeys.get(secret.id());
-    if (cached != null
-        && cached.name.equals(secret.name().value())
-        && MessageDigest.isEqual(cached.wrapped, wrapped)) {
-      return cached.key;
-    }
-    SecretKey key =
-        envelope.unwrapDataKey(wrapped, secret.id(), secret.name().value(), StoredSecret.DATA_KEY);
-    if (!remember) {
-      return key;
+    DataKey found = cachedOrUnwrapped(secret, wrapped);
+    if (!found.unwrappedHere() || !remember) {
+      return found.key();
     }
     if (dataKeys.size() >= DATA_KEY_CACHE_LIMIT) {
       dataKeys.clear();
     }
-    dataKeys.put(secret.id(), new CachedDataKey(secret.name().value(), wrapped.clone(), key));
-    return key;
+    dataKeys.put(
+        secret.id(), new CachedDataKey(secret.name().value(), wrapped.clone(), found.key()));
+    return found.key();
   }
+
+  /** The cache's data key of {@code secret} if it holds this one, else the key unwrapped now. */
+  private DataKey cachedOrUnwrapped(StoredSecret secret, byte[] wrapped) {
+    CachedDataKey cached = dataKeys.get(secret.id());
+    if (cached != null
+        && cached.name.equals(secret.name().value())
+        && MessageDigest.isEqual(cached.wrapped, wrapped)) {
+      return new DataKey(cached.key, false);
+    }
+    return new DataKey(
+        envelope.unwrapDataKey(wrapped, secret.id(), secret.name().value(), StoredSecret.DATA_KEY),
+        true);
+  }
+
+  /** A data key, and whether it was unwrapped for this caller (so no one else holds it). */
+  private record DataKey(SecretKey key, boolean unwrappedHere) {}
 
   /**
    * Forgets every unwrapped data key (for {@code seal}): the cache is emptied, so no live object of
