@@ -17,7 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One thread looks at every claim held, once a {@code poll}, and runs only while some step holds
  * one: a thread of its own for each step (started, interrupted and joined around a step that takes
- * a millisecond) cost more CPU than the rest of the step's bookkeeping.
+ * a millisecond) cost more CPU than the rest of the step's bookkeeping. A renewal that is due runs
+ * on a virtual thread of its own, so that one that blocks (a row lock held by a stuck node, a
+ * connection that hangs) holds up only its own claim, never the others.
  *
  * <p>Thread-safe.
  */
@@ -62,7 +64,7 @@ final class ClaimKeepers {
         return;
       }
       for (Held kept : held) {
-        kept.renewIfDue();
+        kept.renewInTurn();
       }
       if (held.isEmpty()) {
         running.set(false);
@@ -78,19 +80,40 @@ final class ClaimKeepers {
   final class Held implements AutoCloseable {
     private final String id;
     private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicBoolean renewing = new AtomicBoolean();
     private volatile Instant claimed;
-    private boolean closed;
+    private volatile boolean closed;
 
     private Held(String id, Instant claimed) {
       this.id = id;
       this.claimed = claimed;
     }
 
+    private boolean due(Instant now) {
+      return now.isAfter(claimed.plus(claim.dividedBy(2)));
+    }
+
+    /** Starts a renewal on a thread of its own if one is due and none is under way. */
+    private void renewInTurn() {
+      if (closed || !due(clock.instant()) || !renewing.compareAndSet(false, true)) {
+        return;
+      }
+      Thread.ofVirtual()
+          .name("rotation-claim-" + id)
+          .start(() -> {
+            try {
+              renewIfDue();
+            } finally {
+              renewing.set(false);
+            }
+          });
+    }
+
     private void renewIfDue() {
       lock.lock();
       try {
         Instant now = clock.instant();
-        if (closed || !now.isAfter(claimed.plus(claim.dividedBy(2)))) {
+        if (closed || !due(now)) {
           return;
         }
         try {
