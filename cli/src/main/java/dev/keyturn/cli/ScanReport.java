@@ -34,22 +34,48 @@ final class ScanReport {
   static String text(Result r) {
     StringBuilder out = new StringBuilder();
     for (ScanFinding f : r.findings()) {
-      out.append(f.location()).append(": ").append(f.level()).append(' ').append(f.rule());
-      if (f.managed()) {
-        out.append(' ')
-            .append(f.secret())
-            .append('#')
-            .append(f.version())
-            .append(" (")
-            .append(f.stage())
-            .append(f.field() == null ? "" : ", field " + f.field())
-            .append(f.encoding().equals("raw") ? "" : ", " + f.encoding())
-            .append(')');
-      }
-      if (f.commit() != null) {
-        out.append(" in commit ").append(f.commit());
-      }
-      out.append('\n');
+      out.append(printable(textLine(f))).append('\n');
+    }
+    return out.toString();
+  }
+
+  /**
+   * {@code text} for a terminal: every control character (C0, DEL, C1: escape sequences, carriage
+   * returns, newlines), bidirectional override or isolate and line or paragraph separator becomes
+   * {@code ?}. File names in a scanned tree, and names and fields a server sends, are not the
+   * scanner's to trust: a repository could otherwise rewrite the terminal or hide a finding.
+   */
+  static String printable(String text) {
+    StringBuilder clean = new StringBuilder(text.length());
+    text.codePoints()
+        .forEach(c ->
+            clean.appendCodePoint(
+                Character.isISOControl(c)
+                        || (c >= 0x202a && c <= 0x202e)
+                        || (c >= 0x2066 && c <= 0x2069)
+                        || c == 0x2028
+                        || c == 0x2029
+                    ? '?'
+                    : c));
+    return clean.toString();
+  }
+
+  private static String textLine(ScanFinding f) {
+    StringBuilder out = new StringBuilder();
+    out.append(f.location()).append(": ").append(f.level()).append(' ').append(f.rule());
+    if (f.managed()) {
+      out.append(' ')
+          .append(f.secret())
+          .append('#')
+          .append(f.version())
+          .append(" (")
+          .append(f.stage())
+          .append(f.field() == null ? "" : ", field " + f.field())
+          .append(f.encoding().equals("raw") ? "" : ", " + f.encoding())
+          .append(')');
+    }
+    if (f.commit() != null) {
+      out.append(" in commit ").append(f.commit());
     }
     return out.toString();
   }

@@ -150,9 +150,7 @@ final class ScanRotation {
 
   /** {@code scan PATH:LINE}, without control characters, at most 500 characters. */
   static String reason(ScanFinding f) {
-    String where = f.path() + ":" + f.line();
-    StringBuilder clean = new StringBuilder("scan ");
-    where.codePoints().forEach(c -> clean.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-    return clean.length() <= 500 ? clean.toString() : clean.substring(0, 500);
+    String clean = ScanReport.printable("scan " + f.path() + ":" + f.line());
+    return clean.length() <= 500 ? clean : clean.substring(0, 500);
   }
 }

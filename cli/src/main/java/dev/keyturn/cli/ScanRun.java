@@ -91,7 +91,7 @@ final class ScanRun {
                     + "): under 8 bytes");
       }
       for (ScanJob.Skipped s : result.skipped()) {
-        io.err().println("skipped: " + s.path() + ": " + s.why());
+        io.err().println(ScanReport.printable("skipped: " + s.path() + ": " + s.why()));
       }
       io.err().println(ScanReport.summary(result));
     }
