@@ -42,7 +42,10 @@ class ClaimKeepersTest {
   private final CountDownLatch stuck = new CountDownLatch(1);
   private final Map<String, AtomicInteger> renewals = new ConcurrentHashMap<>();
 
-  /** A store whose claim on {@code stuck} blocks until released (a row lock held elsewhere). */
+  /**
+   * A store whose claim on {@code stuck} blocks until released (a row lock held elsewhere). Claims
+   * are all that {@link ClaimKeepers} may ask of the store: any other call fails the test.
+   */
   private RotationStore store() {
     return (RotationStore)
         Proxy.newProxyInstance(
@@ -50,7 +53,7 @@ class ClaimKeepersTest {
             new Class<?>[] {RotationStore.class},
             (proxy, method, args) -> {
               if (!method.getName().equals("claim")) {
-                throw new UnsupportedOperationException(method.getName());
+                throw new AssertionError("ClaimKeepers called RotationStore." + method.getName());
               }
               String id = (String) args[0];
               if (id.equals("stuck")) {
