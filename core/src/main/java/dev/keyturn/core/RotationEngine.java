@@ -29,7 +29,10 @@ import java.util.function.Consumer;
  * <p>Every step is persisted before the next begins and is idempotent, so a rotation resumes from
  * its step after a crash on any node: {@code create} finds the pending version it made (never a
  * second new value), {@code set} first tests whether the target already has the value. At most one
- * rotation per secret runs at a time (the store enforces it).
+ * rotation per secret runs at a time (the store enforces it). Where nothing happens outside the
+ * store between two steps, they commit in one unit of work, each with its own audit record: the
+ * start and {@code create} of a rotation this node runs at once ({@link #startToRun}), and {@code
+ * test} and a {@code finish} that runs no hook and revokes nothing.
  *
  * <p>Thread-safe; {@link #step} may be called for different rotations concurrently.
  */
@@ -199,12 +202,12 @@ public final class RotationEngine {
     if (invalid.isPresent()) {
       throw new KeyturnException.InvalidInput(name + "'s rule cannot run: " + invalid.get());
     }
-    secrets
-        .describe(name)
-        .versions()
-        .current()
-        .orElseThrow(
-            () -> new KeyturnException.NotFound(name + " has no current version to rotate"));
+    VersionSet versions = secrets.describe(name).versions();
+    Version current =
+        versions
+            .current()
+            .orElseThrow(
+                () -> new KeyturnException.NotFound(name + " has no current version to rotate"));
     Instant now = clock.instant();
     Rotation rotation =
         Rotation.builder()
@@ -217,6 +220,13 @@ public final class RotationEngine {
             .note(note)
             .commands(host.digest(HostPolicy.commandsOf(rule)))
             .build();
+    if (claim && supplied.isEmpty() && versions.pending().isEmpty()) {
+      Optional<Rotation> created = startCreated(rotation, rule, current.type(), now);
+      if (created.isPresent()) {
+        claimedAtStart.put(rotation.id(), now);
+        return created.get();
+      }
+    }
     // With a supplied value the rotation is first seen already past create, holding its pending
     // version: a scheduler tick between two units would find it in create with no value to make.
     Rotation started =
@@ -226,13 +236,48 @@ public final class RotationEngine {
             work.rotations().claim(rotation.id(), node, now, now.plus(CLAIM));
           }
           return supplied.isPresent()
-              ? steps.createPending(work, rotation, supplied.get())
+              ? steps.createPending(work, rotation, supplied.get(), current.type())
               : rotation;
         });
     if (claim) {
       claimedAtStart.put(rotation.id(), now);
     }
     return started;
+  }
+
+  /**
+   * Starts a rotation that this node runs at once together with its create step: the rotation, this
+   * node's claim, the new pending version and the move to set, with their audit records, in one
+   * unit of work (one commit instead of two, and no reads of the rotation and its rule for the
+   * create step). Empty when that did not happen: the value could not be made, or the unit failed
+   * for anything but a rotation already running; nothing of it is stored then (the unit is atomic),
+   * and the caller starts the rotation alone, so that its create step meets the same failure and
+   * records it, as it would have without this (a retry, a rollback, or the end).
+   *
+   * @throws KeyturnException.RotationInProgress if a rotation of the secret is running
+   */
+  private Optional<Rotation> startCreated(
+      Rotation rotation, RotationRule rule, ValueType type, Instant now) {
+    Plaintext value;
+    try {
+      value = steps.newValue(rotation, rule);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          secrets.inTransaction(work -> {
+            moves.start(work, rotation);
+            work.rotations().claim(rotation.id(), node, now, now.plus(CLAIM));
+            return steps.createPending(work, rotation, value, type);
+          }));
+    } catch (KeyturnException.RotationInProgress e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    } finally {
+      value.destroy();
+    }
   }
 
   private RotationRule ruleOf(SecretName name) {
@@ -389,14 +434,15 @@ public final class RotationEngine {
 
   /** Steps the rotation until it ends or has to wait; for callers that want the outcome now. */
   public Rotation runDue(String id) {
-    Rotation after = store.rotation(id).orElseThrow();
+    // No read before the first round: its outcome is compared with the next round's instead.
+    Rotation after = null;
     while (true) {
       Rotation before = after;
       after = claimAndStep(id, true);
       if (after.state().isFinal() || after.nextAttemptAt().isAfter(clock.instant())) {
         return after;
       }
-      if (progressed(before, after)) {
+      if (before == null || progressed(before, after)) {
         continue;
       }
       if (!stepping.contains(id)) {

@@ -50,8 +50,17 @@ final class RotationMoves {
 
   /** Moves the rotation to {@code next} and records the step, in {@code work}. */
   Rotation advance(UnitOfWork work, Rotation rotation, RotationState next) {
-    Rotation moved = rotation.moveTo(next, wiring.clock.instant());
+    Rotation moved = recordAdvance(work, rotation, next);
     work.rotations().save(moved);
+    return moved;
+  }
+
+  /**
+   * Moves the rotation to {@code next} and records the step in {@code work}, leaving the save to
+   * the caller: for a unit that moves it further before it saves it.
+   */
+  Rotation recordAdvance(UnitOfWork work, Rotation rotation, RotationState next) {
+    Rotation moved = rotation.moveTo(next, wiring.clock.instant());
     audited(
         work,
         moved,

@@ -2,6 +2,7 @@ package dev.keyturn.core;
 
 import static dev.keyturn.core.RotationHooks.check;
 
+import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Target;
 import dev.keyturn.core.spi.TargetContext;
 import dev.keyturn.core.spi.UnitOfWork;
@@ -64,44 +65,45 @@ final class RotationSteps {
       Rotation adopted = rotation.withPending(pending.get().number(), wiring.clock.instant());
       return moves.advance(adopted, RotationState.SET);
     }
-    if (rule.generator().isManual()) {
-      throw new KeyturnException.InvalidInput("a manual rotation needs the new value");
-    }
-    Plaintext generated = rule.generator().generate(wiring.random);
-    Plaintext value;
-    try {
-      value =
-          wiring
-              .target(rule)
-              .nextValue(
-                  rule,
-                  wiring.secrets.read(rotation.secret(), Selector.current(), false),
-                  generated,
-                  rotation.emergency());
-    } finally {
-      generated.destroy();
-    }
+    ValueType type = versions.current().map(Version::type).orElse(ValueType.STRING);
+    Plaintext value = newValue(rotation, rule);
     try {
       // The pending version, its audit records and the rotation's move to set commit together.
       Rotation creating = rotation;
-      return wiring.secrets.inTransaction(work -> createPending(work, creating, value));
+      return wiring.secrets.inTransaction(work -> createPending(work, creating, value, type));
     } finally {
       value.destroy();
     }
   }
 
   /**
-   * Stores {@code value} as the rotation's pending version and moves it to set, in {@code work}.
+   * The rotation's new value: the rule's generator's, as the rule's target stores it ({@link
+   * Target#nextValue}). The caller destroys it.
+   *
+   * @throws KeyturnException.InvalidInput under a manual rule, or for an unknown target type
    */
-  Rotation createPending(UnitOfWork work, Rotation rotation, Plaintext value) {
-    ValueType type =
-        wiring
-            .secrets
-            .describe(rotation.secret())
-            .versions()
-            .current()
-            .map(Version::type)
-            .orElse(ValueType.STRING);
+  Plaintext newValue(Rotation rotation, RotationRule rule) {
+    if (rule.generator().isManual()) {
+      throw new KeyturnException.InvalidInput("a manual rotation needs the new value");
+    }
+    Target target = wiring.target(rule);
+    Plaintext generated = rule.generator().generate(wiring.random);
+    try {
+      return target.nextValue(
+          rule,
+          wiring.secrets.read(rotation.secret(), Selector.current(), false),
+          generated,
+          rotation.emergency());
+    } finally {
+      generated.destroy();
+    }
+  }
+
+  /**
+   * Stores {@code value} as the rotation's pending version, of the current version's {@code type},
+   * and moves the rotation to set, in {@code work}.
+   */
+  Rotation createPending(UnitOfWork work, Rotation rotation, Plaintext value, ValueType type) {
     WriteResult written =
         wiring.secrets.put(
             work,
@@ -167,7 +169,87 @@ final class RotationSteps {
     killLeftover(rotation);
     wiring.target(rule).test(wiring.pendingContext(rotation, rule));
     Rotation done = rotation.checked(check("test " + rule.targetType(), true, started, ""));
-    return moves.advance(done, RotationState.FINISH);
+    VersionSet versions = wiring.secrets.describe(rotation.secret()).versions();
+    Rotation[] finished = new Rotation[1];
+    Rotation after =
+        wiring.secrets.inTransaction(work -> {
+          finished[0] = null;
+          Rotation tested = moves.recordAdvance(work, done, RotationState.FINISH);
+          Optional<Rotation> end = finishInStore(work, tested, versions);
+          if (end.isPresent()) {
+            finished[0] = end.get();
+            return end.get();
+          }
+          work.rotations().save(tested);
+          return tested;
+        });
+    if (finished[0] != null) {
+      moves.announce(finished[0]);
+    }
+    return after;
+  }
+
+  /**
+   * The finish of a rotation that has just passed its test, in the test's own unit of work, when
+   * the finish needs nothing but the store: no hook runs after it and nothing is revoked (the
+   * replaced version stays valid for its grace window). The rule is read in {@code work}, so the
+   * finish follows the rule as it stands when the unit commits, as a finish step of its own would
+   * (an edit made since the test began is seen). Empty, having written nothing, when the finish
+   * needs more (it then runs as a step of its own, with a fresh read of the rule), or when the rule
+   * is gone or its row fails its checks (the finish step then fails the rotation, or reports the
+   * row, as before).
+   */
+  private Optional<Rotation> finishInStore(
+      UnitOfWork work, Rotation rotation, VersionSet versions) {
+    Optional<RotationStore.RuleEntry> entry;
+    try {
+      entry = work.rotations().rule(rotation.secret());
+    } catch (KeyturnException.IntegrityFailure e) {
+      return Optional.empty();
+    }
+    if (entry.isEmpty() || entry.get().rule().strategy() == Strategy.REENCRYPT) {
+      return Optional.empty();
+    }
+    RotationRule rule = entry.get().rule();
+    int version = rotation.pendingVersion().orElseThrow();
+    Optional<Version> now = versions.version(version);
+    Instant at = wiring.clock.instant();
+    Optional<Instant> nextDue = Schedule.nextDue(rule.schedule(), at, wiring.random);
+    Duration grace = graceAtFinish(rotation, rule, at, nextDue);
+    if (now.isEmpty() || revokes(rule, grace) || hasHooks(rule, HookSpec.Phase.AFTER_FINISH)) {
+      return Optional.empty();
+    }
+    return Optional.of(finishInStore(work, rotation, rule, now.get(), at, nextDue, grace));
+  }
+
+  /** The stage move, the next due date and the end of the rotation with its record, in work. */
+  private Rotation finishInStore(
+      UnitOfWork work,
+      Rotation rotation,
+      RotationRule rule,
+      Version now,
+      Instant at,
+      Optional<Instant> nextDue,
+      Duration grace) {
+    Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
+    if (now.stage() == Stage.PENDING) {
+      moves.auditedMove(work, rotation, now.number(), Stage.CURRENT, grace);
+    }
+    work.rotations().setNextDue(rotation.secret(), nextDue);
+    work.rotations().save(finished);
+    moves.audited(
+        work,
+        finished,
+        "rotation.finish",
+        Optional.of(now.number()),
+        "ok",
+        finishDetail(rule, grace));
+    return finished;
+  }
+
+  /** Whether the finish revokes the replaced version (so a target acts after the stage move). */
+  private static boolean revokes(RotationRule rule, Duration grace) {
+    return grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS;
   }
 
   private Rotation finish(Rotation rotation, RotationRule rule) {
@@ -180,25 +262,12 @@ final class RotationSteps {
     if (rule.strategy() == Strategy.REENCRYPT) {
       return reencryption.finish(rotation, rule, now, nextDue);
     }
-    boolean revokes = grace.isZero() || rule.strategy() == Strategy.ALTERNATING_USERS;
+    boolean revokes = revokes(rule, grace);
     if (!revokes && !hasHooks(rule, HookSpec.Phase.AFTER_FINISH)) {
       // Nothing runs between the stage move and the end: both commit in one unit of work.
-      Rotation finished = rotation.moveTo(RotationState.FINISHED, at);
-      wiring.secrets.inTransaction(work -> {
-        if (now.stage() == Stage.PENDING) {
-          moves.auditedMove(work, rotation, version, Stage.CURRENT, grace);
-        }
-        work.rotations().setNextDue(rotation.secret(), nextDue);
-        work.rotations().save(finished);
-        moves.audited(
-            work,
-            finished,
-            "rotation.finish",
-            Optional.of(version),
-            "ok",
-            finishDetail(rule, grace));
-        return null;
-      });
+      Rotation finished =
+          wiring.secrets.inTransaction(
+              work -> finishInStore(work, rotation, rule, now, at, nextDue, grace));
       moves.announce(finished);
       return finished;
     }

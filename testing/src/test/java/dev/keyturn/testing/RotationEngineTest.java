@@ -113,7 +113,9 @@ class RotationEngineTest {
     Rotation elsewhere = other.step(started.id());
     Rotation finished = engine.runDue(started.id());
 
-    assertThat(elsewhere.state()).isEqualTo(RotationState.CREATE);
+    assertThat(elsewhere.state())
+        .as("created in the start, then left alone")
+        .isEqualTo(RotationState.SET);
     assertThat(finished.state()).isEqualTo(RotationState.FINISHED);
     assertThat(target.calls()).containsExactly("set#2", "test#2");
     assertThat(store.rotations().claim(started.id(), "node-other", T0, T0.plusSeconds(60)))
@@ -127,6 +129,89 @@ class RotationEngineTest {
             "rotation.set",
             "rotation.test",
             "rotation.finish");
+  }
+
+  @Test
+  void startToRun_whoseCreateFailsInTheStartsUnit_leavesAStartedRotationForItsCreateStep() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    store
+        .rotations()
+        .beforeSave(r -> {
+          if (r.state() == RotationState.SET) {
+            throw new IllegalStateException("crash");
+          }
+        });
+
+    Rotation started = engine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok");
+
+    assertThat(started.state()).isEqualTo(RotationState.CREATE);
+    assertThat(store.rotations().active(NAME)).map(Rotation::id).contains(started.id());
+    assertThat(secrets.describe(NAME).versions().versions())
+        .as("the pending version went with the unit that failed")
+        .hasSize(1);
+    assertThat(audit.records())
+        .extracting(rec -> rec.event().action())
+        .contains("rotation.start")
+        .doesNotContain("version.create", "rotation.create");
+
+    store.rotations().beforeSave(r -> {});
+    Rotation finished = engine.runDue(started.id());
+
+    assertThat(finished.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(target.calls()).containsExactly("set#2", "test#2");
+  }
+
+  @Test
+  void finishInTheTestsUnit_followsTheRuleAsEditedDuringTheTest() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    dev.keyturn.core.spi.Target editing =
+        new dev.keyturn.core.spi.Target() {
+          @Override
+          public void set(dev.keyturn.core.spi.TargetContext context) {}
+
+          @Override
+          public void test(dev.keyturn.core.spi.TargetContext context) {
+            store
+                .rotations()
+                .putRule(
+                    rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(48), Duration.ZERO),
+                    Optional.of(T0.plus(Duration.ofDays(90))));
+          }
+
+          @Override
+          public void rollback(dev.keyturn.core.spi.TargetContext context) {}
+        };
+    RotationEngine mine = engineOn("node-test", editing);
+
+    Rotation r =
+        mine.runDue(mine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok").id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(secrets.describe(NAME).versions().version(1).orElseThrow().acceptUntil())
+        .contains(T0.plus(Duration.ofHours(48)));
+  }
+
+  @Test
+  void finishInTheTestsUnit_thatFails_leavesTheRotationInTestWithItsVersionPending() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    store
+        .rotations()
+        .beforeSave(r -> {
+          if (r.state() == RotationState.FINISHED) {
+            throw new IllegalStateException("crash");
+          }
+        });
+
+    Rotation after =
+        engine.runDue(
+            engine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok").id());
+
+    assertThat(after.state()).isEqualTo(RotationState.TEST);
+    assertThat(after.attempt()).isEqualTo(1);
+    assertThat(secrets.describe(NAME).versions().pending()).map(v -> v.number()).contains(2);
+    assertThat(audit.records())
+        .extracting(rec -> rec.event().action())
+        .doesNotContain("rotation.finish", "version.stage");
   }
 
   @Test
