@@ -9,13 +9,16 @@
 #   jetty-nb  the same handler declared non-blocking (run on the thread that parsed the request)
 #   helidon   the read path behind Helidon SE 4 (a virtual thread per request)
 #   netty     the read path behind Reactor Netty 1.3 (on the event loop)
+#   jetty-fixed, helidon-fixed, netty-fixed: that server answering a fixed body of the same size at
+#             once, without the read path (no token, no audit): the HTTP server's own floor
 # Each server starts on a fresh copy of one data folder (one secret, one read token) with the
 # launcher's server JVM flags, gets a warm-up (WARMUP, default 20 s), then DURATION (default 10 s)
 # of wrk -t2 -c64 measured: rate, p50, p99, and the server's CPU time per 1,000 reads (user +
 # system, from /proc, over the measured window). ROUNDS rounds (default 2), every other one in
 # reverse order, so that the load of the shared machine falls on each server alike; nginx at the end
 # of each round. The harness servers print at exit how many answers left after their record was
-# durable; the script checks that it covers every answer wrk counted.
+# durable; the script checks that it covers every answer wrk counted. nginx's CPU time per 1,000
+# requests (master and workers) is printed too.
 # Usage: bench/http-read.sh [SERVER...]   (default: keyturn jetty jetty-nb helidon netty)
 # SKIP_BUILD=1 uses bench/target/benchmarks.jar as it is. Needs wrk and nginx (as bench/read.sh).
 set -euo pipefail
@@ -26,8 +29,9 @@ servers=("$@")
 [ ${#servers[@]} -gt 0 ] || servers=(keyturn jetty jetty-nb helidon netty)
 for s in "${servers[@]}"; do
   case $s in
-    keyturn | jetty | jetty-nb | helidon | netty) ;;
-    *) echo "unknown server '$s' (keyturn jetty jetty-nb helidon netty)" >&2; exit 2 ;;
+    keyturn | jetty | jetty-nb | helidon | netty | jetty-fixed | helidon-fixed | netty-fixed) ;;
+    *) echo "unknown server '$s' (keyturn jetty jetty-nb helidon netty, or jetty, helidon or netty with -fixed)" >&2
+       exit 2 ;;
   esac
 done
 rounds=${ROUNDS:-2}
@@ -95,6 +99,12 @@ http {
 CONF
 
 load() { cut -d' ' -f1 /proc/loadavg; }
+nginx_ticks() { # user + system time of nginx's master and its workers
+  local master
+  master=$(cat "$work/nginx.pid")
+  { cat "/proc/$master/stat"; for p in $(ps -o pid= --ppid "$master"); do cat "/proc/$p/stat"; done; } \
+    2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t }'
+}
 figures() { # NAME WRK_OUTPUT
   printf '%-9s %9s req/s  p50 %8s  p99 %8s' "$1" "$(awk '/^Requests\/sec/ {print $2}' "$2")" \
     "$(awk '$1=="50%" {print $2}' "$2")" "$(awk '$1=="99%" {print $2}' "$2")"
@@ -133,7 +143,7 @@ measure() { # SERVER ROUND
     'BEGIN { printf "  CPU %5.1f ms/1,000 reads", t * 1e3 / hz / n * 1e3 }'
   printf '  load %s -> %s' "$l0" "$(load)"
   awk '/Non-2xx|Socket errors/ {printf "  %s", $0}' "$work/$name-$round.out"
-  if [ "$name" != keyturn ]; then
+  if [ "$name" != keyturn ] && [ "${name%-fixed}" = "$name" ]; then
     local durable
     durable=$(awk -F': ' '/^durable reads answered/ {print $2}' "$work/$name-$round.log")
     if [ -z "$durable" ] || [ "$durable" -lt "$reads" ]; then
@@ -160,8 +170,13 @@ for round in $(seq 1 "$rounds"); do
   "$nginx_bin" -c "$work/nginx.conf"
   sleep 0.5
   wrk -t2 -c"$connections" -d5s "http://127.0.0.1:$ng_port/" >/dev/null
+  ng_before=$(nginx_ticks)
   wrk -t2 -c"$connections" -d"$duration" --latency "http://127.0.0.1:$ng_port/" >"$work/nginx.out"
+  ng_after=$(nginx_ticks)
   figures nginx "$work/nginx.out"
+  awk -v t=$((ng_after - ng_before)) -v hz="$(getconf CLK_TCK)" \
+    -v n="$(awk '/requests in/ {print $1}' "$work/nginx.out")" \
+    'BEGIN { printf "  CPU %5.1f ms/1,000 requests", t * 1e3 / hz / n * 1e3 }'
   echo "  load $(load)"
   kill "$(cat "$work/nginx.pid")"; sleep 0.5
 done

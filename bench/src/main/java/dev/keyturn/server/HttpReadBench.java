@@ -14,6 +14,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -47,18 +48,36 @@ import reactor.netty.DisposableServer;
  *       from the audit writer's completion).
  * </ul>
  *
- * Prints {@code listening} when it serves, and at SIGTERM the number of reads answered after their
- * record was durable.
+ * With {@code -fixed} after the name ({@code jetty-fixed}, {@code helidon-fixed}, {@code
+ * netty-fixed}), the same server answers every request with a fixed JSON body of the read's size at
+ * once, without the read path: the HTTP server's own floor, to tell its cost from the read's.
+ *
+ * <p>Prints {@code listening} when it serves, and at SIGTERM the number of reads answered after
+ * their record was durable.
  */
 public final class HttpReadBench {
   private HttpReadBench() {}
 
+  /** What a server calls for each request: the read path, or a fixed answer. */
+  interface Reads {
+    CompletableFuture<ReadPath.Answer> read(
+        String rawPath, List<String> authorization, String client, String requestId);
+  }
+
+  /** The fixed answer of a {@code -fixed} server: 174 bytes of JSON, as the bench's read. */
+  private static final byte[] FIXED =
+      ("{\"name\":\"bench/read/API_KEY\",\"version\":1,\"stage\":\"current\",\"value\":\""
+              + "0".repeat(64)
+              + "\",\"created_at\":\"2026-11-29T09:45:04.180Z\"}")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
   public static void main(String[] args) throws Exception {
     if (args.length != 3) {
-      System.err.println("usage: HttpReadBench jetty|jetty-nb|helidon|netty DATA_DIR PORT");
+      System.err.println("usage: HttpReadBench jetty|jetty-nb|helidon|netty[-fixed] DATA_DIR PORT");
       System.exit(2);
     }
     String kind = args[0];
+    boolean fixed = kind.endsWith("-fixed");
     Path data = Path.of(args[1]);
     int port = Integer.parseInt(args[2]);
     Clock clock = Clock.systemUTC();
@@ -71,8 +90,8 @@ public final class HttpReadBench {
     Metrics metrics = new Metrics();
     AuditLog audit = new MeteredAuditLog(store.openAuditLog(opened.chain()), metrics.registry());
     store.protect(opened.envelope());
-    CachingStore reads = ReadCache.over(store, Optional.empty(), metrics.registry());
-    SecretService service = new SecretService(reads, opened.envelope(), clock);
+    CachingStore cache = ReadCache.over(store, Optional.empty(), metrics.registry());
+    SecretService service = new SecretService(cache, opened.envelope(), clock);
     ReadPath path =
         new ReadPath(
             new Authenticator(store.tokens(), clock),
@@ -84,12 +103,15 @@ public final class HttpReadBench {
             service,
             audit,
             clock);
+    CompletableFuture<ReadPath.Answer> fixedAnswer =
+        CompletableFuture.completedFuture(new ReadPath.Answer(200, FIXED));
+    Reads reads = fixed ? (p, a, c, id) -> fixedAnswer : path::read;
     AutoCloseable server =
-        switch (kind) {
-          case "jetty" -> jetty(path, port, false);
-          case "jetty-nb" -> jetty(path, port, true);
-          case "helidon" -> helidon(path, port);
-          case "netty" -> netty(path, port);
+        switch (fixed ? kind.substring(0, kind.length() - "-fixed".length()) : kind) {
+          case "jetty" -> jetty(reads, port, false);
+          case "jetty-nb" -> jetty(reads, port, true);
+          case "helidon" -> helidon(reads, port);
+          case "netty" -> netty(reads, port);
           default -> throw new IllegalArgumentException("unknown server " + kind);
         };
     CountDownLatch stopped = new CountDownLatch(1);
@@ -112,8 +134,7 @@ public final class HttpReadBench {
     stopped.await();
   }
 
-  private static AutoCloseable jetty(ReadPath path, int port, boolean nonBlocking)
-      throws Exception {
+  private static AutoCloseable jetty(Reads path, int port, boolean nonBlocking) throws Exception {
     QueuedThreadPool threads = new QueuedThreadPool(200, 8);
     threads.setName("bench-jetty");
     Server server = new Server(threads);
@@ -131,7 +152,7 @@ public final class HttpReadBench {
 
   /** Jetty's handler: the read, and the answer written from the audit's completion. */
   private static boolean jettyRead(
-      ReadPath path, Request request, Response response, Callback callback) {
+      Reads path, Request request, Response response, Callback callback) {
     String id = RequestIds.generate();
     path.read(
             request.getHttpURI().getPathQuery(),
@@ -149,9 +170,9 @@ public final class HttpReadBench {
   }
 
   private static final class JettyBlocking extends Handler.Abstract {
-    private final ReadPath path;
+    private final Reads path;
 
-    JettyBlocking(ReadPath path) {
+    JettyBlocking(Reads path) {
       this.path = path;
     }
 
@@ -162,9 +183,9 @@ public final class HttpReadBench {
   }
 
   private static final class JettyNonBlocking extends Handler.Abstract.NonBlocking {
-    private final ReadPath path;
+    private final Reads path;
 
-    JettyNonBlocking(ReadPath path) {
+    JettyNonBlocking(Reads path) {
       this.path = path;
     }
 
@@ -174,7 +195,7 @@ public final class HttpReadBench {
     }
   }
 
-  private static AutoCloseable helidon(ReadPath path, int port) {
+  private static AutoCloseable helidon(Reads path, int port) {
     WebServer server =
         WebServer.builder()
             .host("127.0.0.1")
@@ -201,7 +222,7 @@ public final class HttpReadBench {
     return server::stop;
   }
 
-  private static AutoCloseable netty(ReadPath path, int port) {
+  private static AutoCloseable netty(Reads path, int port) {
     DisposableServer server =
         reactor.netty.http.server.HttpServer.create()
             .host("127.0.0.1")
