@@ -458,19 +458,33 @@ public final class RotationEngine {
     }
   }
 
-  /** Abandons a rotation that has not finished: it rolls back and ends {@code failed}. */
+  /**
+   * Abandons a rotation that has not finished: it rolls back and ends {@code failed}.
+   *
+   * @throws KeyturnException.Conflict if it has ended, can no longer be cancelled, or a node is
+   *     running one of its steps (then a cancel later may succeed)
+   */
   public Rotation cancel(String id, String by) {
     if (!stepping.add(id)) {
       throw new KeyturnException.Conflict(
           "rotation " + id + " is running a step; try again in a moment");
     }
     try {
-      Rotation rotation =
-          store
-              .rotation(id)
-              .orElseThrow(
-                  () -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
-      return moves.cancel(rotation, by);
+      read(id);
+      // A node running a step holds the rotation's claim, and its step saves the state it moved to
+      // over a cancel's: so the cancel waits for the claim, as a step does.
+      Instant now = clock.instant();
+      if (!store.claim(id, node, now, now.plus(CLAIM))) {
+        throw new KeyturnException.Conflict(
+            "rotation " + id + " is running a step on another node; try again in a moment");
+      }
+      try {
+        return moves.cancel(read(id), by);
+      } finally {
+        store.release(id, node);
+        // A claim this node took at the start is gone now: the first step claims again.
+        claimedAtStart.remove(id);
+      }
     } finally {
       stepping.remove(id);
     }

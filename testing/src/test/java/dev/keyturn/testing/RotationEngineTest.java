@@ -606,6 +606,60 @@ class RotationEngineTest {
   }
 
   @Test
+  void cancelOnAnotherNode_whileTheTestRuns_isRefusedInsteadOfLostUnderTheFinish() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
+    RotationEngine other = engineOn("node-other", target);
+    String[] id = new String[1];
+    List<RuntimeException> refused = new ArrayList<>();
+    dev.keyturn.core.spi.Target cancelledDuringTest =
+        new dev.keyturn.core.spi.Target() {
+          @Override
+          public void set(dev.keyturn.core.spi.TargetContext context) {}
+
+          @Override
+          public void test(dev.keyturn.core.spi.TargetContext context) {
+            try {
+              other.cancel(id[0], "tok_ops");
+            } catch (KeyturnException.Conflict e) {
+              refused.add(e);
+            }
+          }
+
+          @Override
+          public void rollback(dev.keyturn.core.spi.TargetContext context) {}
+        };
+    RotationEngine mine = engineOn("node-test", cancelledDuringTest);
+    id[0] = mine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok").id();
+
+    Rotation r = mine.runDue(id[0]);
+
+    assertThat(refused)
+        .as("the cancel was answered as refused, since the finish was to follow")
+        .hasSize(1);
+    assertThat(r.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(audit.records())
+        .extracting(rec -> rec.event().action())
+        .doesNotContain("rotation.cancel");
+  }
+
+  @Test
+  void cancelOnAnotherNode_betweenSteps_rollsBackAndLeavesNoClaim() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ofHours(1)));
+    RotationEngine other = engineOn("node-other", target);
+    Rotation started = engine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok");
+    engine.runDue(started.id());
+
+    other.cancel(started.id(), "tok_ops");
+    Rotation r = engine.runDue(started.id());
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason()).contains("cancelled by tok_ops");
+    assertThat(secrets.describe(NAME).versions().pending()).isEmpty();
+    assertThat(store.rotations().claim(started.id(), "node-third", T0, T0.plusSeconds(60)))
+        .isTrue();
+  }
+
+  @Test
   void stepAfterRuleRemoval_fails() {
     setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO));
     Rotation started = engine.start(NAME, Optional.empty(), false, "tok");
