@@ -85,6 +85,20 @@ final class Integrity {
     return Math.max(stored, ledger.highest(object)) + 1;
   }
 
+  /**
+   * Takes in the audit records this node's audit log just committed (on PostgreSQL), so that the
+   * ledger reads from the store only what other nodes appended: when they directly follow the
+   * ledger's last record, they are taken in as sealed here, without reading them back and verifying
+   * their MACs again (as on SQLite, where this node's commits raise the ledger themselves);
+   * otherwise other nodes' records came between, and {@link #tail} reads both.
+   */
+  void sealed(JdbcAuditLog.Chained chained) {
+    GenerationLedger l = ledger;
+    if (dialect == Dialect.POSTGRESQL && l != null && broken == null) {
+      l.absorbSealed(chained.records(), chained.previous());
+    }
+  }
+
   /** Records generations this node committed. */
   void committed(Map<String, Long> generations) {
     GenerationLedger l = ledger;

@@ -27,13 +27,15 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import javax.sql.DataSource;
 
 /**
  * The audit log in the {@code audit} table of a {@link JdbcStore}, with group commit: one writer
  * thread takes every append waiting in its queue, chains and inserts them in one transaction (one
  * fsync for all), then releases their callers. Several nodes on one PostgreSQL database extend one
  * chain: each batch takes a transaction-scoped advisory lock and reads the head inside it (SQLite
- * serializes writers anyway).
+ * serializes writers anyway); while the head is the one this node last wrote, a batch is one round
+ * trip ({@link OneTripAppend}).
  *
  * <p>Thread-safe. {@link #append} returns only once the records are durable, and throws {@link
  * KeyturnException.Unavailable} when they could not be written.
@@ -42,7 +44,7 @@ final class JdbcAuditLog implements AuditLog {
   private static final int MAX_BATCH = 4096;
   private static final int ROWS_PER_INSERT = 64;
   private static final long APPEND_TIMEOUT_SECONDS = 30;
-  private static final long CHAIN_LOCK = 0x6b65797475726eL; // "keyturn"
+  static final long CHAIN_LOCK = 0x6b65797475726eL; // "keyturn"
   static final String COLUMNS =
       "seq, time, token_id, client, action, secret, version, result, detail, key_id, mac,"
           + " generations";
@@ -51,15 +53,30 @@ final class JdbcAuditLog implements AuditLog {
   private final Jdbc jdbc;
   private final Dialect dialect;
   private final AuditChain chain;
+  private final Optional<DataSource> autoCommit;
+  private final OneTripAppend oneTrip = new OneTripAppend();
+  private final Consumer<Chained> committed;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
   private volatile List<Pending> inFlight = List.of();
   private volatile boolean closed;
 
-  JdbcAuditLog(Jdbc jdbc, Dialect dialect, AuditChain chain) {
+  /**
+   * The audit log written through {@code jdbc}; on PostgreSQL, batches go in one round trip on
+   * {@code autoCommit}'s connections when they can. {@code committed} is told of every batch the
+   * writer committed, on the writer thread.
+   */
+  JdbcAuditLog(
+      Jdbc jdbc,
+      Dialect dialect,
+      AuditChain chain,
+      Optional<DataSource> autoCommit,
+      Consumer<Chained> committed) {
     this.jdbc = jdbc;
     this.dialect = dialect;
     this.chain = requireNonNull(chain, "chain");
+    this.autoCommit = dialect == Dialect.POSTGRESQL ? autoCommit : Optional.empty();
+    this.committed = requireNonNull(committed, "committed");
     this.writer = Thread.ofPlatform().name("keyturn-audit").daemon(true).start(this::writeLoop);
     Thread.ofPlatform().name("keyturn-audit-watchdog").daemon(true).start(this::watch);
   }
@@ -169,10 +186,26 @@ final class JdbcAuditLog implements AuditLog {
   private void write(List<Pending> batch) {
     List<AuditEvent> events = new ArrayList<>();
     batch.forEach(p -> events.addAll(p.events));
-    jdbc.write(c -> {
-      chainAndInsert(c, dialect, chain, events);
-      return null;
-    });
+    Chained done;
+    try {
+      Optional<Chained> fast = Optional.empty();
+      if (autoCommit.isPresent()) {
+        try (Connection c = autoCommit.get().getConnection()) {
+          fast = oneTrip.append(c, chain, events);
+        } catch (SQLException e) {
+          throw JdbcStore.unavailable(e);
+        }
+      }
+      done =
+          fast.isPresent()
+              ? fast.get()
+              : jdbc.write(c -> chainAndInsert(c, dialect, chain, events));
+    } catch (RuntimeException e) {
+      oneTrip.forget();
+      throw e;
+    }
+    oneTrip.remember(done.last());
+    committed.accept(done);
   }
 
   /**
@@ -181,7 +214,7 @@ final class JdbcAuditLog implements AuditLog {
    * the commit; SQLite: its one writer), so writers on every node extend one chain. Call it last in
    * a transaction: no transaction may wait for another lock while it holds this one.
    */
-  static void chainAndInsert(
+  static Chained chainAndInsert(
       Connection c, Dialect dialect, AuditChain chain, List<AuditEvent> events)
       throws SQLException {
     long seq = 0;
@@ -206,6 +239,7 @@ final class JdbcAuditLog implements AuditLog {
         }
       }
     }
+    byte[] chainedAfter = previous;
     List<AuditRecord> records = new ArrayList<>();
     for (AuditEvent event : events) {
       AuditRecord record = chain.seal(++seq, event.truncatedToMillis(), previous);
@@ -213,6 +247,7 @@ final class JdbcAuditLog implements AuditLog {
       previous = record.mac();
     }
     insert(c, records);
+    return new Chained(chainedAfter, records);
   }
 
   /** Inserts with multi-row statements: far fewer round trips than one statement per row. */
@@ -413,6 +448,24 @@ final class JdbcAuditLog implements AuditLog {
       return Generations.decode(text);
     } catch (IllegalArgumentException e) {
       return Map.of("(unreadable generations)", -1L);
+    }
+  }
+
+  /**
+   * Records chained after the record whose MAC is {@code previous} (the genesis value for the
+   * first), in order; not empty.
+   */
+  record Chained(byte[] previous, List<AuditRecord> records) {
+    Chained {
+      requireNonNull(previous, "previous");
+      records = List.copyOf(records);
+      if (records.isEmpty()) {
+        throw new IllegalArgumentException("no records chained");
+      }
+    }
+
+    AuditRecord last() {
+      return records.get(records.size() - 1);
     }
   }
 

@@ -209,7 +209,8 @@ public final class JdbcStore implements Store {
   @Override
   public AuditLog openAuditLog(AuditChain chain) {
     this.chain = requireNonNull(chain, "chain");
-    AuditLog log = new JdbcAuditLog(pooled, dialect, chain);
+    AuditLog log =
+        new JdbcAuditLog(pooled, dialect, chain, Optional.of(dataSource), integrity::sealed);
     this.auditLog = log;
     return log;
   }

@@ -3,6 +3,8 @@ package dev.keyturn.core.audit;
 import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.core.spi.AuditRecord;
+import java.security.MessageDigest;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +57,35 @@ public final class GenerationLedger {
       problem = "audit record " + record.seq() + " does not verify";
       return false;
     }
+    take(record);
+    return true;
+  }
+
+  /**
+   * Takes in records this process sealed (in order, the first after the record whose MAC is {@code
+   * previousMac}) and committed, without computing their MACs again: those it has taken in already
+   * are skipped, and the rest only if they continue the ledger's last record (the MAC they were
+   * sealed over is its MAC). Takes in nothing more from the first that does not: records of another
+   * writer came between, to be read from the store and verified with {@link #absorb}.
+   */
+  public synchronized void absorbSealed(List<AuditRecord> records, byte[] previousMac) {
+    requireNonNull(records, "records");
+    byte[] sealedOver = requireNonNull(previousMac, "previousMac");
+    for (AuditRecord record : records) {
+      if (problem != null) {
+        return;
+      }
+      if (record.seq() > lastSeq) {
+        if (record.seq() != lastSeq + 1 || !MessageDigest.isEqual(sealedOver, lastMac)) {
+          return;
+        }
+        take(record);
+      }
+      sealedOver = record.mac();
+    }
+  }
+
+  private void take(AuditRecord record) {
     lastSeq = record.seq();
     lastMac = record.mac();
     record.event().generations().forEach(this::raise);
@@ -63,7 +94,6 @@ public final class GenerationLedger {
         && migratedAt == 0) {
       migratedAt = record.seq();
     }
-    return true;
   }
 
   /** The highest generation known for {@code object}; 0 when none is. */
