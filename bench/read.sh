@@ -7,7 +7,8 @@
 # missing, when run as root).
 # With --store postgresql, a second server on PostgreSQL (PG_URL, default the local server's test
 # database as postgres, in a schema of its own dropped at the end) is measured the same way in the
-# same run, and its rate printed as a ratio of the SQLite server's.
+# same run, and its rate printed as a ratio of the SQLite server's, with its CPU time per read and
+# that of the PostgreSQL backends serving it (visible to root only).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 store=sqlite
@@ -109,9 +110,16 @@ sleep 0.5
 run() { # run NAME URL [header]
   local name=$1 url=$2; shift 2
   wrk -t"$threads" -c"$connections" -d5s "$@" "$url" >/dev/null
-  [ "$name" = keyturn ] && ticks_before=$(cpu_ticks)
+  [ "$name" = keyturn ] && ticks_before=$(cpu_ticks "$kt_pid")
+  if [ "$name" = kt-pg ]; then
+    backends=$(pg_backends "$pg_pid")
+    pg_ticks_before=$(cpu_ticks "$pg_pid") backend_ticks_before=$(cpu_ticks $backends)
+  fi
   wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" "$url" > "$work/$name.out"
-  [ "$name" = keyturn ] && ticks_after=$(cpu_ticks)
+  [ "$name" = keyturn ] && ticks_after=$(cpu_ticks "$kt_pid")
+  if [ "$name" = kt-pg ]; then
+    pg_ticks_after=$(cpu_ticks "$pg_pid") backend_ticks_after=$(cpu_ticks $backends)
+  fi
   local rps p50 p99
   rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.out")
   p50=$(awk '$1=="50%" {print $2}' "$work/$name.out")
@@ -121,10 +129,28 @@ run() { # run NAME URL [header]
   eval "${name//-/_}_rps=$rps"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$kt_pid/stat"; }
+cpu_ticks() { # user + system ticks of the processes PID...
+  local pid sum=0
+  for pid in "$@"; do
+    sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$sum"
+}
+# pg_backends PID: the PostgreSQL backends serving PID's connections (ss shows other users'
+# processes to root only; empty otherwise).
+pg_backends() {
+  local rest=${pg_url#jdbc:postgresql://} port
+  rest=${rest%%/*}
+  local pg_port=${rest##*:}
+  for port in $(ss -tnpH state established "( dport = :$pg_port )" 2>/dev/null | grep "pid=$1," |
+    awk '{n = split($3, a, ":"); print a[n]}'); do
+    ss -tnpH state established "( sport = :$pg_port and dport = :$port )" | grep -o 'pid=[0-9]*' |
+      cut -d= -f2
+  done
+}
 ticks_before=0 ticks_after=0
 echo "command: $0 (wrk -t$threads -c$connections -d$duration after a 5 s warm-up; response $size bytes)"
-echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run keyturn "$KEYTURN_ADDR/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $token"
 if [ "$store" = postgresql ]; then
   run kt-pg "$pg_addr/v1/secrets/bench/read/API_KEY" -H "Authorization: Bearer $pg_token"
@@ -140,7 +166,14 @@ fi
 reads=$(awk '/requests in/ {print $1}' "$work/keyturn.out")
 awk -v t=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" -v n="$reads" \
   'BEGIN { printf "server CPU: %.0f ms per 1,000 reads (%d reads)\n", t * 1000 / hz / n * 1000, n }'
+if [ "$store" = postgresql ]; then
+  pg_reads=$(awk '/requests in/ {print $1}' "$work/kt-pg.out")
+  awk -v t=$((pg_ticks_after - pg_ticks_before)) -v b=$((backend_ticks_after - backend_ticks_before)) \
+    -v nb="$(echo $backends | wc -w)" -v hz="$(getconf CLK_TCK)" -v n="$pg_reads" \
+    'BEGIN { printf "postgresql server CPU: %.0f ms per 1,000 reads, and %.0f ms in its %d PostgreSQL backends (%d reads)\n", t * 1e6 / hz / n, b * 1e6 / hz / n, nb, n }'
+fi
 rss_peak=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$kt_pid/status")
 echo "server resident memory: ${rss_idle} MB at idle (empty store), ${rss_peak} MB peak during the run (goal 100 / 256 MB; KEYTURN_JAVA_OPTS=${KEYTURN_JAVA_OPTS-})"
 audited=$(KEYTURN_TOKEN_FILE="$work/data/root.token" "$repo/bin/keyturn" audit checkpoint)
 echo "audit head after the run: ${audited%%:*} records (every read audited)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
