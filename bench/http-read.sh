@@ -51,7 +51,7 @@ for tool in wrk nginx; do
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
   fi
 done
-nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+. "$repo/bench/nginx.sh"
 
 work=$(mktemp -d)
 cleanup() {
@@ -84,19 +84,7 @@ size=$(curl -s -H "Authorization: Bearer $token" "$url" | wc -c)
 head -c "$size" /dev/zero | tr '\0' 'x' >"$work/body.json"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 
-cat > "$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$ng_port;
-    location / { default_type application/json; return 200 '$(cat "$work/body.json")'; }
-  }
-}
-CONF
+nginx_config "$work" "$ng_port"
 
 load() { cut -d' ' -f1 /proc/loadavg; }
 nginx_ticks() { # user + system time of nginx's master and its workers

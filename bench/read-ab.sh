@@ -15,7 +15,7 @@ ng_port=${NG_PORT:-18292}
 flags="-XX:+UseSerialGC -Xms8m -Xmx128m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k"
 flags="$flags -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m -XX:-UsePerfData"
 flags="$flags -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000"
-nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+. "$repo/bench/nginx.sh"
 work=$(mktemp -d)
 cleanup() {
   set +e
@@ -59,19 +59,7 @@ for jar in "$@"; do
     'BEGIN { printf "   CPU %4.0f us/read   load %s\n", t * 1e6 / hz / n, l }'
 done
 
-cat > "$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$ng_port;
-    location / { default_type application/json; return 200 '$(cat "$work/body.json")'; }
-  }
-}
-CONF
+nginx_config "$work" "$ng_port"
 "$nginx_bin" -c "$work/nginx.conf"
 sleep 0.5
 wrk -t2 -c64 -d5s "http://127.0.0.1:$ng_port/" >/dev/null

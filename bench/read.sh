@@ -40,7 +40,7 @@ for tool in wrk nginx; do
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
   fi
 done
-nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+. "$repo/bench/nginx.sh"
 
 work=$(mktemp -d)
 cleanup() {
@@ -95,19 +95,7 @@ size=${#body}
 
 # nginx: the same number of bytes, from memory, one worker per core.
 printf '%s' "$body" > "$work/body.json"
-cat > "$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$ng_port;
-    location / { default_type application/json; return 200 '$(cat "$work/body.json")'; }
-  }
-}
-CONF
+nginx_config "$work" "$ng_port"
 "$nginx_bin" -c "$work/nginx.conf"
 sleep 0.5
 
