@@ -364,11 +364,18 @@ public final class RotationEngine {
     }
   }
 
+  /**
+   * {@code waiting}, noted as {@link CommandWaits#noted} notes it; as it is when its rule fails its
+   * integrity check (the next step, on any node, ends the rotation for it).
+   */
   private Rotation noted(Rotation waiting) {
-    return store
-        .rule(waiting.secret())
-        .map(entry -> waits.noted(waiting, entry.rule()))
-        .orElse(waiting);
+    Optional<RotationStore.RuleEntry> entry;
+    try {
+      entry = store.rule(waiting.secret());
+    } catch (KeyturnException.IntegrityFailure e) {
+      return waiting;
+    }
+    return entry.map(e -> waits.noted(waiting, e.rule())).orElse(waiting);
   }
 
   private boolean dueAgain(Rotation rotation) {
@@ -384,13 +391,20 @@ public final class RotationEngine {
   /**
    * The rotation, when this node must leave it alone: it was started on a node whose declarations
    * of the rule's commands differ from this node's, so running its steps here could run another
-   * program for one rotation. A node with the same declarations runs it; the reason says so.
+   * program for one rotation. A node with the same declarations runs it; the reason says so. Empty
+   * too when the rule fails its integrity check: no node can tell whose the rotation is, and the
+   * step, which then runs nothing the rule names, ends it ({@link #stepOnce}).
    */
   private Optional<Rotation> otherCommands(Rotation rotation) {
     if (rotation.commands().isEmpty() || rotation.state().isFinal()) {
       return Optional.empty();
     }
-    Optional<RotationStore.RuleEntry> entry = store.rule(rotation.secret());
+    Optional<RotationStore.RuleEntry> entry;
+    try {
+      entry = store.rule(rotation.secret());
+    } catch (KeyturnException.IntegrityFailure e) {
+      return Optional.empty();
+    }
     if (entry.isEmpty()
         || host.digest(HostPolicy.commandsOf(entry.get().rule())).equals(rotation.commands())) {
       return Optional.empty();
@@ -404,13 +418,24 @@ public final class RotationEngine {
         .orElseThrow(() -> new KeyturnException.NotFound("rotation " + id + " does not exist"));
   }
 
-  /** Runs the step of {@code rotation}, as read under this node's claim, if it is due. */
+  /**
+   * Runs the step of {@code rotation}, as read under this node's claim, if it is due. A rule that
+   * fails its integrity check ends the rotation {@code failed} at once, saying so, with nothing the
+   * rule names run: no target call (no rollback either) and no hook, since the rule's settings are
+   * not Keyturn's; the versions stay as they are for a person to look at. A store that cannot be
+   * read ({@link KeyturnException.Unavailable}) leaves the rotation as it is for a later try.
+   */
   private Rotation stepOnce(Rotation rotation) {
     Instant now = clock.instant();
     if (rotation.state().isFinal() || rotation.nextAttemptAt().isAfter(now)) {
       return rotation;
     }
-    Optional<RotationStore.RuleEntry> entry = store.rule(rotation.secret());
+    Optional<RotationStore.RuleEntry> entry;
+    try {
+      entry = store.rule(rotation.secret());
+    } catch (KeyturnException.IntegrityFailure e) {
+      return moves.failUnhooked(rotation, RotationMoves.untrustedRule(e));
+    }
     if (entry.isEmpty()) {
       return moves.fail(rotation, "the rotation rule was removed while the rotation ran");
     }

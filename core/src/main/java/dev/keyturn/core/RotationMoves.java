@@ -98,19 +98,45 @@ final class RotationMoves {
   }
 
   /**
-   * Ends the rotation {@code failed}: runs the rule's on-failure hooks (if the rule still exists),
-   * records the end and announces it.
+   * Ends the rotation {@code failed}: runs the rule's on-failure hooks (if the rule still exists
+   * and passes its integrity check; the reason says when it does not), records the end and
+   * announces it.
    */
   Rotation fail(Rotation rotation, String reason) {
+    Optional<RotationStore.RuleEntry> entry;
+    try {
+      entry = wiring.store.rule(rotation.secret());
+    } catch (KeyturnException.IntegrityFailure e) {
+      return failUnhooked(rotation, reason + "; " + untrustedRule(e));
+    }
     Rotation failed =
         rotation.moveTo(RotationState.FAILED, wiring.clock.instant()).withReason(reason);
-    Optional<RotationStore.RuleEntry> entry = wiring.store.rule(rotation.secret());
     if (entry.isPresent()) {
       failed = hooks.run(failed, entry.get().rule(), HookSpec.Phase.ON_FAILURE);
     }
     saveAudited(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
     announce(failed);
     return failed;
+  }
+
+  /**
+   * Ends the rotation {@code failed} without running any hook, records the end and announces it:
+   * for a rotation whose rule cannot be trusted.
+   */
+  Rotation failUnhooked(Rotation rotation, String reason) {
+    Rotation failed =
+        rotation.moveTo(RotationState.FAILED, wiring.clock.instant()).withReason(reason);
+    saveAudited(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
+    announce(failed);
+    return failed;
+  }
+
+  /** Why a rotation whose rule failed its integrity check ({@code e}) ended as it did. */
+  static String untrustedRule(KeyturnException.IntegrityFailure e) {
+    return "the rotation rule failed its integrity check ("
+        + e.getMessage()
+        + "): nothing it names was run (no rollback, no hook) and the versions were left as they"
+        + " are; check the target, then set the rule again (keyturn rotation set)";
   }
 
   /** Tells the engine's owner that the rotation ended (a notifier, the metrics). */

@@ -3,9 +3,13 @@ package dev.keyturn.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyturn.core.HookSpec;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.Rotation;
+import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.RotationState;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.SecretService;
 import dev.keyturn.core.Selector;
@@ -21,7 +25,9 @@ import dev.keyturn.core.spi.AuditRecord;
 import dev.keyturn.core.spi.Store;
 import dev.keyturn.core.spi.TokenRecord;
 import dev.keyturn.testing.Eventually;
+import dev.keyturn.testing.FakeTarget;
 import dev.keyturn.testing.FixedClock;
+import dev.keyturn.testing.RecordingHook;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -332,6 +338,69 @@ abstract class StoreIntegrityTest {
         .hasMessageContaining("rule of " + PROD.value());
     assertThatThrownBy(() -> store.rotations().rules("", 10))
         .isInstanceOf(KeyturnException.IntegrityFailure.class);
+  }
+
+  @Test
+  void ruleDocumentEditedWhileARotationRuns_endsItFailedRunningNothingTheRuleNames()
+      throws Exception {
+    put(PROD, "initial", Duration.ZERO);
+    RotationRule rule =
+        RotationRule.builder(PROD)
+            .owner("team-a")
+            .targetType("fake")
+            .hooks(
+                List.of(
+                    new HookSpec(HookSpec.Phase.ON_FAILURE, "rec", false, Map.of("name", "page"))))
+            .build();
+    store.inTransaction(work -> {
+      work.rotations().putRule(rule, Optional.empty());
+      return null;
+    });
+    FakeTarget target = new FakeTarget(Optional.of("initial")).failSet(1, false);
+    RecordingHook hook = new RecordingHook();
+    List<Rotation> ended = new ArrayList<>();
+    RotationEngine engine =
+        new RotationEngine(
+            service,
+            store.rotations(),
+            Map.of("fake", target),
+            Map.of("rec", hook),
+            audit,
+            clock,
+            random,
+            "node-a",
+            ended::add);
+    String id = engine.start(PROD, Optional.empty(), false, "tok").id();
+    assertThat(engine.runDue(id).state()).as("waits to set again").isEqualTo(RotationState.SET);
+    List<String> before = target.calls();
+
+    sql("UPDATE rules SET body = replace(body, 'team-a', 'team-b')");
+    clock.advance(Duration.ofSeconds(1));
+    Rotation r = engine.runDue(id);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow())
+        .contains("the rotation rule failed its integrity check")
+        .contains("rule of " + PROD.value());
+    assertThat(target.calls()).as("no set, test or rollback").isEqualTo(before);
+    assertThat(hook.runs()).as("no on-failure hook").isEmpty();
+    assertThat(ended).extracting(Rotation::state).containsExactly(RotationState.FAILED);
+    assertThat(store.rotations().rotation(id).orElseThrow().state())
+        .isEqualTo(RotationState.FAILED);
+    assertThat(store.rotations().active(PROD)).as("a new rotation is not blocked").isEmpty();
+    assertThat(
+            audit.query(
+                new AuditQuery(
+                    Optional.empty(),
+                    Optional.of(PROD.value()),
+                    Optional.of("rotation.failed"),
+                    Optional.empty(),
+                    10)))
+        .singleElement()
+        .satisfies(rec -> assertThat(rec.event().detail()).contains("rule of " + PROD.value()));
+    assertFailureAudited(PROD.value());
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(engine.runDue(id)).as("ended, not tried again").isEqualTo(r);
   }
 
   @Test

@@ -46,12 +46,29 @@ public final class InMemoryRotationStore implements RotationStore {
 
   private volatile Consumer<Rotation> beforeSave = r -> {};
 
+  private volatile Consumer<SecretName> beforeRuleRead = s -> {};
+
   /**
    * Runs {@code hook} before every {@link #save}, in a unit of work or not. A hook that throws
    * stands for a crash just before the save commits: the save, and its unit, leave nothing.
    */
   public void beforeSave(Consumer<Rotation> hook) {
     this.beforeSave = hook;
+  }
+
+  /**
+   * Runs {@code hook} before every read of a stored rule, with the rule's secret. A hook that
+   * throws stands for the store failing that read: {@link KeyturnException.IntegrityFailure} for a
+   * rule row edited outside Keyturn (as the JDBC store throws it), {@link
+   * KeyturnException.Unavailable} for a store that is down.
+   */
+  public void beforeRuleRead(Consumer<SecretName> hook) {
+    this.beforeRuleRead = hook;
+  }
+
+  private RuleEntry read(StoredRule stored) {
+    beforeRuleRead.accept(stored.secret());
+    return stored.entry();
   }
 
   @Override
@@ -68,7 +85,7 @@ public final class InMemoryRotationStore implements RotationStore {
   @Override
   public Optional<RuleEntry> rule(SecretName secret) {
     synchronized (lock) {
-      return Optional.ofNullable(rules.get(secret.value())).map(StoredRule::entry);
+      return Optional.ofNullable(rules.get(secret.value())).map(this::read);
     }
   }
 
@@ -85,7 +102,7 @@ public final class InMemoryRotationStore implements RotationStore {
       return rules.values().stream()
           .filter(r -> r.secret().value().startsWith(prefix))
           .limit(limit)
-          .map(StoredRule::entry)
+          .map(this::read)
           .toList();
     }
   }
@@ -97,7 +114,7 @@ public final class InMemoryRotationStore implements RotationStore {
           .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
           .sorted(Comparator.comparing(r -> r.startAt().orElseThrow()))
           .limit(limit)
-          .map(StoredRule::entry)
+          .map(this::read)
           .toList();
     }
   }
@@ -109,7 +126,7 @@ public final class InMemoryRotationStore implements RotationStore {
           .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
           .sorted(Comparator.comparing(r -> r.nextDue().orElseThrow()))
           .limit(limit)
-          .map(StoredRule::entry)
+          .map(this::read)
           .toList();
     }
   }

@@ -1023,6 +1023,143 @@ class RotationEngineTest {
     assertThat(finished.reason()).isEmpty();
   }
 
+  @Test
+  void step_whenTheRuleFailsItsIntegrityCheck_endsFailedSayingSoWithoutRollbackOrHooks() {
+    setUp(
+        withHooks(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            hookSpec(HookSpec.Phase.ON_FAILURE, false, "page", false)));
+    target.failSet(1, false);
+    String id = engine.start(NAME, Optional.empty(), false, "tok").id();
+    assertThat(engine.runDue(id).state()).isEqualTo(RotationState.SET);
+    List<String> before = List.copyOf(target.calls());
+    store.rotations().beforeRuleRead(RotationEngineTest::ruleRowEdited);
+    clock.advance(Duration.ofSeconds(1));
+
+    Rotation r = engine.runDue(id);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow())
+        .contains("failed its integrity check")
+        .contains("rule of " + NAME.value() + ": the row's MAC does not match");
+    assertThat(target.calls()).as("no set, test or rollback on the edited rule").isEqualTo(before);
+    assertThat(hook.runs()).as("no on-failure hook of the edited rule").isEmpty();
+    assertThat(secrets.describe(NAME).versions().current().orElseThrow().number()).isEqualTo(1);
+    assertThat(secrets.describe(NAME).versions().pending().orElseThrow().number()).isEqualTo(2);
+    assertThat(ended).extracting(Rotation::state).containsExactly(RotationState.FAILED);
+    assertThat(audit.records())
+        .filteredOn(rec -> rec.event().action().equals("rotation.failed"))
+        .singleElement()
+        .satisfies(rec -> {
+          assertThat(rec.event().result()).isEqualTo("failed");
+          assertThat(rec.event().detail()).contains("rule of " + NAME.value());
+        });
+    assertThat(store.rotations().active(NAME)).isEmpty();
+    assertThat(store.rotations().claimedUntil(id)).isEmpty();
+    assertThat(engine.runDue(id)).as("ended, not tried again").isEqualTo(r);
+  }
+
+  @Test
+  void step_whenTheRuleCannotBeReadForNow_leavesTheRotationForALaterTry() {
+    setUp(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO));
+    String id = engine.start(NAME, Optional.empty(), false, "tok").id();
+    store
+        .rotations()
+        .beforeRuleRead(s -> {
+          throw new KeyturnException.Unavailable("the store failed: connection refused", null);
+        });
+
+    assertThatThrownBy(() -> engine.step(id)).isInstanceOf(KeyturnException.Unavailable.class);
+
+    assertThat(store.rotations().rotation(id).orElseThrow().state())
+        .isEqualTo(RotationState.CREATE);
+    assertThat(store.rotations().claimedUntil(id)).isEmpty();
+    assertThat(ended).isEmpty();
+    store.rotations().beforeRuleRead(s -> {});
+    assertThat(engine.runDue(id).state()).isEqualTo(RotationState.FINISHED);
+  }
+
+  @Test
+  void step_ofARotationWithCommands_whenTheRuleFailsItsIntegrityCheck_endsFailedOnAnyNode() {
+    RotationEngine theirs = engineWith("node-other", policy("sh", "-c", "something else"));
+    RotationEngine here = engineWith("node-here", policy("true"));
+    setUp(
+        withHooks(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO), reload()));
+    String id = theirs.start(NAME, Optional.empty(), false, "tok").id();
+    store.rotations().beforeRuleRead(RotationEngineTest::ruleRowEdited);
+
+    Rotation r = here.runDue(id);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(r.reason().orElseThrow()).contains("rule of " + NAME.value());
+    assertThat(target.calls()).isEmpty();
+    assertThat(hook.runs()).isEmpty();
+  }
+
+  @Test
+  void step_ofARotationWaitingForItsCommands_whenTheRuleFailsItsCheckWhileNoted_endsFailed() {
+    RotationEngine theirs = engineWith("node-other", policy("sh", "-c", "something else"));
+    RotationEngine here = engineWith("node-here", policy("true"));
+    setUp(
+        withHooks(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO), reload()));
+    String id = theirs.start(NAME, Optional.empty(), false, "tok").id();
+    // The first read (is it this node's to run?) passes; the rule is edited before the next.
+    java.util.concurrent.atomic.AtomicInteger reads =
+        new java.util.concurrent.atomic.AtomicInteger();
+    store
+        .rotations()
+        .beforeRuleRead(s -> {
+          if (reads.incrementAndGet() > 1) {
+            ruleRowEdited(s);
+          }
+        });
+
+    Rotation r = here.runDue(id);
+
+    assertThat(r.state()).isEqualTo(RotationState.FAILED);
+    assertThat(target.calls()).isEmpty();
+    assertThat(hook.runs()).isEmpty();
+  }
+
+  private static void ruleRowEdited(SecretName secret) {
+    throw new KeyturnException.IntegrityFailure(
+        "rule of " + secret.value(),
+        "the row's MAC does not match (it was changed outside Keyturn)");
+  }
+
+  private static HookSpec reload() {
+    return new HookSpec(HookSpec.Phase.AFTER_SET, "command", false, Map.of("command", "reload"));
+  }
+
+  /** A node's configuration declaring one command, {@code reload}, as {@code argv}. */
+  private static dev.keyturn.core.HostPolicy policy(String... argv) {
+    return new dev.keyturn.core.HostPolicy(
+        List.of(
+            new dev.keyturn.core.CommandSpec(
+                "reload",
+                List.of(argv),
+                Optional.empty(),
+                Optional.empty(),
+                Duration.ofSeconds(5),
+                Map.of())),
+        List.of(),
+        dev.keyturn.core.Outbound.publicOnly());
+  }
+
+  private RotationEngine engineWith(String node, dev.keyturn.core.HostPolicy host) {
+    return new RotationEngine(
+        secrets,
+        store.rotations(),
+        Map.of("fake", target),
+        Map.of("command", hook),
+        audit,
+        clock,
+        random,
+        node,
+        ended::add,
+        host);
+  }
+
   private Rotation runUntilFinal(String id) {
     Rotation r = engine.runDue(id);
     for (int i = 0; i < 50 && !r.state().isFinal(); i++) {
