@@ -308,6 +308,11 @@ public final class RotationEngine {
       Rotation read = read(id);
       Optional<Rotation> waiting = otherCommands(read);
       if (waiting.isPresent()) {
+        // A claim taken at the start is not for a rotation this node leaves alone: given up, a
+        // node whose commands match may run it at once, not when the claim expires.
+        if (claimedAtStart.remove(id) != null) {
+          store.release(id, node);
+        }
         return noted(waiting.get());
       }
       // Nodes sharing a store: one runs the step; a dead node's claim expires.

@@ -1121,6 +1121,38 @@ class RotationEngineTest {
     assertThat(hook.runs()).isEmpty();
   }
 
+  @Test
+  void startToRun_whoseRuleNowNamesOtherCommands_givesUpTheStartsClaim() {
+    RotationEngine here = engineWith("node-here", policy("true"));
+    RotationRule withReload =
+        withHooks(rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO), reload());
+    setUp(withReload);
+    String id = here.startToRun(NAME, Optional.empty(), false, Optional.empty(), "tok").id();
+    store
+        .rotations()
+        .putRule(
+            rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(1), Duration.ZERO),
+            Optional.of(T0.plus(Duration.ofDays(90))));
+
+    Rotation waiting = here.step(id);
+
+    assertThat(waiting.state()).isEqualTo(RotationState.SET);
+    assertThat(store.rotations().claimedUntil(id))
+        .as("a node that leaves the rotation alone holds no claim on it")
+        .isEmpty();
+
+    // Another node takes it; this node, once the rule names its commands again, waits for that
+    // node's claim instead of stepping on the claim it took at the start.
+    assertThat(store.rotations().claim(id, "node-other", T0, T0.plus(Duration.ofMinutes(10))))
+        .isTrue();
+    store.rotations().putRule(withReload, Optional.of(T0.plus(Duration.ofDays(90))));
+
+    Rotation after = here.step(id);
+
+    assertThat(after.state()).isEqualTo(RotationState.SET);
+    assertThat(target.calls()).isEmpty();
+  }
+
   private static void ruleRowEdited(SecretName secret) {
     throw new KeyturnException.IntegrityFailure(
         "rule of " + secret.value(),
