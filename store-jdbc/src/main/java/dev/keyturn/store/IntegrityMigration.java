@@ -415,8 +415,9 @@ final class IntegrityMigration {
    * @throws KeyturnException.IntegrityFailure if such a row fails its old MAC or generation
    */
   int upgradeRuleMacs(RowMacs macs, Integrity integrity) {
-    int[] upgraded = new int[1];
-    pooled.write(c -> {
+    // Counted inside the write: after a dropped connection it runs again, from the start.
+    return pooled.write(c -> {
+      int upgraded = 0;
       for (RuleRow rule : ruleRows(c)) {
         byte[] current =
             macs.rule(
@@ -435,11 +436,10 @@ final class IntegrityMigration {
         long generation = integrity.next(object, rule.generation());
         writeRuleMac(c, macs, rule, generation);
         pooled.wrote(object, generation);
-        upgraded[0]++;
+        upgraded++;
       }
-      return null;
+      return upgraded;
     });
-    return upgraded[0];
   }
 
   private static Optional<Instant> millis(ResultSet rs, int index) throws SQLException {

@@ -14,10 +14,18 @@ interface Jdbc {
     T run(Connection c) throws SQLException;
   }
 
-  /** Runs {@code work} that only reads. */
+  /**
+   * Runs {@code work} that only reads. On a pooled connection that the server dropped, it runs
+   * again on a new one ({@link DroppedConnections}).
+   */
   <T> T read(Work<T> work);
 
-  /** Runs {@code work} that writes: atomically, alone or as part of the enclosing unit. */
+  /**
+   * Runs {@code work} that writes: atomically, alone or as part of the enclosing unit. Alone, on a
+   * pooled connection that the server dropped before the commit, it runs again on a new one: it
+   * must do nothing but its SQL on the connection, and note what it wrote ({@link #wrote}, {@link
+   * #changed}) in the run that commits.
+   */
   <T> T write(Work<T> work);
 
   /**

@@ -50,6 +50,11 @@ import org.flywaydb.core.Flyway;
  * writer): always the last two locks a transaction takes, in that order, so no transaction holding
  * either waits for a row lock. The schema is migrated with Flyway when the store opens.
  *
+ * <p>On PostgreSQL, a pooled connection that the server dropped (a restart, {@code
+ * pg_terminate_backend}) renews the pool; the read, write or audit batch that met it runs again on
+ * a new connection where that provably changes nothing twice ({@link DroppedConnections}). A {@link
+ * UnitOfWork} does not: its work is the caller's code, so the unit fails as it did.
+ *
  * <p>Thread-safe. SQL errors become {@link KeyturnException.Unavailable}; statements take values
  * only as parameters, so no error text carries one.
  */
@@ -60,6 +65,7 @@ public final class JdbcStore implements Store {
   private static final long ROOT_KEY_LOCK = 0x6b74726f6f746b79L; // "ktrootky"
 
   private final HikariDataSource dataSource;
+  private final DroppedConnections connections;
   private final Dialect dialect;
   private final Clock clock;
   private final Pooled pooled = new Pooled();
@@ -77,6 +83,7 @@ public final class JdbcStore implements Store {
 
   private JdbcStore(HikariDataSource dataSource, Dialect dialect, Clock clock) {
     this.dataSource = dataSource;
+    this.connections = new DroppedConnections(dataSource, dialect);
     this.dialect = dialect;
     this.clock = clock;
     this.checkpointer =
@@ -414,22 +421,25 @@ public final class JdbcStore implements Store {
   public <T> T inTransaction(Function<UnitOfWork, T> work) {
     requireNonNull(work, "work");
     Unit[] done = new Unit[1];
+    // Never run twice: the unit's work is the caller's code, which may do more than its SQL.
     T out =
-        transaction(c -> {
-          Unit unit = new Unit(c);
-          T result;
-          try {
-            result = work.apply(unit);
-          } finally {
-            unit.open = false;
-          }
-          // The two ordering locks, last and always in this order: change events, then the
-          // audit chain.
-          ChangeEvents.write(c, dialect, unit.changes);
-          seal(c, unit.events, unit.generations);
-          done[0] = unit;
-          return result;
-        });
+        transaction(
+            c -> {
+              Unit unit = new Unit(c);
+              T result;
+              try {
+                result = work.apply(unit);
+              } finally {
+                unit.open = false;
+              }
+              // The two ordering locks, last and always in this order: change events, then the
+              // audit chain.
+              ChangeEvents.write(c, dialect, unit.changes);
+              seal(c, unit.events, unit.generations);
+              done[0] = unit;
+              return result;
+            },
+            false);
     integrity.committed(done[0].generations);
     return out;
   }
@@ -476,7 +486,20 @@ public final class JdbcStore implements Store {
     integrity.destroy();
   }
 
+  /** As {@link #transaction(Jdbc.Work, boolean)}, for work that is the store's own SQL. */
   private <T> T transaction(Jdbc.Work<T> work) {
+    return transaction(work, true);
+  }
+
+  /**
+   * Runs {@code work} in a transaction of its own and commits it. On PostgreSQL, when the server
+   * dropped the connection before the commit was sent, nothing of the transaction was kept (the
+   * server keeps a transaction only on its {@code COMMIT}): with {@code again}, for work that does
+   * nothing but its SQL on the connection, it then runs once more, on a new connection ({@link
+   * DroppedConnections}). A commit that fails is never followed by another run: whether it took
+   * effect is unknown, and the work could then be written twice.
+   */
+  private <T> T transaction(Jdbc.Work<T> work, boolean again) {
     if (dialect == Dialect.SQLITE && !groupCommit.heldByCurrentThread()) {
       // SQLite has one writer: one in-process queue for it, and one fsync per group of writes.
       try {
@@ -485,21 +508,41 @@ public final class JdbcStore implements Store {
         throw unavailable(e);
       }
     }
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException | Error e) {
-        rollbackQuietly(c, e);
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+    Jdbc.Work<T> committed = c -> commitOn(c, work);
+    try {
+      return connections.run(committed, again ? Optional.of(committed) : Optional.empty());
     } catch (SQLException e) {
       throw unavailable(e);
     }
+  }
+
+  /**
+   * Runs {@code work} in a transaction on {@code c} and commits it.
+   *
+   * @throws SQLException only from before the commit: nothing of the transaction was kept
+   * @throws KeyturnException.Unavailable if the commit failed (its outcome is unknown)
+   */
+  private static <T> T commitOn(Connection c, Jdbc.Work<T> work) throws SQLException {
+    c.setAutoCommit(false);
+    T result;
+    try {
+      result = work.run(c);
+    } catch (SQLException | RuntimeException | Error e) {
+      rollbackQuietly(c, e);
+      try {
+        c.setAutoCommit(true);
+      } catch (SQLException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    }
+    try {
+      c.commit();
+      c.setAutoCommit(true);
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+    return result;
   }
 
   /**
@@ -512,8 +555,9 @@ public final class JdbcStore implements Store {
     @Override
     public <T> T read(Work<T> work) {
       Long outer = integrity.beginRead();
-      try (Connection c = dataSource.getConnection()) {
-        return work.run(c);
+      try {
+        // A read changes nothing: on a connection the server dropped, it runs again on a new one.
+        return connections.run(work, Optional.of(work));
       } catch (SQLException e) {
         throw unavailable(e);
       } finally {
@@ -529,6 +573,8 @@ public final class JdbcStore implements Store {
       try {
         T out =
             transaction(c -> {
+              // A run after a dropped connection notes the generations it writes itself.
+              generations.clear();
               T result = work.run(c);
               seal(c, List.of(), generations);
               return result;
