@@ -27,7 +27,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import javax.sql.DataSource;
 
 /**
  * The audit log in the {@code audit} table of a {@link JdbcStore}, with group commit: one writer
@@ -53,7 +52,7 @@ final class JdbcAuditLog implements AuditLog {
   private final Jdbc jdbc;
   private final Dialect dialect;
   private final AuditChain chain;
-  private final Optional<DataSource> autoCommit;
+  private final Optional<DroppedConnections> autoCommit;
   private final OneTripAppend oneTrip = new OneTripAppend();
   private final Consumer<Chained> committed;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -70,7 +69,7 @@ final class JdbcAuditLog implements AuditLog {
       Jdbc jdbc,
       Dialect dialect,
       AuditChain chain,
-      Optional<DataSource> autoCommit,
+      Optional<DroppedConnections> autoCommit,
       Consumer<Chained> committed) {
     this.jdbc = jdbc;
     this.dialect = dialect;
@@ -190,8 +189,13 @@ final class JdbcAuditLog implements AuditLog {
     try {
       Optional<Chained> fast = Optional.empty();
       if (autoCommit.isPresent()) {
-        try (Connection c = autoCommit.get().getConnection()) {
-          fast = oneTrip.append(c, chain, events);
+        try {
+          // On a connection the server dropped, whether the exchange was committed is unknown:
+          // the same records go again, which cannot store them twice (OneTripAppend#resend).
+          fast =
+              autoCommit
+                  .get()
+                  .run(c -> oneTrip.append(c, chain, events), Optional.of(oneTrip::resend));
         } catch (SQLException e) {
           throw JdbcStore.unavailable(e);
         }

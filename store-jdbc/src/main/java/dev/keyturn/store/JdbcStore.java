@@ -217,7 +217,7 @@ public final class JdbcStore implements Store {
   public AuditLog openAuditLog(AuditChain chain) {
     this.chain = requireNonNull(chain, "chain");
     AuditLog log =
-        new JdbcAuditLog(pooled, dialect, chain, Optional.of(dataSource), integrity::sealed);
+        new JdbcAuditLog(pooled, dialect, chain, Optional.of(connections), integrity::sealed);
     this.auditLog = log;
     return log;
   }

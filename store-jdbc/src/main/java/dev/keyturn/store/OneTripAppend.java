@@ -40,6 +40,9 @@ final class OneTripAppend {
   private long headSeq;
   private byte[] headMac; // null while the head is unknown
 
+  /** The batch of the last exchange, until it was answered (then null). */
+  private JdbcAuditLog.Chained unanswered;
+
   /** Notes {@code head}, committed, as the newest record. */
   void remember(AuditRecord head) {
     headSeq = head.seq();
@@ -58,10 +61,12 @@ final class OneTripAppend {
    * forgotten.
    *
    * @throws SQLException if the exchange failed: whether the records were committed is unknown
+   *     ({@link #resend} settles it)
    */
   Optional<JdbcAuditLog.Chained> append(Connection c, AuditChain chain, List<AuditEvent> events)
       throws SQLException {
     requireNonNull(events, "events");
+    unanswered = null;
     if (!c.getAutoCommit()) {
       throw new IllegalStateException("a one-trip audit batch needs an auto-commit connection");
     }
@@ -77,28 +82,82 @@ final class OneTripAppend {
       records.add(record);
       mac = record.mac();
     }
-    int inserted;
+    JdbcAuditLog.Chained batch = new JdbcAuditLog.Chained(previous, records);
+    unanswered = batch;
+    int inserted = exchange(c, batch);
+    unanswered = null;
+    return settled(batch, inserted);
+  }
+
+  /**
+   * After {@link #append} threw, as when the server dropped its connection, sends the very records
+   * of that exchange again on {@code c}, and tells whether they are stored, by either exchange.
+   * They cannot be stored twice: each record keeps its sequence number (the audit table's key), and
+   * the insert takes place only while the record they follow is the newest. Once this exchange
+   * finds another record there, the first can no longer insert them either. Empty when the failed
+   * exchange was never sent (nothing was sealed), or when other records follow that head and not
+   * these (nothing of the batch is stored; the remembered head is forgotten, and the caller chains
+   * the batch after the real head).
+   *
+   * @throws SQLException if this exchange failed too: whether either was committed is unknown
+   */
+  Optional<JdbcAuditLog.Chained> resend(Connection c) throws SQLException {
+    JdbcAuditLog.Chained batch = unanswered;
+    if (batch == null) {
+      return Optional.empty();
+    }
+    int inserted = exchange(c, batch);
+    unanswered = null;
+    if (inserted == 0 && stored(c, batch.last())) {
+      remember(batch.last());
+      return Optional.of(batch);
+    }
+    return settled(batch, inserted);
+  }
+
+  /**
+   * Sends the chain lock and the conditional insert of {@code batch} as one exchange.
+   *
+   * @return how many records it inserted: all, or none when the record they follow is no longer the
+   *     newest
+   */
+  private static int exchange(Connection c, JdbcAuditLog.Chained batch) throws SQLException {
+    List<AuditRecord> records = batch.records();
     try (PreparedStatement ps = c.prepareStatement(SQL)) {
       ps.setLong(1, JdbcAuditLog.CHAIN_LOCK);
       bindColumns(c, ps, 2, records);
-      ps.setLong(14, headSeq);
-      ps.setBytes(15, previous);
+      ps.setLong(14, records.get(0).seq() - 1);
+      ps.setBytes(15, batch.previous());
       ps.execute();
       ps.getMoreResults();
-      inserted = ps.getUpdateCount();
+      return ps.getUpdateCount();
     }
+  }
+
+  /** {@code batch} once {@code inserted} of its records are committed. */
+  private Optional<JdbcAuditLog.Chained> settled(JdbcAuditLog.Chained batch, int inserted)
+      throws SQLException {
     if (inserted == 0) {
       forget();
       return Optional.empty();
     }
-    if (inserted != records.size()) {
+    if (inserted != batch.records().size()) {
       forget();
       throw new SQLException(
-          "the audit insert wrote " + inserted + " of " + records.size() + " records");
+          "the audit insert wrote " + inserted + " of " + batch.records().size() + " records");
     }
-    JdbcAuditLog.Chained chained = new JdbcAuditLog.Chained(previous, records);
-    remember(chained.last());
-    return Optional.of(chained);
+    remember(batch.last());
+    return Optional.of(batch);
+  }
+
+  /** Whether {@code record} is stored: its sequence number holds its MAC. */
+  private static boolean stored(Connection c, AuditRecord record) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT mac FROM audit WHERE seq = ?")) {
+      ps.setLong(1, record.seq());
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        return rs.next() && java.security.MessageDigest.isEqual(rs.getBytes(1), record.mac());
+      }
+    }
   }
 
   /** Binds the twelve columns of {@code records} as arrays, from parameter {@code first} on. */

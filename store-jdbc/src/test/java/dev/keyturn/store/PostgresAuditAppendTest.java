@@ -16,6 +16,7 @@ import dev.keyturn.testing.TestServices;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -219,6 +220,140 @@ class PostgresAuditAppendTest {
           .extracting(r -> r.seq() + " " + r.event().secret().orElse("-"))
           .containsExactly("1 before", "2 remembered", "3 after", "4 later");
       assertVerifies(log, 4);
+    }
+  }
+
+  @Test
+  void resend_afterAnExchangeCommittedWhoseAnswerWasLost_findsTheRecordsStoredOnce()
+      throws Exception {
+    try (JdbcStore store = store();
+        AuditLog log = store.openAuditLog(chain);
+        Connection dropped = DriverManager.getConnection(url);
+        Connection fresh = DriverManager.getConnection(url)) {
+      log.append(List.of(event("first", "read")));
+      OneTripAppend oneTrip = new OneTripAppend();
+      oneTrip.remember(log.head().orElseThrow());
+      assertThatThrownBy(() ->
+              oneTrip.append(
+                  DroppedAt.answer(dropped),
+                  chain,
+                  List.of(event("a", "read"), event("b", "read"))))
+          .isInstanceOf(SQLException.class);
+
+      Optional<JdbcAuditLog.Chained> resent = oneTrip.resend(fresh);
+
+      assertThat(resent).isPresent();
+      assertThat(resent.get().records()).extracting(AuditRecord::seq).containsExactly(2L, 3L);
+      assertThat(oneTrip.append(fresh, chain, List.of(event("c", "read"))))
+          .as("the head is the batch's last record")
+          .isPresent();
+      assertThat(log.query(ALL))
+          .extracting(r -> r.seq() + " " + r.event().secret().orElse("-"))
+          .containsExactly("1 first", "2 a", "3 b", "4 c");
+      assertVerifies(log, 4);
+    }
+  }
+
+  @Test
+  void resend_afterAnExchangeThatNeverReachedTheServer_storesTheRecords() throws Exception {
+    try (JdbcStore store = store();
+        AuditLog log = store.openAuditLog(chain);
+        Connection dropped = DriverManager.getConnection(url);
+        Connection fresh = DriverManager.getConnection(url)) {
+      log.append(List.of(event("first", "read")));
+      OneTripAppend oneTrip = new OneTripAppend();
+      oneTrip.remember(log.head().orElseThrow());
+      assertThatThrownBy(
+              () -> oneTrip.append(DroppedAt.request(dropped), chain, List.of(event("a", "read"))))
+          .isInstanceOf(SQLException.class);
+
+      Optional<JdbcAuditLog.Chained> resent = oneTrip.resend(fresh);
+
+      assertThat(resent).isPresent();
+      assertThat(log.query(ALL))
+          .extracting(r -> r.seq() + " " + r.event().secret().orElse("-"))
+          .containsExactly("1 first", "2 a");
+      assertVerifies(log, 2);
+    }
+  }
+
+  @Test
+  void resend_whenAnotherNodesRecordsFollowTheHead_storesNothing_andForgetsTheHead()
+      throws Exception {
+    try (JdbcStore a = store();
+        JdbcStore b = store();
+        AuditLog onA = a.openAuditLog(chain);
+        AuditLog onB = b.openAuditLog(chain);
+        Connection dropped = DriverManager.getConnection(url);
+        Connection fresh = DriverManager.getConnection(url)) {
+      onA.append(List.of(event("a1", "read")));
+      OneTripAppend oneTrip = new OneTripAppend();
+      oneTrip.remember(onA.head().orElseThrow());
+      assertThatThrownBy(() ->
+              oneTrip.append(DroppedAt.request(dropped), chain, List.of(event("lost", "read"))))
+          .isInstanceOf(SQLException.class);
+      onB.append(List.of(event("b1", "read")));
+
+      Optional<JdbcAuditLog.Chained> resent = oneTrip.resend(fresh);
+
+      assertThat(resent).isEmpty();
+      assertThat(oneTrip.append(fresh, chain, List.of(event("forgotten", "read")))).isEmpty();
+      assertThat(onB.query(ALL))
+          .extracting(r -> r.seq() + " " + r.event().secret().orElse("-"))
+          .containsExactly("1 a1", "2 b1");
+      assertVerifies(onB, 2);
+    }
+  }
+
+  /**
+   * A connection that PostgreSQL drops during the one-trip exchange: before the request reaches it,
+   * or after it committed and before its answer arrives. Drops only that statement's exchange.
+   */
+  private static final class DroppedAt {
+    static Connection request(Connection c) {
+      return dropping(c, false);
+    }
+
+    static Connection answer(Connection c) {
+      return dropping(c, true);
+    }
+
+    private static Connection dropping(Connection c, boolean afterExecuting) {
+      return proxy(
+          Connection.class,
+          (proxy, method, args) -> {
+            Object out = invoke(c, method, args);
+            return method.getName().equals("prepareStatement")
+                ? proxy(
+                    java.sql.PreparedStatement.class,
+                    (p, m, a) -> {
+                      if (m.getName().equals("execute")) {
+                        if (afterExecuting) {
+                          invoke(out, m, a);
+                        }
+                        throw new SQLException(
+                            "An I/O error occurred while sending to the backend.", "08006");
+                      }
+                      return invoke(out, m, a);
+                    })
+                : out;
+          });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args)
+        throws Throwable {
+      try {
+        return method.invoke(target, args);
+      } catch (java.lang.reflect.InvocationTargetException e) {
+        throw e.getCause();
+      }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T proxy(Class<T> type, java.lang.reflect.InvocationHandler handler) {
+      return (T)
+          java.lang.reflect.Proxy.newProxyInstance(
+              DroppedAt.class.getClassLoader(), new Class<?>[] {type}, handler);
     }
   }
 

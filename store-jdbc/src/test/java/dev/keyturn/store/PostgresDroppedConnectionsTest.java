@@ -114,6 +114,17 @@ class PostgresDroppedConnectionsTest {
   }
 
   @Test
+  void append_afterTheServerDroppedThePoolsConnections_isStoredOnceOnANewOne() throws Exception {
+    audit.append(List.of(event("before")));
+    terminateThePoolsConnections();
+
+    audit.append(List.of(event("after")));
+
+    assertThat(secretsAudited()).containsExactly("before", "after");
+    assertThat(new AuditVerifier(chain).verify(audit, Optional.empty()).ok()).isTrue();
+  }
+
+  @Test
   void firstAppend_afterTheServerDroppedThePoolsConnections_isStoredOnceOnANewOne()
       throws Exception {
     // A writer that has written nothing yet (a node just started) chains its first batch after
