@@ -17,9 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,11 +28,16 @@ import org.slf4j.LoggerFactory;
  * The server's background work, once per {@code interval}: runs the steps of unfinished rotations
  * that are due (which resumes every rotation a crash interrupted, from its persisted step), starts
  * rotations whose rules are due (indexed queries, not scans), and retires previous versions whose
- * grace window has ended. Rotations run on a bounded pool.
+ * grace window has ended. Rotations run on a bounded pool, whose threads exist only while there is
+ * work; when a tick found a full batch of anything, the next one follows at once instead of after
+ * the interval, so a backlog (every rule of a fleet due on one day, or after an outage) drains at
+ * the store's pace rather than one batch per interval.
  */
 final class Scheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
-  private static final int BATCH = 200;
+
+  /** The most rotations, starts and retirements one pass takes on. */
+  static final int BATCH = 200;
 
   /** The most secrets held by consumers that the retirement query asks for beyond its batch. */
   private static final int MAX_HELD = 10_000;
@@ -57,7 +62,11 @@ final class Scheduler implements AutoCloseable {
   private final Clock clock;
   private final java.security.SecureRandom random = new java.security.SecureRandom();
   private final Duration interval;
-  private final ExecutorService workers;
+
+  /** How long a rotation thread waits for work before it ends (an idle server holds none). */
+  private static final Duration IDLE_WORKER = Duration.ofSeconds(30);
+
+  private final ThreadPoolExecutor workers;
   private final Thread loop;
   private volatile boolean stopping;
 
@@ -80,8 +89,14 @@ final class Scheduler implements AutoCloseable {
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
     this.workers =
-        Executors.newFixedThreadPool(
-            concurrency, Thread.ofPlatform().name("keyturn-rotation-", 0).daemon(true).factory());
+        new ThreadPoolExecutor(
+            concurrency,
+            concurrency,
+            IDLE_WORKER.toMillis(),
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            Thread.ofPlatform().name("keyturn-rotation-", 0).daemon(true).factory());
+    workers.allowCoreThreadTimeOut(true);
     this.loop = Thread.ofPlatform().name("keyturn-scheduler").daemon(true).unstarted(this::run);
   }
 
@@ -91,10 +106,14 @@ final class Scheduler implements AutoCloseable {
 
   private void run() {
     while (!stopping) {
+      boolean more = false;
       try {
-        tick();
+        more = tick();
       } catch (RuntimeException e) {
         log.warn("scheduler tick failed: {}", SafeFailure.describe(e));
+      }
+      if (more && !Thread.currentThread().isInterrupted()) {
+        continue;
       }
       try {
         Thread.sleep(interval.toMillis());
@@ -107,14 +126,20 @@ final class Scheduler implements AutoCloseable {
   /**
    * One pass: publish this node, resume due steps, start due rules, retire expired previous
    * versions.
+   *
+   * @return whether a query of this pass was cut at its batch and moved something: more work may be
+   *     due at once
    */
-  void tick() {
+  boolean tick() {
     heartbeat.beat();
     List<Future<?>> work = new ArrayList<>();
-    for (Rotation r : rotations.runnable(clock.instant(), BATCH)) {
+    List<Rotation> runnable = rotations.runnable(clock.instant(), BATCH);
+    for (Rotation r : runnable) {
       work.add(workers.submit(() -> engine.runDue(r.id())));
     }
-    for (RotationStore.RuleEntry due : rotations.dueRules(clock.instant(), BATCH)) {
+    List<RotationStore.RuleEntry> dueRules = rotations.dueRules(clock.instant(), BATCH);
+    int started = 0;
+    for (RotationStore.RuleEntry due : dueRules) {
       SecretName name = due.rule().secret();
       if (due.rule().strategy() == Strategy.MANUAL
           || rotations.active(name).isPresent()
@@ -130,13 +155,14 @@ final class Scheduler implements AutoCloseable {
         continue;
       }
       work.add(workers.submit(() -> startDue(name)));
+      started++;
     }
     for (Future<?> f : work) {
       try {
         f.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
+        return false;
       } catch (java.util.concurrent.ExecutionException e) {
         log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
       }
@@ -145,19 +171,26 @@ final class Scheduler implements AutoCloseable {
     // tick: it asks for that many more, so that they never crowd out the others.
     int asked = BATCH + Math.min(held.size(), MAX_HELD);
     java.util.Set<SecretName> stillHeld = new java.util.HashSet<>();
+    int tried = 0;
     int retired = 0;
     for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), asked)) {
-      if (retired >= BATCH) {
+      if (tried >= BATCH) {
         break;
       }
-      if (retireExpired(name)) {
-        stillHeld.add(name);
-      } else {
-        retired++;
+      switch (retireExpired(name)) {
+        case HELD -> stillHeld.add(name);
+        case RETIRED -> {
+          tried++;
+          retired++;
+        }
+        case LATER -> tried++;
       }
     }
     held = stillHeld;
     announceOverdue();
+    // Only a full batch that moved something: rules skipped above (manual, suspended, running)
+    // come back from the same query, and a batch of nothing but them must not spin the loop.
+    return (dueRules.size() >= BATCH && started > 0) || (tried >= BATCH && retired > 0);
   }
 
   /** Tells the notification webhook, once per due date, about secrets past due by an hour. */
@@ -196,17 +229,27 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Retires what expired of {@code name}; true when live consumers hold all of it. */
-  private boolean retireExpired(SecretName name) {
+  /** What a pass did with a secret whose grace window ended. */
+  private enum Retirement {
+    /** Its expired versions were retired. */
+    RETIRED,
+    /** Live consumers hold all of them: nothing moved. */
+    HELD,
+    /** Its target could not revoke them (now or at an earlier pass): tried again later. */
+    LATER
+  }
+
+  /** Retires what expired of {@code name}. */
+  private Retirement retireExpired(SecretName name) {
     java.time.Instant retryAt = revokeRetryAt.get(name);
     if (retryAt != null && retryAt.isAfter(clock.instant())) {
-      return false;
+      return Retirement.LATER;
     }
     try {
       // The engine commits the stage moves with their audit records.
       boolean nothing = engine.retireExpired(name).changes().isEmpty();
       revokeRetryAt.remove(name);
-      return nothing;
+      return nothing ? Retirement.HELD : Retirement.RETIRED;
     } catch (RuntimeException e) {
       // The target could not revoke the expired value: it stays previous; retried in a minute.
       revokeRetryAt.put(name, clock.instant().plus(REVOKE_RETRY));
@@ -222,7 +265,7 @@ final class Scheduler implements AutoCloseable {
                   Optional.empty(),
                   "failed",
                   SafeFailure.describe(e))));
-      return false;
+      return Retirement.LATER;
     }
   }
 

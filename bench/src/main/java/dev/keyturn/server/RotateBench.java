@@ -1,6 +1,8 @@
-package dev.keyturn.bench;
+package dev.keyturn.server;
 
 import dev.keyturn.core.Generator;
+import dev.keyturn.core.HostPolicy;
+import dev.keyturn.core.NodeHeartbeat;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.RotationEngine;
 import dev.keyturn.core.RotationRule;
@@ -25,6 +27,9 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,18 +41,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Rotations per second for many secrets with target {@code none} on the embedded store (SQLite,
- * WAL, synchronous=FULL), with the audit log on: every rotation runs create, set, test and finish,
- * each step persisted and audited. Run by bench/rotate.sh.
+ * WAL, synchronous=FULL), with the audit log on, run as a server runs them: every rule is due, and
+ * the server's {@link Scheduler} (its loop, batches and rotation workers) starts each rotation and
+ * runs create, set, test and finish, each step persisted and audited. Run by bench/rotate.sh.
+ *
+ * <p>Usage: {@code RotateBench [SECRETS] [WORKERS] [PASSES]}; WORKERS defaults to the server's
+ * {@link OpenServer#ROTATION_WORKERS}.
  */
-public final class RotateBenchmark {
-  private RotateBenchmark() {}
+public final class RotateBench {
+  private RotateBench() {}
+
+  /** How far the clock moves between passes: past the rules' 90 days, so all are due again. */
+  private static final Duration PASS = Duration.ofDays(100);
 
   public static void main(String[] args) throws Exception {
     int secrets = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-    int threads = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int workers = args.length > 1 ? Integer.parseInt(args[1]) : OpenServer.ROTATION_WORKERS;
     int passes = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     Path dir = Files.createTempDirectory("keyturn-rotate-bench");
-    Clock clock = Clock.systemUTC();
+    MovedClock clock = new MovedClock();
     SecureRandom random = new SecureRandom();
     JdbcStore jdbc = JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
     Store store = new CachingStore(jdbc, 100_000);
@@ -65,6 +77,7 @@ public final class RotateBenchmark {
           @Override
           public void rollback(TargetContext context) {}
         };
+    AtomicInteger finished = new AtomicInteger();
     RotationEngine engine =
         new RotationEngine(
             service,
@@ -75,14 +88,20 @@ public final class RotateBenchmark {
             clock,
             random,
             "node-bench",
-            r -> {});
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+            r -> {
+              if (r.state() == RotationState.FINISHED) {
+                finished.incrementAndGet();
+              }
+            });
+    ExecutorService setup = Executors.newFixedThreadPool(8);
     List<SecretName> names = new ArrayList<>();
     for (int i = 0; i < secrets; i++) {
       names.add(SecretName.of("bench/app" + (i % 100) + "/SECRET_" + i));
     }
+    // Every rule is due now: the first pass starts all of them.
+    Instant due = clock.instant();
     runAll(
-        pool,
+        setup,
         names,
         name -> {
           service.inTransaction(w ->
@@ -115,82 +134,117 @@ public final class RotateBenchmark {
                       Optional.empty(),
                       false,
                       false),
-                  Optional.empty());
+                  Optional.of(due));
         });
-    // Pass 1 is the first 10,000 rotations of a fresh JVM, C2 compiling beside them; pass 2
-    // rotates the same secrets again in the same process, as a server that has been running
-    // does. Both run every step persisted and audited; both are printed.
+    // Pass 1 is the first rotations of a fresh JVM, C2 compiling beside them; each later pass
+    // moves the clock past the rules' 90 days, so the same secrets are due again, as in a server
+    // that has been running. Both are printed.
     for (int pass = 1; pass <= passes; pass++) {
-      measure(pass, engine, pool, names, threads);
+      if (pass > 1) {
+        clock.move(PASS);
+        // The grace windows of the pass before have ended: a server retires those versions a day
+        // after each rotation, not in the rotations' burst, so they go before the clock starts.
+        long retireStart = System.nanoTime();
+        AtomicInteger retired = new AtomicInteger();
+        runAll(
+            setup, names, name -> retired.addAndGet(engine.retireExpired(name).changes().size()));
+        System.out.printf(
+            "before pass %d: retired %d expired previous versions in %.1f s (not measured)%n",
+            pass, retired.get(), (System.nanoTime() - retireStart) / 1e9);
+      }
+      Scheduler scheduler =
+          new Scheduler(
+              engine,
+              store.rotations(),
+              store,
+              audit,
+              new Notifier(Optional.empty(), Optional.empty(), service, audit, clock),
+              new NodeHeartbeat(store.rotations(), "node-bench", HostPolicy.none(), clock),
+              clock,
+              Duration.ofSeconds(1),
+              workers);
+      measure(pass, scheduler, finished, secrets, workers);
     }
-    pool.shutdown();
+    setup.shutdown();
     audit.close();
     store.close();
   }
 
   private static void measure(
-      int pass, RotationEngine engine, ExecutorService pool, List<SecretName> names, int threads)
+      int pass, Scheduler scheduler, AtomicInteger finished, int secrets, int workers)
       throws Exception {
-    int secrets = names.size();
-    AtomicInteger finished = new AtomicInteger();
+    int before = finished.get();
     // Steadier than the rate on a loaded machine: this process's CPU time per rotation.
     var os =
         (com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    var threadsBean = java.lang.management.ManagementFactory.getThreadMXBean();
-    long workersStart = workerCpu(threadsBean);
     Map<String, Long> groupsStart = threadGroupCpu();
     long cpuStart = os.getProcessCpuTime();
     long start = System.nanoTime();
-    runAll(
-        pool,
-        names,
-        name -> {
-          // As the scheduler does: start with this node's claim, then run the steps.
-          var r =
-              engine.runDue(
-                  engine.startToRun(name, Optional.empty(), false, Optional.empty(), "bench").id());
-          if (r.state() == RotationState.FINISHED) {
-            finished.incrementAndGet();
-          }
-        });
+    long deadline = start + Duration.ofMinutes(10).toNanos();
+    scheduler.start();
+    while (finished.get() - before < secrets && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpuMillis = (os.getProcessCpuTime() - cpuStart) / 1e6;
-    double workerMillis = (workerCpu(threadsBean) - workersStart) / 1e6;
     Map<String, Long> groupsEnd = threadGroupCpu();
+    scheduler.close();
+    int done = finished.get() - before;
     System.out.printf(
-        "pass %d (%s): rotated %d of %d secrets (target none, SQLite, audited) in %.1f s with %d"
-            + " threads: %.0f rotations/s%n",
+        "pass %d (%s): the scheduler rotated %d of %d due secrets (target none, SQLite, audited)"
+            + " in %.1f s with %d rotation workers: %.0f rotations/s%n",
         pass,
-        pass == 1 ? "a fresh JVM" : "the same secrets again, same process",
-        finished.get(),
+        pass == 1 ? "a fresh JVM" : "the same secrets due again, same process",
+        done,
         secrets,
         seconds,
-        threads,
-        finished.get() / seconds);
+        workers,
+        done / seconds);
     System.out.printf(
         "process CPU time per rotation: %.2f ms (all threads, SQLite included)%n",
-        cpuMillis / Math.max(1, finished.get()));
-    System.out.printf(
-        "  of which the %d rotating threads: %.2f ms; the rest (JIT compilers, GC, WAL checkpoints,"
-            + " claim keepers): %.2f ms%n",
-        threads,
-        workerMillis / Math.max(1, finished.get()),
-        (cpuMillis - workerMillis) / Math.max(1, finished.get()));
+        cpuMillis / Math.max(1, done));
     StringBuilder rest = new StringBuilder();
     double listed = 0;
     for (Map.Entry<String, Long> group : groupsEnd.entrySet()) {
       double millis = (group.getValue() - groupsStart.getOrDefault(group.getKey(), 0L)) / 1e6;
-      if (group.getKey().startsWith("pool-") || millis < 0.01 * finished.get()) {
+      if (millis < 0.01 * done) {
         continue;
       }
       listed += millis;
-      rest.append(
-          String.format(" %s %.2f ms;", group.getKey(), millis / Math.max(1, finished.get())));
+      rest.append(String.format(" %s %.2f ms;", group.getKey(), millis / Math.max(1, done)));
     }
     System.out.printf(
-        "  the rest by thread (/proc, 10 ms ticks; threads that ended: %.2f ms):%s%n",
-        Math.max(0, cpuMillis - workerMillis - listed) / Math.max(1, finished.get()), rest);
+        "  by thread (/proc, 10 ms ticks; threads that ended: %.2f ms):%s%n",
+        Math.max(0, cpuMillis - listed) / Math.max(1, done), rest);
+    if (done < secrets) {
+      throw new IllegalStateException(
+          "only " + done + " of " + secrets + " rotations finished within 10 minutes");
+    }
+  }
+
+  /** The system clock, moved forward by the passes. */
+  private static final class MovedClock extends Clock {
+    private volatile Duration moved = Duration.ZERO;
+
+    void move(Duration by) {
+      moved = moved.plus(by);
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.now().plus(moved);
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException("the bench's clock is UTC");
+    }
   }
 
   /**
@@ -223,17 +277,6 @@ public final class RotateBenchmark {
       return out;
     }
     return out;
-  }
-
-  /** CPU time so far of the pool's threads (Executors' default names), SQLite's calls included. */
-  private static long workerCpu(java.lang.management.ThreadMXBean bean) {
-    long total = 0;
-    for (java.lang.management.ThreadInfo info : bean.getThreadInfo(bean.getAllThreadIds())) {
-      if (info != null && info.getThreadName().startsWith("pool-")) {
-        total += Math.max(0, bean.getThreadCpuTime(info.getThreadId()));
-      }
-    }
-    return total;
   }
 
   private interface Work {

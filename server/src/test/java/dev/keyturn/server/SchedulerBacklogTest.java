@@ -1,0 +1,209 @@
+package dev.keyturn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.keyturn.core.Generator;
+import dev.keyturn.core.HostPolicy;
+import dev.keyturn.core.NodeHeartbeat;
+import dev.keyturn.core.Plaintext;
+import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.RotationRule;
+import dev.keyturn.core.Schedule;
+import dev.keyturn.core.SecretName;
+import dev.keyturn.core.SecretService;
+import dev.keyturn.core.Stage;
+import dev.keyturn.core.Strategy;
+import dev.keyturn.core.ValueType;
+import dev.keyturn.core.audit.AuditChain;
+import dev.keyturn.core.crypto.Envelope;
+import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.AuditLog;
+import dev.keyturn.core.spi.Target;
+import dev.keyturn.core.spi.TargetContext;
+import dev.keyturn.store.JdbcStore;
+import dev.keyturn.targets.NoneTarget;
+import dev.keyturn.testing.Eventually;
+import dev.keyturn.testing.FixedClock;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scheduler with more due work than one pass takes, over the real SQLite store: a backlog
+ * drains pass after pass without waiting for the interval between them, while a full batch of work
+ * it cannot do (manual rules, revocations that keep failing) still waits for the interval instead
+ * of spinning.
+ */
+class SchedulerBacklogTest {
+  private static final Instant T0 = Instant.parse("2026-03-20T12:00:00Z");
+
+  @TempDir Path dir;
+  private final FixedClock clock = new FixedClock(T0);
+  private final SecureRandom random = new SecureRandom();
+  private final AtomicInteger revokes = new AtomicInteger();
+  private JdbcStore store;
+  private AuditLog audit;
+  private SecretService secrets;
+  private RotationEngine engine;
+  private Scheduler scheduler;
+
+  @BeforeEach
+  void open() {
+    store = JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
+    RootKey root = RootKey.generate(random);
+    audit = store.openAuditLog(new AuditChain(root));
+    secrets = new SecretService(store, new Envelope(root, random), clock);
+    Target refusing =
+        new Target() {
+          @Override
+          public void set(TargetContext context) {}
+
+          @Override
+          public void test(TargetContext context) {}
+
+          @Override
+          public void rollback(TargetContext context) {}
+
+          @Override
+          public void revoke(RevokeContext context) {
+            revokes.incrementAndGet();
+            throw new IllegalStateException("the target refuses to drop the old value");
+          }
+        };
+    engine =
+        new RotationEngine(
+            secrets,
+            store.rotations(),
+            Map.of("none", new NoneTarget(), "refusing", refusing),
+            Map.of(),
+            audit,
+            clock,
+            random,
+            "node-test",
+            r -> {});
+    // An hour between passes: a test that needs the next pass at once fails on waiting for it.
+    scheduler =
+        new Scheduler(
+            engine,
+            store.rotations(),
+            store,
+            audit,
+            new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
+            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
+            clock,
+            Duration.ofHours(1),
+            8);
+  }
+
+  @AfterEach
+  void close() {
+    scheduler.close();
+    audit.close();
+    store.close();
+  }
+
+  @Test
+  void run_moreDueRulesThanOneBatch_allRotateWithoutWaitingForTheInterval() throws Exception {
+    List<SecretName> names = dueSecrets("app/backlog/KEY_", Scheduler.BATCH * 2 + 50, rule -> rule);
+
+    scheduler.start();
+
+    Eventually.waitFor(
+        Duration.ofMinutes(2), () -> names.stream().allMatch(name -> currentNumber(name) == 2));
+    for (SecretName name : names) {
+      assertThat(store.rotations().rule(name).orElseThrow().startAt())
+          .as(name + " is next due in 90 days, not again now")
+          .contains(T0.plus(Duration.ofDays(90)));
+    }
+  }
+
+  @Test
+  void tick_fullBatchOfManualRules_asksForNoPassAtOnce() {
+    List<SecretName> manual =
+        dueSecrets(
+            "app/manual/KEY_",
+            Scheduler.BATCH,
+            rule -> rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL));
+
+    boolean more = scheduler.tick();
+
+    assertThat(more)
+        .as("the same manual rules come back: nothing to do until a person acts")
+        .isFalse();
+    assertThat(manual).allMatch(name -> currentNumber(name) == 1);
+  }
+
+  @Test
+  void tick_fullBatchOfStartedRotations_asksForThePassAfterAtOnce() {
+    List<SecretName> names = dueSecrets("app/auto/KEY_", Scheduler.BATCH + 1, rule -> rule);
+
+    boolean more = scheduler.tick();
+
+    assertThat(more).isTrue();
+    assertThat(names.stream().filter(name -> currentNumber(name) == 2)).hasSize(Scheduler.BATCH);
+  }
+
+  @Test
+  void tick_fullBatchOfRevocationsThatFail_asksForNoPassAtOnceAndRetriesLater() {
+    List<SecretName> names = new ArrayList<>();
+    for (int i = 0; i < Scheduler.BATCH; i++) {
+      SecretName name = SecretName.of("app/revoke/KEY_" + i);
+      names.add(name);
+      put(name, "old", Duration.ofHours(1));
+      put(name, "new", Duration.ofHours(1));
+      store
+          .rotations()
+          .putRule(RotationRule.builder(name).targetType("refusing").build(), Optional.empty());
+    }
+    clock.set(T0.plus(Duration.ofHours(2)));
+
+    boolean first = scheduler.tick();
+    int tried = revokes.get();
+    boolean second = scheduler.tick();
+
+    assertThat(first).as("nothing could be retired").isFalse();
+    assertThat(second).isFalse();
+    assertThat(tried).isEqualTo(Scheduler.BATCH);
+    assertThat(revokes.get()).as("no revocation again before its retry time").isEqualTo(tried);
+    assertThat(store.secrets().withExpiredPrevious(clock.instant(), Scheduler.BATCH * 2))
+        .as("still previous in the store: retired only once the target drops them")
+        .containsExactlyInAnyOrderElementsOf(names);
+  }
+
+  /** Secrets holding version 1, each with a rule due now, shaped by {@code shape}. */
+  private List<SecretName> dueSecrets(
+      String prefix, int count, java.util.function.UnaryOperator<RotationRule.Builder> shape) {
+    List<SecretName> names = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      SecretName name = SecretName.of(prefix + i);
+      names.add(name);
+      put(name, "initial", Duration.ZERO);
+      RotationRule rule =
+          shape
+              .apply(RotationRule.builder(name).schedule(Optional.of(Schedule.of("90d", "UTC"))))
+              .build();
+      store.rotations().putRule(rule, Optional.of(T0));
+    }
+    return names;
+  }
+
+  private void put(SecretName name, String value, Duration grace) {
+    secrets.inTransaction(work ->
+        secrets.put(
+            work, name, Plaintext.ofUtf8(value), ValueType.STRING, grace, Stage.CURRENT, "t"));
+  }
+
+  private int currentNumber(SecretName name) {
+    return secrets.describe(name).versions().current().orElseThrow().number();
+  }
+}
