@@ -52,6 +52,12 @@ final class Scheduler implements AutoCloseable {
   private final dev.keyturn.core.NodeHeartbeat heartbeat;
   private static final Duration REVOKE_RETRY = Duration.ofMinutes(1);
 
+  /** Pages of due rules one pass reads at most, when it cannot start those it reads. */
+  private static final int DUE_PAGES = 5;
+
+  /** The due rule the last pass stopped after; the next pass reads on from it (loop thread). */
+  private Optional<RotationStore.RuleEntry> dueFrom = Optional.empty();
+
   /** The secrets whose ended grace windows live consumers held at the last tick (loop thread). */
   private java.util.Set<SecretName> held = java.util.Set.of();
 
@@ -137,26 +143,7 @@ final class Scheduler implements AutoCloseable {
     for (Rotation r : runnable) {
       work.add(workers.submit(() -> engine.runDue(r.id())));
     }
-    List<RotationStore.RuleEntry> dueRules = rotations.dueRules(clock.instant(), BATCH);
-    int started = 0;
-    for (RotationStore.RuleEntry due : dueRules) {
-      SecretName name = due.rule().secret();
-      if (due.rule().strategy() == Strategy.MANUAL
-          || rotations.active(name).isPresent()
-          || engine.whyNotRunnable(due.rule()).isPresent()) {
-        // A person supplies manual values; a running rotation finishes first; a suspended rule
-        // (logged and audited at start) waits for an admin to set it again.
-        continue;
-      }
-      Optional<Schedule> schedule = due.rule().schedule();
-      if (schedule.isPresent() && !schedule.get().isOpen(clock.instant())) {
-        // Due while its window was closed (the server was down): it starts in the next opening.
-        rotations.setStartAt(name, schedule.get().nextOpening(clock.instant(), random));
-        continue;
-      }
-      work.add(workers.submit(() -> startDue(name)));
-      started++;
-    }
+    int started = startDueRules(work);
     for (Future<?> f : work) {
       try {
         f.get();
@@ -188,9 +175,57 @@ final class Scheduler implements AutoCloseable {
     }
     held = stillHeld;
     announceOverdue();
-    // Only a full batch that moved something: rules skipped above (manual, suspended, running)
-    // come back from the same query, and a batch of nothing but them must not spin the loop.
-    return (dueRules.size() >= BATCH && started > 0) || (tried >= BATCH && retired > 0);
+    // Only a full batch that moved something: secrets skipped (manual rules, suspended ones,
+    // revocations that keep failing) come back, and a batch of nothing but them must not spin.
+    return started >= BATCH || (tried >= BATCH && retired > 0);
+  }
+
+  /**
+   * Submits the rotations of up to a batch of due rules to the workers; returns how many. The pages
+   * of due rules are read from where the pass before stopped, so that rules this node cannot start
+   * (manual ones, suspended ones, those whose rotation runs or waits) never hold up the ones behind
+   * them, however many there are: each is looked at again once the pages came round.
+   */
+  private int startDueRules(List<Future<?>> work) {
+    int started = 0;
+    for (int pages = 0; pages < DUE_PAGES && started < BATCH; pages++) {
+      java.time.Instant now = clock.instant();
+      List<RotationStore.RuleEntry> page =
+          dueFrom.isEmpty()
+              ? rotations.dueRules(now, BATCH)
+              : rotations.dueRulesAfter(now, dueFrom.get(), BATCH);
+      for (RotationStore.RuleEntry due : page) {
+        if (submitDue(due, work)) {
+          started++;
+        }
+      }
+      if (page.size() < BATCH) {
+        dueFrom = Optional.empty(); // the last page: the next one is the first again
+        break;
+      }
+      dueFrom = Optional.of(page.get(page.size() - 1));
+    }
+    return started;
+  }
+
+  /** Submits the rotation of {@code due} to the workers, unless it must wait; true if it did. */
+  private boolean submitDue(RotationStore.RuleEntry due, List<Future<?>> work) {
+    SecretName name = due.rule().secret();
+    if (due.rule().strategy() == Strategy.MANUAL
+        || rotations.active(name).isPresent()
+        || engine.whyNotRunnable(due.rule()).isPresent()) {
+      // A person supplies manual values; a running rotation finishes first; a suspended rule
+      // (logged and audited at start) waits for an admin to set it again.
+      return false;
+    }
+    Optional<Schedule> schedule = due.rule().schedule();
+    if (schedule.isPresent() && !schedule.get().isOpen(clock.instant())) {
+      // Due while its window was closed (the server was down): it starts in the next opening.
+      rotations.setStartAt(name, schedule.get().nextOpening(clock.instant(), random));
+      return false;
+    }
+    work.add(workers.submit(() -> startDue(name)));
+    return true;
   }
 
   /** Tells the notification webhook, once per due date, about secrets past due by an hour. */

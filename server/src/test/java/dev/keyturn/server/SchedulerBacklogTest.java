@@ -144,6 +144,24 @@ class SchedulerBacklogTest {
   }
 
   @Test
+  void tick_moreManualRulesThanABatchDueFirst_automaticRulesBehindThemStillStart() {
+    List<SecretName> manual =
+        dueSecrets(
+            "app/manual/KEY_",
+            Scheduler.BATCH + 50,
+            rule -> rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL));
+    clock.set(T0.plusSeconds(1));
+    List<SecretName> automatic = dueSecrets("app/auto/KEY_", 10, rule -> rule);
+    clock.set(T0.plusSeconds(2));
+
+    boolean more = scheduler.tick();
+
+    assertThat(automatic).allMatch(name -> currentNumber(name) == 2);
+    assertThat(manual).allMatch(name -> currentNumber(name) == 1);
+    assertThat(more).isFalse();
+  }
+
+  @Test
   void tick_fullBatchOfStartedRotations_asksForThePassAfterAtOnce() {
     List<SecretName> names = dueSecrets("app/auto/KEY_", Scheduler.BATCH + 1, rule -> rule);
 
@@ -192,7 +210,7 @@ class SchedulerBacklogTest {
           shape
               .apply(RotationRule.builder(name).schedule(Optional.of(Schedule.of("90d", "UTC"))))
               .build();
-      store.rotations().putRule(rule, Optional.of(T0));
+      store.rotations().putRule(rule, Optional.of(clock.instant()));
     }
     return names;
   }

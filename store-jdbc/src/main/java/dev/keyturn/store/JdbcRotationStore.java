@@ -199,16 +199,35 @@ final class JdbcRotationStore implements RotationStore {
 
   @Override
   public List<RuleEntry> dueRules(Instant now, int limit) {
-    return rulesUntil("start_at", now, limit);
+    return rulesUntil("start_at", now, Optional.empty(), limit);
+  }
+
+  @Override
+  public List<RuleEntry> dueRulesAfter(Instant now, RuleEntry after, int limit) {
+    return rulesUntil("start_at", now, Optional.of(after), limit);
   }
 
   @Override
   public List<RuleEntry> overdueRules(Instant before, int limit) {
-    return rulesUntil("next_due", before, limit);
+    return rulesUntil("next_due", before, Optional.empty(), limit);
   }
 
-  /** Rules whose {@code column} (one of two indexed constants) is at or before {@code until}. */
-  private List<RuleEntry> rulesUntil(String column, Instant until, int limit) {
+  /**
+   * Rules whose {@code column} (start_at or next_due, both indexed) is at or before {@code until},
+   * by that column and then by name, after the start and name of {@code after} when given.
+   */
+  private List<RuleEntry> rulesUntil(
+      String column, Instant until, Optional<RuleEntry> after, int limit) {
+    long afterAt =
+        after
+            .map(entry ->
+                entry
+                    .startAt()
+                    .orElseThrow(() ->
+                        new IllegalArgumentException(
+                            entry.rule().secret() + " has no start to page after"))
+                    .toEpochMilli())
+            .orElse(0L);
     return jdbc.read(c -> {
       try (PreparedStatement ps =
           c.prepareStatement(
@@ -218,11 +237,19 @@ final class JdbcRotationStore implements RotationStore {
                   + column
                   + " IS NOT NULL AND "
                   + column
-                  + " <= ? ORDER BY "
+                  + " <= ?"
+                  // A row value: a seek in the (column, secret) index, where an OR would scan.
+                  + (after.isPresent() ? " AND (" + column + ", secret) > (?, ?)" : "")
+                  + " ORDER BY "
                   + column
-                  + " LIMIT ?")) {
-        ps.setLong(1, until.toEpochMilli());
-        ps.setInt(2, limit);
+                  + ", secret LIMIT ?")) {
+        int i = 1;
+        ps.setLong(i++, until.toEpochMilli());
+        if (after.isPresent()) {
+          ps.setLong(i++, afterAt);
+          ps.setString(i++, after.get().rule().secret().value());
+        }
+        ps.setInt(i, limit);
         return rules(ps);
       }
     });

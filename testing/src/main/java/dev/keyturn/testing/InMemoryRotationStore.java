@@ -112,7 +112,7 @@ public final class InMemoryRotationStore implements RotationStore {
     synchronized (lock) {
       return rules.values().stream()
           .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
-          .sorted(Comparator.comparing(r -> r.startAt().orElseThrow()))
+          .sorted(DUE_ORDER)
           .limit(limit)
           .map(this::read)
           .toList();
@@ -120,11 +120,35 @@ public final class InMemoryRotationStore implements RotationStore {
   }
 
   @Override
+  public List<RuleEntry> dueRulesAfter(Instant now, RuleEntry after, int limit) {
+    Instant at = after.startAt().orElseThrow();
+    String name = after.rule().secret().value();
+    synchronized (lock) {
+      return rules.values().stream()
+          .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
+          .filter(r -> {
+            int byStart = r.startAt().orElseThrow().compareTo(at);
+            return byStart > 0 || (byStart == 0 && r.secret().value().compareTo(name) > 0);
+          })
+          .sorted(DUE_ORDER)
+          .limit(limit)
+          .map(StoredRule::entry)
+          .toList();
+    }
+  }
+
+  private static final Comparator<StoredRule> DUE_ORDER =
+      Comparator.<StoredRule, Instant>comparing(r -> r.startAt().orElseThrow())
+          .thenComparing(r -> r.secret().value());
+
+  @Override
   public List<RuleEntry> overdueRules(Instant before, int limit) {
     synchronized (lock) {
       return rules.values().stream()
           .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
-          .sorted(Comparator.comparing(r -> r.nextDue().orElseThrow()))
+          .sorted(
+              Comparator.<StoredRule, Instant>comparing(r -> r.nextDue().orElseThrow())
+                  .thenComparing(r -> r.secret().value()))
           .limit(limit)
           .map(this::read)
           .toList();

@@ -135,4 +135,51 @@ public abstract class RuleStoreContract {
     assertThat(fresh.rule(rules.get(2).secret())).isEmpty();
     assertThat(fresh.rule(SecretName.of("q/none"))).isEmpty();
   }
+
+  @Test
+  void dueRulesAfter_pagesThroughTiesAndLaterStarts_eachDueRuleOnce() {
+    RotationStore store = open();
+    List<SecretName> expected = new ArrayList<>();
+    // Five rules starting at one instant (a fleet's rules set at once), then three later ones; one
+    // that starts after now and one that starts only on request are never due.
+    for (String name : List.of("p/e", "p/a", "p/d", "p/b", "p/c")) {
+      store.putRule(
+          new RuleEntry(RotationRule.builder(SecretName.of(name)).build(), Optional.of(T0)));
+    }
+    for (int i = 1; i <= 3; i++) {
+      store.putRule(
+          new RuleEntry(
+              RotationRule.builder(SecretName.of("p/later" + i)).build(),
+              Optional.of(T0.plusSeconds(i))));
+    }
+    store.putRule(
+        new RuleEntry(
+            RotationRule.builder(SecretName.of("p/future")).build(),
+            Optional.of(T0.plusSeconds(60))));
+    store.putRule(
+        new RuleEntry(
+            RotationRule.builder(SecretName.of("p/onrequest")).build(),
+            Optional.of(T0),
+            Optional.empty()));
+    for (String name : List.of("p/a", "p/b", "p/c", "p/d", "p/e", "p/later1", "p/later2")) {
+      expected.add(SecretName.of(name));
+    }
+    expected.add(SecretName.of("p/later3"));
+    Instant now = T0.plusSeconds(30);
+
+    List<SecretName> seen = new ArrayList<>();
+    List<RuleEntry> page = open().dueRules(now, 2);
+    int pages = 1;
+    while (!page.isEmpty()) {
+      page.forEach(e -> seen.add(e.rule().secret()));
+      page = open().dueRulesAfter(now, page.get(page.size() - 1), 2);
+      pages++;
+    }
+
+    assertThat(seen).containsExactlyElementsOf(expected);
+    assertThat(pages).isEqualTo(5);
+    assertThat(store.dueRules(now, 3))
+        .extracting(e -> e.rule().secret().value())
+        .containsExactly("p/a", "p/b", "p/c");
+  }
 }

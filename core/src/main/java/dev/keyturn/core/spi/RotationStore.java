@@ -72,8 +72,20 @@ public interface RotationStore {
     return rules(prefix, limit).stream().map(e -> e.rule().secret()).toList();
   }
 
-  /** Rules whose rotation starts at {@code now}, soonest first (an indexed query, not a scan). */
+  /**
+   * Rules whose rotation starts at {@code now}, soonest first and then by name (an indexed query,
+   * not a scan).
+   */
   List<RuleEntry> dueRules(Instant now, int limit);
+
+  /**
+   * As {@link #dueRules}, the rules that come after {@code after} in its order: the next page, for
+   * a caller that could not start every rule of the page before (manual rules, rules whose rotation
+   * runs) and must not be held up by them.
+   *
+   * @param after an entry {@link #dueRules} or this method returned (it has a start)
+   */
+  List<RuleEntry> dueRulesAfter(Instant now, RuleEntry after, int limit);
 
   /** Rules due at {@code before} (whenever they start), soonest first (indexed too). */
   List<RuleEntry> overdueRules(Instant before, int limit);
