@@ -16,7 +16,7 @@ final class RuleJson {
   private static final TypeReference<Map<String, Object>> DOCUMENT = new TypeReference<>() {};
 
   /** Rules parsed lately, each in the slot its name and text hash to (a fixed number of them). */
-  private static final AtomicReferenceArray<Parsed> PARSED = new AtomicReferenceArray<>(256);
+  private static final AtomicReferenceArray<Parsed> PARSED = new AtomicReferenceArray<>(1024);
 
   private record Parsed(SecretName secret, String text, RotationRule rule) {}
 
