@@ -143,16 +143,23 @@ final class Scheduler implements AutoCloseable {
     for (Rotation r : runnable) {
       work.add(workers.submit(() -> engine.runDue(r.id())));
     }
-    int started = startDueRules(work);
-    for (Future<?> f : work) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      } catch (java.util.concurrent.ExecutionException e) {
-        log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
+    List<Future<Boolean>> starts = new ArrayList<>();
+    startDueRules(starts);
+    // Only rotations that did start count: a rule whose start fails (its secret was deleted, say)
+    // stays due and comes back, and a batch of nothing but them must not spin.
+    int started = 0;
+    try {
+      for (Future<?> f : work) {
+        await(f);
       }
+      for (Future<Boolean> f : starts) {
+        if (await(f).orElse(false)) {
+          started++;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
     // Secrets whose ended grace windows live consumers hold come back from the query at every
     // tick: it asks for that many more, so that they never crowd out the others.
@@ -180,15 +187,26 @@ final class Scheduler implements AutoCloseable {
     return started >= BATCH || (tried >= BATCH && retired > 0);
   }
 
+  /** What {@code f} returned, once it is done; empty when it threw (logged). */
+  private static <T> Optional<T> await(Future<T> f) throws InterruptedException {
+    try {
+      return Optional.ofNullable(f.get());
+    } catch (java.util.concurrent.ExecutionException e) {
+      log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
+      return Optional.empty();
+    }
+  }
+
   /**
-   * Submits the rotations of up to a batch of due rules to the workers; returns how many. The pages
-   * of due rules are read from where the pass before stopped, so that rules this node cannot start
-   * (manual ones, suspended ones, those whose rotation runs or waits) never hold up the ones behind
-   * them, however many there are: each is looked at again once the pages came round.
+   * Submits the rotations of up to a batch of due rules to the workers, each future telling whether
+   * its rotation started. The pages of due rules are read from where the pass before stopped, so
+   * that rules this node cannot start (manual ones, suspended ones, those whose rotation runs or
+   * waits) never hold up the ones behind them, however many there are: each is looked at again once
+   * the pages came round.
    */
-  private int startDueRules(List<Future<?>> work) {
-    int started = 0;
-    for (int pages = 0; pages < DUE_PAGES && started < BATCH; pages++) {
+  private void startDueRules(List<Future<Boolean>> work) {
+    int submitted = 0;
+    for (int pages = 0; pages < DUE_PAGES && submitted < BATCH; pages++) {
       java.time.Instant now = clock.instant();
       List<RotationStore.RuleEntry> page =
           dueFrom.isEmpty()
@@ -196,7 +214,7 @@ final class Scheduler implements AutoCloseable {
               : rotations.dueRulesAfter(now, dueFrom.get(), BATCH);
       for (RotationStore.RuleEntry due : page) {
         if (submitDue(due, work)) {
-          started++;
+          submitted++;
         }
       }
       if (page.size() < BATCH) {
@@ -205,11 +223,13 @@ final class Scheduler implements AutoCloseable {
       }
       dueFrom = Optional.of(page.get(page.size() - 1));
     }
-    return started;
   }
 
-  /** Submits the rotation of {@code due} to the workers, unless it must wait; true if it did. */
-  private boolean submitDue(RotationStore.RuleEntry due, List<Future<?>> work) {
+  /**
+   * Submits the rotation of {@code due} to the workers, unless it must wait; true if it did. The
+   * future tells whether the rotation started.
+   */
+  private boolean submitDue(RotationStore.RuleEntry due, List<Future<Boolean>> work) {
     SecretName name = due.rule().secret();
     if (due.rule().strategy() == Strategy.MANUAL
         || rotations.active(name).isPresent()
@@ -252,16 +272,20 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
-  private void startDue(SecretName name) {
+  /** Starts and runs the due rotation of {@code name}; whether this node started it. */
+  private boolean startDue(SecretName name) {
+    boolean started = false;
     try {
-      Rotation started =
+      Rotation rotation =
           engine.startToRun(name, Optional.empty(), false, Optional.empty(), "scheduler");
-      engine.runDue(started.id());
+      started = true;
+      engine.runDue(rotation.id());
     } catch (KeyturnException.RotationInProgress e) {
       // another node started it first
     } catch (KeyturnException e) {
       log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());
     }
+    return started;
   }
 
   /** What a pass did with a secret whose grace window ended. */

@@ -198,6 +198,24 @@ class SchedulerBacklogTest {
         .containsExactlyInAnyOrderElementsOf(names);
   }
 
+  @Test
+  void tick_fullBatchOfDueRulesWhoseStartFails_asksForNoPassAtOnce() {
+    // Deleted secrets keep their rules, which stay due: every start fails (no current version).
+    List<SecretName> deleted = dueSecrets("app/deleted/KEY_", Scheduler.BATCH, rule -> rule);
+    for (SecretName name : deleted) {
+      secrets.inTransaction(work -> secrets.delete(work, name, false, "t"));
+    }
+
+    boolean first = scheduler.tick();
+    boolean second = scheduler.tick();
+
+    assertThat(store.rotations().dueRules(clock.instant(), 1))
+        .as("the rules are due again: nothing was started")
+        .isNotEmpty();
+    assertThat(first).as("no start succeeded: the next pass waits for the interval").isFalse();
+    assertThat(second).isFalse();
+  }
+
   /** Secrets holding version 1, each with a rule due now, shaped by {@code shape}. */
   private List<SecretName> dueSecrets(
       String prefix, int count, java.util.function.UnaryOperator<RotationRule.Builder> shape) {
