@@ -61,6 +61,9 @@ final class Scheduler implements AutoCloseable {
   /** The secrets whose ended grace windows live consumers held at the last tick (loop thread). */
   private java.util.Set<SecretName> held = java.util.Set.of();
 
+  /** The secrets whose revocation waited for its retry time at the last tick (loop thread). */
+  private java.util.Set<SecretName> waiting = java.util.Set.of();
+
   private final java.util.Map<SecretName, java.time.Instant> revokeRetryAt =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Set<String> announcedOverdue =
@@ -161,10 +164,12 @@ final class Scheduler implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
-    // Secrets whose ended grace windows live consumers hold come back from the query at every
-    // tick: it asks for that many more, so that they never crowd out the others.
-    int asked = BATCH + Math.min(held.size(), MAX_HELD);
+    // Secrets whose ended grace windows live consumers hold, and those whose revocation waits for
+    // its retry, come back from the query at every tick: it asks for that many more, so that they
+    // never crowd out the others.
+    int asked = BATCH + Math.min(held.size() + waiting.size(), MAX_HELD);
     java.util.Set<SecretName> stillHeld = new java.util.HashSet<>();
+    java.util.Set<SecretName> stillWaiting = new java.util.HashSet<>();
     int tried = 0;
     int retired = 0;
     for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), asked)) {
@@ -173,6 +178,7 @@ final class Scheduler implements AutoCloseable {
       }
       switch (retireExpired(name)) {
         case HELD -> stillHeld.add(name);
+        case WAITING -> stillWaiting.add(name);
         case RETIRED -> {
           tried++;
           retired++;
@@ -181,6 +187,7 @@ final class Scheduler implements AutoCloseable {
       }
     }
     held = stillHeld;
+    waiting = stillWaiting;
     announceOverdue();
     // Only a full batch that moved something: secrets skipped (manual rules, suspended ones,
     // revocations that keep failing) come back, and a batch of nothing but them must not spin.
@@ -294,15 +301,17 @@ final class Scheduler implements AutoCloseable {
     RETIRED,
     /** Live consumers hold all of them: nothing moved. */
     HELD,
-    /** Its target could not revoke them (now or at an earlier pass): tried again later. */
-    LATER
+    /** Its target could not revoke them: tried again later. */
+    LATER,
+    /** Its target could not revoke them at an earlier pass, and their retry is not due yet. */
+    WAITING
   }
 
   /** Retires what expired of {@code name}. */
   private Retirement retireExpired(SecretName name) {
     java.time.Instant retryAt = revokeRetryAt.get(name);
     if (retryAt != null && retryAt.isAfter(clock.instant())) {
-      return Retirement.LATER;
+      return Retirement.WAITING;
     }
     try {
       // The engine commits the stage moves with their audit records.

@@ -216,6 +216,33 @@ class SchedulerBacklogTest {
     assertThat(second).isFalse();
   }
 
+  @Test
+  void tick_moreRevocationsWaitingForTheirRetryThanABatch_otherSecretsStillRetire() {
+    for (int i = 0; i < Scheduler.BATCH + 10; i++) {
+      SecretName name = SecretName.of("app/revoke/KEY_" + i);
+      put(name, "old", Duration.ofHours(1));
+      put(name, "new", Duration.ofHours(1));
+      store
+          .rotations()
+          .putRule(RotationRule.builder(name).targetType("refusing").build(), Optional.empty());
+    }
+    clock.set(T0.plus(Duration.ofHours(2)));
+    scheduler.tick();
+    scheduler.tick();
+    SecretName plain = SecretName.of("app/revoke/ZZ_PLAIN");
+    clock.set(T0);
+    put(plain, "old", Duration.ofHours(1));
+    put(plain, "new", Duration.ofHours(1));
+    clock.set(T0.plus(Duration.ofHours(2)).plusSeconds(10));
+
+    scheduler.tick();
+
+    assertThat(store.secrets().withExpiredPrevious(clock.instant(), Scheduler.BATCH * 2))
+        .as("the revocations waiting for their retry (a minute) hold up no other secret")
+        .doesNotContain(plain)
+        .hasSize(Scheduler.BATCH + 10);
+  }
+
   /** Secrets holding version 1, each with a rule due now, shaped by {@code shape}. */
   private List<SecretName> dueSecrets(
       String prefix, int count, java.util.function.UnaryOperator<RotationRule.Builder> shape) {
