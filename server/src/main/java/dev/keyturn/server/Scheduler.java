@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.Rotation;
 import dev.keyturn.core.RotationEngine;
+import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Schedule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Strategy;
@@ -148,8 +149,9 @@ final class Scheduler implements AutoCloseable {
     }
     List<Future<Boolean>> starts = new ArrayList<>();
     startDueRules(starts);
-    // Only rotations that did start count: a rule whose start fails (its secret was deleted, say)
-    // stays due and comes back, and a batch of nothing but them must not spin.
+    // Only rotations that did start and did not fail at once count: a rule whose start fails (its
+    // secret was deleted, say) or whose rotation fails at once (its target refuses the login) stays
+    // due and comes back, and a batch of nothing but them must not spin.
     int started = 0;
     try {
       for (Future<?> f : work) {
@@ -279,20 +281,27 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Starts and runs the due rotation of {@code name}; whether this node started it. */
+  /**
+   * Starts and runs the due rotation of {@code name}; whether that moved it on: false when this
+   * node did not start it, or when it failed at once, which leaves its rule due, to start and fail
+   * alike at the next pass.
+   */
   private boolean startDue(SecretName name) {
-    boolean started = false;
+    Rotation rotation;
     try {
-      Rotation rotation =
-          engine.startToRun(name, Optional.empty(), false, Optional.empty(), "scheduler");
-      started = true;
-      engine.runDue(rotation.id());
+      rotation = engine.startToRun(name, Optional.empty(), false, Optional.empty(), "scheduler");
     } catch (KeyturnException.RotationInProgress e) {
-      // another node started it first
+      return false; // another node started it first
     } catch (KeyturnException e) {
       log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());
+      return false;
     }
-    return started;
+    try {
+      return engine.runDue(rotation.id()).state() != RotationState.FAILED;
+    } catch (KeyturnException e) {
+      log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());
+      return true; // started: it waits as an active rotation
+    }
   }
 
   /** What a pass did with a secret whose grace window ended. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.HostPolicy;
+import dev.keyturn.core.KeyturnException;
 import dev.keyturn.core.NodeHeartbeat;
 import dev.keyturn.core.Plaintext;
 import dev.keyturn.core.RotationEngine;
@@ -51,6 +52,7 @@ class SchedulerBacklogTest {
   private final FixedClock clock = new FixedClock(T0);
   private final SecureRandom random = new SecureRandom();
   private final AtomicInteger revokes = new AtomicInteger();
+  private final AtomicInteger sets = new AtomicInteger();
   private JdbcStore store;
   private AuditLog audit;
   private SecretService secrets;
@@ -80,11 +82,26 @@ class SchedulerBacklogTest {
             throw new IllegalStateException("the target refuses to drop the old value");
           }
         };
+    // A target that refuses its admin login: trying again cannot help, so a rotation fails at once.
+    Target locked =
+        new Target() {
+          @Override
+          public void set(TargetContext context) {
+            sets.incrementAndGet();
+            throw new KeyturnException.TargetFailure("login refused", false);
+          }
+
+          @Override
+          public void test(TargetContext context) {}
+
+          @Override
+          public void rollback(TargetContext context) {}
+        };
     engine =
         new RotationEngine(
             secrets,
             store.rotations(),
-            Map.of("none", new NoneTarget(), "refusing", refusing),
+            Map.of("none", new NoneTarget(), "refusing", refusing, "locked", locked),
             Map.of(),
             audit,
             clock,
@@ -214,6 +231,21 @@ class SchedulerBacklogTest {
         .isNotEmpty();
     assertThat(first).as("no start succeeded: the next pass waits for the interval").isFalse();
     assertThat(second).isFalse();
+  }
+
+  @Test
+  void tick_fullBatchOfRotationsThatFailAtOnce_asksForNoPassAtOnce() {
+    dueSecrets("app/locked/KEY_", Scheduler.BATCH, rule -> rule.targetType("locked"));
+
+    boolean more = scheduler.tick();
+
+    assertThat(sets.get()).as("every rotation started and failed").isEqualTo(Scheduler.BATCH);
+    assertThat(store.rotations().dueRules(clock.instant(), 1))
+        .as("a failed rotation leaves its rule due")
+        .isNotEmpty();
+    assertThat(more)
+        .as("the same rules would start and fail again: the next pass waits for the interval")
+        .isFalse();
   }
 
   @Test
