@@ -132,7 +132,7 @@ public final class InMemoryRotationStore implements RotationStore {
           })
           .sorted(DUE_ORDER)
           .limit(limit)
-          .map(StoredRule::entry)
+          .map(this::read)
           .toList();
     }
   }
