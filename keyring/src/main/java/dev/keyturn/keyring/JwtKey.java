@@ -58,14 +58,27 @@ final class JwtKey {
   }
 
   /**
+   * As {@link #of(JwtKeyType, JWSAlgorithm, int, KeyStage, String, Optional)} with the JDK's EC.
+   */
+  static JwtKey of(
+      JwtKeyType type, JWSAlgorithm algorithm, int version, KeyStage stage, String value) {
+    return of(type, algorithm, version, stage, value, Optional.empty());
+  }
+
+  /**
    * The JWT key in {@code value} (version {@code version}), which must be what {@code type}'s
    * generators make. An HMAC key is the value's UTF-8 bytes, as PyJWT and {@code openssl dgst
-   * -hmac} take a string key.
+   * -hmac} take a string key. EC keys use {@code ecMath} if given, else the JDK.
    *
    * @throws JwtKeyringException naming the version, never quoting the value
    */
   static JwtKey of(
-      JwtKeyType type, JWSAlgorithm algorithm, int version, KeyStage stage, String value) {
+      JwtKeyType type,
+      JWSAlgorithm algorithm,
+      int version,
+      KeyStage stage,
+      String value,
+      Optional<EcMath> ecMath) {
     String what = "version " + version;
     try {
       return switch (type) {
@@ -89,6 +102,13 @@ final class JwtKey {
               || ec.getParams().getCurve().getField().getFieldSize()
                   != curve.toECParameterSpec().getCurve().getField().getFieldSize()) {
             throw new JwtKeyringException(what + " is not an " + type.description());
+          }
+          if (ecMath.isPresent()) {
+            ECPublicKey pub = ecPublic(ecMath.get(), ec, what);
+            ECKey jwk = new ECKey.Builder(curve, pub).build();
+            EcMathJws jws = new EcMathJws(ecMath.get(), algorithm, Optional.of(ec), pub);
+            yield new JwtKey(
+                version, stage, algorithm, thumbprint(jwk), jws, jws, Optional.of(jwk));
           }
           ECPublicKey pub = PemKeys.ecPublic(ec, what);
           ECKey jwk = new ECKey.Builder(curve, pub).build();
@@ -150,6 +170,14 @@ final class JwtKey {
         throw new JwtKeyringException("version " + version + ": JWK could not be built", e);
       }
     });
+  }
+
+  private static ECPublicKey ecPublic(EcMath math, ECPrivateKey key, String what) {
+    try {
+      return math.publicKey(key);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new JwtKeyringException(what + ": EC public key derivation failed", e);
+    }
   }
 
   private static String thumbprint(JWK jwk) throws JOSEException {

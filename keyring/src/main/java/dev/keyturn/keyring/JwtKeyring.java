@@ -85,11 +85,29 @@ public final class JwtKeyring {
       Optional<String> algorithm,
       List<KeyVersion> versions,
       Clock clock) {
+    return of(name, generator, grace, algorithm, versions, clock, Optional.empty());
+  }
+
+  /**
+   * As {@link #of(String, String, Duration, Optional, List, Clock)}, with the EC keys' arithmetic
+   * done by {@code ecMath} if given (else the JDK's): the same keys, {@code kid}s and tokens.
+   *
+   * @throws JwtKeyringException as the other {@code of} does, and if {@code ecMath} refuses a key
+   */
+  public static JwtKeyring of(
+      String name,
+      String generator,
+      Duration grace,
+      Optional<String> algorithm,
+      List<KeyVersion> versions,
+      Clock clock,
+      Optional<EcMath> ecMath) {
     requireNonNull(name, "name");
     requireNonNull(generator, "generator");
     requireNonNull(grace, "grace");
     requireNonNull(algorithm, "algorithm");
     requireNonNull(clock, "clock");
+    requireNonNull(ecMath, "ecMath");
     JwtKeyType type = JwtKeyType.of(generator);
     JWSAlgorithm alg = algorithm.map(type::algorithm).orElse(type.defaultAlgorithm());
     List<JwtKey> keys = new ArrayList<>();
@@ -98,7 +116,7 @@ public final class JwtKeyring {
         throw new KeyringException.InvalidKey(
             v.label(name) + " is a JSON value, not a " + type.description());
       }
-      keys.add(JwtKey.of(type, alg, v.version(), v.stage(), v.reveal()));
+      keys.add(JwtKey.of(type, alg, v.version(), v.stage(), v.reveal(), ecMath));
     }
     return new JwtKeyring(name, type, alg, grace, List.copyOf(keys), clock);
   }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.keyturn.api.KeyringResponse;
 import dev.keyturn.client.KeyturnClientException;
+import dev.keyturn.keyring.EcMath;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.JwtKeyringException;
 import dev.keyturn.keyring.KeyVersion;
@@ -36,12 +37,34 @@ public final class JwtKeyrings {
    */
   public static JwtKeyring fetch(
       WireClient client, String name, Optional<String> algorithm, Clock clock) {
+    return fetch(client, name, algorithm, clock, Optional.empty());
+  }
+
+  /**
+   * As {@link #fetch(WireClient, String, Optional, Clock)}, with the EC keys' arithmetic done by
+   * {@code ecMath} if given (else the JDK's).
+   *
+   * @throws KeyturnClientException as {@link WireClient#keyring} does
+   * @throws dev.keyturn.keyring.KeyringException as the other {@code fetch} does
+   */
+  public static JwtKeyring fetch(
+      WireClient client,
+      String name,
+      Optional<String> algorithm,
+      Clock clock,
+      Optional<EcMath> ecMath) {
     requireNonNull(client, "client");
     requireNonNull(algorithm, "algorithm");
     requireNonNull(clock, "clock");
     KeyringResponse keyring = client.keyringWithRule(name);
     return of(
-        name, keyring.generator(), keyring.grace(), algorithm, KeyringVersions.of(keyring), clock);
+        name,
+        keyring.generator(),
+        keyring.grace(),
+        algorithm,
+        KeyringVersions.of(keyring),
+        clock,
+        ecMath);
   }
 
   /**
@@ -57,9 +80,27 @@ public final class JwtKeyrings {
       Optional<String> algorithm,
       List<KeyVersion> versions,
       Clock clock) {
+    return of(name, generator, grace, algorithm, versions, clock, Optional.empty());
+  }
+
+  /**
+   * As {@link #of(String, String, String, Optional, List, Clock)}, with the EC keys' arithmetic
+   * done by {@code ecMath} if given (else the JDK's).
+   *
+   * @throws dev.keyturn.keyring.KeyringException as {@link #fetch} does
+   */
+  public static JwtKeyring of(
+      String name,
+      String generator,
+      String grace,
+      Optional<String> algorithm,
+      List<KeyVersion> versions,
+      Clock clock,
+      Optional<EcMath> ecMath) {
     requireNonNull(name, "name");
     requireNonNull(algorithm, "algorithm");
     requireNonNull(clock, "clock");
+    requireNonNull(ecMath, "ecMath");
     if (generator == null || grace == null) {
       throw new JwtKeyringException(
           name
@@ -68,7 +109,7 @@ public final class JwtKeyrings {
               + name
               + " --generate ... --grace ...)");
     }
-    return JwtKeyring.of(name, generator, grace(grace), algorithm, versions, clock);
+    return JwtKeyring.of(name, generator, grace(grace), algorithm, versions, clock, ecMath);
   }
 
   /** A grace as the server writes it: {@code 0}, or {@code 1d2h3m4s} with any parts left out. */
