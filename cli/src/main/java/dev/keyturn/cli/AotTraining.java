@@ -13,6 +13,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.Map;
 
@@ -35,6 +38,7 @@ public final class AotTraining {
   private static final Map<String, String> ANSWERS =
       Map.ofEntries(
           Map.entry("POST /v1/fingerprints", fingerprints()),
+          Map.entry("GET /v1/keyrings/app/training/ES256", ecKeyring("app/training/ES256")),
           Map.entry(
               "GET /v1/keyrings/app/training/JWT",
               "{\"name\":\"app/training/JWT\",\"versions\":[{\"version\":1,"
@@ -140,6 +144,7 @@ public final class AotTraining {
       failed += FastCli.run(io(env), jwtSign) == 0 ? 0 : 1;
       String[] jwtVerify = {"jwt", "verify", "app/training/JWT"};
       failed += FastCli.run(io(env), jwtVerify) == ExitCode.FOUND ? 0 : 1;
+      failed += es256(env);
       failed += scan(env);
       String[] generate = {"generate", "hex:32"};
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
@@ -184,6 +189,45 @@ public final class AotTraining {
     }
   }
 
+  /**
+   * {@code jwt sign} of an ES256 key, as {@code bench/cli-start.sh} runs it, then {@code jwt
+   * verify} of the token it printed (Bouncy Castle's EC arithmetic, the EC key classes, Nimbus's EC
+   * JWK); returns the failures.
+   */
+  private static int es256(Map<String, String> env) {
+    ByteArrayOutputStream token = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(token, true, StandardCharsets.UTF_8);
+    String[] sign = {"jwt", "sign", "app/training/ES256", "--claims", "{}"};
+    if (FastCli.run(io(env, new byte[0], out), sign) != 0) {
+      return 1;
+    }
+    String[] verify = {"jwt", "verify", "app/training/ES256"};
+    return FastCli.run(io(env, token.toByteArray(), quiet()), verify) == 0 ? 0 : 1;
+  }
+
+  /**
+   * The keyring answer of an {@code ec:p256} secret under a rule with a day's grace: one current
+   * version, a key made for this training run alone (it signs nothing that leaves it).
+   */
+  private static String ecKeyring(String name) {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"));
+      String pem =
+          "-----BEGIN PRIVATE KEY-----\\n"
+              + Base64.getEncoder()
+                  .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
+              + "\\n-----END PRIVATE KEY-----\\n";
+      return "{\"name\":\""
+          + name
+          + "\",\"versions\":[{\"version\":1,\"stage\":\"current\",\"value\":\""
+          + pem
+          + "\",\"accept_until\":null}],\"generator\":\"ec:p256\",\"grace\":\"1d\"}";
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("no EC P-256 key pair generator", e);
+    }
+  }
+
   /** The fingerprint answer for {@link #SCAN_VALUE}, under a fixed key (nothing here is secret). */
   private static String fingerprints() {
     byte[] key = new byte[LeakDigests.KEY_BYTES];
@@ -210,12 +254,18 @@ public final class AotTraining {
   }
 
   private static Io io(Map<String, String> env) {
-    PrintStream quiet =
-        new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+    return io(env, "training value\n".getBytes(StandardCharsets.UTF_8), quiet());
+  }
+
+  private static PrintStream quiet() {
+    return new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+  }
+
+  private static Io io(Map<String, String> env, byte[] stdin, PrintStream out) {
     return new Io(
-        new ByteArrayInputStream("training value\n".getBytes(StandardCharsets.UTF_8)),
-        quiet,
-        quiet,
+        new ByteArrayInputStream(stdin),
+        out,
+        quiet(),
         env,
         Path.of(System.getProperty("java.io.tmpdir")),
         Path.of(System.getProperty("java.io.tmpdir")),

@@ -88,7 +88,13 @@ final class FastJwt {
           if (versions == null) {
             KeyringResponse r = Commands.jackson(body, KeyringResponse.class);
             return JwtKeyrings.of(
-                name, r.generator(), r.grace(), alg, KeyringVersions.of(r), Clock.systemUTC());
+                name,
+                r.generator(),
+                r.grace(),
+                alg,
+                KeyringVersions.of(r),
+                Clock.systemUTC(),
+                JwtCommand.EC_MATH);
           }
           return JwtKeyrings.of(
               name,
@@ -96,7 +102,8 @@ final class FastJwt {
               (String) o.get("grace"),
               alg,
               versions,
-              Clock.systemUTC());
+              Clock.systemUTC(),
+              JwtCommand.EC_MATH);
         });
   }
 

@@ -3,6 +3,7 @@ package dev.keyturn.cli;
 import dev.keyturn.client.internal.JwtKeyrings;
 import dev.keyturn.core.Durations;
 import dev.keyturn.core.KeyturnException;
+import dev.keyturn.keyring.EcMath;
 import dev.keyturn.keyring.JwtKeyring;
 import dev.keyturn.keyring.JwtKeyringException;
 import dev.keyturn.keyring.JwtRejected;
@@ -39,6 +40,12 @@ import picocli.CommandLine.ParentCommand;
 final class JwtCommand implements Runnable {
   /** Largest token or claims document read. */
   static final int MAX_INPUT = 256 * 1024;
+
+  /**
+   * The EC arithmetic of both paths' keyrings: Bouncy Castle's, whose first operation in a fresh
+   * JVM is cheap (the CLI starts a JVM per command), with the same keys, kids and tokens.
+   */
+  static final Optional<EcMath> EC_MATH = Optional.of(BouncyCastleEcMath.INSTANCE);
 
   @ParentCommand KeyturnCli root;
 
@@ -105,7 +112,9 @@ final class JwtCommand implements Runnable {
     JwtKeyring keyring() {
       return JwtCommand.keyring(
           name,
-          () -> JwtKeyrings.fetch(client(), name, Optional.ofNullable(alg), Clock.systemUTC()));
+          () ->
+              JwtKeyrings.fetch(
+                  client(), name, Optional.ofNullable(alg), Clock.systemUTC(), EC_MATH));
     }
   }
 
