@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of the CLI's common commands, launcher included (hyperfine): `generate hex:32` with no
 # server, and `get`, `put --stdin`, `ls`, `status`, `keyring`, `hmac sign`, `fernet decrypt`,
-# `--help` and `jwt sign` against a real server on loopback
+# `--help`, `jwt sign` and `jwt verify` (ES256) against a real server on loopback
 # (a throwaway data folder, a free port). Median of RUNS (15) runs after WARMUP (2) warm-ups each.
 # Goals: 150 ms for the server commands and --help, 100 ms for generate. Prints the load average
 # too: the machine is shared, so compare figures from one run. KEYTURN_CLI names another launcher
@@ -33,6 +33,7 @@ bin/keyturn rotation set bench/cli/JWT_KEY --generate ec:p256 --grace 1d >/dev/n
 printf 'a value\n' > "$work/value"
 bin/keyturn put bench/cli/FERNET_KEY --generate fernet >/dev/null
 bin/keyturn fernet encrypt bench/cli/FERNET_KEY --file "$work/value" > "$work/token"
+bin/keyturn jwt sign bench/cli/JWT_KEY --claims '{}' > "$work/jwt"
 
 echo "command: bench/cli-start.sh (hyperfine -N --warmup $warmup --runs $runs, $cli ..., server on 127.0.0.1)"
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -56,4 +57,5 @@ bench "hmac sign --file" 150 "$cli hmac sign bench/cli/API_KEY --file $work/valu
 bench "fernet decrypt --file" 150 "$cli fernet decrypt bench/cli/FERNET_KEY --file $work/token"
 bench "--help" 150 "$cli --help"
 bench "jwt sign (ES256)" 150 "$cli jwt sign bench/cli/JWT_KEY --claims {}"
+bench "jwt verify (ES256)" 150 "sh -c '$cli jwt verify bench/cli/JWT_KEY < $work/jwt'"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -23,13 +23,13 @@ import java.util.Map;
  * The training run for the JDK 25 AOT cache that {@code bin/keyturn} makes when it builds the jar:
  * runs {@code generate}, {@code --help}, {@code get}, {@code put --stdin}, {@code ls}, {@code
  * status}, {@code keyring}, {@code hmac sign|verify}, {@code fernet encrypt|decrypt}, {@code run
- * --path P -- true}, {@code jwt sign} and {@code jwt verify} (an HMAC key; the token read is
- * refused, exit 3), {@code run --secret NAME -- true}, {@code history}, {@code describe} and {@code
- * scan} of a file holding a managed value, as the bench runs it and with patterns (the last four
- * through picocli, for every command that uses it) through the same code as {@code keyturn} does,
- * against a loopback responder in this JVM that answers as a server would. No server, data folder
- * or fixed port is needed, so a build never waits for a server or collides with one. Prints
- * nothing; exits non-zero if a command failed.
+ * --path P -- true}, {@code jwt sign} and {@code jwt verify} (an HMAC key, whose token read is
+ * refused, exit 3; an ES256 key, whose token is verified), {@code run --secret NAME -- true},
+ * {@code history}, {@code describe} and {@code scan} of a file holding a managed value, as the
+ * bench runs it and with patterns (the last four through picocli, for every command that uses it)
+ * through the same code as {@code keyturn} does, against a loopback responder in this JVM that
+ * answers as a server would. No server, data folder or fixed port is needed, so a build never waits
+ * for a server or collides with one. Prints nothing; exits non-zero if a command failed.
  */
 public final class AotTraining {
   /** The managed value of the {@code scan} training: 25 bytes, so 8-byte windows. */
