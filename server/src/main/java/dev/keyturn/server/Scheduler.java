@@ -145,7 +145,7 @@ final class Scheduler implements AutoCloseable {
     List<Future<?>> work = new ArrayList<>();
     List<Rotation> runnable = rotations.runnable(clock.instant(), BATCH);
     for (Rotation r : runnable) {
-      work.add(workers.submit(() -> engine.runDue(r.id())));
+      work.add(workers.submit(() -> runDue(r.id())));
     }
     List<Future<Boolean>> starts = new ArrayList<>();
     startDueRules(starts);
@@ -281,12 +281,22 @@ final class Scheduler implements AutoCloseable {
     }
   }
 
+  /** Runs the due steps of rotation {@code id}, unless close() began while it was queued. */
+  private void runDue(String id) {
+    if (!stopping) {
+      engine.runDue(id);
+    }
+  }
+
   /**
    * Starts and runs the due rotation of {@code name}; whether that moved it on: false when this
    * node did not start it, or when it failed at once, which leaves its rule due, to start and fail
    * alike at the next pass.
    */
   private boolean startDue(SecretName name) {
+    if (stopping) {
+      return false; // queued when close() began: the store may be gone before it would end
+    }
     Rotation rotation;
     try {
       rotation = engine.startToRun(name, Optional.empty(), false, Optional.empty(), "scheduler");

@@ -53,6 +53,10 @@ class SchedulerBacklogTest {
   private final SecureRandom random = new SecureRandom();
   private final AtomicInteger revokes = new AtomicInteger();
   private final AtomicInteger sets = new AtomicInteger();
+  private final java.util.concurrent.CountDownLatch entered =
+      new java.util.concurrent.CountDownLatch(1);
+  private final java.util.concurrent.CountDownLatch release =
+      new java.util.concurrent.CountDownLatch(1);
   private JdbcStore store;
   private AuditLog audit;
   private SecretService secrets;
@@ -97,11 +101,31 @@ class SchedulerBacklogTest {
           @Override
           public void rollback(TargetContext context) {}
         };
+    // A target whose set waits until the test lets it go.
+    Target slow =
+        new Target() {
+          @Override
+          public void set(TargetContext context) {
+            sets.incrementAndGet();
+            entered.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+
+          @Override
+          public void test(TargetContext context) {}
+
+          @Override
+          public void rollback(TargetContext context) {}
+        };
     engine =
         new RotationEngine(
             secrets,
             store.rotations(),
-            Map.of("none", new NoneTarget(), "refusing", refusing, "locked", locked),
+            Map.of("none", new NoneTarget(), "refusing", refusing, "locked", locked, "slow", slow),
             Map.of(),
             audit,
             clock,
@@ -246,6 +270,37 @@ class SchedulerBacklogTest {
     assertThat(more)
         .as("the same rules would start and fail again: the next pass waits for the interval")
         .isFalse();
+  }
+
+  @Test
+  void close_whileRotationsWaitForAWorker_startsNoneOfThem() throws Exception {
+    Scheduler oneWorker =
+        new Scheduler(
+            engine,
+            store.rotations(),
+            store,
+            audit,
+            new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
+            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
+            clock,
+            Duration.ofHours(1),
+            1);
+    List<SecretName> names = dueSecrets("app/slow/KEY_", 3, rule -> rule.targetType("slow"));
+    Thread ticking = Thread.ofPlatform().start(oneWorker::tick);
+    entered.await();
+    Thread closing = Thread.ofPlatform().start(oneWorker::close);
+    // close() waits for the running rotation: the others are still queued.
+    Eventually.waitFor(
+        Duration.ofSeconds(30), () -> closing.getState() == Thread.State.TIMED_WAITING);
+
+    release.countDown();
+    closing.join();
+    ticking.join();
+
+    assertThat(sets.get()).as("only the rotation that ran when close began").isEqualTo(1);
+    assertThat(names.stream().filter(name -> currentNumber(name) == 1))
+        .as("no rotation was started once the scheduler was closing")
+        .hasSize(2);
   }
 
   @Test
