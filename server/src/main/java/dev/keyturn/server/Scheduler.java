@@ -148,7 +148,13 @@ final class Scheduler implements AutoCloseable {
       work.add(workers.submit(() -> runDue(r.id())));
     }
     List<Future<Boolean>> starts = new ArrayList<>();
-    startDueRules(starts);
+    try {
+      startDueRules(starts);
+    } catch (RuntimeException e) {
+      // The due query failed (the store is down, or it refuses a rule row edited outside
+      // Keyturn): the steps already handed out are waited for, and expired versions still retired.
+      log.warn("cannot read the due rules: {}", SafeFailure.describe(e));
+    }
     // Only rotations that did start and did not fail at once count: a rule whose start fails (its
     // secret was deleted, say) or whose rotation fails at once (its target refuses the login) stays
     // due and comes back, and a batch of nothing but them must not spin.

@@ -57,6 +57,7 @@ class SchedulerBacklogTest {
       new java.util.concurrent.CountDownLatch(1);
   private final java.util.concurrent.CountDownLatch release =
       new java.util.concurrent.CountDownLatch(1);
+  private RootKey root;
   private JdbcStore store;
   private AuditLog audit;
   private SecretService secrets;
@@ -66,7 +67,7 @@ class SchedulerBacklogTest {
   @BeforeEach
   void open() {
     store = JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
-    RootKey root = RootKey.generate(random);
+    root = RootKey.generate(random);
     audit = store.openAuditLog(new AuditChain(root));
     secrets = new SecretService(store, new Envelope(root, random), clock);
     Target refusing =
@@ -301,6 +302,31 @@ class SchedulerBacklogTest {
     assertThat(names.stream().filter(name -> currentNumber(name) == 1))
         .as("no rotation was started once the scheduler was closing")
         .hasSize(2);
+  }
+
+  @Test
+  void tick_dueRuleRowEditedOutsideKeyturn_expiredVersionsAreStillRetired() throws Exception {
+    store.protect(new Envelope(root, random));
+    SecretName expired = SecretName.of("app/expired/KEY");
+    put(expired, "old", Duration.ofHours(1));
+    put(expired, "new", Duration.ofHours(1));
+    store.rotations().putRule(RotationRule.builder(expired).build(), Optional.empty());
+    dueSecrets("app/edited/KEY_", 1, rule -> rule);
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("keyturn.db"));
+        java.sql.Statement st = c.createStatement()) {
+      st.executeUpdate(
+          "UPDATE rules SET body = replace(body, '90d', '1d') WHERE secret LIKE 'app/edited/%'");
+    }
+    clock.set(T0.plus(Duration.ofHours(2)));
+
+    // The due query refuses the edited rule (by design): no rotation starts.
+    scheduler.tick();
+
+    assertThat(store.secrets().withExpiredPrevious(clock.instant(), 10))
+        .as(
+            "a rule row edited outside Keyturn stops no retirement (nor revocation) of other secrets")
+        .isEmpty();
   }
 
   @Test
