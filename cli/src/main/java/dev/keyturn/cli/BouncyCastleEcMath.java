@@ -13,18 +13,19 @@ import java.security.spec.ECFieldFp;
 import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPublicKeySpec;
 import java.util.Arrays;
-import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.Digest;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.digests.SHA384Digest;
-import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.crypto.params.ECDomainParameters;
 import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
+import org.bouncycastle.math.ec.ECCurve;
 import org.bouncycastle.math.ec.ECPoint;
 import org.bouncycastle.math.ec.FixedPointCombMultiplier;
+import org.bouncycastle.math.ec.custom.sec.SecP256R1Curve;
+import org.bouncycastle.math.ec.custom.sec.SecP384R1Curve;
 import org.bouncycastle.util.BigIntegers;
 
 /**
@@ -89,31 +90,46 @@ final class BouncyCastleEcMath implements EcMath {
     return verifier.verifySignature(curve.hash(signingInput), r, s);
   }
 
-  /** P-256 or P-384: Bouncy Castle's domain, the JWS digest and the size of R and S in bytes. */
+  /**
+   * P-256 or P-384: the parameters (Nimbus's table, which the keyring's JWKs use too), Bouncy
+   * Castle's curve arithmetic for them, the JWS digest and the size of R and S in bytes. The curve
+   * classes are made directly, not through Bouncy Castle's named-curve table, which would load and
+   * link every curve it knows (and the AOT cache would preload them for every command).
+   */
   private enum Curve {
-    P256("P-256", "SHA-256", 32),
-    P384("P-384", "SHA-384", 48);
+    P256("P-256", com.nimbusds.jose.jwk.Curve.P_256, new SecP256R1Curve(), "SHA-256", 32),
+    P384("P-384", com.nimbusds.jose.jwk.Curve.P_384, new SecP384R1Curve(), "SHA-384", 48);
 
     private final String name;
+    private final ECParameterSpec spec;
+    private final ECDomainParameters domain;
     private final String digestName;
     private final int size;
-    private final ECDomainParameters domain;
-    private final X9ECParameters x9;
 
-    Curve(String name, String digestName, int size) {
+    Curve(
+        String name, com.nimbusds.jose.jwk.Curve jwk, ECCurve curve, String digestName, int size) {
       this.name = name;
+      this.spec = jwk.toECParameterSpec();
       this.digestName = digestName;
       this.size = size;
-      this.x9 = CustomNamedCurves.getByName(name);
-      this.domain = new ECDomainParameters(x9);
+      if (!(spec.getCurve().getField() instanceof ECFieldFp field)
+          || !field.getP().equals(curve.getField().getCharacteristic())
+          || !spec.getCurve().getA().equals(curve.getA().toBigInteger())
+          || !spec.getCurve().getB().equals(curve.getB().toBigInteger())) {
+        throw new IllegalStateException(name + ": Bouncy Castle's curve is not Nimbus's");
+      }
+      ECPoint g =
+          curve.validatePoint(spec.getGenerator().getAffineX(), spec.getGenerator().getAffineY());
+      this.domain =
+          new ECDomainParameters(curve, g, spec.getOrder(), BigInteger.valueOf(spec.getCofactor()));
     }
 
     /** The curve {@code key}'s parameters name, compared whole (field, a, b, G, n, h). */
     static Curve of(ECKey key) throws InvalidKeyException {
       ECParameterSpec p = key.getParams();
-      if (p != null && p.getCurve().getField() instanceof ECFieldFp field) {
+      if (p != null) {
         for (Curve c : values()) {
-          if (c.sameAs(p, field)) {
+          if (c.sameAs(p)) {
             return c;
           }
         }
@@ -121,18 +137,17 @@ final class BouncyCastleEcMath implements EcMath {
       throw new InvalidKeyException("not a P-256 or P-384 key");
     }
 
-    private boolean sameAs(ECParameterSpec p, ECFieldFp field) {
-      return field.getP().equals(x9.getCurve().getField().getCharacteristic())
-          && p.getCurve().getA().equals(x9.getCurve().getA().toBigInteger())
-          && p.getCurve().getB().equals(x9.getCurve().getB().toBigInteger())
-          && p.getGenerator().getAffineX().equals(x9.getG().getAffineXCoord().toBigInteger())
-          && p.getGenerator().getAffineY().equals(x9.getG().getAffineYCoord().toBigInteger())
-          && p.getOrder().equals(x9.getN())
-          && BigInteger.valueOf(p.getCofactor()).equals(x9.getH());
+    private boolean sameAs(ECParameterSpec p) {
+      return p.getCurve().getField().equals(spec.getCurve().getField())
+          && p.getCurve().getA().equals(spec.getCurve().getA())
+          && p.getCurve().getB().equals(spec.getCurve().getB())
+          && p.getGenerator().equals(spec.getGenerator())
+          && p.getOrder().equals(spec.getOrder())
+          && p.getCofactor() == spec.getCofactor();
     }
 
     void checkScalar(BigInteger d) throws InvalidKeyException {
-      if (d.signum() <= 0 || d.compareTo(x9.getN()) >= 0) {
+      if (d.signum() <= 0 || d.compareTo(spec.getOrder()) >= 0) {
         throw new InvalidKeyException("the private scalar is out of range for " + name);
       }
     }
