@@ -114,7 +114,7 @@ final class RotationMoves {
     if (entry.isPresent()) {
       failed = hooks.run(failed, entry.get().rule(), HookSpec.Phase.ON_FAILURE);
     }
-    saveAudited(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
+    saveFailed(failed, rotation.pendingVersion(), reason);
     announce(failed);
     return failed;
   }
@@ -126,9 +126,73 @@ final class RotationMoves {
   Rotation failUnhooked(Rotation rotation, String reason) {
     Rotation failed =
         rotation.moveTo(RotationState.FAILED, wiring.clock.instant()).withReason(reason);
-    saveAudited(failed, "rotation.failed", rotation.pendingVersion(), "failed", reason);
+    saveFailed(failed, rotation.pendingVersion(), reason);
     announce(failed);
     return failed;
+  }
+
+  /**
+   * Saves the end of a rotation that failed with its audit record and, in the same unit, moves when
+   * the scheduler starts the rule's next rotation to {@link #retryAfterFailure} from now: otherwise
+   * the rule, still due, would be started again at the scheduler's next pass, every second, calling
+   * a target that refuses it (a refused login can lock the account) and recording and announcing a
+   * failure each time. A start already later stays; a rule that starts only on request (no start)
+   * keeps none; its due date stays, so the secret shows overdue meanwhile.
+   */
+  private void saveFailed(Rotation failed, Optional<Integer> version, String reason) {
+    wiring.secrets.inTransaction(work -> {
+      work.rotations().save(failed);
+      Optional<Instant> next = postponeAfterFailure(work, failed);
+      audited(
+          work,
+          failed,
+          "rotation.failed",
+          version,
+          "failed",
+          reason + next.map(at -> "; the scheduler starts the next rotation at " + at).orElse(""));
+      return null;
+    });
+  }
+
+  /** Moves the rule's start after {@code failed}; returns the start it moved to, if it did. */
+  private Optional<Instant> postponeAfterFailure(UnitOfWork work, Rotation failed) {
+    Optional<RotationStore.RuleEntry> entry;
+    try {
+      entry = work.rotations().rule(failed.secret());
+    } catch (KeyturnException.IntegrityFailure e) {
+      return Optional.empty(); // an edited rule row: the scheduler's due query refuses it anyway
+    }
+    if (entry.isEmpty() || entry.get().startAt().isEmpty()) {
+      return Optional.empty();
+    }
+    int inARow = 0;
+    for (Rotation r : work.rotations().history(failed.secret(), FAILURES_COUNTED)) {
+      if (!r.id().equals(failed.id())) {
+        if (r.state() != RotationState.FAILED) {
+          break;
+        }
+        inARow++;
+      }
+    }
+    Instant retry = wiring.clock.instant().plus(retryAfterFailure(inARow + 1));
+    if (!entry.get().startAt().get().isBefore(retry)) {
+      return Optional.empty();
+    }
+    work.rotations().setStartAt(failed.secret(), Optional.of(retry));
+    return Optional.of(retry);
+  }
+
+  /** Rotations in a row looked at for {@link #retryAfterFailure}: enough to reach its cap. */
+  private static final int FAILURES_COUNTED = 8;
+
+  /**
+   * How long the scheduler waits before it starts a rule's rotation again after the {@code
+   * failuresInARow}-th failed rotation in a row: an hour, doubling with each further failure, at
+   * most a day.
+   */
+  static Duration retryAfterFailure(int failuresInARow) {
+    Duration delay = Duration.ofHours(1L << Math.min(Math.max(failuresInARow, 1) - 1, 5));
+    return delay.compareTo(Duration.ofDays(1)) > 0 ? Duration.ofDays(1) : delay;
   }
 
   /** Why a rotation whose rule failed its integrity check ({@code e}) ended as it did. */

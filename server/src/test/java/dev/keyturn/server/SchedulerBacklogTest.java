@@ -265,12 +265,13 @@ class SchedulerBacklogTest {
     boolean more = scheduler.tick();
 
     assertThat(sets.get()).as("every rotation started and failed").isEqualTo(Scheduler.BATCH);
+    assertThat(store.rotations().overdueRules(clock.instant(), Scheduler.BATCH))
+        .as("a failed rotation leaves its rule overdue")
+        .hasSize(Scheduler.BATCH);
     assertThat(store.rotations().dueRules(clock.instant(), 1))
-        .as("a failed rotation leaves its rule due")
-        .isNotEmpty();
-    assertThat(more)
-        .as("the same rules would start and fail again: the next pass waits for the interval")
-        .isFalse();
+        .as("but not started again before the back-off after a failure")
+        .isEmpty();
+    assertThat(more).as("nothing more to start: the next pass waits for the interval").isFalse();
   }
 
   @Test

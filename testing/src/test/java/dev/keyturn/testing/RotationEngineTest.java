@@ -22,6 +22,7 @@ import dev.keyturn.core.ValueType;
 import dev.keyturn.core.audit.AuditChain;
 import dev.keyturn.core.crypto.Envelope;
 import dev.keyturn.core.crypto.RootKey;
+import dev.keyturn.core.spi.RotationStore;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -404,6 +405,57 @@ class RotationEngineTest {
         .satisfies(e ->
             assertThat(((KeyturnException.RotationInProgress) e).rotationId())
                 .isEqualTo(first.id()));
+  }
+
+  @Test
+  void failedRotationsOfADueRule_eachMoveItsStartOn_anHourDoublingToADay_untilOneFinishes() {
+    RotationRule once =
+        rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO).toBuilder()
+            .attempts(1)
+            .build();
+    setUp(once);
+    store.rotations().putRule(once, Optional.of(T0));
+    target.failSet(7, false);
+    List<Long> waits = new ArrayList<>();
+
+    for (int i = 0; i < 7; i++) {
+      Rotation failed =
+          engine.runDue(
+              engine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "s").id());
+      assertThat(failed.state()).isEqualTo(RotationState.FAILED);
+      RotationStore.RuleEntry entry = store.rotations().rule(NAME).orElseThrow();
+      assertThat(entry.nextDue()).as("still due since T0: shown overdue").contains(T0);
+      Instant start = entry.startAt().orElseThrow();
+      waits.add(Duration.between(clock.instant(), start).toHours());
+      clock.set(start);
+    }
+    Rotation finished =
+        engine.runDue(engine.startToRun(NAME, Optional.empty(), false, Optional.empty(), "s").id());
+
+    assertThat(waits).containsExactly(1L, 2L, 4L, 8L, 16L, 24L, 24L);
+    assertThat(finished.state()).isEqualTo(RotationState.FINISHED);
+    assertThat(store.rotations().rule(NAME).orElseThrow().startAt())
+        .contains(clock.instant().plus(Duration.ofDays(90)));
+    assertThat(audit.records())
+        .filteredOn(rec -> rec.event().action().equals("rotation.failed"))
+        .extracting(rec -> rec.event().detail())
+        .hasSize(7)
+        .allMatch(detail -> detail.contains("the scheduler starts the next rotation at "));
+  }
+
+  @Test
+  void failedRotation_startedByAPersonLongBeforeItsRuleIsDue_leavesTheScheduledStartAlone() {
+    setUp(
+        rule(Strategy.OVERLAP, "hex:32", Duration.ofHours(24), Duration.ZERO).toBuilder()
+            .attempts(1)
+            .build());
+    target.failSet(1, false);
+
+    Rotation failed = engine.runDue(engine.start(NAME, Optional.empty(), false, "tok").id());
+
+    assertThat(failed.state()).isEqualTo(RotationState.FAILED);
+    assertThat(store.rotations().rule(NAME).orElseThrow().startAt())
+        .contains(T0.plus(Duration.ofDays(90)));
   }
 
   @Test
