@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The scheduler with more due work than one pass takes, over the real SQLite store: a backlog
  * drains pass after pass without waiting for the interval between them, while a full batch of work
  * it cannot do (manual rules, revocations that keep failing) still waits for the interval instead
- * of spinning.
+ * of spinning, and a rule whose rotation failed is started again only after the engine's back-off.
  */
 class SchedulerBacklogTest {
   private static final Instant T0 = Instant.parse("2026-03-20T12:00:00Z");
@@ -272,6 +272,35 @@ class SchedulerBacklogTest {
         .as("but not started again before the back-off after a failure")
         .isEmpty();
     assertThat(more).as("nothing more to start: the next pass waits for the interval").isFalse();
+  }
+
+  @Test
+  void tick_ruleWhoseRotationFailedAtOnce_isNotStartedAgainAtTheNextPasses() {
+    List<SecretName> names = dueSecrets("app/locked/KEY_", 1, rule -> rule.targetType("locked"));
+    scheduler.tick();
+    int first = sets.get();
+
+    for (int second = 1; second <= 5; second++) {
+      clock.set(T0.plusSeconds(second));
+      scheduler.tick();
+    }
+
+    assertThat(first).isEqualTo(1);
+    assertThat(sets.get())
+        .as("a refused login is not tried again a second later (the target may lock the account)")
+        .isEqualTo(1);
+    assertThat(store.rotations().rule(names.get(0)).orElseThrow().nextDue()).contains(T0);
+  }
+
+  @Test
+  void tick_anHourAfterARotationFailed_startsItsRuleAgain() {
+    dueSecrets("app/locked/KEY_", 1, rule -> rule.targetType("locked"));
+    scheduler.tick();
+    clock.set(T0.plus(Duration.ofHours(1)));
+
+    scheduler.tick();
+
+    assertThat(sets.get()).isEqualTo(2);
   }
 
   @Test
