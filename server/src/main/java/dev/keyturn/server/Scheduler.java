@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * grace window has ended. Rotations run on a bounded pool, whose threads exist only while there is
  * work; when a tick found a full batch of anything, the next one follows at once instead of after
  * the interval, so a backlog (every rule of a fleet due on one day, or after an outage) drains at
- * the store's pace rather than one batch per interval.
+ * the store's pace rather than one batch per interval. A pass waits for the rotations it handed out
+ * for {@link #PASS_WAIT} at most: one whose step takes longer (a table's re-encryption, a slow
+ * target) goes on beside the next passes, which never hand out work for its secret again meanwhile.
  */
 final class Scheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
@@ -76,6 +78,19 @@ final class Scheduler implements AutoCloseable {
   /** How long a rotation thread waits for work before it ends (an idle server holds none). */
   private static final Duration IDLE_WORKER = Duration.ofSeconds(30);
 
+  /** How long a pass waits at most for the rotations it handed to the workers. */
+  static final Duration PASS_WAIT = Duration.ofSeconds(10);
+
+  private final Duration passWait;
+
+  /**
+   * The secrets whose start or steps are with the workers now, queued or running: a rotation whose
+   * step takes long (a table's re-encryption, a slow target) goes on beside the next passes, which
+   * must not hand it out again.
+   */
+  private final java.util.Set<SecretName> handedOut =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final ThreadPoolExecutor workers;
   private final Thread loop;
   private volatile boolean stopping;
@@ -90,6 +105,35 @@ final class Scheduler implements AutoCloseable {
       Clock clock,
       Duration interval,
       int concurrency) {
+    this(
+        engine,
+        rotations,
+        store,
+        audit,
+        notifier,
+        heartbeat,
+        clock,
+        interval,
+        concurrency,
+        PASS_WAIT);
+  }
+
+  /**
+   * @param passWait how long a pass waits at most for the rotations it handed out; those still
+   *     running then go on beside the next passes
+   */
+  Scheduler(
+      RotationEngine engine,
+      RotationStore rotations,
+      Store store,
+      AuditLog audit,
+      Notifier notifier,
+      dev.keyturn.core.NodeHeartbeat heartbeat,
+      Clock clock,
+      Duration interval,
+      int concurrency,
+      Duration passWait) {
+    this.passWait = requireNonNull(passWait, "passWait");
     this.heartbeat = requireNonNull(heartbeat, "heartbeat");
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
@@ -145,7 +189,7 @@ final class Scheduler implements AutoCloseable {
     List<Future<?>> work = new ArrayList<>();
     List<Rotation> runnable = rotations.runnable(clock.instant(), BATCH);
     for (Rotation r : runnable) {
-      work.add(workers.submit(() -> runDue(r.id())));
+      handOut(r.secret(), () -> runDue(r.id())).ifPresent(work::add);
     }
     List<Future<Boolean>> starts = new ArrayList<>();
     try {
@@ -158,13 +202,15 @@ final class Scheduler implements AutoCloseable {
     // Only rotations that did start and did not fail at once count: a rule whose start fails (its
     // secret was deleted, say) or whose rotation fails at once (its target refuses the login) stays
     // due and comes back, and a batch of nothing but them must not spin.
+    // A rotation still running at the deadline (a long step) goes on beside the next passes.
     int started = 0;
+    long deadline = System.nanoTime() + passWait.toNanos();
     try {
       for (Future<?> f : work) {
-        await(f);
+        await(f, deadline);
       }
       for (Future<Boolean> f : starts) {
-        if (await(f).orElse(false)) {
+        if (await(f, deadline).orElse(false)) {
           started++;
         }
       }
@@ -202,13 +248,43 @@ final class Scheduler implements AutoCloseable {
     return started >= BATCH || (tried >= BATCH && retired > 0);
   }
 
-  /** What {@code f} returned, once it is done; empty when it threw (logged). */
-  private static <T> Optional<T> await(Future<T> f) throws InterruptedException {
+  /**
+   * What {@code f} returned, once it is done; empty when it threw (logged) or is not done by {@code
+   * deadline} ({@link System#nanoTime}).
+   */
+  private static <T> Optional<T> await(Future<T> f, long deadline) throws InterruptedException {
     try {
-      return Optional.ofNullable(f.get());
+      return Optional.ofNullable(
+          f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
     } catch (java.util.concurrent.ExecutionException e) {
       log.warn("rotation step failed: {}", SafeFailure.describe(e.getCause()));
       return Optional.empty();
+    } catch (java.util.concurrent.TimeoutException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Hands {@code task} for {@code secret} to the workers, unless work for that secret is with them
+   * still; empty then.
+   */
+  private <T> Optional<Future<T>> handOut(
+      SecretName secret, java.util.concurrent.Callable<T> task) {
+    if (!handedOut.add(secret)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          workers.submit(() -> {
+            try {
+              return task.call();
+            } finally {
+              handedOut.remove(secret);
+            }
+          }));
+    } catch (RuntimeException e) {
+      handedOut.remove(secret); // refused: the scheduler is closing
+      throw e;
     }
   }
 
@@ -259,8 +335,9 @@ final class Scheduler implements AutoCloseable {
       rotations.setStartAt(name, schedule.get().nextOpening(clock.instant(), random));
       return false;
     }
-    work.add(workers.submit(() -> startDue(name)));
-    return true;
+    Optional<Future<Boolean>> start = handOut(name, () -> startDue(name));
+    start.ifPresent(work::add);
+    return start.isPresent();
   }
 
   /** Tells the notification webhook, once per due date, about secrets past due by an hour. */
@@ -288,10 +365,11 @@ final class Scheduler implements AutoCloseable {
   }
 
   /** Runs the due steps of rotation {@code id}, unless close() began while it was queued. */
-  private void runDue(String id) {
+  private Void runDue(String id) {
     if (!stopping) {
       engine.runDue(id);
     }
+    return null;
   }
 
   /**

@@ -304,6 +304,42 @@ class SchedulerBacklogTest {
   }
 
   @Test
+  void tick_aRotationWhoseStepTakesLong_goesOnBesideTheNextPassesWhichStartOthers()
+      throws Exception {
+    Scheduler shortWait =
+        new Scheduler(
+            engine,
+            store.rotations(),
+            store,
+            audit,
+            new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
+            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
+            clock,
+            Duration.ofHours(1),
+            8,
+            Duration.ofMillis(200));
+    try {
+      SecretName slow = dueSecrets("app/slow/KEY_", 1, rule -> rule.targetType("slow")).get(0);
+      shortWait.tick();
+      entered.await();
+      clock.set(T0.plusSeconds(1));
+      List<SecretName> others = dueSecrets("app/other/KEY_", 3, rule -> rule);
+
+      shortWait.tick();
+      shortWait.tick();
+
+      assertThat(others).allMatch(name -> currentNumber(name) == 2);
+      assertThat(sets.get()).as("the slow rotation was handed out once").isEqualTo(1);
+      assertThat(currentNumber(slow)).as("still in its set step").isEqualTo(1);
+      release.countDown();
+      Eventually.waitFor(Duration.ofSeconds(30), () -> currentNumber(slow) == 2);
+    } finally {
+      release.countDown();
+      shortWait.close();
+    }
+  }
+
+  @Test
   void close_whileRotationsWaitForAWorker_startsNoneOfThem() throws Exception {
     Scheduler oneWorker =
         new Scheduler(
