@@ -9,7 +9,6 @@ import dev.keyturn.core.RotationState;
 import dev.keyturn.core.Schedule;
 import dev.keyturn.core.SecretName;
 import dev.keyturn.core.Strategy;
-import dev.keyturn.core.spi.AuditEvent;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Store;
@@ -42,18 +41,13 @@ final class Scheduler implements AutoCloseable {
   /** The most rotations, starts and retirements one pass takes on. */
   static final int BATCH = 200;
 
-  /** The most secrets held by consumers that the retirement query asks for beyond its batch. */
-  private static final int MAX_HELD = 10_000;
-
   static final Duration OVERDUE = Duration.ofHours(1);
 
   private final RotationEngine engine;
   private final RotationStore rotations;
-  private final Store store;
-  private final AuditLog audit;
+  private final ScheduledRetirements retirements;
   private final Notifier notifier;
   private final dev.keyturn.core.NodeHeartbeat heartbeat;
-  private static final Duration REVOKE_RETRY = Duration.ofMinutes(1);
 
   /** Pages of due rules one pass reads at most, when it cannot start those it reads. */
   private static final int DUE_PAGES = 5;
@@ -61,14 +55,6 @@ final class Scheduler implements AutoCloseable {
   /** The due rule the last pass stopped after; the next pass reads on from it (loop thread). */
   private Optional<RotationStore.RuleEntry> dueFrom = Optional.empty();
 
-  /** The secrets whose ended grace windows live consumers held at the last tick (loop thread). */
-  private java.util.Set<SecretName> held = java.util.Set.of();
-
-  /** The secrets whose revocation waited for its retry time at the last tick (loop thread). */
-  private java.util.Set<SecretName> waiting = java.util.Set.of();
-
-  private final java.util.Map<SecretName, java.time.Instant> revokeRetryAt =
-      new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Set<String> announcedOverdue =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Clock clock;
@@ -137,8 +123,7 @@ final class Scheduler implements AutoCloseable {
     this.heartbeat = requireNonNull(heartbeat, "heartbeat");
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
-    this.store = requireNonNull(store, "store");
-    this.audit = requireNonNull(audit, "audit");
+    this.retirements = new ScheduledRetirements(engine, store, audit, clock, BATCH);
     this.notifier = requireNonNull(notifier, "notifier");
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
@@ -218,34 +203,11 @@ final class Scheduler implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
-    // Secrets whose ended grace windows live consumers hold, and those whose revocation waits for
-    // its retry, come back from the query at every tick: it asks for that many more, so that they
-    // never crowd out the others.
-    int asked = BATCH + Math.min(held.size() + waiting.size(), MAX_HELD);
-    java.util.Set<SecretName> stillHeld = new java.util.HashSet<>();
-    java.util.Set<SecretName> stillWaiting = new java.util.HashSet<>();
-    int tried = 0;
-    int retired = 0;
-    for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), asked)) {
-      if (tried >= BATCH) {
-        break;
-      }
-      switch (retireExpired(name)) {
-        case HELD -> stillHeld.add(name);
-        case WAITING -> stillWaiting.add(name);
-        case RETIRED -> {
-          tried++;
-          retired++;
-        }
-        case LATER -> tried++;
-      }
-    }
-    held = stillHeld;
-    waiting = stillWaiting;
+    boolean moreToRetire = retirements.pass();
     announceOverdue();
     // Only a full batch that moved something: secrets skipped (manual rules, suspended ones,
     // revocations that keep failing) come back, and a batch of nothing but them must not spin.
-    return started >= BATCH || (tried >= BATCH && retired > 0);
+    return started >= BATCH || moreToRetire;
   }
 
   /**
@@ -395,48 +357,6 @@ final class Scheduler implements AutoCloseable {
     } catch (KeyturnException e) {
       log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());
       return true; // started: it waits as an active rotation
-    }
-  }
-
-  /** What a pass did with a secret whose grace window ended. */
-  private enum Retirement {
-    /** Its expired versions were retired. */
-    RETIRED,
-    /** Live consumers hold all of them: nothing moved. */
-    HELD,
-    /** Its target could not revoke them: tried again later. */
-    LATER,
-    /** Its target could not revoke them at an earlier pass, and their retry is not due yet. */
-    WAITING
-  }
-
-  /** Retires what expired of {@code name}. */
-  private Retirement retireExpired(SecretName name) {
-    java.time.Instant retryAt = revokeRetryAt.get(name);
-    if (retryAt != null && retryAt.isAfter(clock.instant())) {
-      return Retirement.WAITING;
-    }
-    try {
-      // The engine commits the stage moves with their audit records.
-      boolean nothing = engine.retireExpired(name).changes().isEmpty();
-      revokeRetryAt.remove(name);
-      return nothing ? Retirement.HELD : Retirement.RETIRED;
-    } catch (RuntimeException e) {
-      // The target could not revoke the expired value: it stays previous; retried in a minute.
-      revokeRetryAt.put(name, clock.instant().plus(REVOKE_RETRY));
-      log.warn("cannot retire the expired versions of {}: {}", name, SafeFailure.describe(e));
-      audit.append(
-          List.of(
-              new AuditEvent(
-                  clock.instant(),
-                  "scheduler",
-                  "engine",
-                  "rotation.revoke",
-                  Optional.of(name.value()),
-                  Optional.empty(),
-                  "failed",
-                  SafeFailure.describe(e))));
-      return Retirement.LATER;
     }
   }
 
