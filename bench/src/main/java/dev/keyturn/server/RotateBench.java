@@ -19,9 +19,8 @@ import dev.keyturn.core.crypto.RootKey;
 import dev.keyturn.core.spi.AuditLog;
 import dev.keyturn.core.spi.CachingStore;
 import dev.keyturn.core.spi.Store;
-import dev.keyturn.core.spi.Target;
-import dev.keyturn.core.spi.TargetContext;
 import dev.keyturn.store.JdbcStore;
+import dev.keyturn.targets.NoneTarget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -66,23 +65,12 @@ public final class RotateBench {
     RootKey root = RootKey.generate(random);
     SecretService service = new SecretService(store, new Envelope(root, random), clock);
     AuditLog audit = store.openAuditLog(new AuditChain(root));
-    Target none =
-        new Target() {
-          @Override
-          public void set(TargetContext context) {}
-
-          @Override
-          public void test(TargetContext context) {}
-
-          @Override
-          public void rollback(TargetContext context) {}
-        };
     AtomicInteger finished = new AtomicInteger();
     RotationEngine engine =
         new RotationEngine(
             service,
             store.rotations(),
-            Map.of("none", none),
+            Map.of(NoneTarget.TYPE, new NoneTarget()),
             Map.of(),
             audit,
             clock,
@@ -223,27 +211,37 @@ public final class RotateBench {
     }
   }
 
-  /** The system clock, moved forward by the passes. */
+  /** The system clock, moved forward by the passes; its copies in other zones move with it. */
   private static final class MovedClock extends Clock {
-    private volatile Duration moved = Duration.ZERO;
+    private final ZoneId zone;
+    private final java.util.concurrent.atomic.AtomicReference<Duration> moved;
+
+    MovedClock() {
+      this(ZoneOffset.UTC, new java.util.concurrent.atomic.AtomicReference<>(Duration.ZERO));
+    }
+
+    private MovedClock(ZoneId zone, java.util.concurrent.atomic.AtomicReference<Duration> moved) {
+      this.zone = zone;
+      this.moved = moved;
+    }
 
     void move(Duration by) {
-      moved = moved.plus(by);
+      moved.updateAndGet(d -> d.plus(by));
     }
 
     @Override
     public Instant instant() {
-      return Instant.now().plus(moved);
+      return Instant.now().plus(moved.get());
     }
 
     @Override
     public ZoneId getZone() {
-      return ZoneOffset.UTC;
+      return zone;
     }
 
     @Override
     public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("the bench's clock is UTC");
+      return new MovedClock(zone, moved);
     }
   }
 

@@ -134,17 +134,22 @@ class SchedulerBacklogTest {
             "node-test",
             r -> {});
     // An hour between passes: a test that needs the next pass at once fails on waiting for it.
-    scheduler =
-        new Scheduler(
-            engine,
-            store.rotations(),
-            store,
-            audit,
-            new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
-            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
-            clock,
-            Duration.ofHours(1),
-            8);
+    scheduler = scheduler(8, Scheduler.PASS_WAIT);
+  }
+
+  /** A scheduler over this test's store and engine, an hour between its passes. */
+  private Scheduler scheduler(int workers, Duration passWait) {
+    return new Scheduler(
+        engine,
+        store.rotations(),
+        store,
+        audit,
+        new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
+        new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
+        clock,
+        Duration.ofHours(1),
+        workers,
+        passWait);
   }
 
   @AfterEach
@@ -306,18 +311,7 @@ class SchedulerBacklogTest {
   @Test
   void tick_aRotationWhoseStepTakesLong_goesOnBesideTheNextPassesWhichStartOthers()
       throws Exception {
-    Scheduler shortWait =
-        new Scheduler(
-            engine,
-            store.rotations(),
-            store,
-            audit,
-            new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
-            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
-            clock,
-            Duration.ofHours(1),
-            8,
-            Duration.ofMillis(200));
+    Scheduler shortWait = scheduler(8, Duration.ofMillis(200));
     try {
       SecretName slow = dueSecrets("app/slow/KEY_", 1, rule -> rule.targetType("slow")).get(0);
       shortWait.tick();
@@ -341,17 +335,7 @@ class SchedulerBacklogTest {
 
   @Test
   void close_whileRotationsWaitForAWorker_startsNoneOfThem() throws Exception {
-    Scheduler oneWorker =
-        new Scheduler(
-            engine,
-            store.rotations(),
-            store,
-            audit,
-            new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
-            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
-            clock,
-            Duration.ofHours(1),
-            1);
+    Scheduler oneWorker = scheduler(1, Scheduler.PASS_WAIT);
     List<SecretName> names = dueSecrets("app/slow/KEY_", 3, rule -> rule.targetType("slow"));
     Thread ticking = Thread.ofPlatform().start(oneWorker::tick);
     entered.await();
