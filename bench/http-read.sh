@@ -41,10 +41,9 @@ connections=${CONNECTIONS:-64}
 port=${KT_PORT:-18311}
 ng_port=${NG_PORT:-18312}
 jar="$repo/bench/target/benchmarks.jar"
-# As bin/keyturn starts `server` on JDK 25.
-flags="-XX:+UseSerialGC -Xms8m -Xmx128m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k"
-flags="$flags -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m -XX:CompileThresholdScaling=4"
-flags="$flags -XX:-UsePerfData -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000"
+# As bin/keyturn starts `server`.
+. "$repo/.mvn/server-flags.sh"
+keyturn_server_flags
 
 for tool in wrk nginx; do
   if ! command -v "$tool" >/dev/null && ! [ -x "/usr/sbin/$tool" ]; then
@@ -70,7 +69,7 @@ fi
 
 # One data folder, made by the server itself: a secret and a token that may read it.
 addr="http://127.0.0.1:$port"
-MALLOC_ARENA_MAX=2 "$repo/bin/keyturn" server --data "$work/seed" --listen "127.0.0.1:$port" \
+"$repo/bin/keyturn" server --data "$work/seed" --listen "127.0.0.1:$port" \
   >"$work/seed.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do curl -s -o /dev/null "$addr/v1/health" && break; sleep 0.5; done
@@ -105,10 +104,10 @@ measure() { # SERVER ROUND
   local l0
   l0=$(load)
   if [ "$name" = keyturn ]; then
-    MALLOC_ARENA_MAX=2 "$repo/bin/keyturn" server --data "$data" --listen "127.0.0.1:$port" \
+    "$repo/bin/keyturn" server --data "$data" --listen "127.0.0.1:$port" \
       --max-requests-per-client $((connections * 2)) >"$work/$name-$round.log" 2>&1 &
   else
-    MALLOC_ARENA_MAX=2 "$JAVA_HOME/bin/java" $flags -cp "$jar" dev.keyturn.server.HttpReadBench \
+    "$JAVA_HOME/bin/java" $server_flags -cp "$jar" dev.keyturn.server.HttpReadBench \
       "$name" "$data" "$port" >"$work/$name-$round.log" 2>&1 &
   fi
   pid=$!

@@ -11,10 +11,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd -P)
 keyturn_find_jdk
 port=${KT_PORT:-18291}
 ng_port=${NG_PORT:-18292}
-# As bin/keyturn starts `server` (JDK 25).
-flags="-XX:+UseSerialGC -Xms8m -Xmx128m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k"
-flags="$flags -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m -XX:-UsePerfData"
-flags="$flags -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000"
+# As bin/keyturn starts `server`.
+. "$repo/.mvn/server-flags.sh"
+keyturn_server_flags
 . "$repo/bench/nginx.sh"
 work=$(mktemp -d)
 cleanup() {
@@ -36,7 +35,7 @@ i=0
 for jar in "$@"; do
   i=$((i + 1))
   data="$work/data$i"
-  MALLOC_ARENA_MAX=2 "$JAVA_HOME/bin/java" $flags -jar "$jar" server --data "$data" \
+  "$JAVA_HOME/bin/java" $server_flags -jar "$jar" server --data "$data" \
     --listen "127.0.0.1:$port" --max-requests-per-client 128 >"$work/server$i.log" 2>&1 &
   pid=$!
   addr="http://127.0.0.1:$port"

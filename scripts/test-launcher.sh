@@ -10,7 +10,7 @@ trap 'rm -rf "$t"' EXIT
 
 mkdir -p "$t/root/bin" "$t/root/.mvn" "$t/root/app/src/main" "$t/root/app/target" "$t/jdk/bin"
 cp "$repo/bin/keyturn" "$t/root/bin/keyturn"
-cp "$repo/.mvn/find-jdk.sh" "$t/root/.mvn/find-jdk.sh"
+cp "$repo/.mvn/find-jdk.sh" "$repo/.mvn/server-flags.sh" "$t/root/.mvn/"
 echo '<project/>' > "$t/root/pom.xml"
 echo '<project/>' > "$t/root/app/pom.xml"
 echo 'class A {}' > "$t/root/app/src/main/A.java"

@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Rotations per second for many secrets with target {@code none} on the embedded store (SQLite,
  * WAL, synchronous=FULL), with the audit log on, run as a server runs them: every rule is due, and
  * the server's {@link Scheduler} (its loop, batches and rotation workers) starts each rotation and
- * runs create, set, test and finish, each step persisted and audited. Run by bench/rotate.sh.
+ * runs create, set, test and finish, each step persisted and audited, on a store with its integrity
+ * protection on (a MAC and a generation per row). Run by bench/rotate.sh, with the server's JVM
+ * flags.
  *
  * <p>Usage: {@code RotateBench [SECRETS] [WORKERS] [PASSES]}; WORKERS defaults to the server's
  * {@link OpenServer#ROTATION_WORKERS}.
@@ -61,10 +63,14 @@ public final class RotateBench {
     MovedClock clock = new MovedClock();
     SecureRandom random = new SecureRandom();
     JdbcStore jdbc = JdbcStore.open("jdbc:sqlite:" + dir.resolve("keyturn.db"), clock);
-    Store store = new CachingStore(jdbc, 100_000);
     RootKey root = RootKey.generate(random);
-    SecretService service = new SecretService(store, new Envelope(root, random), clock);
-    AuditLog audit = store.openAuditLog(new AuditChain(root));
+    Envelope envelope = new Envelope(root, random);
+    // As a server opens its store: the audit log first, then every row written with its MAC and
+    // generation, checked on read.
+    AuditLog audit = jdbc.openAuditLog(new AuditChain(root));
+    jdbc.protect(envelope);
+    Store store = new CachingStore(jdbc, 100_000);
+    SecretService service = new SecretService(store, envelope, clock);
     AtomicInteger finished = new AtomicInteger();
     RotationEngine engine =
         new RotationEngine(
