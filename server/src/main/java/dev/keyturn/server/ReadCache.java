@@ -49,6 +49,14 @@ final class ReadCache {
     Gauge.builder("keyturn.cache.secrets", cache, CachingStore::size)
         .description("Secrets whose metadata and ciphertexts the read cache holds.")
         .register(registry);
+    Gauge.builder("keyturn.cache.bytes", cache, CachingStore::bytes)
+        .description(
+            "Bytes of metadata and ciphertext the read cache holds, by its own estimate (bounded"
+                + " at "
+                + CachingStore.DEFAULT_MAX_BYTES
+                + ").")
+        .baseUnit("bytes")
+        .register(registry);
     Gauge.builder("keyturn.cache.serving", current, c -> c.getAsBoolean() ? 1 : 0)
         .description(
             "1 when the read cache may serve; 0 while it cannot vouch that other nodes' writes"

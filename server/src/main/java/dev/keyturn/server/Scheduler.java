@@ -14,9 +14,14 @@ import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Store;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -55,8 +60,9 @@ final class Scheduler implements AutoCloseable {
   /** The due rule the last pass stopped after; the next pass reads on from it (loop thread). */
   private Optional<RotationStore.RuleEntry> dueFrom = Optional.empty();
 
-  private final java.util.Set<String> announcedOverdue =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The due date each overdue secret was announced for (loop thread). */
+  private final Map<SecretName, Instant> announcedOverdue = new HashMap<>();
+
   private final Clock clock;
   private final java.security.SecureRandom random = new java.security.SecureRandom();
   private final Duration interval;
@@ -307,10 +313,18 @@ final class Scheduler implements AutoCloseable {
     if (!notifier.enabled()) {
       return;
     }
-    for (RotationStore.RuleEntry due :
-        rotations.overdueRules(clock.instant().minus(OVERDUE), BATCH)) {
-      String key = due.rule().secret() + "@" + due.nextDue().orElseThrow();
-      if (announcedOverdue.add(key)) {
+    List<RotationStore.RuleEntry> overdue =
+        rotations.overdueRules(clock.instant().minus(OVERDUE), BATCH);
+    if (overdue.size() < BATCH) {
+      // The whole list: a secret no longer on it was rotated (or its rule changed or went), and
+      // is announced again only for a later due date. The map holds no more than is overdue.
+      Set<SecretName> still = new HashSet<>();
+      overdue.forEach(due -> still.add(due.rule().secret()));
+      announcedOverdue.keySet().retainAll(still);
+    }
+    for (RotationStore.RuleEntry due : overdue) {
+      Instant dueAt = due.nextDue().orElseThrow();
+      if (!dueAt.equals(announcedOverdue.put(due.rule().secret(), dueAt))) {
         notifier.send(
             "secret.overdue",
             due.rule().secret().value(),

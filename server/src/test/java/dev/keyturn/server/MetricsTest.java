@@ -165,6 +165,9 @@ class MetricsTest {
     assertThat(scrape.value("keyturn_rotation_overdue_seconds"))
         .isEqualTo(Duration.between(Instant.parse(due), clock.instant()).toSeconds());
     assertThat(scrape.value("keyturn_cache_secrets")).as("the four secrets just read").isEqualTo(4);
+    assertThat(scrape.value("keyturn_cache_bytes"))
+        .as("four secrets, counted at a kibibyte each plus their ciphertexts, within the bound")
+        .isBetween(4.0 * 1024, (double) dev.keyturn.core.spi.CachingStore.DEFAULT_MAX_BYTES);
     assertThat(scrape.text()).doesNotContain(CANARY).doesNotContain(server.rootToken());
   }
 

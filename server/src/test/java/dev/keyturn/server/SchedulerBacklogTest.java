@@ -1,5 +1,6 @@
 package dev.keyturn.server;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyturn.core.Generator;
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * drains pass after pass without waiting for the interval between them, while a full batch of work
  * it cannot do (manual rules, revocations that keep failing) still waits for the interval instead
  * of spinning, and a rule whose rotation failed is started again only after the engine's back-off.
+ * Overdue secrets are announced once per due date, however many passes see them.
  */
 class SchedulerBacklogTest {
   private static final Instant T0 = Instant.parse("2026-03-20T12:00:00Z");
@@ -139,12 +141,17 @@ class SchedulerBacklogTest {
 
   /** A scheduler over this test's store and engine, an hour between its passes. */
   private Scheduler scheduler(int workers, Duration passWait) {
+    return scheduler(workers, passWait, Optional.empty());
+  }
+
+  /** As {@link #scheduler(int, Duration)}, announcing to {@code notifyUrl} when given. */
+  private Scheduler scheduler(int workers, Duration passWait, Optional<String> notifyUrl) {
     return new Scheduler(
         engine,
         store.rotations(),
         store,
         audit,
-        new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
+        new Notifier(notifyUrl, Optional.empty(), secrets, audit, clock),
         new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
         clock,
         Duration.ofHours(1),
@@ -404,6 +411,72 @@ class SchedulerBacklogTest {
         .as("the revocations waiting for their retry (a minute) hold up no other secret")
         .doesNotContain(plain)
         .hasSize(Scheduler.BATCH + 10);
+  }
+
+  @Test
+  void tick_overdueSecrets_announcedOncePerDueDateAndAgainOnceOverdueAnew() throws Exception {
+    List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer receiver =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.createContext(
+        "/",
+        exchange -> {
+          notices.add(new String(exchange.getRequestBody().readAllBytes(), UTF_8));
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
+    receiver.start();
+    try {
+      scheduler.close();
+      scheduler =
+          scheduler(
+              2,
+              Scheduler.PASS_WAIT,
+              Optional.of("http://127.0.0.1:" + receiver.getAddress().getPort() + "/notify"));
+      // Manual rules stay due until a person acts: overdue an hour after their due date.
+      List<SecretName> names =
+          dueSecrets(
+              "app/late/KEY_",
+              3,
+              rule -> rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL));
+      clock.set(T0.plus(Duration.ofHours(2)));
+
+      scheduler.tick();
+      Eventually.waitFor(Duration.ofSeconds(30), () -> notices.size() == 3);
+      scheduler.tick();
+      scheduler.tick();
+      // A fourth secret overdue now: its notice comes after any the two passes above would send.
+      SecretName later =
+          dueSecrets(
+                  "app/later/KEY_",
+                  1,
+                  rule -> rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL))
+              .get(0);
+      store.rotations().setNextDue(later, Optional.of(T0));
+      scheduler.tick();
+      Eventually.waitFor(Duration.ofSeconds(30), () -> notices.size() >= 4);
+      Thread.sleep(200);
+      assertThat(notices).as("one notice per secret and due date").hasSize(4);
+      assertThat(notices).allMatch(n -> n.contains("\"event\":\"secret.overdue\""));
+
+      // A new due date is a new notice; so is the same date again once the secret stopped being
+      // overdue in between (its rule was set later, then back).
+      SecretName moved = names.get(0);
+      store.rotations().setNextDue(moved, Optional.of(T0.plus(Duration.ofMinutes(30))));
+      SecretName back = names.get(1);
+      store.rotations().setNextDue(back, Optional.of(T0.plus(Duration.ofDays(1))));
+      scheduler.tick();
+      store.rotations().setNextDue(back, Optional.of(T0));
+      scheduler.tick();
+      Eventually.waitFor(Duration.ofSeconds(30), () -> notices.size() >= 6);
+      Thread.sleep(200);
+      assertThat(notices).hasSize(6);
+      assertThat(notices.subList(4, 6))
+          .anyMatch(n -> n.contains(moved.value()) && n.contains("2026-03-20T12:30:00Z"))
+          .anyMatch(n -> n.contains(back.value()) && n.contains("2026-03-20T12:00:00Z"));
+    } finally {
+      receiver.stop(0);
+    }
   }
 
   /** Secrets holding version 1, each with a rule due now, shaped by {@code shape}. */
