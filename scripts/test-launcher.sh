@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests bin/keyturn without Maven or a JVM: a copy of the launcher in a temporary tree, a fake
 # JDK whose `java` records its arguments, and a fake mvnw that "builds" a jar. Checks that a stale
-# jar is rebuilt and its AOT cache made again, that the cache is passed only on the JDK that made
-# it, and which JVM flags each kind of command gets. Exits non-zero on the first failure.
+# jar is rebuilt (also after a source was edited during the build) and its AOT cache made again,
+# that the cache is passed only on the JDK that made it, and which JVM flags each kind of command
+# gets. Exits non-zero on the first failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 t=$(mktemp -d)
@@ -18,6 +19,8 @@ cat > "$t/root/mvnw" <<'SH'
 #!/bin/sh
 echo "build $(date +%s%N)" > app/target/keyturn.jar
 echo built >> "$BUILDS"
+# A source edited while the build runs.
+if [ -n "${EDIT_DURING_BUILD-}" ]; then sleep 1.1; touch "$EDIT_DURING_BUILD"; fi
 SH
 cat > "$t/jdk/bin/java" <<'SH'
 #!/bin/sh
@@ -52,6 +55,14 @@ echo old-cache > "$aot"
 kt status
 [ "$(builds)" = 2 ] || fail "a source newer than the jar rebuilds it"
 [ "$(cat "$aot")" = cache ] || fail "a rebuild trains a new AOT cache"
+
+sleep 1.1; touch "$t/root/app/src/main/A.java"
+EDIT_DURING_BUILD="$t/root/app/src/main/A.java" kt ls
+[ "$(builds)" = 3 ] || fail "a stale jar is rebuilt"
+kt ls
+[ "$(builds)" = 4 ] || fail "a source edited during the build rebuilds the jar at the next run"
+kt ls
+[ "$(builds)" = 4 ] || fail "then the jar is fresh"
 
 echo /some/other/jdk > "$aot.jdk"
 kt get app/x
