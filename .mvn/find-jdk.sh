@@ -1,4 +1,5 @@
-# Sourced by ./mvnw, bin/keyturn and .ci/run: sets JAVA_HOME to a JDK 21 or newer.
+# Sourced by ./mvnw, bin/keyturn, .ci/run and the bench scripts: sets JAVA_HOME to a JDK 21 or
+# newer.
 # Looks at JAVA_HOME, then the java on PATH, then /usr/lib/jvm/*; reads each JDK's
 # `release` file with shell builtins instead of starting a JVM or helper processes, so the
 # check costs about a millisecond (the CLI's start-up time depends on it).

@@ -9,7 +9,8 @@
 # load). The launcher puts KEYTURN_JAVA_OPTS after them, so any of them can be changed.
 
 keyturn_server_flags() {
-  # Sets server_flags for the JDK at $JAVA_HOME and exports MALLOC_ARENA_MAX (2 unless set).
+  # Sets server_flags for the JDK at $JAVA_HOME. The server also runs with MALLOC_ARENA_MAX=2
+  # (two malloc arenas), which the caller sets on the server's command alone.
   server_flags="-XX:+UseSerialGC -Xms8m -Xmx128m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
   server_flags="$server_flags -Xss512k -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m"
   server_flags="$server_flags -XX:CompileThresholdScaling=4 -XX:-UsePerfData"
@@ -17,6 +18,4 @@ keyturn_server_flags() {
   if [ "$_kt_major" -ge 25 ]; then
     server_flags="$server_flags -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000"
   fi
-  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
-  export MALLOC_ARENA_MAX
 }

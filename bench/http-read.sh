@@ -107,7 +107,7 @@ measure() { # SERVER ROUND
     "$repo/bin/keyturn" server --data "$data" --listen "127.0.0.1:$port" \
       --max-requests-per-client $((connections * 2)) >"$work/$name-$round.log" 2>&1 &
   else
-    "$JAVA_HOME/bin/java" $server_flags -cp "$jar" dev.keyturn.server.HttpReadBench \
+    MALLOC_ARENA_MAX=2 "$JAVA_HOME/bin/java" $server_flags -cp "$jar" dev.keyturn.server.HttpReadBench \
       "$name" "$data" "$port" >"$work/$name-$round.log" 2>&1 &
   fi
   pid=$!

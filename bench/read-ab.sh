@@ -35,7 +35,7 @@ i=0
 for jar in "$@"; do
   i=$((i + 1))
   data="$work/data$i"
-  "$JAVA_HOME/bin/java" $server_flags -jar "$jar" server --data "$data" \
+  MALLOC_ARENA_MAX=2 "$JAVA_HOME/bin/java" $server_flags -jar "$jar" server --data "$data" \
     --listen "127.0.0.1:$port" --max-requests-per-client 128 >"$work/server$i.log" 2>&1 &
   pid=$!
   addr="http://127.0.0.1:$port"

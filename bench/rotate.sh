@@ -16,4 +16,4 @@ keyturn_server_flags
 ./mvnw -B -q -ntp -pl bench -am package -Dmaven.test.skip=true -Dspotless.check.skip=true >/dev/null
 echo "command: bench/rotate.sh $* (dev.keyturn.server.RotateBench)"
 echo "jvm: $server_flags"
-"$JAVA_HOME/bin/java" $server_flags -cp bench/target/benchmarks.jar dev.keyturn.server.RotateBench "$@"
+MALLOC_ARENA_MAX=2 "$JAVA_HOME/bin/java" $server_flags -cp bench/target/benchmarks.jar dev.keyturn.server.RotateBench "$@"

@@ -29,11 +29,13 @@ for a in "$@"; do
   case $a in -XX:AOTCacheOutput=*) echo cache > "${a#-XX:AOTCacheOutput=}" ;; esac
 done
 echo "$*" > "$CALLS"
+echo "${MALLOC_ARENA_MAX-}" > "$CALLS.malloc"
 SH
 cp "$t/jdk/bin/java" "$t/jdk/bin/javac"
 chmod +x "$t/root/mvnw" "$t/jdk/bin/java" "$t/jdk/bin/javac"
 echo 'JAVA_VERSION="25.0.3"' > "$t/jdk/release"
 export JAVA_HOME="$t/jdk" BUILDS="$t/builds" CALLS="$t/calls"
+unset MALLOC_ARENA_MAX
 : > "$BUILDS"
 kt() { "$t/root/bin/keyturn" "$@" 2>/dev/null; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -46,6 +48,7 @@ kt get app/x
 [ -f "$aot" ] && [ "$(cat "$aot.jdk")" = "$JAVA_HOME" ] || fail "first run makes the AOT cache for this JDK"
 grep -q -- "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -XX:AOTCache=$aot" "$CALLS" || fail "get: short flags and the cache: $(cat "$CALLS")"
 grep -q -- "-jar $jar get app/x" "$CALLS" || fail "get runs the jar"
+[ -z "$(cat "$CALLS.malloc")" ] || fail "get: the malloc setting is the server's alone"
 
 kt ls
 [ "$(builds)" = 1 ] || fail "a fresh jar is not rebuilt"
@@ -72,6 +75,7 @@ printf '%s\n' "$JAVA_HOME" > "$aot.jdk"
 KEYTURN_JAVA_OPTS=-Xmx1g kt server --data d
 grep -q -- "-XX:+UseSerialGC -Xms8m -Xmx128m" "$CALLS" || fail "server: memory defaults: $(cat "$CALLS")"
 grep -q -- "-XX:CompileThresholdScaling=4" "$CALLS" || fail "server: later compilation: $(cat "$CALLS")"
+[ "$(cat "$CALLS.malloc")" = 2 ] || fail "server: two malloc arenas"
 grep -q -- "TieredStopAtLevel\|AOTCache" "$CALLS" && fail "server: optimizing compiler, no CLI cache"
 grep -q -- "-XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=2000 -Xmx1g -jar" "$CALLS" \
   || fail "server: JDK 25 flags, then KEYTURN_JAVA_OPTS last: $(cat "$CALLS")"

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,18 +39,38 @@ final class Notifier {
   private final SecretService secrets;
   private final AuditLog audit;
   private final Clock clock;
+  private final Executor sender;
 
+  /** A notifier that sends each announcement on a virtual thread of its own. */
   Notifier(
       Optional<String> url,
       Optional<String> signingSecret,
       SecretService secrets,
       AuditLog audit,
       Clock clock) {
+    this(
+        url,
+        signingSecret,
+        secrets,
+        audit,
+        clock,
+        task -> Thread.ofVirtual().name("keyturn-notify").start(task));
+  }
+
+  /** A notifier that sends each announcement through {@code sender}. */
+  Notifier(
+      Optional<String> url,
+      Optional<String> signingSecret,
+      SecretService secrets,
+      AuditLog audit,
+      Clock clock,
+      Executor sender) {
     this.url = url.map(u -> HttpCall.url(u, "--notify-url"));
     this.signingSecret = signingSecret.map(SecretName::of);
     this.secrets = requireNonNull(secrets, "secrets");
     this.audit = requireNonNull(audit, "audit");
     this.clock = requireNonNull(clock, "clock");
+    this.sender = requireNonNull(sender, "sender");
   }
 
   boolean enabled() {
@@ -75,7 +96,7 @@ final class Notifier {
     body.put("state", state);
     reason.ifPresent(r -> body.put("reason", r));
     byte[] bytes = WireJson.mapper().writeValueAsBytes(body);
-    Thread.ofVirtual().name("keyturn-notify").start(() -> post(event, secret, bytes));
+    sender.execute(() -> post(event, secret, bytes));
   }
 
   private void post(String event, String secret, byte[] body) {

@@ -60,7 +60,7 @@ final class Scheduler implements AutoCloseable {
   /** The due rule the last pass stopped after; the next pass reads on from it (loop thread). */
   private Optional<RotationStore.RuleEntry> dueFrom = Optional.empty();
 
-  /** The due date each overdue secret was announced for (loop thread). */
+  /** The due date each overdue secret was announced for (the loop's thread only, as tick()). */
   private final Map<SecretName, Instant> announcedOverdue = new HashMap<>();
 
   private final Clock clock;
@@ -316,8 +316,9 @@ final class Scheduler implements AutoCloseable {
     List<RotationStore.RuleEntry> overdue =
         rotations.overdueRules(clock.instant().minus(OVERDUE), BATCH);
     if (overdue.size() < BATCH) {
-      // The whole list: a secret no longer on it was rotated (or its rule changed or went), and
-      // is announced again only for a later due date. The map holds no more than is overdue.
+      // The whole list: a secret no longer on it was rotated, or its rule changed or went. It is
+      // forgotten, and announced again when it is next overdue. (A full list is not the whole
+      // list, so nothing is forgotten then.)
       Set<SecretName> still = new HashSet<>();
       overdue.forEach(due -> still.add(due.rule().secret()));
       announcedOverdue.keySet().retainAll(still);

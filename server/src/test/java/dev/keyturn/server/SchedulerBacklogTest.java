@@ -3,6 +3,7 @@ package dev.keyturn.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
@@ -26,6 +27,7 @@ import dev.keyturn.store.JdbcStore;
 import dev.keyturn.targets.NoneTarget;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.FixedClock;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -34,6 +36,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,17 +144,12 @@ class SchedulerBacklogTest {
 
   /** A scheduler over this test's store and engine, an hour between its passes. */
   private Scheduler scheduler(int workers, Duration passWait) {
-    return scheduler(workers, passWait, Optional.empty());
-  }
-
-  /** As {@link #scheduler(int, Duration)}, announcing to {@code notifyUrl} when given. */
-  private Scheduler scheduler(int workers, Duration passWait, Optional<String> notifyUrl) {
     return new Scheduler(
         engine,
         store.rotations(),
         store,
         audit,
-        new Notifier(notifyUrl, Optional.empty(), secrets, audit, clock),
+        new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
         new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
         clock,
         Duration.ofHours(1),
@@ -415,9 +413,8 @@ class SchedulerBacklogTest {
 
   @Test
   void tick_overdueSecrets_announcedOncePerDueDateAndAgainOnceOverdueAnew() throws Exception {
-    List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
-    com.sun.net.httpserver.HttpServer receiver =
-        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    List<String> notices = new CopyOnWriteArrayList<>();
+    HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     receiver.createContext(
         "/",
         exchange -> {
@@ -428,55 +425,57 @@ class SchedulerBacklogTest {
     receiver.start();
     try {
       scheduler.close();
+      // Announcements are sent before tick() returns: what a pass sent is there to count.
       scheduler =
-          scheduler(
+          new Scheduler(
+              engine,
+              store.rotations(),
+              store,
+              audit,
+              new Notifier(
+                  Optional.of("http://127.0.0.1:" + receiver.getAddress().getPort() + "/notify"),
+                  Optional.empty(),
+                  secrets,
+                  audit,
+                  clock,
+                  Runnable::run),
+              new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
+              clock,
+              Duration.ofHours(1),
               2,
-              Scheduler.PASS_WAIT,
-              Optional.of("http://127.0.0.1:" + receiver.getAddress().getPort() + "/notify"));
+              Scheduler.PASS_WAIT);
       // Manual rules stay due until a person acts: overdue an hour after their due date.
-      List<SecretName> names =
-          dueSecrets(
-              "app/late/KEY_",
-              3,
-              rule -> rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL));
+      List<SecretName> names = dueSecrets("app/late/KEY_", 3, SchedulerBacklogTest::manual);
       clock.set(T0.plus(Duration.ofHours(2)));
 
       scheduler.tick();
-      Eventually.waitFor(Duration.ofSeconds(30), () -> notices.size() == 3);
+      assertThat(notices).hasSize(3);
       scheduler.tick();
       scheduler.tick();
-      // A fourth secret overdue now: its notice comes after any the two passes above would send.
-      SecretName later =
-          dueSecrets(
-                  "app/later/KEY_",
-                  1,
-                  rule -> rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL))
-              .get(0);
-      store.rotations().setNextDue(later, Optional.of(T0));
-      scheduler.tick();
-      Eventually.waitFor(Duration.ofSeconds(30), () -> notices.size() >= 4);
-      Thread.sleep(200);
-      assertThat(notices).as("one notice per secret and due date").hasSize(4);
+      assertThat(notices).as("one notice per secret and due date").hasSize(3);
       assertThat(notices).allMatch(n -> n.contains("\"event\":\"secret.overdue\""));
 
       // A new due date is a new notice; so is the same date again once the secret stopped being
-      // overdue in between (its rule was set later, then back).
+      // overdue in between (its due date was set later, then back).
       SecretName moved = names.get(0);
       store.rotations().setNextDue(moved, Optional.of(T0.plus(Duration.ofMinutes(30))));
       SecretName back = names.get(1);
       store.rotations().setNextDue(back, Optional.of(T0.plus(Duration.ofDays(1))));
       scheduler.tick();
+      assertThat(notices).hasSize(4);
+      assertThat(notices.get(3)).contains(moved.value()).contains("2026-03-20T12:30:00Z");
       store.rotations().setNextDue(back, Optional.of(T0));
       scheduler.tick();
-      Eventually.waitFor(Duration.ofSeconds(30), () -> notices.size() >= 6);
-      Thread.sleep(200);
-      assertThat(notices).hasSize(6);
-      assertThat(notices.subList(4, 6))
-          .anyMatch(n -> n.contains(moved.value()) && n.contains("2026-03-20T12:30:00Z"))
-          .anyMatch(n -> n.contains(back.value()) && n.contains("2026-03-20T12:00:00Z"));
+      scheduler.tick();
+      assertThat(notices).hasSize(5);
+      assertThat(notices.get(4)).contains(back.value()).contains("2026-03-20T12:00:00Z");
     } finally {
       receiver.stop(0);
     }
+  }
+
+  private static RotationRule.Builder manual(RotationRule.Builder rule) {
+    return rule.generator(Generator.parse("manual")).strategy(Strategy.MANUAL);
   }
 
   /** Secrets holding version 1, each with a rule due now, shaped by {@code shape}. */
