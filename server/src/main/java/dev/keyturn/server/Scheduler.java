@@ -63,6 +63,12 @@ final class Scheduler implements AutoCloseable {
   /** The due date each overdue secret was announced for (the loop's thread only, as tick()). */
   private final Map<SecretName, Instant> announcedOverdue = new HashMap<>();
 
+  /** The overdue rule the last pass's announcements stopped after (the loop's thread only). */
+  private Optional<RotationStore.RuleEntry> overdueFrom = Optional.empty();
+
+  /** The overdue secrets seen since the list was last read to its end (the loop's thread only). */
+  private final Set<SecretName> overdueSeen = new HashSet<>();
+
   private final Clock clock;
   private final java.security.SecureRandom random = new java.security.SecureRandom();
   private final Duration interval;
@@ -308,37 +314,54 @@ final class Scheduler implements AutoCloseable {
     return start.isPresent();
   }
 
-  /** Tells the notification webhook, once per due date, about secrets past due by an hour. */
+  /**
+   * Tells the notification webhook, once per due date, about secrets past due by an hour. Reads the
+   * overdue rules in pages from where the last pass stopped, so that secrets nobody rotates (manual
+   * rules) do not keep those behind them from being announced.
+   */
   private void announceOverdue() {
     if (!notifier.enabled()) {
       return;
     }
-    List<RotationStore.RuleEntry> overdue =
-        rotations.overdueRules(clock.instant().minus(OVERDUE), BATCH);
-    if (overdue.size() < BATCH) {
-      // The whole list: a secret no longer on it was rotated, or its rule changed or went. It is
-      // forgotten, and announced again when it is next overdue. (A full list is not the whole
-      // list, so nothing is forgotten then.)
-      Set<SecretName> still = new HashSet<>();
-      overdue.forEach(due -> still.add(due.rule().secret()));
-      announcedOverdue.keySet().retainAll(still);
-    }
-    for (RotationStore.RuleEntry due : overdue) {
-      Instant dueAt = due.nextDue().orElseThrow();
-      if (!dueAt.equals(announcedOverdue.put(due.rule().secret(), dueAt))) {
-        notifier.send(
-            "secret.overdue",
-            due.rule().secret().value(),
-            Optional.empty(),
-            "overdue",
-            due.rule().secret()
-                + " is overdue for rotation (due "
-                + due.nextDue().orElseThrow()
-                + (due.rule().owner().isEmpty() ? "" : ", owner " + due.rule().owner())
-                + ")",
-            Optional.empty());
+    Instant before = clock.instant().minus(OVERDUE);
+    for (int pages = 0; pages < DUE_PAGES; pages++) {
+      List<RotationStore.RuleEntry> page =
+          overdueFrom.isEmpty()
+              ? rotations.overdueRules(before, BATCH)
+              : rotations.overdueRulesAfter(before, overdueFrom.get(), BATCH);
+      page.forEach(this::announce);
+      if (page.size() < BATCH) {
+        // The end of the list, read over one pass or several: a secret not seen on the way was
+        // rotated, or its rule changed or went. It is forgotten, and announced again when it is
+        // next overdue.
+        announcedOverdue.keySet().retainAll(overdueSeen);
+        overdueSeen.clear();
+        overdueFrom = Optional.empty();
+        return;
       }
+      overdueFrom = Optional.of(page.get(page.size() - 1));
     }
+  }
+
+  /** Announces {@code due} unless it was announced for its due date already. */
+  private void announce(RotationStore.RuleEntry due) {
+    SecretName name = due.rule().secret();
+    overdueSeen.add(name);
+    Instant dueAt = due.nextDue().orElseThrow();
+    if (dueAt.equals(announcedOverdue.put(name, dueAt))) {
+      return;
+    }
+    notifier.send(
+        "secret.overdue",
+        name.value(),
+        Optional.empty(),
+        "overdue",
+        name
+            + " is overdue for rotation (due "
+            + dueAt
+            + (due.rule().owner().isEmpty() ? "" : ", owner " + due.rule().owner())
+            + ")",
+        Optional.empty());
   }
 
   /** Runs the due steps of rotation {@code id}, unless close() began while it was queued. */

@@ -212,20 +212,27 @@ final class JdbcRotationStore implements RotationStore {
     return rulesUntil("next_due", before, Optional.empty(), limit);
   }
 
+  @Override
+  public List<RuleEntry> overdueRulesAfter(Instant before, RuleEntry after, int limit) {
+    return rulesUntil("next_due", before, Optional.of(after), limit);
+  }
+
   /**
    * Rules whose {@code column} (start_at or next_due, both indexed) is at or before {@code until},
-   * by that column and then by name, after the start and name of {@code after} when given.
+   * by that column and then by name, after the {@code column} and name of {@code after} when given.
    */
   private List<RuleEntry> rulesUntil(
       String column, Instant until, Optional<RuleEntry> after, int limit) {
+    boolean byStart = column.equals("start_at");
     long afterAt =
         after
             .map(entry ->
-                entry
-                    .startAt()
+                (byStart ? entry.startAt() : entry.nextDue())
                     .orElseThrow(() ->
                         new IllegalArgumentException(
-                            entry.rule().secret() + " has no start to page after"))
+                            entry.rule().secret()
+                                + (byStart ? " has no start" : " has no due date")
+                                + " to page after"))
                     .toEpochMilli())
             .orElse(0L);
     return jdbc.read(c -> {

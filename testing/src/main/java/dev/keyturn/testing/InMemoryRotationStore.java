@@ -146,14 +146,34 @@ public final class InMemoryRotationStore implements RotationStore {
     synchronized (lock) {
       return rules.values().stream()
           .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
-          .sorted(
-              Comparator.<StoredRule, Instant>comparing(r -> r.nextDue().orElseThrow())
-                  .thenComparing(r -> r.secret().value()))
+          .sorted(OVERDUE_ORDER)
           .limit(limit)
           .map(this::read)
           .toList();
     }
   }
+
+  @Override
+  public List<RuleEntry> overdueRulesAfter(Instant before, RuleEntry after, int limit) {
+    Instant at = after.nextDue().orElseThrow();
+    String name = after.rule().secret().value();
+    synchronized (lock) {
+      return rules.values().stream()
+          .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
+          .filter(r -> {
+            int byDue = r.nextDue().orElseThrow().compareTo(at);
+            return byDue > 0 || (byDue == 0 && r.secret().value().compareTo(name) > 0);
+          })
+          .sorted(OVERDUE_ORDER)
+          .limit(limit)
+          .map(this::read)
+          .toList();
+    }
+  }
+
+  private static final Comparator<StoredRule> OVERDUE_ORDER =
+      Comparator.<StoredRule, Instant>comparing(r -> r.nextDue().orElseThrow())
+          .thenComparing(r -> r.secret().value());
 
   @Override
   public void setNextDue(SecretName secret, Optional<Instant> nextDue) {

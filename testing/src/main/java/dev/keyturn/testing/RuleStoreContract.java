@@ -137,6 +137,43 @@ public abstract class RuleStoreContract {
   }
 
   @Test
+  void overdueRulesAfter_pagesThroughTiesAndLaterDueDates_eachOverdueRuleOnce() {
+    RotationStore store = open();
+    // Four rules due at one instant, whatever their starts (one rotates only on request), then two
+    // due later; one not due yet is never overdue.
+    for (String name : List.of("o/d", "o/b", "o/c")) {
+      store.putRule(
+          new RuleEntry(
+              RotationRule.builder(SecretName.of(name)).build(),
+              Optional.of(T0),
+              Optional.of(T0.plusSeconds(3600))));
+    }
+    store.putRule(
+        new RuleEntry(
+            RotationRule.builder(SecretName.of("o/a")).build(), Optional.of(T0), Optional.empty()));
+    for (int i = 1; i <= 2; i++) {
+      store.putRule(
+          new RuleEntry(
+              RotationRule.builder(SecretName.of("o/later" + i)).build(),
+              Optional.of(T0.plusSeconds(i))));
+    }
+    store.putRule(
+        new RuleEntry(
+            RotationRule.builder(SecretName.of("o/future")).build(),
+            Optional.of(T0.plusSeconds(60))));
+    Instant before = T0.plusSeconds(30);
+
+    List<String> seen = new ArrayList<>();
+    List<RuleEntry> page = store.overdueRules(before, 2);
+    while (!page.isEmpty()) {
+      page.forEach(e -> seen.add(e.rule().secret().value()));
+      page = open().overdueRulesAfter(before, page.get(page.size() - 1), 2);
+    }
+
+    assertThat(seen).containsExactly("o/a", "o/b", "o/c", "o/d", "o/later1", "o/later2");
+  }
+
+  @Test
   void dueRulesAfter_pagesThroughTiesAndLaterStarts_eachDueRuleOnce() {
     RotationStore store = open();
     List<SecretName> expected = new ArrayList<>();

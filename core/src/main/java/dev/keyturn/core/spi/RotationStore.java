@@ -90,6 +90,14 @@ public interface RotationStore {
   /** Rules due at {@code before} (whenever they start), soonest first (indexed too). */
   List<RuleEntry> overdueRules(Instant before, int limit);
 
+  /**
+   * As {@link #overdueRules}, the rules that come after {@code after} in its order (due date, then
+   * name): the next page.
+   *
+   * @param after an entry {@link #overdueRules} or this method returned (it has a due date)
+   */
+  List<RuleEntry> overdueRulesAfter(Instant before, RuleEntry after, int limit);
+
   /** Sets when the rule is next due, and starts then. */
   void setNextDue(SecretName secret, Optional<Instant> nextDue);
 
