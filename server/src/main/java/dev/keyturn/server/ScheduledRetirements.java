@@ -65,12 +65,16 @@ final class ScheduledRetirements {
    * @return whether the batch was full and retired something: more may be due at once
    */
   boolean pass() {
+    // A retry time that has come is as good as none: dropping it keeps the map to the secrets
+    // still waiting (one deleted meanwhile would otherwise stay for the server's life).
+    Instant now = clock.instant();
+    revokeRetryAt.values().removeIf(retryAt -> !retryAt.isAfter(now));
     int asked = batch + Math.min(held.size() + waiting.size(), MAX_HELD);
     Set<SecretName> stillHeld = new HashSet<>();
     Set<SecretName> stillWaiting = new HashSet<>();
     int tried = 0;
     int retired = 0;
-    for (SecretName name : store.secrets().withExpiredPrevious(clock.instant(), asked)) {
+    for (SecretName name : store.secrets().withExpiredPrevious(now, asked)) {
       if (tried >= batch) {
         break;
       }
