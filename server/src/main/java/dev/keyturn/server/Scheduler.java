@@ -14,14 +14,9 @@ import dev.keyturn.core.spi.RotationStore;
 import dev.keyturn.core.spi.Store;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -46,28 +41,20 @@ final class Scheduler implements AutoCloseable {
   /** The most rotations, starts and retirements one pass takes on. */
   static final int BATCH = 200;
 
-  static final Duration OVERDUE = Duration.ofHours(1);
-
   private final RotationEngine engine;
   private final RotationStore rotations;
   private final ScheduledRetirements retirements;
-  private final Notifier notifier;
+  private final OverdueAnnouncements overdue;
   private final dev.keyturn.core.NodeHeartbeat heartbeat;
 
-  /** Pages of due rules one pass reads at most, when it cannot start those it reads. */
+  /**
+   * Pages of due rules one pass reads at most, when it cannot start those it reads; and pages of
+   * overdue rules, to announce.
+   */
   private static final int DUE_PAGES = 5;
 
   /** The due rule the last pass stopped after; the next pass reads on from it (loop thread). */
   private Optional<RotationStore.RuleEntry> dueFrom = Optional.empty();
-
-  /** The due date each overdue secret was announced for (the loop's thread only, as tick()). */
-  private final Map<SecretName, Instant> announcedOverdue = new HashMap<>();
-
-  /** The overdue rule the last pass's announcements stopped after (the loop's thread only). */
-  private Optional<RotationStore.RuleEntry> overdueFrom = Optional.empty();
-
-  /** The overdue secrets seen since the list was last read to its end (the loop's thread only). */
-  private final Set<SecretName> overdueSeen = new HashSet<>();
 
   private final Clock clock;
   private final java.security.SecureRandom random = new java.security.SecureRandom();
@@ -136,7 +123,7 @@ final class Scheduler implements AutoCloseable {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
     this.retirements = new ScheduledRetirements(engine, store, audit, clock, BATCH);
-    this.notifier = requireNonNull(notifier, "notifier");
+    this.overdue = new OverdueAnnouncements(rotations, notifier, clock, BATCH, DUE_PAGES);
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
     this.workers =
@@ -216,7 +203,7 @@ final class Scheduler implements AutoCloseable {
       return false;
     }
     boolean moreToRetire = retirements.pass();
-    announceOverdue();
+    overdue.pass();
     // Only a full batch that moved something: secrets skipped (manual rules, suspended ones,
     // revocations that keep failing) come back, and a batch of nothing but them must not spin.
     return started >= BATCH || moreToRetire;
@@ -312,56 +299,6 @@ final class Scheduler implements AutoCloseable {
     Optional<Future<Boolean>> start = handOut(name, () -> startDue(name));
     start.ifPresent(work::add);
     return start.isPresent();
-  }
-
-  /**
-   * Tells the notification webhook, once per due date, about secrets past due by an hour. Reads the
-   * overdue rules in pages from where the last pass stopped, so that secrets nobody rotates (manual
-   * rules) do not keep those behind them from being announced.
-   */
-  private void announceOverdue() {
-    if (!notifier.enabled()) {
-      return;
-    }
-    Instant before = clock.instant().minus(OVERDUE);
-    for (int pages = 0; pages < DUE_PAGES; pages++) {
-      List<RotationStore.RuleEntry> page =
-          overdueFrom.isEmpty()
-              ? rotations.overdueRules(before, BATCH)
-              : rotations.overdueRulesAfter(before, overdueFrom.get(), BATCH);
-      page.forEach(this::announce);
-      if (page.size() < BATCH) {
-        // The end of the list, read over one pass or several: a secret not seen on the way was
-        // rotated, or its rule changed or went. It is forgotten, and announced again when it is
-        // next overdue.
-        announcedOverdue.keySet().retainAll(overdueSeen);
-        overdueSeen.clear();
-        overdueFrom = Optional.empty();
-        return;
-      }
-      overdueFrom = Optional.of(page.get(page.size() - 1));
-    }
-  }
-
-  /** Announces {@code due} unless it was announced for its due date already. */
-  private void announce(RotationStore.RuleEntry due) {
-    SecretName name = due.rule().secret();
-    overdueSeen.add(name);
-    Instant dueAt = due.nextDue().orElseThrow();
-    if (dueAt.equals(announcedOverdue.put(name, dueAt))) {
-      return;
-    }
-    notifier.send(
-        "secret.overdue",
-        name.value(),
-        Optional.empty(),
-        "overdue",
-        name
-            + " is overdue for rotation (due "
-            + dueAt
-            + (due.rule().owner().isEmpty() ? "" : ", owner " + due.rule().owner())
-            + ")",
-        Optional.empty());
   }
 
   /** Runs the due steps of rotation {@code id}, unless close() began while it was queued. */

