@@ -140,12 +140,18 @@ class SchedulerBacklogTest {
 
   /** A scheduler over this test's store and engine, an hour between its passes. */
   private Scheduler scheduler(int workers, Duration passWait) {
+    return scheduler(
+        workers, passWait, new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock));
+  }
+
+  /** As {@link #scheduler(int, Duration)}, announcing through {@code notifier}. */
+  private Scheduler scheduler(int workers, Duration passWait, Notifier notifier) {
     return new Scheduler(
         engine,
         store.rotations(),
         store,
         audit,
-        new Notifier(Optional.empty(), Optional.empty(), secrets, audit, clock),
+        notifier,
         new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
         clock,
         Duration.ofHours(1),
@@ -413,23 +419,16 @@ class SchedulerBacklogTest {
       scheduler.close();
       // Announcements are sent before tick() returns, so what a pass sent is there to count.
       scheduler =
-          new Scheduler(
-              engine,
-              store.rotations(),
-              store,
-              audit,
+          scheduler(
+              2,
+              Scheduler.PASS_WAIT,
               new Notifier(
                   Optional.of(receiver.url()),
                   Optional.empty(),
                   secrets,
                   audit,
                   clock,
-                  Runnable::run),
-              new NodeHeartbeat(store.rotations(), "node-test", HostPolicy.none(), clock),
-              clock,
-              Duration.ofHours(1),
-              2,
-              Scheduler.PASS_WAIT);
+                  Runnable::run));
       // Manual rules stay due until a person acts: overdue an hour after their due date.
       List<SecretName> names =
           dueSecrets("app/fleet/KEY_", Scheduler.BATCH * 2 + 10, SchedulerBacklogTest::manual);

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * /** The rules and rotations of an {@link InMemoryStore}, with the same one-active-rotation rule.
@@ -109,71 +110,59 @@ public final class InMemoryRotationStore implements RotationStore {
 
   @Override
   public List<RuleEntry> dueRules(Instant now, int limit) {
-    synchronized (lock) {
-      return rules.values().stream()
-          .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
-          .sorted(DUE_ORDER)
-          .limit(limit)
-          .map(this::read)
-          .toList();
-    }
+    return rulesUntil(StoredRule::startAt, now, Optional.empty(), limit);
   }
 
   @Override
   public List<RuleEntry> dueRulesAfter(Instant now, RuleEntry after, int limit) {
-    Instant at = after.startAt().orElseThrow();
-    String name = after.rule().secret().value();
-    synchronized (lock) {
-      return rules.values().stream()
-          .filter(r -> r.startAt().map(d -> !d.isAfter(now)).orElse(false))
-          .filter(r -> {
-            int byStart = r.startAt().orElseThrow().compareTo(at);
-            return byStart > 0 || (byStart == 0 && r.secret().value().compareTo(name) > 0);
-          })
-          .sorted(DUE_ORDER)
-          .limit(limit)
-          .map(this::read)
-          .toList();
-    }
+    return rulesUntil(
+        StoredRule::startAt,
+        now,
+        Optional.of(Map.entry(after.startAt().orElseThrow(), after.rule().secret().value())),
+        limit);
   }
-
-  private static final Comparator<StoredRule> DUE_ORDER =
-      Comparator.<StoredRule, Instant>comparing(r -> r.startAt().orElseThrow())
-          .thenComparing(r -> r.secret().value());
 
   @Override
   public List<RuleEntry> overdueRules(Instant before, int limit) {
-    synchronized (lock) {
-      return rules.values().stream()
-          .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
-          .sorted(OVERDUE_ORDER)
-          .limit(limit)
-          .map(this::read)
-          .toList();
-    }
+    return rulesUntil(StoredRule::nextDue, before, Optional.empty(), limit);
   }
 
   @Override
   public List<RuleEntry> overdueRulesAfter(Instant before, RuleEntry after, int limit) {
-    Instant at = after.nextDue().orElseThrow();
-    String name = after.rule().secret().value();
+    return rulesUntil(
+        StoredRule::nextDue,
+        before,
+        Optional.of(Map.entry(after.nextDue().orElseThrow(), after.rule().secret().value())),
+        limit);
+  }
+
+  /**
+   * Rules whose {@code at} is at or before {@code until}, by it and then by name, after the instant
+   * and name of {@code after} when given (as the JDBC store's indexed queries).
+   */
+  private List<RuleEntry> rulesUntil(
+      Function<StoredRule, Optional<Instant>> at,
+      Instant until,
+      Optional<Map.Entry<Instant, String>> after,
+      int limit) {
+    Comparator<StoredRule> order =
+        Comparator.<StoredRule, Instant>comparing(r -> at.apply(r).orElseThrow())
+            .thenComparing(r -> r.secret().value());
     synchronized (lock) {
       return rules.values().stream()
-          .filter(r -> r.nextDue().map(d -> !d.isAfter(before)).orElse(false))
-          .filter(r -> {
-            int byDue = r.nextDue().orElseThrow().compareTo(at);
-            return byDue > 0 || (byDue == 0 && r.secret().value().compareTo(name) > 0);
-          })
-          .sorted(OVERDUE_ORDER)
+          .filter(r -> at.apply(r).map(d -> !d.isAfter(until)).orElse(false))
+          .filter(r -> after.isEmpty() || comesAfter(at.apply(r).orElseThrow(), r, after.get()))
+          .sorted(order)
           .limit(limit)
           .map(this::read)
           .toList();
     }
   }
 
-  private static final Comparator<StoredRule> OVERDUE_ORDER =
-      Comparator.<StoredRule, Instant>comparing(r -> r.nextDue().orElseThrow())
-          .thenComparing(r -> r.secret().value());
+  private static boolean comesAfter(Instant at, StoredRule rule, Map.Entry<Instant, String> after) {
+    int byAt = at.compareTo(after.getKey());
+    return byAt > 0 || (byAt == 0 && rule.secret().value().compareTo(after.getValue()) > 0);
+  }
 
   @Override
   public void setNextDue(SecretName secret, Optional<Instant> nextDue) {
