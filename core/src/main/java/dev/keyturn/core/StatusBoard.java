@@ -71,7 +71,9 @@ public final class StatusBoard {
     ROTATING,
     WAITING,
     FAILED,
-    NO_RULE;
+    NO_RULE,
+    /** Every version retired (keyturn rm): its rule, if any, waits until a value is put again. */
+    DELETED;
 
     /** {@code ok}, {@code due}, ..., {@code no rule}. */
     public String wireName() {
@@ -361,6 +363,8 @@ public final class StatusBoard {
       state = State.WAITING;
     } else if (active.isPresent()) {
       state = State.ROTATING;
+    } else if (secret.isPresent() && secret.get().versions().allRetired()) {
+      state = State.DELETED;
     } else if (entry.isEmpty()) {
       state = State.NO_RULE;
     } else if (!last.isEmpty() && last.get(0).state() == RotationState.FAILED) {

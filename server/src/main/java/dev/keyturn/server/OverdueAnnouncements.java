@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The scheduler's announcements of secrets overdue by more than {@link #OVERDUE}, to the
@@ -28,6 +29,7 @@ final class OverdueAnnouncements {
 
   private final RotationStore rotations;
   private final Notifier notifier;
+  private final Predicate<SecretName> valueless;
   private final Clock clock;
 
   /** Rules per page. */
@@ -45,10 +47,20 @@ final class OverdueAnnouncements {
   /** The overdue rule the last pass stopped after; the next pass reads on from it. */
   private Optional<RotationStore.RuleEntry> from = Optional.empty();
 
+  /**
+   * @param valueless whether a secret has no current value (deleted): its rule waits, and it is not
+   *     announced
+   */
   OverdueAnnouncements(
-      RotationStore rotations, Notifier notifier, Clock clock, int page, int pages) {
+      RotationStore rotations,
+      Notifier notifier,
+      Predicate<SecretName> valueless,
+      Clock clock,
+      int page,
+      int pages) {
     this.rotations = requireNonNull(rotations, "rotations");
     this.notifier = requireNonNull(notifier, "notifier");
+    this.valueless = requireNonNull(valueless, "valueless");
     this.clock = requireNonNull(clock, "clock");
     this.page = page;
     this.pages = pages;
@@ -86,7 +98,9 @@ final class OverdueAnnouncements {
     SecretName name = due.rule().secret();
     seen.add(name);
     Instant dueAt = due.nextDue().orElseThrow();
-    if (dueAt.equals(announced.put(name, dueAt))) {
+    if (dueAt.equals(announced.put(name, dueAt)) || valueless.test(name)) {
+      // Announced for this due date already; or deleted, which is not news until a value is put
+      // again (the rule then rotates it, and a new due date is announced if it is late again).
       return;
     }
     notifier.send(

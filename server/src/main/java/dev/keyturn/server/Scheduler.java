@@ -41,6 +41,9 @@ final class Scheduler implements AutoCloseable {
   /** The most rotations, starts and retirements one pass takes on. */
   static final int BATCH = 200;
 
+  /** How long the rule of a secret without a value waits before it is looked at again. */
+  static final Duration DORMANT_CHECK = Duration.ofHours(1);
+
   private final RotationEngine engine;
   private final RotationStore rotations;
   private final ScheduledRetirements retirements;
@@ -123,7 +126,14 @@ final class Scheduler implements AutoCloseable {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
     this.retirements = new ScheduledRetirements(engine, store, audit, clock, BATCH);
-    this.overdue = new OverdueAnnouncements(rotations, notifier, clock, BATCH, DUE_PAGES);
+    this.overdue =
+        new OverdueAnnouncements(
+            rotations,
+            notifier,
+            name -> store.secrets().find(name).flatMap(s -> s.versions().current()).isEmpty(),
+            clock,
+            BATCH,
+            DUE_PAGES);
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
     this.workers =
@@ -301,6 +311,21 @@ final class Scheduler implements AutoCloseable {
     return start.isPresent();
   }
 
+  /**
+   * The rule of a secret with no current value (deleted with keyturn rm) waits: it is looked at
+   * again in {@link #DORMANT_CHECK}, not at every pass, and the status board shows the secret as
+   * {@code deleted}. Once a value is put again the rule rotates it at its next look.
+   */
+  private void waitForValue(SecretName name, KeyturnException.NotFound why) {
+    log.debug("the due rotation of {} waits for a value: {}", name, why.getMessage());
+    try {
+      rotations.setStartAt(name, Optional.of(clock.instant().plus(DORMANT_CHECK)));
+    } catch (KeyturnException e) {
+      // The rule went meanwhile: nothing waits.
+      log.debug("cannot move the start of {}: {}", name, e.getMessage());
+    }
+  }
+
   /** Runs the due steps of rotation {@code id}, unless close() began while it was queued. */
   private Void runDue(String id) {
     if (!stopping) {
@@ -323,6 +348,9 @@ final class Scheduler implements AutoCloseable {
       rotation = engine.startToRun(name, Optional.empty(), false, Optional.empty(), "scheduler");
     } catch (KeyturnException.RotationInProgress e) {
       return false; // another node started it first
+    } catch (KeyturnException.NotFound e) {
+      waitForValue(name, e);
+      return false;
     } catch (KeyturnException e) {
       log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());
       return false;

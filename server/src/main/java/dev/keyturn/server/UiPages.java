@@ -28,7 +28,8 @@ import java.util.TreeMap;
 final class UiPages {
   static final int PAGE_SIZE = 100;
   static final List<String> STATES =
-      List.of("ok", "due", "overdue", "rotating", "failed", "waiting", "no rule", "invalid");
+      List.of(
+          "ok", "due", "overdue", "rotating", "failed", "waiting", "no rule", "invalid", "deleted");
 
   private final java.time.Clock clock;
   private final UiActions actions;

@@ -98,6 +98,26 @@ class InventoryTest {
   }
 
   @Test
+  void rm_secretWithARule_isListedAsDeletedAndRotatesOnlyOnceAValueIsPutAgain() throws Exception {
+    root.putRule(KEY, rule(null, null, null));
+    root.delete(KEY, false);
+    clock.set(Instant.parse("2027-03-01T09:00:00Z")); // a week past its due date
+    Thread.sleep(2500); // the scheduler's passes, a second apart
+
+    assertThat(row(KEY).state()).isEqualTo("deleted");
+    assertThat(root.rotations(KEY).rotations()).as("no rotation started").isEmpty();
+    assertThat(server.client().status("app/inv/").secrets())
+        .as("not overdue: the alert on overdue secrets stays quiet")
+        .noneMatch(r -> r.state().equals("overdue"));
+
+    root.put(KEY, new PutSecretRequest("v2", null, null, null, null));
+    clock.set(clock.instant().plus(Scheduler.DORMANT_CHECK).plusSeconds(1));
+
+    Eventually.waitFor(Duration.ofSeconds(30), () -> root.get(KEY).version() == 3);
+    assertThat(row(KEY).state()).isEqualTo("ok");
+  }
+
+  @Test
   void lastRotated_longAgoWithoutWindow_isOverdueAndRotatesOnlyOnRequest() throws Exception {
     var set = root.putRule(KEY, rule(null, "2026-08-01", null));
 

@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,7 @@ class OverdueAnnouncementsTest {
   private JdbcStore store;
   private AuditLog audit;
   private NoticeReceiver receiver;
+  private final Set<SecretName> deleted = new HashSet<>();
   private OverdueAnnouncements announcements;
 
   @BeforeEach
@@ -51,7 +54,8 @@ class OverdueAnnouncementsTest {
     Notifier notifier =
         new Notifier(
             Optional.of(receiver.url()), Optional.empty(), secrets, audit, clock, Runnable::run);
-    announcements = new OverdueAnnouncements(store.rotations(), notifier, clock, 2, 2);
+    announcements =
+        new OverdueAnnouncements(store.rotations(), notifier, deleted::contains, clock, 2, 2);
   }
 
   @AfterEach
@@ -111,6 +115,21 @@ class OverdueAnnouncementsTest {
     assertThat(receiver.bodies().get(1))
         .contains("\"event\":\"secret.overdue\"")
         .contains("due 2026-03-20T12:30:00Z");
+  }
+
+  @Test
+  void pass_overdueSecretWithoutAValue_isNotAnnounced() {
+    RotationStore rules = store.rotations();
+    rules.putRule(new RuleEntry(RotationRule.builder(name(1)).build(), Optional.of(T0)));
+    rules.putRule(new RuleEntry(RotationRule.builder(name(2)).build(), Optional.of(T0)));
+    deleted.add(name(1));
+    clock.set(T0.plus(Duration.ofHours(2)));
+
+    announcements.pass();
+    announcements.pass();
+
+    assertThat(receiver.bodies()).hasSize(1);
+    assertThat(receiver.bodies().get(0)).contains("\"secret\":\"" + name(2).value() + "\"");
   }
 
   private static SecretName name(int i) {

@@ -253,8 +253,9 @@ class SchedulerBacklogTest {
   }
 
   @Test
-  void tick_fullBatchOfDueRulesWhoseStartFails_asksForNoPassAtOnce() {
-    // Deleted secrets keep their rules, which stay due: every start fails (no current version).
+  void tick_fullBatchOfDueRulesOfDeletedSecrets_waitAnHourAndAskForNoPassAtOnce() {
+    // Deleted secrets keep their rules, which wait for a value: every start fails (no current
+    // version).
     List<SecretName> deleted = dueSecrets("app/deleted/KEY_", Scheduler.BATCH, rule -> rule);
     for (SecretName name : deleted) {
       secrets.inTransaction(work -> secrets.delete(work, name, false, "t"));
@@ -263,11 +264,16 @@ class SchedulerBacklogTest {
     boolean first = scheduler.tick();
     boolean second = scheduler.tick();
 
-    assertThat(store.rotations().dueRules(clock.instant(), 1))
-        .as("the rules are due again: nothing was started")
-        .isNotEmpty();
     assertThat(first).as("no start succeeded: the next pass waits for the interval").isFalse();
     assertThat(second).isFalse();
+    assertThat(store.rotations().dueRules(clock.instant(), 1))
+        .as("looked at again in an hour, not at every pass")
+        .isEmpty();
+    assertThat(store.rotations().dueRules(clock.instant().plus(Scheduler.DORMANT_CHECK), 1000))
+        .hasSize(Scheduler.BATCH);
+    assertThat(deleted)
+        .as("nothing was started")
+        .allMatch(name -> store.rotations().active(name).isEmpty());
   }
 
   @Test
