@@ -6,12 +6,13 @@ import java.util.List;
 /**
  * One row of the status board: who owns the secret, how it rotates, when it last did and is next
  * due, until when the previous value is accepted, and its state: {@code ok}, {@code due}, {@code
- * overdue}, {@code rotating}, {@code waiting} or {@code failed}. A {@code waiting} row caused by
- * consumers names them in {@code waiting_for} (left out when empty). {@code failed_consumers} (left
- * out when empty) names the live consumers that could not apply a newer version (an agent whose
- * reload or health check failed), whatever the state. {@code type} (of the current value), {@code
- * current_version}, {@code pending_version} and {@code previous_version} (the newest previous one
- * still accepted) say where its versions stand; each is left out when there is none.
+ * overdue}, {@code rotating}, {@code waiting}, {@code failed}, {@code invalid}, {@code no rule} or
+ * {@code deleted} (docs/rules.md, "Notifications"). A {@code waiting} row caused by consumers names
+ * them in {@code waiting_for} (left out when empty). {@code failed_consumers} (left out when empty)
+ * names the live consumers that could not apply a newer version (an agent whose reload or health
+ * check failed), whatever the state. {@code type} (of the current value), {@code current_version},
+ * {@code pending_version} and {@code previous_version} (the newest previous one still accepted) say
+ * where its versions stand; each is left out when there is none.
  */
 public record StatusRow(
     String name,

@@ -21,7 +21,8 @@ import java.util.function.Predicate;
  * where the last pass stopped, so that secrets nobody rotates (manual rules) never keep those
  * behind them from being announced; once the list has been read to its end, a secret not seen on
  * the way (rotated, or its rule changed or went) is forgotten and is announced again when it is
- * next overdue. Used by the scheduler's loop thread only.
+ * next overdue. A deleted secret is not announced; it is looked at again hourly, and announced once
+ * a value was put again. Used by the scheduler's loop thread only.
  */
 final class OverdueAnnouncements {
   /** How long past its due date a secret is announced. */
@@ -29,7 +30,7 @@ final class OverdueAnnouncements {
 
   private final RotationStore rotations;
   private final Notifier notifier;
-  private final Predicate<SecretName> valueless;
+  private final Predicate<SecretName> deleted;
   private final Clock clock;
 
   /** Rules per page. */
@@ -41,6 +42,12 @@ final class OverdueAnnouncements {
   /** The due date each overdue secret was announced for. */
   private final Map<SecretName, Instant> announced = new HashMap<>();
 
+  /**
+   * Overdue secrets that were deleted when last looked at, with when to look again: not announced
+   * while deleted, and announced once a value is put again.
+   */
+  private final Map<SecretName, Instant> quiet = new HashMap<>();
+
   /** The overdue secrets seen since the list was last read to its end. */
   private final Set<SecretName> seen = new HashSet<>();
 
@@ -48,19 +55,19 @@ final class OverdueAnnouncements {
   private Optional<RotationStore.RuleEntry> from = Optional.empty();
 
   /**
-   * @param valueless whether a secret has no current value (deleted): its rule waits, and it is not
-   *     announced
+   * @param deleted whether a secret was deleted (every version retired): it is not announced while
+   *     it is
    */
   OverdueAnnouncements(
       RotationStore rotations,
       Notifier notifier,
-      Predicate<SecretName> valueless,
+      Predicate<SecretName> deleted,
       Clock clock,
       int page,
       int pages) {
     this.rotations = requireNonNull(rotations, "rotations");
     this.notifier = requireNonNull(notifier, "notifier");
-    this.valueless = requireNonNull(valueless, "valueless");
+    this.deleted = requireNonNull(deleted, "deleted");
     this.clock = requireNonNull(clock, "clock");
     this.page = page;
     this.pages = pages;
@@ -80,6 +87,7 @@ final class OverdueAnnouncements {
       rules.forEach(this::announce);
       if (rules.size() < page) {
         announced.keySet().retainAll(seen);
+        quiet.keySet().retainAll(seen);
         seen.clear();
         from = Optional.empty();
         return;
@@ -93,16 +101,29 @@ final class OverdueAnnouncements {
     return Set.copyOf(announced.keySet());
   }
 
-  /** Announces {@code due} unless it was announced for its due date already. */
+  /**
+   * Announces {@code due} unless it was announced for its due date already, or its secret is
+   * deleted.
+   */
   private void announce(RotationStore.RuleEntry due) {
     SecretName name = due.rule().secret();
     seen.add(name);
     Instant dueAt = due.nextDue().orElseThrow();
-    if (dueAt.equals(announced.put(name, dueAt)) || valueless.test(name)) {
-      // Announced for this due date already; or deleted, which is not news until a value is put
-      // again (the rule then rotates it, and a new due date is announced if it is late again).
+    if (dueAt.equals(announced.get(name))) {
       return;
     }
+    Instant now = clock.instant();
+    Instant lookAgain = quiet.get(name);
+    if (lookAgain != null && now.isBefore(lookAgain)) {
+      return;
+    }
+    if (deleted.test(name)) {
+      // Not news while deleted: looked at again later, and announced if a value was put meanwhile.
+      quiet.put(name, now.plus(Scheduler.DORMANT_CHECK));
+      return;
+    }
+    quiet.remove(name);
+    announced.put(name, dueAt);
     notifier.send(
         "secret.overdue",
         name.value(),

@@ -48,6 +48,7 @@ final class Scheduler implements AutoCloseable {
   private final RotationStore rotations;
   private final ScheduledRetirements retirements;
   private final OverdueAnnouncements overdue;
+  private final dev.keyturn.core.spi.SecretStore secrets;
   private final dev.keyturn.core.NodeHeartbeat heartbeat;
 
   /**
@@ -126,14 +127,9 @@ final class Scheduler implements AutoCloseable {
     this.engine = requireNonNull(engine, "engine");
     this.rotations = requireNonNull(rotations, "rotations");
     this.retirements = new ScheduledRetirements(engine, store, audit, clock, BATCH);
+    this.secrets = store.secrets();
     this.overdue =
-        new OverdueAnnouncements(
-            rotations,
-            notifier,
-            name -> store.secrets().find(name).flatMap(s -> s.versions().current()).isEmpty(),
-            clock,
-            BATCH,
-            DUE_PAGES);
+        new OverdueAnnouncements(rotations, notifier, this::deleted, clock, BATCH, DUE_PAGES);
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
     this.workers =
@@ -194,8 +190,8 @@ final class Scheduler implements AutoCloseable {
       log.warn("cannot read the due rules: {}", SafeFailure.describe(e));
     }
     // Only rotations that did start and did not fail at once count: a rule whose start fails (its
-    // secret was deleted, say) or whose rotation fails at once (its target refuses the login) stays
-    // due and comes back, and a batch of nothing but them must not spin.
+    // secret was deleted, say: it is postponed an hour) or whose rotation fails at once (its target
+    // refuses the login) comes back, and a batch of nothing but them must not spin.
     // A rotation still running at the deadline (a long step) goes on beside the next passes.
     int started = 0;
     long deadline = System.nanoTime() + passWait.toNanos();
@@ -312,17 +308,29 @@ final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * The rule of a secret with no current value (deleted with keyturn rm) waits: it is looked at
-   * again in {@link #DORMANT_CHECK}, not at every pass, and the status board shows the secret as
-   * {@code deleted}. Once a value is put again the rule rotates it at its next look.
+   * Whether {@code name} was deleted (keyturn rm: every version retired), as the status board says;
+   * its rule waits for a value, quietly. False when it cannot tell (the row fails its integrity
+   * check, or the store is down): that is reported where it happens.
    */
-  private void waitForValue(SecretName name, KeyturnException.NotFound why) {
-    log.debug("the due rotation of {} waits for a value: {}", name, why.getMessage());
+  private boolean deleted(SecretName name) {
+    try {
+      return secrets.find(name).map(s -> s.versions().allRetired()).orElse(false);
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Moves the start of {@code name}'s rule {@link #DORMANT_CHECK} on: a rule whose secret has no
+   * current value (deleted, or only pending) is looked at again then, not at every pass. Once a
+   * value is put, the rule rotates it at that look.
+   */
+  private void postpone(SecretName name) {
     try {
       rotations.setStartAt(name, Optional.of(clock.instant().plus(DORMANT_CHECK)));
-    } catch (KeyturnException e) {
-      // The rule went meanwhile: nothing waits.
-      log.debug("cannot move the start of {}: {}", name, e.getMessage());
+    } catch (RuntimeException e) {
+      // The rule went meanwhile, or its row is refused: the next pass meets it again.
+      log.debug("cannot move the start of {}: {}", name, SafeFailure.describe(e));
     }
   }
 
@@ -336,8 +344,8 @@ final class Scheduler implements AutoCloseable {
 
   /**
    * Starts and runs the due rotation of {@code name}; whether that moved it on: false when this
-   * node did not start it, or when it failed at once, which leaves its rule due, to start and fail
-   * alike at the next pass.
+   * node did not start it, or when it failed at once (the engine then moves the rule's start on),
+   * or when the secret has no current version (its rule is postponed an hour).
    */
   private boolean startDue(SecretName name) {
     if (stopping) {
@@ -349,7 +357,15 @@ final class Scheduler implements AutoCloseable {
     } catch (KeyturnException.RotationInProgress e) {
       return false; // another node started it first
     } catch (KeyturnException.NotFound e) {
-      waitForValue(name, e);
+      // No current version to rotate: looked at again in an hour, not at every pass.
+      if (!deleted(name)) {
+        log.warn(
+            "cannot start the due rotation of {}: {}; it is tried again in {}",
+            name,
+            e.getMessage(),
+            DORMANT_CHECK);
+      }
+      postpone(name);
       return false;
     } catch (KeyturnException e) {
       log.warn("cannot start the due rotation of {}: {}", name, e.getMessage());

@@ -101,7 +101,7 @@ class InventoryTest {
   void rm_secretWithARule_isListedAsDeletedAndRotatesOnlyOnceAValueIsPutAgain() throws Exception {
     root.putRule(KEY, rule(null, null, null));
     root.delete(KEY, false);
-    clock.set(Instant.parse("2027-03-01T09:00:00Z")); // a week past its due date
+    clock.set(Instant.parse("2027-03-01T09:00:00Z")); // nine days past its due date
     Thread.sleep(2500); // the scheduler's passes, a second apart
 
     assertThat(row(KEY).state()).isEqualTo("deleted");

@@ -118,7 +118,7 @@ class OverdueAnnouncementsTest {
   }
 
   @Test
-  void pass_overdueSecretWithoutAValue_isNotAnnounced() {
+  void pass_deletedOverdueSecret_announcedOnlyOnceAValueIsPutAgain() {
     RotationStore rules = store.rotations();
     rules.putRule(new RuleEntry(RotationRule.builder(name(1)).build(), Optional.of(T0)));
     rules.putRule(new RuleEntry(RotationRule.builder(name(2)).build(), Optional.of(T0)));
@@ -127,9 +127,20 @@ class OverdueAnnouncementsTest {
 
     announcements.pass();
     announcements.pass();
-
     assertThat(receiver.bodies()).hasSize(1);
     assertThat(receiver.bodies().get(0)).contains("\"secret\":\"" + name(2).value() + "\"");
+
+    deleted.remove(name(1)); // a value was put again; its due date is unchanged
+    announcements.pass();
+    assertThat(receiver.bodies()).as("looked at again only hourly").hasSize(1);
+    clock.set(clock.instant().plus(Scheduler.DORMANT_CHECK));
+    announcements.pass();
+    announcements.pass();
+
+    assertThat(receiver.bodies()).hasSize(2);
+    assertThat(receiver.bodies().get(1))
+        .contains("\"secret\":\"" + name(1).value() + "\"")
+        .contains("due 2026-03-20T12:00:00Z");
   }
 
   private static SecretName name(int i) {
