@@ -21,7 +21,7 @@ import java.util.function.Predicate;
  * where the last pass stopped, so that secrets nobody rotates (manual rules) never keep those
  * behind them from being announced; once the list has been read to its end, a secret not seen on
  * the way (rotated, or its rule changed or went) is forgotten and is announced again when it is
- * next overdue. A deleted secret is not announced; it is looked at again hourly, and announced once
+ * next overdue. A deleted secret is not announced; it is looked at again later, and announced once
  * a value was put again. Used by the scheduler's loop thread only.
  */
 final class OverdueAnnouncements {
@@ -31,6 +31,7 @@ final class OverdueAnnouncements {
   private final RotationStore rotations;
   private final Notifier notifier;
   private final Predicate<SecretName> deleted;
+  private final Duration lookAgain;
   private final Clock clock;
 
   /** Rules per page. */
@@ -57,17 +58,20 @@ final class OverdueAnnouncements {
   /**
    * @param deleted whether a secret was deleted (every version retired): it is not announced while
    *     it is
+   * @param lookAgain how long after a deleted secret was seen it is looked at again
    */
   OverdueAnnouncements(
       RotationStore rotations,
       Notifier notifier,
       Predicate<SecretName> deleted,
+      Duration lookAgain,
       Clock clock,
       int page,
       int pages) {
     this.rotations = requireNonNull(rotations, "rotations");
     this.notifier = requireNonNull(notifier, "notifier");
     this.deleted = requireNonNull(deleted, "deleted");
+    this.lookAgain = requireNonNull(lookAgain, "lookAgain");
     this.clock = requireNonNull(clock, "clock");
     this.page = page;
     this.pages = pages;
@@ -113,13 +117,13 @@ final class OverdueAnnouncements {
       return;
     }
     Instant now = clock.instant();
-    Instant lookAgain = quiet.get(name);
-    if (lookAgain != null && now.isBefore(lookAgain)) {
+    Instant next = quiet.get(name);
+    if (next != null && now.isBefore(next)) {
       return;
     }
     if (deleted.test(name)) {
       // Not news while deleted: looked at again later, and announced if a value was put meanwhile.
-      quiet.put(name, now.plus(Scheduler.DORMANT_CHECK));
+      quiet.put(name, now.plus(lookAgain));
       return;
     }
     quiet.remove(name);

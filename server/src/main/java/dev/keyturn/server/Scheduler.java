@@ -129,7 +129,8 @@ final class Scheduler implements AutoCloseable {
     this.retirements = new ScheduledRetirements(engine, store, audit, clock, BATCH);
     this.secrets = store.secrets();
     this.overdue =
-        new OverdueAnnouncements(rotations, notifier, this::deleted, clock, BATCH, DUE_PAGES);
+        new OverdueAnnouncements(
+            rotations, notifier, this::deleted, DORMANT_CHECK, clock, BATCH, DUE_PAGES);
     this.clock = requireNonNull(clock, "clock");
     this.interval = requireNonNull(interval, "interval");
     this.workers =

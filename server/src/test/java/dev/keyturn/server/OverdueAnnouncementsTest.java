@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OverdueAnnouncementsTest {
   private static final Instant T0 = Instant.parse("2026-03-20T12:00:00Z");
+  private static final Duration LOOK_AGAIN = Duration.ofHours(1);
 
   @TempDir Path dir;
   private final FixedClock clock = new FixedClock(T0);
@@ -55,7 +56,8 @@ class OverdueAnnouncementsTest {
         new Notifier(
             Optional.of(receiver.url()), Optional.empty(), secrets, audit, clock, Runnable::run);
     announcements =
-        new OverdueAnnouncements(store.rotations(), notifier, deleted::contains, clock, 2, 2);
+        new OverdueAnnouncements(
+            store.rotations(), notifier, deleted::contains, LOOK_AGAIN, clock, 2, 2);
   }
 
   @AfterEach
@@ -133,7 +135,7 @@ class OverdueAnnouncementsTest {
     deleted.remove(name(1)); // a value was put again; its due date is unchanged
     announcements.pass();
     assertThat(receiver.bodies()).as("looked at again only hourly").hasSize(1);
-    clock.set(clock.instant().plus(Scheduler.DORMANT_CHECK));
+    clock.set(clock.instant().plus(LOOK_AGAIN));
     announcements.pass();
     announcements.pass();
 
