@@ -253,7 +253,7 @@ class SchedulerBacklogTest {
   }
 
   @Test
-  void tick_fullBatchOfDueRulesOfDeletedSecrets_waitAnHourAndAskForNoPassAtOnce() {
+  void tick_fullBatchOfDueRulesOfDeletedSecrets_waitAnHourAndAskForNoPassAtOnce() throws Exception {
     // Deleted secrets keep their rules, which wait for a value: every start fails (no current
     // version).
     List<SecretName> deleted = dueSecrets("app/deleted/KEY_", Scheduler.BATCH, rule -> rule);
